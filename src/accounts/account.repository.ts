@@ -1,0 +1,26 @@
+import type { Db } from '../db/database.ts';
+import type { Account } from './account.table.ts';
+
+export function createAccountRepository(db: Db) {
+  return {
+    findById(id: string): Promise<Account | undefined> {
+      return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+
+    findByEmail(email: string): Promise<Account | undefined> {
+      return db.selectFrom('accounts').selectAll().where('email', '=', email).executeTakeFirst();
+    },
+
+    /** Inserts unless the email is taken; returns undefined on any unique conflict. */
+    insertWithEmail(row: { id: string; email: string; fairyname: string }): Promise<Account | undefined> {
+      return db
+        .insertInto('accounts')
+        .values({ ...row, email_verified: true })
+        .onConflict((c) => c.doNothing())
+        .returningAll()
+        .executeTakeFirst();
+    },
+  };
+}
+
+export type AccountRepository = ReturnType<typeof createAccountRepository>;

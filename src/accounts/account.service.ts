@@ -1,0 +1,41 @@
+import { randomUUID } from 'node:crypto';
+import type { AccountRepository } from './account.repository.ts';
+import type { Account } from './account.table.ts';
+import { generateFairyname } from './fairyname.ts';
+
+const FAIRYNAME_ATTEMPTS = 8;
+
+export function createAccountService(accounts: AccountRepository) {
+  return {
+    findById: (id: string) => accounts.findById(id),
+
+    /** A verified email signs in to its account, creating the account on first sign-in. */
+    async signInWithVerifiedEmail(email: string): Promise<{ account: Account; created: boolean }> {
+      for (let attempt = 0; attempt < FAIRYNAME_ATTEMPTS; attempt += 1) {
+        const existing = await accounts.findByEmail(email);
+        if (existing) return { account: existing, created: false };
+        const inserted = await accounts.insertWithEmail({ id: randomUUID(), email, fairyname: generateFairyname() });
+        if (inserted) return { account: inserted, created: true };
+        // A conflict is either a concurrent sign-up with this email (found on the next pass) or a
+        // fairyname collision (a fresh name on the next pass).
+      }
+      throw new Error('could not allocate a unique fairyname');
+    },
+  };
+}
+
+export type AccountService = ReturnType<typeof createAccountService>;
+
+/** OpenID Connect Core 5.1 standard claims for an account. */
+export function standardClaims(account: Account) {
+  return {
+    sub: account.id,
+    email: account.email ?? undefined,
+    email_verified: account.email ? account.email_verified : undefined,
+    phone_number: account.phone_number ?? undefined,
+    phone_number_verified: account.phone_number ? account.phone_number_verified : undefined,
+    preferred_username: account.fairyname,
+    name: account.name ?? undefined,
+    updated_at: Math.floor(account.updated_at.getTime() / 1000),
+  };
+}

@@ -1,0 +1,19 @@
+import type { ColumnType, Generated, Selectable } from 'kysely';
+
+export interface AccountsTable {
+  id: string;
+  email: string | null;
+  email_verified: Generated<boolean>;
+  phone_number: string | null;
+  phone_number_verified: Generated<boolean>;
+  name: string | null;
+  fairyname: string;
+  created_at: ColumnType<Date, never, never>;
+  updated_at: ColumnType<Date, never, Date>;
+}
+
+export type Account = Selectable<AccountsTable>;
+
+export interface AccountTables {
+  accounts: AccountsTable;
+}

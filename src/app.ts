@@ -1,0 +1,88 @@
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import { assetRoutes } from './http/assets.routes.ts';
+import { errorPages } from './http/error-pages.ts';
+import { healthRoutes } from './http/health.routes.ts';
+import { createLogger } from './http/logger.ts';
+import { createRenderer } from './http/render.ts';
+import { requestContext } from './http/request-context.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { createOneTimeCodes } from './interaction/one-time-codes.ts';
+import { interactionRoutes } from './interaction/interaction.routes.ts';
+import { createProviderPages } from './interaction/provider-pages.ts';
+import { signInCodeEmail } from './interaction/sign-in-email.ts';
+import { createDevOutbox, type DevOutbox } from './notifications/dev-outbox.ts';
+import type { Mailer } from './notifications/message.ts';
+import { outboxRoutes } from './notifications/outbox.routes.ts';
+import { createSmtpMailer } from './notifications/smtp-mailer.ts';
+import { createAdapterFactory, sweepExpiredPayloads } from './oidc/adapter.ts';
+import { createClientRegistry } from './oidc/client-registry.ts';
+import { demoCallbackRoutes, ensureDemoClient } from './oidc/demo-client.ts';
+import { createFindAccount } from './oidc/find-account.ts';
+import { providerMount } from './oidc/provider-mount.ts';
+import { startProviderHost } from './oidc/provider.ts';
+import { createServices } from './services.ts';
+
+const SWEEP_INTERVAL_MS = 60_000;
+
+export type App = Awaited<ReturnType<typeof createApp>>;
+
+/** The composition root: the only module that knows every folder. */
+export async function createApp(config: Config, log: Logger = createLogger(config.logLevel)) {
+  const services = await createServices(config, log);
+  const renderer = createRenderer({ production: config.production });
+  const outbox: DevOutbox | undefined = config.smtp ? undefined : createDevOutbox(services.kv, log);
+  const mailer: Mailer = config.smtp
+    ? createSmtpMailer({ ...config.smtp, from: config.mailFrom }, log)
+    : outbox!.mailer;
+
+  const host = await startProviderHost({
+    config,
+    log,
+    keys: services.keys,
+    adapter: createAdapterFactory({ db: services.db, kv: services.kv, clients: services.clientRepository }),
+    findAccount: createFindAccount(services.accounts),
+    pages: createProviderPages(renderer),
+  });
+  const clients = createClientRegistry(services.clientRepository, (metadata) => host.current().Client.validate(metadata));
+  if (config.demoClient) await ensureDemoClient(clients, config.issuer);
+
+  const codeTtlMinutes = Math.round(config.otp.ttl / 60);
+  const codes = createOneTimeCodes({
+    kv: services.kv,
+    secret: config.keysSecret,
+    settings: config.otp,
+    deliver: (email, code) => mailer.send(signInCodeEmail(email, code, codeTtlMinutes)),
+  });
+
+  const koa = new Koa({ proxy: config.trustProxy, keys: [...config.cookieKeys] });
+  koa.use(requestContext(log));
+  koa.use(securityHeaders);
+  koa.use(errorPages(renderer));
+  koa.use(healthRoutes(services.checks));
+  koa.use(assetRoutes());
+  if (!config.production) {
+    if (outbox) koa.use(outboxRoutes(outbox));
+    koa.use(demoCallbackRoutes(renderer));
+  }
+  koa.use(interactionRoutes({ provider: host.current, renderer, accounts: services.accounts, codes, codeTtlMinutes }));
+  koa.use(providerMount(host));
+
+  const sweeper = setInterval(() => {
+    sweepExpiredPayloads(services.db).catch((error: unknown) => log.error({ err: error }, 'token sweep failed'));
+  }, SWEEP_INTERVAL_MS).unref();
+
+  return {
+    koa,
+    config,
+    services,
+    clients,
+    provider: host,
+    async close() {
+      clearInterval(sweeper);
+      host.stop();
+      await services.close();
+    },
+  };
+}

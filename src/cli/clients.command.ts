@@ -1,0 +1,103 @@
+import { parseArgs } from 'node:util';
+import type { ClientMetadata } from '../oidc/oidc.tables.ts';
+import type { CliContext } from './context.ts';
+import { UsageError } from './usage-error.ts';
+
+const ADD_HELP = `Usage: npm run cli -- clients add --name NAME [options]
+
+  --redirect-uri URI              allowed redirect URI (repeat for several)
+  --post-logout-redirect-uri URI  allowed post-logout redirect URI (repeat)
+  --grant-type TYPE               authorization_code (default, with refresh_token), refresh_token,
+                                  client_credentials, urn:ietf:params:oauth:grant-type:device_code (repeat)
+  --auth-method METHOD            client_secret_basic (default), client_secret_post, or none (public client)
+  --scope "a b"                   scopes the client may request (default: any)
+  --first-party                   our own app: consent is not asked
+  --client-id ID                  choose the client_id (default: random)
+  --json                          machine-readable output`;
+
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
+
+export async function runClientsCommand({ clients }: CliContext, [action, ...args]: string[]) {
+  switch (action) {
+    case 'add':
+      return add(clients, args);
+    case 'list': {
+      const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
+      const all = await clients.list();
+      if (values.json) return console.log(JSON.stringify(all.map(publicView), null, 2));
+      for (const client of all) console.log(`${client.client_id}  ${client.client_name ?? ''}  [${client.grant_types.join(', ')}]`);
+      return;
+    }
+    case 'show': {
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
+      const client = positionals[0] ? await clients.find(positionals[0]) : undefined;
+      if (!client) throw new UsageError(`No client ${positionals[0] ?? '(missing client_id)'}.`);
+      return console.log(values.json ? JSON.stringify(publicView(client), null, 2) : formatClient(client));
+    }
+    case 'remove': {
+      const clientId = args[0];
+      if (!clientId) throw new UsageError('Usage: clients remove <client_id>');
+      if (!(await clients.remove(clientId))) throw new UsageError(`No client ${clientId}.`);
+      return console.log(`Removed client ${clientId}.`);
+    }
+    default:
+      throw new UsageError('Usage: clients add|list|show|remove (clients add --help for options)');
+  }
+}
+
+async function add(clients: CliContext['clients'], args: string[]) {
+  const { values } = parseArgs({
+    args,
+    options: {
+      name: { type: 'string' },
+      'redirect-uri': { type: 'string', multiple: true, default: [] },
+      'post-logout-redirect-uri': { type: 'string', multiple: true, default: [] },
+      'grant-type': { type: 'string', multiple: true, default: [] },
+      'auth-method': { type: 'string', default: 'client_secret_basic' },
+      scope: { type: 'string' },
+      'first-party': { type: 'boolean', default: false },
+      'client-id': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) return console.log(ADD_HELP);
+  if (!values.name) throw new UsageError(`--name is required.\n\n${ADD_HELP}`);
+  const authMethod = AUTH_METHODS.find((method) => method === values['auth-method']);
+  if (!authMethod) throw new UsageError(`--auth-method must be one of ${AUTH_METHODS.join(', ')}.`);
+  const grantTypes = values['grant-type'].length ? values['grant-type'] : ['authorization_code', 'refresh_token'];
+
+  const { metadata, clientSecret } = await clients.register({
+    name: values.name,
+    redirectUris: values['redirect-uri'],
+    postLogoutRedirectUris: values['post-logout-redirect-uri'],
+    grantTypes,
+    authMethod,
+    scope: values.scope,
+    firstParty: values['first-party'],
+    clientId: values['client-id'],
+  });
+  if (values.json) return console.log(JSON.stringify({ ...publicView(metadata), client_secret: clientSecret }, null, 2));
+  console.log(formatClient(metadata));
+  if (clientSecret) {
+    console.log(`\nclient_secret: ${clientSecret}`);
+    console.log('Store it now: FairyID keeps only its hash and cannot show it again.');
+  }
+}
+
+function publicView({ client_secret: _hash, ...metadata }: ClientMetadata) {
+  return metadata;
+}
+
+function formatClient(client: ClientMetadata) {
+  return [
+    `client_id: ${client.client_id}`,
+    `name: ${client.client_name ?? ''}`,
+    `token_endpoint_auth_method: ${client.token_endpoint_auth_method}`,
+    `grant_types: ${client.grant_types.join(' ')}`,
+    `redirect_uris: ${(client.redirect_uris ?? []).join(' ') || '-'}`,
+    `post_logout_redirect_uris: ${(client.post_logout_redirect_uris ?? []).join(' ') || '-'}`,
+    `scope: ${client.scope ?? '(any)'}`,
+    `first_party: ${client.first_party ? 'yes' : 'no'}`,
+  ].join('\n');
+}

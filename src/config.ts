@@ -1,0 +1,140 @@
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+
+const DEVELOPMENT_SECRET = 'fairyid-development-only-secret-do-not-use-in-production';
+
+const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const boolean = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => value === 'true' || value === '1');
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    ISSUER: z
+      .url({ protocol: /^https?$/ })
+      .default('http://localhost:3000')
+      .refine((value) => !value.endsWith('/') && !value.includes('?') && !value.includes('#'), {
+        message: 'must be an http(s) URL without a trailing slash, query or fragment',
+      }),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    TRUST_PROXY: boolean(false),
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    DATA_DIR: z.string().min(1).default('.data'),
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    REDIS_PREFIX: z.string().min(1).default('fairyid:'),
+    KEYS_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    COOKIE_KEYS: z
+      .string()
+      .transform((value) => value.split(',').map((key) => key.trim()).filter(Boolean))
+      .pipe(z.array(z.string().min(32, 'each key must be at least 32 characters')).min(1))
+      .optional(),
+    KEYS_REFRESH_SECONDS: seconds(5),
+    SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+    SMTP_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+    MAIL_FROM: z.string().min(3).default('FairyID <no-reply@fairyid.localhost>'),
+    ACCESS_TOKEN_TTL: seconds(3600),
+    ID_TOKEN_TTL: seconds(3600),
+    REFRESH_TOKEN_TTL: seconds(14 * 24 * 3600),
+    SESSION_TTL: seconds(14 * 24 * 3600),
+    INTERACTION_TTL: seconds(3600),
+    DEVICE_CODE_TTL: seconds(600),
+    OTP_TTL: seconds(600),
+    OTP_MAX_ATTEMPTS: z.coerce.number().int().positive().default(5),
+    OTP_RESEND_SECONDS: seconds(30),
+    DEMO_CLIENT: boolean(true),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((env, issues) => {
+    if (env.NODE_ENV !== 'production') return;
+    // Development fallbacks are public knowledge; production must bring its own secrets.
+    for (const name of ['KEYS_SECRET', 'COOKIE_KEYS', 'SMTP_URL'] as const) {
+      if (env[name] === undefined) {
+        issues.addIssue({ code: 'custom', path: [name], message: 'is required when NODE_ENV=production' });
+      }
+    }
+    if (!env.ISSUER.startsWith('https://')) {
+      issues.addIssue({ code: 'custom', path: ['ISSUER'], message: 'must use https when NODE_ENV=production' });
+    }
+  });
+
+export type Config = Readonly<{
+  env: 'development' | 'production' | 'test';
+  production: boolean;
+  issuer: string;
+  host: string;
+  port: number;
+  trustProxy: boolean;
+  database: { url: string } | { dataDir: string };
+  redis: { url: string; prefix: string } | { prefix: string };
+  keysSecret: string;
+  cookieKeys: string[];
+  keysRefreshSeconds: number;
+  smtp: { url: string; timeoutMs: number } | undefined;
+  mailFrom: string;
+  ttl: Readonly<{
+    accessToken: number;
+    idToken: number;
+    refreshToken: number;
+    session: number;
+    interaction: number;
+    deviceCode: number;
+  }>;
+  otp: Readonly<{ ttl: number; maxAttempts: number; resendSeconds: number }>;
+  demoClient: boolean;
+  logLevel: string;
+}>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment once; every other module receives the frozen result. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(withoutEmptyValues(env));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    env: e.NODE_ENV,
+    production: e.NODE_ENV === 'production',
+    issuer: e.ISSUER,
+    host: e.HOST,
+    port: e.PORT,
+    trustProxy: e.TRUST_PROXY,
+    database: e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: e.DATA_DIR },
+    redis: e.REDIS_URL ? { url: e.REDIS_URL, prefix: e.REDIS_PREFIX } : { prefix: e.REDIS_PREFIX },
+    keysSecret: e.KEYS_SECRET ?? DEVELOPMENT_SECRET,
+    cookieKeys: e.COOKIE_KEYS ?? [DEVELOPMENT_SECRET],
+    keysRefreshSeconds: e.KEYS_REFRESH_SECONDS,
+    smtp: e.SMTP_URL ? { url: e.SMTP_URL, timeoutMs: e.SMTP_TIMEOUT_MS } : undefined,
+    mailFrom: e.MAIL_FROM,
+    ttl: Object.freeze({
+      accessToken: e.ACCESS_TOKEN_TTL,
+      idToken: e.ID_TOKEN_TTL,
+      refreshToken: e.REFRESH_TOKEN_TTL,
+      session: e.SESSION_TTL,
+      interaction: e.INTERACTION_TTL,
+      deviceCode: e.DEVICE_CODE_TTL,
+    }),
+    otp: Object.freeze({ ttl: e.OTP_TTL, maxAttempts: e.OTP_MAX_ATTEMPTS, resendSeconds: e.OTP_RESEND_SECONDS }),
+    demoClient: e.DEMO_CLIENT && e.NODE_ENV === 'development',
+    logLevel: e.LOG_LEVEL,
+  });
+}
+
+/** Loads `.env` from the working directory when present; real environment variables win. */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
+}
+
+// `FOO=` in a shell or .env means "not set", not "set to the empty string".
+function withoutEmptyValues(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => !!entry[1]));
+}

@@ -1,0 +1,100 @@
+import type { KeyValueStore, KeyValueWrite } from './key-value.ts';
+
+type Entry = { value: string | Set<string> | string[]; expiresAt: number };
+
+const SWEEP_INTERVAL_MS = 60_000;
+
+/** The embedded stand-in for Redis: same contract, one process. */
+export class MemoryStore implements KeyValueStore {
+  private readonly entries = new Map<string, Entry>();
+  private readonly sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
+
+  async get(key: string) {
+    const value = this.live(key)?.value;
+    return typeof value === 'string' ? value : null;
+  }
+
+  async write(writes: KeyValueWrite[]) {
+    for (const w of writes) {
+      if (w.op === 'set') {
+        this.entries.set(w.key, { value: w.value, expiresAt: expiry(w.ttlSeconds) });
+        continue;
+      }
+      const entry = this.live(w.key);
+      if (entry?.value instanceof Set) {
+        entry.value.add(w.member);
+        entry.expiresAt = Math.max(entry.expiresAt, expiry(w.ttlSeconds));
+      } else {
+        this.entries.set(w.key, { value: new Set([w.member]), expiresAt: expiry(w.ttlSeconds) });
+      }
+    }
+  }
+
+  async setIfAbsent(key: string, value: string, ttlSeconds: number) {
+    if (this.live(key)) return false;
+    this.entries.set(key, { value, expiresAt: expiry(ttlSeconds) });
+    return true;
+  }
+
+  async del(...keys: string[]) {
+    let removed = 0;
+    for (const key of keys) {
+      if (this.live(key)) removed += 1;
+      this.entries.delete(key);
+    }
+    return removed;
+  }
+
+  async increment(key: string, ttlSeconds: number) {
+    const entry = this.live(key);
+    const next = (entry && typeof entry.value === 'string' ? Number(entry.value) : 0) + 1;
+    this.entries.set(key, { value: String(next), expiresAt: entry?.expiresAt ?? expiry(ttlSeconds) });
+    return next;
+  }
+
+  async ttl(key: string) {
+    const entry = this.live(key);
+    return entry ? Math.ceil((entry.expiresAt - Date.now()) / 1000) : 0;
+  }
+
+  async members(key: string) {
+    const value = this.live(key)?.value;
+    return value instanceof Set ? [...value] : [];
+  }
+
+  async pushCapped(key: string, value: string, cap: number, ttlSeconds: number) {
+    const current = this.live(key)?.value;
+    const list = Array.isArray(current) ? current : [];
+    this.entries.set(key, { value: [value, ...list].slice(0, cap), expiresAt: expiry(ttlSeconds) });
+  }
+
+  async list(key: string) {
+    const value = this.live(key)?.value;
+    return Array.isArray(value) ? [...value] : [];
+  }
+
+  async ping() {}
+
+  async close() {
+    clearInterval(this.sweeper);
+    this.entries.clear();
+  }
+
+  private live(key: string): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (entry && entry.expiresAt <= Date.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private sweep() {
+    const now = Date.now();
+    for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
+  }
+}
+
+function expiry(ttlSeconds: number) {
+  return Date.now() + ttlSeconds * 1000;
+}

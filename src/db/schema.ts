@@ -1,0 +1,6 @@
+// Each domain owns its table types; this is the one place that sees them together, because kysely
+// needs the whole schema in a single type. Type-only imports: storage code depends on no domain code.
+import type { AccountTables } from '../accounts/account.table.ts';
+import type { OidcTables } from '../oidc/oidc.tables.ts';
+
+export interface Database extends AccountTables, OidcTables {}

@@ -1,0 +1,34 @@
+import type { Middleware } from 'koa';
+import { PageError } from './page-error.ts';
+import type { Renderer } from './render.ts';
+
+type HttpishError = Error & { status?: number; expose?: boolean };
+
+/** Every failure on our pages ends as a readable page; internals go to the log, never to the person. */
+export function errorPages(renderer: Renderer): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.respond !== false && ctx.status === 404 && ctx.body === undefined) {
+        await renderer.render(ctx, 'error', { title: 'Page not found', message: 'There is nothing at this address.' }, 404);
+      }
+    } catch (error) {
+      const err = error as HttpishError;
+      if (err instanceof PageError) {
+        await renderer.render(ctx, 'error', { title: 'Something needs your attention', message: err.message }, err.status);
+        return;
+      }
+      if (err.status && err.status < 500 && err.expose) {
+        await renderer.render(ctx, 'error', { title: 'That request did not work', message: err.message }, err.status);
+        return;
+      }
+      ctx.state.log?.error({ err }, 'unhandled error');
+      await renderer.render(
+        ctx,
+        'error',
+        { title: 'Something went wrong', message: 'We could not finish that. Please try again in a moment.' },
+        500,
+      );
+    }
+  };
+}

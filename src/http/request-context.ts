@@ -1,0 +1,26 @@
+import { randomUUID } from 'node:crypto';
+import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
+
+const INCOMING_ID = /^[\w.-]{8,128}$/;
+
+/** Gives every request an id (a trusted caller's X-Request-Id, or a fresh one) and logs one line per request. */
+export function requestContext(log: Logger): Middleware {
+  return async (ctx, next) => {
+    const incoming = ctx.get('x-request-id');
+    const requestId = INCOMING_ID.test(incoming) ? incoming : randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.state.log = log.child({ requestId });
+    ctx.set('X-Request-Id', requestId);
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      // The path only: query strings carry user codes and login hints.
+      ctx.state.log.info(
+        { method: ctx.method, path: ctx.path, status: ctx.res.statusCode, ms: Math.round(performance.now() - started) },
+        'request',
+      );
+    }
+  };
+}

@@ -1,0 +1,179 @@
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import { errors, type InteractionResults } from 'oidc-provider';
+import { z } from 'zod';
+import type { AccountService } from '../accounts/account.service.ts';
+import { csrfProtection } from '../http/csrf.ts';
+import { PageError } from '../http/page-error.ts';
+import type { Renderer } from '../http/render.ts';
+import { MailDeliveryError } from '../notifications/message.ts';
+import type { OneTimeCodes } from './one-time-codes.ts';
+import { describeScopes } from './scope-descriptions.ts';
+
+type Deps = {
+  provider: () => Provider;
+  renderer: Renderer;
+  accounts: AccountService;
+  codes: OneTimeCodes;
+  codeTtlMinutes: number;
+};
+
+const emailSchema = z.email().max(254);
+const codeSchema = z.string().regex(/^\d{6}$/);
+
+const EXPIRED_INTERACTION =
+  'This sign-in request has expired or was already completed. Go back to the app and start signing in again.';
+
+/** The hosted sign-in pages: email, one-time code, consent. The interaction cookie scopes them to /interaction/:uid. */
+export function interactionRoutes(deps: Deps) {
+  const { renderer, codes } = deps;
+  const router = new Router({ prefix: '/interaction/:uid' });
+  router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }), csrfProtection);
+
+  const details = async (ctx: Context) => {
+    try {
+      const interaction = await deps.provider().interactionDetails(ctx.req, ctx.res);
+      if (interaction.uid !== ctx.params.uid) throw new errors.SessionNotFound('interaction mismatch');
+      return interaction;
+    } catch (error) {
+      if (error instanceof errors.SessionNotFound) throw new PageError(400, EXPIRED_INTERACTION);
+      throw error;
+    }
+  };
+
+  const clientName = async (clientId: unknown) => {
+    const client = await deps.provider().Client.find(String(clientId));
+    return client?.clientName ?? 'the application';
+  };
+
+  const finish = async (ctx: Context, result: InteractionResults) => {
+    const redirectTo = await deps.provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+    ctx.status = 303;
+    ctx.redirect(redirectTo);
+  };
+
+  const renderLogin = async (ctx: Context, data: { error?: string; email?: string }, status = 200) => {
+    const interaction = await details(ctx);
+    await renderer.render(ctx, 'login', { uid: interaction.uid, clientName: await clientName(interaction.params.client_id), ...data }, status);
+  };
+
+  const renderCode = async (ctx: Context, email: string, data: { error?: string; notice?: string }, status = 200) => {
+    await renderer.render(ctx, 'code', { uid: ctx.params.uid, email, ttlMinutes: deps.codeTtlMinutes, ...data }, status);
+  };
+
+  const sendCode = async (ctx: Context, email: string): Promise<string | undefined> => {
+    try {
+      const started = await codes.start(ctx.params.uid!, email);
+      if (started.status === 'throttled') return `A code was just sent. You can ask for a new one in ${started.retryAfter} seconds.`;
+      return undefined;
+    } catch (error) {
+      if (error instanceof MailDeliveryError) return 'We could not send the email just now. Please try again in a minute.';
+      throw error;
+    }
+  };
+
+  router.get('/', async (ctx) => {
+    const interaction = await details(ctx);
+    if (interaction.prompt.name === 'login') return renderLogin(ctx, {});
+    if (interaction.prompt.name !== 'consent') throw new PageError(400, EXPIRED_INTERACTION);
+    const account = await deps.accounts.findById(String(interaction.session?.accountId));
+    if (!account) throw new PageError(400, EXPIRED_INTERACTION);
+    const detail = interaction.prompt.details as {
+      missingOIDCScope?: string[];
+      missingResourceScopes?: Record<string, string[]>;
+    };
+    const requested = [...(detail.missingOIDCScope ?? []), ...Object.values(detail.missingResourceScopes ?? {}).flat()];
+    await renderer.render(ctx, 'consent', {
+      uid: interaction.uid,
+      clientName: await clientName(interaction.params.client_id),
+      scopes: describeScopes(requested),
+      accountLabel: account.email ?? account.fairyname,
+    });
+  });
+
+  router.post('/email', async (ctx) => {
+    const interaction = await details(ctx);
+    if (interaction.prompt.name !== 'login') throw new PageError(400, EXPIRED_INTERACTION);
+    const raw = String((ctx.request.body as Record<string, unknown>).email ?? '').trim();
+    const parsed = emailSchema.safeParse(raw.toLowerCase());
+    if (!parsed.success) return renderLogin(ctx, { error: 'Enter a valid email address, like name@example.com.', email: raw }, 400);
+    const problem = await sendCode(ctx, parsed.data);
+    if (problem && !(await codes.pendingEmail(interaction.uid))) return renderLogin(ctx, { error: problem, email: raw }, 429);
+    if (problem) return renderCode(ctx, parsed.data, { error: problem }, 429);
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${interaction.uid}/code`);
+  });
+
+  router.get('/code', async (ctx) => {
+    const interaction = await details(ctx);
+    const email = await codes.pendingEmail(interaction.uid);
+    if (interaction.prompt.name !== 'login' || !email) return ctx.redirect(`/interaction/${interaction.uid}`);
+    await renderCode(ctx, email, {});
+  });
+
+  router.post('/resend', async (ctx) => {
+    const interaction = await details(ctx);
+    const email = await codes.pendingEmail(interaction.uid);
+    if (interaction.prompt.name !== 'login' || !email) return ctx.redirect(`/interaction/${interaction.uid}`);
+    const problem = await sendCode(ctx, email);
+    if (problem) return renderCode(ctx, email, { error: problem }, 429);
+    await renderCode(ctx, email, { notice: 'We sent a new code. Earlier codes no longer work.' });
+  });
+
+  router.post('/code', async (ctx) => {
+    const interaction = await details(ctx);
+    if (interaction.prompt.name !== 'login') throw new PageError(400, EXPIRED_INTERACTION);
+    const email = await codes.pendingEmail(interaction.uid);
+    const code = codeSchema.safeParse(String((ctx.request.body as Record<string, unknown>).code ?? '').replace(/\s/g, ''));
+    if (email && !code.success) return renderCode(ctx, email, { error: 'Enter the 6 digits from the email.' }, 400);
+    const result = code.success ? await codes.verify(interaction.uid, code.data) : ({ status: 'expired' } as const);
+    switch (result.status) {
+      case 'ok': {
+        const { account } = await deps.accounts.signInWithVerifiedEmail(result.email);
+        return finish(ctx, { login: { accountId: account.id, amr: ['otp'] } });
+      }
+      case 'wrong':
+        return renderCode(
+          ctx,
+          email!,
+          { error: `That code is not right. ${result.attemptsLeft} ${result.attemptsLeft === 1 ? 'try' : 'tries'} left.` },
+          400,
+        );
+      case 'locked':
+        return renderLogin(ctx, { error: 'Too many wrong codes. Ask for a new code to try again.', email }, 429);
+      case 'expired':
+        return renderLogin(ctx, { error: 'That code has expired. Ask for a new one.', email }, 400);
+    }
+  });
+
+  router.post('/confirm', async (ctx) => {
+    const interaction = await details(ctx);
+    if (interaction.prompt.name !== 'consent' || !interaction.session?.accountId) throw new PageError(400, EXPIRED_INTERACTION);
+    const provider = deps.provider();
+    const detail = interaction.prompt.details as {
+      missingOIDCScope?: string[];
+      missingOIDCClaims?: string[];
+      missingResourceScopes?: Record<string, string[]>;
+    };
+    const grant = interaction.grantId
+      ? await provider.Grant.find(interaction.grantId)
+      : new provider.Grant({ accountId: interaction.session.accountId, clientId: String(interaction.params.client_id) });
+    if (!grant) throw new PageError(400, EXPIRED_INTERACTION);
+    if (detail.missingOIDCScope) grant.addOIDCScope(detail.missingOIDCScope.join(' '));
+    if (detail.missingOIDCClaims) grant.addOIDCClaims(detail.missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(detail.missingResourceScopes ?? {})) {
+      grant.addResourceScope(indicator, scopes.join(' '));
+    }
+    const grantId = await grant.save();
+    await finish(ctx, { consent: { grantId } });
+  });
+
+  router.post('/abort', async (ctx) => {
+    await details(ctx);
+    await finish(ctx, { error: 'access_denied', error_description: 'The person declined the request.' });
+  });
+
+  return router.routes();
+}

@@ -1,0 +1,72 @@
+import type { Context } from 'koa';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { Renderer } from '../http/render.ts';
+import type { ProviderPages } from '../oidc/provider-pages.ts';
+
+const XSRF_FIELD = /name="xsrf" value="([^"]+)"/;
+
+/** The pages oidc-provider draws itself (device flow, logout, protocol errors), in our look. */
+export function createProviderPages(renderer: Renderer): ProviderPages {
+  const render = (ctx: KoaContextWithOIDC, view: string, data: Record<string, unknown>, status?: number) =>
+    renderer.render(ctx as unknown as Context, view, data, status ?? (ctx.status >= 400 ? ctx.status : 200));
+
+  return {
+    async renderError(ctx, out) {
+      await render(ctx, 'error', {
+        title: 'This sign-in request cannot continue',
+        message: humanError(out.error, out.error_description),
+        reference: out.error,
+      });
+    },
+
+    // We draw our own labelled input instead of the library's unlabelled one; only its token is reused.
+    async userCodeInputSource(ctx, form, _out, err) {
+      const error = err ? deviceError(err) : undefined;
+      await render(ctx, 'device-input', {
+        action: ctx.oidc.urlFor('code_verification'),
+        xsrf: XSRF_FIELD.exec(form)?.[1] ?? '',
+        error,
+        userCode: typeof ctx.oidc.params?.user_code === 'string' ? ctx.oidc.params.user_code : undefined,
+      }, err ? 400 : 200);
+    },
+
+    async userCodeConfirmSource(ctx, form, client, _deviceInfo, userCode) {
+      await render(ctx, 'device-confirm', { form, clientName: client.clientName ?? client.clientId, userCode });
+    },
+
+    async deviceSuccessSource(ctx) {
+      await render(ctx, 'device-success', { clientName: ctx.oidc.client?.clientName ?? 'the application' });
+    },
+
+    async logoutSource(ctx, form) {
+      await render(ctx, 'logout', { form, clientName: ctx.oidc.client?.clientName });
+    },
+
+    async postLogoutSuccessSource(ctx) {
+      await render(ctx, 'logged-out', { clientName: ctx.oidc.client?.clientName });
+    },
+  };
+}
+
+function deviceError(err: Error & { userCode?: string }) {
+  if (err.userCode || err.name === 'NoCodeError' || err.name === 'NotFoundError') {
+    return 'That code is not valid. Check the code on your device and try again.';
+  }
+  if (err.name === 'ExpiredError') return 'That code has expired. Start again on your device to get a new one.';
+  if (err.name === 'AlreadyUsedError') return 'That code was already used. Start again on your device.';
+  if (err.name === 'AbortedError') return 'The sign-in on your device was cancelled.';
+  return 'We could not check that code. Please try again.';
+}
+
+function humanError(error: string, description?: string) {
+  switch (error) {
+    case 'invalid_client':
+      return 'The application that sent you here is not registered with FairyID.';
+    case 'invalid_redirect_uri':
+      return 'The application asked to send you back to an address it has not registered, so we stopped here to protect you.';
+    case 'access_denied':
+      return 'The request was declined.';
+    default:
+      return description ? `The application sent a request we cannot accept: ${description}.` : 'The application sent a request we cannot accept.';
+  }
+}

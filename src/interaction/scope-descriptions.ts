@@ -1,0 +1,12 @@
+const DESCRIPTIONS: Record<string, string> = {
+  openid: 'Know who you are (your FairyID account identifier)',
+  profile: 'See your name and fairyname',
+  email: 'See your email address',
+  phone: 'See your phone number',
+  offline_access: 'Stay connected when you are not using it',
+  'account:read': 'Read your FairyID account through the FairyID API',
+};
+
+export function describeScopes(scopes: Iterable<string>): string[] {
+  return [...new Set(scopes)].map((scope) => DESCRIPTIONS[scope] ?? scope);
+}

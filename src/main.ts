@@ -1,0 +1,42 @@
+import { createServer } from 'node:http';
+import { createApp } from './app.ts';
+import { ConfigError, loadConfig, loadDotEnv } from './config.ts';
+import { createLogger } from './http/logger.ts';
+import { demoInstructions } from './oidc/demo-client.ts';
+
+loadDotEnv();
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+
+const log = createLogger(config.logLevel);
+const app = await createApp(config, log);
+const server = createServer(app.koa.callback());
+server.listen(config.port, config.host, () => {
+  const storage = 'url' in config.database ? 'Postgres' : `embedded Postgres in ${config.database.dataDir}`;
+  const redis = 'url' in config.redis ? 'Redis' : 'in-process memory (single instance)';
+  log.info({ issuer: config.issuer, port: config.port }, 'FairyID listening');
+  console.log(`\nFairyID is running at ${config.issuer} (storage: ${storage}; sessions: ${redis})`);
+  if (config.demoClient) console.log(`\n${demoInstructions(config.issuer)}\n`);
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'shutting down');
+  server.close();
+  server.closeIdleConnections();
+  const force = setTimeout(() => server.closeAllConnections(), 10_000).unref();
+  await new Promise((resolve) => server.once('close', resolve));
+  clearTimeout(force);
+  await app.close();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

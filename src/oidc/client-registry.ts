@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import type { ClientRepository } from './client.repository.ts';
+import { generateClientSecret, hashClientSecret } from './client-secrets.ts';
+import type { ClientMetadata } from './oidc.tables.ts';
+
+export type ClientRegistration = {
+  name: string;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  grantTypes: string[];
+  authMethod: ClientMetadata['token_endpoint_auth_method'];
+  scope?: string | undefined;
+  firstParty: boolean;
+  clientId?: string | undefined;
+};
+
+export class ClientRegistrationError extends Error {
+  override name = 'ClientRegistrationError';
+}
+
+/** Clients are stored in our database and served to oidc-provider by the adapter's `Client` model. */
+export function createClientRegistry(repository: ClientRepository, validate: (metadata: ClientMetadata) => Promise<void>) {
+  return {
+    /** Returns the secret in clear exactly once; only its hash is stored. */
+    async register(registration: ClientRegistration): Promise<{ metadata: ClientMetadata; clientSecret?: string }> {
+      const clientId = registration.clientId ?? randomBytes(12).toString('base64url');
+      const clientSecret = registration.authMethod === 'none' ? undefined : generateClientSecret();
+      const metadata: ClientMetadata = {
+        client_id: clientId,
+        client_name: registration.name,
+        redirect_uris: registration.redirectUris,
+        post_logout_redirect_uris: registration.postLogoutRedirectUris,
+        grant_types: registration.grantTypes,
+        response_types: registration.grantTypes.includes('authorization_code') ? ['code'] : [],
+        token_endpoint_auth_method: registration.authMethod,
+        first_party: registration.firstParty,
+        ...(registration.scope ? { scope: registration.scope } : {}),
+        ...(clientSecret ? { client_secret: hashClientSecret(clientSecret) } : {}),
+      };
+      try {
+        await validate(metadata);
+      } catch (error) {
+        const err = error as { error_description?: string; message: string };
+        throw new ClientRegistrationError(err.error_description ?? err.message);
+      }
+      if (await repository.find(clientId)) throw new ClientRegistrationError(`client ${clientId} already exists`);
+      await repository.insert(metadata);
+      return clientSecret ? { metadata, clientSecret } : { metadata };
+    },
+
+    find: (clientId: string) => repository.find(clientId),
+    list: () => repository.findAll(),
+    remove: (clientId: string) => repository.delete(clientId),
+  };
+}
+
+export type ClientRegistry = ReturnType<typeof createClientRegistry>;

@@ -1,0 +1,109 @@
+import type { Adapter, Configuration, FindAccount, KoaContextWithOIDC } from 'oidc-provider';
+import type { JWK } from 'jose';
+import type { Config } from '../config.ts';
+import { API_SCOPES, createApiResource } from './api-resource.ts';
+import type { ProviderPages } from './provider-pages.ts';
+
+export type ProviderDeps = {
+  config: Config;
+  adapter: (model: string) => Adapter;
+  jwks: JWK[];
+  findAccount: FindAccount;
+  pages: ProviderPages;
+};
+
+const YEAR = 365 * 24 * 3600;
+
+/** Every choice that differs from oidc-provider's default says why. */
+export function buildConfiguration({ config, adapter, jwks, findAccount, pages }: ProviderDeps): Configuration {
+  const api = createApiResource(config.issuer, config.ttl.accessToken);
+  return {
+    adapter,
+    findAccount,
+    jwks: { keys: jwks as never },
+    cookies: { keys: [...config.cookieKeys] },
+    // Only the code flow (OAuth 2.0 Security BCP 2.1.2: no implicit or hybrid responses).
+    responseTypes: ['code'],
+    // Every client uses PKCE, confidential ones included (Security BCP 2.1.1); v9 accepts only S256.
+    pkce: { required: () => true },
+    // Secret-based methods plus public clients; JWT client auth is not offered until someone needs it.
+    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
+    scopes: ['openid', 'offline_access', 'email', 'phone', 'profile', ...API_SCOPES],
+    claims: {
+      acr: null,
+      amr: null,
+      auth_time: null,
+      sid: null,
+      email: ['email', 'email_verified'],
+      phone: ['phone_number', 'phone_number_verified'],
+      profile: ['name', 'preferred_username', 'updated_at'],
+    },
+    extraClientMetadata: {
+      properties: ['first_party'],
+      validator(_ctx, key, value) {
+        if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
+          throw new TypeError('first_party must be a boolean');
+        }
+      },
+    },
+    enabledJWA: { idTokenSigningAlgValues: ['RS256', 'ES256', 'EdDSA'] },
+    ttl: {
+      AccessToken: config.ttl.accessToken,
+      AuthorizationCode: 60,
+      ClientCredentials: config.ttl.accessToken,
+      DeviceCode: config.ttl.deviceCode,
+      Grant: YEAR,
+      IdToken: config.ttl.idToken,
+      Interaction: config.ttl.interaction,
+      RefreshToken: config.ttl.refreshToken,
+      Session: config.ttl.session,
+    },
+    // Always rotate: reuse of a rotated token then revokes the whole grant (Security BCP 4.14.2).
+    rotateRefreshToken: () => true,
+    // First-party clients are ours: the person already trusts them, so consent is implied.
+    loadExistingGrant: async (ctx: KoaContextWithOIDC) => {
+      const { client, session, provider } = ctx.oidc;
+      const grantId = ctx.oidc.result?.consent?.grantId ?? (client && session?.grantIdFor(client.clientId));
+      const existing = grantId ? await provider.Grant.find(grantId) : undefined;
+      if (!client?.['first_party'] || !session?.accountId) return existing;
+      const grant = existing ?? new provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+      const requested = String(ctx.oidc.params?.scope ?? '').split(' ').filter(Boolean);
+      grant.addOIDCScope(requested.join(' '));
+      for (const [indicator, server] of Object.entries(ctx.oidc.resourceServers ?? {})) {
+        grant.addResourceScope(indicator, requested.filter((scope) => server.scopes.has(scope)).join(' '));
+      }
+      await grant.save();
+      return grant;
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    renderError: pages.renderError,
+    features: {
+      // Our hosted pages replace the development-only login form.
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      deviceFlow: {
+        enabled: true,
+        userCodeInputSource: pages.userCodeInputSource,
+        userCodeConfirmSource: pages.userCodeConfirmSource,
+        successSource: pages.deviceSuccessSource,
+      },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: pages.logoutSource,
+        postLogoutSuccessSource: pages.postLogoutSuccessSource,
+      },
+      resourceIndicators: {
+        enabled: true,
+        getResourceServerInfo: api.getResourceServerInfo,
+        defaultResource: api.defaultResource,
+        useGrantedResource: api.useGrantedResource,
+      },
+      // v9 turns DPoP and PAR on by default; both stay on because they only add protection a client
+      // may opt into (sender-constrained tokens, request integrity) and cost nothing otherwise.
+      dPoP: { enabled: true },
+      pushedAuthorizationRequests: { enabled: true },
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import { createAccountRepository } from './accounts/account.repository.ts';
+import { createAccountService } from './accounts/account.service.ts';
+import type { Config } from './config.ts';
+import { createDatabase } from './db/database.ts';
+import { acquireDataDirLock } from './db/data-dir-lock.ts';
+import type { KeyValueStore } from './db/key-value.ts';
+import { MemoryStore } from './db/memory-store.ts';
+import { migrateToLatest } from './db/migrator.ts';
+import { connectRedis } from './db/redis-store.ts';
+import { createClientRepository } from './oidc/client.repository.ts';
+import { createSigningKeyRepository } from './oidc/signing-key.repository.ts';
+import { createSigningKeys } from './oidc/signing-keys.ts';
+
+/** Storage and the services over it: shared by the server (app.ts) and the operator CLI. */
+export async function createServices(config: Config, log: Logger) {
+  const releaseLock = 'dataDir' in config.database ? await acquireDataDirLock(config.database.dataDir) : () => {};
+  const db = await createDatabase(config.database);
+  await migrateToLatest(db);
+  const kv: KeyValueStore = 'url' in config.redis ? await connectRedis(config.redis.url, config.redis.prefix) : new MemoryStore();
+  const keys = createSigningKeys(createSigningKeyRepository(db), config.keysSecret);
+  await keys.ensureKeys();
+  log.debug('storage ready');
+  return {
+    db,
+    kv,
+    keys,
+    clientRepository: createClientRepository(db),
+    accounts: createAccountService(createAccountRepository(db)),
+    checks: {
+      database: async () => void (await sql`select 1`.execute(db)),
+      keyValue: () => kv.ping(),
+    },
+    async close() {
+      await kv.close();
+      await db.destroy();
+      releaseLock();
+    },
+  };
+}
+
+export type Services = Awaited<ReturnType<typeof createServices>>;
