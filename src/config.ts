@@ -46,6 +46,7 @@ const schema = z
     OTP_TTL: seconds(600),
     OTP_MAX_ATTEMPTS: z.coerce.number().int().positive().default(5),
     OTP_RESEND_SECONDS: seconds(30),
+    OTP_MAX_SENDS_PER_HOUR: z.coerce.number().int().positive().default(10),
     DEMO_CLIENT: boolean(true),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -84,7 +85,7 @@ export type Config = Readonly<{
     interaction: number;
     deviceCode: number;
   }>;
-  otp: Readonly<{ ttl: number; maxAttempts: number; resendSeconds: number }>;
+  otp: Readonly<{ ttl: number; maxAttempts: number; resendSeconds: number; maxSendsPerHour: number }>;
   demoClient: boolean;
   logLevel: string;
 }>;
@@ -123,7 +124,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       interaction: e.INTERACTION_TTL,
       deviceCode: e.DEVICE_CODE_TTL,
     }),
-    otp: Object.freeze({ ttl: e.OTP_TTL, maxAttempts: e.OTP_MAX_ATTEMPTS, resendSeconds: e.OTP_RESEND_SECONDS }),
+    otp: Object.freeze({
+      ttl: e.OTP_TTL,
+      maxAttempts: e.OTP_MAX_ATTEMPTS,
+      resendSeconds: e.OTP_RESEND_SECONDS,
+      maxSendsPerHour: e.OTP_MAX_SENDS_PER_HOUR,
+    }),
     demoClient: e.DEMO_CLIENT && e.NODE_ENV === 'development',
     logLevel: e.LOG_LEVEL,
   });

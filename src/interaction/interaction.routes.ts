@@ -48,8 +48,11 @@ export function interactionRoutes(deps: Deps) {
     return client?.clientName ?? 'the application';
   };
 
+  // Consent keeps the login submitted earlier in the same authorization request (else prompt=login
+  // would ask again); a login replaces whatever came before it.
   const finish = async (ctx: Context, result: InteractionResults) => {
-    const redirectTo = await deps.provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+    const mergeWithLastSubmission = !result.login;
+    const redirectTo = await deps.provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission });
     ctx.status = 303;
     ctx.redirect(redirectTo);
   };
@@ -74,10 +77,36 @@ export function interactionRoutes(deps: Deps) {
     }
   };
 
+  type Interaction = Awaited<ReturnType<typeof details>>;
+
+  const grantConsent = async (ctx: Context, interaction: Interaction) => {
+    if (interaction.prompt.name !== 'consent' || !interaction.session?.accountId) throw new PageError(400, EXPIRED_INTERACTION);
+    const provider = deps.provider();
+    const detail = interaction.prompt.details as {
+      missingOIDCScope?: string[];
+      missingOIDCClaims?: string[];
+      missingResourceScopes?: Record<string, string[]>;
+    };
+    const grant = interaction.grantId
+      ? await provider.Grant.find(interaction.grantId)
+      : new provider.Grant({ accountId: interaction.session.accountId, clientId: String(interaction.params.client_id) });
+    if (!grant) throw new PageError(400, EXPIRED_INTERACTION);
+    if (detail.missingOIDCScope) grant.addOIDCScope(detail.missingOIDCScope.join(' '));
+    if (detail.missingOIDCClaims) grant.addOIDCClaims(detail.missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(detail.missingResourceScopes ?? {})) {
+      grant.addResourceScope(indicator, scopes.join(' '));
+    }
+    const grantId = await grant.save();
+    await finish(ctx, { consent: { grantId } });
+  };
+
   router.get('/', async (ctx) => {
     const interaction = await details(ctx);
     if (interaction.prompt.name === 'login') return renderLogin(ctx, {});
     if (interaction.prompt.name !== 'consent') throw new PageError(400, EXPIRED_INTERACTION);
+    // Our own apps are trusted by definition, even when they ask with prompt=consent.
+    const client = await deps.provider().Client.find(String(interaction.params.client_id));
+    if (client?.['first_party']) return grantConsent(ctx, interaction);
     const account = await deps.accounts.findById(String(interaction.session?.accountId));
     if (!account) throw new PageError(400, EXPIRED_INTERACTION);
     const detail = interaction.prompt.details as {
@@ -148,27 +177,7 @@ export function interactionRoutes(deps: Deps) {
     }
   });
 
-  router.post('/confirm', async (ctx) => {
-    const interaction = await details(ctx);
-    if (interaction.prompt.name !== 'consent' || !interaction.session?.accountId) throw new PageError(400, EXPIRED_INTERACTION);
-    const provider = deps.provider();
-    const detail = interaction.prompt.details as {
-      missingOIDCScope?: string[];
-      missingOIDCClaims?: string[];
-      missingResourceScopes?: Record<string, string[]>;
-    };
-    const grant = interaction.grantId
-      ? await provider.Grant.find(interaction.grantId)
-      : new provider.Grant({ accountId: interaction.session.accountId, clientId: String(interaction.params.client_id) });
-    if (!grant) throw new PageError(400, EXPIRED_INTERACTION);
-    if (detail.missingOIDCScope) grant.addOIDCScope(detail.missingOIDCScope.join(' '));
-    if (detail.missingOIDCClaims) grant.addOIDCClaims(detail.missingOIDCClaims);
-    for (const [indicator, scopes] of Object.entries(detail.missingResourceScopes ?? {})) {
-      grant.addResourceScope(indicator, scopes.join(' '));
-    }
-    const grantId = await grant.save();
-    await finish(ctx, { consent: { grantId } });
-  });
+  router.post('/confirm', async (ctx) => grantConsent(ctx, await details(ctx)));
 
   router.post('/abort', async (ctx) => {
     await details(ctx);

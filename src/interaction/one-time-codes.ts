@@ -1,7 +1,7 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { KeyValueStore } from '../db/key-value.ts';
 
-export type OneTimeCodeSettings = { ttl: number; maxAttempts: number; resendSeconds: number };
+export type OneTimeCodeSettings = { ttl: number; maxAttempts: number; resendSeconds: number; maxSendsPerHour: number };
 
 type Challenge = { email: string; hash: string };
 
@@ -25,7 +25,8 @@ export function createOneTimeCodes(deps: {
   const { kv, settings } = deps;
   const challengeKey = (uid: string) => `otp:challenge:${uid}`;
   const attemptsKey = (uid: string) => `otp:attempts:${uid}`;
-  const resendKey = (email: string) => `otp:resend:${email}`;
+  const resendKey = (uid: string) => `otp:resend:${uid}`;
+  const hourlyKey = (email: string) => `otp:sends:${email}`;
   const digest = (uid: string, email: string, code: string) =>
     createHmac('sha256', deps.secret).update(`${uid}\n${email}\n${code}`).digest('base64url');
 
@@ -35,10 +36,16 @@ export function createOneTimeCodes(deps: {
       return raw ? (JSON.parse(raw) as Challenge).email : undefined;
     },
 
-    /** Sends a fresh code (replacing any earlier one) unless this address was sent one moments ago. */
+    /**
+     * Sends a fresh code (replacing any earlier one), unless this sign-in was sent one moments ago
+     * or the address has had its hourly share, which keeps anyone from flooding an inbox.
+     */
     async start(uid: string, email: string): Promise<StartResult> {
-      if (!(await kv.setIfAbsent(resendKey(email), '1', settings.resendSeconds))) {
-        return { status: 'throttled', retryAfter: Math.max(1, await kv.ttl(resendKey(email))) };
+      if (!(await kv.setIfAbsent(resendKey(uid), '1', settings.resendSeconds))) {
+        return { status: 'throttled', retryAfter: Math.max(1, await kv.ttl(resendKey(uid))) };
+      }
+      if ((await kv.increment(hourlyKey(email), 3600)) > settings.maxSendsPerHour) {
+        return { status: 'throttled', retryAfter: Math.max(1, await kv.ttl(hourlyKey(email))) };
       }
       const code = String(randomInt(1_000_000)).padStart(6, '0');
       const challenge: Challenge = { email, hash: digest(uid, email, code) };
@@ -48,7 +55,7 @@ export function createOneTimeCodes(deps: {
         await deps.deliver(email, code);
       } catch (error) {
         // Nothing was delivered, so nothing may be redeemed and the person may retry at once.
-        await kv.del(challengeKey(uid), resendKey(email));
+        await kv.del(challengeKey(uid), resendKey(uid));
         throw error;
       }
       return { status: 'sent' };

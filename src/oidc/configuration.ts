@@ -30,9 +30,9 @@ export function buildConfiguration({ config, adapter, jwks, findAccount, pages }
     clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
     scopes: ['openid', 'offline_access', 'email', 'phone', 'profile', ...API_SCOPES],
     claims: {
+      // How and when the person signed in belongs in every ID token, not only when asked for.
+      openid: ['sub', 'amr', 'auth_time'],
       acr: null,
-      amr: null,
-      auth_time: null,
       sid: null,
       email: ['email', 'email_verified'],
       phone: ['phone_number', 'phone_number_verified'],

@@ -30,6 +30,7 @@ export function demoInstructions(issuer: string): string {
     client_id: DEMO_CLIENT_ID,
     response_type: 'code',
     scope: 'openid email profile offline_access',
+    prompt: 'consent',
     redirect_uri: demoRedirectUri(issuer),
     code_challenge: challenge,
     code_challenge_method: 'S256',

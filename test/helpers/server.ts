@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ExecutionContext } from 'ava';
+import { Redis } from 'ioredis';
+import { createApp, type App } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+
+export type TestServer = { url: string; app: App; stop(): Promise<void> };
+
+/** A Redis key prefix of the test file's own, so files run in parallel on one Redis. */
+export function testRedisEnv(): Record<string, string> {
+  const url = process.env.REDIS_URL;
+  return url ? { REDIS_URL: url, REDIS_PREFIX: `fairyid-test:${randomBytes(6).toString('hex')}:` } : {};
+}
+
+/**
+ * Starts the real app on a loopback port. The issuer must name that port, so the port is taken
+ * first and the app built second.
+ */
+export async function startServer(env: Record<string, string>): Promise<TestServer> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env, ISSUER: url, PORT: String(port) });
+    const app = await createApp(config);
+    server.on('request', app.koa.callback());
+    return {
+      url,
+      app,
+      async stop() {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+        await app.close();
+      },
+    };
+  } catch (error) {
+    server.close();
+    throw error;
+  }
+}
+
+/**
+ * The usual set-up for a test file: its own database and Redis prefix, one server, and cleanup
+ * registered with ava.
+ */
+export async function startTestServer(
+  t: ExecutionContext,
+  options: { env?: Record<string, string>; database?: TestDatabase } = {},
+): Promise<TestServer> {
+  const database = options.database ?? (await createTestDatabase());
+  const redis = testRedisEnv();
+  const server = await startServer({ ...database.env, ...redis, ...options.env });
+  t.teardown(async () => {
+    await server.stop();
+    if (!options.database) await database.drop();
+    await clearRedisPrefix(redis);
+  });
+  return server;
+}
+
+export async function clearRedisPrefix(redis: Record<string, string>) {
+  if (!redis.REDIS_URL || !redis.REDIS_PREFIX) return;
+  const client = new Redis(redis.REDIS_URL);
+  try {
+    const keys = await client.keys(`${redis.REDIS_PREFIX}*`);
+    if (keys.length) await client.del(...keys);
+  } finally {
+    client.disconnect();
+  }
+}
