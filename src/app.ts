@@ -21,7 +21,7 @@ import { createClientRegistry } from './oidc/client-registry.ts';
 import { demoCallbackRoutes, ensureDemoClient } from './oidc/demo-client.ts';
 import { createFindAccount } from './oidc/find-account.ts';
 import { providerMount } from './oidc/provider-mount.ts';
-import { startProviderHost } from './oidc/provider.ts';
+import { startProviderHost, type ProviderHost } from './oidc/provider.ts';
 import { createServices } from './services.ts';
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -37,6 +37,13 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     ? createSmtpMailer({ ...config.smtp, from: config.mailFrom }, log)
     : outbox!.mailer;
 
+  // A failed start (keys sealed under another KEYS_SECRET, say) must not leave the database pool,
+  // the Redis connection, the key poller or the data-folder lock behind.
+  const abandon = async (error: unknown, started?: ProviderHost): Promise<never> => {
+    started?.stop();
+    await services.close();
+    throw error;
+  };
   const host = await startProviderHost({
     config,
     log,
@@ -44,9 +51,9 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     adapter: createAdapterFactory({ db: services.db, kv: services.kv, clients: services.clientRepository }),
     findAccount: createFindAccount(services.accounts),
     pages: createProviderPages(renderer),
-  });
+  }).catch((error: unknown) => abandon(error));
   const clients = createClientRegistry(services.clientRepository, (metadata) => host.current().Client.validate(metadata));
-  if (config.demoClient) await ensureDemoClient(clients, config.issuer);
+  if (config.demoClient) await ensureDemoClient(clients, config.issuer).catch((error: unknown) => abandon(error, host));
 
   const codeTtlMinutes = Math.round(config.otp.ttl / 60);
   const codes = createOneTimeCodes({

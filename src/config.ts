@@ -16,8 +16,8 @@ const schema = z
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     ISSUER: z
       .url({ protocol: /^https?$/ })
-      .default('http://localhost:3000')
-      .refine((value) => !value.endsWith('/') && !value.includes('?') && !value.includes('#'), {
+      .optional()
+      .refine((value) => value === undefined || (!value.endsWith('/') && !value.includes('?') && !value.includes('#')), {
         message: 'must be an http(s) URL without a trailing slash, query or fragment',
       }),
     HOST: z.string().min(1).default('0.0.0.0'),
@@ -58,7 +58,7 @@ const schema = z
         issues.addIssue({ code: 'custom', path: [name], message: 'is required when NODE_ENV=production' });
       }
     }
-    if (!env.ISSUER.startsWith('https://')) {
+    if (!env.ISSUER?.startsWith('https://')) {
       issues.addIssue({ code: 'custom', path: ['ISSUER'], message: 'must use https when NODE_ENV=production' });
     }
   });
@@ -105,7 +105,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return Object.freeze({
     env: e.NODE_ENV,
     production: e.NODE_ENV === 'production',
-    issuer: e.ISSUER,
+    // Unset, the issuer is this machine on PORT, so `PORT=4000 npm start` just works locally.
+    issuer: e.ISSUER ?? `http://localhost:${e.PORT}`,
     host: e.HOST,
     port: e.PORT,
     trustProxy: e.TRUST_PROXY,
