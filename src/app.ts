@@ -1,10 +1,14 @@
 import Koa from 'koa';
+import Router from '@koa/router';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { assetRoutes } from './http/assets.routes.ts';
 import { errorPages } from './http/error-pages.ts';
 import { healthRoutes } from './http/health.routes.ts';
 import { createLogger } from './http/logger.ts';
+import { apiErrors } from './http/api-errors.ts';
+import { accountRoutes } from './accounts/account.routes.ts';
+import { createBearerGuard } from './oidc/bearer-guard.ts';
 import { createRenderer } from './http/render.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
@@ -73,6 +77,8 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     if (outbox) koa.use(outboxRoutes(outbox));
     koa.use(demoCallbackRoutes(renderer));
   }
+  const guard = createBearerGuard({ host, issuer: config.issuer, kv: services.kv });
+  koa.use(apiRouter([accountRoutes({ accounts: services.accounts, requireScopes: guard.requireScopes })]));
   koa.use(interactionRoutes({ provider: host.current, renderer, accounts: services.accounts, codes, codeTtlMinutes }));
   koa.use(providerMount(host));
 
@@ -91,5 +97,16 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       host.stop();
       await services.close();
     },
+  };
+}
+
+/** Everything under /api answers JSON in one error shape, 404 included; other paths pass through. */
+function apiRouter(routes: ReturnType<Router['routes']>[]): Koa.Middleware {
+  const api = new Router();
+  for (const route of routes) api.use(route);
+  const dispatch = api.routes();
+  return (ctx, next) => {
+    if (ctx.path !== '/api' && !ctx.path.startsWith('/api/')) return next();
+    return apiErrors(ctx, () => dispatch(ctx as never, async () => {}));
   };
 }

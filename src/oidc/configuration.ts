@@ -81,8 +81,9 @@ export function buildConfiguration({ config, adapter, jwks, findAccount, pages }
       // Our hosted pages replace the development-only login form.
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      // RFC 7662 2.1 / RFC 7009 2.1: a client learns about, and revokes, only tokens issued to it.
+      introspection: { enabled: true, allowedPolicy: issuedToCaller },
+      revocation: { enabled: true, allowedPolicy: issuedToCaller },
       deviceFlow: {
         enabled: true,
         userCodeInputSource: pages.userCodeInputSource,
@@ -106,4 +107,8 @@ export function buildConfiguration({ config, adapter, jwks, findAccount, pages }
       pushedAuthorizationRequests: { enabled: true },
     },
   };
+}
+
+function issuedToCaller(_ctx: KoaContextWithOIDC, client: { clientId: string }, token: { clientId?: string }) {
+  return token.clientId === client.clientId;
 }

@@ -1,3 +1,4 @@
+import type { JSONWebKeySet, JWK } from 'jose';
 import Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { clientSecretMatches } from './client-secrets.ts';
@@ -7,6 +8,8 @@ import type { SigningKeys } from './signing-keys.ts';
 export type ProviderHost = {
   /** The provider built from the currently published keys; replaced when they change. */
   current(): Provider;
+  /** The public half of the published keys, for verifying our own tokens in-process. */
+  publicKeys(): JSONWebKeySet;
   /** Rebuilds the provider if the published key set changed; true when it did. */
   refreshKeys(): Promise<boolean>;
   stop(): void;
@@ -21,12 +24,16 @@ type HostDeps = Omit<ProviderDeps, 'jwks'> & { keys: SigningKeys; log: Logger };
  */
 export async function startProviderHost(deps: HostDeps): Promise<ProviderHost> {
   let fingerprint = await deps.keys.fingerprint();
-  let provider = buildProvider(deps, await deps.keys.loadPublished());
+  let jwks = await deps.keys.loadPublished();
+  let provider = buildProvider(deps, jwks);
+  let publicKeys = toPublicKeySet(jwks);
 
   async function refreshKeys() {
     const latest = await deps.keys.fingerprint();
     if (latest === fingerprint) return false;
-    provider = buildProvider(deps, await deps.keys.loadPublished());
+    jwks = await deps.keys.loadPublished();
+    provider = buildProvider(deps, jwks);
+    publicKeys = toPublicKeySet(jwks);
     fingerprint = latest;
     deps.log.info({ kids: latest }, 'signing keys changed; provider rebuilt');
     return true;
@@ -36,7 +43,11 @@ export async function startProviderHost(deps: HostDeps): Promise<ProviderHost> {
     refreshKeys().catch((error: unknown) => deps.log.error({ err: error }, 'signing key refresh failed'));
   }, deps.config.keysRefreshSeconds * 1000).unref();
 
-  return { current: () => provider, refreshKeys, stop: () => clearInterval(timer) };
+  return { current: () => provider, publicKeys: () => publicKeys, refreshKeys, stop: () => clearInterval(timer) };
+}
+
+function toPublicKeySet(jwks: JWK[]): JSONWebKeySet {
+  return { keys: jwks.map(({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicPart }) => publicPart) };
 }
 
 function buildProvider(deps: HostDeps, jwks: ProviderDeps['jwks']): Provider {

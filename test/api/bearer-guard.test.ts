@@ -1,0 +1,147 @@
+import test from 'ava';
+import { generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import * as oidc from 'openid-client';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { discover, pkcePair, registerClient, RP_REDIRECT } from '../helpers/relying-party.ts';
+import { signInThroughPages } from '../helpers/sign-in.ts';
+
+async function personToken(server: TestServer, scope = 'openid account:read') {
+  const { clientId, clientSecret } = await registerClient(server.app);
+  const config = await discover(server.url, clientId, clientSecret);
+  const { verifier, challenge } = await pkcePair();
+  const resource = `${server.url}/api`;
+  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: RP_REDIRECT, scope, resource, code_challenge: challenge, code_challenge_method: 'S256' });
+  const { url: callback } = await signInThroughPages(server.url, url.href, 'guard@example.com');
+  const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier }, { resource });
+  return tokens.access_token;
+}
+
+async function machineToken(server: TestServer) {
+  const { clientId, clientSecret } = await registerClient(server.app, {
+    grantTypes: ['client_credentials'],
+    redirectUris: [],
+    postLogoutRedirectUris: [],
+    scope: 'account:read',
+  });
+  const config = await discover(server.url, clientId, clientSecret);
+  return (await oidc.clientCredentialsGrant(config, { scope: 'account:read' })).access_token;
+}
+
+const me = (server: TestServer, authorization?: string) =>
+  fetch(`${server.url}/api/me`, { headers: authorization ? { authorization } : {} });
+
+/** Signs a token with the server's own current ES256 key, to forge claims a test wants to break. */
+async function forge(server: TestServer, claims: Record<string, unknown>, header: Record<string, unknown> = {}) {
+  const jwk = (await server.app.services.keys.loadPublished()).find((key) => key.alg === 'ES256') as JWK;
+  const now = Math.floor(Date.now() / 1000);
+  const payload = {
+    iss: server.url,
+    aud: `${server.url}/api`,
+    sub: 'someone',
+    iat: now,
+    exp: now + 60,
+    client_id: 'forged',
+    scope: 'account:read',
+    jti: 'j1',
+    ...claims,
+  };
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: jwk.kid, ...header })
+    .sign(await importJWK(jwk, 'ES256'));
+}
+
+async function expectError(t: { is: (a: unknown, b: unknown) => void; regex: (a: string, r: RegExp) => void }, response: Response, status: number, error: string) {
+  t.is(response.status, status);
+  const body = (await response.json()) as { error: string; error_description: string };
+  t.is(body.error, error);
+  t.regex(body.error_description, /\w/);
+  if (status === 401) t.regex(response.headers.get('www-authenticate') ?? '', /^Bearer realm="fairyid"/);
+}
+
+test('a person’s API token reads their own profile at /api/me', async (t) => {
+  const server = await startTestServer(t);
+  const response = await me(server, `Bearer ${await personToken(server)}`);
+  t.is(response.status, 200);
+  const body = (await response.json()) as { email: string; fairyname: string };
+  t.is(body.email, 'guard@example.com');
+  t.regex(body.fairyname, /^[a-z]+_[a-z]+_\d{4}$/);
+});
+
+test('no token, or a malformed header, gets 401 with a Bearer challenge', async (t) => {
+  const server = await startTestServer(t);
+  await expectError(t, await me(server), 401, 'invalid_token');
+  await expectError(t, await me(server, 'Basic abc'), 401, 'invalid_token');
+  await expectError(t, await me(server, 'Bearer a.b.c'), 401, 'invalid_token');
+});
+
+test('a token without the route’s scope gets 403 insufficient_scope', async (t) => {
+  const server = await startTestServer(t);
+  const token = await forge(server, { scope: 'openid' });
+  const response = await me(server, `Bearer ${token}`);
+  t.is(response.status, 403);
+  t.regex(response.headers.get('www-authenticate') ?? '', /error="insufficient_scope", scope="account:read"/);
+  t.is(((await response.json()) as { error: string }).error, 'insufficient_scope');
+});
+
+test('a client-credentials token is valid but is nobody’s account', async (t) => {
+  const server = await startTestServer(t);
+  await expectError(t, await me(server, `Bearer ${await machineToken(server)}`), 403, 'person_required');
+});
+
+test('expired, wrong-issuer, wrong-audience, wrong-type, tampered, unsigned and unknown-key tokens are refused', async (t) => {
+  const server = await startTestServer(t);
+  const now = Math.floor(Date.now() / 1000);
+  const cases: Record<string, string> = {
+    expired: await forge(server, { exp: now - 60, iat: now - 120 }),
+    'wrong issuer': await forge(server, { iss: 'https://evil.example' }),
+    'wrong audience': await forge(server, { aud: 'https://other.example/api' }),
+    'wrong typ': await forge(server, {}, { typ: 'JWT' }),
+  };
+  const genuine = await forge(server, {});
+  // The control: the same forge without a defect passes the guard and reaches the route.
+  t.is((await me(server, `Bearer ${genuine}`)).status, 404, 'a well-formed token for an unknown account');
+  const [h, p, s] = genuine.split('.');
+  const payload = JSON.parse(Buffer.from(p!, 'base64url').toString());
+  cases.tampered = `${h}.${Buffer.from(JSON.stringify({ ...payload, sub: 'admin' })).toString('base64url')}.${s}`;
+  cases['alg none'] = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url')}.${p}.`;
+  const stranger = await generateKeyPair('ES256');
+  cases['unknown kid'] = await new SignJWT(payload)
+    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'not-ours' })
+    .sign(stranger.privateKey);
+  for (const [name, token] of Object.entries(cases)) {
+    const response = await me(server, `Bearer ${token}`);
+    t.is(response.status, 401, name);
+    t.regex(response.headers.get('www-authenticate') ?? '', /error="invalid_token"/, name);
+  }
+});
+
+test('a revoked opaque token is refused', async (t) => {
+  const server = await startTestServer(t);
+  const { clientId, clientSecret } = await registerClient(server.app);
+  const config = await discover(server.url, clientId, clientSecret);
+  const { verifier, challenge } = await pkcePair();
+  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: RP_REDIRECT, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256' });
+  const { url: callback } = await signInThroughPages(server.url, url.href, 'opaque@example.com');
+  const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier });
+  t.is(tokens.access_token.split('.').length, 1, 'userinfo tokens are opaque');
+  // Valid but without the API scope: authenticated, then refused for scope.
+  t.is((await me(server, `Bearer ${tokens.access_token}`)).status, 403);
+  await oidc.tokenRevocation(config, tokens.access_token);
+  await expectError(t, await me(server, `Bearer ${tokens.access_token}`), 401, 'invalid_token');
+});
+
+test('a token signed before a key rotation works until its key is retired', async (t) => {
+  const server = await startTestServer(t);
+  const token = await personToken(server);
+  await server.app.services.keys.rotate();
+  await server.app.provider.refreshKeys();
+  t.is((await me(server, `Bearer ${token}`)).status, 200);
+  await server.app.services.keys.retire();
+  await server.app.provider.refreshKeys();
+  await expectError(t, await me(server, `Bearer ${token}`), 401, 'invalid_token');
+});
+
+test('unknown API routes answer in the JSON error shape', async (t) => {
+  const server = await startTestServer(t);
+  await expectError(t, await fetch(`${server.url}/api/nothing-here`), 404, 'not_found');
+});
