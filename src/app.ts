@@ -9,6 +9,7 @@ import { createLogger } from './http/logger.ts';
 import { apiErrors } from './http/api-errors.ts';
 import { accountRoutes } from './accounts/account.routes.ts';
 import { createBearerGuard } from './oidc/bearer-guard.ts';
+import { createGrantRevocations } from './oidc/grant-revocations.ts';
 import { createRenderer } from './http/render.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
@@ -48,9 +49,11 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     await services.close();
     throw error;
   };
+  const revocations = createGrantRevocations(services.kv, config.ttl.accessToken);
   const host = await startProviderHost({
     config,
     log,
+    onGrantRevoked: revocations.markRevoked,
     keys: services.keys,
     adapter: createAdapterFactory({ db: services.db, kv: services.kv, clients: services.clientRepository }),
     findAccount: createFindAccount(services.accounts),
@@ -77,7 +80,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     if (outbox) koa.use(outboxRoutes(outbox));
     koa.use(demoCallbackRoutes(renderer));
   }
-  const guard = createBearerGuard({ host, issuer: config.issuer, kv: services.kv });
+  const guard = createBearerGuard({ host, issuer: config.issuer, kv: services.kv, revocations });
   koa.use(apiRouter([accountRoutes({ accounts: services.accounts, requireScopes: guard.requireScopes })]));
   koa.use(interactionRoutes({ provider: host.current, renderer, accounts: services.accounts, codes, codeTtlMinutes }));
   koa.use(providerMount(host));

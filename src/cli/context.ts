@@ -17,6 +17,8 @@ export async function openCliContext(config: Config) {
   const host = await startProviderHost({
     config,
     log,
+    // The CLI revokes no grants: it only validates clients against the provider configuration.
+    onGrantRevoked: async () => {},
     keys: services.keys,
     adapter: createAdapterFactory({ db: services.db, kv: services.kv, clients: services.clientRepository }),
     findAccount: createFindAccount(services.accounts),

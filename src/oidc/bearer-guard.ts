@@ -11,6 +11,7 @@ import type { Context, Middleware } from 'koa';
 import type { KeyValueStore } from '../db/key-value.ts';
 import { ApiError } from '../shared/api-error.ts';
 import { apiAudience } from './api-resource.ts';
+import type { GrantRevocations } from './grant-revocations.ts';
 import type { ProviderHost } from './provider.ts';
 
 /** Who is calling the API, established from a token we issued. */
@@ -22,14 +23,14 @@ const CLOCK_SKEW_SECONDS = 5;
 const DPOP_MAX_AGE_SECONDS = 300;
 const CACHE_SIZE = 10_000;
 
-type Verified = { caller: Caller; exp: number; jkt: string | undefined };
+type Verified = { caller: Caller; exp: number; jkt: string | undefined; grantId: string | undefined };
 
 /**
  * RFC 6750 bearer (and RFC 9449 DPoP) authentication for /api. JWTs (RFC 9068) are verified in
  * process against our own published keys; the result is cached until the token's `exp`, since the
  * signature check is the expensive part. Opaque tokens are looked up in the provider's store.
  */
-export function createBearerGuard(deps: { host: ProviderHost; issuer: string; kv: KeyValueStore }) {
+export function createBearerGuard(deps: { host: ProviderHost; issuer: string; kv: KeyValueStore; revocations: GrantRevocations }) {
   const audience = apiAudience(deps.issuer);
   const cache = new Map<string, Verified>();
   let keys: { source: JSONWebKeySet; resolve: ReturnType<typeof createLocalJWKSet> } | undefined;
@@ -73,6 +74,7 @@ export function createBearerGuard(deps: { host: ProviderHost; issuer: string; kv
       },
       exp: payload.exp!,
       jkt: (payload.cnf as { jkt?: string } | undefined)?.jkt,
+      grantId: typeof payload.grant_id === 'string' ? payload.grant_id : undefined,
     };
     if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
     cache.set(token, verified);
@@ -93,6 +95,8 @@ export function createBearerGuard(deps: { host: ProviderHost; issuer: string; kv
       },
       exp: found.exp ?? 0,
       jkt: found.jkt,
+      // Opaque tokens are deleted with their grant, so the store lookup already answers revocation.
+      grantId: undefined,
     };
   }
 
@@ -133,6 +137,9 @@ export function createBearerGuard(deps: { host: ProviderHost; issuer: string; kv
       });
     }
     const verified = token.split('.').length === 3 ? await verifyJwt(token) : await verifyOpaque(token);
+    if (verified.grantId && (await deps.revocations.isRevoked(verified.grantId))) {
+      throw invalidToken('The access token was revoked.');
+    }
     if (verified.jkt) await checkDpopProof(ctx, token, verified.jkt);
     else if (kind === 'dpop') throw invalidToken('The token is not DPoP-bound; send it with the Bearer scheme.');
     return verified.caller;

@@ -60,6 +60,8 @@ export function buildConfiguration({ config, adapter, jwks, findAccount, pages }
     },
     // Always rotate: reuse of a rotated token then revokes the whole grant (Security BCP 4.14.2).
     rotateRefreshToken: () => true,
+    // Lets the /api guard refuse self-contained JWTs whose grant was revoked (see grant-revocations.ts).
+    extraTokenClaims: (_ctx, token) => ('grantId' in token && token.grantId ? { grant_id: token.grantId } : undefined),
     // First-party clients are ours: the person already trusts them, so consent is implied.
     loadExistingGrant: async (ctx: KoaContextWithOIDC) => {
       const { client, session, provider } = ctx.oidc;

@@ -15,7 +15,7 @@ export type ProviderHost = {
   stop(): void;
 };
 
-type HostDeps = Omit<ProviderDeps, 'jwks'> & { keys: SigningKeys; log: Logger };
+type HostDeps = Omit<ProviderDeps, 'jwks'> & { keys: SigningKeys; log: Logger; onGrantRevoked(grantId: string): Promise<void> };
 
 /**
  * oidc-provider fixes its key set at construction, so a rotation (by the CLI or another instance)
@@ -58,6 +58,9 @@ function buildProvider(deps: HostDeps, jwks: ProviderDeps['jwks']): Provider {
     return clientSecretMatches(this.clientSecret, actual);
   };
   provider.on('server_error', (ctx, error) => deps.log.error({ err: error, path: ctx.path }, 'oidc-provider server error'));
-  provider.on('grant.revoked', (_ctx, grantId) => deps.log.info({ grantId }, 'grant revoked'));
+  provider.on('grant.revoked', (_ctx, grantId: string) => {
+    deps.log.info({ grantId }, 'grant revoked');
+    deps.onGrantRevoked(grantId).catch((error: unknown) => deps.log.error({ err: error, grantId }, 'recording a revoked grant failed'));
+  });
   return provider;
 }

@@ -5,15 +5,26 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { discover, pkcePair, registerClient, RP_REDIRECT } from '../helpers/relying-party.ts';
 import { signInThroughPages } from '../helpers/sign-in.ts';
 
-async function personToken(server: TestServer, scope = 'openid account:read') {
+async function personTokens(server: TestServer, scope = 'openid account:read') {
   const { clientId, clientSecret } = await registerClient(server.app);
   const config = await discover(server.url, clientId, clientSecret);
   const { verifier, challenge } = await pkcePair();
   const resource = `${server.url}/api`;
-  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: RP_REDIRECT, scope, resource, code_challenge: challenge, code_challenge_method: 'S256' });
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: RP_REDIRECT,
+    scope,
+    resource,
+    prompt: 'consent',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
   const { url: callback } = await signInThroughPages(server.url, url.href, 'guard@example.com');
   const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier }, { resource });
-  return tokens.access_token;
+  return { config, tokens };
+}
+
+async function personToken(server: TestServer) {
+  return (await personTokens(server)).tokens.access_token;
 }
 
 async function machineToken(server: TestServer) {
@@ -144,4 +155,14 @@ test('a token signed before a key rotation works until its key is retired', asyn
 test('unknown API routes answer in the JSON error shape', async (t) => {
   const server = await startTestServer(t);
   await expectError(t, await fetch(`${server.url}/api/nothing-here`), 404, 'not_found');
+});
+
+test('a JWT whose grant was revoked is refused, even after it was cached as valid', async (t) => {
+  const server = await startTestServer(t);
+  const { config, tokens } = await personTokens(server, 'openid offline_access account:read');
+  t.is((await me(server, `Bearer ${tokens.access_token}`)).status, 200, 'verified and cached');
+  await oidc.refreshTokenGrant(config, tokens.refresh_token!, { resource: `${server.url}/api` });
+  // Reusing the rotated refresh token revokes the grant (Security BCP 4.14.2).
+  await t.throwsAsync(oidc.refreshTokenGrant(config, tokens.refresh_token!, { resource: `${server.url}/api` }));
+  await expectError(t, await me(server, `Bearer ${tokens.access_token}`), 401, 'invalid_token');
 });
