@@ -9,7 +9,7 @@ import type { KeyValueStore } from './db/key-value.ts';
 import { MemoryStore } from './db/memory-store.ts';
 import { migrateToLatest } from './db/migrator.ts';
 import { connectRedis } from './db/redis-store.ts';
-import { createClientRepository } from './oidc/client.repository.ts';
+import { createClientRepository, withClientCache } from './oidc/client.repository.ts';
 import { createSigningKeyRepository } from './oidc/signing-key.repository.ts';
 import { createSigningKeys } from './oidc/signing-keys.ts';
 
@@ -26,7 +26,7 @@ export async function createServices(config: Config, log: Logger) {
     db,
     kv,
     keys,
-    clientRepository: createClientRepository(db),
+    clientRepository: withClientCache(createClientRepository(db)),
     accounts: createAccountService(createAccountRepository(db)),
     checks: {
       database: async () => void (await sql`select 1`.execute(db)),

@@ -25,3 +25,36 @@ export function createClientRepository(db: Db) {
 }
 
 export type ClientRepository = ReturnType<typeof createClientRepository>;
+
+const CLIENT_CACHE_MS = 5_000;
+const CLIENT_CACHE_SIZE = 10_000;
+
+/**
+ * Every token request looks its client up, so lookups are served from memory. Changes made through
+ * this process invalidate at once; changes made elsewhere (the CLI, another instance) are seen
+ * within CLIENT_CACHE_MS.
+ */
+export function withClientCache(repository: ClientRepository): ClientRepository {
+  const cache = new Map<string, { metadata: ClientMetadata; until: number }>();
+  return {
+    ...repository,
+    async find(clientId) {
+      const hit = cache.get(clientId);
+      if (hit && hit.until > Date.now()) return hit.metadata;
+      const metadata = await repository.find(clientId);
+      // Unknown ids are not remembered: anyone can send them, and they must not grow the cache.
+      if (!metadata) return undefined;
+      if (cache.size >= CLIENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      cache.set(clientId, { metadata, until: Date.now() + CLIENT_CACHE_MS });
+      return metadata;
+    },
+    async insert(metadata) {
+      cache.delete(metadata.client_id);
+      await repository.insert(metadata);
+    },
+    async delete(clientId) {
+      cache.delete(clientId);
+      return repository.delete(clientId);
+    },
+  };
+}
