@@ -26,7 +26,12 @@ const schema = z
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
     DATA_DIR: z.string().min(1).default('.data'),
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
-    REDIS_PREFIX: z.string().min(1).default('fairyid:'),
+    REDIS_PREFIX: z
+      .string()
+      .min(1)
+      .default('fairyid:')
+      .refine((value) => !/[{}]/.test(value), { message: 'must not contain { or } (they would become a cluster hash tag)' }),
+    REDIS_CLUSTER: boolean(false),
     KEYS_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     COOKIE_KEYS: z
       .string()
@@ -71,7 +76,7 @@ export type Config = Readonly<{
   port: number;
   trustProxy: boolean;
   database: { url: string } | { dataDir: string };
-  redis: { url: string; prefix: string } | { prefix: string };
+  redis: { url: string; prefix: string; cluster: boolean } | { prefix: string };
   keysSecret: string;
   cookieKeys: string[];
   keysRefreshSeconds: number;
@@ -111,7 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     trustProxy: e.TRUST_PROXY,
     database: e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: e.DATA_DIR },
-    redis: e.REDIS_URL ? { url: e.REDIS_URL, prefix: e.REDIS_PREFIX } : { prefix: e.REDIS_PREFIX },
+    redis: e.REDIS_URL ? { url: e.REDIS_URL, prefix: e.REDIS_PREFIX, cluster: e.REDIS_CLUSTER } : { prefix: e.REDIS_PREFIX },
     keysSecret: e.KEYS_SECRET ?? DEVELOPMENT_SECRET,
     cookieKeys: e.COOKIE_KEYS ?? [DEVELOPMENT_SECRET],
     keysRefreshSeconds: e.KEYS_REFRESH_SECONDS,

@@ -18,7 +18,7 @@ export async function createServices(config: Config, log: Logger) {
   const releaseLock = 'dataDir' in config.database ? await acquireDataDirLock(config.database.dataDir) : () => {};
   const db = await createDatabase(config.database);
   await migrateToLatest(db);
-  const kv: KeyValueStore = 'url' in config.redis ? await connectRedis(config.redis.url, config.redis.prefix) : new MemoryStore();
+  const kv: KeyValueStore = 'url' in config.redis ? await connectRedis(config.redis) : new MemoryStore();
   const keys = createSigningKeys(createSigningKeyRepository(db), config.keysSecret);
   await keys.ensureKeys();
   log.debug('storage ready');

@@ -1,34 +1,74 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import type { KeyValueStore, KeyValueWrite } from './key-value.ts';
 
-export async function connectRedis(url: string, prefix: string): Promise<KeyValueStore> {
-  const redis = new Redis(url, { keyPrefix: prefix, lazyConnect: true, maxRetriesPerRequest: 2 });
-  await redis.connect();
-  return new RedisStore(redis);
+export type RedisSettings = { url: string; prefix: string; cluster: boolean };
+
+/**
+ * One Redis, or a Redis Cluster seeded from the URL's host. In a cluster, commands touching keys in
+ * different slots cannot share a transaction, so multi-key writes become concurrent single-key
+ * commands (auto-pipelined per node); keys that must change together share a hash tag instead.
+ */
+export async function connectRedis(settings: RedisSettings): Promise<KeyValueStore> {
+  const options = { keyPrefix: settings.prefix, lazyConnect: true, maxRetriesPerRequest: 2, enableAutoPipelining: true };
+  if (!settings.cluster) {
+    const redis = new Redis(settings.url, options);
+    await redis.connect();
+    return new RedisStore(redis, true);
+  }
+  const seed = new URL(settings.url);
+  const cluster = new Cluster([{ host: seed.hostname, port: Number(seed.port || 6379) }], {
+    keyPrefix: settings.prefix,
+    lazyConnect: true,
+    enableAutoPipelining: true,
+    redisOptions: {
+      maxRetriesPerRequest: 2,
+      ...(seed.password ? { password: decodeURIComponent(seed.password) } : {}),
+      ...(seed.username ? { username: decodeURIComponent(seed.username) } : {}),
+      ...(seed.protocol === 'rediss:' ? { tls: {} } : {}),
+    },
+  });
+  await cluster.connect();
+  return new RedisStore(cluster, false);
 }
 
 class RedisStore implements KeyValueStore {
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis | Cluster,
+    private readonly transactional: boolean,
+  ) {}
 
   get(key: string) {
     return this.redis.get(key);
   }
 
   async write(writes: KeyValueWrite[]) {
-    const tx = this.redis.multi();
-    for (const w of writes) {
-      if (w.op === 'set') tx.set(w.key, w.value, 'EX', w.ttlSeconds);
-      else tx.sadd(w.key, w.member).expire(w.key, w.ttlSeconds, 'GT').expire(w.key, w.ttlSeconds, 'NX');
+    if (this.transactional) {
+      const tx = this.redis.multi();
+      for (const w of writes) {
+        if (w.op === 'set') tx.set(w.key, w.value, 'EX', w.ttlSeconds);
+        else tx.sadd(w.key, w.member).expire(w.key, w.ttlSeconds, 'GT').expire(w.key, w.ttlSeconds, 'NX');
+      }
+      await tx.exec();
+      return;
     }
-    await tx.exec();
+    await Promise.all(
+      writes.map(async (w) => {
+        if (w.op === 'set') return this.redis.set(w.key, w.value, 'EX', w.ttlSeconds);
+        // Same key, so one slot: these three can share a transaction even in a cluster.
+        return this.redis.multi().sadd(w.key, w.member).expire(w.key, w.ttlSeconds, 'GT').expire(w.key, w.ttlSeconds, 'NX').exec();
+      }),
+    );
   }
 
   async setIfAbsent(key: string, value: string, ttlSeconds: number) {
     return (await this.redis.set(key, value, 'EX', ttlSeconds, 'NX')) === 'OK';
   }
 
-  del(...keys: string[]) {
-    return keys.length ? this.redis.del(...keys) : Promise.resolve(0);
+  async del(...keys: string[]) {
+    if (!keys.length) return 0;
+    if (this.transactional) return this.redis.del(...keys);
+    const counts = await Promise.all(keys.map((key) => this.redis.del(key)));
+    return counts.reduce((sum, count) => sum + count, 0);
   }
 
   async increment(key: string, ttlSeconds: number) {

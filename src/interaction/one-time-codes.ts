@@ -23,9 +23,10 @@ export function createOneTimeCodes(deps: {
   deliver: (email: string, code: string) => Promise<void>;
 }) {
   const { kv, settings } = deps;
-  const challengeKey = (uid: string) => `otp:challenge:${uid}`;
-  const attemptsKey = (uid: string) => `otp:attempts:${uid}`;
-  const resendKey = (uid: string) => `otp:resend:${uid}`;
+  // One hash tag per sign-in keeps its keys in one Redis Cluster slot.
+  const challengeKey = (uid: string) => `otp:{${uid}}:challenge`;
+  const attemptsKey = (uid: string) => `otp:{${uid}}:attempts`;
+  const resendKey = (uid: string) => `otp:{${uid}}:resend`;
   const hourlyKey = (email: string) => `otp:sends:${email}`;
   const digest = (uid: string, email: string, code: string) =>
     createHmac('sha256', deps.secret).update(`${uid}\n${email}\n${code}`).digest('base64url');

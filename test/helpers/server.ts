@@ -16,16 +16,26 @@ export function testRedisEnv(): Record<string, string> {
 }
 
 /**
- * Starts the real app on a loopback port. The issuer must name that port, so the port is taken
- * first and the app built second.
+ * Starts the real app on a loopback port (any free one unless `port` is given). The issuer names
+ * that port unless `issuer` is given, as it is for instances sharing one issuer behind a balancer.
  */
-export async function startServer(env: Record<string, string>): Promise<TestServer> {
+export async function startServer(
+  env: Record<string, string>,
+  options: { port?: number; issuer?: string } = {},
+): Promise<TestServer> {
   const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   try {
-    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env, ISSUER: url, PORT: String(port) });
+    const issuer = options.issuer ?? url;
+    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env, ISSUER: issuer, PORT: String(port) });
     const app = await createApp(config);
     server.on('request', app.koa.callback());
     return {
