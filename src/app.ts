@@ -8,6 +8,14 @@ import { healthRoutes } from './http/health.routes.ts';
 import { createLogger } from './http/logger.ts';
 import { apiErrors } from './http/api-errors.ts';
 import { accountRoutes } from './accounts/account.routes.ts';
+import { apiDocsRoutes } from './http/api-docs.routes.ts';
+import { mountApiRoutes, openApiDocument } from './http/api-route.ts';
+import { organizationRoutes, platformRoutes } from './organizations/organization.routes.ts';
+import { invitationRoutes } from './organizations/invitation.routes.ts';
+import { invitationPageRoutes } from './organizations/invitation-pages.routes.ts';
+import { createInvitationService } from './organizations/invitation.service.ts';
+import { invitationEmail } from './organizations/invitation-email.ts';
+import { createPageSession, ensurePagesClient } from './interaction/page-session.ts';
 import { createBearerGuard } from './oidc/bearer-guard.ts';
 import { createGrantRevocations } from './oidc/grant-revocations.ts';
 import { createRenderer } from './http/render.ts';
@@ -30,6 +38,7 @@ import { startProviderHost, type ProviderHost } from './oidc/provider.ts';
 import { createServices } from './services.ts';
 
 const SWEEP_INTERVAL_MS = 60_000;
+const API_VERSION = '1.0.0';
 
 export type App = Awaited<ReturnType<typeof createApp>>;
 
@@ -80,8 +89,25 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     if (outbox) koa.use(outboxRoutes(outbox));
     koa.use(demoCallbackRoutes(renderer));
   }
+  await ensurePagesClient(clients, config.issuer).catch((error: unknown) => abandon(error, host));
+  const pageSession = createPageSession({ provider: host.current, kv: services.kv, issuer: config.issuer });
+  const invitations = createInvitationService({
+    db: services.db,
+    issuer: config.issuer,
+    send: (mail) => mailer.send(invitationEmail(mail)),
+  });
   const guard = createBearerGuard({ host, issuer: config.issuer, kv: services.kv, revocations });
-  koa.use(apiRouter([accountRoutes({ accounts: services.accounts, requireScopes: guard.requireScopes })]));
+  const apiRoutes = [
+    ...accountRoutes({ accounts: services.accounts, memberships: services.organizations.membershipsOf }),
+    ...organizationRoutes(services.organizations),
+    ...platformRoutes(services.organizations),
+    ...invitationRoutes(invitations),
+  ];
+  const apiDocument = openApiDocument(apiRoutes, { issuer: config.issuer, version: API_VERSION });
+  koa.use(apiDocsRoutes(apiDocument, renderer));
+  koa.use(apiRouter([mountApiRoutes(apiRoutes, guard.requireScopes)]));
+  koa.use(pageSession.routes());
+  koa.use(invitationPageRoutes({ invitations, accounts: services.accounts, session: pageSession, renderer }));
   koa.use(interactionRoutes({ provider: host.current, renderer, accounts: services.accounts, codes, codeTtlMinutes }));
   koa.use(providerMount(host));
 

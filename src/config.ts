@@ -53,6 +53,8 @@ const schema = z
     OTP_RESEND_SECONDS: seconds(30),
     OTP_MAX_SENDS_PER_HOUR: z.coerce.number().int().positive().default(10),
     DEMO_CLIENT: boolean(true),
+    PLATFORM_OWNER_EMAIL: z.email().transform((value) => value.toLowerCase()).optional(),
+    ORG_APPROVAL: z.enum(['manual', 'auto']).default('manual'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, issues) => {
@@ -92,6 +94,8 @@ export type Config = Readonly<{
   }>;
   otp: Readonly<{ ttl: number; maxAttempts: number; resendSeconds: number; maxSendsPerHour: number }>;
   demoClient: boolean;
+  platformOwnerEmail: string | undefined;
+  organizationApproval: 'manual' | 'auto';
   logLevel: string;
 }>;
 
@@ -137,6 +141,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxSendsPerHour: e.OTP_MAX_SENDS_PER_HOUR,
     }),
     demoClient: e.DEMO_CLIENT && e.NODE_ENV === 'development',
+    platformOwnerEmail: e.PLATFORM_OWNER_EMAIL,
+    organizationApproval: e.ORG_APPROVAL,
     logLevel: e.LOG_LEVEL,
   });
 }

@@ -12,22 +12,25 @@ import { connectRedis } from './db/redis-store.ts';
 import { createClientRepository, withClientCache } from './oidc/client.repository.ts';
 import { createSigningKeyRepository } from './oidc/signing-key.repository.ts';
 import { createSigningKeys } from './oidc/signing-keys.ts';
+import { createOrganizationService } from './organizations/organization.service.ts';
 
 /** Storage and the services over it: shared by the server (app.ts) and the operator CLI. */
 export async function createServices(config: Config, log: Logger) {
   const releaseLock = 'dataDir' in config.database ? await acquireDataDirLock(config.database.dataDir) : () => {};
-  const db = await createDatabase(config.database);
+  const db = await createDatabase(config.database, log);
   await migrateToLatest(db);
   const kv: KeyValueStore = 'url' in config.redis ? await connectRedis(config.redis) : new MemoryStore();
   const keys = createSigningKeys(createSigningKeyRepository(db), config.keysSecret);
   await keys.ensureKeys();
   log.debug('storage ready');
+  const accounts = createAccountService(createAccountRepository(db), { platformOwnerEmail: config.platformOwnerEmail });
   return {
     db,
     kv,
     keys,
     clientRepository: withClientCache(createClientRepository(db)),
-    accounts: createAccountService(createAccountRepository(db)),
+    accounts,
+    organizations: createOrganizationService({ db, approval: config.organizationApproval, isPlatformOwner: accounts.isPlatformOwner }),
     checks: {
       database: async () => void (await sql`select 1`.execute(db)),
       keyValue: () => kv.ping(),

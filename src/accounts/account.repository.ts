@@ -11,6 +11,15 @@ export function createAccountRepository(db: Db) {
       return db.selectFrom('accounts').selectAll().where('email', '=', email).executeTakeFirst();
     },
 
+    async updatePlatformOwner(email: string, owner: boolean): Promise<boolean> {
+      const result = await db
+        .updateTable('accounts')
+        .set({ platform_owner: owner, updated_at: new Date() })
+        .where('email', '=', email)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
     /** Inserts unless the email is taken; returns undefined on any unique conflict. */
     insertWithEmail(row: { id: string; email: string; fairyname: string }): Promise<Account | undefined> {
       return db

@@ -5,9 +5,19 @@ import { generateFairyname } from './fairyname.ts';
 
 const FAIRYNAME_ATTEMPTS = 8;
 
-export function createAccountService(accounts: AccountRepository) {
+export function createAccountService(accounts: AccountRepository, options: { platformOwnerEmail?: string | undefined } = {}) {
   return {
     findById: (id: string) => accounts.findById(id),
+
+    /** The platform owner is named by PLATFORM_OWNER_EMAIL (a verified address) or set with the CLI. */
+    async isPlatformOwner(id: string): Promise<boolean> {
+      const account = await accounts.findById(id);
+      if (!account) return false;
+      return account.platform_owner || (!!options.platformOwnerEmail && account.email_verified && account.email === options.platformOwnerEmail);
+    },
+
+    /** False when no account has that email. */
+    setPlatformOwner: (email: string, owner: boolean) => accounts.updatePlatformOwner(email, owner),
 
     /** A verified email signs in to its account, creating the account on first sign-in. */
     async signInWithVerifiedEmail(email: string): Promise<{ account: Account; created: boolean }> {

@@ -8,6 +8,7 @@ export interface AccountsTable {
   phone_number_verified: Generated<boolean>;
   name: string | null;
   fairyname: string;
+  platform_owner: Generated<boolean>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date>;
 }

@@ -27,6 +27,7 @@ export async function openCliContext(config: Config) {
   host.stop();
   return {
     keys: services.keys,
+    accounts: services.accounts,
     clients: createClientRegistry(services.clientRepository, (metadata) => host.current().Client.validate(metadata)),
     close: () => services.close(),
   };

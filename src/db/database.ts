@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, type Dialect } from 'kysely';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 import type { Database } from './schema.ts';
@@ -7,13 +8,18 @@ import type { Database } from './schema.ts';
 export type Db = Kysely<Database>;
 
 /** Real Postgres when DATABASE_URL is set; otherwise PGlite on disk (or in memory for `memory://`). */
-export async function createDatabase(database: Config['database']): Promise<Db> {
-  return new Kysely<Database>({ dialect: await dialectFor(database) });
+export async function createDatabase(database: Config['database'], log?: Logger): Promise<Db> {
+  return new Kysely<Database>({ dialect: await dialectFor(database, log) });
 }
 
-async function dialectFor(database: Config['database']): Promise<Dialect> {
+async function dialectFor(database: Config['database'], log?: Logger): Promise<Dialect> {
   if ('url' in database) {
-    return new PostgresDialect({ pool: new pg.Pool({ connectionString: database.url, max: 10 }) });
+    const pool = new pg.Pool({ connectionString: database.url, max: 10 });
+    // The server closing an idle connection (a restart, a failover, pg_terminate_backend) surfaces as
+    // a pool 'error' event, which crashes the process when nobody listens. The pool has already
+    // dropped that client and connects afresh for the next query, so noting it is enough.
+    pool.on('error', (error) => log?.warn({ err: error }, 'idle database connection lost'));
+    return new PostgresDialect({ pool });
   }
   // Loaded on demand: the WASM build is only paid for by the embedded mode.
   const { PGlite } = await import('@electric-sql/pglite');

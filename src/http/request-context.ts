@@ -16,9 +16,11 @@ export function requestContext(log: Logger): Middleware {
     try {
       await next();
     } finally {
-      // The path only: query strings carry user codes and login hints.
+      // The route pattern where there is one (paths can carry invitation tokens), else the path;
+      // never the query string, which carries user codes and login hints.
+      const route = (ctx as { _matchedRoute?: unknown })._matchedRoute;
       ctx.state.log.info(
-        { method: ctx.method, path: ctx.path, status: ctx.res.statusCode, ms: Math.round(performance.now() - started) },
+        { method: ctx.method, path: typeof route === 'string' ? route : ctx.path, status: ctx.res.statusCode, ms: Math.round(performance.now() - started) },
         'request',
       );
     }

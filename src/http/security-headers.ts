@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 
 // Pages load nothing but our own stylesheet and run no script; form-action is left open because a
 // sign-in form's redirect chain ends at the relying party's redirect_uri.
@@ -10,13 +10,19 @@ const CONTENT_SECURITY_POLICY = [
   "base-uri 'none'",
 ].join('; ');
 
+const EVERY_RESPONSE = { 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' };
+const HTML_PAGE = { 'Content-Security-Policy': CONTENT_SECURITY_POLICY, 'X-Frame-Options': 'DENY', 'Cache-Control': 'no-store' };
+
+/**
+ * For the pages oidc-provider draws with our templates (device, logout, errors): it writes its
+ * responses itself, before `securityHeaders` gets control back, so they must set these themselves.
+ */
+export function setPageHeaders(ctx: Pick<Context, 'set'>) {
+  ctx.set({ ...EVERY_RESPONSE, ...HTML_PAGE });
+}
+
 export const securityHeaders: Middleware = async (ctx, next) => {
   await next();
-  ctx.set('X-Content-Type-Options', 'nosniff');
-  ctx.set('Referrer-Policy', 'no-referrer');
-  if (ctx.response.is('html')) {
-    ctx.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
-    ctx.set('X-Frame-Options', 'DENY');
-    ctx.set('Cache-Control', 'no-store');
-  }
+  ctx.set(EVERY_RESPONSE);
+  if (ctx.response.is('html')) ctx.set(HTML_PAGE);
 };

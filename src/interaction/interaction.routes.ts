@@ -66,13 +66,19 @@ export function interactionRoutes(deps: Deps) {
     await renderer.render(ctx, 'code', { uid: ctx.params.uid, email, ttlMinutes: deps.codeTtlMinutes, ...data }, status);
   };
 
-  const sendCode = async (ctx: Context, email: string): Promise<string | undefined> => {
+  // Throttling is the person's doing (429); a mail server that fails is ours (503).
+  const sendCode = async (ctx: Context, email: string): Promise<{ status: number; message: string } | undefined> => {
     try {
       const started = await codes.start(ctx.params.uid!, email);
-      if (started.status === 'throttled') return `A code was just sent. You can ask for a new one in ${started.retryAfter} seconds.`;
+      if (started.status === 'throttled') {
+        const wait = `${started.retryAfter} ${started.retryAfter === 1 ? 'second' : 'seconds'}`;
+        return { status: 429, message: `A code was just sent. You can ask for a new one in ${wait}.` };
+      }
       return undefined;
     } catch (error) {
-      if (error instanceof MailDeliveryError) return 'We could not send the email just now. Please try again in a minute.';
+      if (error instanceof MailDeliveryError) {
+        return { status: 503, message: 'We could not send the email just now. Please try again in a minute.' };
+      }
       throw error;
     }
   };
@@ -102,7 +108,10 @@ export function interactionRoutes(deps: Deps) {
 
   router.get('/', async (ctx) => {
     const interaction = await details(ctx);
-    if (interaction.prompt.name === 'login') return renderLogin(ctx, {});
+    if (interaction.prompt.name === 'login') {
+      const hint = interaction.params.login_hint;
+      return renderLogin(ctx, typeof hint === 'string' ? { email: hint } : {});
+    }
     if (interaction.prompt.name !== 'consent') throw new PageError(400, EXPIRED_INTERACTION);
     // Our own apps are trusted by definition, even when they ask with prompt=consent.
     const client = await deps.provider().Client.find(String(interaction.params.client_id));
@@ -129,8 +138,8 @@ export function interactionRoutes(deps: Deps) {
     const parsed = emailSchema.safeParse(raw.toLowerCase());
     if (!parsed.success) return renderLogin(ctx, { error: 'Enter a valid email address, like name@example.com.', email: raw }, 400);
     const problem = await sendCode(ctx, parsed.data);
-    if (problem && !(await codes.pendingEmail(interaction.uid))) return renderLogin(ctx, { error: problem, email: raw }, 429);
-    if (problem) return renderCode(ctx, parsed.data, { error: problem }, 429);
+    if (problem && !(await codes.pendingEmail(interaction.uid))) return renderLogin(ctx, { error: problem.message, email: raw }, problem.status);
+    if (problem) return renderCode(ctx, parsed.data, { error: problem.message }, problem.status);
     ctx.status = 303;
     ctx.redirect(`/interaction/${interaction.uid}/code`);
   });
@@ -147,7 +156,9 @@ export function interactionRoutes(deps: Deps) {
     const email = await codes.pendingEmail(interaction.uid);
     if (interaction.prompt.name !== 'login' || !email) return ctx.redirect(`/interaction/${interaction.uid}`);
     const problem = await sendCode(ctx, email);
-    if (problem) return renderCode(ctx, email, { error: problem }, 429);
+    // A failed delivery withdraws the code it replaced, so there is no code left to type in.
+    if (problem && !(await codes.pendingEmail(interaction.uid))) return renderLogin(ctx, { error: problem.message, email }, problem.status);
+    if (problem) return renderCode(ctx, email, { error: problem.message }, problem.status);
     await renderCode(ctx, email, { notice: 'We sent a new code. Earlier codes no longer work.' });
   });
 

@@ -1,14 +1,19 @@
 import type { Context } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Renderer } from '../http/render.ts';
+import { setPageHeaders } from '../http/security-headers.ts';
 import type { ProviderPages } from '../oidc/provider-pages.ts';
 
 const XSRF_FIELD = /name="xsrf" value="([^"]+)"/;
 
 /** The pages oidc-provider draws itself (device flow, logout, protocol errors), in our look. */
 export function createProviderPages(renderer: Renderer): ProviderPages {
-  const render = (ctx: KoaContextWithOIDC, view: string, data: Record<string, unknown>, status?: number) =>
-    renderer.render(ctx as unknown as Context, view, data, status ?? (ctx.status >= 400 ? ctx.status : 200));
+  // Koa's status is still its default 404 when oidc-provider calls a page source, so a page is 200
+  // unless its caller says otherwise; renderError passes the status oidc-provider set for the error.
+  const render = (ctx: KoaContextWithOIDC, view: string, data: Record<string, unknown>, status = 200) => {
+    setPageHeaders(ctx);
+    return renderer.render(ctx as unknown as Context, view, data, status);
+  };
 
   return {
     async renderError(ctx, out) {
@@ -16,7 +21,7 @@ export function createProviderPages(renderer: Renderer): ProviderPages {
         title: 'This sign-in request cannot continue',
         message: humanError(out.error, out.error_description),
         reference: out.error,
-      });
+      }, ctx.status >= 400 ? ctx.status : 500);
     },
 
     // We draw our own labelled input instead of the library's unlabelled one; only its token is reused.

@@ -5,6 +5,9 @@ const DESCRIPTIONS: Record<string, string> = {
   phone: 'See your phone number',
   offline_access: 'Stay connected when you are not using it',
   'account:read': 'Read your FairyID account through the FairyID API',
+  'organizations:read': 'See your organizations and their members',
+  'organizations:write': 'Create and manage organizations and members on your behalf',
+  'platform:manage': 'Approve, reject and suspend organizations (platform owner only)',
 };
 
 export function describeScopes(scopes: Iterable<string>): string[] {

@@ -11,11 +11,10 @@ import type { Context, Middleware } from 'koa';
 import type { KeyValueStore } from '../db/key-value.ts';
 import { ApiError } from '../shared/api-error.ts';
 import { apiAudience } from './api-resource.ts';
+import type { Caller } from './caller.ts';
 import type { GrantRevocations } from './grant-revocations.ts';
 import type { ProviderHost } from './provider.ts';
 
-/** Who is calling the API, established from a token we issued. */
-export type Caller = { sub: string; clientId: string; scopes: ReadonlySet<string>; accountId: string | undefined };
 
 const ACCESS_TOKEN_ALGS = ['ES256', 'RS256', 'EdDSA'];
 const DPOP_ALGS = ['ES256', 'ES384', 'ES512', 'RS256', 'PS256', 'EdDSA', 'Ed25519'];

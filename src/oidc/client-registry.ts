@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ClientRepository } from './client.repository.ts';
 import { generateClientSecret, hashClientSecret } from './client-secrets.ts';
+import type { ResponseType } from 'oidc-provider';
 import type { ClientMetadata } from './oidc.tables.ts';
 
 export type ClientRegistration = {
@@ -8,6 +9,8 @@ export type ClientRegistration = {
   redirectUris: string[];
   postLogoutRedirectUris: string[];
   grantTypes: string[];
+  /** Defaults to ['code'] when authorization_code is granted, none otherwise. */
+  responseTypes?: ResponseType[];
   authMethod: ClientMetadata['token_endpoint_auth_method'];
   scope?: string | undefined;
   firstParty: boolean;
@@ -31,7 +34,7 @@ export function createClientRegistry(repository: ClientRepository, validate: (me
         redirect_uris: registration.redirectUris,
         post_logout_redirect_uris: registration.postLogoutRedirectUris,
         grant_types: registration.grantTypes,
-        response_types: registration.grantTypes.includes('authorization_code') ? ['code'] : [],
+        response_types: registration.responseTypes ?? (registration.grantTypes.includes('authorization_code') ? ['code'] : []),
         token_endpoint_auth_method: registration.authMethod,
         first_party: registration.firstParty,
         ...(registration.scope ? { scope: registration.scope } : {}),
@@ -46,6 +49,25 @@ export function createClientRegistry(repository: ClientRepository, validate: (me
       if (await repository.find(clientId)) throw new ClientRegistrationError(`client ${clientId} already exists`);
       await repository.insert(metadata);
       return clientSecret ? { metadata, clientSecret } : { metadata };
+    },
+
+    /**
+     * For clients FairyID makes itself (the demo, our pages): registers it, or re-registers it when
+     * its redirect URIs no longer match the issuer (a changed ISSUER or PORT).
+     */
+    async ensure(registration: ClientRegistration & { clientId: string }) {
+      const existing = await repository.find(registration.clientId);
+      const same = (a: string[] | undefined, b: string[]) => JSON.stringify(a ?? []) === JSON.stringify(b);
+      if (existing && same(existing.redirect_uris, registration.redirectUris) && same(existing.post_logout_redirect_uris, registration.postLogoutRedirectUris)) {
+        return;
+      }
+      if (existing) await repository.delete(registration.clientId);
+      try {
+        await this.register(registration);
+      } catch (error) {
+        // Another instance starting at the same moment registered it first.
+        if (!(await repository.find(registration.clientId))) throw error;
+      }
     },
 
     find: (clientId: string) => repository.find(clientId),

@@ -22,8 +22,9 @@ export function buildConfiguration({ config, adapter, jwks, findAccount, pages }
     findAccount,
     jwks: { keys: jwks as never },
     cookies: { keys: [...config.cookieKeys] },
-    // Only the code flow (OAuth 2.0 Security BCP 2.1.2: no implicit or hybrid responses).
-    responseTypes: ['code'],
+    // Only the code flow (OAuth 2.0 Security BCP 2.1.2: no implicit or hybrid responses); `none`
+    // issues nothing and exists for our own pages' client (see interaction/page-session.ts).
+    responseTypes: ['code', 'none'],
     // Every client uses PKCE, confidential ones included (Security BCP 2.1.1); v9 accepts only S256.
     pkce: { required: () => true },
     // Secret-based methods plus public clients; JWT client auth is not offered until someone needs it.

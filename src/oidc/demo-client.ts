@@ -9,8 +9,7 @@ export const demoRedirectUri = (issuer: string) => `${issuer}/dev/callback`;
 
 /** Development only: a public client whose redirect lands on a page of ours, so sign-in can be tried with no app. */
 export async function ensureDemoClient(clients: ClientRegistry, issuer: string): Promise<void> {
-  if (await clients.find(DEMO_CLIENT_ID)) return;
-  await clients.register({
+  await clients.ensure({
     clientId: DEMO_CLIENT_ID,
     name: 'FairyID demo',
     redirectUris: [demoRedirectUri(issuer)],

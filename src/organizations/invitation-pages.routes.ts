@@ -1,0 +1,78 @@
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Context } from 'koa';
+import type { AccountService } from '../accounts/account.service.ts';
+import { csrfProtection } from '../http/csrf.ts';
+import type { Renderer } from '../http/render.ts';
+import type { PageSession } from '../interaction/page-session.ts';
+import { InvitationUnusable, type InvitationProblem, type InvitationService } from './invitation.service.ts';
+
+const PROBLEMS: Record<InvitationProblem, string> = {
+  unknown: 'This invitation link is not valid. Ask for a new invitation.',
+  expired: 'This invitation has expired. Ask the organization for a new one.',
+  accepted: 'This invitation was already accepted.',
+  declined: 'This invitation was declined.',
+  revoked: 'This invitation was withdrawn by the organization.',
+  wrong_account: 'This invitation is for another email address. Sign in with the address it was sent to.',
+  already_member: 'You are already a member of this organization.',
+};
+
+/** The page an invitation email links to: see the invitation, sign in as the invitee, accept or decline. */
+export function invitationPageRoutes(deps: { invitations: InvitationService; accounts: AccountService; session: PageSession; renderer: Renderer }) {
+  const router = new Router({ prefix: '/invitations/:token' });
+  router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }), csrfProtection);
+
+  const problemPage = (ctx: Context, error: unknown) => {
+    if (!(error instanceof InvitationUnusable)) throw error;
+    return deps.renderer.render(ctx, 'error', { title: 'Invitation', message: PROBLEMS[error.problem] }, error.problem === 'unknown' ? 404 : 410);
+  };
+
+  const signedInAccount = async (ctx: Context) => {
+    const accountId = await deps.session.accountId(ctx);
+    return accountId ? deps.accounts.findById(accountId) : undefined;
+  };
+
+  router.get('/', async (ctx) => {
+    try {
+      const { invitation, organization } = await deps.invitations.preview(ctx.params.token!);
+      const account = await signedInAccount(ctx);
+      await deps.renderer.render(ctx, 'invitation', {
+        token: ctx.params.token,
+        organizationName: organization.name,
+        role: invitation.role,
+        email: invitation.email,
+        signedInAs: account?.email ?? account?.fairyname,
+        matches: account?.email === invitation.email && account.email_verified,
+      });
+    } catch (error) {
+      await problemPage(ctx, error);
+    }
+  });
+
+  router.post('/sign-in', async (ctx) => {
+    try {
+      const { invitation } = await deps.invitations.preview(ctx.params.token!);
+      ctx.status = 303;
+      ctx.redirect(await deps.session.signInUrl(`/invitations/${ctx.params.token}`, invitation.email));
+    } catch (error) {
+      await problemPage(ctx, error);
+    }
+  });
+
+  for (const answer of ['accept', 'decline'] as const) {
+    router.post(`/${answer}`, async (ctx) => {
+      try {
+        const account = await signedInAccount(ctx);
+        if (!account) throw new InvitationUnusable('wrong_account');
+        const { organization } = await deps.invitations.preview(ctx.params.token!);
+        await deps.invitations[answer](ctx.params.token!, account);
+        const message = answer === 'accept' ? `You are now a member of ${organization.name}.` : `You declined the invitation to ${organization.name}.`;
+        await deps.renderer.render(ctx, 'invitation-answered', { message });
+      } catch (error) {
+        await problemPage(ctx, error);
+      }
+    });
+  }
+
+  return router.routes();
+}

@@ -1,0 +1,33 @@
+import * as oidc from 'openid-client';
+import type { TestServer } from './server.ts';
+import { discover, pkcePair, registerClient, RP_REDIRECT } from './relying-party.ts';
+import { signInThroughPages } from './sign-in.ts';
+
+/** Signs `email` in through the pages and returns an API (RFC 9068) access token with `scopes`. */
+export async function apiToken(server: TestServer, email: string, scopes: string[]): Promise<string> {
+  const { clientId, clientSecret } = await registerClient(server.app);
+  const config = await discover(server.url, clientId, clientSecret);
+  const { verifier, challenge } = await pkcePair();
+  const resource = `${server.url}/api`;
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: RP_REDIRECT,
+    scope: ['openid', ...scopes].join(' '),
+    resource,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
+  const { url: callback } = await signInThroughPages(server.url, url.href, email);
+  const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier }, { resource });
+  return tokens.access_token;
+}
+
+/** A JSON call to /api as `token`; returns the status and the parsed body. */
+export async function callApi(server: TestServer, token: string, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, any>) : undefined };
+}
