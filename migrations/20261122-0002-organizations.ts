@@ -55,6 +55,15 @@ export async function up(db: Kysely<any>): Promise<void> {
     .where(sql.ref('revoked_at'), 'is', null)
     .execute();
 
+  // Which organization a person chose for an app's grant (the `organization` scope).
+  await db.schema
+    .createTable('organization_grants')
+    .addColumn('grant_id', 'text', (c) => c.primaryKey())
+    .addColumn('organization_id', 'text', (c) => c.notNull().references('organizations.id').onDelete('cascade'))
+    .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .execute();
+
   // Kept when the organization is deleted: the trail outlives what it describes.
   await db.schema
     .createTable('organization_events')
@@ -72,6 +81,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('organization_events').execute();
   await db.schema.dropTable('invitations').execute();
+  await db.schema.dropTable('organization_grants').execute();
   await db.schema.dropTable('memberships').execute();
   await db.schema.dropTable('organizations').execute();
   await db.schema.alterTable('accounts').dropColumn('platform_owner').execute();

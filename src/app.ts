@@ -23,19 +23,17 @@ import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { createOneTimeCodes } from './interaction/one-time-codes.ts';
 import { interactionRoutes } from './interaction/interaction.routes.ts';
-import { createProviderPages } from './interaction/provider-pages.ts';
 import { signInCodeEmail } from './interaction/sign-in-email.ts';
 import { createDevOutbox, type DevOutbox } from './notifications/dev-outbox.ts';
 import type { Mailer } from './notifications/message.ts';
 import { outboxRoutes } from './notifications/outbox.routes.ts';
 import { createSmtpMailer } from './notifications/smtp-mailer.ts';
-import { createAdapterFactory, sweepExpiredPayloads } from './oidc/adapter.ts';
+import { sweepExpiredPayloads } from './oidc/adapter.ts';
 import { createClientRegistry } from './oidc/client-registry.ts';
 import { demoCallbackRoutes, ensureDemoClient } from './oidc/demo-client.ts';
-import { createFindAccount } from './oidc/find-account.ts';
 import { providerMount } from './oidc/provider-mount.ts';
-import { startProviderHost, type ProviderHost } from './oidc/provider.ts';
-import { createServices } from './services.ts';
+import type { ProviderHost } from './oidc/provider.ts';
+import { createServices, startProvider } from './services.ts';
 
 const SWEEP_INTERVAL_MS = 60_000;
 const API_VERSION = '1.0.0';
@@ -59,15 +57,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     throw error;
   };
   const revocations = createGrantRevocations(services.kv, config.ttl.accessToken);
-  const host = await startProviderHost({
-    config,
-    log,
-    onGrantRevoked: revocations.markRevoked,
-    keys: services.keys,
-    adapter: createAdapterFactory({ db: services.db, kv: services.kv, clients: services.clientRepository }),
-    findAccount: createFindAccount(services.accounts),
-    pages: createProviderPages(renderer),
-  }).catch((error: unknown) => abandon(error));
+  const host = await startProvider(config, services, log, revocations.markRevoked).catch((error: unknown) => abandon(error));
   const clients = createClientRegistry(services.clientRepository, (metadata) => host.current().Client.validate(metadata));
   if (config.demoClient) await ensureDemoClient(clients, config.issuer).catch((error: unknown) => abandon(error, host));
 
@@ -108,7 +98,12 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   koa.use(apiRouter([mountApiRoutes(apiRoutes, guard.requireScopes)]));
   koa.use(pageSession.routes());
   koa.use(invitationPageRoutes({ invitations, accounts: services.accounts, session: pageSession, renderer }));
-  koa.use(interactionRoutes({ provider: host.current, renderer, accounts: services.accounts, codes, codeTtlMinutes }));
+  const organizationChoice = {
+    choices: (accountId: string) => services.organizations.membershipsOf(accountId),
+    bind: services.organizations.bindGrant,
+    isBound: async (grantId: string) => (await services.organizations.grantClaims(grantId)) !== undefined,
+  };
+  koa.use(interactionRoutes({ provider: host.current, organizations: organizationChoice, renderer, accounts: services.accounts, codes, codeTtlMinutes }));
   koa.use(providerMount(host));
 
   const sweeper = setInterval(() => {

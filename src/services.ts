@@ -12,6 +12,11 @@ import { connectRedis } from './db/redis-store.ts';
 import { createClientRepository, withClientCache } from './oidc/client.repository.ts';
 import { createSigningKeyRepository } from './oidc/signing-key.repository.ts';
 import { createSigningKeys } from './oidc/signing-keys.ts';
+import { createAdapterFactory } from './oidc/adapter.ts';
+import { createFindAccount } from './oidc/find-account.ts';
+import { startProviderHost } from './oidc/provider.ts';
+import { createProviderPages } from './interaction/provider-pages.ts';
+import { createRenderer } from './http/render.ts';
 import { createOrganizationService } from './organizations/organization.service.ts';
 
 /** Storage and the services over it: shared by the server (app.ts) and the operator CLI. */
@@ -44,3 +49,20 @@ export async function createServices(config: Config, log: Logger) {
 }
 
 export type Services = Awaited<ReturnType<typeof createServices>>;
+
+/**
+ * The oidc-provider host over these services. The server passes what revoking a grant must also
+ * do; the CLI, which only validates clients against the configuration, passes nothing.
+ */
+export function startProvider(config: Config, services: Services, log: Logger, onGrantRevoked = async (_grantId: string) => {}) {
+  return startProviderHost({
+    config,
+    log,
+    onGrantRevoked,
+    keys: services.keys,
+    adapter: createAdapterFactory({ db: services.db, kv: services.kv, clients: services.clientRepository }),
+    findAccount: createFindAccount(services.accounts, services.organizations.grantClaims),
+    organizationClaims: services.organizations.grantClaims,
+    pages: createProviderPages(createRenderer({ production: config.production })),
+  });
+}

@@ -12,8 +12,16 @@ import { MailDeliveryError } from '../notifications/message.ts';
 import type { OneTimeCodes } from './one-time-codes.ts';
 import { describeScopes } from './scope-descriptions.ts';
 
+/** The organizations a person may act for, and the binding of an app's grant to one of them. */
+export type OrganizationChoice = {
+  choices(accountId: string): Promise<{ id: string; name: string; role: string }[]>;
+  bind(accountId: string, organizationId: string, grantId: string): Promise<void>;
+  isBound(grantId: string): Promise<boolean>;
+};
+
 type Deps = {
   provider: () => Provider;
+  organizations: OrganizationChoice;
   renderer: Renderer;
   accounts: AccountService;
   codes: OneTimeCodes;
@@ -85,8 +93,45 @@ export function interactionRoutes(deps: Deps) {
 
   type Interaction = Awaited<ReturnType<typeof details>>;
 
-  const grantConsent = async (ctx: Context, interaction: Interaction) => {
+  /** The `organization` scope asks the person which organization the app acts for, once per grant. */
+  const needsOrganization = async (interaction: Interaction) =>
+    String(interaction.params.scope ?? '').split(' ').includes('organization') &&
+    !(interaction.grantId && (await deps.organizations.isBound(interaction.grantId)));
+
+  const renderConsent = async (ctx: Context, interaction: Interaction, error?: string) => {
+    const accountId = String(interaction.session?.accountId);
+    const account = await deps.accounts.findById(accountId);
+    if (!account) throw new PageError(400, EXPIRED_INTERACTION);
+    const detail = interaction.prompt.details as {
+      missingOIDCScope?: string[];
+      missingResourceScopes?: Record<string, string[]>;
+    };
+    const requested = [...(detail.missingOIDCScope ?? []), ...Object.values(detail.missingResourceScopes ?? {}).flat()];
+    await renderer.render(
+      ctx,
+      'consent',
+      {
+        uid: interaction.uid,
+        clientName: await clientName(interaction.params.client_id),
+        scopes: describeScopes(requested),
+        accountLabel: account.email ?? account.fairyname,
+        organizations: (await needsOrganization(interaction)) ? await deps.organizations.choices(accountId) : undefined,
+        error,
+      },
+      error ? 400 : 200,
+    );
+  };
+
+  const grantConsent = async (ctx: Context, interaction: Interaction, organizationId?: string) => {
     if (interaction.prompt.name !== 'consent' || !interaction.session?.accountId) throw new PageError(400, EXPIRED_INTERACTION);
+    const accountId = interaction.session.accountId;
+    const chooseOrganization = await needsOrganization(interaction);
+    if (chooseOrganization) {
+      const choices = await deps.organizations.choices(accountId);
+      if (!choices.some((choice) => choice.id === organizationId)) {
+        return renderConsent(ctx, interaction, 'Choose the organization this app will act for.');
+      }
+    }
     const provider = deps.provider();
     const detail = interaction.prompt.details as {
       missingOIDCScope?: string[];
@@ -103,6 +148,7 @@ export function interactionRoutes(deps: Deps) {
       grant.addResourceScope(indicator, scopes.join(' '));
     }
     const grantId = await grant.save();
+    if (chooseOrganization) await deps.organizations.bind(accountId, organizationId!, grantId);
     await finish(ctx, { consent: { grantId } });
   };
 
@@ -115,20 +161,8 @@ export function interactionRoutes(deps: Deps) {
     if (interaction.prompt.name !== 'consent') throw new PageError(400, EXPIRED_INTERACTION);
     // Our own apps are trusted by definition, even when they ask with prompt=consent.
     const client = await deps.provider().Client.find(String(interaction.params.client_id));
-    if (client?.['first_party']) return grantConsent(ctx, interaction);
-    const account = await deps.accounts.findById(String(interaction.session?.accountId));
-    if (!account) throw new PageError(400, EXPIRED_INTERACTION);
-    const detail = interaction.prompt.details as {
-      missingOIDCScope?: string[];
-      missingResourceScopes?: Record<string, string[]>;
-    };
-    const requested = [...(detail.missingOIDCScope ?? []), ...Object.values(detail.missingResourceScopes ?? {}).flat()];
-    await renderer.render(ctx, 'consent', {
-      uid: interaction.uid,
-      clientName: await clientName(interaction.params.client_id),
-      scopes: describeScopes(requested),
-      accountLabel: account.email ?? account.fairyname,
-    });
+    if (client?.['first_party'] && !(await needsOrganization(interaction))) return grantConsent(ctx, interaction);
+    await renderConsent(ctx, interaction);
   });
 
   router.post('/email', async (ctx) => {
@@ -188,7 +222,10 @@ export function interactionRoutes(deps: Deps) {
     }
   });
 
-  router.post('/confirm', async (ctx) => grantConsent(ctx, await details(ctx)));
+  router.post('/confirm', async (ctx) => {
+    const organizationId = (ctx.request.body as Record<string, unknown>).organization_id;
+    await grantConsent(ctx, await details(ctx), typeof organizationId === 'string' ? organizationId : undefined);
+  });
 
   router.post('/abort', async (ctx) => {
     await details(ctx);

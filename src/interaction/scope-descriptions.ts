@@ -4,6 +4,7 @@ const DESCRIPTIONS: Record<string, string> = {
   email: 'See your email address',
   phone: 'See your phone number',
   offline_access: 'Stay connected when you are not using it',
+  organization: 'Act for the organization you choose below, with your role in it',
   'account:read': 'Read your FairyID account through the FairyID API',
   'organizations:read': 'See your organizations and their members',
   'organizations:write': 'Create and manage organizations and members on your behalf',

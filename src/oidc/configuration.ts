@@ -1,4 +1,4 @@
-import type { Adapter, Configuration, FindAccount, KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type Adapter, type Configuration, type FindAccount, type KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Config } from '../config.ts';
 import { API_SCOPES, createApiResource } from './api-resource.ts';
@@ -10,12 +10,16 @@ export type ProviderDeps = {
   jwks: JWK[];
   findAccount: FindAccount;
   pages: ProviderPages;
+  /** org_id and org_role for a grant with the `organization` scope; null once the person left it. */
+  organizationClaims(grantId: string): Promise<{ org_id: string; org_role: string } | null | undefined>;
 };
+
+export const ORGANIZATION_SCOPE = 'organization';
 
 const YEAR = 365 * 24 * 3600;
 
 /** Every choice that differs from oidc-provider's default says why. */
-export function buildConfiguration({ config, adapter, jwks, findAccount, pages }: ProviderDeps): Configuration {
+export function buildConfiguration({ config, adapter, jwks, findAccount, pages, organizationClaims }: ProviderDeps): Configuration {
   const api = createApiResource(config.issuer, config.ttl.accessToken);
   return {
     adapter,
@@ -29,14 +33,17 @@ export function buildConfiguration({ config, adapter, jwks, findAccount, pages }
     pkce: { required: () => true },
     // Secret-based methods plus public clients; JWT client auth is not offered until someone needs it.
     clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
-    scopes: ['openid', 'offline_access', 'email', 'phone', 'profile', ...API_SCOPES],
+    scopes: ['openid', 'offline_access', 'email', 'phone', 'profile', ORGANIZATION_SCOPE, ...API_SCOPES],
     claims: {
       // How and when the person signed in belongs in every ID token, not only when asked for.
-      openid: ['sub', 'amr', 'auth_time'],
+      // org_id/org_role exist only for grants with the organization scope (find-account.ts), and
+      // belong in the ID token then, so they ride with openid rather than with a userinfo-only scope.
+      openid: ['sub', 'amr', 'auth_time', 'org_id', 'org_role'],
       acr: null,
       sid: null,
       email: ['email', 'email_verified'],
       phone: ['phone_number', 'phone_number_verified'],
+      [ORGANIZATION_SCOPE]: ['org_id', 'org_role'],
       profile: ['name', 'preferred_username', 'updated_at'],
     },
     extraClientMetadata: {
@@ -61,16 +68,28 @@ export function buildConfiguration({ config, adapter, jwks, findAccount, pages }
     },
     // Always rotate: reuse of a rotated token then revokes the whole grant (Security BCP 4.14.2).
     rotateRefreshToken: () => true,
-    // Lets the /api guard refuse self-contained JWTs whose grant was revoked (see grant-revocations.ts).
-    extraTokenClaims: (_ctx, token) => ('grantId' in token && token.grantId ? { grant_id: token.grantId } : undefined),
+    // grant_id lets the /api guard refuse JWTs whose grant was revoked (see grant-revocations.ts);
+    // org_id/org_role say which organization the token acts for. A person removed from that
+    // organization gets no more tokens for it: the next refresh fails.
+    extraTokenClaims: async (ctx, token) => {
+      if (!('grantId' in token) || !token.grantId) return undefined;
+      // The grant, not the token, holds OIDC scopes: an API token's own scope lists only API scopes.
+      if (!grantsOrganization(ctx)) return { grant_id: token.grantId };
+      const organization = await organizationClaims(token.grantId);
+      if (organization === null) throw new errors.InvalidGrant('the person is no longer a member of the organization this grant is for');
+      return { grant_id: token.grantId, ...organization };
+    },
     // First-party clients are ours: the person already trusts them, so consent is implied.
     loadExistingGrant: async (ctx: KoaContextWithOIDC) => {
       const { client, session, provider } = ctx.oidc;
       const grantId = ctx.oidc.result?.consent?.grantId ?? (client && session?.grantIdFor(client.clientId));
       const existing = grantId ? await provider.Grant.find(grantId) : undefined;
       if (!client?.['first_party'] || !session?.accountId) return existing;
-      const grant = existing ?? new provider.Grant({ clientId: client.clientId, accountId: session.accountId });
       const requested = String(ctx.oidc.params?.scope ?? '').split(' ').filter(Boolean);
+      // Even our own apps must let the person choose which organization they act for.
+      const unbound = requested.includes(ORGANIZATION_SCOPE) && (!grantId || (await organizationClaims(grantId)) === undefined);
+      if (unbound) return existing;
+      const grant = existing ?? new provider.Grant({ clientId: client.clientId, accountId: session.accountId });
       grant.addOIDCScope(requested.join(' '));
       for (const [indicator, server] of Object.entries(ctx.oidc.resourceServers ?? {})) {
         grant.addResourceScope(indicator, requested.filter((scope) => server.scopes.has(scope)).join(' '));
@@ -114,4 +133,9 @@ export function buildConfiguration({ config, adapter, jwks, findAccount, pages }
 
 function issuedToCaller(_ctx: KoaContextWithOIDC, client: { clientId: string }, token: { clientId?: string }) {
   return token.clientId === client.clientId;
+}
+
+/** Whether the grant behind this request includes the organization scope. */
+export function grantsOrganization(ctx: KoaContextWithOIDC): boolean {
+  return ctx.oidc.entities.Grant?.getOIDCScope().split(' ').includes(ORGANIZATION_SCOPE) ?? false;
 }

@@ -142,6 +142,28 @@ export function createOrganizationRepository(db: Db) {
         .execute();
     },
 
+    async bindGrant(row: { grant_id: string; organization_id: string; account_id: string }) {
+      await db
+        .insertInto('organization_grants')
+        .values(row)
+        .onConflict((c) => c.column('grant_id').doUpdateSet({ organization_id: row.organization_id, account_id: row.account_id }))
+        .execute();
+    },
+
+    /** The organization chosen for a grant and the person's current role there (null once they left). */
+    findGrantBinding(grantId: string) {
+      return db
+        .selectFrom('organization_grants')
+        .leftJoin('memberships', (join) =>
+          join
+            .onRef('memberships.organization_id', '=', 'organization_grants.organization_id')
+            .onRef('memberships.account_id', '=', 'organization_grants.account_id'),
+        )
+        .select(['organization_grants.organization_id', 'memberships.role'])
+        .where('organization_grants.grant_id', '=', grantId)
+        .executeTakeFirst();
+    },
+
     async insertEvent(row: { organization_id: string; actor_id: string | null; action: string; subject_id?: string | null; details?: Record<string, unknown> }) {
       await db
         .insertInto('organization_events')

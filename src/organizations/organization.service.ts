@@ -158,6 +158,22 @@ export function createOrganizationService(deps: { db: Db; approval: ApprovalMode
       });
     },
 
+    /** Binds an app's grant to one of the person's organizations (chosen on the consent page). */
+    async bindGrant(accountId: string, organizationId: string, grantId: string) {
+      if (!(await read.findMembership(organizationId, accountId))) throw errors.notFound();
+      await read.bindGrant({ grant_id: grantId, organization_id: organizationId, account_id: accountId });
+    },
+
+    /**
+     * The organization claims for a grant: undefined when none was chosen, null when the person is
+     * no longer a member (tokens must stop being issued for it).
+     */
+    async grantClaims(grantId: string): Promise<{ org_id: string; org_role: Role } | null | undefined> {
+      const binding = await read.findGrantBinding(grantId);
+      if (!binding) return undefined;
+      return binding.role ? { org_id: binding.organization_id, org_role: binding.role } : null;
+    },
+
     /** For other domains: actions that cost money need an approved organization. */
     async requireActive(organizationId: string): Promise<Organization> {
       const organization = await read.findById(organizationId);

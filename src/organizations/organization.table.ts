@@ -44,6 +44,13 @@ export interface InvitationsTable {
   revoked_at: Date | null;
 }
 
+export interface OrganizationGrantsTable {
+  grant_id: string;
+  organization_id: string;
+  account_id: string;
+  created_at: ColumnType<Date, never, never>;
+}
+
 export type Invitation = Selectable<InvitationsTable>;
 export type Organization = Selectable<OrganizationsTable>;
 export type Membership = Selectable<MembershipsTable>;
@@ -54,4 +61,5 @@ export interface OrganizationTables {
   memberships: MembershipsTable;
   organization_events: OrganizationEventsTable;
   invitations: InvitationsTable;
+  organization_grants: OrganizationGrantsTable;
 }
