@@ -55,6 +55,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     .where(sql.ref('revoked_at'), 'is', null)
     .execute();
 
+  // Clients an organization registered through the API; deleting the organization deletes them.
+  await db.schema
+    .alterTable('clients')
+    .addColumn('organization_id', 'text', (c) => c.references('organizations.id').onDelete('cascade'))
+    .execute();
+  await db.schema.createIndex('clients_organization_id').on('clients').column('organization_id').execute();
+
   // Which organization a person chose for an app's grant (the `organization` scope).
   await db.schema
     .createTable('organization_grants')
@@ -82,6 +89,7 @@ export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('organization_events').execute();
   await db.schema.dropTable('invitations').execute();
   await db.schema.dropTable('organization_grants').execute();
+  await db.schema.alterTable('clients').dropColumn('organization_id').execute();
   await db.schema.dropTable('memberships').execute();
   await db.schema.dropTable('organizations').execute();
   await db.schema.alterTable('accounts').dropColumn('platform_owner').execute();

@@ -12,6 +12,8 @@ import { apiDocsRoutes } from './http/api-docs.routes.ts';
 import { mountApiRoutes, openApiDocument } from './http/api-route.ts';
 import { organizationRoutes, platformRoutes } from './organizations/organization.routes.ts';
 import { invitationRoutes } from './organizations/invitation.routes.ts';
+import { organizationClientRoutes } from './organizations/organization-client.routes.ts';
+import { createOrganizationClientService } from './organizations/organization-client.service.ts';
 import { invitationPageRoutes } from './organizations/invitation-pages.routes.ts';
 import { createInvitationService } from './organizations/invitation.service.ts';
 import { invitationEmail } from './organizations/invitation-email.ts';
@@ -92,6 +94,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     ...organizationRoutes(services.organizations),
     ...platformRoutes(services.organizations),
     ...invitationRoutes(invitations),
+    ...organizationClientRoutes(createOrganizationClientService({ organizations: services.organizations, clients })),
   ];
   const apiDocument = openApiDocument(apiRoutes, { issuer: config.issuer, version: API_VERSION });
   koa.use(apiDocsRoutes(apiDocument, renderer));

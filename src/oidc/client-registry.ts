@@ -15,6 +15,8 @@ export type ClientRegistration = {
   scope?: string | undefined;
   firstParty: boolean;
   clientId?: string | undefined;
+  /** Set for clients an organization registers through the API. */
+  organizationId?: string | undefined;
 };
 
 export class ClientRegistrationError extends Error {
@@ -37,6 +39,7 @@ export function createClientRegistry(repository: ClientRepository, validate: (me
         response_types: registration.responseTypes ?? (registration.grantTypes.includes('authorization_code') ? ['code'] : []),
         token_endpoint_auth_method: registration.authMethod,
         first_party: registration.firstParty,
+        ...(registration.organizationId ? { organization_id: registration.organizationId } : {}),
         ...(registration.scope ? { scope: registration.scope } : {}),
         ...(clientSecret ? { client_secret: hashClientSecret(clientSecret) } : {}),
       };
@@ -70,6 +73,16 @@ export function createClientRegistry(repository: ClientRepository, validate: (me
       }
     },
 
+    /** A new secret, returned once; the old one stops working at once. */
+    async rotateSecret(clientId: string): Promise<string> {
+      const metadata = await repository.find(clientId);
+      if (!metadata || metadata.token_endpoint_auth_method === 'none') throw new ClientRegistrationError(`client ${clientId} has no secret`);
+      const clientSecret = generateClientSecret();
+      await repository.updateMetadata({ ...metadata, client_secret: hashClientSecret(clientSecret) });
+      return clientSecret;
+    },
+
+    listForOrganization: (organizationId: string) => repository.findByOrganization(organizationId),
     find: (clientId: string) => repository.find(clientId),
     list: () => repository.findAll(),
     remove: (clientId: string) => repository.delete(clientId),

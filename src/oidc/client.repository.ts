@@ -14,7 +14,23 @@ export function createClientRepository(db: Db) {
     },
 
     async insert(metadata: ClientMetadata): Promise<void> {
-      await db.insertInto('clients').values({ client_id: metadata.client_id, metadata: JSON.stringify(metadata) }).execute();
+      await db
+        .insertInto('clients')
+        .values({ client_id: metadata.client_id, metadata: JSON.stringify(metadata), organization_id: metadata.organization_id ?? null })
+        .execute();
+    },
+
+    async updateMetadata(metadata: ClientMetadata): Promise<void> {
+      await db
+        .updateTable('clients')
+        .set({ metadata: JSON.stringify(metadata), updated_at: new Date() })
+        .where('client_id', '=', metadata.client_id)
+        .execute();
+    },
+
+    async findByOrganization(organizationId: string): Promise<ClientMetadata[]> {
+      const rows = await db.selectFrom('clients').select('metadata').where('organization_id', '=', organizationId).orderBy('created_at').execute();
+      return rows.map((row) => row.metadata);
     },
 
     async delete(clientId: string): Promise<boolean> {
@@ -55,6 +71,10 @@ export function withClientCache(repository: ClientRepository): ClientRepository 
     async delete(clientId) {
       cache.delete(clientId);
       return repository.delete(clientId);
+    },
+    async updateMetadata(metadata) {
+      cache.delete(metadata.client_id);
+      await repository.updateMetadata(metadata);
     },
   };
 }

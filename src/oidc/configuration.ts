@@ -47,10 +47,13 @@ export function buildConfiguration({ config, adapter, jwks, findAccount, pages, 
       profile: ['name', 'preferred_username', 'updated_at'],
     },
     extraClientMetadata: {
-      properties: ['first_party'],
+      properties: ['first_party', 'organization_id'],
       validator(_ctx, key, value) {
         if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
           throw new TypeError('first_party must be a boolean');
+        }
+        if (key === 'organization_id' && value !== undefined && typeof value !== 'string') {
+          throw new TypeError('organization_id must be a string');
         }
       },
     },

@@ -4,6 +4,7 @@ import type { ResponseType } from 'oidc-provider';
 export interface ClientsTable {
   client_id: string;
   metadata: JSONColumnType<ClientMetadata>;
+  organization_id: string | null;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date>;
 }
@@ -20,6 +21,7 @@ export type ClientMetadata = {
   token_endpoint_auth_method: 'none' | 'client_secret_basic' | 'client_secret_post';
   scope?: string;
   first_party?: boolean;
+  organization_id?: string;
   [key: string]: unknown;
 };
 

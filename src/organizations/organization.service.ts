@@ -158,6 +158,11 @@ export function createOrganizationService(deps: { db: Db; approval: ApprovalMode
       });
     },
 
+    /** Membership with a permission, for the organization's other services (clients, billing). */
+    async authorize(actorId: string, organizationId: string, permission: Permission, what: string) {
+      return membership(read, organizationId, actorId, permission, what);
+    },
+
     /** Binds an app's grant to one of the person's organizations (chosen on the consent page). */
     async bindGrant(accountId: string, organizationId: string, grantId: string) {
       if (!(await read.findMembership(organizationId, accountId))) throw errors.notFound();

@@ -15,6 +15,7 @@ export const PERMISSIONS = {
   'members:read': ['owner', 'admin', 'member', 'billing'],
   'members:manage': ['owner', 'admin'],
   'events:read': ['owner', 'admin'],
+  'clients:manage': ['owner', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

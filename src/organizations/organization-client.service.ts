@@ -1,0 +1,57 @@
+import type { ClientRegistration, ClientRegistry } from '../oidc/client-registry.ts';
+import { ClientRegistrationError } from '../oidc/client-registry.ts';
+import type { ClientMetadata } from '../oidc/oidc.tables.ts';
+import { ApiError } from '../shared/api-error.ts';
+import type { OrganizationService } from './organization.service.ts';
+
+export type OrganizationClientInput = Pick<ClientRegistration, 'name' | 'redirectUris' | 'postLogoutRedirectUris' | 'grantTypes' | 'authMethod' | 'scope'>;
+
+const clientNotFound = () => new ApiError(404, 'client_not_found', 'This organization has no such client.');
+
+/**
+ * OAuth clients owned by an organization, registered by its owners and admins. Registering costs
+ * the platform (it serves the client's traffic), so the organization must be approved first.
+ */
+export function createOrganizationClientService(deps: { organizations: OrganizationService; clients: ClientRegistry }) {
+  const { organizations, clients } = deps;
+
+  async function owned(organizationId: string, clientId: string): Promise<ClientMetadata> {
+    const client = await clients.find(clientId);
+    if (!client || client.organization_id !== organizationId) throw clientNotFound();
+    return client;
+  }
+
+  return {
+    async register(actorId: string, organizationId: string, input: OrganizationClientInput) {
+      await organizations.authorize(actorId, organizationId, 'clients:manage', 'register clients');
+      await organizations.requireActive(organizationId);
+      try {
+        return await clients.register({ ...input, firstParty: false, organizationId });
+      } catch (error) {
+        if (error instanceof ClientRegistrationError) throw new ApiError(400, 'invalid_client_metadata', error.message);
+        throw error;
+      }
+    },
+
+    async list(actorId: string, organizationId: string) {
+      await organizations.authorize(actorId, organizationId, 'clients:manage', 'see its clients');
+      return clients.listForOrganization(organizationId);
+    },
+
+    async rotateSecret(actorId: string, organizationId: string, clientId: string) {
+      await organizations.authorize(actorId, organizationId, 'clients:manage', 'rotate client secrets');
+      await organizations.requireActive(organizationId);
+      const client = await owned(organizationId, clientId);
+      if (client.token_endpoint_auth_method === 'none') throw new ApiError(409, 'public_client', 'A public client has no secret to rotate.');
+      return { metadata: client, clientSecret: await clients.rotateSecret(clientId) };
+    },
+
+    async remove(actorId: string, organizationId: string, clientId: string) {
+      await organizations.authorize(actorId, organizationId, 'clients:manage', 'remove clients');
+      await owned(organizationId, clientId);
+      await clients.remove(clientId);
+    },
+  };
+}
+
+export type OrganizationClientService = ReturnType<typeof createOrganizationClientService>;

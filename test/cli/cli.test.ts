@@ -1,0 +1,196 @@
+import { spawn } from 'node:child_process';
+import test, { type ExecutionContext } from 'ava';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import * as oidc from 'openid-client';
+import { hashClientSecret } from '../../src/oidc/client-secrets.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { discover } from '../helpers/relying-party.ts';
+import { clearRedisPrefix, startServer, testRedisEnv } from '../helpers/server.ts';
+
+const ROOT = new URL('../../', import.meta.url);
+
+// Each test drives a few CLI processes in turn; run one test at a time so that, on the embedded
+// database, they do not compete for the CPU with each other's WASM Postgres start-ups.
+
+type CliResult = { code: number | null; stdout: string; stderr: string };
+
+/**
+ * Storage of the test's own that a separate process can open: a fresh Postgres database when
+ * DATABASE_URL is set, otherwise a PGlite data folder (an in-memory one would die with the process).
+ */
+async function cliStorage(t: ExecutionContext) {
+  const database = await createTestDatabase({ persisted: true });
+  const redis = testRedisEnv();
+  t.teardown(async () => {
+    await database.drop();
+    await clearRedisPrefix(redis);
+  });
+  const env = { ...database.env, ...redis };
+  return { env, cli: (...args: string[]) => runCli(env, args) };
+}
+
+/** The real CLI in a child process, as an operator runs it (`npm run cli -- ...` is `tsx src/cli.ts ...`). */
+function runCli(env: Record<string, string>, args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+      cwd: ROOT,
+      // Empty means unset (see config.ts), so the worker's own DATABASE_URL/REDIS_URL do not leak in.
+      env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', DATA_DIR: '', KEYS_SECRET: '', NODE_ENV: 'test', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function succeeded(t: ExecutionContext, result: CliResult) {
+  t.is(result.code, 0, `exit code 0 expected; stderr: ${result.stderr}`);
+  return result.stdout;
+}
+
+type KeyLine = { kid: string; alg: string; published: boolean };
+
+function parseKeys(stdout: string): KeyLine[] {
+  return stdout
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [kid, alg] = line.trim().split(/\s+/);
+      return { kid: kid!, alg: alg!, published: line.trimEnd().endsWith('published') };
+    });
+}
+
+const published = (keys: KeyLine[]) => keys.filter((key) => key.published);
+const countByAlg = (keys: KeyLine[]) =>
+  Object.fromEntries(['RS256', 'ES256', 'EdDSA'].map((alg) => [alg, keys.filter((key) => key.alg === alg).length]));
+
+test.serial('clients add shows the secret once; show and list never do; remove deletes the client', async (t) => {
+  const { cli } = await cliStorage(t);
+
+  const added = JSON.parse(
+    succeeded(t, await cli('clients', 'add', '--name', 'X', '--redirect-uri', 'https://app.example/cb', '--json')),
+  ) as Record<string, unknown>;
+  const clientId = added.client_id as string;
+  const secret = added.client_secret as string;
+  t.is(typeof clientId, 'string');
+  t.is(typeof secret, 'string');
+  t.true(secret.length >= 43, 'a 256-bit secret');
+  t.is(added.client_name, 'X');
+  t.deepEqual(added.redirect_uris, ['https://app.example/cb']);
+  t.deepEqual(added.grant_types, ['authorization_code', 'refresh_token']);
+  // Neither the secret nor the stored hash of it is shown again.
+  const hash = hashClientSecret(secret);
+
+  const shownJson = succeeded(t, await cli('clients', 'show', clientId, '--json'));
+  const shown = JSON.parse(shownJson) as Record<string, unknown>;
+  t.is(shown.client_id, clientId);
+  t.is(shown.client_name, 'X');
+  t.false('client_secret' in shown);
+  const shownText = succeeded(t, await cli('clients', 'show', clientId));
+  t.regex(shownText, new RegExp(`^client_id: ${clientId}$`, 'm'));
+  for (const output of [shownJson, shownText]) {
+    t.false(output.includes(secret));
+    t.false(output.includes(hash));
+  }
+
+  const listed = succeeded(t, await cli('clients', 'list'));
+  t.regex(listed, new RegExp(`^${clientId}\\s+X\\s+\\[authorization_code, refresh_token\\]$`, 'm'));
+  const listedJson = succeeded(t, await cli('clients', 'list', '--json'));
+  t.deepEqual((JSON.parse(listedJson) as { client_id: string }[]).map((client) => client.client_id), [clientId]);
+  for (const output of [listed, listedJson]) {
+    t.false(output.includes(secret));
+    t.false(output.includes(hash));
+  }
+
+  t.regex(succeeded(t, await cli('clients', 'remove', clientId)), /Removed client/);
+  const missing = await cli('clients', 'show', clientId);
+  t.is(missing.code, 2);
+  t.regex(missing.stderr, new RegExp(`No client ${clientId}`));
+  t.deepEqual(JSON.parse(succeeded(t, await cli('clients', 'list', '--json'))), []);
+  t.is((await cli('clients', 'remove', clientId)).code, 2);
+});
+
+test.serial('clients add with an invalid redirect URI exits 2, says what is wrong and creates nothing', async (t) => {
+  const { cli } = await cliStorage(t);
+
+  const invalid = await cli('clients', 'add', '--name', 'Bad', '--redirect-uri', 'not a url', '--json');
+  t.is(invalid.code, 2);
+  t.regex(invalid.stderr, /redirect_uris/);
+  t.false(invalid.stderr.includes('    at '), 'no stack trace');
+  t.is(invalid.stdout, '', 'no client and no secret printed');
+
+  const nameless = await cli('clients', 'add', '--redirect-uri', 'https://app.example/cb');
+  t.is(nameless.code, 2);
+  t.regex(nameless.stderr, /--name is required/);
+
+  t.deepEqual(JSON.parse(succeeded(t, await cli('clients', 'list', '--json'))), []);
+});
+
+test.serial('keys rotate adds a key per algorithm, and keys retire leaves one per algorithm', async (t) => {
+  const { cli } = await cliStorage(t);
+
+  const initial = parseKeys(succeeded(t, await cli('keys', 'list')));
+  t.deepEqual(countByAlg(published(initial)), { RS256: 1, ES256: 1, EdDSA: 1 });
+  t.is(initial.length, 3);
+
+  const rotation = succeeded(t, await cli('keys', 'rotate'));
+  const rotated = parseKeys(succeeded(t, await cli('keys', 'list')));
+  t.deepEqual(countByAlg(published(rotated)), { RS256: 2, ES256: 2, EdDSA: 2 });
+  const added = rotated.filter((key) => !initial.some((old) => old.kid === key.kid));
+  t.is(added.length, 3);
+  for (const key of added) t.true(rotation.includes(key.kid), `rotate names ${key.kid}`);
+
+  const retirement = succeeded(t, await cli('keys', 'retire'));
+  for (const key of initial) t.true(retirement.includes(key.kid), `retire names ${key.kid}`);
+  const retired = parseKeys(succeeded(t, await cli('keys', 'list')));
+  t.deepEqual(countByAlg(published(retired)), { RS256: 1, ES256: 1, EdDSA: 1 });
+  t.deepEqual(published(retired).map((key) => key.kid).sort(), added.map((key) => key.kid).sort(), 'the newest keys stay');
+  t.is(retired.length, 6, 'retired keys are still listed');
+
+  t.regex(succeeded(t, await cli('keys', 'retire')), /Nothing to retire/);
+});
+
+test.serial('migrate succeeds (twice), and an unknown command exits 2 with the usage', async (t) => {
+  const { cli } = await cliStorage(t);
+
+  t.regex(succeeded(t, await cli('migrate')), /up to date/);
+  t.regex(succeeded(t, await cli('migrate')), /up to date/);
+
+  const unknown = await cli('frobnicate');
+  t.is(unknown.code, 2);
+  t.regex(unknown.stderr, /Unknown command "frobnicate"/);
+  t.regex(unknown.stderr, /Usage: npm run cli -- <command>/);
+  t.regex(unknown.stderr, /clients add/);
+});
+
+test.serial('a client added with the CLI gets tokens from a running server with the secret it printed', async (t) => {
+  const { env, cli } = await cliStorage(t);
+  const added = JSON.parse(
+    succeeded(
+      t,
+      await cli('clients', 'add', '--name', 'Machine', '--grant-type', 'client_credentials', '--scope', 'account:read', '--json'),
+    ),
+  ) as { client_id: string; client_secret: string };
+
+  // The CLI has exited (the embedded database serves one process at a time); the server opens the same storage.
+  const server = await startServer(env);
+  t.teardown(() => server.stop());
+
+  const config = await discover(server.url, added.client_id, added.client_secret);
+  const tokens = await oidc.clientCredentialsGrant(config, { scope: 'account:read' });
+  const jwks = (await (await fetch(config.serverMetadata().jwks_uri!)).json()) as Parameters<typeof createLocalJWKSet>[0];
+  const { payload } = await jwtVerify(tokens.access_token, createLocalJWKSet(jwks), {
+    issuer: server.url,
+    audience: `${server.url}/api`,
+  });
+  t.is(payload.client_id, added.client_id);
+  t.is(payload.scope, 'account:read');
+
+  const wrong = await discover(server.url, added.client_id, `${added.client_secret.slice(0, -2)}xx`);
+  const error = await t.throwsAsync(oidc.clientCredentialsGrant(wrong, { scope: 'account:read' }));
+  t.is((error as oidc.ResponseBodyError).error, 'invalid_client');
+});
