@@ -41,5 +41,9 @@ try {
     console.error((error as Error).message);
     process.exit(2);
   }
-  throw error;
+  // An operator needs the reason (an unreachable database, keys sealed under another KEYS_SECRET),
+  // not a stack trace; LOG_LEVEL=debug shows the trace.
+  console.error(`fairyid: ${(error as Error).message}`);
+  if (process.env.LOG_LEVEL === 'debug') console.error(error);
+  process.exit(1);
 }

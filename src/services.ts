@@ -23,10 +23,19 @@ import { createOrganizationService } from './organizations/organization.service.
 export async function createServices(config: Config, log: Logger) {
   const releaseLock = 'dataDir' in config.database ? await acquireDataDirLock(config.database.dataDir) : () => {};
   const db = await createDatabase(config.database, log);
-  await migrateToLatest(db);
-  const kv: KeyValueStore = 'url' in config.redis ? await connectRedis(config.redis) : new MemoryStore();
+  let kv: KeyValueStore | undefined;
   const keys = createSigningKeys(createSigningKeyRepository(db), config.keysSecret);
-  await keys.ensureKeys();
+  try {
+    await migrateToLatest(db);
+    kv = 'url' in config.redis ? await connectRedis(config.redis) : new MemoryStore();
+    await keys.ensureKeys();
+  } catch (error) {
+    // A failed start leaves no pool, connection or data-folder lock behind.
+    await kv?.close().catch(() => {});
+    await db.destroy().catch(() => {});
+    releaseLock();
+    throw error;
+  }
   log.debug('storage ready');
   const accounts = createAccountService(createAccountRepository(db), { platformOwnerEmail: config.platformOwnerEmail });
   return {
