@@ -19,6 +19,7 @@ import { createInvitationService } from './organizations/invitation.service.ts';
 import { invitationEmail } from './organizations/invitation-email.ts';
 import { createPageSession, ensurePagesClient } from './interaction/page-session.ts';
 import { createBearerGuard } from './oidc/bearer-guard.ts';
+import { whoamiRoutes } from './oidc/whoami.routes.ts';
 import { createGrantRevocations } from './oidc/grant-revocations.ts';
 import { createRenderer } from './http/render.ts';
 import { requestContext } from './http/request-context.ts';
@@ -90,6 +91,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   });
   const guard = createBearerGuard({ host, issuer: config.issuer, kv: services.kv, revocations });
   const apiRoutes = [
+    ...whoamiRoutes(),
     ...accountRoutes({ accounts: services.accounts, memberships: services.organizations.membershipsOf }),
     ...organizationRoutes(services.organizations),
     ...platformRoutes(services.organizations),

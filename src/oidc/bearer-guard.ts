@@ -11,7 +11,7 @@ import type { Context, Middleware } from 'koa';
 import type { KeyValueStore } from '../db/key-value.ts';
 import { ApiError } from '../shared/api-error.ts';
 import { apiAudience } from './api-resource.ts';
-import type { Caller } from './caller.ts';
+import { organizationOf, type Caller } from './caller.ts';
 import type { GrantRevocations } from './grant-revocations.ts';
 import type { ProviderHost } from './provider.ts';
 
@@ -70,6 +70,8 @@ export function createBearerGuard(deps: { host: ProviderHost; issuer: string; kv
         scopes: new Set(String(payload.scope ?? '').split(' ').filter(Boolean)),
         // Client-credentials tokens name the client as their subject: nobody's account.
         accountId: payload.sub === clientId ? undefined : payload.sub,
+        organization: organizationOf(payload),
+        expiresAt: payload.exp!,
       },
       exp: payload.exp!,
       jkt: (payload.cnf as { jkt?: string } | undefined)?.jkt,
@@ -91,6 +93,8 @@ export function createBearerGuard(deps: { host: ProviderHost; issuer: string; kv
         clientId: String(found.clientId),
         scopes: new Set(String(found.scope ?? '').split(' ').filter(Boolean)),
         accountId: found.accountId,
+        organization: organizationOf(found.extra),
+        expiresAt: found.exp ?? 0,
       },
       exp: found.exp ?? 0,
       jkt: found.jkt,

@@ -1,7 +1,19 @@
 import { ApiError } from '../shared/api-error.ts';
 
 /** Who is calling the API, established by the bearer guard from a token we issued. */
-export type Caller = { sub: string; clientId: string; scopes: ReadonlySet<string>; accountId: string | undefined };
+export type Caller = {
+  sub: string;
+  clientId: string;
+  scopes: ReadonlySet<string>;
+  accountId: string | undefined;
+  /** The organization an org-scoped token acts for. */
+  organization: { id: string; role: string } | undefined;
+  expiresAt: number;
+};
+
+export function organizationOf(claims: Record<string, unknown> | undefined): Caller['organization'] {
+  return typeof claims?.org_id === 'string' && typeof claims.org_role === 'string' ? { id: claims.org_id, role: claims.org_role } : undefined;
+}
 
 /** The person behind the token; machine (client-credentials) tokens are refused. */
 export function requirePerson(state: unknown): string {

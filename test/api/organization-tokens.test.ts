@@ -53,6 +53,8 @@ test('the person picks an organization on consent and tokens say which one and w
   const { config, tokens, resource } = await orgScopedSignIn(server, 'boss@example.com', 'Acorn');
   t.like(jwtPayload(tokens.access_token), { org_id: acorn.id, org_role: 'owner' });
   t.like(tokens.claims(), { org_id: acorn.id, org_role: 'owner' });
+  const whoami = await callApi(server, tokens.access_token, 'GET', '/api/whoami');
+  t.like(whoami.body, { org_id: acorn.id, org_role: 'owner', scope: 'account:read' });
 
   const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!, { resource });
   t.like(jwtPayload(refreshed.access_token), { org_id: acorn.id, org_role: 'owner' }, 'refreshing keeps the binding');
