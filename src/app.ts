@@ -36,6 +36,7 @@ import { createClientRegistry } from './oidc/client-registry.ts';
 import { demoCallbackRoutes, ensureDemoClient } from './oidc/demo-client.ts';
 import { providerMount } from './oidc/provider-mount.ts';
 import type { ProviderHost } from './oidc/provider.ts';
+import { describeDuration } from './shared/duration.ts';
 import { createServices, startProvider } from './services.ts';
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -64,12 +65,12 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   const clients = createClientRegistry(services.clientRepository, (metadata) => host.current().Client.validate(metadata));
   if (config.demoClient) await ensureDemoClient(clients, config.issuer).catch((error: unknown) => abandon(error, host));
 
-  const codeTtlMinutes = Math.round(config.otp.ttl / 60);
+  const codeLifetime = describeDuration(config.otp.ttl);
   const codes = createOneTimeCodes({
     kv: services.kv,
     secret: config.keysSecret,
     settings: config.otp,
-    deliver: (email, code) => mailer.send(signInCodeEmail(email, code, codeTtlMinutes)),
+    deliver: (email, code) => mailer.send(signInCodeEmail(email, code, codeLifetime)),
   });
 
   const koa = new Koa({ proxy: config.trustProxy, keys: [...config.cookieKeys] });
@@ -108,7 +109,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     bind: services.organizations.bindGrant,
     isBound: async (grantId: string) => (await services.organizations.grantClaims(grantId)) !== undefined,
   };
-  koa.use(interactionRoutes({ provider: host.current, organizations: organizationChoice, renderer, accounts: services.accounts, codes, codeTtlMinutes }));
+  koa.use(interactionRoutes({ provider: host.current, organizations: organizationChoice, renderer, accounts: services.accounts, codes, codeLifetime }));
   koa.use(providerMount(host));
 
   const sweeper = setInterval(() => {

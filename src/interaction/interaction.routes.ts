@@ -9,6 +9,7 @@ import { csrfProtection } from '../http/csrf.ts';
 import { PageError } from '../http/page-error.ts';
 import type { Renderer } from '../http/render.ts';
 import { MailDeliveryError } from '../notifications/message.ts';
+import { describeDuration } from '../shared/duration.ts';
 import type { OneTimeCodes } from './one-time-codes.ts';
 import { describeScopes } from './scope-descriptions.ts';
 
@@ -25,7 +26,8 @@ type Deps = {
   renderer: Renderer;
   accounts: AccountService;
   codes: OneTimeCodes;
-  codeTtlMinutes: number;
+  /** How long a code lives, in words ("10 minutes"). */
+  codeLifetime: string;
 };
 
 const emailSchema = z.email().max(254);
@@ -71,7 +73,7 @@ export function interactionRoutes(deps: Deps) {
   };
 
   const renderCode = async (ctx: Context, email: string, data: { error?: string; notice?: string }, status = 200) => {
-    await renderer.render(ctx, 'code', { uid: ctx.params.uid, email, ttlMinutes: deps.codeTtlMinutes, ...data }, status);
+    await renderer.render(ctx, 'code', { uid: ctx.params.uid, email, lifetime: deps.codeLifetime, ...data }, status);
   };
 
   // Throttling is the person's doing (429); a mail server that fails is ours (503).
@@ -79,8 +81,12 @@ export function interactionRoutes(deps: Deps) {
     try {
       const started = await codes.start(ctx.params.uid!, email);
       if (started.status === 'throttled') {
-        const wait = `${started.retryAfter} ${started.retryAfter === 1 ? 'second' : 'seconds'}`;
-        return { status: 429, message: `A code was just sent. You can ask for a new one in ${wait}.` };
+        const wait = describeDuration(started.retryAfter);
+        const message =
+          started.reason === 'resend'
+            ? `A code was just sent. You can ask for a new one in ${wait}.`
+            : `Too many codes were sent to this address. Try again in ${wait}.`;
+        return { status: 429, message };
       }
       return undefined;
     } catch (error) {

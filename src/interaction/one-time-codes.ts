@@ -5,7 +5,7 @@ export type OneTimeCodeSettings = { ttl: number; maxAttempts: number; resendSeco
 
 type Challenge = { email: string; hash: string };
 
-export type StartResult = { status: 'sent' } | { status: 'throttled'; retryAfter: number };
+export type StartResult = { status: 'sent' } | { status: 'throttled'; reason: 'resend' | 'hourly'; retryAfter: number };
 export type VerifyResult =
   | { status: 'ok'; email: string }
   | { status: 'wrong'; attemptsLeft: number }
@@ -43,10 +43,10 @@ export function createOneTimeCodes(deps: {
      */
     async start(uid: string, email: string): Promise<StartResult> {
       if (!(await kv.setIfAbsent(resendKey(uid), '1', settings.resendSeconds))) {
-        return { status: 'throttled', retryAfter: Math.max(1, await kv.ttl(resendKey(uid))) };
+        return { status: 'throttled', reason: 'resend', retryAfter: Math.max(1, await kv.ttl(resendKey(uid))) };
       }
       if ((await kv.increment(hourlyKey(email), 3600)) > settings.maxSendsPerHour) {
-        return { status: 'throttled', retryAfter: Math.max(1, await kv.ttl(hourlyKey(email))) };
+        return { status: 'throttled', reason: 'hourly', retryAfter: Math.max(1, await kv.ttl(hourlyKey(email))) };
       }
       const code = String(randomInt(1_000_000)).padStart(6, '0');
       const challenge: Challenge = { email, hash: digest(uid, email, code) };
@@ -64,7 +64,8 @@ export function createOneTimeCodes(deps: {
 
     async verify(uid: string, code: string): Promise<VerifyResult> {
       const raw = await kv.get(challengeKey(uid));
-      if (!raw) return { status: 'expired' };
+      // A locked code is gone, but its spent attempts stay counted until a new code is sent.
+      if (!raw) return Number(await kv.get(attemptsKey(uid))) >= settings.maxAttempts ? { status: 'locked' } : { status: 'expired' };
       const challenge = JSON.parse(raw) as Challenge;
       const attempts = await kv.increment(attemptsKey(uid), settings.ttl);
       if (attempts > settings.maxAttempts) {

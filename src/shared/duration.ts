@@ -1,0 +1,8 @@
+/** "90 seconds", "10 minutes", "1 hour": the wait or lifetime as a person reads it. */
+export function describeDuration(totalSeconds: number): string {
+  const unit = (value: number, name: string) => `${value} ${name}${value === 1 ? '' : 's'}`;
+  if (totalSeconds < 120 && totalSeconds % 60 !== 0) return unit(totalSeconds, 'second');
+  const minutes = Math.ceil(totalSeconds / 60);
+  if (minutes < 120 || minutes % 60 !== 0) return unit(minutes, 'minute');
+  return unit(minutes / 60, 'hour');
+}
