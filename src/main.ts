@@ -17,6 +17,9 @@ try {
 const log = createLogger(config.logLevel);
 const app = await createApp(config, log);
 const server = createServer(app.koa.callback());
+// Longer than the usual load balancer idle timeout (60 s), so the balancer, not we, closes idle
+// connections and never sends a request down one we are closing.
+server.keepAliveTimeout = 65_000;
 server.listen(config.port, config.host, () => {
   const storage = 'url' in config.database ? 'Postgres' : `embedded Postgres in ${config.database.dataDir}`;
   const redis = 'url' in config.redis ? 'Redis' : 'in-process memory (single instance)';

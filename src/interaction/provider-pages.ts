@@ -24,6 +24,7 @@ export function createProviderPages(renderer: Renderer): ProviderPages {
       }, ctx.status >= 400 ? ctx.status : 500);
     },
 
+    // A person who denied the device did nothing wrong: that page is a 200 with the outcome.
     // We draw our own labelled input instead of the library's unlabelled one; only its token is reused.
     async userCodeInputSource(ctx, form, _out, err) {
       const error = err ? deviceError(err) : undefined;
@@ -32,7 +33,7 @@ export function createProviderPages(renderer: Renderer): ProviderPages {
         xsrf: XSRF_FIELD.exec(form)?.[1] ?? '',
         error,
         userCode: typeof ctx.oidc.params?.user_code === 'string' ? ctx.oidc.params.user_code : undefined,
-      }, err ? 400 : 200);
+      }, err && err.name !== 'AbortedError' ? 400 : 200);
     },
 
     async userCodeConfirmSource(ctx, form, client, _deviceInfo, userCode) {

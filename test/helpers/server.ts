@@ -24,6 +24,8 @@ export async function startServer(
   options: { port?: number; issuer?: string } = {},
 ): Promise<TestServer> {
   const server: Server = createServer();
+  // As in main.ts: idle keep-alive connections outlive the client's, so a reused one is never closing.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => {
