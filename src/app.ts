@@ -13,6 +13,7 @@ import { mountApiRoutes, openApiDocument } from './http/api-route.ts';
 import { organizationRoutes, platformRoutes } from './organizations/organization.routes.ts';
 import { invitationRoutes } from './organizations/invitation.routes.ts';
 import { organizationClientRoutes } from './organizations/organization-client.routes.ts';
+import { ledgerRoutes } from './ledger/ledger.routes.ts';
 import { createOrganizationClientService } from './organizations/organization-client.service.ts';
 import { invitationPageRoutes } from './organizations/invitation-pages.routes.ts';
 import { createInvitationService } from './organizations/invitation.service.ts';
@@ -65,6 +66,10 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   const clients = createClientRegistry(services.clientRepository, (metadata) => host.current().Client.validate(metadata));
   if (config.demoClient) await ensureDemoClient(clients, config.issuer).catch((error: unknown) => abandon(error, host));
 
+  // Accounts from before the ledger, or whose grant was interrupted, get their sign-up DUST now.
+  const granted = await services.ledger.grantMissingSignups().catch((error: unknown) => abandon(error, host));
+  if (granted) log.info({ granted }, 'granted missing sign-up DUST');
+
   const codeLifetime = describeDuration(config.otp.ttl);
   const codes = createOneTimeCodes({
     kv: services.kv,
@@ -97,6 +102,16 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     ...organizationRoutes(services.organizations),
     ...platformRoutes(services.organizations),
     ...invitationRoutes(invitations),
+    ...ledgerRoutes({
+      ledger: services.ledger,
+      authorize: (accountId, organizationId, permission) => services.organizations.authorize(accountId, organizationId, permission, 'do that with its DUST'),
+      isApprovedApp: async (clientId) => {
+        const client = await clients.find(clientId);
+        if (client?.first_party) return true;
+        if (!client?.organization_id) return false;
+        return services.organizations.requireActive(client.organization_id).then(() => true, () => false);
+      },
+    }),
     ...organizationClientRoutes(createOrganizationClientService({ organizations: services.organizations, clients })),
   ];
   const apiDocument = openApiDocument(apiRoutes, { issuer: config.issuer, version: API_VERSION });
@@ -109,11 +124,12 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     bind: services.organizations.bindGrant,
     isBound: async (grantId: string) => (await services.organizations.grantClaims(grantId)) !== undefined,
   };
-  koa.use(interactionRoutes({ provider: host.current, organizations: organizationChoice, renderer, accounts: services.accounts, codes, codeLifetime }));
+  koa.use(interactionRoutes({ provider: host.current, organizations: organizationChoice, onAccountCreated: services.ledger.grantSignup, renderer, accounts: services.accounts, codes, codeLifetime }));
   koa.use(providerMount(host));
 
   const sweeper = setInterval(() => {
     sweepExpiredPayloads(services.db).catch((error: unknown) => log.error({ err: error }, 'token sweep failed'));
+    services.ledger.expireIdempotencyKeys().catch((error: unknown) => log.error({ err: error }, 'idempotency key sweep failed'));
   }, SWEEP_INTERVAL_MS).unref();
 
   return {

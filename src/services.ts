@@ -18,6 +18,7 @@ import { startProviderHost } from './oidc/provider.ts';
 import { createProviderPages } from './interaction/provider-pages.ts';
 import { createRenderer } from './http/render.ts';
 import { createOrganizationService } from './organizations/organization.service.ts';
+import { createLedgerService } from './ledger/ledger.service.ts';
 
 /** Storage and the services over it: shared by the server (app.ts) and the operator CLI. */
 export async function createServices(config: Config, log: Logger) {
@@ -44,6 +45,7 @@ export async function createServices(config: Config, log: Logger) {
     keys,
     clientRepository: withClientCache(createClientRepository(db)),
     accounts,
+    ledger: createLedgerService(db),
     organizations: createOrganizationService({ db, approval: config.organizationApproval, isPlatformOwner: accounts.isPlatformOwner }),
     checks: {
       database: async () => void (await sql`select 1`.execute(db)),

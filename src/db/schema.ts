@@ -2,6 +2,7 @@
 // needs the whole schema in a single type. Type-only imports: storage code depends on no domain code.
 import type { AccountTables } from '../accounts/account.table.ts';
 import type { OidcTables } from '../oidc/oidc.tables.ts';
+import type { LedgerTables } from '../ledger/ledger.table.ts';
 import type { OrganizationTables } from '../organizations/organization.table.ts';
 
-export interface Database extends AccountTables, OidcTables, OrganizationTables {}
+export interface Database extends AccountTables, OidcTables, OrganizationTables, LedgerTables {}

@@ -4,7 +4,7 @@ import { bodyParser } from '@koa/bodyparser';
 import { z } from 'zod';
 import { ApiError } from '../shared/api-error.ts';
 
-type Method = 'get' | 'post' | 'patch' | 'delete';
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /**
  * One declaration per /api route: the zod schemas here validate the request and generate the

@@ -23,6 +23,8 @@ export type OrganizationChoice = {
 type Deps = {
   provider: () => Provider;
   organizations: OrganizationChoice;
+  /** What a new account gets (its sign-up DUST); startup re-runs it for any account that missed it. */
+  onAccountCreated(accountId: string): Promise<unknown>;
   renderer: Renderer;
   accounts: AccountService;
   codes: OneTimeCodes;
@@ -211,7 +213,8 @@ export function interactionRoutes(deps: Deps) {
     const result = code.success ? await codes.verify(interaction.uid, code.data) : ({ status: 'expired' } as const);
     switch (result.status) {
       case 'ok': {
-        const { account } = await deps.accounts.signInWithVerifiedEmail(result.email);
+        const { account, created } = await deps.accounts.signInWithVerifiedEmail(result.email);
+        if (created) await deps.onAccountCreated(account.id);
         return finish(ctx, { login: { accountId: account.id, amr: ['otp'] } });
       }
       case 'wrong':

@@ -8,6 +8,9 @@ const DESCRIPTIONS: Record<string, string> = {
   'account:read': 'Read your FairyID account through the FairyID API',
   'organizations:read': 'See your organizations and their members',
   'organizations:write': 'Create and manage organizations and members on your behalf',
+  'dust:read': 'See your DUST balance and history',
+  'dust:spend': 'Spend your DUST in this app (every charge shows in your history)',
+  'dust:manage': 'Move DUST between you and your organizations, and set what apps may spend',
   'platform:manage': 'Approve, reject and suspend organizations (platform owner only)',
 };
 

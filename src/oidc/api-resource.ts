@@ -1,7 +1,15 @@
 import { errors, type Client, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
 
 /** Scopes our own API understands, named `<domain>:<action>`. */
-export const API_SCOPES = ['account:read', 'organizations:read', 'organizations:write', 'platform:manage'] as const;
+export const API_SCOPES = [
+  'account:read',
+  'organizations:read',
+  'organizations:write',
+  'platform:manage',
+  'dust:read',
+  'dust:spend',
+  'dust:manage',
+] as const;
 
 export const apiAudience = (issuer: string) => `${issuer}/api`;
 

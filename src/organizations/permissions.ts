@@ -16,6 +16,8 @@ export const PERMISSIONS = {
   'members:manage': ['owner', 'admin'],
   'events:read': ['owner', 'admin'],
   'clients:manage': ['owner', 'admin'],
+  'billing:read': ['owner', 'admin', 'billing'],
+  'billing:manage': ['owner', 'billing'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

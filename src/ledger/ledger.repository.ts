@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+import type { CursorKey } from '../shared/cursor.ts';
+import type { LedgerTransactionsTable, TransactionKind, Wallet, WalletKind } from './ledger.table.ts';
+
+type NewTransaction = Omit<LedgerTransactionsTable, 'id' | 'created_at' | 'reference' | 'account_id' | 'client_id' | 'organization_id' | 'description' | 'reverses_id'> &
+  Partial<Pick<LedgerTransactionsTable, 'reference' | 'account_id' | 'client_id' | 'organization_id' | 'description' | 'reverses_id'>>;
+
+/** SQL for DUST; works on the database or in the transaction a ledger operation opened. */
+export function createLedgerRepository(db: Db) {
+  return {
+    async ensureWallet(kind: WalletKind, ownerId: string): Promise<Wallet> {
+      await db.insertInto('wallets').values({ id: randomUUID(), kind, owner_id: ownerId }).onConflict((c) => c.doNothing()).execute();
+      return db.selectFrom('wallets').selectAll().where('kind', '=', kind).where('owner_id', '=', ownerId).executeTakeFirstOrThrow();
+    },
+
+    lockWallet(id: string) {
+      return db.selectFrom('wallets').selectAll().where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
+    },
+
+    findWallet(kind: WalletKind, ownerId: string) {
+      return db.selectFrom('wallets').selectAll().where('kind', '=', kind).where('owner_id', '=', ownerId).executeTakeFirst();
+    },
+
+    /** Undefined when this (kind, reference) was booked before: external facts are booked once. */
+    insertTransaction(row: NewTransaction) {
+      return db
+        .insertInto('ledger_transactions')
+        .values({ id: randomUUID(), ...row })
+        .onConflict((c) => c.columns(['kind', 'reference']).where('reference', 'is not', null).doNothing())
+        .returningAll()
+        .executeTakeFirst();
+    },
+
+    findByReference(kind: TransactionKind, reference: string) {
+      return db.selectFrom('ledger_transactions').selectAll().where('kind', '=', kind).where('reference', '=', reference).executeTakeFirst();
+    },
+
+    /** Serializes refunds of one charge. */
+    lockTransaction(id: string) {
+      return db.selectFrom('ledger_transactions').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+    },
+
+    async sumReversals(id: string): Promise<number> {
+      const row = await db
+        .selectFrom('ledger_transactions')
+        .select(sql<number>`coalesce(sum(amount), 0)::int`.as('total'))
+        .where('reverses_id', '=', id)
+        .executeTakeFirstOrThrow();
+      return Number(row.total);
+    },
+
+    /**
+     * Moves the cached balance in the same statement that checks it, so two concurrent debits cannot
+     * both pass a read-then-write check. Undefined when the wallet would go below zero.
+     */
+    applyToBalance(walletId: string, amount: number) {
+      return db
+        .updateTable('wallets')
+        .set({ balance: sql`balance + ${amount}` } as never)
+        .where('id', '=', walletId)
+        .where(sql<boolean>`(kind = 'system' or balance + ${amount} >= 0)`)
+        .returning('balance')
+        .executeTakeFirst();
+    },
+
+    async insertEntries(rows: { transaction_id: string; wallet_id: string; amount: number }[]) {
+      await db
+        .insertInto('ledger_entries')
+        .values(rows.map((row) => ({ id: randomUUID(), ...row })))
+        .execute();
+    },
+
+    listEntries(walletId: string, filter: { kind?: TransactionKind | undefined }, cursor: CursorKey | undefined, limit: number) {
+      let query = db
+        .selectFrom('ledger_entries')
+        .innerJoin('ledger_transactions', 'ledger_transactions.id', 'ledger_entries.transaction_id')
+        .select([
+          'ledger_entries.id',
+          'ledger_entries.amount',
+          'ledger_entries.created_at',
+          'ledger_transactions.id as transaction_id',
+          'ledger_transactions.kind',
+          'ledger_transactions.description',
+          'ledger_transactions.client_id',
+          'ledger_transactions.organization_id',
+          'ledger_transactions.reverses_id',
+        ])
+        .where('ledger_entries.wallet_id', '=', walletId);
+      if (filter.kind) query = query.where('ledger_transactions.kind', '=', filter.kind);
+      // Newest first: a history is read from the top.
+      if (cursor) query = query.where(sql<boolean>`(ledger_entries.created_at, ledger_entries.id) < (${new Date(cursor.at)}, ${cursor.id})`);
+      return query.orderBy('ledger_entries.created_at', 'desc').orderBy('ledger_entries.id', 'desc').limit(limit + 1).execute();
+    },
+
+    lockAllowance(accountId: string, clientId: string) {
+      return db
+        .selectFrom('dust_allowances')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('client_id', '=', clientId)
+        .forUpdate()
+        .executeTakeFirst();
+    },
+
+    async setAllowance(accountId: string, clientId: string, remaining: number) {
+      await db
+        .insertInto('dust_allowances')
+        .values({ account_id: accountId, client_id: clientId, remaining })
+        .onConflict((c) => c.columns(['account_id', 'client_id']).doUpdateSet({ remaining, updated_at: new Date() }))
+        .execute();
+    },
+
+    /** Accounts that never got their sign-up DUST (created before the ledger, or interrupted). */
+    accountsWithoutSignupGrant(limit: number) {
+      return db
+        .selectFrom('accounts')
+        .select('accounts.id')
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('ledger_transactions').select('id').where('kind', '=', 'signup_grant').whereRef('reference', '=', 'accounts.id'))),
+        )
+        .limit(limit)
+        .execute();
+    },
+
+    /** Transactions whose entries do not sum to zero (the database refuses them; this proves it). */
+    unbalancedTransactions() {
+      return db
+        .selectFrom('ledger_entries')
+        .select(['transaction_id', sql<number>`sum(amount)::int`.as('sum')])
+        .groupBy('transaction_id')
+        .having(sql`sum(amount)`, '<>', 0)
+        .execute();
+    },
+
+    /** Wallets whose cached balance differs from the sum of their entries. */
+    walletsOutOfBalance() {
+      return db
+        .selectFrom('wallets')
+        .leftJoin('ledger_entries', 'ledger_entries.wallet_id', 'wallets.id')
+        .select(['wallets.id', 'wallets.balance', sql<number>`coalesce(sum(ledger_entries.amount), 0)::int`.as('entries')])
+        .groupBy(['wallets.id', 'wallets.balance'])
+        .having(sql`coalesce(sum(ledger_entries.amount), 0)`, '<>', sql.ref('wallets.balance'))
+        .execute();
+    },
+  };
+}
+
+export type LedgerRepository = ReturnType<typeof createLedgerRepository>;
