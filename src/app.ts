@@ -19,6 +19,7 @@ import { invitationPageRoutes } from './organizations/invitation-pages.routes.ts
 import { createInvitationService } from './organizations/invitation.service.ts';
 import { invitationEmail } from './organizations/invitation-email.ts';
 import { createPageSession, ensurePagesClient } from './interaction/page-session.ts';
+import { accountPageRoutes } from './interaction/account-page.routes.ts';
 import { createBearerGuard } from './oidc/bearer-guard.ts';
 import { whoamiRoutes } from './oidc/whoami.routes.ts';
 import { createGrantRevocations } from './oidc/grant-revocations.ts';
@@ -118,6 +119,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   koa.use(apiDocsRoutes(apiDocument, renderer));
   koa.use(apiRouter([mountApiRoutes(apiRoutes, guard.requireScopes)]));
   koa.use(pageSession.routes());
+  koa.use(accountPageRoutes({ accounts: services.accounts, ledger: services.ledger, session: pageSession, renderer }));
   koa.use(invitationPageRoutes({ invitations, accounts: services.accounts, session: pageSession, renderer }));
   const organizationChoice = {
     choices: (accountId: string) => services.organizations.membershipsOf(accountId),
