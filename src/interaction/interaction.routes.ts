@@ -122,6 +122,7 @@ export function interactionRoutes(deps: Deps) {
         uid: interaction.uid,
         clientName: await clientName(interaction.params.client_id),
         scopes: describeScopes(requested),
+        spendsDust: requested.includes('dust:spend'),
         accountLabel: account.email ?? account.fairyname,
         organizations: (await needsOrganization(interaction)) ? await deps.organizations.choices(accountId) : undefined,
         error,

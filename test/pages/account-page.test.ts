@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
+import * as oidc from 'openid-client';
 import { apiToken } from '../helpers/api.ts';
+import { discover, pkcePair, registerClient, RP_REDIRECT } from '../helpers/relying-party.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { signInThroughPages } from '../helpers/sign-in.ts';
 
@@ -27,4 +29,20 @@ test('another person’s session never shows this person’s account', async (t)
   const { html } = await signInThroughPages(server.url, `${server.url}/account`, 'second@example.com');
   t.regex(html, /second@example.com/);
   t.notRegex(html, /first@example.com/);
+});
+
+test('the consent page says plainly when an app asks to spend DUST', async (t) => {
+  const server = await startTestServer(t);
+  const { clientId, clientSecret } = await registerClient(server.app, { name: 'Bean Shop' });
+  const config = await discover(server.url, clientId, clientSecret);
+  const { challenge } = await pkcePair();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: RP_REDIRECT,
+    scope: 'openid dust:spend',
+    resource: `${server.url}/api`,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
+  const { html } = await signInThroughPages(server.url, url.href, 'shopper@example.com', { consent: false });
+  t.regex(html, /<strong>Bean Shop<\/strong> will be able to spend your DUST/);
 });
