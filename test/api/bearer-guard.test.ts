@@ -1,31 +1,12 @@
 import test from 'ava';
 import { generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import * as oidc from 'openid-client';
+import { apiToken, apiTokens } from '../helpers/api.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { discover, pkcePair, registerClient, RP_REDIRECT } from '../helpers/relying-party.ts';
 import { signInThroughPages } from '../helpers/sign-in.ts';
 
-async function personTokens(server: TestServer, scope = 'openid account:read') {
-  const { clientId, clientSecret } = await registerClient(server.app);
-  const config = await discover(server.url, clientId, clientSecret);
-  const { verifier, challenge } = await pkcePair();
-  const resource = `${server.url}/api`;
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: RP_REDIRECT,
-    scope,
-    resource,
-    prompt: 'consent',
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-  });
-  const { url: callback } = await signInThroughPages(server.url, url.href, 'guard@example.com');
-  const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier }, { resource });
-  return { config, tokens };
-}
-
-async function personToken(server: TestServer) {
-  return (await personTokens(server)).tokens.access_token;
-}
+const personToken = (server: TestServer) => apiToken(server, 'guard@example.com', ['account:read']);
 
 async function machineToken(server: TestServer) {
   const { clientId, clientSecret } = await registerClient(server.app, {
@@ -159,7 +140,7 @@ test('unknown API routes answer in the JSON error shape', async (t) => {
 
 test('a JWT whose grant was revoked is refused, even after it was cached as valid', async (t) => {
   const server = await startTestServer(t);
-  const { config, tokens } = await personTokens(server, 'openid offline_access account:read');
+  const { config, tokens } = await apiTokens(server, 'guard@example.com', ['offline_access', 'account:read']);
   t.is((await me(server, `Bearer ${tokens.access_token}`)).status, 200, 'verified and cached');
   await oidc.refreshTokenGrant(config, tokens.refresh_token!, { resource: `${server.url}/api` });
   // Reusing the rotated refresh token revokes the grant (Security BCP 4.14.2).

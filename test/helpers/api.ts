@@ -5,6 +5,11 @@ import { signInThroughPages } from './sign-in.ts';
 
 /** Signs `email` in through the pages and returns an API (RFC 9068) access token with `scopes`. */
 export async function apiToken(server: TestServer, email: string, scopes: string[]): Promise<string> {
+  return (await apiTokens(server, email, scopes)).tokens.access_token;
+}
+
+/** The whole token response and the relying party's configuration, for tests that refresh or revoke. */
+export async function apiTokens(server: TestServer, email: string, scopes: string[]) {
   const { clientId, clientSecret } = await registerClient(server.app);
   const config = await discover(server.url, clientId, clientSecret);
   const { verifier, challenge } = await pkcePair();
@@ -13,12 +18,14 @@ export async function apiToken(server: TestServer, email: string, scopes: string
     redirect_uri: RP_REDIRECT,
     scope: ['openid', ...scopes].join(' '),
     resource,
+    // OIDC Core 11: offline_access (a refresh token) comes only with prompt=consent.
+    ...(scopes.includes('offline_access') ? { prompt: 'consent' } : {}),
     code_challenge: challenge,
     code_challenge_method: 'S256',
   });
   const { url: callback } = await signInThroughPages(server.url, url.href, email);
   const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier }, { resource });
-  return tokens.access_token;
+  return { config, tokens };
 }
 
 /** A JSON call to /api as `token`; returns the status and the parsed body. */
