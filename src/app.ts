@@ -49,7 +49,7 @@ export type App = Awaited<ReturnType<typeof createApp>>;
 /** The composition root: the only module that knows every folder. */
 export async function createApp(config: Config, log: Logger = createLogger(config.logLevel)) {
   const services = await createServices(config, log);
-  const renderer = createRenderer({ production: config.production });
+  const renderer = createRenderer({ reloadTemplates: config.env === 'development' });
   const outbox: DevOutbox | undefined = config.smtp ? undefined : createDevOutbox(services.kv, log);
   const mailer: Mailer = config.smtp
     ? createSmtpMailer({ ...config.smtp, from: config.mailFrom }, log)

@@ -74,6 +74,6 @@ export function startProvider(config: Config, services: Services, log: Logger, o
     adapter: createAdapterFactory({ db: services.db, kv: services.kv, clients: services.clientRepository }),
     findAccount: createFindAccount(services.accounts, services.organizations.grantClaims),
     organizationClaims: services.organizations.grantClaims,
-    pages: createProviderPages(createRenderer({ production: config.production })),
+    pages: createProviderPages(createRenderer({ reloadTemplates: config.env === 'development' })),
   });
 }
