@@ -10,9 +10,18 @@ type NewTransaction = Omit<LedgerTransactionsTable, 'id' | 'created_at' | 'refer
 /** SQL for DUST; works on the database or in the transaction a ledger operation opened. */
 export function createLedgerRepository(db: Db) {
   return {
+    /** One query when the wallet exists (the common case); a concurrent creator is tolerated. */
     async ensureWallet(kind: WalletKind, ownerId: string): Promise<Wallet> {
-      await db.insertInto('wallets').values({ id: randomUUID(), kind, owner_id: ownerId }).onConflict((c) => c.doNothing()).execute();
-      return db.selectFrom('wallets').selectAll().where('kind', '=', kind).where('owner_id', '=', ownerId).executeTakeFirstOrThrow();
+      const find = () => db.selectFrom('wallets').selectAll().where('kind', '=', kind).where('owner_id', '=', ownerId).executeTakeFirst();
+      const existing = await find();
+      if (existing) return existing;
+      const created = await db
+        .insertInto('wallets')
+        .values({ id: randomUUID(), kind, owner_id: ownerId })
+        .onConflict((c) => c.doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      return created ?? (await find())!;
     },
 
     lockWallet(id: string) {
