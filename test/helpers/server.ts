@@ -28,7 +28,8 @@ export async function startServer(
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
+    // A deep accept queue: some tests open a thousand connections at once, past Node's default 511.
+    server.listen(options.port ?? 0, '127.0.0.1', 4096, () => {
       server.off('error', reject);
       resolve();
     });
