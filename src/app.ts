@@ -14,6 +14,8 @@ import { organizationRoutes, platformRoutes } from './organizations/organization
 import { invitationRoutes } from './organizations/invitation.routes.ts';
 import { organizationClientRoutes } from './organizations/organization-client.routes.ts';
 import { ledgerRoutes } from './ledger/ledger.routes.ts';
+import { createStripeBilling } from './billing/billing.ts';
+import { billingRoutes } from './billing/billing.routes.ts';
 import { createOrganizationClientService } from './organizations/organization-client.service.ts';
 import { invitationPageRoutes } from './organizations/invitation-pages.routes.ts';
 import { createInvitationService } from './organizations/invitation.service.ts';
@@ -79,10 +81,25 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     deliver: (email, code) => mailer.send(signInCodeEmail(email, code, codeLifetime)),
   });
 
+  const billing = config.stripe
+    ? createStripeBilling({
+        stripe: config.stripe,
+        issuer: config.issuer,
+        packs: config.dustPacks,
+        db: services.db,
+        ledger: services.ledger,
+        plans: services.plans,
+        organizations: services.organizations,
+        log,
+      })
+    : undefined;
+
   const koa = new Koa({ proxy: config.trustProxy, keys: [...config.cookieKeys] });
   koa.use(requestContext(log));
   koa.use(securityHeaders);
   koa.use(errorPages(renderer));
+  // Ahead of every body parser: Stripe's signature covers the raw bytes.
+  if (billing) koa.use(billing.webhook);
   koa.use(healthRoutes(services.checks));
   koa.use(assetRoutes());
   if (!config.production) {
@@ -114,6 +131,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       },
     }),
     ...organizationClientRoutes(createOrganizationClientService({ organizations: services.organizations, clients })),
+    ...(billing ? billingRoutes(billing.service) : []),
   ];
   const apiDocument = openApiDocument(apiRoutes, { issuer: config.issuer, version: API_VERSION });
   koa.use(apiDocsRoutes(apiDocument, renderer));

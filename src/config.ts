@@ -5,6 +5,40 @@ const DEVELOPMENT_SECRET = 'fairyid-development-only-secret-do-not-use-in-produc
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+/**
+ * A comma-separated catalog of colon-separated entries (`small:100:500:usd,...`): each entry must
+ * match `format` and `build` must accept it, and ids are unique, or the variable is refused.
+ */
+function catalog<T extends { id: string }>(format: RegExp, shape: string, build: (fields: string[]) => T | undefined, options = { required: false }) {
+  return z.string().transform((value, issues) => {
+    const entries: T[] = [];
+    const items = value.split(',').map((part) => part.trim()).filter(Boolean);
+    for (const item of items) {
+      const entry = format.test(item) ? build(item.split(':')) : undefined;
+      if (!entry) issues.addIssue({ code: 'custom', message: `"${item}" is not ${shape}` });
+      else if (entries.some((other) => other.id === entry.id)) issues.addIssue({ code: 'custom', message: `"${entry.id}" is listed twice` });
+      else entries.push(entry);
+    }
+    if (options.required && items.length === 0) issues.addIssue({ code: 'custom', message: `must list at least one ${shape}` });
+    return entries;
+  });
+}
+
+const CATALOG_ID = '[a-z0-9](?:[a-z0-9_-]{0,38}[a-z0-9])?';
+const dustPacks = catalog<DustPack>(
+  new RegExp(`^${CATALOG_ID}:\\d{1,7}:\\d{1,9}:[A-Za-z]{3}$`),
+  'id:dust:price-in-cents:currency (e.g. small:100:500:usd)',
+  ([id, dust, cents, currency]) =>
+    Number(dust) > 0 && Number(cents) > 0 ? { id: id!, dust: Number(dust), priceCents: Number(cents), currency: currency!.toLowerCase() } : undefined,
+  { required: true },
+);
+// `free` names the plan of organizations without a subscription, so no paid plan may take it.
+const plans = catalog<PlanOffer>(
+  new RegExp(`^${CATALOG_ID}:[A-Za-z0-9_]{1,255}:\\d{1,6}$`),
+  'id:stripe-price-id:environment-limit (e.g. team:price_123:10)',
+  ([id, priceId, environments]) => (id === 'free' ? undefined : { id: id!, priceId: priceId!, environments: Number(environments) }),
+);
+
 const boolean = (fallback: boolean) =>
   z
     .enum(['true', 'false', '1', '0'])
@@ -56,8 +90,23 @@ const schema = z
     PLATFORM_OWNER_EMAIL: z.email().transform((value) => value.toLowerCase()).optional(),
     ORG_APPROVAL: z.enum(['manual', 'auto']).default('manual'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_\w+$/, 'must be a Stripe secret or restricted key (sk_... or rk_...)').optional(),
+    STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, 'must be a webhook signing secret (whsec_...)').optional(),
+    // The client takes a host, port and protocol, not a base URL, so a path or query could not be honoured.
+    STRIPE_API_URL: z
+      .url({ protocol: /^https?$/ })
+      .refine((value) => new URL(value).pathname === '/' && !value.includes('?') && !value.includes('#'), {
+        message: 'must be an http(s) origin such as http://127.0.0.1:12111, without a path or query',
+      })
+      .optional(),
+    DUST_PACKS: dustPacks.prefault('small:100:500:usd,large:1000:4000:usd'),
+    STRIPE_PLANS: plans.optional(),
   })
   .superRefine((env, issues) => {
+    if (env.STRIPE_SECRET_KEY && !env.STRIPE_WEBHOOK_SECRET) {
+      // Without it no webhook could be verified, so paid checkouts would never be credited.
+      issues.addIssue({ code: 'custom', path: ['STRIPE_WEBHOOK_SECRET'], message: 'is required when STRIPE_SECRET_KEY is set' });
+    }
     if (env.NODE_ENV !== 'production') return;
     // Development fallbacks are public knowledge; production must bring its own secrets.
     for (const name of ['KEYS_SECRET', 'COOKIE_KEYS', 'SMTP_URL'] as const) {
@@ -69,6 +118,11 @@ const schema = z
       issues.addIssue({ code: 'custom', path: ['ISSUER'], message: 'must use https when NODE_ENV=production' });
     }
   });
+
+/** A DUST pack people can buy: `dust` for `priceCents` in `currency` (lowercase ISO 4217). */
+export type DustPack = Readonly<{ id: string; dust: number; priceCents: number; currency: string }>;
+/** An organization plan: a recurring Stripe price and what it allows. */
+export type PlanOffer = Readonly<{ id: string; priceId: string; environments: number }>;
 
 export type Config = Readonly<{
   env: 'development' | 'production' | 'test';
@@ -97,6 +151,10 @@ export type Config = Readonly<{
   platformOwnerEmail: string | undefined;
   organizationApproval: 'manual' | 'auto';
   logLevel: string;
+  /** Unset without STRIPE_SECRET_KEY: then there is no checkout and no webhook. */
+  stripe: Readonly<{ secretKey: string; webhookSecret: string; apiUrl: string | undefined }> | undefined;
+  dustPacks: readonly DustPack[];
+  plans: readonly PlanOffer[];
 }>;
 
 export class ConfigError extends Error {
@@ -144,6 +202,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     platformOwnerEmail: e.PLATFORM_OWNER_EMAIL,
     organizationApproval: e.ORG_APPROVAL,
     logLevel: e.LOG_LEVEL,
+    stripe: e.STRIPE_SECRET_KEY
+      ? Object.freeze({ secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET!, apiUrl: e.STRIPE_API_URL })
+      : undefined,
+    dustPacks: Object.freeze(e.DUST_PACKS.map((pack) => Object.freeze(pack))),
+    plans: Object.freeze((e.STRIPE_PLANS ?? []).map((plan) => Object.freeze(plan))),
   });
 }
 

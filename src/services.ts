@@ -19,6 +19,7 @@ import { createProviderPages } from './interaction/provider-pages.ts';
 import { createRenderer } from './http/render.ts';
 import { createOrganizationService } from './organizations/organization.service.ts';
 import { createLedgerService } from './ledger/ledger.service.ts';
+import { createPlanService } from './billing/plan.service.ts';
 
 /** Storage and the services over it: shared by the server (app.ts) and the operator CLI. */
 export async function createServices(config: Config, log: Logger) {
@@ -47,6 +48,8 @@ export async function createServices(config: Config, log: Logger) {
     accounts,
     ledger: createLedgerService(db),
     organizations: createOrganizationService({ db, approval: config.organizationApproval, isPlatformOwner: accounts.isPlatformOwner }),
+    // Read by other domains whether or not Stripe is configured; only Stripe's webhooks change plans.
+    plans: createPlanService({ db, offers: config.plans }),
     checks: {
       database: async () => void (await sql`select 1`.execute(db)),
       keyValue: () => kv.ping(),

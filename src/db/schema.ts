@@ -1,8 +1,9 @@
 // Each domain owns its table types; this is the one place that sees them together, because kysely
 // needs the whole schema in a single type. Type-only imports: storage code depends on no domain code.
 import type { AccountTables } from '../accounts/account.table.ts';
+import type { BillingTables } from '../billing/billing.table.ts';
 import type { OidcTables } from '../oidc/oidc.tables.ts';
 import type { LedgerTables } from '../ledger/ledger.table.ts';
 import type { OrganizationTables } from '../organizations/organization.table.ts';
 
-export interface Database extends AccountTables, OidcTables, OrganizationTables, LedgerTables {}
+export interface Database extends AccountTables, OidcTables, OrganizationTables, LedgerTables, BillingTables {}

@@ -128,21 +128,25 @@ export function createLedgerService(db: Db) {
     },
 
     /**
-     * Takes back a refunded or disputed purchase, once. DUST already spent cannot be taken back
-     * without going below zero, so the reversal takes what is left and reports the shortfall.
+     * Takes back a refunded or disputed purchase up to `target` DUST in all (the whole purchase by
+     * default; a partial refund names its share). Each target is booked once, so repeated or
+     * reordered notices take nothing twice. DUST already spent cannot be taken back without going
+     * below zero, so the reversal takes what is left and reports the shortfall.
      */
-    async reversePurchase(reference: string, reason: string): Promise<{ reversed: number; shortfall: number } | undefined> {
+    async reversePurchase(reference: string, reason: string, target?: number): Promise<{ reversed: number; shortfall: number } | undefined> {
       return inTransaction(async (repo) => {
         const purchase = await repo.findByReference('purchase', reference);
         if (!purchase) return undefined;
         await repo.lockTransaction(purchase.id);
-        const outstanding = purchase.amount - (await repo.sumReversals(purchase.id));
+        const desired = Math.min(target ?? purchase.amount, purchase.amount);
+        const outstanding = desired - (await repo.sumReversals(purchase.id));
+        if (outstanding <= 0) return { reversed: 0, shortfall: 0 };
         // Locked, so the balance read here is the balance the reversal moves.
         const person = await repo.lockWallet((await personWallet(repo, purchase.account_id!)).id);
         const system = await repo.ensureWallet('system', SYSTEM.purchases);
         const reversed = Math.min(outstanding, person.balance);
         if (reversed > 0) {
-          await book(repo, { kind: 'purchase_reversal', reference: `${reference}:${reason}`, amount: reversed, account_id: purchase.account_id, reverses_id: purchase.id, description: reason }, [
+          await book(repo, { kind: 'purchase_reversal', reference: `${reference}:${reason}:${desired}`, amount: reversed, account_id: purchase.account_id, reverses_id: purchase.id, description: reason }, [
             { wallet: person, amount: -reversed },
             { wallet: system, amount: reversed },
           ]);
