@@ -82,12 +82,12 @@ export function openApiDocument(routes: ApiRoute[], info: { issuer: string; vers
       tags: [route.tag],
       security: [{ bearer: route.scopes }],
       ...(parameters.length ? { parameters } : {}),
-      ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } } } : {}),
+      ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } } : {}),
       responses: {
         [String(route.status ?? 200)]:
           route.status === 204
             ? { description: 'Done' }
-            : { description: 'Success', content: { 'application/json': { schema: jsonSchema(route.response) } } },
+            : { description: 'Success', content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } },
         default: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       },
     };
@@ -116,8 +116,9 @@ export function openApiDocument(routes: ApiRoute[], info: { issuer: string; vers
   };
 }
 
-function jsonSchema(schema: z.ZodType) {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
+/** Requests are documented as the caller writes them (before defaults and transforms), responses as sent. */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output') {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
   return rest;
 }
 
