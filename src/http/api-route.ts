@@ -3,6 +3,7 @@ import type { Context, Middleware } from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import { z } from 'zod';
 import { ApiError } from '../shared/api-error.ts';
+import { apiErrors } from './api-errors.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -29,7 +30,11 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
   return route as unknown as ApiRoute;
 }
 
-export function mountApiRoutes(routes: ApiRoute[], requireScopes: (...scopes: string[]) => Middleware) {
+/**
+ * Serves the declared routes. Everything under /api answers JSON in one error shape, 404 included;
+ * other paths pass through to the rest of the app.
+ */
+export function mountApiRoutes(routes: ApiRoute[], requireScopes: (...scopes: string[]) => Middleware): Middleware {
   const router = new Router();
   const parser = bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8' });
   const json: Middleware = async (ctx, next) => {
@@ -52,7 +57,11 @@ export function mountApiRoutes(routes: ApiRoute[], requireScopes: (...scopes: st
       if (ctx.status !== 204) ctx.body = result;
     });
   }
-  return router.routes();
+  const dispatch = router.routes() as unknown as Middleware;
+  return (ctx, next) => {
+    if (ctx.path !== '/api' && !ctx.path.startsWith('/api/')) return next();
+    return apiErrors(ctx, () => dispatch(ctx, async () => {}));
+  };
 }
 
 function parse(schema: z.ZodType | undefined, value: unknown, where: string) {
