@@ -1,13 +1,10 @@
-import { mkdir } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import * as oidc from 'openid-client';
-import { chromium } from 'playwright-core';
+import { phonePage, SCREENSHOTS } from '../helpers/browser.ts';
 import { latestCode } from '../helpers/outbox.ts';
 import { discover, pkcePair, registerClient } from '../helpers/relying-party.ts';
 import { startTestServer } from '../helpers/server.ts';
 
-const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 const EMAIL = 'ada@example.com';
 
 test('a person signs in with a real browser on a phone-sized screen', async (t) => {
@@ -27,14 +24,7 @@ test('a person signs in with a real browser on a phone-sized screen', async (t) 
     nonce,
   });
 
-  await mkdir(SCREENSHOTS, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-  t.teardown(() => browser.close());
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
-  const page = await context.newPage();
+  const page = await phonePage(t);
 
   // Anything the browser itself complains about (a style refused by the CSP, a failed load) is a defect.
   // Pages answered 400 on purpose (a wrong code, an unknown client) are expected; their subresources are not.
@@ -49,8 +39,7 @@ test('a person signs in with a real browser on a phone-sized screen', async (t) 
   page.on('response', (response) => {
     const request = response.request();
     if (response.url().endsWith('/assets/fairyid.css')) stylesheets.push(response.status());
-    // The browser asks for /favicon.ico on its own; the pages do not link one.
-    if (request.resourceType() !== 'document' && !response.url().endsWith('/favicon.ico') && response.status() >= 400) {
+    if (request.resourceType() !== 'document' && response.status() >= 400) {
       complaints.push(`${response.url()} answered ${response.status()}`);
     }
   });

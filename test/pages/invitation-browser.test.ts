@@ -1,13 +1,10 @@
-import { mkdir } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { chromium } from 'playwright-core';
 import { apiToken, callApi } from '../helpers/api.ts';
 import { invitationLink } from '../helpers/organizations.ts';
+import { phonePage, SCREENSHOTS } from '../helpers/browser.ts';
 import { latestCode } from '../helpers/outbox.ts';
 import { startTestServer } from '../helpers/server.ts';
 
-const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 const INVITEE = 'rowan.underhill-of-the-moonlit-gardens@example.com';
 
 test('an invitee follows the emailed link in a real browser, signs up with a code and joins', async (t) => {
@@ -19,14 +16,7 @@ test('an invitee follows the emailed link in a real browser, signs up with a cod
   const link = await invitationLink(server, INVITEE);
   const invitationPath = new URL(link).pathname;
 
-  await mkdir(SCREENSHOTS, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-  t.teardown(() => browser.close());
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
-  const page = await context.newPage();
+  const page = await phonePage(t);
 
   // What the browser itself complains about (a style refused by the CSP, a failed load) is a defect.
   const complaints: string[] = [];
@@ -90,14 +80,7 @@ test('an invitation for a long address to a long-named organization still fits a
   const org = (await callApi(server, owner, 'POST', '/api/organizations', { name, slug: 'long' })).body!;
   t.is((await callApi(server, owner, 'POST', `/api/organizations/${org.id}/invitations`, { email })).status, 201);
 
-  await mkdir(SCREENSHOTS, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-  t.teardown(() => browser.close());
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
-  const page = await context.newPage();
+  const page = await phonePage(t);
   await page.goto(await invitationLink(server, email));
   t.true(await page.getByRole('button', { name: `Sign in as ${email}` }).isVisible());
   await page.screenshot({ path: `${SCREENSHOTS}invitation-long.png`, fullPage: true });
