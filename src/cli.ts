@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig, loadDotEnv } from './config.ts';
 import { runClientsCommand } from './cli/clients.command.ts';
 import { runKeysCommand } from './cli/keys.command.ts';
+import { runLedgerCommand } from './cli/ledger.command.ts';
 import { runPlatformOwnerCommand } from './cli/platform-owner.command.ts';
 import { openCliContext } from './cli/context.ts';
 import { UsageError } from './cli/usage-error.ts';
@@ -16,6 +17,7 @@ const USAGE = `Usage: npm run cli -- <command>
   clients list [--json]           list clients
   clients show <client_id> [--json]
   clients remove <client_id>
+  ledger verify                   check that every DUST transaction balances and every balance matches
   platform-owner add <email>      make the account with this email a platform owner
   platform-owner remove <email>`;
 
@@ -30,6 +32,7 @@ try {
       if (command === 'migrate') console.log('Database schema is up to date.');
       else if (command === 'keys') await runKeysCommand(context, rest);
       else if (command === 'clients') await runClientsCommand(context, rest);
+      else if (command === 'ledger') await runLedgerCommand(context, rest);
       else if (command === 'platform-owner') await runPlatformOwnerCommand(context, rest);
       else throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
     } finally {

@@ -14,6 +14,7 @@ export async function openCliContext(config: Config) {
   return {
     keys: services.keys,
     accounts: services.accounts,
+    ledger: services.ledger,
     clients: createClientRegistry(services.clientRepository, (metadata) => host.current().Client.validate(metadata)),
     close: () => services.close(),
   };

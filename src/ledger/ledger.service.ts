@@ -196,7 +196,7 @@ export function createLedgerService(db: Db) {
       await db.deleteFrom('idempotency_keys').where('created_at', '<', new Date(Date.now() - olderThanHours * 3600 * 1000)).execute();
     },
 
-    /** The ledger's invariants, for tests and `npm run cli -- ledger verify`. */
+    /** The ledger's invariants, for `npm run cli -- ledger verify` and the tests. */
     async verify() {
       const [unbalanced, outOfBalance] = await Promise.all([read.unbalancedTransactions(), read.walletsOutOfBalance()]);
       return { unbalancedTransactions: unbalanced, walletsOutOfBalance: outOfBalance };

@@ -167,6 +167,22 @@ test.serial('migrate succeeds (twice), and an unknown command exits 2 with the u
   t.regex(unknown.stderr, /clients add/);
 });
 
+test.serial('ledger verify passes on a consistent ledger and names what is wrong otherwise', async (t) => {
+  const { env, cli } = await cliStorage(t);
+  const server = await startServer(env);
+  const { db, ledger } = server.app.services;
+  await db.insertInto('accounts').values({ id: 'acc', email: 'acc@example.com', fairyname: 'cli_acc_0001' }).execute();
+  await ledger.grantSignup('acc');
+  // Corrupt the cache behind the ledger's back, as a bad manual fix would.
+  await db.updateTable('wallets').set({ balance: 99 } as never).where('owner_id', '=', 'acc').execute();
+  await server.stop();
+
+  const broken = await cli('ledger', 'verify');
+  t.is(broken.code, 1);
+  t.regex(broken.stdout, /cached balance 99, entries sum to 25/);
+  t.is((await cli('ledger', 'check')).code, 2);
+});
+
 test.serial('a client added with the CLI gets tokens from a running server with the secret it printed', async (t) => {
   const { env, cli } = await cliStorage(t);
   const added = JSON.parse(
