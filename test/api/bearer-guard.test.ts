@@ -147,3 +147,54 @@ test('a JWT whose grant was revoked is refused, even after it was cached as vali
   await t.throwsAsync(oidc.refreshTokenGrant(config, tokens.refresh_token!, { resource: `${server.url}/api` }));
   await expectError(t, await me(server, `Bearer ${tokens.access_token}`), 401, 'invalid_token');
 });
+
+test('a DPoP-bound token is accepted with a valid proof and refused without one, or with a replayed one', async (t) => {
+  const server = await startTestServer(t);
+  const { clientId, clientSecret } = await registerClient(server.app, {
+    grantTypes: ['client_credentials'],
+    redirectUris: [],
+    postLogoutRedirectUris: [],
+    scope: 'account:read',
+  });
+  const config = await discover(server.url, clientId, clientSecret);
+  const DPoP = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
+  const { access_token: token, token_type: tokenType } = await oidc.clientCredentialsGrant(config, { scope: 'account:read' }, { DPoP });
+  t.is(tokenType.toLowerCase(), 'dpop');
+
+  const url = new URL(`${server.url}/api/whoami`);
+  const proven = await oidc.fetchProtectedResource(config, token, url, 'GET', undefined, undefined, { DPoP });
+  t.is(proven.status, 200);
+  t.is(((await proven.json()) as { client_id: string }).client_id, clientId);
+
+  const asBearer = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  t.is(asBearer.status, 401, 'without a proof the bound token is worthless');
+  t.is(((await asBearer.json()) as { error: string }).error, 'invalid_dpop_proof');
+
+  // The same proof twice is a replay (RFC 9449 11.1).
+  const proof = await captureProof(await discover(server.url, clientId, clientSecret), token, url, DPoP);
+  const first = await fetch(url, { headers: { authorization: `DPoP ${token}`, dpop: proof } });
+  const replay = await fetch(url, { headers: { authorization: `DPoP ${token}`, dpop: proof } });
+  t.is(first.status, 200);
+  t.is(replay.status, 401);
+
+  const otherKey = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
+  // openid-client surfaces the 401 challenge as an error.
+  const stolen = await t.throwsAsync<oidc.WWWAuthenticateChallengeError>(
+    oidc.fetchProtectedResource(config, token, url, 'GET', undefined, undefined, { DPoP: otherKey }),
+  );
+  t.is(stolen?.status, 401, 'a proof from another key does not match the token’s binding');
+});
+
+/**
+ * A DPoP proof as openid-client makes it, taken off the wire (through a configuration of its own
+ * whose fetch only records) so the test can send it twice.
+ */
+async function captureProof(config: oidc.Configuration, token: string, url: URL, DPoP: oidc.DPoPHandle) {
+  let proof = '';
+  config[oidc.customFetch] = async (_input, init) => {
+    proof = new Headers(init.headers).get('dpop') ?? '';
+    return new Response(null, { status: 204 });
+  };
+  await oidc.fetchProtectedResource(config, token, url, 'GET', undefined, undefined, { DPoP });
+  return proof;
+}
