@@ -55,6 +55,8 @@ export function interactionRoutes(deps: Deps) {
     }
   };
 
+  type Interaction = Awaited<ReturnType<typeof details>>;
+
   const clientName = async (clientId: unknown) => {
     const client = await deps.provider().Client.find(String(clientId));
     return client?.clientName ?? 'the application';
@@ -69,8 +71,7 @@ export function interactionRoutes(deps: Deps) {
     ctx.redirect(redirectTo);
   };
 
-  const renderLogin = async (ctx: Context, data: { error?: string; email?: string }, status = 200) => {
-    const interaction = await details(ctx);
+  const renderLogin = async (ctx: Context, interaction: Interaction, data: { error?: string; email?: string | undefined }, status = 200) => {
     await renderer.render(ctx, 'login', { uid: interaction.uid, clientName: await clientName(interaction.params.client_id), ...data }, status);
   };
 
@@ -98,8 +99,6 @@ export function interactionRoutes(deps: Deps) {
       throw error;
     }
   };
-
-  type Interaction = Awaited<ReturnType<typeof details>>;
 
   /** The `organization` scope asks the person which organization the app acts for, once per grant. */
   const needsOrganization = async (interaction: Interaction) =>
@@ -165,7 +164,7 @@ export function interactionRoutes(deps: Deps) {
     const interaction = await details(ctx);
     if (interaction.prompt.name === 'login') {
       const hint = interaction.params.login_hint;
-      return renderLogin(ctx, typeof hint === 'string' ? { email: hint } : {});
+      return renderLogin(ctx, interaction, typeof hint === 'string' ? { email: hint } : {});
     }
     if (interaction.prompt.name !== 'consent') throw new PageError(400, EXPIRED_INTERACTION);
     // Our own apps are trusted by definition, even when they ask with prompt=consent.
@@ -179,9 +178,9 @@ export function interactionRoutes(deps: Deps) {
     if (interaction.prompt.name !== 'login') throw new PageError(400, EXPIRED_INTERACTION);
     const raw = String((ctx.request.body as Record<string, unknown>).email ?? '').trim();
     const parsed = emailSchema.safeParse(raw.toLowerCase());
-    if (!parsed.success) return renderLogin(ctx, { error: 'Enter a valid email address, like name@example.com.', email: raw }, 400);
+    if (!parsed.success) return renderLogin(ctx, interaction, { error: 'Enter a valid email address, like name@example.com.', email: raw }, 400);
     const problem = await sendCode(ctx, parsed.data);
-    if (problem && !(await codes.pendingEmail(interaction.uid))) return renderLogin(ctx, { error: problem.message, email: raw }, problem.status);
+    if (problem && !(await codes.pendingEmail(interaction.uid))) return renderLogin(ctx, interaction, { error: problem.message, email: raw }, problem.status);
     if (problem) return renderCode(ctx, parsed.data, { error: problem.message }, problem.status);
     ctx.status = 303;
     ctx.redirect(`/interaction/${interaction.uid}/code`);
@@ -200,7 +199,7 @@ export function interactionRoutes(deps: Deps) {
     if (interaction.prompt.name !== 'login' || !email) return ctx.redirect(`/interaction/${interaction.uid}`);
     const problem = await sendCode(ctx, email);
     // A failed delivery withdraws the code it replaced, so there is no code left to type in.
-    if (problem && !(await codes.pendingEmail(interaction.uid))) return renderLogin(ctx, { error: problem.message, email }, problem.status);
+    if (problem && !(await codes.pendingEmail(interaction.uid))) return renderLogin(ctx, interaction, { error: problem.message, email }, problem.status);
     if (problem) return renderCode(ctx, email, { error: problem.message }, problem.status);
     await renderCode(ctx, email, { notice: 'We sent a new code. Earlier codes no longer work.' });
   });
@@ -226,9 +225,9 @@ export function interactionRoutes(deps: Deps) {
           400,
         );
       case 'locked':
-        return renderLogin(ctx, { error: 'Too many wrong codes. Ask for a new code to try again.', email }, 429);
+        return renderLogin(ctx, interaction, { error: 'Too many wrong codes. Ask for a new code to try again.', email }, 429);
       case 'expired':
-        return renderLogin(ctx, { error: 'That code has expired. Ask for a new one.', email }, 400);
+        return renderLogin(ctx, interaction, { error: 'That code has expired. Ask for a new one.', email }, 400);
     }
   });
 
