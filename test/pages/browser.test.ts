@@ -1,13 +1,12 @@
-import test from 'ava';
 import * as oidc from 'openid-client';
-import { phonePage, SCREENSHOTS } from '../helpers/browser.ts';
+import { browserTest, phonePage, SCREENSHOTS } from '../helpers/browser.ts';
 import { latestCode } from '../helpers/outbox.ts';
 import { discover, pkcePair, registerClient } from '../helpers/relying-party.ts';
 import { startTestServer } from '../helpers/server.ts';
 
 const EMAIL = 'ada@example.com';
 
-test('a person signs in with a real browser on a phone-sized screen', async (t) => {
+browserTest('a person signs in with a real browser on a phone-sized screen', async (t) => {
   const server = await startTestServer(t);
   const redirectUri = `${server.url}/dev/callback`;
   const { clientId, clientSecret } = await registerClient(server.app, { name: 'Pixie Notes', redirectUris: [redirectUri] });

@@ -1,13 +1,12 @@
-import test from 'ava';
 import { apiToken, callApi } from '../helpers/api.ts';
 import { invitationLink } from '../helpers/organizations.ts';
-import { phonePage, SCREENSHOTS } from '../helpers/browser.ts';
+import { browserTest, phonePage, SCREENSHOTS } from '../helpers/browser.ts';
 import { latestCode } from '../helpers/outbox.ts';
 import { startTestServer } from '../helpers/server.ts';
 
 const INVITEE = 'rowan.underhill-of-the-moonlit-gardens@example.com';
 
-test('an invitee follows the emailed link in a real browser, signs up with a code and joins', async (t) => {
+browserTest('an invitee follows the emailed link in a real browser, signs up with a code and joins', async (t) => {
   const server = await startTestServer(t);
   const owner = await apiToken(server, 'owner@example.com', ['organizations:read', 'organizations:write']);
   const org = (await callApi(server, owner, 'POST', '/api/organizations', { name: 'Moonlit Gardeners', slug: 'moonlit' })).body!;
@@ -71,7 +70,7 @@ test('an invitee follows the emailed link in a real browser, signs up with a cod
   t.deepEqual(me.body!.memberships, [{ id: org.id, slug: 'moonlit', name: 'Moonlit Gardeners', status: 'pending', role: 'member' }]);
 });
 
-test('an invitation for a long address to a long-named organization still fits a phone screen', async (t) => {
+browserTest('an invitation for a long address to a long-named organization still fits a phone screen', async (t) => {
   const server = await startTestServer(t);
   // Real addresses and names can be long words with nowhere to break; the page must wrap them, not widen.
   const email = 'rowanunderhillofthemoonlitgardensandorchards@example.com';
