@@ -2,18 +2,34 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { runExpiredRows, type ExpiredRowsReport } from './lib/expired-rows.ts';
 import { runLoad, type LoadResult } from './lib/load.ts';
 import { parseOptions, USAGE, type Options } from './lib/options.ts';
 import { describeTokens } from './lib/preflight.ts';
-import { memoryLine, scenarioTable, signInTable, type MemoryReport, type ScenarioRow } from './lib/report.ts';
+import {
+  expiredRowsReport,
+  median,
+  memoryLine,
+  percentile,
+  scenarioTable,
+  signInTable,
+  type MemoryReport,
+  type ScenarioRow,
+} from './lib/report.ts';
 import { SCENARIOS, SCENARIO_NAMES, type Prepared, type Scenario } from './lib/scenarios.ts';
 import { Cleanups } from './lib/servers.ts';
+import { cpuSeconds } from './lib/processes.ts';
 import { externalTarget, startLocalTargets } from './lib/setup.ts';
 import { runSignInFlows, type FlowResult } from './lib/signin.ts';
 import type { Target } from './lib/target.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const SIGN_IN_CONCURRENCY = [1, 8];
+/** --instances: what the scale-out check measures unless --only says otherwise. */
+const INSTANCE_SCENARIOS = ['client_credentials', 'refresh'];
+/** token_after_expired_rows: the refresh grant may slow down by at most 10%. */
+const EXPIRED_ROWS_GOAL = 0.9;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -24,6 +40,14 @@ if (!options) {
 }
 for (const name of options.only ?? []) {
   if (!SCENARIO_NAMES.includes(name)) throw new Error(`unknown scenario "${name}" (known: ${SCENARIO_NAMES.join(', ')})`);
+}
+
+if (options.instances > 1 && !(process.env.DATABASE_URL && process.env.REDIS_URL)) {
+  console.error(
+    `--instances ${options.instances} needs DATABASE_URL and REDIS_URL: the instances share state only through Postgres and Redis ` +
+      '(the embedded database admits one process, and in-process memory is per process).',
+  );
+  process.exit(2);
 }
 
 const cleanups = new Cleanups();
@@ -37,18 +61,25 @@ try {
   await cleanups.run();
 }
 
-type Run = { rep: number; scenario: string; target: string } & LoadResult;
+/** serverCpuPercent: CPU time of the target's server process(es) over the run's wall time (100 = one core). */
+type Run = { rep: number; scenario: string; target: string; serverCpuPercent?: number } & LoadResult;
 type Flows = { rep: number } & FlowResult;
 
 async function main(options: Options) {
   const startedAt = new Date();
-  const scenarios = SCENARIOS.filter((scenario) => !options.only || options.only.has(scenario.name));
+  const selected = options.only ?? (options.instances > 1 ? new Set(INSTANCE_SCENARIOS) : undefined);
+  const wants = (name: string) => !selected || selected.has(name);
+  const scenarios = SCENARIOS.filter((scenario) => wants(scenario.name));
   const setup = options.target ? await externalTarget(options, log) : await startLocalTargets(options, ROOT, cleanups, log);
   const { targets } = setup;
-  const signInTarget = !options.only || options.only.has('signin') ? targets.find((target) => target.signIn) : undefined;
+  const primary = targets[0]!;
+  // The complete sign-in and the expired-rows phase are about one FairyID, not the scale-out check.
+  const single = options.instances === 1;
+  const signInTarget = single && wants('signin') ? targets.find((target) => target.signIn) : undefined;
+  const expiredRowsWanted = single && !options.target && wants('token_after_expired_rows');
 
   const tokenShapes: Record<string, string> = {};
-  for (const target of targets) {
+  for (const target of targets.filter((candidate) => candidate.kind !== 'hello')) {
     tokenShapes[target.name] = await describeTokens(target);
     log(`${target.name} issues: ${tokenShapes[target.name]}`);
   }
@@ -60,7 +91,7 @@ async function main(options: Options) {
     for (const scenario of scenarios) {
       for (const target of targets.filter((candidate) => !scenario.unavailable(candidate))) {
         await prepareFor(prepared.get(target)!, scenario, options.connections);
-        await runLoad(scenario.spec(prepared.get(target)!), { ...load, duration: options.warmup });
+        await runLoad(scenario.spec(prepared.get(target)!), { ...load, duration: options.warmup, ...spreadOf(target) });
       }
     }
     if (signInTarget) await runSignInFlows(signInTarget, 1, options.warmup);
@@ -77,10 +108,13 @@ async function main(options: Options) {
       for (const target of order.filter((candidate) => !scenario.unavailable(candidate))) {
         const state = prepared.get(target)!;
         await prepareFor(state, scenario, options.connections);
-        const result = await runLoad(scenario.spec(state), { ...load, duration: options.duration });
-        runs.push({ rep, scenario: scenario.name, target: target.name, ...result });
+        const cpu = cpuMeter(target);
+        const result = await runLoad(scenario.spec(state), { ...load, duration: options.duration, ...spreadOf(target) });
+        const serverCpuPercent = cpu();
+        runs.push({ rep, scenario: scenario.name, target: target.name, ...result, ...(serverCpuPercent === undefined ? {} : { serverCpuPercent }) });
         const failures = result.failed ? `  non-OK ${result.failed}, first: ${result.firstFailure}` : '';
-        log(`[rep ${rep}] ${scenario.name.padEnd(18)} ${target.name.padEnd(9)} ${result.reqPerSec.toFixed(0).padStart(6)} req/s  p99 ${result.latencyMs.p99} ms${failures}`);
+        const cpuText = serverCpuPercent === undefined ? '' : `  server CPU ${serverCpuPercent.toFixed(0)}%`;
+        log(`[rep ${rep}] ${scenario.name.padEnd(18)} ${target.name.padEnd(10)} ${result.reqPerSec.toFixed(0).padStart(6)} req/s  p99 ${result.latencyMs.p99} ms${cpuText}${failures}`);
       }
     }
     for (const concurrency of signInTarget ? SIGN_IN_CONCURRENCY : []) {
@@ -90,19 +124,45 @@ async function main(options: Options) {
       log(`[rep ${rep}] ${`signin x${concurrency}`.padEnd(18)} ${signInTarget!.name.padEnd(9)} ${result.flowsPerSec.toFixed(1).padStart(6)} flows/s${failures}`);
     }
   }
-  const memory: MemoryReport = Object.fromEntries(
-    targets.flatMap((target) => (target.process ? [[target.name, target.process.memory()]] : [])),
-  );
+  // Read before the expired-rows phase, which stops FairyID.
+  const memory: MemoryReport = Object.fromEntries(setup.processes.map((server) => [server.name, server.memory()]));
 
-  const [a, b] = targets;
-  const rows = scenarios.map((scenario) => summarize(scenario, runs, a!, b));
-  console.log(`\n${scenarioTable(rows, { a: a!.name, b: b?.name })}`);
-  console.log(`(req/s: 2xx responses that passed the scenario's check, per second; non-OK: the other responses, over all repetitions)`);
+  let expiredRows: ExpiredRowsReport | { skipped: string } | undefined;
+  if (expiredRowsWanted) {
+    // A failure here must not cost the results of the repetitions.
+    expiredRows = await expiredRowsPhase(setup.storage?.env.DATABASE_URL, primary, prepared.get(primary)!, options).catch(
+      (error: unknown) => ({ skipped: `failed: ${error instanceof Error ? error.message : String(error)}` }),
+    );
+  }
+
+  const rows = scenarios.map((scenario) => summarize(scenario, runs, primary, targets));
+  const withBaseline = targets.length > 1;
+  console.log(`\n${scenarioTable(rows, { a: primary.name, withBaseline })}`);
+  console.log(
+    `(req/s: 2xx responses that passed the scenario's check, per second; CPU %: median CPU use of the server process(es) during ` +
+      `the runs, ${primary.name}/baseline, 100 = one core; non-OK: the other responses, over all repetitions)`,
+  );
+  if (withBaseline && single) {
+    console.log('(baselines: reference = bare oidc-provider with the same protocol configuration; koa-hello = bare Koa "hello world")');
+  }
+  if (expiredRows && 'skipped' in expiredRows) console.log(`\ntoken_after_expired_rows: skipped (${expiredRows.skipped})`);
+  else if (expiredRows) console.log(`\ntoken_after_expired_rows\n${expiredRowsReport(expiredRows, EXPIRED_ROWS_GOAL)}`);
   if (signInTarget) {
     console.log(`\ncomplete passwordless sign-in, ${signInTarget.name} only (wall time per flow on loopback, approximating server time)`);
     console.log(signInTable(new Map(SIGN_IN_CONCURRENCY.map((c) => [c, flows.filter((flow) => flow.concurrency === c)]))));
+    console.log(signInGoals(flows));
   }
   if (Object.keys(memory).length) console.log(`\n${memoryLine(memory)}`);
+  const [fairyMemory, referenceMemory] = [memory.FairyID, memory.reference];
+  if (fairyMemory && referenceMemory) {
+    const ratio = fairyMemory.rssKiB / referenceMemory.rssKiB;
+    // Without DATABASE_URL the embedded PGlite lives inside FairyID's process and its memory.
+    const embedded = process.env.DATABASE_URL ? '' : ' (embedded PGlite is part of FairyID\'s memory: not comparable; use DATABASE_URL)';
+    console.log(
+      `FairyID/reference VmRSS ${ratio.toFixed(2)}x (goal <= 1.2x: ${ratio <= 1.2 ? 'met' : 'MISSED'}); ` +
+        `peak ${(fairyMemory.peakKiB / referenceMemory.peakKiB).toFixed(2)}x${embedded}`,
+    );
+  }
   console.log(`environment: ${setup.description}`);
 
   const file = join(ROOT, 'bench/results', `${startedAt.toISOString().replaceAll(':', '-')}.json`);
@@ -117,25 +177,95 @@ async function main(options: Options) {
     runs,
     signIn: flows,
     memory,
+    expiredRows,
   };
   writeFileSync(file, `${JSON.stringify(raw, null, 2)}\n`);
   console.log(`raw results: ${file}`);
 }
 
-function summarize(scenario: Scenario, runs: Run[], a: Target, b: Target | undefined): ScenarioRow {
+/** The issue's goals for the complete sign-in: p50 <= 30 ms and p99 < 200 ms at 1 flow, >= 100 flows/s at 8. */
+function signInGoals(flows: Flows[]): string {
+  const at = (concurrency: number) => flows.filter((flow) => flow.concurrency === concurrency);
+  const single = at(1).flatMap((flow) => flow.timesMs);
+  const p50 = percentile(single, 50);
+  const p99 = percentile(single, 99);
+  const rate = median(at(8).map((flow) => flow.flowsPerSec));
+  const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+  return (
+    `goals: 1 flow p50 <= 30 ms: ${verdict(p50 <= 30)}; 1 flow p99 < 200 ms: ${verdict(p99 < 200)}; ` +
+    `8 flows >= 100 flows/s: ${verdict(rate >= 100)}`
+  );
+}
+
+/** FairyID (the first target) against the scenario's baseline: the first other target that can run it. */
+function summarize(scenario: Scenario, runs: Run[], primary: Target, targets: Target[]): ScenarioRow {
   const of = (target: Target | undefined) => runs.filter((run) => run.scenario === scenario.name && run.target === target?.name);
-  const skipped = [a, b].flatMap((target) => {
-    const reason = target && scenario.unavailable(target);
-    return reason ? [`${target.name}: ${reason}`] : [];
-  });
+  const baseline = targets.find((target) => target !== primary && !scenario.unavailable(target));
+  const primaryReason = scenario.unavailable(primary);
+  const baselineReason =
+    targets.length > 1 && !baseline
+      ? targets
+          .filter((target) => target !== primary)
+          .map((target) => `${target.name}: ${scenario.unavailable(target)}`)
+          .join('; ')
+      : undefined;
+  const skipped = [primaryReason && `${primary.name}: ${primaryReason}`, baselineReason].filter(Boolean);
   return {
     scenario: scenario.name,
-    fairy: of(a).map((run) => run.reqPerSec),
-    reference: of(b).map((run) => run.reqPerSec),
-    fairyFailed: of(a).reduce((sum, run) => sum + run.failed, 0),
-    referenceFailed: of(b).reduce((sum, run) => sum + run.failed, 0),
+    fairy: of(primary).map((run) => run.reqPerSec),
+    reference: of(baseline).map((run) => run.reqPerSec),
+    ...(baseline ? { baseline: baseline.name } : {}),
+    ...(scenario.goal !== undefined && primary.kind === 'fairy' && baseline && baseline.kind !== 'fairy' ? { goal: scenario.goal } : {}),
+    fairyCpu: of(primary).flatMap((run) => (run.serverCpuPercent === undefined ? [] : [run.serverCpuPercent])),
+    referenceCpu: of(baseline).flatMap((run) => (run.serverCpuPercent === undefined ? [] : [run.serverCpuPercent])),
+    fairyFailed: of(primary).reduce((sum, run) => sum + run.failed, 0),
+    referenceFailed: of(baseline).reduce((sum, run) => sum + run.failed, 0),
     ...(skipped.length ? { note: `skipped (${skipped.join('; ')})` } : {}),
   };
+}
+
+/** Starts measuring the CPU time of the target's server processes; the returned function stops it. */
+function cpuMeter(target: Target): () => number | undefined {
+  const servers = target.servers ?? (target.process ? [target.process] : []);
+  const read = () => {
+    const values = servers.map((server) => cpuSeconds(server.pid));
+    return values.length && values.every((value) => value !== undefined) ? values.reduce((sum, value) => sum! + value!, 0)! : undefined;
+  };
+  const startCpu = read();
+  const started = performance.now();
+  return () => {
+    const endCpu = read();
+    if (startCpu === undefined || endCpu === undefined) return undefined;
+    return ((endCpu - startCpu) / ((performance.now() - started) / 1000)) * 100;
+  };
+}
+
+function spreadOf(target: Target) {
+  return target.origins && target.origins.length > 1 ? { spread: { base: target.url, origins: target.origins } } : {};
+}
+
+/** token_after_expired_rows (see bench/lib/expired-rows.ts): FairyID on Postgres only. */
+async function expiredRowsPhase(databaseUrl: string | undefined, fairy: Target, state: Prepared, options: Options) {
+  if (!databaseUrl) {
+    const skipped = 'needs DATABASE_URL: the expired rows go into a real Postgres table (embedded PGlite is not what deployments run)';
+    log(`\ntoken_after_expired_rows skipped: ${skipped}`);
+    return { skipped };
+  }
+  const refresh = SCENARIOS.find((scenario) => scenario.name === 'refresh')!;
+  if (refresh.unavailable(fairy)) return { skipped: refresh.unavailable(fairy)! };
+  return runExpiredRows({
+    databaseUrl,
+    reps: options.reps,
+    duration: options.duration,
+    refreshRun: async () => {
+      await prepareFor(state, refresh, options.connections);
+      return runLoad(refresh.spec(state), { connections: options.connections, duration: options.duration });
+    },
+    stopFairyId: async () => {
+      if (fairy.process) await fairy.process.stop();
+    },
+    log,
+  });
 }
 
 /**
@@ -145,6 +275,7 @@ function summarize(scenario: Scenario, runs: Run[], a: Target, b: Target | undef
  */
 async function prepareFor(state: Prepared, scenario: Scenario, connections: number) {
   const { target } = state;
+  await scenario.prepare?.(state);
   const need = scenario.tokensNeeded?.(connections);
   if (!need || !target.mintTokens) return;
   if (target.volatileTokens) {

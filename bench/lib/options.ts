@@ -5,12 +5,17 @@ export const USAGE = `Usage: npm run bench -- [options]
   --reps N            interleaved repetitions per scenario and server (default 5)
   --duration S        seconds per timed run (default 5)
   --connections C     concurrent connections for the req/s scenarios (default 16)
-  --warmup S          untimed seconds per scenario and server before the repetitions (default 1)
+  --warmup S          untimed seconds per scenario and server before the repetitions (default 1;
+                      5 with --instances, so that every instance has had its share of warm-up)
   --only a,b          run only these scenarios (discovery, jwks, client_credentials, refresh,
-                      introspection, userinfo, signin)
+                      introspection, userinfo, api_jwt, api_jwt_person, signin,
+                      token_after_expired_rows)
   --runtime R         how FairyID runs: auto (default: dist/ when it is up to date, else tsx),
                       dist, or tsx
-  --no-reference      measure FairyID only
+  --no-reference      measure FairyID only (no oidc-provider reference, no Koa hello)
+  --instances N       scale-out check: N FairyID processes on the same Postgres + Redis and
+                      ISSUER, load spread over all of them, against one instance (needs
+                      DATABASE_URL and REDIS_URL; default scenarios client_credentials,refresh)
   --target URL        measure an already running instance instead (see bench/README.md)
   --machine-client ID:SECRET   with --target: a client_credentials client (scope account:read)
   --web-client ID:SECRET       with --target: a code-flow client allowed offline_access
@@ -25,6 +30,8 @@ export type Options = {
   only: Set<string> | undefined;
   runtime: 'auto' | 'dist' | 'tsx';
   reference: boolean;
+  /** 1: the usual comparison with the references; 2 or more: the scale-out check. */
+  instances: number;
   target: string | undefined;
   machineClient: { id: string; secret: string } | undefined;
   webClient: { id: string; secret: string } | undefined;
@@ -38,10 +45,11 @@ export function parseOptions(argv: string[]): Options | undefined {
       reps: { type: 'string', default: '5' },
       duration: { type: 'string', default: '5' },
       connections: { type: 'string', default: '16' },
-      warmup: { type: 'string', default: '1' },
+      warmup: { type: 'string' },
       only: { type: 'string' },
       runtime: { type: 'string', default: 'auto' },
       'no-reference': { type: 'boolean', default: false },
+      instances: { type: 'string', default: '1' },
       target: { type: 'string' },
       'machine-client': { type: 'string' },
       'web-client': { type: 'string' },
@@ -52,14 +60,18 @@ export function parseOptions(argv: string[]): Options | undefined {
   if (values.help) return undefined;
   const runtime = values.runtime;
   if (runtime !== 'auto' && runtime !== 'dist' && runtime !== 'tsx') throw new Error('--runtime must be auto, dist or tsx');
+  const instances = positiveInt('--instances', values.instances);
+  if (instances > 1 && values.target) throw new Error('--instances starts servers of its own; it cannot be used with --target');
   return {
     reps: positiveInt('--reps', values.reps),
     duration: positiveInt('--duration', values.duration),
     connections: positiveInt('--connections', values.connections),
-    warmup: nonNegativeInt('--warmup', values.warmup),
+    warmup: nonNegativeInt('--warmup', values.warmup ?? (instances > 1 ? '5' : '1')),
     only: values.only ? new Set(values.only.split(',').map((name) => name.trim())) : undefined,
     runtime,
-    reference: !values['no-reference'] && !values.target,
+    // The scale-out check compares FairyID with itself; the references are not run.
+    reference: !values['no-reference'] && !values.target && instances === 1,
+    instances,
     target: values.target?.replace(/\/$/, ''),
     machineClient: credentials('--machine-client', values['machine-client']),
     webClient: credentials('--web-client', values['web-client']),

@@ -25,7 +25,7 @@ export async function describeTokens(target: Target): Promise<string> {
   return parts.join('; ') || 'no token scenarios';
 }
 
-async function postForm(url: string, client: { id: string; secret: string }, form: Record<string, string>) {
+export async function postForm(url: string, client: { id: string; secret: string }, form: Record<string, string>) {
   const response = await fetch(url, {
     method: 'POST',
     headers: { authorization: basicAuth(client), 'content-type': 'application/x-www-form-urlencoded' },
@@ -36,7 +36,7 @@ async function postForm(url: string, client: { id: string; secret: string }, for
   return body;
 }
 
-function jwtPart(token: string | undefined, index: 0 | 1): Record<string, unknown> {
+export function jwtPart(token: string | undefined, index: 0 | 1): Record<string, unknown> {
   const part = token?.split('.')[index];
   if (!part) throw new Error('expected a JWT');
   return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;

@@ -4,10 +4,22 @@ import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 
-export type CpuPlan = { cores: number } & ({ pinned: false; reason: string } | { pinned: true; serverCore: number; loadCore: number });
+export type CpuPlan = { cores: number } & (
+  | { pinned: false; reason: string }
+  | {
+      pinned: true;
+      serverCore: number;
+      loadCore: number;
+      /**
+       * --instances: the cores the FairyID instances take turns on: every core but the load
+       * generator's. On 2 cores that is the server core alone, so all instances share it.
+       */
+      instanceCores: number[];
+    }
+);
 
 /**
- * With taskset and at least two cores: both servers on the last core (they are measured one at a
+ * With taskset and at least two cores: the servers on the last core (they are measured one at a
  * time, so they never compete for it), this process (load generator, token preparation) on core 0.
  * Postgres and Redis are system services and stay unpinned.
  */
@@ -18,7 +30,8 @@ export function planCpus(): CpuPlan {
     return { cores, pinned: false, reason: 'taskset not found' };
   }
   if (cores < 2) return { cores, pinned: false, reason: `${cores} core available` };
-  const plan = { cores, pinned: true as const, serverCore: cores - 1, loadCore: 0 };
+  const instanceCores = Array.from({ length: cores - 1 }, (_, i) => cores - 1 - i);
+  const plan = { cores, pinned: true as const, serverCore: cores - 1, loadCore: 0, instanceCores };
   // -a: every thread of this process (libuv pool, V8 helpers), not only the main one.
   const self = spawnSync('taskset', ['-a', '-p', '-c', String(plan.loadCore), String(process.pid)], { stdio: 'ignore' });
   if (self.status !== 0) return { cores, pinned: false, reason: 'taskset failed on the bench process' };
@@ -163,6 +176,21 @@ async function stopProcess(child: ChildProcess, exited: Promise<number | null>) 
   const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
   await exited;
   clearTimeout(timer);
+}
+
+let clockTicks: number | undefined;
+
+/** CPU time (user + system) a process has used so far, in seconds; undefined without /proc. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    clockTicks ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces), from field 3 on: utime is 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+  } catch {
+    return undefined;
+  }
 }
 
 /** VmRSS and VmHWM (peak resident set) from /proc, in KiB; undefined where /proc is not available. */

@@ -113,20 +113,45 @@ export async function registerClients(runtime: Runtime, storage: Storage, root: 
   };
 }
 
+/**
+ * One FairyID process on a free port. Its issuer is its own URL unless `issuer` is given: further
+ * instances behind the same issuer (--instances) serve what the first one's URLs name.
+ */
 export async function startFairyId(options: {
   runtime: Runtime;
   storage: Storage;
   root: string;
   core: number | undefined;
+  name?: string;
+  issuer?: string;
 }): Promise<ServerProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   return startServerProcess({
-    name: 'FairyID',
+    name: options.name ?? 'FairyID',
     url,
     readyPath: '/health',
-    args: nodeArgs(options.runtime.kind, options.runtime.kind === 'dist' ? 'dist/src/main.js' : 'src/main.ts'),
-    env: fairyEnv(options.storage, { HOST: '127.0.0.1', PORT: String(port), ISSUER: url }),
+    // BENCH_FAIRYID_NODE_ARGS: extra Node flags for the FairyID servers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+    // (Node refuses --cpu-prof in NODE_OPTIONS).
+    args: [
+      ...(process.env.BENCH_FAIRYID_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      ...nodeArgs(options.runtime.kind, options.runtime.kind === 'dist' ? 'dist/src/main.js' : 'src/main.ts'),
+    ],
+    env: fairyEnv(options.storage, { HOST: '127.0.0.1', PORT: String(port), ISSUER: options.issuer ?? url }),
+    cwd: options.root,
+    core: options.core,
+  });
+}
+
+/** The bare Koa "hello world" of bench/reference/koa-hello.ts, the baseline of the api_* scenarios. */
+export async function startKoaHello(options: { runtime: Runtime; root: string; core: number | undefined }): Promise<ServerProcess> {
+  const port = await freePort();
+  return startServerProcess({
+    name: 'koa-hello',
+    url: `http://127.0.0.1:${port}`,
+    readyPath: '/',
+    args: nodeArgs(options.runtime.kind, 'bench/reference/koa-hello.ts'),
+    env: { PATH: process.env.PATH, NODE_ENV: 'test', PORT: String(port) },
     cwd: options.root,
     core: options.core,
   });

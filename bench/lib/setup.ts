@@ -5,17 +5,30 @@ import {
   createStorage,
   registerClients,
   startFairyId,
+  startKoaHello,
   startReference,
   type Cleanups,
+  type Storage,
 } from './servers.ts';
+import type { ServerProcess } from './processes.ts';
 import { benchEmail, fetchDiscovery, inParallel, signInAndExchange, type ClientCredentials, type Discovery, type Target } from './target.ts';
 
 /** Sign-ins run in parallel while refresh and access tokens are prepared through FairyID's pages. */
 const PREPARE_CONCURRENCY = 4;
 const TOKEN_SCOPE = 'openid email profile offline_access';
 const SIGN_IN_SCOPE = 'openid email profile';
+const API_SCOPE = 'openid account:read';
 
-export type Setup = { targets: Target[]; description: string; environment: Record<string, unknown> };
+export type Setup = {
+  /** The first is the one measured; the others are baselines (the scenario's first available one). */
+  targets: Target[];
+  /** Every server process this run started, for the memory line. */
+  processes: ServerProcess[];
+  /** FairyID's storage, when this run made it (token_after_expired_rows needs its DATABASE_URL). */
+  storage?: Storage;
+  description: string;
+  environment: Record<string, unknown>;
+};
 
 type Log = (line: string) => void;
 
@@ -27,18 +40,30 @@ export async function startLocalTargets(options: Options, root: string, cleanups
   log(`FairyID runtime: ${runtime.note}`);
   log(cpu.pinned ? `CPU: servers on core ${cpu.serverCore}, load generator on core ${cpu.loadCore}` : `CPU: not pinned (${cpu.reason})`);
 
+  if (options.instances > 1 && !(process.env.DATABASE_URL && process.env.REDIS_URL)) {
+    throw new Error(
+      '--instances needs DATABASE_URL and REDIS_URL: several FairyID processes share state only through Postgres and Redis ' +
+        '(the embedded database admits one process, and in-process memory is per process)',
+    );
+  }
   const storage = await createStorage(cleanups);
   log(`FairyID storage: ${storage.description}`);
   log('registering clients through the CLI (before the server starts)');
   const clients = await registerClients(runtime, storage, root);
 
+  if (options.instances > 1) {
+    return startInstances({ options, root, cleanups, log, runtime, cpu, storage, clients });
+  }
+
   const fairy = await startFairyId({ runtime, storage, root, core });
   cleanups.add(() => fairy.stop());
   log(`FairyID at ${fairy.url} (pid ${fairy.pid})`);
   const fairyDiscovery = await fetchDiscovery(fairy.url);
+  const processes: ServerProcess[] = [fairy];
   const targets: Target[] = [
     {
       name: 'FairyID',
+      kind: 'fairy',
       url: fairy.url,
       discovery: fairyDiscovery,
       process: fairy,
@@ -53,9 +78,11 @@ export async function startLocalTargets(options: Options, root: string, cleanups
   if (options.reference) {
     const reference = await startReference({ runtime, clients, root, core, cleanups });
     cleanups.add(() => reference.stop());
+    processes.push(reference);
     log(`reference at ${reference.url} (pid ${reference.pid}), storage: ${referenceStorage}`);
     targets.push({
       name: 'reference',
+      kind: 'reference',
       url: reference.url,
       discovery: await fetchDiscovery(reference.url),
       process: reference,
@@ -65,15 +92,33 @@ export async function startLocalTargets(options: Options, root: string, cleanups
       // The memory adapter is an LRU of 1000 entries: other scenarios' tokens evict prepared ones.
       volatileTokens: !process.env.REDIS_URL,
     });
+    if (!options.only || [...options.only].some((name) => name.startsWith('api_'))) {
+      const hello = await startKoaHello({ runtime, root, core });
+      cleanups.add(() => hello.stop());
+      processes.push(hello);
+      log(`Koa hello world at ${hello.url} (pid ${hello.pid}), the baseline of api_*`);
+      // Discovery is meaningless here; only the api_* scenarios run against it (GET /).
+      const none = `${hello.url}/-`;
+      targets.push({
+        name: 'koa-hello',
+        kind: 'hello',
+        url: hello.url,
+        discovery: { issuer: hello.url, authorization_endpoint: none, token_endpoint: none, jwks_uri: none },
+        process: hello,
+      });
+    }
   }
 
   const cpuText = cpu.pinned ? `servers on core ${cpu.serverCore}, load generator on core ${cpu.loadCore}` : `not pinned (${cpu.reason})`;
   return {
     targets,
+    processes,
+    storage,
     description: [
       `FairyID ${runtime.note}`,
       `FairyID storage ${storage.description}`,
       `reference storage ${options.reference ? referenceStorage : '(not run)'}`,
+      ...(processes.some((server) => server.name === 'koa-hello') ? ['api_* baseline: bare Koa hello world (bench/reference/koa-hello.ts)'] : []),
       `${cpu.cores} cores, ${cpuText}`,
       `Node ${process.version}`,
     ].join('; '),
@@ -96,12 +141,14 @@ export async function externalTarget(options: Options, log: Log): Promise<Setup>
     targets: [
       {
         name: 'target',
+        kind: 'fairy',
         url,
         discovery,
         ...(machineClient ? { machine: machineClient } : {}),
         ...(canSignIn ? pageSignIn(url, discovery, webClient!, redirectUri!) : {}),
       },
     ],
+    processes: [],
     description: `external target ${url}; load generator not pinned; Node ${process.version}`,
     environment: { target: url, issuer: discovery.issuer, outbox },
   };
@@ -109,10 +156,64 @@ export async function externalTarget(options: Options, log: Log): Promise<Setup>
 
 /** Tokens and complete sign-ins through the hosted pages, with codes read from /dev/outbox. */
 function pageSignIn(base: string, discovery: Discovery, web: ClientCredentials, redirectUri: string): Partial<Target> {
-  const signIn = (email: string, scope: string) => signInAndExchange(base, discovery, web, redirectUri, email, scope);
+  const signIn = (email: string, scope: string, resource?: string) =>
+    signInAndExchange(base, discovery, web, redirectUri, email, scope, resource);
   return {
     web,
     mintTokens: (count) => inParallel(count, PREPARE_CONCURRENCY, () => signIn(benchEmail('token'), TOKEN_SCOPE)),
     signIn: (email) => signIn(email, SIGN_IN_SCOPE),
+    personApiToken: async () => (await signIn(benchEmail('api'), API_SCOPE, `${discovery.issuer}/api`)).access_token,
+  };
+}
+
+/**
+ * --instances N: N FairyID processes on the same Postgres database and Redis prefix, all with the
+ * first one's ISSUER, each pinned to one of the server cores in turn. Two targets: all N instances
+ * (connections split evenly) and the first alone, so the ratio is N instances / one instance.
+ */
+async function startInstances(context: {
+  options: Options;
+  root: string;
+  cleanups: Cleanups;
+  log: Log;
+  runtime: ReturnType<typeof chooseRuntime>;
+  cpu: ReturnType<typeof planCpus>;
+  storage: Storage;
+  clients: Awaited<ReturnType<typeof registerClients>>;
+}): Promise<Setup> {
+  const { options, root, cleanups, log, runtime, cpu, storage, clients } = context;
+  const n = options.instances;
+  const instances: ServerProcess[] = [];
+  for (let i = 0; i < n; i += 1) {
+    const core = cpu.pinned ? cpu.instanceCores[i % cpu.instanceCores.length] : undefined;
+    const issuer = instances[0]?.url;
+    const instance = await startFairyId({ runtime, storage, root, core, name: `FairyID#${i + 1}`, ...(issuer ? { issuer } : {}) });
+    cleanups.add(() => instance.stop());
+    instances.push(instance);
+    log(`FairyID#${i + 1} at ${instance.url} (pid ${instance.pid})${core === undefined ? '' : ` on core ${core}`}, issuer ${issuer ?? instance.url}`);
+  }
+  const first = instances[0]!;
+  const discovery = await fetchDiscovery(first.url);
+  const common = { kind: 'fairy' as const, url: first.url, discovery, machine: clients.machine, ...pageSignIn(first.url, discovery, clients.web, BENCH_REDIRECT_URI) };
+  const cores = cpu.pinned ? [...new Set(instances.map((_, i) => cpu.instanceCores[i % cpu.instanceCores.length]))] : [];
+  const coresText = !cpu.pinned
+    ? `not pinned (${cpu.reason})`
+    : cores.length === 1
+      ? `all ${n} instances share core ${cores[0]} (${cpu.cores} cores: one is the load generator's), so this shows what ${n} processes do on one core, not scale-out; load generator on core ${cpu.loadCore}`
+      : `instances on cores ${cores.join(', ')}, load generator on core ${cpu.loadCore}`;
+  return {
+    targets: [
+      { ...common, name: `FairyID x${n}`, origins: instances.map((instance) => instance.url), servers: instances },
+      { ...common, name: 'FairyID x1', process: first },
+    ],
+    processes: instances,
+    storage,
+    description: [
+      `scale-out check: ${n} FairyID processes (${runtime.note}), same ISSUER ${first.url}`,
+      `storage ${storage.description}`,
+      `${cpu.cores} cores, ${coresText}`,
+      `Node ${process.version}`,
+    ].join('; '),
+    environment: { runtime: runtime.note, fairyStorage: storage.description, instances: instances.map((i) => i.url), cpu },
   };
 }

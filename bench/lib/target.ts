@@ -19,9 +19,22 @@ export type TokenPair = { access_token: string; refresh_token: string };
 /** One server under measurement, with whatever the scenarios need prepared against it. */
 export type Target = {
   name: string;
+  /**
+   * fairy: FairyID (started here or --target); reference: the bare oidc-provider; hello: the bare
+   * Koa "hello world", the baseline of the api_jwt scenarios only.
+   */
+  kind: 'fairy' | 'reference' | 'hello';
   url: string;
+  /**
+   * Where the load goes, connections split evenly: several FairyID processes serving the same
+   * issuer (--instances). Scenario URLs are built from `url` (the issuer) and re-aimed at each origin.
+   * Default: `url` alone.
+   */
+  origins?: string[];
   discovery: Discovery;
   process?: ServerProcess;
+  /** The processes serving this target, for its CPU use during a run (default: `process`). */
+  servers?: ServerProcess[];
   machine?: ClientCredentials;
   web?: ClientCredentials;
   /** Token pairs for the refresh, introspection and userinfo scenarios, made outside the timed part. */
@@ -30,6 +43,11 @@ export type Target = {
   volatileTokens?: boolean;
   /** Present when the complete sign-in can be driven through the hosted pages (FairyID with /dev/outbox). */
   signIn?: (email: string) => Promise<TokenPair>;
+  /**
+   * A person's RFC 9068 access token for ISSUER/api (scope account:read): signed in through the
+   * pages with `resource=ISSUER/api`, so the token carries `grant_id` and /api checks its revocation.
+   */
+  personApiToken?: () => Promise<string>;
 };
 
 export async function fetchDiscovery(url: string): Promise<Discovery> {
@@ -54,6 +72,8 @@ export async function signInAndExchange(
   redirectUri: string,
   email: string,
   scope: string,
+  /** RFC 8707 resource indicator, sent at authorization and at the code exchange. */
+  resource?: string,
 ): Promise<TokenPair & { id_token?: string }> {
   const verifier = randomBytes(32).toString('base64url');
   const authorize = new URL(discovery.authorization_endpoint);
@@ -67,6 +87,7 @@ export async function signInAndExchange(
     code_challenge_method: 'S256',
     // offline_access is granted only with prompt=consent (OpenID Connect Core 11).
     ...(scope.split(' ').includes('offline_access') ? { prompt: 'consent' } : {}),
+    ...(resource ? { resource } : {}),
   }).toString();
   const { url, response } = await signInThroughPages(base, authorize.href, email);
   const code = url.searchParams.get('code');
@@ -75,7 +96,13 @@ export async function signInAndExchange(
   const token = await fetch(discovery.token_endpoint, {
     method: 'POST',
     headers: { authorization: basicAuth(web), 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier }),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+      ...(resource ? { resource } : {}),
+    }),
   });
   const body = (await token.json()) as Partial<TokenPair> & { error?: string; error_description?: string };
   if (!token.ok || !body.access_token) throw new Error(`code exchange failed: ${token.status} ${body.error ?? ''} ${body.error_description ?? ''}`);
