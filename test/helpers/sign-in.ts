@@ -1,4 +1,6 @@
+import * as oidc from 'openid-client';
 import { PageClient, csrfToken, formAction } from './page-client.ts';
+import { RP_REDIRECT } from './relying-party.ts';
 import { latestCode } from './outbox.ts';
 
 /**
@@ -26,4 +28,26 @@ export async function signInThroughPages(
     html = await response.text();
   }
   return { url, response, html, client };
+}
+
+/**
+ * The relying party's whole authorization code flow with offline access (PKCE, state and nonce
+ * checked by openid-client), signing `email` in through the pages in a new browser.
+ */
+export async function codeFlowWithOfflineAccess(baseUrl: string, config: oidc.Configuration, email: string) {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const authorizationUrl = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: RP_REDIRECT,
+    scope: 'openid email profile offline_access',
+    // OIDC Core 11: offline_access is only honoured together with prompt=consent.
+    prompt: 'consent',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+  });
+  const { url } = await signInThroughPages(baseUrl, authorizationUrl.href, email);
+  return oidc.authorizationCodeGrant(config, url, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
 }

@@ -2,28 +2,13 @@ import test from 'ava';
 import * as oidc from 'openid-client';
 import { startTestServer } from '../helpers/server.ts';
 import { discover, pkcePair, registerClient } from '../helpers/relying-party.ts';
-import { signInThroughPages } from '../helpers/sign-in.ts';
+import { codeFlowWithOfflineAccess, signInThroughPages } from '../helpers/sign-in.ts';
 
 async function signIn(t: Parameters<typeof startTestServer>[0], email = 'ada@example.com') {
   const server = await startTestServer(t);
   const { clientId, clientSecret } = await registerClient(server.app);
   const config = await discover(server.url, clientId, clientSecret);
-  const { verifier, challenge } = await pkcePair();
-  const state = oidc.randomState();
-  const nonce = oidc.randomNonce();
-  const authorizationUrl = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: 'http://127.0.0.1:9/callback',
-    scope: 'openid email profile offline_access',
-    // OIDC Core 11: offline_access is only honoured together with prompt=consent.
-    prompt: 'consent',
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-  });
-  const { url } = await signInThroughPages(server.url, authorizationUrl.href, email);
-  const tokens = await oidc.authorizationCodeGrant(config, url, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
-  return { server, config, tokens };
+  return { server, config, tokens: await codeFlowWithOfflineAccess(server.url, config, email) };
 }
 
 test('a person signs in with an emailed code and the relying party gets a valid ID token and userinfo', async (t) => {

@@ -2,10 +2,10 @@ import test from 'ava';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import * as oidc from 'openid-client';
 import { createTestDatabase } from '../helpers/database.ts';
-import { discover, pkcePair, registerClient, RP_REDIRECT } from '../helpers/relying-party.ts';
+import { discover, registerClient } from '../helpers/relying-party.ts';
 import { clearRedisPrefix, startServer, testRedisEnv, type TestServer } from '../helpers/server.ts';
 import { startServerOnPort } from '../helpers/server-on-port.ts';
-import { signInThroughPages } from '../helpers/sign-in.ts';
+import { codeFlowWithOfflineAccess } from '../helpers/sign-in.ts';
 
 // The same file runs on both storage set-ups; the title says which one this run exercised.
 const storage = process.env.DATABASE_URL ? 'Postgres' : 'embedded PGlite in a data folder';
@@ -14,22 +14,7 @@ const sessions = process.env.REDIS_URL ? 'Redis' : 'in-process memory';
 /** A full authorization code flow in a new browser (no session cookie), with offline access. */
 async function signIn(server: TestServer, clientId: string, clientSecret: string | undefined, email: string) {
   const config = await discover(server.url, clientId, clientSecret);
-  const { verifier, challenge } = await pkcePair();
-  const state = oidc.randomState();
-  const nonce = oidc.randomNonce();
-  const authorizationUrl = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: RP_REDIRECT,
-    scope: 'openid email profile offline_access',
-    // OIDC Core 11: offline_access is only honoured together with prompt=consent.
-    prompt: 'consent',
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-  });
-  const { url } = await signInThroughPages(server.url, authorizationUrl.href, email);
-  const tokens = await oidc.authorizationCodeGrant(config, url, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
-  return { config, tokens };
+  return { config, tokens: await codeFlowWithOfflineAccess(server.url, config, email) };
 }
 
 async function fetchJwks(config: oidc.Configuration): Promise<JSONWebKeySet> {
