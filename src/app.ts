@@ -13,8 +13,9 @@ import { createLogger } from './http/logger.ts';
 import { createRenderer, type Renderer } from './http/render.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
-import { accountPageRoutes } from './interaction/account-page.routes.ts';
+import { accountPageRoutes } from './account-pages/overview.routes.ts';
 import { interactionRoutes } from './interaction/interaction.routes.ts';
+import { createAbuseControls } from './interaction/abuse-controls.ts';
 import { createOneTimeCodes } from './interaction/one-time-codes.ts';
 import { createPageSession, ensurePagesClient } from './interaction/page-session.ts';
 import { signInCodeEmail } from './interaction/sign-in-email.ts';
@@ -91,7 +92,12 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   ];
   const apiDocument = openApiDocument(apiRoutes, { issuer: config.issuer, version: API_VERSION });
   const guard = createBearerGuard({ host, issuer: config.issuer, kv: services.kv, revocations });
-  const pageSession = createPageSession({ provider: host.current, kv: services.kv, issuer: config.issuer });
+  const pageSession = createPageSession({
+    provider: host.current,
+    kv: services.kv,
+    issuer: config.issuer,
+    requiresSecondFactor: services.accounts.requiresSecondFactor,
+  });
 
   // Order matters: plumbing first, then our own routes, and oidc-provider takes whatever is left.
   const koa = new Koa({ proxy: config.trustProxy, keys: [...config.cookieKeys] });
@@ -164,7 +170,8 @@ function signInRoutes(config: Config, services: Services, host: ProviderHost, ma
     kv: services.kv,
     secret: config.keysSecret,
     settings: config.otp,
-    deliver: (email, code) => mailer.send(signInCodeEmail(email, code, codeLifetime)),
+    abuse: createAbuseControls(services.kv, config.limits),
+    deliver: (recipient, code) => mailer.send(signInCodeEmail(recipient.address, code, codeLifetime)),
   });
   const { organizations } = services;
   return interactionRoutes({

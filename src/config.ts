@@ -39,6 +39,20 @@ const plans = catalog<PlanOffer>(
   ([id, priceId, environments]) => (id === 'free' ? undefined : { id: id!, priceId: priceId!, environments: Number(environments) }),
 );
 
+/** `count/seconds`: at most `count` events in a window of `seconds` (e.g. `10/3600`). */
+const rate = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, issues) => {
+      const match = /^(\d{1,7})\/(\d{1,7})$/.exec(value.trim());
+      if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) {
+        issues.addIssue({ code: 'custom', message: 'must be count/seconds with both at least 1, e.g. 10/3600' });
+        return z.NEVER;
+      }
+      return Object.freeze({ max: Number(match[1]), windowSeconds: Number(match[2]) });
+    });
+
 const boolean = (fallback: boolean) =>
   z
     .enum(['true', 'false', '1', '0'])
@@ -85,7 +99,29 @@ const schema = z
     OTP_TTL: seconds(600),
     OTP_MAX_ATTEMPTS: z.coerce.number().int().positive().default(5),
     OTP_RESEND_SECONDS: seconds(30),
-    OTP_MAX_SENDS_PER_HOUR: z.coerce.number().int().positive().default(10),
+    LIMIT_SENDS_PER_RECIPIENT: rate('10/3600'),
+    LIMIT_SENDS_PER_IP: rate('30/3600'),
+    LIMIT_SENDS_PER_ACCOUNT: rate('20/3600'),
+    LIMIT_CHECKS_PER_RECIPIENT: rate('30/3600'),
+    LIMIT_CHECKS_PER_IP: rate('100/3600'),
+    LIMIT_CHECKS_PER_ACCOUNT: rate('30/3600'),
+    LOCKOUT_AFTER_FAILURES: rate('10/900'),
+    LOCKOUT_SECONDS: seconds(900),
+    LIMIT_DEVICE_CODE_GUESSES_PER_IP: rate('10/900'),
+    TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be a Twilio account SID (AC followed by 32 hex digits)').optional(),
+    TWILIO_AUTH_TOKEN: z.string().min(16).optional(),
+    TWILIO_FROM: z
+      .string()
+      .regex(/^(\+[1-9]\d{6,14}|MG[0-9a-fA-F]{32})$/, 'must be an E.164 number (+15551234567) or a Messaging Service SID (MG...)')
+      .optional(),
+    // Like STRIPE_API_URL: a stand-in for tests, or a regional gateway.
+    TWILIO_API_URL: z
+      .url({ protocol: /^https?$/ })
+      .refine((value) => new URL(value).pathname === '/' && !value.includes('?') && !value.includes('#'), {
+        message: 'must be an http(s) origin such as http://127.0.0.1:12112, without a path or query',
+      })
+      .optional(),
+    BACKCHANNEL_PRIVATE_NETWORKS: boolean(false),
     DEMO_CLIENT: boolean(true),
     PLATFORM_OWNER_EMAIL: z.email().transform((value) => value.toLowerCase()).optional(),
     ORG_APPROVAL: z.enum(['manual', 'auto']).default('manual'),
@@ -107,6 +143,10 @@ const schema = z
       // Without it no webhook could be verified, so paid checkouts would never be credited.
       issues.addIssue({ code: 'custom', path: ['STRIPE_WEBHOOK_SECRET'], message: 'is required when STRIPE_SECRET_KEY is set' });
     }
+    const twilio = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.TWILIO_FROM];
+    if (twilio.some(Boolean) && !twilio.every(Boolean)) {
+      issues.addIssue({ code: 'custom', path: ['TWILIO_ACCOUNT_SID'], message: 'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM go together' });
+    }
     if (env.NODE_ENV !== 'production') return;
     // Development fallbacks are public knowledge; production must bring its own secrets.
     for (const name of ['KEYS_SECRET', 'COOKIE_KEYS', 'SMTP_URL'] as const) {
@@ -118,6 +158,9 @@ const schema = z
       issues.addIssue({ code: 'custom', path: ['ISSUER'], message: 'must use https when NODE_ENV=production' });
     }
   });
+
+/** At most `max` events per `windowSeconds`. */
+export type Rate = Readonly<{ max: number; windowSeconds: number }>;
 
 /** A DUST pack people can buy: `dust` for `priceCents` in `currency` (lowercase ISO 4217). */
 export type DustPack = Readonly<{ id: string; dust: number; priceCents: number; currency: string }>;
@@ -146,7 +189,23 @@ export type Config = Readonly<{
     interaction: number;
     deviceCode: number;
   }>;
-  otp: Readonly<{ ttl: number; maxAttempts: number; resendSeconds: number; maxSendsPerHour: number }>;
+  otp: Readonly<{ ttl: number; maxAttempts: number; resendSeconds: number }>;
+  /** Abuse controls on every path that sends or checks a code; shared through Redis. */
+  limits: Readonly<{
+    sendsPerRecipient: Rate;
+    sendsPerIp: Rate;
+    sendsPerAccount: Rate;
+    checksPerRecipient: Rate;
+    checksPerIp: Rate;
+    checksPerAccount: Rate;
+    lockoutAfterFailures: Rate;
+    lockoutSeconds: number;
+    deviceCodeGuessesPerIp: Rate;
+  }>;
+  /** Unset without Twilio settings: then development keeps texts in the outbox and production offers no SMS. */
+  twilio: Readonly<{ accountSid: string; authToken: string; from: string; apiUrl: string | undefined }> | undefined;
+  /** Lets back-channel logout reach relying parties on loopback and private addresses. */
+  backchannelPrivateNetworks: boolean;
   demoClient: boolean;
   platformOwnerEmail: string | undefined;
   organizationApproval: 'manual' | 'auto';
@@ -196,8 +255,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ttl: e.OTP_TTL,
       maxAttempts: e.OTP_MAX_ATTEMPTS,
       resendSeconds: e.OTP_RESEND_SECONDS,
-      maxSendsPerHour: e.OTP_MAX_SENDS_PER_HOUR,
     }),
+    limits: Object.freeze({
+      sendsPerRecipient: e.LIMIT_SENDS_PER_RECIPIENT,
+      sendsPerIp: e.LIMIT_SENDS_PER_IP,
+      sendsPerAccount: e.LIMIT_SENDS_PER_ACCOUNT,
+      checksPerRecipient: e.LIMIT_CHECKS_PER_RECIPIENT,
+      checksPerIp: e.LIMIT_CHECKS_PER_IP,
+      checksPerAccount: e.LIMIT_CHECKS_PER_ACCOUNT,
+      lockoutAfterFailures: e.LOCKOUT_AFTER_FAILURES,
+      lockoutSeconds: e.LOCKOUT_SECONDS,
+      deviceCodeGuessesPerIp: e.LIMIT_DEVICE_CODE_GUESSES_PER_IP,
+    }),
+    twilio: e.TWILIO_ACCOUNT_SID
+      ? Object.freeze({ accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN!, from: e.TWILIO_FROM!, apiUrl: e.TWILIO_API_URL })
+      : undefined,
+    backchannelPrivateNetworks: e.BACKCHANNEL_PRIVATE_NETWORKS,
     demoClient: e.DEMO_CLIENT && e.NODE_ENV === 'development',
     platformOwnerEmail: e.PLATFORM_OWNER_EMAIL,
     organizationApproval: e.ORG_APPROVAL,

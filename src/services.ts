@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { createAccountRepository } from './accounts/account.repository.ts';
 import { createAccountService } from './accounts/account.service.ts';
+import { createFactorSummaryRepository } from './accounts/factor-summary.repository.ts';
 import type { Config } from './config.ts';
 import { createDatabase } from './db/database.ts';
 import { acquireDataDirLock } from './db/data-dir-lock.ts';
@@ -39,7 +40,9 @@ export async function createServices(config: Config, log: Logger) {
     throw error;
   }
   log.debug('storage ready');
-  const accounts = createAccountService(createAccountRepository(db), { platformOwnerEmail: config.platformOwnerEmail });
+  const accounts = createAccountService(createAccountRepository(db), createFactorSummaryRepository(db), {
+    platformOwnerEmail: config.platformOwnerEmail,
+  });
   return {
     db,
     kv,
@@ -77,6 +80,7 @@ export function startProvider(config: Config, services: Services, log: Logger, o
     adapter: createAdapterFactory({ db: services.db, kv: services.kv, clients: services.clientRepository }),
     findAccount: createFindAccount(services.accounts, services.organizations.grantClaims),
     organizationClaims: services.organizations.grantClaims,
+    requiresSecondFactor: services.accounts.requiresSecondFactor,
     pages: createProviderPages(createRenderer({ reloadTemplates: config.env === 'development' })),
   });
 }

@@ -77,7 +77,7 @@ test('with nothing set, the defaults run one local development instance', (t) =>
   t.is(config.smtp, undefined, 'codes go to the development outbox');
   t.true(config.keysSecret.length >= 32);
   t.true(config.cookieKeys.length > 0 && config.cookieKeys.every((key) => key.length >= 32));
-  t.deepEqual(config.otp, { ttl: 600, maxAttempts: 5, resendSeconds: 30, maxSendsPerHour: 10 });
+  t.deepEqual(config.otp, { ttl: 600, maxAttempts: 5, resendSeconds: 30 });
   t.deepEqual(config.ttl, {
     accessToken: 3600,
     idToken: 3600,

@@ -1,13 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { AccountRepository } from './account.repository.ts';
+import { hasSecondFactor, type FactorSummaryRepository } from './factor-summary.repository.ts';
 import type { Account } from './account.table.ts';
 import { generateFairyname } from './fairyname.ts';
 
 const FAIRYNAME_ATTEMPTS = 8;
 
-export function createAccountService(accounts: AccountRepository, options: { platformOwnerEmail?: string | undefined } = {}) {
+export function createAccountService(
+  accounts: AccountRepository,
+  factors: FactorSummaryRepository,
+  options: { platformOwnerEmail?: string | undefined } = {},
+) {
   return {
     findById: (id: string) => accounts.findById(id),
+
+    factorSummary: (id: string) => factors.summarize(id),
+
+    /** Once a person has a second factor, every sign-in asks for it (the `mfa` prompt). */
+    requiresSecondFactor: async (id: string) => hasSecondFactor(await factors.summarize(id)),
 
     /** The platform owner is named by PLATFORM_OWNER_EMAIL (a verified address) or set with the CLI. */
     async isPlatformOwner(id: string): Promise<boolean> {

@@ -7,6 +7,7 @@ export interface AccountsTable {
   phone_number: string | null;
   phone_number_verified: Generated<boolean>;
   name: string | null;
+  picture_url: string | null;
   fairyname: string;
   platform_owner: Generated<boolean>;
   created_at: ColumnType<Date, never, never>;

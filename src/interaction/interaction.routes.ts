@@ -10,7 +10,8 @@ import { PageError } from '../http/page-error.ts';
 import type { Renderer } from '../http/render.ts';
 import { MailDeliveryError } from '../notifications/message.ts';
 import { describeDuration } from '../shared/duration.ts';
-import type { OneTimeCodes } from './one-time-codes.ts';
+import { firstFactor } from './authentication-methods.ts';
+import type { OneTimeCodes, Recipient } from './one-time-codes.ts';
 import { describeScopes } from './scope-descriptions.ts';
 
 /** The organizations a person may act for, and the binding of an app's grant to one of them. */
@@ -82,13 +83,14 @@ export function interactionRoutes(deps: Deps) {
   // Throttling is the person's doing (429); a mail server that fails is ours (503).
   const sendCode = async (ctx: Context, email: string): Promise<{ status: number; message: string } | undefined> => {
     try {
-      const started = await codes.start(ctx.params.uid!, email);
+      const started = await codes.start(ctx.params.uid!, { channel: 'email', address: email }, { ip: ctx.ip });
+      if (started.status === 'locked_out') return { status: 429, message: lockedOutMessage(started.until) };
       if (started.status === 'throttled') {
         const wait = describeDuration(started.retryAfter);
         const message =
           started.reason === 'resend'
             ? `A code was just sent. You can ask for a new one in ${wait}.`
-            : `Too many codes were sent to this address. Try again in ${wait}.`;
+            : `Too many codes were asked for. Try again in ${wait}.`;
         return { status: 429, message };
       }
       return undefined;
@@ -99,6 +101,8 @@ export function interactionRoutes(deps: Deps) {
       throw error;
     }
   };
+
+  const pendingEmail = async (uid: string) => emailOf(await codes.pending(uid));
 
   /** The `organization` scope asks the person which organization the app acts for, once per grant. */
   const needsOrganization = async (interaction: Interaction) =>
@@ -180,7 +184,7 @@ export function interactionRoutes(deps: Deps) {
     const parsed = emailSchema.safeParse(raw.toLowerCase());
     if (!parsed.success) return renderLogin(ctx, interaction, { error: 'Enter a valid email address, like name@example.com.', email: raw }, 400);
     const problem = await sendCode(ctx, parsed.data);
-    if (problem && !(await codes.pendingEmail(interaction.uid))) return renderLogin(ctx, interaction, { error: problem.message, email: raw }, problem.status);
+    if (problem && !(await pendingEmail(interaction.uid))) return renderLogin(ctx, interaction, { error: problem.message, email: raw }, problem.status);
     if (problem) return renderCode(ctx, parsed.data, { error: problem.message }, problem.status);
     ctx.status = 303;
     ctx.redirect(`/interaction/${interaction.uid}/code`);
@@ -188,18 +192,18 @@ export function interactionRoutes(deps: Deps) {
 
   router.get('/code', async (ctx) => {
     const interaction = await details(ctx);
-    const email = await codes.pendingEmail(interaction.uid);
+    const email = await pendingEmail(interaction.uid);
     if (interaction.prompt.name !== 'login' || !email) return ctx.redirect(`/interaction/${interaction.uid}`);
     await renderCode(ctx, email, {});
   });
 
   router.post('/resend', async (ctx) => {
     const interaction = await details(ctx);
-    const email = await codes.pendingEmail(interaction.uid);
+    const email = await pendingEmail(interaction.uid);
     if (interaction.prompt.name !== 'login' || !email) return ctx.redirect(`/interaction/${interaction.uid}`);
     const problem = await sendCode(ctx, email);
     // A failed delivery withdraws the code it replaced, so there is no code left to type in.
-    if (problem && !(await codes.pendingEmail(interaction.uid))) return renderLogin(ctx, interaction, { error: problem.message, email }, problem.status);
+    if (problem && !(await pendingEmail(interaction.uid))) return renderLogin(ctx, interaction, { error: problem.message, email }, problem.status);
     if (problem) return renderCode(ctx, email, { error: problem.message }, problem.status);
     await renderCode(ctx, email, { notice: 'We sent a new code. Earlier codes no longer work.' });
   });
@@ -207,16 +211,20 @@ export function interactionRoutes(deps: Deps) {
   router.post('/code', async (ctx) => {
     const interaction = await details(ctx);
     if (interaction.prompt.name !== 'login') throw new PageError(400, EXPIRED_INTERACTION);
-    const email = await codes.pendingEmail(interaction.uid);
+    const email = await pendingEmail(interaction.uid);
     const code = codeSchema.safeParse(String((ctx.request.body as Record<string, unknown>).code ?? '').replace(/\s/g, ''));
     if (email && !code.success) return renderCode(ctx, email, { error: 'Enter the 6 digits from the email.' }, 400);
-    const result = code.success ? await codes.verify(interaction.uid, code.data) : ({ status: 'expired' } as const);
+    const result = code.success ? await codes.verify(interaction.uid, code.data, { ip: ctx.ip }) : ({ status: 'expired' } as const);
     switch (result.status) {
       case 'ok': {
-        const { account, created } = await deps.accounts.signInWithVerifiedEmail(result.email);
+        const { account, created } = await deps.accounts.signInWithVerifiedEmail(result.recipient.address);
         if (created) await deps.onAccountCreated(account.id);
-        return finish(ctx, { login: { accountId: account.id, amr: ['otp'] } });
+        return finish(ctx, { login: { accountId: account.id, ...firstFactor('email') } });
       }
+      case 'limited':
+        return renderCode(ctx, email!, { error: `Too many attempts. Try again in ${describeDuration(result.retryAfter)}.` }, 429);
+      case 'locked_out':
+        return renderLogin(ctx, interaction, { error: lockedOutMessage(result.until), email }, 429);
       case 'wrong':
         return renderCode(
           ctx,
@@ -242,4 +250,14 @@ export function interactionRoutes(deps: Deps) {
   });
 
   return router.routes();
+}
+
+function emailOf(recipient: Recipient | undefined) {
+  return recipient?.channel === 'email' ? recipient.address : undefined;
+}
+
+/** The unlock time as a person reads it, in UTC so that it is the same on every device. */
+export function lockedOutMessage(until: Date) {
+  const time = until.toISOString().slice(11, 16);
+  return `Too many wrong codes. Signing in with this address is locked until ${time} UTC.`;
 }

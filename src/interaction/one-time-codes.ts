@@ -1,85 +1,118 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { KeyValueStore } from '../db/key-value.ts';
+import type { AbuseControls, Identifier } from './abuse-controls.ts';
 
-export type OneTimeCodeSettings = { ttl: number; maxAttempts: number; resendSeconds: number; maxSendsPerHour: number };
+export type OneTimeCodeSettings = { ttl: number; maxAttempts: number; resendSeconds: number };
 
-type Challenge = { email: string; hash: string };
+/** Where a code goes: an email address (lowercase) or a phone number (E.164). */
+export type Recipient = { channel: 'email' | 'sms'; address: string };
 
-export type StartResult = { status: 'sent' } | { status: 'throttled'; reason: 'resend' | 'hourly'; retryAfter: number };
+/** Who is asking, for the per-IP and per-account budgets. */
+export type Requester = { ip: string | null; accountId?: string | undefined };
+
+type Challenge = Recipient & { hash: string };
+
+export type StartResult =
+  | { status: 'sent' }
+  /** `resend`: this flow was sent a code moments ago; `limited`: a send budget is spent. */
+  | { status: 'throttled'; reason: 'resend' | 'limited'; retryAfter: number }
+  | { status: 'locked_out'; until: Date };
+
 export type VerifyResult =
-  | { status: 'ok'; email: string }
+  | { status: 'ok'; recipient: Recipient }
   | { status: 'wrong'; attemptsLeft: number }
   | { status: 'expired' }
-  | { status: 'locked' };
+  /** This code's attempts are used up; a new code starts afresh. */
+  | { status: 'locked' }
+  | { status: 'limited'; retryAfter: number }
+  /** Too many failures for this recipient: no code works until then. */
+  | { status: 'locked_out'; until: Date };
+
+export const identifierOf = (recipient: Recipient): Identifier =>
+  recipient.channel === 'email' ? `email:${recipient.address}` : `phone:${recipient.address}`;
 
 /**
- * Six-digit codes bound to one sign-in interaction: a code works only in the browser that asked
- * for it, once, within its lifetime and its attempt budget.
+ * Six-digit codes bound to one flow (a sign-in interaction, an identifier change): a code works only
+ * in the flow that asked for it, once, within its lifetime and its attempt budget. Every send and
+ * every check also passes the shared abuse controls.
  */
 export function createOneTimeCodes(deps: {
   kv: KeyValueStore;
   secret: string;
   settings: OneTimeCodeSettings;
-  deliver: (email: string, code: string) => Promise<void>;
+  abuse: AbuseControls;
+  deliver: (recipient: Recipient, code: string) => Promise<void>;
 }) {
-  const { kv, settings } = deps;
-  // One hash tag per sign-in keeps its keys in one Redis Cluster slot.
-  const challengeKey = (uid: string) => `otp:{${uid}}:challenge`;
-  const attemptsKey = (uid: string) => `otp:{${uid}}:attempts`;
-  const resendKey = (uid: string) => `otp:{${uid}}:resend`;
-  const hourlyKey = (email: string) => `otp:sends:${email}`;
-  const digest = (uid: string, email: string, code: string) =>
-    createHmac('sha256', deps.secret).update(`${uid}\n${email}\n${code}`).digest('base64url');
+  const { kv, settings, abuse } = deps;
+  // One hash tag per flow keeps its keys in one Redis Cluster slot.
+  const challengeKey = (flow: string) => `otp:{${flow}}:challenge`;
+  const attemptsKey = (flow: string) => `otp:{${flow}}:attempts`;
+  const resendKey = (flow: string) => `otp:{${flow}}:resend`;
+  const digest = (flow: string, recipient: Recipient, code: string) =>
+    createHmac('sha256', deps.secret).update(`${flow}\n${recipient.channel}\n${recipient.address}\n${code}`).digest('base64url');
+
+  const pending = async (flow: string): Promise<Recipient | undefined> => {
+    const raw = await kv.get(challengeKey(flow));
+    if (!raw) return undefined;
+    const { channel, address } = JSON.parse(raw) as Challenge;
+    return { channel, address };
+  };
 
   return {
-    async pendingEmail(uid: string): Promise<string | undefined> {
-      const raw = await kv.get(challengeKey(uid));
-      return raw ? (JSON.parse(raw) as Challenge).email : undefined;
-    },
+    pending,
 
-    /**
-     * Sends a fresh code (replacing any earlier one), unless this sign-in was sent one moments ago
-     * or the address has had its hourly share, which keeps anyone from flooding an inbox.
-     */
-    async start(uid: string, email: string): Promise<StartResult> {
-      if (!(await kv.setIfAbsent(resendKey(uid), '1', settings.resendSeconds))) {
-        return { status: 'throttled', reason: 'resend', retryAfter: Math.max(1, await kv.ttl(resendKey(uid))) };
+    /** Sends a fresh code (replacing any earlier one), unless this flow was sent one moments ago or a budget is spent. */
+    async start(flow: string, recipient: Recipient, requester: Requester): Promise<StartResult> {
+      if (!(await kv.setIfAbsent(resendKey(flow), '1', settings.resendSeconds))) {
+        return { status: 'throttled', reason: 'resend', retryAfter: Math.max(1, await kv.ttl(resendKey(flow))) };
       }
-      if ((await kv.increment(hourlyKey(email), 3600)) > settings.maxSendsPerHour) {
-        return { status: 'throttled', reason: 'hourly', retryAfter: Math.max(1, await kv.ttl(hourlyKey(email))) };
-      }
+      const verdict = await abuse.allowSend({ identifier: identifierOf(recipient), ...requester });
+      if (verdict.status === 'locked') return { status: 'locked_out', until: verdict.until };
+      if (verdict.status === 'limited') return { status: 'throttled', reason: 'limited', retryAfter: verdict.retryAfter };
       const code = String(randomInt(1_000_000)).padStart(6, '0');
-      const challenge: Challenge = { email, hash: digest(uid, email, code) };
-      await kv.del(attemptsKey(uid));
-      await kv.write([{ op: 'set', key: challengeKey(uid), value: JSON.stringify(challenge), ttlSeconds: settings.ttl }]);
+      const challenge: Challenge = { ...recipient, hash: digest(flow, recipient, code) };
+      await kv.del(attemptsKey(flow));
+      await kv.write([{ op: 'set', key: challengeKey(flow), value: JSON.stringify(challenge), ttlSeconds: settings.ttl }]);
       try {
-        await deps.deliver(email, code);
+        await deps.deliver(recipient, code);
       } catch (error) {
         // Nothing was delivered, so nothing may be redeemed and the person may retry at once.
-        await kv.del(challengeKey(uid), resendKey(uid));
+        await kv.del(challengeKey(flow), resendKey(flow));
         throw error;
       }
       return { status: 'sent' };
     },
 
-    async verify(uid: string, code: string): Promise<VerifyResult> {
-      const raw = await kv.get(challengeKey(uid));
+    async verify(flow: string, code: string, requester: Requester): Promise<VerifyResult> {
+      const raw = await kv.get(challengeKey(flow));
       // A locked code is gone, but its spent attempts stay counted until a new code is sent.
-      if (!raw) return Number(await kv.get(attemptsKey(uid))) >= settings.maxAttempts ? { status: 'locked' } : { status: 'expired' };
+      if (!raw) return Number(await kv.get(attemptsKey(flow))) >= settings.maxAttempts ? { status: 'locked' } : { status: 'expired' };
       const challenge = JSON.parse(raw) as Challenge;
-      const attempts = await kv.increment(attemptsKey(uid), settings.ttl);
+      const recipient: Recipient = { channel: challenge.channel, address: challenge.address };
+      const identifier = identifierOf(recipient);
+      const verdict = await abuse.allowCheck({ identifier, ...requester });
+      if (verdict.status === 'locked') return { status: 'locked_out', until: verdict.until };
+      if (verdict.status === 'limited') return verdict;
+      const attempts = await kv.increment(attemptsKey(flow), settings.ttl);
       if (attempts > settings.maxAttempts) {
-        await kv.del(challengeKey(uid));
+        await kv.del(challengeKey(flow));
         return { status: 'locked' };
       }
-      if (!sameDigest(challenge.hash, digest(uid, challenge.email, code))) {
+      if (!sameDigest(challenge.hash, digest(flow, recipient, code))) {
+        const lockout = await abuse.recordFailure(identifier);
+        if (lockout) {
+          await kv.del(challengeKey(flow));
+          return { status: 'locked_out', until: lockout.until };
+        }
         const attemptsLeft = settings.maxAttempts - attempts;
-        if (attemptsLeft === 0) await kv.del(challengeKey(uid));
+        if (attemptsLeft === 0) await kv.del(challengeKey(flow));
         return attemptsLeft === 0 ? { status: 'locked' } : { status: 'wrong', attemptsLeft };
       }
       // Single use: of two concurrent correct submissions only the one that deletes the challenge wins.
-      const consumed = await kv.del(challengeKey(uid));
-      return consumed === 1 ? { status: 'ok', email: challenge.email } : { status: 'expired' };
+      const consumed = await kv.del(challengeKey(flow));
+      if (consumed !== 1) return { status: 'expired' };
+      await abuse.recordSuccess(identifier);
+      return { status: 'ok', recipient };
     },
   };
 }

@@ -3,11 +3,30 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { KeyValueStore } from '../db/key-value.ts';
+import { satisfies } from '../oidc/authentication-policy.ts';
 import type { ClientRegistry } from '../oidc/client-registry.ts';
 
-/** Our own hosted pages (invitations, later the account pages) sign people in as this first-party client. */
+/** Our own hosted pages (invitations, the account pages) sign people in as this first-party client. */
 export const PAGES_CLIENT_ID = 'fairyid-pages';
 const RETURN_TTL = 3600;
+const RECENT_SIGN_IN_SECONDS = 300;
+
+/** A provider session that has met its account's sign-in policy. */
+export type SignedIn = {
+  accountId: string;
+  /** The session's stable uid (its id changes at each sign-in). */
+  sessionUid: string;
+  acr: string | undefined;
+  amr: string[];
+  /** When the person last proved who they are, in seconds since the epoch. */
+  loginTs: number;
+};
+
+export type SignInOptions = {
+  loginHint?: string | undefined;
+  /** Ask for the first factor again even with a live session (recent re-authentication). */
+  forceLogin?: boolean;
+};
 
 export async function ensurePagesClient(clients: ClientRegistry, issuer: string) {
   await clients.ensure({
@@ -27,27 +46,61 @@ export async function ensurePagesClient(clients: ClientRegistry, issuer: string)
  * Signing in is an ordinary authorization request with response_type=none (no code to redeem: the
  * session cookie is the result), and the return address is kept server-side so it cannot be forged.
  */
-export function createPageSession(deps: { provider: () => Provider; kv: KeyValueStore; issuer: string }) {
+export function createPageSession(deps: {
+  provider: () => Provider;
+  kv: KeyValueStore;
+  issuer: string;
+  requiresSecondFactor(accountId: string): Promise<boolean>;
+}) {
+  const signedIn = async (ctx: Context): Promise<SignedIn | undefined> => {
+    const session = await deps.provider().Session.get(ctx as never);
+    const { accountId } = session;
+    if (!accountId) return undefined;
+    // A session stopped between its first and second factor is not signed in to our pages either.
+    if (!satisfies(session.acr, 'mfa') && (await deps.requiresSecondFactor(accountId))) return undefined;
+    return { accountId, sessionUid: session.uid, acr: session.acr, amr: session.amr ?? [], loginTs: session.loginTs ?? 0 };
+  };
+
+  const signInUrl = async (returnTo: string, options: SignInOptions = {}): Promise<string> => {
+    const state = randomBytes(16).toString('base64url');
+    await deps.kv.write([{ op: 'set', key: `page-return:${state}`, value: returnTo, ttlSeconds: RETURN_TTL }]);
+    const url = new URL('/auth', deps.issuer);
+    url.search = new URLSearchParams({
+      client_id: PAGES_CLIENT_ID,
+      response_type: 'none',
+      scope: 'openid',
+      redirect_uri: `${deps.issuer}/signed-in`,
+      state,
+      ...(options.forceLogin ? { prompt: 'login' } : {}),
+      ...(options.loginHint ? { login_hint: options.loginHint } : {}),
+    }).toString();
+    return url.href;
+  };
+
   return {
+    signedIn,
+    signInUrl,
+
     async accountId(ctx: Context): Promise<string | undefined> {
-      const session = await deps.provider().Session.get(ctx as never);
-      return session.accountId;
+      return (await signedIn(ctx))?.accountId;
     },
 
-    async signInUrl(returnTo: string, loginHint?: string): Promise<string> {
-      const state = randomBytes(16).toString('base64url');
-      await deps.kv.write([{ op: 'set', key: `page-return:${state}`, value: returnTo, ttlSeconds: RETURN_TTL }]);
-      const url = new URL('/auth', deps.issuer);
-      url.search = new URLSearchParams({
-        client_id: PAGES_CLIENT_ID,
-        response_type: 'none',
-        scope: 'openid',
-        redirect_uri: `${deps.issuer}/signed-in`,
-        state,
-        prompt: 'login',
-        ...(loginHint ? { login_hint: loginHint } : {}),
-      }).toString();
-      return url.href;
+    /** The signed-in person, or a redirect to sign in and come back to `returnTo`. */
+    async require(ctx: Context, returnTo: string): Promise<SignedIn | undefined> {
+      const current = await signedIn(ctx);
+      if (!current) ctx.redirect(await signInUrl(returnTo));
+      return current;
+    },
+
+    /**
+     * For changes that weaken an account (removing its last factor, say): the person must have
+     * proved who they are within `maxAgeSeconds`, else they sign in again and come back.
+     */
+    async requireRecent(ctx: Context, returnTo: string, maxAgeSeconds = RECENT_SIGN_IN_SECONDS): Promise<SignedIn | undefined> {
+      const current = await signedIn(ctx);
+      if (current && Date.now() / 1000 - current.loginTs <= maxAgeSeconds) return current;
+      ctx.redirect(await signInUrl(returnTo, { forceLogin: true }));
+      return undefined;
     },
 
     routes() {

@@ -2,6 +2,7 @@ import { errors, type Adapter, type Configuration, type FindAccount, type KoaCon
 import type { JWK } from 'jose';
 import type { Config } from '../config.ts';
 import { API_SCOPES, createApiResource } from './api-resource.ts';
+import { ACR_VALUES, buildInteractionPolicy } from './authentication-policy.ts';
 import type { ProviderPages } from './provider-pages.ts';
 
 export type ProviderDeps = {
@@ -12,6 +13,8 @@ export type ProviderDeps = {
   pages: ProviderPages;
   /** org_id and org_role for a grant with the `organization` scope; null once the person left it. */
   organizationClaims(grantId: string): Promise<{ org_id: string; org_role: string } | null | undefined>;
+  /** Whether the person has a second factor, which every sign-in must then use. */
+  requiresSecondFactor(accountId: string): Promise<boolean>;
 };
 
 export const ORGANIZATION_SCOPE = 'organization';
@@ -19,7 +22,7 @@ export const ORGANIZATION_SCOPE = 'organization';
 const YEAR = 365 * 24 * 3600;
 
 /** Every choice that differs from oidc-provider's default says why. */
-export function buildConfiguration({ config, adapter, jwks, findAccount, pages, organizationClaims }: ProviderDeps): Configuration {
+export function buildConfiguration({ config, adapter, jwks, findAccount, pages, organizationClaims, requiresSecondFactor }: ProviderDeps): Configuration {
   const api = createApiResource(config.issuer, config.ttl.accessToken);
   return {
     adapter,
@@ -38,8 +41,7 @@ export function buildConfiguration({ config, adapter, jwks, findAccount, pages, 
       // How and when the person signed in belongs in every ID token, not only when asked for.
       // org_id/org_role exist only for grants with the organization scope (find-account.ts), and
       // belong in the ID token then, so they ride with openid rather than with a userinfo-only scope.
-      openid: ['sub', 'amr', 'auth_time', 'org_id', 'org_role'],
-      acr: null,
+      openid: ['sub', 'acr', 'amr', 'auth_time', 'org_id', 'org_role'],
       sid: null,
       email: ['email', 'email_verified'],
       phone: ['phone_number', 'phone_number_verified'],
@@ -100,7 +102,12 @@ export function buildConfiguration({ config, adapter, jwks, findAccount, pages, 
       await grant.save();
       return grant;
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    // See authentication-policy.ts: 1fa, mfa, phr, honoured through acr_values and the mfa prompt.
+    acrValues: [...ACR_VALUES],
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      policy: buildInteractionPolicy(requiresSecondFactor),
+    },
     renderError: pages.renderError,
     features: {
       // Our hosted pages replace the development-only login form.

@@ -53,7 +53,7 @@ export function invitationPageRoutes(deps: { invitations: InvitationService; acc
     try {
       const { invitation } = await deps.invitations.preview(ctx.params.token!);
       ctx.status = 303;
-      ctx.redirect(await deps.session.signInUrl(`/invitations/${ctx.params.token}`, invitation.email));
+      ctx.redirect(await deps.session.signInUrl(`/invitations/${ctx.params.token}`, { loginHint: invitation.email, forceLogin: true }));
     } catch (error) {
       await problemPage(ctx, error);
     }

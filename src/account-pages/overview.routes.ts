@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { AccountService } from '../accounts/account.service.ts';
 import type { LedgerService } from '../ledger/ledger.service.ts';
 import type { Renderer } from '../http/render.ts';
-import type { PageSession } from './page-session.ts';
+import type { PageSession } from '../interaction/page-session.ts';
 
 const HISTORY_ROWS = 20;
 

@@ -1,0 +1,100 @@
+import type { Config, Rate } from '../config.ts';
+import type { KeyValueStore } from '../db/key-value.ts';
+
+/**
+ * What a code is sent to or checked against: `email:a@b.example`, `phone:+15551234567`, or
+ * `account:<id>` for factors that belong to an account (TOTP, backup codes).
+ */
+export type Identifier = `${'email' | 'phone' | 'account'}:${string}`;
+
+export type Verdict =
+  | { status: 'allowed' }
+  /** A budget is spent: retry after that many seconds. */
+  | { status: 'limited'; retryAfter: number }
+  /** Too many failures: the identifier is locked until then. */
+  | { status: 'locked'; until: Date };
+
+type Request = { identifier: Identifier; ip: string | null; accountId?: string | undefined };
+
+/**
+ * Abuse controls shared by every path that sends or checks a code. Counters are fixed windows in
+ * the key-value store, so every instance on one Redis shares them and a restart forgets nothing.
+ *
+ * Sends are limited per recipient (an inbox or phone cannot be flooded), per IP (one client cannot
+ * spray many recipients) and per account (all of a person's channels together). Checks have the
+ * same three budgets; on top, repeated failures lock the identifier, and the person is told when
+ * it unlocks. The per-code attempt limit (one-time-codes.ts) still applies within each code.
+ */
+export function createAbuseControls(kv: KeyValueStore, limits: Config['limits']) {
+  const lockKey = (identifier: Identifier) => `abuse:lock:${identifier}`;
+  const failuresKey = (identifier: Identifier) => `abuse:failures:${identifier}`;
+
+  /** Counts one event against a budget; the count past `max` is refused with the window's remaining time. */
+  const spend = async (key: string, rate: Rate): Promise<Verdict> => {
+    const count = await kv.increment(key, rate.windowSeconds);
+    return count > rate.max ? { status: 'limited', retryAfter: Math.max(1, await kv.ttl(key)) } : { status: 'allowed' };
+  };
+
+  const lockedUntil = async (identifier: Identifier): Promise<Date | undefined> => {
+    const until = await kv.get(lockKey(identifier));
+    return until && Number(until) > Date.now() ? new Date(Number(until)) : undefined;
+  };
+
+  const budgets = async (request: Request, perRecipient: Rate, perIp: Rate, perAccount: Rate, kind: 'send' | 'check') => {
+    const locked = (await lockedUntil(request.identifier)) ?? (request.accountId ? await lockedUntil(`account:${request.accountId}`) : undefined);
+    if (locked) return { status: 'locked', until: locked } satisfies Verdict;
+    const checks: [string, Rate][] = [[`abuse:${kind}:${request.identifier}`, perRecipient]];
+    if (request.ip) checks.push([`abuse:${kind}:ip:${request.ip}`, perIp]);
+    if (request.accountId && `account:${request.accountId}` !== request.identifier) {
+      checks.push([`abuse:${kind}:account:${request.accountId}`, perAccount]);
+    }
+    for (const [key, rate] of checks) {
+      const verdict = await spend(key, rate);
+      if (verdict.status !== 'allowed') return verdict;
+    }
+    return { status: 'allowed' } satisfies Verdict;
+  };
+
+  return {
+    lockedUntil,
+
+    /** Before sending a code: counts the send, or says why not. */
+    allowSend(request: Request): Promise<Verdict> {
+      return budgets(request, limits.sendsPerRecipient, limits.sendsPerIp, limits.sendsPerAccount, 'send');
+    },
+
+    /** Before checking a code or factor: counts the attempt, or says why not. */
+    allowCheck(request: Request): Promise<Verdict> {
+      return budgets(request, limits.checksPerRecipient, limits.checksPerIp, limits.checksPerAccount, 'check');
+    },
+
+    /** A wrong code or factor: returns the lockout when this failure starts one. */
+    async recordFailure(identifier: Identifier): Promise<{ status: 'locked'; until: Date } | undefined> {
+      const { max, windowSeconds } = limits.lockoutAfterFailures;
+      const failures = await kv.increment(failuresKey(identifier), windowSeconds);
+      if (failures < max) return undefined;
+      const until = new Date(Date.now() + limits.lockoutSeconds * 1000);
+      await kv.write([{ op: 'set', key: lockKey(identifier), value: String(until.getTime()), ttlSeconds: limits.lockoutSeconds }]);
+      await kv.del(failuresKey(identifier));
+      return { status: 'locked', until };
+    },
+
+    /** A correct code: earlier failures no longer count towards a lockout. */
+    async recordSuccess(identifier: Identifier): Promise<void> {
+      await kv.del(failuresKey(identifier));
+    },
+
+    /** Device-flow user codes: only wrong guesses count, so a person confirming a right code is never slowed. */
+    async deviceGuessesLeft(ip: string): Promise<Verdict> {
+      const key = `abuse:device-guesses:${ip}`;
+      const count = Number(await kv.get(key));
+      return count >= limits.deviceCodeGuessesPerIp.max ? { status: 'limited', retryAfter: Math.max(1, await kv.ttl(key)) } : { status: 'allowed' };
+    },
+
+    async recordWrongDeviceGuess(ip: string): Promise<void> {
+      await kv.increment(`abuse:device-guesses:${ip}`, limits.deviceCodeGuessesPerIp.windowSeconds);
+    },
+  };
+}
+
+export type AbuseControls = ReturnType<typeof createAbuseControls>;
