@@ -20,6 +20,8 @@ import { createProviderPages } from './interaction/provider-pages.ts';
 import { createRenderer } from './http/render.ts';
 import { createOrganizationService } from './organizations/organization.service.ts';
 import { createLedgerService } from './ledger/ledger.service.ts';
+import { createAuditRepository } from './audit/audit.repository.ts';
+import { createAuditService } from './audit/audit.service.ts';
 import { createPlanService } from './billing/plan.service.ts';
 
 /** Storage and the services over it: shared by the server (app.ts) and the operator CLI. */
@@ -50,6 +52,7 @@ export async function createServices(config: Config, log: Logger) {
     clientRepository: withClientCache(createClientRepository(db)),
     accounts,
     ledger: createLedgerService(db),
+    audit: createAuditService(createAuditRepository(db)),
     organizations: createOrganizationService({ db, approval: config.organizationApproval, isPlatformOwner: accounts.isPlatformOwner }),
     // Read by other domains whether or not Stripe is configured; only Stripe's webhooks change plans.
     plans: createPlanService({ db, offers: config.plans }),

@@ -7,6 +7,10 @@ import { createApp, type App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
+// Every test client is 127.0.0.1, so the per-IP budgets would be shared by a whole file's flows;
+// tests of those budgets set them explicitly.
+const PER_IP_HEADROOM = { LIMIT_SENDS_PER_IP: '10000/3600', LIMIT_CHECKS_PER_IP: '10000/3600' };
+
 export type TestServer = { url: string; app: App; stop(): Promise<void> };
 
 /** A Redis key prefix of the test file's own, so files run in parallel on one Redis. */
@@ -21,7 +25,7 @@ export function testRedisEnv(): Record<string, string> {
  */
 export async function startServer(
   env: Record<string, string>,
-  options: { port?: number; issuer?: string } = {},
+  options: { port?: number; issuer?: string; hostname?: 'localhost' } = {},
 ): Promise<TestServer> {
   const server: Server = createServer();
   // As in main.ts: idle keep-alive connections outlive the client's, so a reused one is never closing.
@@ -35,10 +39,11 @@ export async function startServer(
     });
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  // WebAuthn needs a domain for its relying party id, and an IP address is none: passkey tests use localhost.
+  const url = `http://${options.hostname ?? '127.0.0.1'}:${port}`;
   try {
     const issuer = options.issuer ?? url;
-    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env, ISSUER: issuer, PORT: String(port) });
+    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...PER_IP_HEADROOM, ...env, ISSUER: issuer, PORT: String(port) });
     const app = await createApp(config);
     server.on('request', app.koa.callback());
     return {
@@ -62,11 +67,11 @@ export async function startServer(
  */
 export async function startTestServer(
   t: ExecutionContext,
-  options: { env?: Record<string, string>; database?: TestDatabase } = {},
+  options: { env?: Record<string, string>; database?: TestDatabase; hostname?: 'localhost' } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
   const redis = testRedisEnv();
-  const server = await startServer({ ...database.env, ...redis, ...options.env });
+  const server = await startServer({ ...database.env, ...redis, ...options.env }, options.hostname ? { hostname: options.hostname } : {});
   t.teardown(async () => {
     await server.stop();
     if (!options.database) await database.drop();
