@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import { errors, type InteractionResults } from 'oidc-provider';
+import type { InteractionResults } from 'oidc-provider';
 import { z } from 'zod';
 import type { AccountService } from '../accounts/account.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
@@ -11,6 +11,7 @@ import type { Renderer } from '../http/render.ts';
 import { MailDeliveryError } from '../notifications/message.ts';
 import { describeDuration } from '../shared/duration.ts';
 import { firstFactor } from './authentication-methods.ts';
+import { EXPIRED_INTERACTION, finishInteraction, loadInteraction, type Interaction } from './interaction-details.ts';
 import type { OneTimeCodes, Recipient } from './one-time-codes.ts';
 import { describeScopes } from './scope-descriptions.ts';
 
@@ -36,8 +37,6 @@ type Deps = {
 const emailSchema = z.email().max(254);
 const codeSchema = z.string().regex(/^\d{6}$/);
 
-const EXPIRED_INTERACTION =
-  'This sign-in request has expired or was already completed. Go back to the app and start signing in again.';
 
 /** The hosted sign-in pages: email, one-time code, consent. The interaction cookie scopes them to /interaction/:uid. */
 export function interactionRoutes(deps: Deps) {
@@ -45,32 +44,14 @@ export function interactionRoutes(deps: Deps) {
   const router = new Router({ prefix: '/interaction/:uid' });
   router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }), csrfProtection);
 
-  const details = async (ctx: Context) => {
-    try {
-      const interaction = await deps.provider().interactionDetails(ctx.req, ctx.res);
-      if (interaction.uid !== ctx.params.uid) throw new errors.SessionNotFound('interaction mismatch');
-      return interaction;
-    } catch (error) {
-      if (error instanceof errors.SessionNotFound) throw new PageError(400, EXPIRED_INTERACTION);
-      throw error;
-    }
-  };
-
-  type Interaction = Awaited<ReturnType<typeof details>>;
+  const details = (ctx: Context) => loadInteraction(deps.provider(), ctx);
 
   const clientName = async (clientId: unknown) => {
     const client = await deps.provider().Client.find(String(clientId));
     return client?.clientName ?? 'the application';
   };
 
-  // Consent keeps the login submitted earlier in the same authorization request (else prompt=login
-  // would ask again); a login replaces whatever came before it.
-  const finish = async (ctx: Context, result: InteractionResults) => {
-    const mergeWithLastSubmission = !result.login;
-    const redirectTo = await deps.provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission });
-    ctx.status = 303;
-    ctx.redirect(redirectTo);
-  };
+  const finish = (ctx: Context, result: InteractionResults) => finishInteraction(deps.provider(), ctx, result);
 
   const renderLogin = async (ctx: Context, interaction: Interaction, data: { error?: string; email?: string | undefined }, status = 200) => {
     await renderer.render(ctx, 'login', { uid: interaction.uid, clientName: await clientName(interaction.params.client_id), ...data }, status);
@@ -170,6 +151,7 @@ export function interactionRoutes(deps: Deps) {
       const hint = interaction.params.login_hint;
       return renderLogin(ctx, interaction, typeof hint === 'string' ? { email: hint } : {});
     }
+    if (interaction.prompt.name === 'mfa') return ctx.redirect(`/interaction/${interaction.uid}/mfa`);
     if (interaction.prompt.name !== 'consent') throw new PageError(400, EXPIRED_INTERACTION);
     // Our own apps are trusted by definition, even when they ask with prompt=consent.
     const client = await deps.provider().Client.find(String(interaction.params.client_id));
