@@ -14,16 +14,19 @@ import { createRenderer, type Renderer } from './http/render.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { accountPageRoutes } from './account-pages/overview.routes.ts';
+import { sessionPageRoutes } from './account-pages/sessions.routes.ts';
 import { interactionRoutes } from './interaction/interaction.routes.ts';
-import { createAbuseControls } from './interaction/abuse-controls.ts';
+import { deviceGuessLimit } from './interaction/device-guess-limit.ts';
 import { createOneTimeCodes } from './interaction/one-time-codes.ts';
 import { createPageSession, ensurePagesClient } from './interaction/page-session.ts';
 import { signInCodeEmail } from './interaction/sign-in-email.ts';
+import { signInCodeSms } from './interaction/sign-in-sms.ts';
 import { ledgerRoutes } from './ledger/ledger.routes.ts';
 import { createDevOutbox } from './notifications/dev-outbox.ts';
-import type { Mailer } from './notifications/message.ts';
+import { SmsDeliveryError, type Mailer, type SmsSender } from './notifications/message.ts';
 import { outboxRoutes } from './notifications/outbox.routes.ts';
 import { createSmtpMailer } from './notifications/smtp-mailer.ts';
+import { createTwilioSms } from './notifications/twilio-sms.ts';
 import { sweepExpiredPayloads } from './oidc/adapter.ts';
 import { createBearerGuard } from './oidc/bearer-guard.ts';
 import { createClientRegistry, type ClientRegistry } from './oidc/client-registry.ts';
@@ -73,6 +76,9 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   const renderer = createRenderer({ reloadTemplates: config.env === 'development' });
   const outbox = config.smtp ? undefined : createDevOutbox(services.kv, log);
   const mailer: Mailer = config.smtp ? createSmtpMailer({ ...config.smtp, from: config.mailFrom }, log) : outbox!.mailer;
+  // Without Twilio, texts go to the development outbox; where that does not exist (production always
+  // has SMTP) no SMS is offered, so nothing is ever readable over HTTP once real delivery is set up.
+  const sms: SmsSender | undefined = config.twilio ? createTwilioSms(config.twilio, log) : outbox?.sms;
   const invitations = createInvitationService({ db: services.db, issuer: config.issuer, send: (mail) => mailer.send(invitationEmail(mail)) });
   const billing = config.stripe
     ? createStripeBilling({
@@ -117,7 +123,16 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   koa.use(pageSession.routes());
   koa.use(accountPageRoutes({ accounts: services.accounts, ledger: services.ledger, session: pageSession, renderer }));
   koa.use(invitationPageRoutes({ invitations, accounts: services.accounts, session: pageSession, renderer }));
-  koa.use(signInRoutes(config, services, host, mailer, renderer));
+  koa.use(
+    sessionPageRoutes({
+      accountSessions: services.accountSessions,
+      providerSessions: { exists: host.sessionExists, end: host.endSession },
+      session: pageSession,
+      renderer,
+    }),
+  );
+  koa.use(signInRoutes(config, services, host, mailer, renderer, sms));
+  koa.use(deviceGuessLimit({ abuse: services.abuse, renderer, verificationPath: () => host.current().pathFor('code_verification') }));
   koa.use(providerMount(host));
 
   const sweeper = setInterval(() => {
@@ -163,15 +178,20 @@ function buildApiRoutes(services: Services, clients: ClientRegistry, invitations
   ];
 }
 
-/** The hosted sign-in: email codes, consent with the organization choice, the sign-up DUST. */
-function signInRoutes(config: Config, services: Services, host: ProviderHost, mailer: Mailer, renderer: Renderer) {
+/** The hosted sign-in: email and SMS codes, consent with the organization choice, the sign-up DUST. */
+function signInRoutes(config: Config, services: Services, host: ProviderHost, mailer: Mailer, renderer: Renderer, sms: SmsSender | undefined) {
   const codeLifetime = describeDuration(config.otp.ttl);
   const codes = createOneTimeCodes({
     kv: services.kv,
     secret: config.keysSecret,
     settings: config.otp,
-    abuse: createAbuseControls(services.kv, config.limits),
-    deliver: (recipient, code) => mailer.send(signInCodeEmail(recipient.address, code, codeLifetime)),
+    abuse: services.abuse,
+    deliver: async (recipient, code) => {
+      if (recipient.channel === 'email') return mailer.send(signInCodeEmail(recipient.address, code, codeLifetime));
+      // The pages offer SMS only when there is a sender; a flow that asks anyway gets the delivery-failure page.
+      if (!sms) throw new SmsDeliveryError('no SMS sender is configured');
+      return sms.send(signInCodeSms(recipient.address, code, codeLifetime, config.issuer));
+    },
   });
   const { organizations } = services;
   return interactionRoutes({
@@ -180,6 +200,8 @@ function signInRoutes(config: Config, services: Services, host: ProviderHost, ma
     accounts: services.accounts,
     codes,
     codeLifetime,
+    smsAvailable: sms !== undefined,
+    audit: services.audit,
     onAccountCreated: services.ledger.grantSignup,
     organizations: {
       choices: (accountId) => organizations.membershipsOf(accountId),

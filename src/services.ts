@@ -2,6 +2,8 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { createAccountRepository } from './accounts/account.repository.ts';
 import { createAccountService } from './accounts/account.service.ts';
+import { createAccountSessionRepository } from './accounts/account-session.repository.ts';
+import { createAccountSessionService } from './accounts/account-session.service.ts';
 import { createFactorSummaryRepository } from './accounts/factor-summary.repository.ts';
 import type { Config } from './config.ts';
 import { createDatabase } from './db/database.ts';
@@ -17,6 +19,7 @@ import { createAdapterFactory } from './oidc/adapter.ts';
 import { createFindAccount } from './oidc/find-account.ts';
 import { startProviderHost } from './oidc/provider.ts';
 import { createProviderPages } from './interaction/provider-pages.ts';
+import { createAbuseControls } from './interaction/abuse-controls.ts';
 import { createRenderer } from './http/render.ts';
 import { createOrganizationService } from './organizations/organization.service.ts';
 import { createLedgerService } from './ledger/ledger.service.ts';
@@ -45,6 +48,7 @@ export async function createServices(config: Config, log: Logger) {
   const accounts = createAccountService(createAccountRepository(db), createFactorSummaryRepository(db), {
     platformOwnerEmail: config.platformOwnerEmail,
   });
+  const audit = createAuditService(createAuditRepository(db));
   return {
     db,
     kv,
@@ -52,7 +56,10 @@ export async function createServices(config: Config, log: Logger) {
     clientRepository: withClientCache(createClientRepository(db)),
     accounts,
     ledger: createLedgerService(db),
-    audit: createAuditService(createAuditRepository(db)),
+    audit,
+    accountSessions: createAccountSessionService(createAccountSessionRepository(db), audit),
+    // One set of counters for every path that sends or checks a code, the device pages included.
+    abuse: createAbuseControls(kv, config.limits),
     organizations: createOrganizationService({ db, approval: config.organizationApproval, isPlatformOwner: accounts.isPlatformOwner }),
     // Read by other domains whether or not Stripe is configured; only Stripe's webhooks change plans.
     plans: createPlanService({ db, offers: config.plans }),
@@ -79,11 +86,12 @@ export function startProvider(config: Config, services: Services, log: Logger, o
     config,
     log,
     onGrantRevoked,
+    sessions: services.accountSessions,
     keys: services.keys,
     adapter: createAdapterFactory({ db: services.db, kv: services.kv, clients: services.clientRepository }),
     findAccount: createFindAccount(services.accounts, services.organizations.grantClaims),
     organizationClaims: services.organizations.grantClaims,
     requiresSecondFactor: services.accounts.requiresSecondFactor,
-    pages: createProviderPages(createRenderer({ reloadTemplates: config.env === 'development' })),
+    pages: createProviderPages(createRenderer({ reloadTemplates: config.env === 'development' }), services.abuse),
   });
 }

@@ -11,6 +11,20 @@ export function createAccountRepository(db: Db) {
       return db.selectFrom('accounts').selectAll().where('email', '=', email).executeTakeFirst();
     },
 
+    findByPhoneNumber(phoneNumber: string): Promise<Account | undefined> {
+      return db.selectFrom('accounts').selectAll().where('phone_number', '=', phoneNumber).executeTakeFirst();
+    },
+
+    /** Inserts unless the phone number is taken; returns undefined on any unique conflict. */
+    insertWithPhoneNumber(row: { id: string; phone_number: string; fairyname: string }): Promise<Account | undefined> {
+      return db
+        .insertInto('accounts')
+        .values({ ...row, phone_number_verified: true })
+        .onConflict((c) => c.doNothing())
+        .returningAll()
+        .executeTakeFirst();
+    },
+
     async updatePlatformOwner(email: string, owner: boolean): Promise<boolean> {
       const result = await db
         .updateTable('accounts')

@@ -41,6 +41,23 @@ export function createAccountService(
       }
       throw new Error('could not allocate a unique fairyname');
     },
+
+    /** A verified phone number (E.164) signs in to its account, creating the account on first sign-in. */
+    async signInWithVerifiedPhone(phoneNumber: string): Promise<{ account: Account; created: boolean }> {
+      for (let attempt = 0; attempt < FAIRYNAME_ATTEMPTS; attempt += 1) {
+        const existing = await accounts.findByPhoneNumber(phoneNumber);
+        if (existing) return { account: existing, created: false };
+        const inserted = await accounts.insertWithPhoneNumber({ id: randomUUID(), phone_number: phoneNumber, fairyname: generateFairyname() });
+        if (inserted) return { account: inserted, created: true };
+        // As for email: a concurrent sign-up with this number, or a fairyname collision.
+      }
+      throw new Error('could not allocate a unique fairyname');
+    },
+
+    /** The account an email address or phone number signs in to, if any (to file a failed attempt under it). */
+    findBySignInAddress(channel: 'email' | 'sms', address: string): Promise<Account | undefined> {
+      return channel === 'email' ? accounts.findByEmail(address) : accounts.findByPhoneNumber(address);
+    },
   };
 }
 

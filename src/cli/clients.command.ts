@@ -12,6 +12,10 @@ const ADD_HELP = `Usage: npm run cli -- clients add --name NAME [options]
   --auth-method METHOD            client_secret_basic (default), client_secret_post, or none (public client)
   --scope "a b"                   scopes the client may request (default: any)
   --first-party                   our own app: consent is not asked
+  --backchannel-logout-uri URL    where FairyID POSTs a logout_token when a person signs out
+                                  (OpenID Connect Back-Channel Logout 1.0)
+  --backchannel-logout-session-required
+                                  logout tokens (and ID tokens) carry the session's sid
   --client-id ID                  choose the client_id (default: random)
   --json                          machine-readable output`;
 
@@ -56,6 +60,8 @@ async function add(clients: CliContext['clients'], args: string[]) {
       'auth-method': { type: 'string', default: 'client_secret_basic' },
       scope: { type: 'string' },
       'first-party': { type: 'boolean', default: false },
+      'backchannel-logout-uri': { type: 'string' },
+      'backchannel-logout-session-required': { type: 'boolean', default: false },
       'client-id': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -76,6 +82,8 @@ async function add(clients: CliContext['clients'], args: string[]) {
     scope: values.scope,
     firstParty: values['first-party'],
     clientId: values['client-id'],
+    backchannelLogoutUri: values['backchannel-logout-uri'],
+    backchannelLogoutSessionRequired: values['backchannel-logout-session-required'],
   });
   if (values.json) return console.log(JSON.stringify({ ...publicView(metadata), client_secret: clientSecret }, null, 2));
   console.log(formatClient(metadata));
@@ -99,5 +107,6 @@ function formatClient(client: ClientMetadata) {
     `post_logout_redirect_uris: ${(client.post_logout_redirect_uris ?? []).join(' ') || '-'}`,
     `scope: ${client.scope ?? '(any)'}`,
     `first_party: ${client.first_party ? 'yes' : 'no'}`,
+    `backchannel_logout_uri: ${client.backchannel_logout_uri ?? '-'}${client.backchannel_logout_session_required ? ' (sid required)' : ''}`,
   ].join('\n');
 }

@@ -5,10 +5,13 @@ import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import { z } from 'zod';
 import type { AccountService } from '../accounts/account.service.ts';
+import { formatPhoneNumber, parsePhoneNumber, type PhoneNumberProblem } from '../accounts/phone-number.ts';
+import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import { PageError } from '../http/page-error.ts';
 import type { Renderer } from '../http/render.ts';
-import { MailDeliveryError } from '../notifications/message.ts';
+import { requestOrigin } from '../http/request-origin.ts';
+import { MailDeliveryError, SmsDeliveryError } from '../notifications/message.ts';
 import { describeDuration } from '../shared/duration.ts';
 import { firstFactor } from './authentication-methods.ts';
 import { EXPIRED_INTERACTION, finishInteraction, loadInteraction, type Interaction } from './interaction-details.ts';
@@ -32,13 +35,35 @@ type Deps = {
   codes: OneTimeCodes;
   /** How long a code lives, in words ("10 minutes"). */
   codeLifetime: string;
+  /** Whether a text message can be delivered (Twilio, or the development outbox); without it the page asks for an email. */
+  smsAvailable: boolean;
+  audit: AuditService;
 };
 
 const emailSchema = z.email().max(254);
 const codeSchema = z.string().regex(/^\d{6}$/);
 
+const INVALID_EMAIL = 'Enter a valid email address, like name@example.com.';
+const PHONE_PROBLEMS: Record<PhoneNumberProblem, string> = {
+  not_a_number: 'Enter an email address, like name@example.com, or a phone number with its country code, like +1 415 555 2671.',
+  no_country_code: 'Start the phone number with + and its country code, like +1 415 555 2671.',
+  invalid: 'That phone number is not valid. Check the country code and the digits.',
+};
 
-/** The hosted sign-in pages: email, one-time code, consent. The interaction cookie scopes them to /interaction/:uid. */
+/** What the person typed on the sign-in page: an email address if it has an @, otherwise a phone number. */
+function parseAddress(typed: string, smsAvailable: boolean): { recipient: Recipient } | { error: string } {
+  if (typed.includes('@') || !smsAvailable) {
+    const email = emailSchema.safeParse(typed.toLowerCase());
+    return email.success ? { recipient: { channel: 'email', address: email.data } } : { error: INVALID_EMAIL };
+  }
+  const phone = parsePhoneNumber(typed);
+  return phone.ok ? { recipient: { channel: 'sms', address: phone.e164 } } : { error: PHONE_PROBLEMS[phone.problem] };
+}
+
+/** A refusal the page shows; with `retryAfter`, the response also says when to retry (Retry-After, RFC 9110 10.2.3). */
+type Problem = { status: number; message: string; retryAfter?: number };
+
+/** The hosted sign-in pages: email or phone number, one-time code, consent. The interaction cookie scopes them to /interaction/:uid. */
 export function interactionRoutes(deps: Deps) {
   const { renderer, codes } = deps;
   const router = new Router({ prefix: '/interaction/:uid' });
@@ -53,37 +78,78 @@ export function interactionRoutes(deps: Deps) {
 
   const finish = (ctx: Context, result: InteractionResults) => finishInteraction(deps.provider(), ctx, result);
 
-  const renderLogin = async (ctx: Context, interaction: Interaction, data: { error?: string; email?: string | undefined }, status = 200) => {
-    await renderer.render(ctx, 'login', { uid: interaction.uid, clientName: await clientName(interaction.params.client_id), ...data }, status);
+  const audit = (ctx: Context, interaction: Interaction, entry: Omit<AuditRecord, 'origin' | 'clientId'>) =>
+    deps.audit.record({ ...entry, origin: requestOrigin(ctx), clientId: String(interaction.params.client_id) });
+
+  const renderLogin = async (ctx: Context, interaction: Interaction, data: { error?: string; identifier?: string | undefined }, status = 200) => {
+    await renderer.render(
+      ctx,
+      'login',
+      { uid: interaction.uid, clientName: await clientName(interaction.params.client_id), smsAvailable: deps.smsAvailable, ...data },
+      status,
+    );
   };
 
-  const renderCode = async (ctx: Context, email: string, data: { error?: string; notice?: string }, status = 200) => {
-    await renderer.render(ctx, 'code', { uid: ctx.params.uid, email, lifetime: deps.codeLifetime, ...data }, status);
+  const renderCode = async (ctx: Context, recipient: Recipient, data: { error?: string; notice?: string }, status = 200) => {
+    await renderer.render(
+      ctx,
+      'code',
+      { uid: ctx.params.uid, channel: recipient.channel, address: displayed(recipient), lifetime: deps.codeLifetime, ...data },
+      status,
+    );
   };
 
-  // Throttling is the person's doing (429); a mail server that fails is ours (503).
-  const sendCode = async (ctx: Context, email: string): Promise<{ status: number; message: string } | undefined> => {
+  /**
+   * After a refusal: the code page while a code for this recipient is still waiting (a failed
+   * delivery withdraws the code it replaced), else the sign-in page with what was typed.
+   */
+  const refuse = async (ctx: Context, interaction: Interaction, problem: Problem, recipient: Recipient | undefined, typed?: string) => {
+    if (problem.retryAfter) ctx.set('Retry-After', String(problem.retryAfter));
+    const waiting = await codes.pending(interaction.uid);
+    if (waiting && recipient && waiting.channel === recipient.channel && waiting.address === recipient.address) {
+      return renderCode(ctx, waiting, { error: problem.message }, problem.status);
+    }
+    const identifier = typed ?? (recipient && displayed(recipient));
+    return renderLogin(ctx, interaction, { error: problem.message, identifier }, problem.status);
+  };
+
+  // Throttling is the person's doing (429); a mail server or SMS provider that fails is ours (503).
+  const sendCode = async (ctx: Context, recipient: Recipient): Promise<Problem | undefined> => {
     try {
-      const started = await codes.start(ctx.params.uid!, { channel: 'email', address: email }, { ip: ctx.ip });
-      if (started.status === 'locked_out') return { status: 429, message: lockedOutMessage(started.until) };
+      const started = await codes.start(ctx.params.uid!, recipient, { ip: ctx.ip });
+      if (started.status === 'locked_out') {
+        return { status: 429, message: lockedOutMessage(started.until, recipient.channel), retryAfter: secondsUntil(started.until) };
+      }
       if (started.status === 'throttled') {
         const wait = describeDuration(started.retryAfter);
         const message =
           started.reason === 'resend'
             ? `A code was just sent. You can ask for a new one in ${wait}.`
             : `Too many codes were asked for. Try again in ${wait}.`;
-        return { status: 429, message };
+        return { status: 429, message, retryAfter: started.retryAfter };
       }
       return undefined;
     } catch (error) {
       if (error instanceof MailDeliveryError) {
         return { status: 503, message: 'We could not send the email just now. Please try again in a minute.' };
       }
+      if (error instanceof SmsDeliveryError) {
+        return { status: 503, message: 'We could not send the text message just now. Please try again in a minute, or use your email address.' };
+      }
       throw error;
     }
   };
 
-  const pendingEmail = async (uid: string) => emailOf(await codes.pending(uid));
+  /** A failed code, filed under the account it was for when there is one, so the person sees it in their activity. */
+  const recordFailure = async (ctx: Context, interaction: Interaction, recipient: Recipient | undefined, reason: string) => {
+    const account = recipient && (await deps.accounts.findBySignInAddress(recipient.channel, recipient.address));
+    await audit(ctx, interaction, { event: 'sign_in_failed', outcome: 'failure', accountId: account?.id, detail: { channel: recipient?.channel, reason } });
+  };
+
+  const recordLockout = async (ctx: Context, interaction: Interaction, recipient: Recipient, until: Date) => {
+    const account = await deps.accounts.findBySignInAddress(recipient.channel, recipient.address);
+    await audit(ctx, interaction, { event: 'lockout', outcome: 'failure', accountId: account?.id, detail: { channel: recipient.channel, until: until.toISOString() } });
+  };
 
   /** The `organization` scope asks the person which organization the app acts for, once per grant. */
   const needsOrganization = async (interaction: Interaction) =>
@@ -94,11 +160,7 @@ export function interactionRoutes(deps: Deps) {
     const accountId = String(interaction.session?.accountId);
     const account = await deps.accounts.findById(accountId);
     if (!account) throw new PageError(400, EXPIRED_INTERACTION);
-    const detail = interaction.prompt.details as {
-      missingOIDCScope?: string[];
-      missingResourceScopes?: Record<string, string[]>;
-    };
-    const requested = [...(detail.missingOIDCScope ?? []), ...Object.values(detail.missingResourceScopes ?? {}).flat()];
+    const requested = requestedScopes(interaction);
     await renderer.render(
       ctx,
       'consent',
@@ -107,7 +169,7 @@ export function interactionRoutes(deps: Deps) {
         clientName: await clientName(interaction.params.client_id),
         scopes: describeScopes(requested),
         spendsDust: requested.includes('dust:spend'),
-        accountLabel: account.email ?? account.fairyname,
+        accountLabel: account.email ?? (account.phone_number ? formatPhoneNumber(account.phone_number) : account.fairyname),
         organizations: (await needsOrganization(interaction)) ? await deps.organizations.choices(accountId) : undefined,
         error,
       },
@@ -142,6 +204,12 @@ export function interactionRoutes(deps: Deps) {
     }
     const grantId = await grant.save();
     if (chooseOrganization) await deps.organizations.bind(accountId, organizationId!, grantId);
+    await audit(ctx, interaction, {
+      event: 'consent_granted',
+      outcome: 'success',
+      accountId,
+      detail: { grantId, scopes: requestedScopes(interaction), organizationId: chooseOrganization ? organizationId : undefined },
+    });
     await finish(ctx, { consent: { grantId } });
   };
 
@@ -149,7 +217,7 @@ export function interactionRoutes(deps: Deps) {
     const interaction = await details(ctx);
     if (interaction.prompt.name === 'login') {
       const hint = interaction.params.login_hint;
-      return renderLogin(ctx, interaction, typeof hint === 'string' ? { email: hint } : {});
+      return renderLogin(ctx, interaction, typeof hint === 'string' ? { identifier: hint } : {});
     }
     if (interaction.prompt.name === 'mfa') return ctx.redirect(`/interaction/${interaction.uid}/mfa`);
     if (interaction.prompt.name !== 'consent') throw new PageError(400, EXPIRED_INTERACTION);
@@ -159,65 +227,78 @@ export function interactionRoutes(deps: Deps) {
     await renderConsent(ctx, interaction);
   });
 
+  // The path and field keep their first name, `email`, though a phone number is welcome too.
   router.post('/email', async (ctx) => {
     const interaction = await details(ctx);
     if (interaction.prompt.name !== 'login') throw new PageError(400, EXPIRED_INTERACTION);
-    const raw = String((ctx.request.body as Record<string, unknown>).email ?? '').trim();
-    const parsed = emailSchema.safeParse(raw.toLowerCase());
-    if (!parsed.success) return renderLogin(ctx, interaction, { error: 'Enter a valid email address, like name@example.com.', email: raw }, 400);
-    const problem = await sendCode(ctx, parsed.data);
-    if (problem && !(await pendingEmail(interaction.uid))) return renderLogin(ctx, interaction, { error: problem.message, email: raw }, problem.status);
-    if (problem) return renderCode(ctx, parsed.data, { error: problem.message }, problem.status);
+    const typed = String((ctx.request.body as Record<string, unknown>).email ?? '').trim();
+    const parsed = parseAddress(typed, deps.smsAvailable);
+    if ('error' in parsed) return renderLogin(ctx, interaction, { error: parsed.error, identifier: typed }, 400);
+    const problem = await sendCode(ctx, parsed.recipient);
+    if (problem) return refuse(ctx, interaction, problem, parsed.recipient, typed);
     ctx.status = 303;
     ctx.redirect(`/interaction/${interaction.uid}/code`);
   });
 
   router.get('/code', async (ctx) => {
     const interaction = await details(ctx);
-    const email = await pendingEmail(interaction.uid);
-    if (interaction.prompt.name !== 'login' || !email) return ctx.redirect(`/interaction/${interaction.uid}`);
-    await renderCode(ctx, email, {});
+    const recipient = await codes.pending(interaction.uid);
+    if (interaction.prompt.name !== 'login' || !recipient) return ctx.redirect(`/interaction/${interaction.uid}`);
+    await renderCode(ctx, recipient, {});
   });
 
   router.post('/resend', async (ctx) => {
     const interaction = await details(ctx);
-    const email = await pendingEmail(interaction.uid);
-    if (interaction.prompt.name !== 'login' || !email) return ctx.redirect(`/interaction/${interaction.uid}`);
-    const problem = await sendCode(ctx, email);
-    // A failed delivery withdraws the code it replaced, so there is no code left to type in.
-    if (problem && !(await pendingEmail(interaction.uid))) return renderLogin(ctx, interaction, { error: problem.message, email }, problem.status);
-    if (problem) return renderCode(ctx, email, { error: problem.message }, problem.status);
-    await renderCode(ctx, email, { notice: 'We sent a new code. Earlier codes no longer work.' });
+    const recipient = await codes.pending(interaction.uid);
+    if (interaction.prompt.name !== 'login' || !recipient) return ctx.redirect(`/interaction/${interaction.uid}`);
+    const problem = await sendCode(ctx, recipient);
+    if (problem) return refuse(ctx, interaction, problem, recipient);
+    await renderCode(ctx, recipient, { notice: 'We sent a new code. Earlier codes no longer work.' });
   });
 
   router.post('/code', async (ctx) => {
     const interaction = await details(ctx);
     if (interaction.prompt.name !== 'login') throw new PageError(400, EXPIRED_INTERACTION);
-    const email = await pendingEmail(interaction.uid);
+    const recipient = await codes.pending(interaction.uid);
+    const identifier = recipient && displayed(recipient);
     const code = codeSchema.safeParse(String((ctx.request.body as Record<string, unknown>).code ?? '').replace(/\s/g, ''));
-    if (email && !code.success) return renderCode(ctx, email, { error: 'Enter the 6 digits from the email.' }, 400);
+    if (recipient && !code.success) {
+      return renderCode(ctx, recipient, { error: `Enter the 6 digits from the ${recipient.channel === 'sms' ? 'text message' : 'email'}.` }, 400);
+    }
     const result = code.success ? await codes.verify(interaction.uid, code.data, { ip: ctx.ip }) : ({ status: 'expired' } as const);
     switch (result.status) {
       case 'ok': {
-        const { account, created } = await deps.accounts.signInWithVerifiedEmail(result.recipient.address);
+        const { channel, address } = result.recipient;
+        const { account, created } =
+          channel === 'email' ? await deps.accounts.signInWithVerifiedEmail(address) : await deps.accounts.signInWithVerifiedPhone(address);
         if (created) await deps.onAccountCreated(account.id);
-        return finish(ctx, { login: { accountId: account.id, ...firstFactor('email') } });
+        await audit(ctx, interaction, { event: 'sign_in', outcome: 'success', accountId: account.id, detail: { method: channel, created } });
+        return finish(ctx, { login: { accountId: account.id, ...firstFactor(channel) } });
       }
-      case 'limited':
-        return renderCode(ctx, email!, { error: `Too many attempts. Try again in ${describeDuration(result.retryAfter)}.` }, 429);
-      case 'locked_out':
-        return renderLogin(ctx, interaction, { error: lockedOutMessage(result.until), email }, 429);
-      case 'wrong':
-        return renderCode(
-          ctx,
-          email!,
-          { error: `That code is not right. ${result.attemptsLeft} ${result.attemptsLeft === 1 ? 'try' : 'tries'} left.` },
-          400,
-        );
+      case 'limited': {
+        const message = `Too many attempts. Try again in ${describeDuration(result.retryAfter)}.`;
+        return refuse(ctx, interaction, { status: 429, message, retryAfter: result.retryAfter }, recipient);
+      }
+      case 'locked_out': {
+        // Only the wrong code that started the lockout is news; later attempts were refused unchecked.
+        if (result.started && recipient) {
+          await recordFailure(ctx, interaction, recipient, 'wrong_code');
+          await recordLockout(ctx, interaction, recipient, result.until);
+        }
+        ctx.set('Retry-After', String(secondsUntil(result.until)));
+        return renderLogin(ctx, interaction, { error: lockedOutMessage(result.until, recipient?.channel), identifier }, 429);
+      }
+      case 'wrong': {
+        await recordFailure(ctx, interaction, recipient, 'wrong_code');
+        const message = `That code is not right. ${result.attemptsLeft} ${result.attemptsLeft === 1 ? 'try' : 'tries'} left.`;
+        return recipient ? renderCode(ctx, recipient, { error: message }, 400) : renderLogin(ctx, interaction, { error: message }, 400);
+      }
       case 'locked':
-        return renderLogin(ctx, interaction, { error: 'Too many wrong codes. Ask for a new code to try again.', email }, 429);
+        await recordFailure(ctx, interaction, recipient, 'too_many_wrong_codes');
+        return renderLogin(ctx, interaction, { error: 'Too many wrong codes. Ask for a new code to try again.', identifier }, 429);
       case 'expired':
-        return renderLogin(ctx, interaction, { error: 'That code has expired. Ask for a new one.', email }, 400);
+        await recordFailure(ctx, interaction, recipient, 'expired');
+        return renderLogin(ctx, interaction, { error: 'That code has expired. Ask for a new one.', identifier }, 400);
     }
   });
 
@@ -234,12 +315,30 @@ export function interactionRoutes(deps: Deps) {
   return router.routes();
 }
 
-function emailOf(recipient: Recipient | undefined) {
-  return recipient?.channel === 'email' ? recipient.address : undefined;
+/** The scopes the consent prompt asks for: OpenID scopes and API (resource) scopes together. */
+function requestedScopes(interaction: Interaction) {
+  const detail = interaction.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
+  return [...(detail.missingOIDCScope ?? []), ...Object.values(detail.missingResourceScopes ?? {}).flat()];
 }
 
-/** The unlock time as a person reads it, in UTC so that it is the same on every device. */
-export function lockedOutMessage(until: Date) {
-  const time = until.toISOString().slice(11, 16);
-  return `Too many wrong codes. Signing in with this address is locked until ${time} UTC.`;
+/** How the pages name where the code went; also what goes back into the sign-in field, so asking again is one press. */
+function displayed(recipient: Recipient) {
+  return recipient.channel === 'sms' ? formatPhoneNumber(recipient.address) : recipient.address;
+}
+
+function secondsUntil(until: Date) {
+  return Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
+}
+
+const LOCKED_SUBJECT = { email: 'with this email address', sms: 'with this phone number', account: 'to this account' } as const;
+
+/**
+ * The unlock time as a person reads it, in UTC so that it is the same on every device; with the
+ * date when that is not today.
+ */
+export function lockedOutMessage(until: Date, locked: keyof typeof LOCKED_SUBJECT = 'account') {
+  const iso = until.toISOString();
+  const sameDay = iso.slice(0, 10) === new Date().toISOString().slice(0, 10);
+  const time = `${sameDay ? '' : `${iso.slice(0, 10)} `}${iso.slice(11, 16)} UTC`;
+  return `Too many wrong codes. Signing in ${LOCKED_SUBJECT[locked]} is locked until ${time}.`;
 }

@@ -25,8 +25,8 @@ export type VerifyResult =
   /** This code's attempts are used up; a new code starts afresh. */
   | { status: 'locked' }
   | { status: 'limited'; retryAfter: number }
-  /** Too many failures for this recipient: no code works until then. */
-  | { status: 'locked_out'; until: Date };
+  /** Too many failures for this recipient: no code works until then. `started`: this attempt's wrong code began the lockout. */
+  | { status: 'locked_out'; until: Date; started?: true };
 
 export const identifierOf = (recipient: Recipient): Identifier =>
   recipient.channel === 'email' ? `email:${recipient.address}` : `phone:${recipient.address}`;
@@ -67,6 +67,8 @@ export function createOneTimeCodes(deps: {
         return { status: 'throttled', reason: 'resend', retryAfter: Math.max(1, await kv.ttl(resendKey(flow))) };
       }
       const verdict = await abuse.allowSend({ identifier: identifierOf(recipient), ...requester });
+      // Nothing was sent, so this flow's resend wait must not hold the person back (nor claim "a code was just sent").
+      if (verdict.status !== 'allowed') await kv.del(resendKey(flow));
       if (verdict.status === 'locked') return { status: 'locked_out', until: verdict.until };
       if (verdict.status === 'limited') return { status: 'throttled', reason: 'limited', retryAfter: verdict.retryAfter };
       const code = String(randomInt(1_000_000)).padStart(6, '0');
@@ -102,7 +104,7 @@ export function createOneTimeCodes(deps: {
         const lockout = await abuse.recordFailure(identifier);
         if (lockout) {
           await kv.del(challengeKey(flow));
-          return { status: 'locked_out', until: lockout.until };
+          return { status: 'locked_out', until: lockout.until, started: true };
         }
         const attemptsLeft = settings.maxAttempts - attempts;
         if (attemptsLeft === 0) await kv.del(challengeKey(flow));

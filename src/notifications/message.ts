@@ -8,3 +8,15 @@ export interface Mailer {
 export class MailDeliveryError extends Error {
   override name = 'MailDeliveryError';
 }
+
+/** A text message to a phone number in E.164 form (+14155552671). */
+export type SmsMessage = { to: string; text: string };
+
+export interface SmsSender {
+  /** Resolves once the provider accepts the message; rejects with SmsDeliveryError otherwise. */
+  send(message: SmsMessage): Promise<void>;
+}
+
+export class SmsDeliveryError extends Error {
+  override name = 'SmsDeliveryError';
+}

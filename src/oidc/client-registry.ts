@@ -17,6 +17,10 @@ export type ClientRegistration = {
   clientId?: string | undefined;
   /** Set for clients an organization registers through the API. */
   organizationId?: string | undefined;
+  /** Where OIDC Back-Channel Logout 1.0 logout tokens are POSTed when a person signs out. */
+  backchannelLogoutUri?: string | undefined;
+  /** Whether logout tokens must carry the session's `sid` (the client then gets `sid` in ID tokens too). */
+  backchannelLogoutSessionRequired?: boolean | undefined;
 };
 
 export class ClientRegistrationError extends Error {
@@ -41,6 +45,8 @@ export function createClientRegistry(repository: ClientRepository, validate: (me
         first_party: registration.firstParty,
         ...(registration.organizationId ? { organization_id: registration.organizationId } : {}),
         ...(registration.scope ? { scope: registration.scope } : {}),
+        ...(registration.backchannelLogoutUri ? { backchannel_logout_uri: registration.backchannelLogoutUri } : {}),
+        ...(registration.backchannelLogoutSessionRequired ? { backchannel_logout_session_required: true } : {}),
         ...(clientSecret ? { client_secret: hashClientSecret(clientSecret) } : {}),
       };
       try {
@@ -61,7 +67,12 @@ export function createClientRegistry(repository: ClientRepository, validate: (me
     async ensure(registration: ClientRegistration & { clientId: string }) {
       const existing = await repository.find(registration.clientId);
       const same = (a: string[] | undefined, b: string[]) => JSON.stringify(a ?? []) === JSON.stringify(b);
-      if (existing && same(existing.redirect_uris, registration.redirectUris) && same(existing.post_logout_redirect_uris, registration.postLogoutRedirectUris)) {
+      if (
+        existing &&
+        same(existing.redirect_uris, registration.redirectUris) &&
+        same(existing.post_logout_redirect_uris, registration.postLogoutRedirectUris) &&
+        existing.backchannel_logout_uri === registration.backchannelLogoutUri
+      ) {
         return;
       }
       if (existing) await repository.delete(registration.clientId);

@@ -109,6 +109,9 @@ export function buildConfiguration({ config, adapter, jwks, findAccount, pages, 
       policy: buildInteractionPolicy(requiresSecondFactor),
     },
     renderError: pages.renderError,
+    // oidc-provider refuses outgoing requests (back-channel logout) to loopback and private
+    // addresses against SSRF; BACKCHANNEL_PRIVATE_NETWORKS lifts that for apps on an internal network.
+    ...(config.backchannelPrivateNetworks ? { fetch: fetchWithoutSsrfGuard } : {}),
     features: {
       // Our hosted pages replace the development-only login form.
       devInteractions: { enabled: false },
@@ -122,6 +125,8 @@ export function buildConfiguration({ config, adapter, jwks, findAccount, pages, 
         userCodeConfirmSource: pages.userCodeConfirmSource,
         successSource: pages.deviceSuccessSource,
       },
+      // OIDC Back-Channel Logout 1.0: apps that register a backchannel_logout_uri learn of sign-outs here.
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: pages.logoutSource,
@@ -139,6 +144,12 @@ export function buildConfiguration({ config, adapter, jwks, findAccount, pages, 
       pushedAuthorizationRequests: { enabled: true },
     },
   };
+}
+
+/** oidc-provider sets `dispatcher` to its SSRF-guarded agent before each request; this drops it. */
+function fetchWithoutSsrfGuard(input: string | URL | Request, init: RequestInit & { dispatcher?: unknown } = {}) {
+  const { dispatcher: _guarded, ...options } = init;
+  return globalThis.fetch(input, options);
 }
 
 function issuedToCaller(_ctx: KoaContextWithOIDC, client: { clientId: string }, token: { clientId?: string }) {

@@ -22,6 +22,8 @@ export type ClientMetadata = {
   scope?: string;
   first_party?: boolean;
   organization_id?: string;
+  backchannel_logout_uri?: string;
+  backchannel_logout_session_required?: boolean;
   [key: string]: unknown;
 };
 

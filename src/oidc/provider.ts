@@ -1,8 +1,11 @@
 import type { JSONWebKeySet, JWK } from 'jose';
-import Provider from 'oidc-provider';
+import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
+import { requestOrigin } from '../http/request-origin.ts';
+import type { RequestOrigin } from '../shared/request-origin.ts';
 import { clientSecretMatches } from './client-secrets.ts';
 import { buildConfiguration, type ProviderDeps } from './configuration.ts';
+import { createSessionTermination } from './session-termination.ts';
 import type { SigningKeys } from './signing-keys.ts';
 
 export type ProviderHost = {
@@ -12,10 +15,34 @@ export type ProviderHost = {
   publicKeys(): JSONWebKeySet;
   /** Rebuilds the provider if the published key set changed; true when it did. */
   refreshKeys(): Promise<boolean>;
+  /** Whether the provider still has the session with this stable uid. */
+  sessionExists(sessionUid: string): Promise<boolean>;
+  /** Signs a session out from elsewhere (see session-termination.ts); false if it was already gone. */
+  endSession(sessionUid: string): Promise<boolean>;
   stop(): void;
 };
 
-type HostDeps = Omit<ProviderDeps, 'jwks'> & { keys: SigningKeys; log: Logger; onGrantRevoked(grantId: string): Promise<void> };
+/** What the rest of FairyID learns about provider sessions, without oidc/ knowing who listens. */
+export type SessionEvents = {
+  /** An authorization succeeded in this session (a sign-in, or a silent request from an app). */
+  seen(sighting: { sessionUid: string; sessionId: string; accountId: string; origin: RequestOrigin; expiresAt: Date }): Promise<void>;
+  /** The person went through the provider's logout; `everywhere` is false when they left one app only. */
+  signedOut(event: {
+    sessionUid: string;
+    sessionId: string;
+    accountId: string;
+    clientId: string | undefined;
+    everywhere: boolean;
+    origin: RequestOrigin;
+  }): Promise<void>;
+};
+
+type HostDeps = Omit<ProviderDeps, 'jwks'> & {
+  keys: SigningKeys;
+  log: Logger;
+  onGrantRevoked(grantId: string): Promise<void>;
+  sessions: SessionEvents;
+};
 
 /**
  * oidc-provider fixes its key set at construction, so a rotation (by the CLI or another instance)
@@ -43,7 +70,16 @@ export async function startProviderHost(deps: HostDeps): Promise<ProviderHost> {
     refreshKeys().catch((error: unknown) => deps.log.error({ err: error }, 'signing key refresh failed'));
   }, deps.config.keysRefreshSeconds * 1000).unref();
 
-  return { current: () => provider, publicKeys: () => publicKeys, refreshKeys, stop: () => clearInterval(timer) };
+  const termination = createSessionTermination({ provider: () => provider, log: deps.log, onGrantRevoked: deps.onGrantRevoked });
+
+  return {
+    current: () => provider,
+    publicKeys: () => publicKeys,
+    refreshKeys,
+    sessionExists: termination.exists,
+    endSession: termination.end,
+    stop: () => clearInterval(timer),
+  };
 }
 
 function toPublicKeySet(jwks: JWK[]): JSONWebKeySet {
@@ -62,5 +98,54 @@ function buildProvider(deps: HostDeps, jwks: ProviderDeps['jwks']): Provider {
     deps.log.info({ grantId }, 'grant revoked');
     deps.onGrantRevoked(grantId).catch((error: unknown) => deps.log.error({ err: error, grantId }, 'recording a revoked grant failed'));
   });
+  recordSessions(provider, deps);
   return provider;
+}
+
+/**
+ * Keeps the account pages' list of sessions current and audits sign-outs. The work is awaited
+ * before the response goes out, so the page the person lands on next already reflects it.
+ */
+function recordSessions(provider: Provider, deps: HostDeps) {
+  const pending = new WeakMap<object, Promise<void>[]>();
+  const track = (ctx: KoaContextWithOIDC, work: Promise<void>, what: string) => {
+    const settled = work.catch((error: unknown) => deps.log.error({ err: error }, `recording ${what} failed`));
+    pending.set(ctx, [...(pending.get(ctx) ?? []), settled]);
+  };
+  provider.use(async (ctx, next) => {
+    await next();
+    const work = pending.get(ctx);
+    if (work) await Promise.all(work);
+  });
+
+  provider.on('authorization.success', (ctx) => {
+    const session = ctx.oidc.session;
+    if (!session?.accountId) return;
+    const sighting = {
+      sessionUid: session.uid,
+      sessionId: session.jti,
+      accountId: session.accountId,
+      origin: requestOrigin(ctx),
+      // Every authorization saves the session again for the full TTL (oidc-provider's shared/session.js).
+      expiresAt: new Date(Date.now() + deps.config.ttl.session * 1000),
+    };
+    track(ctx, deps.sessions.seen(sighting), 'a session');
+  });
+  provider.on('end_session.success', (ctx) => {
+    const session = ctx.oidc.session;
+    if (!session?.accountId) return;
+    const event = {
+      sessionUid: session.uid,
+      sessionId: session.jti,
+      accountId: session.accountId,
+      clientId: ctx.oidc.client?.clientId,
+      everywhere: Boolean((session as { destroyed?: boolean }).destroyed),
+      origin: requestOrigin(ctx),
+    };
+    track(ctx, deps.sessions.signedOut(event), 'a sign-out');
+  });
+  // An app that is down or answers an error does not stop the person's logout; it is only logged.
+  provider.on('backchannel.error', (_ctx, error, client, accountId, sid) => {
+    deps.log.warn({ err: error, clientId: client.clientId, accountId, sid }, 'back-channel logout failed');
+  });
 }

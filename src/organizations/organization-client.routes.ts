@@ -15,6 +15,8 @@ const clientSchema = z.object({
   grant_types: z.array(z.string()),
   token_endpoint_auth_method: z.enum(AUTH_METHODS),
   scope: z.string().optional(),
+  backchannel_logout_uri: z.string().optional(),
+  backchannel_logout_session_required: z.boolean(),
 });
 const withSecret = clientSchema.extend({ client_secret: z.string().optional().describe('Shown once: only its hash is kept') });
 
@@ -26,6 +28,8 @@ const present = (client: ClientMetadata) => ({
   grant_types: client.grant_types,
   token_endpoint_auth_method: client.token_endpoint_auth_method,
   scope: client.scope,
+  backchannel_logout_uri: client.backchannel_logout_uri,
+  backchannel_logout_session_required: client.backchannel_logout_session_required ?? false,
 });
 
 const idParams = z.object({ id: z.uuid() });
@@ -47,6 +51,8 @@ export function organizationClientRoutes(clients: OrganizationClientService): Ap
         grant_types: z.array(z.enum(GRANT_TYPES)).min(1).default(['authorization_code', 'refresh_token']),
         token_endpoint_auth_method: z.enum(AUTH_METHODS).default('client_secret_basic'),
         scope: z.string().max(500).optional(),
+        backchannel_logout_uri: z.url().optional().describe('OpenID Connect Back-Channel Logout 1.0: where logout tokens are POSTed'),
+        backchannel_logout_session_required: z.boolean().default(false).describe('Logout tokens (and ID tokens) carry the session id `sid`'),
       }),
       response: withSecret,
       status: 201,
@@ -58,6 +64,8 @@ export function organizationClientRoutes(clients: OrganizationClientService): Ap
           grantTypes: body.grant_types,
           authMethod: body.token_endpoint_auth_method,
           scope: body.scope,
+          backchannelLogoutUri: body.backchannel_logout_uri,
+          backchannelLogoutSessionRequired: body.backchannel_logout_session_required,
         });
         return { ...present(metadata), ...(clientSecret ? { client_secret: clientSecret } : {}) };
       },

@@ -4,7 +4,10 @@ import type { ClientMetadata } from '../oidc/oidc.tables.ts';
 import { ApiError } from '../shared/api-error.ts';
 import type { OrganizationService } from './organization.service.ts';
 
-export type OrganizationClientInput = Pick<ClientRegistration, 'name' | 'redirectUris' | 'postLogoutRedirectUris' | 'grantTypes' | 'authMethod' | 'scope'>;
+export type OrganizationClientInput = Pick<
+  ClientRegistration,
+  'name' | 'redirectUris' | 'postLogoutRedirectUris' | 'grantTypes' | 'authMethod' | 'scope' | 'backchannelLogoutUri' | 'backchannelLogoutSessionRequired'
+>;
 
 const clientNotFound = () => new ApiError(404, 'client_not_found', 'This organization has no such client.');
 

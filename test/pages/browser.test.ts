@@ -58,7 +58,7 @@ browserTest('a person signs in with a real browser on a phone-sized screen', asy
   await check('login', 'Sign in');
 
   await page.getByLabel('Email address').fill(EMAIL);
-  await page.getByRole('button', { name: 'Email me a code' }).click();
+  await page.getByRole('button', { name: 'Send me a code' }).click();
   await page.waitForURL(/\/interaction\/[^/]+\/code$/);
   t.true(await page.getByText(`We sent a 6-digit code to ${EMAIL}`).isVisible());
   await check('code', 'Check your email');

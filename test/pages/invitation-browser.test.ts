@@ -50,7 +50,7 @@ browserTest('an invitee follows the emailed link in a real browser, signs up wit
   t.is(await page.getByLabel('Email address').inputValue(), INVITEE, 'the address is filled in from login_hint');
   await check('invitation-login', 'Sign in');
 
-  await page.getByRole('button', { name: 'Email me a code' }).click();
+  await page.getByRole('button', { name: 'Send me a code' }).click();
   await page.waitForURL(/\/interaction\/[^/]+\/code$/);
   await page.getByLabel('Sign-in code').fill(await latestCode(server.url, INVITEE));
   await page.getByRole('button', { name: 'Sign in' }).click();

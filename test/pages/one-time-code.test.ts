@@ -201,7 +201,7 @@ test('an invalid email address re-renders the form with a message and sends noth
   t.true(page.includes('Enter a valid email address, like name@example.com.'));
   t.true(page.includes('value="ada@&quot;&gt;&lt;b&gt;x"'), 'what the person typed is kept, escaped');
   t.false(page.includes('<b>x'));
-  t.true(page.includes('Email me a code'));
+  t.true(page.includes('Send me a code'));
   t.deepEqual(await outboxMessages(server.url), []);
   t.is(await accountCount(server), 0);
 });
