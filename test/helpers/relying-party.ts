@@ -1,6 +1,7 @@
 import * as oidc from 'openid-client';
 import type { App } from '../../src/app.ts';
 import type { ClientRegistration } from '../../src/oidc/client-registry.ts';
+import type { PageClient } from './page-client.ts';
 
 export const RP_REDIRECT = 'http://127.0.0.1:9/callback';
 
@@ -26,4 +27,20 @@ export function discover(issuer: string, clientId: string, clientSecret?: string
 export async function pkcePair() {
   const verifier = oidc.randomPKCECodeVerifier();
   return { verifier, challenge: await oidc.calculatePKCECodeChallenge(verifier) };
+}
+
+/** Where a silent (prompt=none) authorization request in `browser` sends it back to the app. */
+export async function silentAuthorization(config: oidc.Configuration, browser: PageClient, extra: Record<string, string> = {}) {
+  const { challenge } = await pkcePair();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: RP_REDIRECT,
+    scope: 'openid',
+    prompt: 'none',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    ...extra,
+  });
+  const { url: callback } = await browser.follow(url.href);
+  if (`${callback.origin}${callback.pathname}` !== RP_REDIRECT) throw new Error(`prompt=none ended at ${callback.href}, not at the app`);
+  return callback.searchParams;
 }

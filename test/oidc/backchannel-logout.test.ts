@@ -5,7 +5,7 @@ import * as oidc from 'openid-client';
 import { startBackchannelReceiver } from '../helpers/backchannel-receiver.ts';
 import { readForm } from '../helpers/html-form.ts';
 import { csrfToken, PageClient } from '../helpers/page-client.ts';
-import { discover, pkcePair, registerClient, RP_REDIRECT } from '../helpers/relying-party.ts';
+import { discover, pkcePair, registerClient, RP_REDIRECT, silentAuthorization } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { signInThroughPages } from '../helpers/sign-in.ts';
 
@@ -47,20 +47,6 @@ async function rpInitiatedLogout(config: oidc.Configuration, browser: PageClient
   const endSession = oidc.buildEndSessionUrl(config, { id_token_hint: idToken, post_logout_redirect_uri: SIGNED_OUT });
   const form = readForm(await (await browser.request(endSession.href)).text(), 'op.logoutForm');
   return browser.follow(form.action, { form: { ...form.fields, logout: 'yes' } });
-}
-
-/** A silent authorization (prompt=none) in `browser`: the error it comes back with, or null. */
-async function silentError(config: oidc.Configuration, browser: PageClient) {
-  const { challenge } = await pkcePair();
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: RP_REDIRECT,
-    scope: 'openid',
-    prompt: 'none',
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-  });
-  const { url: callback } = await browser.follow(url.href);
-  return callback.searchParams.get('error');
 }
 
 /** Verifies a logout token as a relying party must (Back-Channel Logout 1.0, 2.6) against our JWKS. */
@@ -143,7 +129,7 @@ test('signing a device out from the account page sends its apps a logout token f
   t.is(payload.sid, phone.claims.sid, "the token names the phone's session");
   t.is(payload.sub, phone.claims.sub);
   t.false((await oidc.tokenIntrospection(config, phone.tokens.access_token)).active, "the phone's access token is revoked");
-  t.is(await silentError(config, phone.browser), 'login_required');
+  t.is((await silentAuthorization(config, phone.browser)).get('error'), 'login_required');
 });
 
 test('an app whose back-channel endpoint answers 500 does not stop the person signing out through it', async (t) => {
@@ -156,7 +142,7 @@ test('an app whose back-channel endpoint answers 500 does not stop the person si
   t.is(response.status, 303);
   t.is(`${url.origin}${url.pathname}`, SIGNED_OUT);
   t.is(receiver.deliveries.length, 1, 'the app was told, even though it failed');
-  t.is(await silentError(config, browser), 'login_required');
+  t.is((await silentAuthorization(config, browser)).get('error'), 'login_required');
 });
 
 test('an app whose back-channel endpoint answers 500 does not stop a device being signed out from the account page', async (t) => {
@@ -169,7 +155,7 @@ test('an app whose back-channel endpoint answers 500 does not stop a device bein
   t.is(response.status, 200);
   t.is(url.search, '?signed-out=others');
   t.is(receiver.deliveries.length, 1);
-  t.is(await silentError(config, phone.browser), 'login_required');
+  t.is((await silentAuthorization(config, phone.browser)).get('error'), 'login_required');
 });
 
 test('without BACKCHANNEL_PRIVATE_NETWORKS no logout token goes to a loopback address, and the logout still works', async (t) => {
@@ -181,5 +167,5 @@ test('without BACKCHANNEL_PRIVATE_NETWORKS no logout token goes to a loopback ad
   const { url } = await rpInitiatedLogout(config, browser, tokens.id_token!);
   t.is(`${url.origin}${url.pathname}`, SIGNED_OUT);
   t.is(receiver.deliveries.length, 0, 'oidc-provider’s SSRF protection refused the private address');
-  t.is(await silentError(config, browser), 'login_required');
+  t.is((await silentAuthorization(config, browser)).get('error'), 'login_required');
 });

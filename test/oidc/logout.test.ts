@@ -3,7 +3,7 @@ import type { ExecutionContext } from 'ava';
 import * as oidc from 'openid-client';
 import { readForm } from '../helpers/html-form.ts';
 import type { PageClient } from '../helpers/page-client.ts';
-import { discover, pkcePair, registerClient, RP_REDIRECT } from '../helpers/relying-party.ts';
+import { discover, pkcePair, registerClient, RP_REDIRECT, silentAuthorization } from '../helpers/relying-party.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { signInThroughPages } from '../helpers/sign-in.ts';
 
@@ -27,21 +27,6 @@ async function signedIn(t: ExecutionContext) {
   const { url, client: browser } = await signInThroughPages(server.url, authorizationUrl.href, 'leaving@example.com');
   const tokens = await oidc.authorizationCodeGrant(config, url, { pkceCodeVerifier: verifier });
   return { server, config, browser, tokens };
-}
-
-/** Where a silent (prompt=none) authorization request sends the browser back to the app. */
-async function silentAuthorization(config: oidc.Configuration, browser: PageClient) {
-  const { challenge } = await pkcePair();
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: RP_REDIRECT,
-    scope: 'openid',
-    prompt: 'none',
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-  });
-  const { url: callback } = await browser.follow(url.href);
-  if (`${callback.origin}${callback.pathname}` !== RP_REDIRECT) throw new Error(`prompt=none ended at ${callback.href}, not at the app`);
-  return callback.searchParams;
 }
 
 /** Opens the end-session URL the app builds, and returns our confirmation page. */
