@@ -15,10 +15,17 @@ import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { accountPageRoutes } from './account-pages/overview.routes.ts';
 import { sessionPageRoutes } from './account-pages/sessions.routes.ts';
+import { activityPageRoutes } from './account-pages/activity.routes.ts';
+import { appPageRoutes } from './account-pages/apps.routes.ts';
+import { identifierChangeEmail, identifierChangeSms } from './account-pages/identifier-change-message.ts';
+import { identifierPageRoutes } from './account-pages/identifier.routes.ts';
+import { createConnectedAppService } from './oidc/connected-app.service.ts';
+import { createGrantRepository } from './oidc/grant.repository.ts';
+import { createGrantRevoker } from './oidc/revoke-grant.ts';
 import { interactionRoutes } from './interaction/interaction.routes.ts';
 import { deviceGuessLimit } from './interaction/device-guess-limit.ts';
 import { createOneTimeCodes } from './interaction/one-time-codes.ts';
-import { createPageSession, ensurePagesClient } from './interaction/page-session.ts';
+import { createPageSession, ensurePagesClient, PAGES_CLIENT_ID, type PageSession } from './interaction/page-session.ts';
 import { signInCodeEmail } from './interaction/sign-in-email.ts';
 import { signInCodeSms } from './interaction/sign-in-sms.ts';
 import { ledgerRoutes } from './ledger/ledger.routes.ts';
@@ -121,7 +128,9 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   koa.use(apiDocsRoutes(apiDocument, renderer));
   koa.use(mountApiRoutes(apiRoutes, guard.requireScopes));
   koa.use(pageSession.routes());
-  koa.use(accountPageRoutes({ accounts: services.accounts, ledger: services.ledger, session: pageSession, renderer }));
+  koa.use(accountPageRoutes({ accounts: services.accounts, ledger: services.ledger, audit: services.audit, session: pageSession, renderer }));
+  const selfService = { config, services, host, mailer, sms, markRevoked: revocations.markRevoked, session: pageSession, renderer };
+  for (const routes of selfServicePageRoutes(selfService)) koa.use(routes);
   koa.use(invitationPageRoutes({ invitations, accounts: services.accounts, session: pageSession, renderer }));
   koa.use(
     sessionPageRoutes({
@@ -209,4 +218,44 @@ function signInRoutes(config: Config, services: Services, host: ProviderHost, ma
       isBound: async (grantId) => (await organizations.grantClaims(grantId)) !== undefined,
     },
   });
+}
+
+/** The account pages beyond the overview and devices: sign-in identifier changes, connected apps, activity. */
+function selfServicePageRoutes(deps: {
+  config: Config;
+  services: Services;
+  host: ProviderHost;
+  mailer: Mailer;
+  sms: SmsSender | undefined;
+  markRevoked(grantId: string): Promise<void>;
+  session: PageSession;
+  renderer: Renderer;
+}) {
+  const { config, services, session, renderer } = deps;
+  const codeLifetime = describeDuration(config.otp.ttl);
+  // A code service of its own only so that its messages say what the code is for: flows are named
+  // apart from sign-in's, and the send and check budgets and lockouts are the same shared ones.
+  const codes = createOneTimeCodes({
+    kv: services.kv,
+    secret: config.keysSecret,
+    settings: config.otp,
+    abuse: services.abuse,
+    deliver: async (recipient, code) => {
+      if (recipient.channel === 'email') return deps.mailer.send(identifierChangeEmail(recipient.address, code, codeLifetime));
+      if (!deps.sms) throw new SmsDeliveryError('no SMS sender is configured');
+      return deps.sms.send(identifierChangeSms(recipient.address, code, codeLifetime, config.issuer));
+    },
+  });
+  const connectedApps = createConnectedAppService({
+    grants: createGrantRepository(services.db),
+    clients: services.clientRepository,
+    revokeGrant: createGrantRevoker({ provider: deps.host.current, onGrantRevoked: deps.markRevoked }),
+    organizations: services.organizations,
+    hiddenClientIds: [PAGES_CLIENT_ID],
+  });
+  return [
+    identifierPageRoutes({ accounts: services.accounts, codes, codeLifetime, smsAvailable: deps.sms !== undefined, audit: services.audit, session, renderer }),
+    appPageRoutes({ connectedApps, audit: services.audit, session, renderer }),
+    activityPageRoutes({ audit: services.audit, clients: services.clientRepository, session, renderer }),
+  ];
 }

@@ -34,6 +34,18 @@ export function createAccountRepository(db: Db) {
       return result.numUpdatedRows > 0n;
     },
 
+    async updateProfile(id: string, profile: { name: string | null; picture_url: string | null }): Promise<boolean> {
+      const result = await db.updateTable('accounts').set({ ...profile, updated_at: new Date() }).where('id', '=', id).executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
+    /** Sets a newly verified email; the unique constraint, not a prior read, decides whether another account has it. */
+    updateEmail: (id: string, email: string) => updateIdentifier(db, id, { email, email_verified: true }, 'email'),
+
+    /** As `updateEmail`, for a phone number in E.164 form. */
+    updatePhoneNumber: (id: string, phoneNumber: string) =>
+      updateIdentifier(db, id, { phone_number: phoneNumber, phone_number_verified: true }, 'phone_number'),
+
     /** Inserts unless the email is taken; returns undefined on any unique conflict. */
     insertWithEmail(row: { id: string; email: string; fairyname: string }): Promise<Account | undefined> {
       return db
@@ -47,3 +59,29 @@ export function createAccountRepository(db: Db) {
 }
 
 export type AccountRepository = ReturnType<typeof createAccountRepository>;
+
+/** What changing an identifier did: `previous` is the value it replaced (for the audit trail). */
+export type IdentifierUpdate = { status: 'updated'; previous: string | null } | { status: 'taken' } | { status: 'not_found' };
+
+async function updateIdentifier(
+  db: Db,
+  id: string,
+  values: { email: string; email_verified: true } | { phone_number: string; phone_number_verified: true },
+  column: 'email' | 'phone_number',
+): Promise<IdentifierUpdate> {
+  try {
+    // Joined to its own row as it was before this statement, so the old value comes back with the update.
+    const row = await db
+      .updateTable('accounts')
+      .from('accounts as before')
+      .set({ ...values, updated_at: new Date() })
+      .whereRef('before.id', '=', 'accounts.id')
+      .where('accounts.id', '=', id)
+      .returning(`before.${column} as previous`)
+      .executeTakeFirst();
+    return row ? { status: 'updated', previous: row.previous } : { status: 'not_found' };
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') return { status: 'taken' };
+    throw error;
+  }
+}

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { AccountRepository } from './account.repository.ts';
+import type { AccountRepository, IdentifierUpdate } from './account.repository.ts';
 import { hasSecondFactor, type FactorSummaryRepository } from './factor-summary.repository.ts';
 import type { Account } from './account.table.ts';
 import { generateFairyname } from './fairyname.ts';
+import type { Profile } from './profile.ts';
 
 const FAIRYNAME_ATTEMPTS = 8;
 
@@ -54,6 +55,15 @@ export function createAccountService(
       throw new Error('could not allocate a unique fairyname');
     },
 
+    /** False when the account no longer exists. */
+    updateProfile: (id: string, profile: Profile) => accounts.updateProfile(id, { name: profile.name, picture_url: profile.pictureUrl }),
+
+    /** A newly verified email becomes the one the account signs in with; `taken` when another account has it. */
+    changeEmail: (id: string, email: string): Promise<IdentifierUpdate> => accounts.updateEmail(id, email),
+
+    /** A newly verified phone number (E.164) becomes the one the account signs in with; `taken` when another account has it. */
+    changePhone: (id: string, phoneNumber: string): Promise<IdentifierUpdate> => accounts.updatePhoneNumber(id, phoneNumber),
+
     /** The account an email address or phone number signs in to, if any (to file a failed attempt under it). */
     findBySignInAddress(channel: 'email' | 'sms', address: string): Promise<Account | undefined> {
       return channel === 'email' ? accounts.findByEmail(address) : accounts.findByPhoneNumber(address);
@@ -73,6 +83,7 @@ export function standardClaims(account: Account) {
     phone_number_verified: account.phone_number ? account.phone_number_verified : undefined,
     preferred_username: account.fairyname,
     name: account.name ?? undefined,
+    picture: account.picture_url ?? undefined,
     updated_at: Math.floor(account.updated_at.getTime() / 1000),
   };
 }

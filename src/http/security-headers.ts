@@ -10,6 +10,16 @@ const CONTENT_SECURITY_POLICY = [
   "base-uri 'none'",
 ].join('; ');
 
+// The account overview shows the picture the person chose for their profile (an https URL, see
+// accounts/profile.ts), so that one page may load images from any https origin. Every other page
+// keeps `img-src 'self' data:`: a markup injection there cannot beacon data out through an <img>.
+const POLICY_WITH_REMOTE_IMAGES = CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", "img-src 'self' data: https:");
+
+/** For a page that shows a picture from elsewhere (see POLICY_WITH_REMOTE_IMAGES). */
+export function allowRemoteImages(ctx: Pick<Context, 'state'>) {
+  ctx.state.remoteImages = true;
+}
+
 const EVERY_RESPONSE = { 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' };
 const HTML_PAGE = { 'Content-Security-Policy': CONTENT_SECURITY_POLICY, 'X-Frame-Options': 'DENY', 'Cache-Control': 'no-store' };
 
@@ -24,5 +34,8 @@ export function setPageHeaders(ctx: Pick<Context, 'set'>) {
 export const securityHeaders: Middleware = async (ctx, next) => {
   await next();
   ctx.set(EVERY_RESPONSE);
-  if (ctx.response.is('html')) ctx.set(HTML_PAGE);
+  if (ctx.response.is('html')) {
+    ctx.set(HTML_PAGE);
+    if (ctx.state.remoteImages === true) ctx.set('Content-Security-Policy', POLICY_WITH_REMOTE_IMAGES);
+  }
 };

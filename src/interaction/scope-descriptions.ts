@@ -1,6 +1,6 @@
 const DESCRIPTIONS: Record<string, string> = {
   openid: 'Know who you are (your FairyID account identifier)',
-  profile: 'See your name and fairyname',
+  profile: 'See your name, picture and fairyname',
   email: 'See your email address',
   phone: 'See your phone number',
   offline_access: 'Stay connected when you are not using it',

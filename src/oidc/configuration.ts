@@ -46,7 +46,7 @@ export function buildConfiguration({ config, adapter, jwks, findAccount, pages, 
       email: ['email', 'email_verified'],
       phone: ['phone_number', 'phone_number_verified'],
       [ORGANIZATION_SCOPE]: ['org_id', 'org_role'],
-      profile: ['name', 'preferred_username', 'updated_at'],
+      profile: ['name', 'preferred_username', 'picture', 'updated_at'],
     },
     extraClientMetadata: {
       properties: ['first_party', 'organization_id'],

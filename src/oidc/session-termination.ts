@@ -1,6 +1,7 @@
 import type Provider from 'oidc-provider';
 import type { Client } from 'oidc-provider';
 import type { Logger } from 'pino';
+import { createGrantRevoker } from './revoke-grant.ts';
 
 type Deps = {
   provider: () => Provider;
@@ -20,7 +21,7 @@ type BackchannelClient = Client & { backchannelLogout(sub: string, sid: string |
  * the session itself, so its cookie no longer signs anyone in.
  */
 export function createSessionTermination(deps: Deps) {
-  const tokenModels = (provider: Provider) => [provider.AccessToken, provider.RefreshToken, provider.AuthorizationCode, provider.DeviceCode];
+  const revokeGrant = createGrantRevoker(deps);
 
   async function findClient(provider: Provider, clientId: string): Promise<Client | undefined> {
     // A client removed or made invalid since the sign-in has nothing left to tell or revoke.
@@ -35,13 +36,6 @@ export function createSessionTermination(deps: Deps) {
       // An app that is down must not keep the person signed in here: the logout goes on.
       deps.log.warn({ err: error, clientId: client.clientId }, 'back-channel logout failed');
     }
-  }
-
-  async function revokeGrant(provider: Provider, grantId: string) {
-    await Promise.all(tokenModels(provider).map((model) => model.revokeByGrantId(grantId)));
-    const grant = await provider.Grant.find(grantId);
-    await grant?.destroy();
-    await deps.onGrantRevoked(grantId);
   }
 
   return {
@@ -67,7 +61,7 @@ export function createSessionTermination(deps: Deps) {
       await Promise.all(
         authorizations
           .filter(([, authorization]) => authorization.grantId && !authorization.persistsLogout)
-          .map(([, authorization]) => revokeGrant(provider, authorization.grantId!)),
+          .map(([, authorization]) => revokeGrant(authorization.grantId!)),
       );
       await session.destroy();
       return true;

@@ -1,0 +1,82 @@
+import type { AuditEventName } from '../audit/audit.service.ts';
+
+/** How the activity page names each audit event; a new event name fails type-checking until it has one. */
+export const EVENT_LABELS: Record<AuditEventName, string> = {
+  sign_in: 'Signed in',
+  sign_in_failed: 'Sign-in attempt failed',
+  second_factor: 'Second sign-in step passed',
+  second_factor_failed: 'Second sign-in step failed',
+  lockout: 'Sign-in locked after too many wrong codes',
+  factor_added: 'Sign-in method added',
+  factor_renamed: 'Sign-in method renamed',
+  factor_removed: 'Sign-in method removed',
+  backup_codes_generated: 'New backup codes made',
+  backup_code_used: 'Backup code used',
+  session_revoked: 'A device was signed out',
+  sign_out: 'Signed out',
+  consent_granted: 'App allowed',
+  grant_revoked: 'App disconnected',
+  email_changed: 'Email address changed',
+  phone_changed: 'Phone number changed',
+  profile_updated: 'Profile updated',
+};
+
+/** Where the plain label would say something happened that did not. */
+export const FAILURE_LABELS: Partial<Record<AuditEventName, string>> = {
+  email_changed: 'Email address change not completed',
+  phone_changed: 'Phone number change not completed',
+};
+
+const METHODS: Record<string, string> = {
+  email: 'email code',
+  sms: 'text message code',
+  totp: 'authenticator app',
+  backup_code: 'backup code',
+  passkey: 'passkey',
+  passkey_hwk: 'security key',
+  passkey_swk: 'passkey',
+  backup_codes: 'backup codes',
+};
+
+const REASONS: Record<string, string> = {
+  wrong_code: 'wrong code',
+  expired: 'the code had expired',
+  too_many_wrong_codes: 'too many wrong codes',
+  taken: 'another account already has it',
+};
+
+const FIELDS: Record<string, string> = { name: 'name', picture: 'picture' };
+
+/**
+ * The facts in an event's detail that a person can use, in words: how they signed in, why it
+ * failed, what changed. Internal ids (session uids, grant ids) are left out.
+ */
+export function describeDetail(detail: Record<string, unknown> | null): string[] {
+  if (!detail) return [];
+  const text = (key: string) => (typeof detail[key] === 'string' ? (detail[key] as string) : undefined);
+  const facts: string[] = [];
+  const method = text('method') ?? text('channel');
+  if (method) facts.push(METHODS[method] ? `With ${article(METHODS[method])}` : `With ${method.replaceAll('_', ' ')}`);
+  const factor = text('factor') ?? text('type') ?? text('kind');
+  if (factor) facts.push(capitalize(METHODS[factor] ?? factor.replaceAll('_', ' ')));
+  const name = text('name') ?? text('label');
+  if (name) facts.push(`“${name}”`);
+  const reason = text('reason');
+  if (reason) facts.push(`Failed: ${REASONS[reason] ?? reason.replaceAll('_', ' ')}`);
+  const from = text('from');
+  const to = text('to');
+  if (from && to) facts.push(`From ${from} to ${to}`);
+  else if (to) facts.push(`To ${to}`);
+  const until = text('until');
+  if (until && !Number.isNaN(Date.parse(until))) facts.push(`Locked until ${until.slice(0, 10)} ${until.slice(11, 16)} UTC`);
+  if (Array.isArray(detail.changed)) {
+    const fields = detail.changed.filter((field): field is string => typeof field === 'string').map((field) => FIELDS[field] ?? field);
+    if (fields.length) facts.push(`Changed: ${fields.join(' and ')}`);
+  }
+  if (detail.everywhere === false) facts.push('From one app only');
+  if (detail.created === true) facts.push('Your account was created');
+  return facts;
+}
+
+const article = (noun: string) => `${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}`;
+const capitalize = (words: string) => words.charAt(0).toUpperCase() + words.slice(1);

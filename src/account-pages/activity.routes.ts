@@ -1,0 +1,46 @@
+import Router from '@koa/router';
+import type { AuditEventName, AuditService } from '../audit/audit.service.ts';
+import type { Renderer } from '../http/render.ts';
+import type { PageSession } from '../interaction/page-session.ts';
+import type { ClientRepository } from '../oidc/client.repository.ts';
+import { describeDetail, EVENT_LABELS, FAILURE_LABELS } from './activity-labels.ts';
+import { describeDevice } from './device-description.ts';
+
+const PAGE = '/account/activity';
+const SHOWN = 30;
+
+const dateTime = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+
+const isEventName = (event: string): event is AuditEventName => Object.hasOwn(EVENT_LABELS, event);
+
+/** `/account/activity`: the person's own recent security events from the audit trail. */
+export function activityPageRoutes(deps: { audit: AuditService; clients: Pick<ClientRepository, 'find'>; session: PageSession; renderer: Renderer }) {
+  const router = new Router();
+
+  router.get(PAGE, async (ctx) => {
+    const current = await deps.session.require(ctx, PAGE);
+    if (!current) return;
+    const events = await deps.audit.recentFor(current.accountId, SHOWN);
+    const clientIds = [...new Set(events.map((event) => event.client_id).filter((id) => id !== null))];
+    const clientNames = new Map(
+      await Promise.all(clientIds.map(async (id) => [id, (await deps.clients.find(id))?.client_name ?? 'An app that was removed'] as const)),
+    );
+    await deps.renderer.render(ctx, 'account-activity', {
+      events: events.map((event) => {
+        const failed = event.outcome === 'failure';
+        const label = isEventName(event.event) ? ((failed && FAILURE_LABELS[event.event]) || EVENT_LABELS[event.event]) : event.event.replaceAll('_', ' ');
+        return {
+          label,
+          failed,
+          app: event.client_id ? clientNames.get(event.client_id) : undefined,
+          facts: describeDetail(event.detail),
+          at: { iso: event.created_at.toISOString(), text: `${dateTime.format(event.created_at)} UTC` },
+          ip: event.ip ?? 'Unknown',
+          device: describeDevice(event.user_agent),
+        };
+      }),
+    });
+  });
+
+  return router.routes();
+}

@@ -1,0 +1,329 @@
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { IdentifierUpdate } from '../accounts/account.repository.ts';
+import type { AccountService } from '../accounts/account.service.ts';
+import type { Account } from '../accounts/account.table.ts';
+import { maskEmail, maskPhoneNumber } from '../accounts/masked-identifier.ts';
+import { formatPhoneNumber, parsePhoneNumber, type PhoneNumberProblem } from '../accounts/phone-number.ts';
+import type { AuditService } from '../audit/audit.service.ts';
+import { csrfProtection } from '../http/csrf.ts';
+import { PageError } from '../http/page-error.ts';
+import type { Renderer } from '../http/render.ts';
+import { requestOrigin } from '../http/request-origin.ts';
+import type { OneTimeCodes, Recipient } from '../interaction/one-time-codes.ts';
+import type { PageSession, SignedIn } from '../interaction/page-session.ts';
+import { MailDeliveryError, SmsDeliveryError } from '../notifications/message.ts';
+import { describeDuration } from '../shared/duration.ts';
+
+type Deps = {
+  accounts: AccountService;
+  /** Codes for identifier changes: the same budgets and lockouts as sign-in, with their own wording. */
+  codes: OneTimeCodes;
+  /** How long a code lives, in words ("10 minutes"). */
+  codeLifetime: string;
+  /** Whether a text message can be delivered; without it no phone number can be verified. */
+  smsAvailable: boolean;
+  audit: AuditService;
+  session: PageSession;
+  renderer: Renderer;
+};
+
+type Parsed = { address: string } | { error: string };
+
+/** What differs between changing the email address and changing the phone number. */
+type Kind = {
+  path: 'email' | 'phone';
+  channel: Recipient['channel'];
+  event: 'email_changed' | 'phone_changed';
+  current(account: Account): string | null;
+  parse(typed: string): Parsed;
+  display(address: string): string;
+  mask(address: string): string;
+  change(accounts: AccountService, accountId: string, address: string): Promise<IdentifierUpdate>;
+  words: {
+    change: string;
+    add: string;
+    label: string;
+    same: string;
+    taken: string;
+    checkTitle: string;
+    source: string;
+    undelivered: string;
+  };
+  input: { type: string; autocomplete: string; inputmode: string; placeholder: string };
+};
+
+const emailSchema = z.email().max(254);
+const codeSchema = z.string().regex(/^\d{6}$/);
+
+const PHONE_PROBLEMS: Record<PhoneNumberProblem, string> = {
+  not_a_number: 'Enter a phone number with its country code, like +1 415 555 2671.',
+  no_country_code: 'Start the phone number with + and its country code, like +1 415 555 2671.',
+  invalid: 'That phone number is not valid. Check the country code and the digits.',
+};
+
+const KINDS: Record<'email' | 'phone', Kind> = {
+  email: {
+    path: 'email',
+    channel: 'email',
+    event: 'email_changed',
+    current: (account) => account.email,
+    parse(typed) {
+      const email = emailSchema.safeParse(typed.trim().toLowerCase());
+      return email.success ? { address: email.data } : { error: 'Enter a valid email address, like name@example.com.' };
+    },
+    display: (address) => address,
+    mask: maskEmail,
+    change: (accounts, accountId, address) => accounts.changeEmail(accountId, address),
+    words: {
+      change: 'Change your email',
+      add: 'Add an email address',
+      label: 'New email address',
+      same: 'That is already your email address.',
+      taken: 'That email address already belongs to another FairyID account. Sign in with it to use that account, or choose another address.',
+      checkTitle: 'Check your email',
+      source: 'email',
+      undelivered: 'We could not send the email just now. Please try again in a minute.',
+    },
+    input: { type: 'email', autocomplete: 'email', inputmode: 'email', placeholder: 'name@example.com' },
+  },
+  phone: {
+    path: 'phone',
+    channel: 'sms',
+    event: 'phone_changed',
+    current: (account) => account.phone_number,
+    parse(typed) {
+      const phone = parsePhoneNumber(typed);
+      return phone.ok ? { address: phone.e164 } : { error: PHONE_PROBLEMS[phone.problem] };
+    },
+    display: formatPhoneNumber,
+    mask: maskPhoneNumber,
+    change: (accounts, accountId, address) => accounts.changePhone(accountId, address),
+    words: {
+      change: 'Change your phone number',
+      add: 'Add a phone number',
+      label: 'New phone number',
+      same: 'That is already your phone number.',
+      taken: 'That phone number already belongs to another FairyID account. Sign in with it to use that account, or choose another number.',
+      checkTitle: 'Check your phone',
+      source: 'text message',
+      undelivered: 'We could not send the text message just now. Please try again in a minute.',
+    },
+    input: { type: 'tel', autocomplete: 'tel', inputmode: 'tel', placeholder: '+1 415 555 2671' },
+  },
+};
+
+const NO_SMS = 'This FairyID cannot send text messages yet, so a phone number cannot be verified here.';
+
+/** A refusal the page shows; with `retryAfter`, the response also says when to retry (RFC 9110 10.2.3). */
+type Problem = { status: number; message: string; retryAfter?: number };
+
+/**
+ * `/account/email` and `/account/phone`: a new sign-in identifier is proved with a code sent to it
+ * before it replaces the old one. Starting a change needs a recent sign-in, so a browser left
+ * signed in cannot move the account to someone else's address. Whether another account already has
+ * the identifier is only said once the code is confirmed, so only its owner learns it.
+ */
+export function identifierPageRoutes(deps: Deps) {
+  const { codes, renderer } = deps;
+  const router = new Router({ prefix: '/account' });
+  router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }), csrfProtection);
+
+  // Bound to the account and the browser's session: a code asked for here is redeemed nowhere else.
+  const flowOf = (kind: Kind, current: SignedIn) => `${kind.path}-change:${current.accountId}:${current.sessionUid}`;
+
+  const accountOf = async (current: SignedIn) => {
+    const account = await deps.accounts.findById(current.accountId);
+    if (!account) throw new PageError(404, 'This account no longer exists.');
+    return account;
+  };
+
+  const audit = (ctx: Context, kind: Kind, current: SignedIn, outcome: 'success' | 'failure', detail: Record<string, unknown>) =>
+    deps.audit.record({ event: kind.event, outcome, origin: requestOrigin(ctx), accountId: current.accountId, detail });
+
+  const renderEnter = async (ctx: Context, kind: Kind, account: Account, data: { error?: string; typed?: string }, status = 200) => {
+    const current = kind.current(account);
+    await renderer.render(
+      ctx,
+      'account-identifier',
+      {
+        path: kind.path,
+        title: current ? kind.words.change : kind.words.add,
+        current: current && kind.display(current),
+        phone: kind.channel === 'sms',
+        label: kind.words.label,
+        input: kind.input,
+        unavailable: kind.channel === 'sms' && !deps.smsAvailable ? NO_SMS : undefined,
+        ...data,
+      },
+      status,
+    );
+  };
+
+  const renderCode = async (ctx: Context, kind: Kind, recipient: Recipient, data: { error?: string; notice?: string }, status = 200) => {
+    await renderer.render(
+      ctx,
+      'account-identifier-code',
+      {
+        path: kind.path,
+        title: kind.words.checkTitle,
+        phone: kind.channel === 'sms',
+        address: kind.display(recipient.address),
+        source: kind.words.source,
+        lifetime: deps.codeLifetime,
+        ...data,
+      },
+      status,
+    );
+  };
+
+  const retryAfter = (ctx: Context, seconds: number | undefined) => {
+    if (seconds) ctx.set('Retry-After', String(seconds));
+  };
+
+  /** The code page again while a code is waiting; else the form to start over. */
+  const stayOnCode = async (ctx: Context, kind: Kind, current: SignedIn, recipient: Recipient | undefined, error: string, status: number) =>
+    recipient ? renderCode(ctx, kind, recipient, { error }, status) : renderEnter(ctx, kind, await accountOf(current), { error }, status);
+
+  // Throttling is the person's doing (429); a mail server or SMS provider that fails is ours (503).
+  const sendCode = async (kind: Kind, flow: string, recipient: Recipient, requester: { ip: string; accountId: string }): Promise<Problem | undefined> => {
+    try {
+      const started = await codes.start(flow, recipient, requester);
+      if (started.status === 'locked_out') {
+        return { status: 429, message: lockedOutMessage(started.until), retryAfter: secondsUntil(started.until) };
+      }
+      if (started.status === 'throttled') {
+        const wait = describeDuration(started.retryAfter);
+        const message =
+          started.reason === 'resend' ? `A code was just sent. You can ask for a new one in ${wait}.` : `Too many codes were asked for. Try again in ${wait}.`;
+        return { status: 429, message, retryAfter: started.retryAfter };
+      }
+      return undefined;
+    } catch (error) {
+      if (error instanceof MailDeliveryError || error instanceof SmsDeliveryError) return { status: 503, message: kind.words.undelivered };
+      throw error;
+    }
+  };
+
+  for (const kind of Object.values(KINDS)) {
+    const page = `/account/${kind.path}`;
+
+    router.get(`/${kind.path}`, async (ctx) => {
+      const current = await deps.session.requireRecent(ctx, page);
+      if (!current) return;
+      await renderEnter(ctx, kind, await accountOf(current), {});
+    });
+
+    router.post(`/${kind.path}`, async (ctx) => {
+      const current = await deps.session.requireRecent(ctx, page);
+      if (!current) return;
+      const account = await accountOf(current);
+      if (kind.channel === 'sms' && !deps.smsAvailable) return renderEnter(ctx, kind, account, {}, 503);
+      const typed = String((ctx.request.body as Record<string, unknown>).identifier ?? '').slice(0, 320);
+      const parsed = kind.parse(typed);
+      if ('error' in parsed) return renderEnter(ctx, kind, account, { error: parsed.error, typed }, 400);
+      if (parsed.address === kind.current(account)) return renderEnter(ctx, kind, account, { error: kind.words.same, typed }, 400);
+      const recipient: Recipient = { channel: kind.channel, address: parsed.address };
+      const problem = await sendCode(kind, flowOf(kind, current), recipient, { ip: ctx.ip, accountId: current.accountId });
+      if (problem) {
+        retryAfter(ctx, problem.retryAfter);
+        return renderEnter(ctx, kind, account, { error: problem.message, typed }, problem.status);
+      }
+      ctx.status = 303;
+      ctx.redirect(`${page}/confirm`);
+    });
+
+    router.get(`/${kind.path}/confirm`, async (ctx) => {
+      const current = await deps.session.require(ctx, `${page}/confirm`);
+      if (!current) return;
+      const recipient = await codes.pending(flowOf(kind, current));
+      if (!recipient) return ctx.redirect(page);
+      await renderCode(ctx, kind, recipient, {});
+    });
+
+    router.post(`/${kind.path}/resend`, async (ctx) => {
+      const current = await deps.session.require(ctx, page);
+      if (!current) return;
+      const flow = flowOf(kind, current);
+      const recipient = await codes.pending(flow);
+      if (!recipient) return renderEnter(ctx, kind, await accountOf(current), { error: 'That code has expired. Ask for a new one.' }, 400);
+      const problem = await sendCode(kind, flow, recipient, { ip: ctx.ip, accountId: current.accountId });
+      if (problem) {
+        retryAfter(ctx, problem.retryAfter);
+        // A failed delivery withdraws the code it was to replace; with none waiting, start again.
+        if (!(await codes.pending(flow))) return renderEnter(ctx, kind, await accountOf(current), { error: problem.message }, problem.status);
+        return renderCode(ctx, kind, recipient, { error: problem.message }, problem.status);
+      }
+      await renderCode(ctx, kind, recipient, { notice: 'We sent a new code. Earlier codes no longer work.' });
+    });
+
+    router.post(`/${kind.path}/confirm`, async (ctx) => {
+      const current = await deps.session.require(ctx, page);
+      if (!current) return;
+      const flow = flowOf(kind, current);
+      const recipient = await codes.pending(flow);
+      const typedCode = String((ctx.request.body as Record<string, unknown>).code ?? '').replace(/\s/g, '');
+      const code = codeSchema.safeParse(typedCode);
+      if (recipient && !code.success) return renderCode(ctx, kind, recipient, { error: `Enter the 6 digits from the ${kind.words.source}.` }, 400);
+      const result = code.success ? await codes.verify(flow, code.data, { ip: ctx.ip, accountId: current.accountId }) : ({ status: 'expired' } as const);
+      const to = recipient && kind.mask(recipient.address);
+      switch (result.status) {
+        case 'ok': {
+          const address = result.recipient.address;
+          const changed = await kind.change(deps.accounts, current.accountId, address);
+          if (changed.status === 'not_found') throw new PageError(404, 'This account no longer exists.');
+          if (changed.status === 'taken') {
+            await audit(ctx, kind, current, 'failure', { to: kind.mask(address), reason: 'taken' });
+            return renderEnter(ctx, kind, await accountOf(current), { error: kind.words.taken, typed: kind.display(address) }, 409);
+          }
+          await audit(ctx, kind, current, 'success', { from: changed.previous && kind.mask(changed.previous), to: kind.mask(address) });
+          ctx.status = 303;
+          return ctx.redirect(`/account?changed=${kind.path}`);
+        }
+        case 'wrong': {
+          await audit(ctx, kind, current, 'failure', { to, reason: 'wrong_code' });
+          const message = `That code is not right. ${result.attemptsLeft} ${result.attemptsLeft === 1 ? 'try' : 'tries'} left.`;
+          return stayOnCode(ctx, kind, current, recipient, message, 400);
+        }
+        case 'limited':
+          retryAfter(ctx, result.retryAfter);
+          return stayOnCode(ctx, kind, current, recipient, `Too many attempts. Try again in ${describeDuration(result.retryAfter)}.`, 429);
+        case 'locked_out': {
+          // Only the wrong code that started the lockout is news; later attempts were refused unchecked.
+          if (result.started) {
+            await audit(ctx, kind, current, 'failure', { to, reason: 'wrong_code' });
+            await deps.audit.record({
+              event: 'lockout',
+              outcome: 'failure',
+              origin: requestOrigin(ctx),
+              accountId: current.accountId,
+              detail: { channel: kind.channel, until: result.until.toISOString() },
+            });
+          }
+          retryAfter(ctx, secondsUntil(result.until));
+          return renderEnter(ctx, kind, await accountOf(current), { error: lockedOutMessage(result.until) }, 429);
+        }
+        case 'locked':
+          await audit(ctx, kind, current, 'failure', { to, reason: 'too_many_wrong_codes' });
+          return renderEnter(ctx, kind, await accountOf(current), { error: 'Too many wrong codes. Ask for a new code to try again.' }, 429);
+        case 'expired':
+          return renderEnter(ctx, kind, await accountOf(current), { error: 'That code has expired. Ask for a new one.' }, 400);
+      }
+    });
+  }
+
+  return router.routes();
+}
+
+function secondsUntil(until: Date) {
+  return Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
+}
+
+/** In UTC, so that it reads the same on every device; with the date when that is not today. */
+function lockedOutMessage(until: Date) {
+  const iso = until.toISOString();
+  const sameDay = iso.slice(0, 10) === new Date().toISOString().slice(0, 10);
+  return `Too many wrong codes were entered for this address. Try again after ${sameDay ? '' : `${iso.slice(0, 10)} `}${iso.slice(11, 16)} UTC.`;
+}

@@ -1,0 +1,16 @@
+/**
+ * Identifiers as the audit trail keeps them: enough for the person to recognise their own address
+ * or number, not enough to hand a full one to whoever reads the log.
+ */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  if (at < 1) return '***';
+  return `${email[0]}***${email.slice(at)}`;
+}
+
+/** An E.164 number with only its last four digits: +14155552671 becomes +*******2671. */
+export function maskPhoneNumber(e164: string): string {
+  const digits = e164.replace(/^\+/, '');
+  if (digits.length <= 4) return '+****';
+  return `+${'*'.repeat(digits.length - 4)}${digits.slice(-4)}`;
+}
