@@ -17,14 +17,25 @@ import { accountPageRoutes } from './account-pages/overview.routes.ts';
 import { sessionPageRoutes } from './account-pages/sessions.routes.ts';
 import { activityPageRoutes } from './account-pages/activity.routes.ts';
 import { appPageRoutes } from './account-pages/apps.routes.ts';
-import { identifierChangeEmail, identifierChangeSms } from './account-pages/identifier-change-message.ts';
+import { passkeyPageRoutes } from './account-pages/passkeys.routes.ts';
+import { passkeyInteractionRoutes } from './interaction/passkey.routes.ts';
+import {
+  identifierChangedNoticeEmail,
+  identifierChangedNoticeSms,
+  identifierChangeEmail,
+  identifierChangeSms,
+} from './account-pages/identifier-change-message.ts';
 import { identifierPageRoutes } from './account-pages/identifier.routes.ts';
+import { securityPageRoutes } from './account-pages/security.routes.ts';
 import { createConnectedAppService } from './oidc/connected-app.service.ts';
 import { createGrantRepository } from './oidc/grant.repository.ts';
 import { createGrantRevoker } from './oidc/revoke-grant.ts';
 import { interactionRoutes } from './interaction/interaction.routes.ts';
 import { deviceGuessLimit } from './interaction/device-guess-limit.ts';
 import { createOneTimeCodes } from './interaction/one-time-codes.ts';
+import { createBackupCodeHandOff, type BackupCodeHandOff } from './interaction/backup-code-hand-off.ts';
+import { mfaRoutes } from './interaction/mfa.routes.ts';
+import { createSecondFactorCompletion, type SecondFactorCompletion } from './interaction/second-factor-completion.ts';
 import { createPageSession, ensurePagesClient, PAGES_CLIENT_ID, type PageSession } from './interaction/page-session.ts';
 import { signInCodeEmail } from './interaction/sign-in-email.ts';
 import { signInCodeSms } from './interaction/sign-in-sms.ts';
@@ -111,6 +122,8 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     issuer: config.issuer,
     requiresSecondFactor: services.accounts.requiresSecondFactor,
   });
+  const handOff = createBackupCodeHandOff(services.kv, config.keysSecret);
+  const secondFactor = createSecondFactorCompletion({ provider: host.current, backupCodes: services.backupCodes, handOff, audit: services.audit });
 
   // Order matters: plumbing first, then our own routes, and oidc-provider takes whatever is left.
   const koa = new Koa({ proxy: config.trustProxy, keys: [...config.cookieKeys] });
@@ -129,7 +142,18 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   koa.use(mountApiRoutes(apiRoutes, guard.requireScopes));
   koa.use(pageSession.routes());
   koa.use(accountPageRoutes({ accounts: services.accounts, ledger: services.ledger, audit: services.audit, session: pageSession, renderer }));
-  const selfService = { config, services, host, mailer, sms, markRevoked: revocations.markRevoked, session: pageSession, renderer };
+  koa.use(
+    securityPageRoutes({
+      accounts: services.accounts,
+      totp: services.totp,
+      backupCodes: services.backupCodes,
+      handOff,
+      audit: services.audit,
+      session: pageSession,
+      renderer,
+    }),
+  );
+  const selfService = { config, services, host, mailer, sms, log, markRevoked: revocations.markRevoked, session: pageSession, renderer };
   for (const routes of selfServicePageRoutes(selfService)) koa.use(routes);
   koa.use(invitationPageRoutes({ invitations, accounts: services.accounts, session: pageSession, renderer }));
   koa.use(
@@ -140,7 +164,19 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       renderer,
     }),
   );
-  koa.use(signInRoutes(config, services, host, mailer, renderer, sms));
+  koa.use(
+    passkeyPageRoutes({
+      passkeys: services.passkeys,
+      accounts: services.accounts,
+      backupCodes: services.backupCodes,
+      handOff,
+      audit: services.audit,
+      session: pageSession,
+      renderer,
+    }),
+  );
+  koa.use(passkeyInteractionRoutes({ provider: host.current, passkeys: services.passkeys, accounts: services.accounts, secondFactor, audit: services.audit }));
+  for (const routes of signInRoutes(config, services, host, mailer, renderer, sms, { secondFactor, handOff })) koa.use(routes);
   koa.use(deviceGuessLimit({ abuse: services.abuse, renderer, verificationPath: () => host.current().pathFor('code_verification') }));
   koa.use(providerMount(host));
 
@@ -187,8 +223,16 @@ function buildApiRoutes(services: Services, clients: ClientRegistry, invitations
   ];
 }
 
-/** The hosted sign-in: email and SMS codes, consent with the organization choice, the sign-up DUST. */
-function signInRoutes(config: Config, services: Services, host: ProviderHost, mailer: Mailer, renderer: Renderer, sms: SmsSender | undefined) {
+/** The hosted sign-in: email and SMS codes, the second step, consent with the organization choice, the sign-up DUST. */
+function signInRoutes(
+  config: Config,
+  services: Services,
+  host: ProviderHost,
+  mailer: Mailer,
+  renderer: Renderer,
+  sms: SmsSender | undefined,
+  mfa: { secondFactor: SecondFactorCompletion; handOff: BackupCodeHandOff },
+) {
   const codeLifetime = describeDuration(config.otp.ttl);
   const codes = createOneTimeCodes({
     kv: services.kv,
@@ -203,7 +247,20 @@ function signInRoutes(config: Config, services: Services, host: ProviderHost, ma
     },
   });
   const { organizations } = services;
-  return interactionRoutes({
+  const secondStep = mfaRoutes({
+    provider: host.current,
+    renderer,
+    accounts: services.accounts,
+    totp: services.totp,
+    backupCodes: services.backupCodes,
+    codes,
+    codeLifetime,
+    smsAvailable: sms !== undefined,
+    abuse: services.abuse,
+    audit: services.audit,
+    ...mfa,
+  });
+  const firstStep = interactionRoutes({
     provider: host.current,
     renderer,
     accounts: services.accounts,
@@ -218,6 +275,7 @@ function signInRoutes(config: Config, services: Services, host: ProviderHost, ma
       isBound: async (grantId) => (await organizations.grantClaims(grantId)) !== undefined,
     },
   });
+  return [secondStep, firstStep];
 }
 
 /** The account pages beyond the overview and devices: sign-in identifier changes, connected apps, activity. */
@@ -227,6 +285,7 @@ function selfServicePageRoutes(deps: {
   host: ProviderHost;
   mailer: Mailer;
   sms: SmsSender | undefined;
+  log: Logger;
   markRevoked(grantId: string): Promise<void>;
   session: PageSession;
   renderer: Renderer;
@@ -254,7 +313,23 @@ function selfServicePageRoutes(deps: {
     hiddenClientIds: [PAGES_CLIENT_ID],
   });
   return [
-    identifierPageRoutes({ accounts: services.accounts, codes, codeLifetime, smsAvailable: deps.sms !== undefined, audit: services.audit, session, renderer }),
+    identifierPageRoutes({
+      accounts: services.accounts,
+      codes,
+      codeLifetime,
+      smsAvailable: deps.sms !== undefined,
+      audit: services.audit,
+      session,
+      renderer,
+      // The change stands whether or not the notice gets through; a failed one is logged.
+      notifyPrevious: async (previous, newMasked) => {
+        const message =
+          previous.channel === 'email'
+            ? deps.mailer.send(identifierChangedNoticeEmail(previous.address, newMasked, config.issuer))
+            : deps.sms?.send(identifierChangedNoticeSms(previous.address, newMasked));
+        await Promise.resolve(message).catch((error: unknown) => deps.log.warn({ err: error }, 'could not notify the previous sign-in identifier'));
+      },
+    }),
     appPageRoutes({ connectedApps, audit: services.audit, session, renderer }),
     activityPageRoutes({ audit: services.audit, clients: services.clientRepository, session, renderer }),
   ];

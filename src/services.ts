@@ -5,6 +5,12 @@ import { createAccountService } from './accounts/account.service.ts';
 import { createAccountSessionRepository } from './accounts/account-session.repository.ts';
 import { createAccountSessionService } from './accounts/account-session.service.ts';
 import { createFactorSummaryRepository } from './accounts/factor-summary.repository.ts';
+import { createBackupCodeRepository } from './accounts/backup-code.repository.ts';
+import { createBackupCodeService } from './accounts/backup-code.service.ts';
+import { createTotpRepository } from './accounts/totp.repository.ts';
+import { createTotpService } from './accounts/totp.service.ts';
+import { createPasskeyRepository } from './accounts/passkey.repository.ts';
+import { createPasskeyService, relyingPartyOf } from './accounts/passkey.service.ts';
 import type { Config } from './config.ts';
 import { createDatabase } from './db/database.ts';
 import { acquireDataDirLock } from './db/data-dir-lock.ts';
@@ -55,6 +61,9 @@ export async function createServices(config: Config, log: Logger) {
     keys,
     clientRepository: withClientCache(createClientRepository(db)),
     accounts,
+    backupCodes: createBackupCodeService(createBackupCodeRepository(db), config.keysSecret),
+    totp: createTotpService(createTotpRepository(db), config.keysSecret),
+    passkeys: createPasskeyService({ repository: createPasskeyRepository(db), kv, relyingParty: relyingPartyOf(config.issuer) }),
     ledger: createLedgerService(db),
     audit,
     accountSessions: createAccountSessionService(createAccountSessionRepository(db), audit),

@@ -43,6 +43,14 @@ const REASONS: Record<string, string> = {
   expired: 'the code had expired',
   too_many_wrong_codes: 'too many wrong codes',
   taken: 'another account already has it',
+  code_reused: 'the code had already been used',
+  challenge: 'the request had expired or was already answered',
+  invalid: 'the passkey’s answer did not check out',
+  unknown_credential: 'an unknown passkey',
+  wrong_account: 'a passkey of another account',
+  user_not_verified: 'the device did not confirm it was you',
+  cloned: 'the passkey may have been copied',
+  backup_state: 'the passkey changed how it is stored',
 };
 
 const FIELDS: Record<string, string> = { name: 'name', picture: 'picture' };

@@ -28,6 +28,8 @@ type Deps = {
   audit: AuditService;
   session: PageSession;
   renderer: Renderer;
+  /** Tells the identifier an account just left that it did (the new one shown masked). */
+  notifyPrevious(previous: Recipient, newMasked: string): Promise<void>;
 };
 
 type Parsed = { address: string } | { error: string };
@@ -279,6 +281,7 @@ export function identifierPageRoutes(deps: Deps) {
             return renderEnter(ctx, kind, await accountOf(current), { error: kind.words.taken, typed: kind.display(address) }, 409);
           }
           await audit(ctx, kind, current, 'success', { from: changed.previous && kind.mask(changed.previous), to: kind.mask(address) });
+          if (changed.previous) await deps.notifyPrevious({ channel: kind.channel, address: changed.previous }, kind.mask(address));
           ctx.status = 303;
           return ctx.redirect(`/account?changed=${kind.path}`);
         }

@@ -1,23 +1,40 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import Router from '@koa/router';
 
-const STYLESHEET = readFileSync(new URL('../../views/assets/fairyid.css', import.meta.url));
-const ETAG = `"${createHash('sha256').update(STYLESHEET).digest('base64url').slice(0, 16)}"`;
+type Asset = { body: Buffer; etag: string; type: string };
 
-/** The one stylesheet the pages use; served by us so the pages depend on no CDN. */
+function asset(file: string | URL, type: string): Asset {
+  const body = readFileSync(file);
+  return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"`, type };
+}
+
+// The SimpleWebAuthn browser bundle, as published (its UMD build defines `SimpleWebAuthnBrowser`).
+const simpleWebAuthnBrowser = join(dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')), '../dist/bundle/index.umd.min.js');
+
+const ASSETS: Record<string, Asset> = {
+  '/assets/fairyid.css': asset(new URL('../../views/assets/fairyid.css', import.meta.url), 'text/css'),
+  '/assets/passkeys.js': asset(new URL('../../views/assets/passkeys.js', import.meta.url), 'text/javascript'),
+  '/assets/simplewebauthn-browser.js': asset(simpleWebAuthnBrowser, 'text/javascript'),
+};
+
+/** The stylesheet and the few scripts the pages use; served by us so the pages depend on no CDN. */
 export function assetRoutes() {
   const router = new Router();
-  router.get('/assets/fairyid.css', (ctx) => {
-    ctx.set('Cache-Control', 'public, max-age=3600');
-    ctx.etag = ETAG;
-    ctx.type = 'text/css';
-    ctx.status = 200;
-    if (ctx.fresh) {
-      ctx.status = 304;
-      return;
-    }
-    ctx.body = STYLESHEET;
-  });
+  for (const [path, { body, etag, type }] of Object.entries(ASSETS)) {
+    router.get(path, (ctx) => {
+      ctx.set('Cache-Control', 'public, max-age=3600');
+      ctx.etag = etag;
+      ctx.type = type;
+      ctx.status = 200;
+      if (ctx.fresh) {
+        ctx.status = 304;
+        return;
+      }
+      ctx.body = body;
+    });
+  }
   return router.routes();
 }

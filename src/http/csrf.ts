@@ -4,10 +4,12 @@ import { PageError } from './page-error.ts';
 
 const COOKIE = 'fairyid.csrf';
 const FIELD = '_csrf';
+const HEADER = 'x-csrf-token';
 
 /**
  * Synchronizer token for our forms: a random value in a signed, HttpOnly, SameSite cookie, echoed
  * in each form; a POST whose field does not match the cookie is refused before any handler runs.
+ * Scripts that post JSON (the passkey ceremonies) send it in an `X-CSRF-Token` header instead.
  */
 export const csrfProtection: Middleware = async (ctx, next) => {
   let token = ctx.cookies.get(COOKIE, { signed: true });
@@ -17,7 +19,7 @@ export const csrfProtection: Middleware = async (ctx, next) => {
   }
   ctx.state.csrf = token;
   if (ctx.method === 'POST') {
-    const submitted = (ctx.request.body as Record<string, unknown> | undefined)?.[FIELD];
+    const submitted = (ctx.request.body as Record<string, unknown> | undefined)?.[FIELD] ?? ctx.get(HEADER);
     if (typeof submitted !== 'string' || !sameToken(submitted, token)) {
       throw new PageError(403, 'This form expired or was sent from another page. Go back, reload and try again.');
     }

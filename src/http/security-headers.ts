@@ -1,9 +1,12 @@
 import type { Context, Middleware } from 'koa';
 
-// Pages load nothing but our own stylesheet and run no script; form-action is left open because a
-// sign-in form's redirect chain ends at the relying party's redirect_uri.
+// Pages load nothing but our own stylesheet and scripts, and run no inline script; form-action is
+// left open because a sign-in form's redirect chain ends at the relying party's redirect_uri.
 const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
+  // Our own files only (the passkey ceremonies, views/assets/passkeys.js), which post JSON back to us.
+  "script-src 'self'",
+  "connect-src 'self'",
   "style-src 'self'",
   "img-src 'self' data:",
   "frame-ancestors 'none'",

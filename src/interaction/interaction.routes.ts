@@ -17,6 +17,7 @@ import { firstFactor } from './authentication-methods.ts';
 import { EXPIRED_INTERACTION, finishInteraction, loadInteraction, type Interaction } from './interaction-details.ts';
 import type { OneTimeCodes, Recipient } from './one-time-codes.ts';
 import { describeScopes } from './scope-descriptions.ts';
+import { lockedOutMessage } from './locked-out-message.ts';
 
 /** The organizations a person may act for, and the binding of an app's grant to one of them. */
 export type OrganizationChoice = {
@@ -328,17 +329,4 @@ function displayed(recipient: Recipient) {
 
 function secondsUntil(until: Date) {
   return Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
-}
-
-const LOCKED_SUBJECT = { email: 'with this email address', sms: 'with this phone number', account: 'to this account' } as const;
-
-/**
- * The unlock time as a person reads it, in UTC so that it is the same on every device; with the
- * date when that is not today.
- */
-export function lockedOutMessage(until: Date, locked: keyof typeof LOCKED_SUBJECT = 'account') {
-  const iso = until.toISOString();
-  const sameDay = iso.slice(0, 10) === new Date().toISOString().slice(0, 10);
-  const time = `${sameDay ? '' : `${iso.slice(0, 10)} `}${iso.slice(11, 16)} UTC`;
-  return `Too many wrong codes. Signing in ${LOCKED_SUBJECT[locked]} is locked until ${time}.`;
 }

@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { KeyValueStore } from '../db/key-value.ts';
 import { satisfies } from '../oidc/authentication-policy.ts';
+import { addFactor, type Method } from './authentication-methods.ts';
 import type { ClientRegistry } from '../oidc/client-registry.ts';
 
 /** Our own hosted pages (invitations, the account pages) sign people in as this first-party client. */
@@ -101,6 +102,20 @@ export function createPageSession(deps: {
       if (current && Date.now() / 1000 - current.loginTs <= maxAgeSeconds) return current;
       ctx.redirect(await signInUrl(returnTo, { forceLogin: true }));
       return undefined;
+    },
+
+    /**
+     * A factor the person has just proved on our pages (typing the new app's code, say) counts for
+     * the session they proved it in: turning on two-step sign-in does not sign them out of their
+     * own account page, and the session's amr/acr say what it really holds.
+     */
+    async recordFactor(ctx: Context, method: Method): Promise<void> {
+      const session = await deps.provider().Session.get(ctx as never);
+      if (!session.accountId || typeof session.exp !== 'number') return;
+      const { amr, acr } = addFactor(session.amr, method);
+      session.amr = amr;
+      session.acr = acr;
+      await session.persist();
     },
 
     routes() {

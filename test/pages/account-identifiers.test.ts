@@ -47,6 +47,10 @@ test('changing the email sends a code to the new address, and once confirmed the
   t.is(event?.outcome, 'success');
   t.deepEqual(event?.detail, { from: 'o***@example.com', to: 'n***@example.com' });
 
+  const notice = (await outboxMessages(server.url)).find((message) => message.to === before && /no longer signs in/.test(message.subject));
+  t.truthy(notice, 'the old address is told, so its owner can act if it was not them');
+  t.regex(notice!.text, /changed to n\*\*\*@example\.com/);
+
   const { html: elsewhere } = await signedInAt(server, '/account', after);
   t.true(elsewhere.includes(account.fairyname), 'signing in with the new address reaches the same account');
 });

@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import { signInByEmailCode } from '../helpers/browser-sign-in.ts';
 import { browserTest } from '../helpers/browser.ts';
 import { latestCode } from '../helpers/outbox.ts';
 import { discover, registerClient } from '../helpers/relying-party.ts';
@@ -10,15 +10,6 @@ const PICTURE = 'https://pictures.example/wren.svg';
 // Stands for the picture host the person links to: the test machine reaches no other site.
 const PICTURE_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" fill="#f3c6a5"/>
 <circle cx="32" cy="26" r="12" fill="#6b3fd4"/><rect x="14" y="42" width="36" height="22" rx="11" fill="#6b3fd4"/></svg>`;
-
-/** Signs in through the hosted pages from wherever `page` was sent to sign in, by email code. */
-async function signIn(server: TestServer, page: Page, email: string) {
-  await page.locator('#identifier').fill(email);
-  await page.locator('form[action$="/email"] button[type="submit"]').click();
-  await page.waitForURL(/\/interaction\/[^/]+\/code$/);
-  await page.locator('#code').fill(await latestCode(server.url, email));
-  await page.locator('form[action$="/code"] button[type="submit"]').click();
-}
 
 /** An app signed in to as `email` with a refresh token, so that the apps page has something to show. */
 async function connectApp(server: TestServer, email: string, name: string) {
@@ -40,7 +31,7 @@ for (const viewport of ['phone', 'desktop'] as const) {
     await page.route('https://pictures.example/**', (route) => route.fulfill({ status: 200, contentType: 'image/svg+xml', body: PICTURE_SVG }));
 
     await page.goto(`${server.url}/account`);
-    await signIn(server, page, email);
+    await signInByEmailCode(server, page, email);
     await page.waitForURL((url) => url.pathname === '/account');
     await page.getByLabel('Name').fill('Wren Featherlight');
     await page.getByLabel('Picture address').fill(PICTURE);

@@ -1,8 +1,8 @@
 import type { ExecutionContext } from 'ava';
 import * as oidc from 'openid-client';
 import type { Page } from 'playwright-core';
+import { signInByEmailCode } from '../helpers/browser-sign-in.ts';
 import { browserTest } from '../helpers/browser.ts';
-import { latestCode } from '../helpers/outbox.ts';
 import { discover, pkcePair, registerClient } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { checkPage, VIEWPORTS, watchComplaints, type Viewport } from '../helpers/viewport-pages.ts';
@@ -11,15 +11,6 @@ const EMAIL = 'two-devices@example.com';
 const ANDROID_CHROME = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36';
 const WINDOWS_FIREFOX = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
 
-/** Signs in through the hosted pages from wherever `page` was sent to sign in, by email code. */
-async function signIn(server: TestServer, page: Page, email: string) {
-  await page.locator('#identifier').fill(email);
-  await page.locator('form[action$="/email"] button[type="submit"]').click();
-  await page.waitForURL(/\/interaction\/[^/]+\/code$/);
-  await page.locator('#code').fill(await latestCode(server.url, email));
-  await page.locator('form[action$="/code"] button[type="submit"]').click();
-}
-
 /** A browser (its own context, so its own session) signed in to the devices page. */
 async function deviceOnSessionsPage(t: ExecutionContext, server: TestServer, viewport: Viewport, userAgent: string) {
   const page = await VIEWPORTS[viewport].open(t);
@@ -27,7 +18,7 @@ async function deviceOnSessionsPage(t: ExecutionContext, server: TestServer, vie
   await page.route('**/*', (route) => route.continue({ headers: { ...route.request().headers(), 'user-agent': userAgent } }));
   const complaints = watchComplaints(page);
   await page.goto(`${server.url}/account/sessions`);
-  await signIn(server, page, EMAIL);
+  await signInByEmailCode(server, page, EMAIL);
   await page.waitForURL((url) => url.pathname === '/account/sessions');
   return { page, complaints };
 }

@@ -1,0 +1,166 @@
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Context } from 'koa';
+import type { AccountService } from '../accounts/account.service.ts';
+import type { BackupCodeService } from '../accounts/backup-code.service.ts';
+import { formatPhoneNumber } from '../accounts/phone-number.ts';
+import type { TotpService } from '../accounts/totp.service.ts';
+import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
+import { csrfProtection } from '../http/csrf.ts';
+import type { Renderer } from '../http/render.ts';
+import { requestOrigin } from '../http/request-origin.ts';
+import type { BackupCodeHandOff } from '../interaction/backup-code-hand-off.ts';
+import type { PageSession, SignedIn } from '../interaction/page-session.ts';
+import { backupCodesOnEnrollment, FRESH_BACKUP_CODES_PAGE } from './backup-codes-on-enrollment.ts';
+
+const PAGE = '/account/security';
+const FACTOR_NAME_MAX = 60;
+const SIX_DIGITS = /^\d{6}$/;
+
+const NOTICES: Record<string, string> = {
+  totp: 'Your authenticator app is set up. Signing in now asks for a code from it.',
+  'totp-removed': 'Your authenticator app is removed.',
+  renamed: 'The name is saved.',
+};
+
+type Deps = {
+  accounts: AccountService;
+  totp: TotpService;
+  backupCodes: BackupCodeService;
+  handOff: BackupCodeHandOff;
+  audit: AuditService;
+  session: PageSession;
+  renderer: Renderer;
+};
+
+const date = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' });
+
+/**
+ * `/account/security`: the second step of signing in (authenticator app, a summary of passkeys,
+ * backup codes). Changes that would let someone holding a stolen session keep a way in (a new app,
+ * new backup codes) or that weaken the account ask for a fresh sign-in first.
+ */
+export function securityPageRoutes(deps: Deps) {
+  const router = new Router({ prefix: PAGE });
+  router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }), csrfProtection);
+
+  const audit = (ctx: Context, current: SignedIn, entry: Omit<AuditRecord, 'origin' | 'accountId'>) =>
+    deps.audit.record({ ...entry, origin: requestOrigin(ctx), accountId: current.accountId });
+
+  const accountLabel = async (accountId: string) => {
+    const account = await deps.accounts.findById(accountId);
+    return account?.email ?? (account?.phone_number ? formatPhoneNumber(account.phone_number) : (account?.fairyname ?? 'FairyID'));
+  };
+
+  const renderPage = async (ctx: Context, current: SignedIn, messages: { notice?: string | undefined; error?: string } = {}, status = 200) => {
+    const [summary, totp] = await Promise.all([deps.accounts.factorSummary(current.accountId), deps.totp.find(current.accountId)]);
+    await deps.renderer.render(
+      ctx,
+      'account-security',
+      {
+        summary,
+        totp: totp && {
+          name: totp.name,
+          since: { iso: totp.created_at.toISOString(), text: date.format(totp.created_at) },
+          lastUsed: totp.last_used_at && { iso: totp.last_used_at.toISOString(), text: date.format(totp.last_used_at) },
+        },
+        nameMax: FACTOR_NAME_MAX,
+        ...messages,
+      },
+      status,
+    );
+  };
+
+  const goTo = (ctx: Context, location: string) => {
+    ctx.status = 303;
+    ctx.redirect(location);
+  };
+
+  router.get('/', async (ctx) => {
+    const current = await deps.session.require(ctx, PAGE);
+    if (!current) return;
+    const saved = typeof ctx.query.saved === 'string' ? NOTICES[ctx.query.saved] : undefined;
+    await renderPage(ctx, current, { notice: saved });
+  });
+
+  router.get('/totp', async (ctx) => {
+    const current = await deps.session.requireRecent(ctx, `${PAGE}/totp`);
+    if (!current) return;
+    if (await deps.totp.find(current.accountId)) return goTo(ctx, PAGE);
+    const enrollment = await deps.totp.beginEnrollment(current.accountId, await accountLabel(current.accountId));
+    await deps.renderer.render(ctx, 'account-totp', { enrollment });
+  });
+
+  router.post('/totp', async (ctx) => {
+    const current = await deps.session.requireRecent(ctx, `${PAGE}/totp`);
+    if (!current) return;
+    const body = ctx.request.body as Record<string, unknown>;
+    const pending = String(body.pending ?? '');
+    const code = String(body.code ?? '').replace(/\s/g, '');
+    const enrollment = await deps.totp.resumeEnrollment(current.accountId, await accountLabel(current.accountId), pending);
+    if (!enrollment) return renderPage(ctx, current, { error: 'That setup took too long. Start again to get a new key.' }, 400);
+    const retry = (error: string) => deps.renderer.render(ctx, 'account-totp', { enrollment, error }, 400);
+    if (!SIX_DIGITS.test(code)) return retry('Enter the 6 digits your authenticator app shows for FairyID.');
+    const result = await deps.totp.confirmEnrollment(current.accountId, pending, code);
+    if (result === 'wrong') return retry('That code is not right. Check the time on your phone and enter the code your app shows now.');
+    if (result === 'expired') return renderPage(ctx, current, { error: 'That setup took too long. Start again to get a new key.' }, 400);
+    if (result === 'exists') return renderPage(ctx, current, { error: 'You already have an authenticator app. Remove it first to set up another.' }, 409);
+    await audit(ctx, current, { event: 'factor_added', outcome: 'success', detail: { factor: 'totp' } });
+    await deps.session.recordFactor(ctx, 'totp');
+    goTo(ctx, await backupCodesOnEnrollment(deps, current, `${PAGE}?saved=totp`));
+  });
+
+  router.post('/totp/rename', async (ctx) => {
+    const current = await deps.session.require(ctx, PAGE);
+    if (!current) return;
+    const name = String((ctx.request.body as Record<string, unknown>).name ?? '').trim();
+    if (!name || name.length > FACTOR_NAME_MAX) {
+      return renderPage(ctx, current, { error: `Give it a name of 1 to ${FACTOR_NAME_MAX} characters.` }, 400);
+    }
+    if (!(await deps.totp.rename(current.accountId, name))) return renderPage(ctx, current, { error: 'You have no authenticator app to rename.' }, 404);
+    await audit(ctx, current, { event: 'factor_renamed', outcome: 'success', detail: { factor: 'totp', name } });
+    goTo(ctx, `${PAGE}?saved=renamed`);
+  });
+
+  router.post('/totp/remove', async (ctx) => {
+    const summary = await currentSummary(ctx);
+    if (!summary) return;
+    // Removing the last second factor turns two-step sign-in off: that takes a fresh sign-in.
+    const last = summary.passkeys === 0;
+    const current = last ? await deps.session.requireRecent(ctx, PAGE) : summary.current;
+    if (!current) return;
+    if (!(await deps.totp.remove(current.accountId))) return renderPage(ctx, current, { error: 'You have no authenticator app to remove.' }, 404);
+    if (last) await deps.backupCodes.removeAll(current.accountId);
+    await audit(ctx, current, { event: 'factor_removed', outcome: 'success', detail: { factor: 'totp' } });
+    goTo(ctx, `${PAGE}?saved=totp-removed`);
+  });
+
+  const currentSummary = async (ctx: Context) => {
+    const current = await deps.session.require(ctx, PAGE);
+    return current && { current, ...(await deps.accounts.factorSummary(current.accountId)) };
+  };
+
+  router.post('/backup-codes', async (ctx) => {
+    const current = await deps.session.requireRecent(ctx, PAGE);
+    if (!current) return;
+    const summary = await deps.accounts.factorSummary(current.accountId);
+    if (!summary.totp && summary.passkeys === 0) {
+      return renderPage(ctx, current, { error: 'Backup codes stand in for a second step. Add an authenticator app or a passkey first.' }, 400);
+    }
+    const codes = await deps.backupCodes.regenerate(current.accountId);
+    await deps.handOff.hold(`session:${current.sessionUid}`, { codes, next: PAGE, replaced: true });
+    await audit(ctx, current, { event: 'backup_codes_generated', outcome: 'success', detail: { factor: 'backup_codes' } });
+    goTo(ctx, FRESH_BACKUP_CODES_PAGE);
+  });
+
+  router.get('/backup-codes', async (ctx) => {
+    const current = await deps.session.require(ctx, PAGE);
+    if (!current) return;
+    const fresh = await deps.handOff.take(`session:${current.sessionUid}`);
+    // Shown once: a reload comes back to the security page.
+    if (!fresh) return goTo(ctx, PAGE);
+    await deps.renderer.render(ctx, 'account-backup-codes', fresh);
+  });
+
+  return router.routes();
+}

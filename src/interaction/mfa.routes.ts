@@ -1,0 +1,284 @@
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { AccountService } from '../accounts/account.service.ts';
+import { formatPhoneNumber } from '../accounts/phone-number.ts';
+import type { BackupCodeService } from '../accounts/backup-code.service.ts';
+import type { TotpService } from '../accounts/totp.service.ts';
+import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
+import { csrfProtection } from '../http/csrf.ts';
+import { PageError } from '../http/page-error.ts';
+import type { Renderer } from '../http/render.ts';
+import { requestOrigin } from '../http/request-origin.ts';
+import { MailDeliveryError, SmsDeliveryError } from '../notifications/message.ts';
+import { describeDuration } from '../shared/duration.ts';
+import type { AbuseControls } from './abuse-controls.ts';
+import type { BackupCodeHandOff } from './backup-code-hand-off.ts';
+import { EXPIRED_INTERACTION, loadInteraction, type Interaction } from './interaction-details.ts';
+import { lockedOutMessage } from './locked-out-message.ts';
+import { mfaOptions, type MfaOptions } from './mfa-options.ts';
+import type { OneTimeCodes, Recipient } from './one-time-codes.ts';
+import type { SecondFactorCompletion } from './second-factor-completion.ts';
+
+type Deps = {
+  provider: () => Provider;
+  renderer: Renderer;
+  accounts: AccountService;
+  totp: TotpService;
+  backupCodes: BackupCodeService;
+  codes: OneTimeCodes;
+  codeLifetime: string;
+  smsAvailable: boolean;
+  abuse: AbuseControls;
+  audit: AuditService;
+  secondFactor: SecondFactorCompletion;
+  handOff: BackupCodeHandOff;
+};
+
+type Step = { interaction: Interaction; accountId: string; options: MfaOptions; accountLabel: string };
+
+const SIX_DIGITS = /^\d{6}$/;
+const WRONG_APP_CODE = 'That code is not right. Check the time on your phone and enter the code your app shows now.';
+
+/**
+ * The `mfa` prompt's pages: the second step of a sign-in (authenticator app, passkey, backup code,
+ * or a code by the other channel), and enrolling a first factor when the relying party asked for
+ * more than the person has.
+ */
+export function mfaRoutes(deps: Deps) {
+  const { renderer } = deps;
+  const router = new Router({ prefix: '/interaction/:uid/mfa' });
+  router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }), csrfProtection);
+
+  const flow = (uid: string) => `mfa:${uid}`;
+
+  /** The interaction, which must be at the `mfa` prompt, and what this person can use to pass it. */
+  const load = async (ctx: Context): Promise<Step> => {
+    const interaction = await loadInteraction(deps.provider(), ctx);
+    const accountId = interaction.session?.accountId;
+    if (interaction.prompt.name !== 'mfa' || !accountId) throw new PageError(400, EXPIRED_INTERACTION);
+    const account = await deps.accounts.findById(accountId);
+    if (!account) throw new PageError(400, EXPIRED_INTERACTION);
+    const options = mfaOptions(interaction, account, await deps.accounts.factorSummary(accountId), deps.smsAvailable);
+    const accountLabel = account.email ?? (account.phone_number ? formatPhoneNumber(account.phone_number) : account.fairyname);
+    return { interaction, accountId, options, accountLabel };
+  };
+
+  const audit = (ctx: Context, step: Step, entry: Omit<AuditRecord, 'origin' | 'clientId' | 'accountId'>) =>
+    deps.audit.record({ ...entry, origin: requestOrigin(ctx), accountId: step.accountId, clientId: String(step.interaction.params.client_id) });
+
+  const enrolling = (options: MfaOptions) => options.mayEnroll && (options.required === 'phr' ? !options.passkey : !options.totp && !options.passkey);
+
+  const renderChoice = async (ctx: Context, step: Step, messages: { error?: string | undefined; notice?: string | undefined } = {}, status = 200) => {
+    const { interaction, options } = step;
+    const clientName = (await deps.provider().Client.find(String(interaction.params.client_id)))?.clientName ?? 'the application';
+    const view = enrolling(options) ? 'mfa-enroll' : 'mfa';
+    await renderer.render(
+      ctx,
+      view,
+      {
+        uid: interaction.uid,
+        clientName,
+        options,
+        otherChannel: options.otherChannel && displayed(options.otherChannel),
+        ...messages,
+      },
+      status,
+    );
+  };
+
+  /** A refused check: the limit's wait, or the lockout's unlock time, on the page it came from. */
+  const refuse = (ctx: Context, verdict: { status: 'limited'; retryAfter: number } | { status: 'locked'; until: Date }) => {
+    const retryAfter = verdict.status === 'limited' ? verdict.retryAfter : Math.max(1, Math.ceil((verdict.until.getTime() - Date.now()) / 1000));
+    ctx.set('Retry-After', String(retryAfter));
+    return verdict.status === 'limited' ? `Too many attempts. Try again in ${describeDuration(retryAfter)}.` : lockedOutMessage(verdict.until);
+  };
+
+  /**
+   * Every factor checked here shares the account's check budget and lockout with the code pages:
+   * a wrong app code and a wrong backup code count the same.
+   */
+  const checkFactor = async (ctx: Context, step: Step, check: () => Promise<boolean>): Promise<string | undefined> => {
+    const identifier = `account:${step.accountId}` as const;
+    const verdict = await deps.abuse.allowCheck({ identifier, ip: ctx.ip, accountId: step.accountId });
+    if (verdict.status !== 'allowed') return refuse(ctx, verdict);
+    if (await check()) {
+      await deps.abuse.recordSuccess(identifier);
+      return undefined;
+    }
+    const lockout = await deps.abuse.recordFailure(identifier);
+    if (lockout) {
+      await audit(ctx, step, { event: 'lockout', outcome: 'failure', detail: { until: lockout.until.toISOString() } });
+      return refuse(ctx, lockout);
+    }
+    return '';
+  };
+
+  const goOn = (ctx: Context, next: string) => {
+    ctx.status = 303;
+    ctx.redirect(next);
+  };
+
+  router.get('/', async (ctx) => {
+    const interaction = await loadInteraction(deps.provider(), ctx);
+    if (interaction.prompt.name !== 'mfa') return ctx.redirect(`/interaction/${interaction.uid}`);
+    await renderChoice(ctx, await load(ctx));
+  });
+
+  router.post('/totp', async (ctx) => {
+    const step = await load(ctx);
+    if (!step.options.totp) return renderChoice(ctx, step, { error: 'Use one of the ways below.' }, 400);
+    const code = typedCode(ctx);
+    if (!SIX_DIGITS.test(code)) return renderChoice(ctx, step, { error: 'Enter the 6 digits your authenticator app shows.' }, 400);
+    let replayed = false;
+    const problem = await checkFactor(ctx, step, async () => {
+      const result = await deps.totp.check(step.accountId, code);
+      replayed = result === 'replayed';
+      return result === 'ok';
+    });
+    if (problem !== undefined) {
+      await audit(ctx, step, { event: 'second_factor_failed', outcome: 'failure', detail: { method: 'totp', reason: replayed ? 'code_reused' : 'wrong_code' } });
+      const message = problem || (replayed ? 'That code was already used. Wait for your app to show the next one.' : WRONG_APP_CODE);
+      return renderChoice(ctx, step, { error: message }, problem ? 429 : 400);
+    }
+    goOn(ctx, await deps.secondFactor.complete(ctx, step.interaction, 'totp'));
+  });
+
+  router.get('/backup-code', async (ctx) => {
+    const step = await load(ctx);
+    if (!step.options.backupCode) return ctx.redirect(`/interaction/${step.interaction.uid}/mfa`);
+    await renderer.render(ctx, 'mfa-backup-code', { uid: step.interaction.uid });
+  });
+
+  router.post('/backup-code', async (ctx) => {
+    const step = await load(ctx);
+    const uid = step.interaction.uid;
+    if (!step.options.backupCode) return renderChoice(ctx, step, { error: 'You have no backup codes left. Use one of the ways below.' }, 400);
+    const typed = String((ctx.request.body as Record<string, unknown>).code ?? '').slice(0, 64);
+    const problem = await checkFactor(ctx, step, () => deps.backupCodes.consume(step.accountId, typed));
+    if (problem !== undefined) {
+      await audit(ctx, step, { event: 'second_factor_failed', outcome: 'failure', detail: { method: 'backup_code', reason: 'wrong_code' } });
+      const error = problem || 'That backup code is not right, or it was already used. Each code works once.';
+      return renderer.render(ctx, 'mfa-backup-code', { uid, error }, problem ? 429 : 400);
+    }
+    await audit(ctx, step, { event: 'backup_code_used', outcome: 'success', detail: { left: await deps.backupCodes.remaining(step.accountId) } });
+    goOn(ctx, await deps.secondFactor.complete(ctx, step.interaction, 'backup_code'));
+  });
+
+  router.post('/send-code', async (ctx) => {
+    const step = await load(ctx);
+    const recipient = step.options.otherChannel;
+    if (!recipient) return renderChoice(ctx, step, { error: 'Use one of the ways below.' }, 400);
+    const error = await sendCode(ctx, step, recipient);
+    if (error) return renderChoice(ctx, step, { error: error.message }, error.status);
+    goOn(ctx, `/interaction/${step.interaction.uid}/mfa/code`);
+  });
+
+  const sendCode = async (ctx: Context, step: Step, recipient: Recipient): Promise<{ status: number; message: string } | undefined> => {
+    try {
+      const started = await deps.codes.start(flow(step.interaction.uid), recipient, { ip: ctx.ip, accountId: step.accountId });
+      if (started.status === 'locked_out') return { status: 429, message: refuse(ctx, { status: 'locked', until: started.until }) };
+      if (started.status === 'throttled') {
+        ctx.set('Retry-After', String(started.retryAfter));
+        const wait = describeDuration(started.retryAfter);
+        return { status: 429, message: started.reason === 'resend' ? `A code was just sent. You can ask for a new one in ${wait}.` : `Too many codes were asked for. Try again in ${wait}.` };
+      }
+      return undefined;
+    } catch (error) {
+      if (error instanceof MailDeliveryError || error instanceof SmsDeliveryError) {
+        return { status: 503, message: 'We could not send the code just now. Please try again in a minute, or use another way.' };
+      }
+      throw error;
+    }
+  };
+
+  const renderCode = async (ctx: Context, step: Step, recipient: Recipient, messages: { error?: string; notice?: string } = {}, status = 200) => {
+    await renderer.render(
+      ctx,
+      'mfa-code',
+      { uid: step.interaction.uid, channel: recipient.channel, address: displayed(recipient), lifetime: deps.codeLifetime, ...messages },
+      status,
+    );
+  };
+
+  router.get('/code', async (ctx) => {
+    const step = await load(ctx);
+    const recipient = await deps.codes.pending(flow(step.interaction.uid));
+    if (!recipient) return ctx.redirect(`/interaction/${step.interaction.uid}/mfa`);
+    await renderCode(ctx, step, recipient);
+  });
+
+  router.post('/resend', async (ctx) => {
+    const step = await load(ctx);
+    const recipient = await deps.codes.pending(flow(step.interaction.uid));
+    if (!recipient) return ctx.redirect(`/interaction/${step.interaction.uid}/mfa`);
+    const error = await sendCode(ctx, step, recipient);
+    if (error) return renderCode(ctx, step, recipient, { error: error.message }, error.status);
+    await renderCode(ctx, step, recipient, { notice: 'We sent a new code. Earlier codes no longer work.' });
+  });
+
+  router.post('/code', async (ctx) => {
+    const step = await load(ctx);
+    const recipient = await deps.codes.pending(flow(step.interaction.uid));
+    const code = typedCode(ctx);
+    if (!recipient) return renderChoice(ctx, step, { error: 'That code has expired. Ask for a new one.' }, 400);
+    if (!SIX_DIGITS.test(code)) return renderCode(ctx, step, recipient, { error: 'Enter the 6 digits we sent you.' }, 400);
+    const result = await deps.codes.verify(flow(step.interaction.uid), code, { ip: ctx.ip, accountId: step.accountId });
+    if (result.status === 'ok') return goOn(ctx, await deps.secondFactor.complete(ctx, step.interaction, result.recipient.channel));
+    await audit(ctx, step, { event: 'second_factor_failed', outcome: 'failure', detail: { method: recipient.channel, reason: result.status } });
+    switch (result.status) {
+      case 'wrong':
+        return renderCode(ctx, step, recipient, { error: `That code is not right. ${result.attemptsLeft} ${result.attemptsLeft === 1 ? 'try' : 'tries'} left.` }, 400);
+      case 'limited':
+        return renderCode(ctx, step, recipient, { error: refuse(ctx, { status: 'limited', retryAfter: result.retryAfter }) }, 429);
+      case 'locked_out':
+        return renderChoice(ctx, step, { error: refuse(ctx, { status: 'locked', until: result.until }) }, 429);
+      case 'locked':
+        return renderChoice(ctx, step, { error: 'Too many wrong codes. Ask for a new code to try again.' }, 429);
+      case 'expired':
+        return renderChoice(ctx, step, { error: 'That code has expired. Ask for a new one.' }, 400);
+    }
+  });
+
+  router.get('/totp-setup', async (ctx) => {
+    const step = await load(ctx);
+    if (!step.options.mayEnroll || step.options.required === 'phr') return ctx.redirect(`/interaction/${step.interaction.uid}/mfa`);
+    const enrollment = await deps.totp.beginEnrollment(step.accountId, step.accountLabel);
+    await renderer.render(ctx, 'mfa-totp-setup', { uid: step.interaction.uid, enrollment });
+  });
+
+  router.post('/totp-setup', async (ctx) => {
+    const step = await load(ctx);
+    const uid = step.interaction.uid;
+    if (!step.options.mayEnroll || step.options.required === 'phr') throw new PageError(400, EXPIRED_INTERACTION);
+    const body = ctx.request.body as Record<string, unknown>;
+    const pending = String(body.pending ?? '');
+    const code = typedCode(ctx);
+    const enrollment = await deps.totp.resumeEnrollment(step.accountId, step.accountLabel, pending);
+    if (!enrollment) return renderChoice(ctx, step, { error: 'That setup took too long. Start again to get a new key.' }, 400);
+    const retry = (error: string, status = 400) => renderer.render(ctx, 'mfa-totp-setup', { uid, enrollment, error }, status);
+    if (!SIX_DIGITS.test(code)) return retry('Enter the 6 digits your authenticator app shows for FairyID.');
+    const problem = await checkFactor(ctx, step, async () => (await deps.totp.confirmEnrollment(step.accountId, pending, code)) === 'ok');
+    if (problem) return retry(problem, 429);
+    if (problem === '') return retry(WRONG_APP_CODE);
+    await audit(ctx, step, { event: 'factor_added', outcome: 'success', detail: { factor: 'totp' } });
+    goOn(ctx, await deps.secondFactor.complete(ctx, step.interaction, 'totp', { enrolled: true }));
+  });
+
+  router.get('/backup-codes', async (ctx) => {
+    const interaction = await loadInteraction(deps.provider(), ctx);
+    const fresh = await deps.handOff.take(`interaction:${interaction.uid}`);
+    // Shown once: a reload, or a second tab, goes straight on.
+    if (!fresh) return ctx.redirect(interaction.returnTo);
+    await renderer.render(ctx, 'mfa-backup-codes', fresh);
+  });
+
+  return router.routes();
+}
+
+const typedCode = (ctx: Context) => String((ctx.request.body as Record<string, unknown>).code ?? '').replace(/\s/g, '').slice(0, 16);
+
+function displayed(recipient: Recipient) {
+  return recipient.channel === 'sms' ? formatPhoneNumber(recipient.address) : recipient.address;
+}

@@ -1,0 +1,155 @@
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import { z } from 'zod';
+import type { AccountService } from '../accounts/account.service.ts';
+import {
+  authenticationResponseSchema,
+  passkeyNameSchema,
+  registrationResponseSchema,
+  type PasskeyRefusal,
+  type PasskeyService,
+  type Refused,
+} from '../accounts/passkey.service.ts';
+import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
+import { csrfProtection } from '../http/csrf.ts';
+import { jsonErrors } from '../http/json-errors.ts';
+import { requestOrigin } from '../http/request-origin.ts';
+import { ApiError } from '../shared/api-error.ts';
+import { firstFactor } from './authentication-methods.ts';
+import { EXPIRED_INTERACTION, loadInteraction, type Interaction } from './interaction-details.ts';
+import { mfaOptions } from './mfa-options.ts';
+import type { SecondFactorCompletion } from './second-factor-completion.ts';
+
+const signInBody = z.object({ credential: authenticationResponseSchema });
+const enrollBody = z.object({ credential: registrationResponseSchema, name: passkeyNameSchema.optional() });
+
+/** What the page says for each refusal: the same few words whatever the detail, which goes to the audit trail. */
+export const REFUSALS: Record<PasskeyRefusal, { status: number; message: string }> = {
+  challenge: { status: 400, message: 'That passkey request expired or was already used. Try again.' },
+  unknown_credential: { status: 403, message: 'That passkey is not registered with FairyID. Sign in another way, then add it again.' },
+  wrong_account: { status: 403, message: 'That passkey belongs to another account. Use a passkey of this account.' },
+  invalid: { status: 403, message: 'That passkey could not be verified. Try again, or sign in another way.' },
+  user_not_verified: { status: 403, message: 'Your device did not confirm it was you (a fingerprint, face or PIN). Try again.' },
+  cloned: { status: 403, message: 'That passkey was refused because it may have been copied. Sign in another way and check your passkeys.' },
+  backup_state: { status: 403, message: 'That passkey was refused because it no longer matches the one you added. Sign in another way and check your passkeys.' },
+  already_registered: { status: 400, message: 'That passkey is already registered.' },
+};
+
+export function refusal(result: Refused): ApiError {
+  const { status, message } = REFUSALS[result.reason];
+  return new ApiError(status, result.reason === 'challenge' ? 'expired_challenge' : `passkey_${result.reason}`, message);
+}
+
+/** A request body of the expected shape, or a 400 naming nothing internal. */
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new ApiError(400, 'invalid_request', 'The passkey response was not understood. Reload the page and try again.');
+  return parsed.data;
+}
+
+/**
+ * The passkey ceremonies inside a sign-in (JSON, called by views/assets/passkeys.js): a passkey as
+ * the first factor (prompt `login`), as the second factor (prompt `mfa`), and creating one when the
+ * sign-in asks for a second factor the person does not yet have.
+ */
+export function passkeyInteractionRoutes(deps: {
+  provider: () => Provider;
+  passkeys: PasskeyService;
+  accounts: AccountService;
+  secondFactor: SecondFactorCompletion;
+  audit: AuditService;
+}) {
+  const router = new Router({ prefix: '/interaction/:uid/passkey' });
+  router.use(jsonErrors, bodyParser({ enableTypes: ['json'], jsonLimit: '64kb' }), csrfProtection);
+
+  const binding = (interaction: Interaction) => `interaction:${interaction.uid}`;
+
+  const inPrompt = async (ctx: Context, prompt: 'login' | 'mfa') => {
+    const interaction = await loadInteraction(deps.provider(), ctx);
+    if (interaction.prompt.name !== prompt) throw new ApiError(400, 'invalid_request', EXPIRED_INTERACTION);
+    const accountId = interaction.session?.accountId;
+    if (prompt === 'mfa' && !accountId) throw new ApiError(400, 'invalid_request', EXPIRED_INTERACTION);
+    return { interaction, accountId: accountId ?? '' };
+  };
+
+  const audit = (ctx: Context, interaction: Interaction, entry: Omit<AuditRecord, 'origin' | 'clientId'>) =>
+    deps.audit.record({ ...entry, origin: requestOrigin(ctx), clientId: String(interaction.params.client_id) });
+
+  const answer = (ctx: Context, body: unknown) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = body;
+  };
+
+  router.post('/sign-in/options', async (ctx) => {
+    const { interaction } = await inPrompt(ctx, 'login');
+    answer(ctx, await deps.passkeys.authenticationOptions(binding(interaction)));
+  });
+
+  router.post('/sign-in', async (ctx) => {
+    const { interaction } = await inPrompt(ctx, 'login');
+    const { credential } = parseBody(signInBody, ctx.request.body);
+    const result = await deps.passkeys.verifyAuthentication(binding(interaction), credential);
+    if (!result.ok) {
+      await audit(ctx, interaction, { event: 'sign_in_failed', outcome: 'failure', accountId: result.accountId, detail: { method: 'passkey', reason: result.reason } });
+      throw refusal(result);
+    }
+    await audit(ctx, interaction, {
+      event: 'sign_in',
+      outcome: 'success',
+      accountId: result.accountId,
+      detail: { method: result.method, name: result.passkey.name, ...(result.backedUpChanged ? { backed_up: result.backedUpChanged.to } : {}) },
+    });
+    const login = { accountId: result.accountId, ...firstFactor(result.method) };
+    const redirectTo = await deps.provider().interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
+    answer(ctx, { redirectTo });
+  });
+
+  router.post('/second-factor/options', async (ctx) => {
+    const { interaction, accountId } = await inPrompt(ctx, 'mfa');
+    const options = await deps.passkeys.authenticationOptions(binding(interaction), accountId);
+    if (!options.allowCredentials?.length) throw new ApiError(404, 'no_passkey', 'This account has no passkey yet. Use another way to confirm it is you.');
+    answer(ctx, options);
+  });
+
+  router.post('/second-factor', async (ctx) => {
+    const { interaction, accountId } = await inPrompt(ctx, 'mfa');
+    const { credential } = parseBody(signInBody, ctx.request.body);
+    const result = await deps.passkeys.verifyAuthentication(binding(interaction), credential, accountId);
+    if (!result.ok) {
+      await audit(ctx, interaction, { event: 'second_factor_failed', outcome: 'failure', accountId, detail: { method: 'passkey', reason: result.reason } });
+      throw refusal(result);
+    }
+    answer(ctx, { redirectTo: await deps.secondFactor.complete(ctx, interaction, result.method) });
+  });
+
+  // The mfa pages' rule (mfa-options.ts): only a person with no second factor yet, or a session that
+  // has already passed one; else whoever holds just the first factor could plant a passkey.
+  const enrollingAccount = async (interaction: Interaction, accountId: string) => {
+    const account = await deps.accounts.findById(accountId);
+    if (!account) throw new ApiError(400, 'invalid_request', EXPIRED_INTERACTION);
+    if (!mfaOptions(interaction, account, await deps.accounts.factorSummary(accountId), false).mayEnroll) {
+      throw new ApiError(403, 'forbidden', 'This account already has a second step. Use it to continue.');
+    }
+    return account;
+  };
+
+  router.post('/enroll/options', async (ctx) => {
+    const { interaction, accountId } = await inPrompt(ctx, 'mfa');
+    const account = await enrollingAccount(interaction, accountId);
+    answer(ctx, await deps.passkeys.registrationOptions(account, binding(interaction)));
+  });
+
+  router.post('/enroll', async (ctx) => {
+    const { interaction, accountId } = await inPrompt(ctx, 'mfa');
+    const { credential, name } = parseBody(enrollBody, ctx.request.body);
+    await enrollingAccount(interaction, accountId);
+    const result = await deps.passkeys.verifyRegistration(accountId, binding(interaction), credential, name);
+    if (!result.ok) throw refusal(result);
+    await audit(ctx, interaction, { event: 'factor_added', outcome: 'success', accountId, detail: { factor: 'passkey', name: result.passkey.name } });
+    answer(ctx, { redirectTo: await deps.secondFactor.complete(ctx, interaction, result.method, { enrolled: true }) });
+  });
+
+  return router.routes();
+}

@@ -1,0 +1,46 @@
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { BackupCodeService } from '../accounts/backup-code.service.ts';
+import type { AuditService } from '../audit/audit.service.ts';
+import { requestOrigin } from '../http/request-origin.ts';
+import { PageError } from '../http/page-error.ts';
+import { addFactor, type Method } from './authentication-methods.ts';
+import type { BackupCodeHandOff } from './backup-code-hand-off.ts';
+import { EXPIRED_INTERACTION, type Interaction } from './interaction-details.ts';
+
+/**
+ * The end of the `mfa` prompt, whichever factor met it: the session's login is replaced by one
+ * with the added factor, and the browser goes on. A person who has just enrolled their first
+ * factor gets their backup codes on the way, shown once.
+ */
+export function createSecondFactorCompletion(deps: {
+  provider: () => Provider;
+  backupCodes: BackupCodeService;
+  handOff: BackupCodeHandOff;
+  audit: AuditService;
+}) {
+  return {
+    /** Where the browser goes next: back into the authorization, or first to its backup codes. */
+    async complete(ctx: Context, interaction: Interaction, method: Method, options: { enrolled?: boolean } = {}): Promise<string> {
+      const accountId = interaction.session?.accountId;
+      if (interaction.prompt.name !== 'mfa' || !accountId) throw new PageError(400, EXPIRED_INTERACTION);
+      const login = { accountId, ...addFactor(interaction.session?.amr, method) };
+      const next = await deps.provider().interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
+      await deps.audit.record({
+        event: 'second_factor',
+        outcome: 'success',
+        origin: requestOrigin(ctx),
+        accountId,
+        clientId: String(interaction.params.client_id),
+        detail: { method, enrolled: options.enrolled === true },
+      });
+      if (!options.enrolled) return next;
+      const codes = await deps.backupCodes.issueIfNone(accountId);
+      if (!codes) return next;
+      await deps.handOff.hold(`interaction:${interaction.uid}`, { codes, next });
+      return `/interaction/${interaction.uid}/mfa/backup-codes`;
+    },
+  };
+}
+
+export type SecondFactorCompletion = ReturnType<typeof createSecondFactorCompletion>;

@@ -1,0 +1,119 @@
+// Passkey buttons on the sign-in, second-step and account pages. Each block marked `data-passkey`
+// names its endpoints in data- attributes; this script fetches options there, runs the browser's
+// WebAuthn ceremony through SimpleWebAuthn, posts the result back and follows `redirectTo`.
+// Loaded from our own origin only: the pages' CSP allows no inline script.
+(function () {
+  'use strict';
+  if (window.fairyidPasskeys) return; // two partials on one page load this twice
+  window.fairyidPasskeys = true;
+  var webauthn = window.SimpleWebAuthnBrowser;
+
+  var BROWSER_MESSAGES = {
+    NotAllowedError: 'The passkey request was cancelled or timed out. Try again when you are ready.',
+    InvalidStateError: 'This device already has a passkey for your account.',
+    SecurityError: 'Passkeys are not available on this address.',
+    NotSupportedError: 'This device cannot make the kind of passkey FairyID needs.',
+    AbortError: 'The passkey request was stopped. Try again.',
+  };
+  var GENERIC = 'Something went wrong with the passkey. Try again, or use another way.';
+
+  function ServerError(data, status) {
+    this.message = (data && data.error_description) || GENERIC;
+    this.data = data || {};
+    this.status = status;
+  }
+
+  function post(url, token, body) {
+    return fetch(url, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRF-Token': token },
+      body: JSON.stringify(body || {}),
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) throw new ServerError(data, response.status);
+        return data;
+      });
+    });
+  }
+
+  function messageFor(error) {
+    if (error instanceof ServerError) return error.message;
+    var name = error && (error.cause && error.cause.name ? error.cause.name : error.name);
+    return BROWSER_MESSAGES[name] || GENERIC;
+  }
+
+  function setup(block) {
+    var kind = block.getAttribute('data-passkey');
+    var token = block.getAttribute('data-csrf') || (document.querySelector('meta[name="csrf-token"]') || {}).content || '';
+    var optionsUrl = block.getAttribute('data-options-url');
+    var verifyUrl = block.getAttribute('data-verify-url');
+    var alert = block.querySelector('[role="alert"]');
+    var button = block.querySelector('[data-passkey-start]');
+    var nameInputId = block.getAttribute('data-name-input');
+
+    function show(message) {
+      alert.textContent = message;
+      alert.hidden = false;
+    }
+    function clear() {
+      alert.hidden = true;
+      alert.textContent = '';
+    }
+    function fail(error) {
+      if (error instanceof ServerError && error.data.redirectTo) {
+        window.location.assign(error.data.redirectTo);
+        return;
+      }
+      show(messageFor(error));
+    }
+    function finish(data) {
+      window.location.assign(data.redirectTo);
+    }
+
+    function ceremony(autofill) {
+      return post(optionsUrl, token).then(function (optionsJSON) {
+        if (kind === 'register') {
+          return webauthn.startRegistration({ optionsJSON: optionsJSON }).then(function (credential) {
+            var name = nameInputId ? document.getElementById(nameInputId).value : undefined;
+            return post(verifyUrl, token, { credential: credential, name: name || undefined });
+          });
+        }
+        return webauthn.startAuthentication({ optionsJSON: optionsJSON, useBrowserAutofill: autofill }).then(function (credential) {
+          return post(verifyUrl, token, { credential: credential });
+        });
+      });
+    }
+
+    button.addEventListener('click', function () {
+      clear();
+      button.disabled = true;
+      ceremony(false).then(finish, function (error) {
+        button.disabled = false;
+        fail(error);
+      });
+    });
+    block.hidden = false;
+
+    // Conditional UI: the browser offers passkeys in the identifier field's autofill. Nobody asked
+    // for this request, so the browser's refusals (a click on the button cancels it; an address
+    // where passkeys cannot work) stay quiet; the server's answer to a passkey picked there does not.
+    if (block.getAttribute('data-autofill') === 'true') {
+      webauthn.browserSupportsWebAuthnAutofill().then(function (available) {
+        if (!available) return;
+        ceremony(true).then(finish, function (error) {
+          if (error instanceof ServerError) fail(error);
+        });
+      });
+    }
+  }
+
+  function start() {
+    if (!webauthn || !webauthn.browserSupportsWebAuthn()) return;
+    document.querySelectorAll('[data-passkey-unsupported]').forEach(function (note) { note.hidden = true; });
+    document.querySelectorAll('[data-passkey]').forEach(setup);
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();
