@@ -15,7 +15,8 @@ import { requestOrigin } from '../http/request-origin.ts';
 import type { OneTimeCodes, Recipient } from '../interaction/one-time-codes.ts';
 import type { PageSession, SignedIn } from '../interaction/page-session.ts';
 import { MailDeliveryError, SmsDeliveryError } from '../notifications/message.ts';
-import { describeDuration } from '../shared/duration.ts';
+import { describeDuration, secondsUntil } from '../shared/duration.ts';
+import { describeUnlockTime } from '../interaction/locked-out-message.ts';
 
 type Deps = {
   accounts: AccountService;
@@ -320,13 +321,6 @@ export function identifierPageRoutes(deps: Deps) {
   return router.routes();
 }
 
-function secondsUntil(until: Date) {
-  return Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
-}
-
-/** In UTC, so that it reads the same on every device; with the date when that is not today. */
 function lockedOutMessage(until: Date) {
-  const iso = until.toISOString();
-  const sameDay = iso.slice(0, 10) === new Date().toISOString().slice(0, 10);
-  return `Too many wrong codes were entered for this address. Try again after ${sameDay ? '' : `${iso.slice(0, 10)} `}${iso.slice(11, 16)} UTC.`;
+  return `Too many wrong codes were entered for this address. Try again after ${describeUnlockTime(until)}.`;
 }

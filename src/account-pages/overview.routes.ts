@@ -3,6 +3,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import type { AccountService } from '../accounts/account.service.ts';
 import type { Account } from '../accounts/account.table.ts';
+import { accountLabel } from '../accounts/account-label.ts';
 import { formatPhoneNumber } from '../accounts/phone-number.ts';
 import { NAME_MAX, parseProfile, PICTURE_URL_MAX, type Profile } from '../accounts/profile.ts';
 import type { AuditService } from '../audit/audit.service.ts';
@@ -62,7 +63,7 @@ export function accountPageRoutes(deps: Deps) {
       'account',
       {
         account,
-        signedInAs: account.email ?? phone ?? account.fairyname,
+        signedInAs: accountLabel(account),
         phone,
         picture,
         profile: data.typed ?? { name: account.name ?? '', picture: account.picture_url ?? '' },

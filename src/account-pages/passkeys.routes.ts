@@ -4,9 +4,9 @@ import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import type { AccountService } from '../accounts/account.service.ts';
 import type { BackupCodeService } from '../accounts/backup-code.service.ts';
-import { hasSecondFactor } from '../accounts/factor-summary.repository.ts';
+import { FACTOR_NAME_MAX, FACTOR_NAME_PROBLEM, factorNameSchema } from '../accounts/factor-name.ts';
 import type { Passkey } from '../accounts/factor.table.ts';
-import { methodOf, passkeyNameSchema, registrationResponseSchema, type PasskeyService } from '../accounts/passkey.service.ts';
+import { methodOf, registrationResponseSchema, type PasskeyService } from '../accounts/passkey.service.ts';
 import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import { jsonErrors } from '../http/json-errors.ts';
@@ -19,7 +19,6 @@ import { ApiError } from '../shared/api-error.ts';
 import { backupCodesOnEnrollment } from './backup-codes-on-enrollment.ts';
 
 const PAGE = '/account/passkeys';
-const NAME_MAX = 60;
 
 const NOTICES: Record<string, string> = {
   added: 'Your passkey is added. You can sign in with it from now on.',
@@ -27,7 +26,6 @@ const NOTICES: Record<string, string> = {
   removed: 'The passkey is removed. It can no longer sign in to your account.',
 };
 const NOT_YOURS = 'That passkey is not one of yours, or it was already removed.';
-const BAD_NAME = `Give it a name of 1 to ${NAME_MAX} characters.`;
 
 const addBody = z.object({ credential: registrationResponseSchema, name: z.string().max(1000).optional() });
 
@@ -51,8 +49,8 @@ const scriptErrorsAsJson: Middleware = (ctx, next) => (ctx.request.is('applicati
 function parseName(typed: unknown): { name: string | undefined } | { error: string } {
   const text = typeof typed === 'string' ? typed.trim() : '';
   if (!text) return { name: undefined };
-  const parsed = passkeyNameSchema.safeParse(text);
-  return parsed.success ? { name: parsed.data } : { error: BAD_NAME };
+  const parsed = factorNameSchema.safeParse(text);
+  return parsed.success ? { name: parsed.data } : { error: FACTOR_NAME_PROBLEM };
 }
 
 /**
@@ -73,9 +71,9 @@ export function passkeyPageRoutes(deps: Deps) {
       name: passkey.name,
       created: when(passkey.created_at),
       lastUsed: passkey.last_used_at && when(passkey.last_used_at),
-      synced: passkey.device_type === 'multiDevice' || passkey.backed_up,
+      synced: methodOf(passkey) === 'passkey_swk',
     }));
-    await deps.renderer.render(ctx, 'account-passkeys', { passkeys, nameMax: NAME_MAX, ...messages }, status);
+    await deps.renderer.render(ctx, 'account-passkeys', { passkeys, nameMax: FACTOR_NAME_MAX, ...messages }, status);
   };
 
   const goTo = (ctx: Context, location: string) => {
@@ -133,7 +131,7 @@ export function passkeyPageRoutes(deps: Deps) {
     const current = await deps.session.require(ctx, PAGE);
     if (!current) return;
     const name = parseName((ctx.request.body as Record<string, unknown>).name);
-    if ('error' in name || !name.name) return renderPage(ctx, current, { error: BAD_NAME }, 400);
+    if ('error' in name || !name.name) return renderPage(ctx, current, { error: FACTOR_NAME_PROBLEM }, 400);
     const renamed = await deps.passkeys.rename(current.accountId, ctx.params.id!, name.name);
     if (!renamed) return renderPage(ctx, current, { error: NOT_YOURS }, 404);
     await audit(ctx, current, { event: 'factor_renamed', outcome: 'success', detail: { factor: 'passkey', name: renamed.name } });
@@ -152,8 +150,7 @@ export function passkeyPageRoutes(deps: Deps) {
     if (!current) return;
     const removed = await deps.passkeys.remove(current.accountId, id);
     if (!removed) return renderPage(ctx, current, { error: NOT_YOURS }, 404);
-    // Checked again after the delete, so that two removals at once cannot leave backup codes standing in for nothing.
-    if (!hasSecondFactor(await deps.accounts.factorSummary(current.accountId))) await deps.backupCodes.removeAll(current.accountId);
+    await deps.backupCodes.removeIfNoSecondFactor(current.accountId);
     await audit(ctx, current, { event: 'factor_removed', outcome: 'success', detail: { factor: 'passkey', name: removed.name } });
     goTo(ctx, `${PAGE}?saved=removed`);
   });

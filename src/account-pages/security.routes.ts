@@ -3,7 +3,8 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import type { AccountService } from '../accounts/account.service.ts';
 import type { BackupCodeService } from '../accounts/backup-code.service.ts';
-import { formatPhoneNumber } from '../accounts/phone-number.ts';
+import { accountLabel } from '../accounts/account-label.ts';
+import { FACTOR_NAME_MAX, FACTOR_NAME_PROBLEM, factorNameSchema } from '../accounts/factor-name.ts';
 import type { TotpService } from '../accounts/totp.service.ts';
 import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
@@ -14,7 +15,6 @@ import type { PageSession, SignedIn } from '../interaction/page-session.ts';
 import { backupCodesOnEnrollment, FRESH_BACKUP_CODES_PAGE } from './backup-codes-on-enrollment.ts';
 
 const PAGE = '/account/security';
-const FACTOR_NAME_MAX = 60;
 const SIX_DIGITS = /^\d{6}$/;
 
 const NOTICES: Record<string, string> = {
@@ -47,9 +47,9 @@ export function securityPageRoutes(deps: Deps) {
   const audit = (ctx: Context, current: SignedIn, entry: Omit<AuditRecord, 'origin' | 'accountId'>) =>
     deps.audit.record({ ...entry, origin: requestOrigin(ctx), accountId: current.accountId });
 
-  const accountLabel = async (accountId: string) => {
+  const labelOf = async (accountId: string) => {
     const account = await deps.accounts.findById(accountId);
-    return account?.email ?? (account?.phone_number ? formatPhoneNumber(account.phone_number) : (account?.fairyname ?? 'FairyID'));
+    return account ? accountLabel(account) : 'FairyID';
   };
 
   const renderPage = async (ctx: Context, current: SignedIn, messages: { notice?: string | undefined; error?: string } = {}, status = 200) => {
@@ -87,7 +87,7 @@ export function securityPageRoutes(deps: Deps) {
     const current = await deps.session.requireRecent(ctx, `${PAGE}/totp`);
     if (!current) return;
     if (await deps.totp.find(current.accountId)) return goTo(ctx, PAGE);
-    const enrollment = await deps.totp.beginEnrollment(current.accountId, await accountLabel(current.accountId));
+    const enrollment = await deps.totp.beginEnrollment(current.accountId, await labelOf(current.accountId));
     await deps.renderer.render(ctx, 'account-totp', { enrollment });
   });
 
@@ -97,7 +97,7 @@ export function securityPageRoutes(deps: Deps) {
     const body = ctx.request.body as Record<string, unknown>;
     const pending = String(body.pending ?? '');
     const code = String(body.code ?? '').replace(/\s/g, '');
-    const enrollment = await deps.totp.resumeEnrollment(current.accountId, await accountLabel(current.accountId), pending);
+    const enrollment = await deps.totp.resumeEnrollment(current.accountId, await labelOf(current.accountId), pending);
     if (!enrollment) return renderPage(ctx, current, { error: 'That setup took too long. Start again to get a new key.' }, 400);
     const retry = (error: string) => deps.renderer.render(ctx, 'account-totp', { enrollment, error }, 400);
     if (!SIX_DIGITS.test(code)) return retry('Enter the 6 digits your authenticator app shows for FairyID.');
@@ -113,32 +113,26 @@ export function securityPageRoutes(deps: Deps) {
   router.post('/totp/rename', async (ctx) => {
     const current = await deps.session.require(ctx, PAGE);
     if (!current) return;
-    const name = String((ctx.request.body as Record<string, unknown>).name ?? '').trim();
-    if (!name || name.length > FACTOR_NAME_MAX) {
-      return renderPage(ctx, current, { error: `Give it a name of 1 to ${FACTOR_NAME_MAX} characters.` }, 400);
-    }
+    const parsed = factorNameSchema.safeParse((ctx.request.body as Record<string, unknown>).name);
+    if (!parsed.success) return renderPage(ctx, current, { error: FACTOR_NAME_PROBLEM }, 400);
+    const name = parsed.data;
     if (!(await deps.totp.rename(current.accountId, name))) return renderPage(ctx, current, { error: 'You have no authenticator app to rename.' }, 404);
     await audit(ctx, current, { event: 'factor_renamed', outcome: 'success', detail: { factor: 'totp', name } });
     goTo(ctx, `${PAGE}?saved=renamed`);
   });
 
   router.post('/totp/remove', async (ctx) => {
-    const summary = await currentSummary(ctx);
-    if (!summary) return;
+    const signedIn = await deps.session.require(ctx, PAGE);
+    if (!signedIn) return;
     // Removing the last second factor turns two-step sign-in off: that takes a fresh sign-in.
-    const last = summary.passkeys === 0;
-    const current = last ? await deps.session.requireRecent(ctx, PAGE) : summary.current;
+    const last = (await deps.accounts.factorSummary(signedIn.accountId)).passkeys === 0;
+    const current = last ? await deps.session.requireRecent(ctx, PAGE) : signedIn;
     if (!current) return;
     if (!(await deps.totp.remove(current.accountId))) return renderPage(ctx, current, { error: 'You have no authenticator app to remove.' }, 404);
-    if (last) await deps.backupCodes.removeAll(current.accountId);
+    await deps.backupCodes.removeIfNoSecondFactor(current.accountId);
     await audit(ctx, current, { event: 'factor_removed', outcome: 'success', detail: { factor: 'totp' } });
     goTo(ctx, `${PAGE}?saved=totp-removed`);
   });
-
-  const currentSummary = async (ctx: Context) => {
-    const current = await deps.session.require(ctx, PAGE);
-    return current && { current, ...(await deps.accounts.factorSummary(current.accountId)) };
-  };
 
   router.post('/backup-codes', async (ctx) => {
     const current = await deps.session.requireRecent(ctx, PAGE);

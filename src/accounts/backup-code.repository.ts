@@ -45,8 +45,21 @@ export function createBackupCodeRepository(db: Db) {
       return row !== undefined;
     },
 
-    async deleteAll(accountId: string): Promise<void> {
-      await db.deleteFrom('backup_codes').where('account_id', '=', accountId).execute();
+    /**
+     * Deletes the account's codes if it has no passkey and no authenticator app left, in one
+     * statement: of two factors removed at once, the second removal's check sees the first.
+     */
+    async deleteUnlessSecondFactor(accountId: string): Promise<void> {
+      await db
+        .deleteFrom('backup_codes')
+        .where('account_id', '=', accountId)
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('passkeys').select('id').where('account_id', '=', accountId))),
+        )
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('totp_factors').select('account_id').where('account_id', '=', accountId))),
+        )
+        .execute();
     },
   };
 }

@@ -45,8 +45,8 @@ export function createBackupCodeService(repository: BackupCodeRepository, secret
       return repository.markUsed(accountId, hash(accountId, code));
     },
 
-    /** Without a second factor, backup codes stand in for nothing. */
-    removeAll: (accountId: string) => repository.deleteAll(accountId),
+    /** Called after a factor is removed: without a second factor, backup codes stand in for nothing. */
+    removeIfNoSecondFactor: (accountId: string) => repository.deleteUnlessSecondFactor(accountId),
   };
 }
 

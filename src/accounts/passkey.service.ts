@@ -13,13 +13,12 @@ import { z } from 'zod';
 import type { KeyValueStore } from '../db/key-value.ts';
 import type { Account } from './account.table.ts';
 import type { Passkey } from './factor.table.ts';
-import { formatPhoneNumber } from './phone-number.ts';
+import { accountLabel } from './account-label.ts';
 import type { PasskeyRepository } from './passkey.repository.ts';
 
 /** How long a ceremony may take; the challenge lives a little longer than the browser waits. */
 const CEREMONY_TIMEOUT_MS = 180_000;
 const CHALLENGE_TTL_SECONDS = 240;
-const NAME_MAX = 60;
 
 export type RelyingParty = { id: string; name: string; origin: string };
 
@@ -69,9 +68,6 @@ export const registrationResponseSchema = z.object({
   authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
   clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
 });
-
-/** A passkey's name as a person typed it: trimmed, 1 to 60 characters. */
-export const passkeyNameSchema = z.string().trim().min(1).max(NAME_MAX);
 
 export type PasskeyRefusal =
   /** No challenge, one already used, or one issued for another purpose, page or person. */
@@ -145,7 +141,7 @@ export function createPasskeyService(deps: { repository: PasskeyRepository; kv: 
     /** Options for navigator.credentials.create(): a discoverable credential with user verification, none this person already has. */
     async registrationOptions(account: Account, binding: string): Promise<PublicKeyCredentialCreationOptionsJSON> {
       // What the browser's passkey list shows: the address the person signs in with.
-      const userName = account.email ?? (account.phone_number ? formatPhoneNumber(account.phone_number) : account.fairyname);
+      const userName = accountLabel(account);
       const existing = await repository.findByAccount(account.id);
       const options = await generateRegistrationOptions({
         rpName: relyingParty.name,

@@ -22,7 +22,7 @@ export function createTotpRepository(db: Db) {
         .updateTable('totp_factors')
         .set({ last_used_step: step, last_used_at: new Date() })
         .where('account_id', '=', accountId)
-        .where('last_used_step', '<', String(step) as never)
+        .where('last_used_step', '<', String(step))
         .returning('account_id')
         .executeTakeFirst();
       return row !== undefined;

@@ -40,6 +40,15 @@ export function createTotpService(repository: TotpRepository, secret: string) {
     }
   };
 
+  /** The enrollment a pending form stands for, or undefined when the form is forged or too old. */
+  const enrollmentOf = async (accountId: string, label: string, pending: string): Promise<TotpEnrollment | undefined> => {
+    const base32 = openPending(accountId, pending);
+    if (!base32) return undefined;
+    const uri = generateURI({ issuer: ISSUER_NAME, label, secret: base32 });
+    const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+    return { secret: base32, uri, qrSvg, pending };
+  };
+
   return {
     find: (accountId: string) => repository.find(accountId),
 
@@ -49,17 +58,11 @@ export function createTotpService(repository: TotpRepository, secret: string) {
      */
     async beginEnrollment(accountId: string, label: string): Promise<TotpEnrollment> {
       const pending = enrollments.seal(accountId, JSON.stringify({ secret: generateSecret(), issuedAt: Math.floor(Date.now() / 1000) }));
-      return (await this.resumeEnrollment(accountId, label, pending))!;
+      return (await enrollmentOf(accountId, label, pending))!;
     },
 
     /** The same enrollment again (after a wrong code), or undefined when its form is forged or too old. */
-    async resumeEnrollment(accountId: string, label: string, pending: string): Promise<TotpEnrollment | undefined> {
-      const base32 = openPending(accountId, pending);
-      if (!base32) return undefined;
-      const uri = generateURI({ issuer: ISSUER_NAME, label, secret: base32 });
-      const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
-      return { secret: base32, uri, qrSvg, pending };
-    },
+    resumeEnrollment: enrollmentOf,
 
     /** 'ok' once the app's code matches; 'expired' when the form is too old to trust. */
     async confirmEnrollment(accountId: string, pending: string, code: string): Promise<'ok' | 'wrong' | 'expired' | 'exists'> {

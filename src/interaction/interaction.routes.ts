@@ -5,19 +5,20 @@ import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import { z } from 'zod';
 import type { AccountService } from '../accounts/account.service.ts';
-import { formatPhoneNumber, parsePhoneNumber, type PhoneNumberProblem } from '../accounts/phone-number.ts';
+import { parsePhoneNumber, type PhoneNumberProblem } from '../accounts/phone-number.ts';
 import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import { PageError } from '../http/page-error.ts';
 import type { Renderer } from '../http/render.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import { MailDeliveryError, SmsDeliveryError } from '../notifications/message.ts';
-import { describeDuration } from '../shared/duration.ts';
+import { describeDuration, secondsUntil } from '../shared/duration.ts';
 import { firstFactor } from './authentication-methods.ts';
 import { EXPIRED_INTERACTION, finishInteraction, loadInteraction, type Interaction } from './interaction-details.ts';
-import type { OneTimeCodes, Recipient } from './one-time-codes.ts';
+import { displayedAddress, type OneTimeCodes, type Recipient } from './one-time-codes.ts';
 import { describeScopes } from './scope-descriptions.ts';
 import { lockedOutMessage } from './locked-out-message.ts';
+import { accountLabel } from '../accounts/account-label.ts';
 
 /** The organizations a person may act for, and the binding of an app's grant to one of them. */
 export type OrganizationChoice = {
@@ -95,7 +96,7 @@ export function interactionRoutes(deps: Deps) {
     await renderer.render(
       ctx,
       'code',
-      { uid: ctx.params.uid, channel: recipient.channel, address: displayed(recipient), lifetime: deps.codeLifetime, ...data },
+      { uid: ctx.params.uid, channel: recipient.channel, address: displayedAddress(recipient), lifetime: deps.codeLifetime, ...data },
       status,
     );
   };
@@ -110,7 +111,7 @@ export function interactionRoutes(deps: Deps) {
     if (waiting && recipient && waiting.channel === recipient.channel && waiting.address === recipient.address) {
       return renderCode(ctx, waiting, { error: problem.message }, problem.status);
     }
-    const identifier = typed ?? (recipient && displayed(recipient));
+    const identifier = typed ?? (recipient && displayedAddress(recipient));
     return renderLogin(ctx, interaction, { error: problem.message, identifier }, problem.status);
   };
 
@@ -170,7 +171,7 @@ export function interactionRoutes(deps: Deps) {
         clientName: await clientName(interaction.params.client_id),
         scopes: describeScopes(requested),
         spendsDust: requested.includes('dust:spend'),
-        accountLabel: account.email ?? (account.phone_number ? formatPhoneNumber(account.phone_number) : account.fairyname),
+        accountLabel: accountLabel(account),
         organizations: (await needsOrganization(interaction)) ? await deps.organizations.choices(accountId) : undefined,
         error,
       },
@@ -261,7 +262,7 @@ export function interactionRoutes(deps: Deps) {
     const interaction = await details(ctx);
     if (interaction.prompt.name !== 'login') throw new PageError(400, EXPIRED_INTERACTION);
     const recipient = await codes.pending(interaction.uid);
-    const identifier = recipient && displayed(recipient);
+    const identifier = recipient && displayedAddress(recipient);
     const code = codeSchema.safeParse(String((ctx.request.body as Record<string, unknown>).code ?? '').replace(/\s/g, ''));
     if (recipient && !code.success) {
       return renderCode(ctx, recipient, { error: `Enter the 6 digits from the ${recipient.channel === 'sms' ? 'text message' : 'email'}.` }, 400);
@@ -322,11 +323,3 @@ function requestedScopes(interaction: Interaction) {
   return [...(detail.missingOIDCScope ?? []), ...Object.values(detail.missingResourceScopes ?? {}).flat()];
 }
 
-/** How the pages name where the code went; also what goes back into the sign-in field, so asking again is one press. */
-function displayed(recipient: Recipient) {
-  return recipient.channel === 'sms' ? formatPhoneNumber(recipient.address) : recipient.address;
-}
-
-function secondsUntil(until: Date) {
-  return Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
-}

@@ -13,23 +13,27 @@ export type MfaOptions = {
   backupCode: boolean;
   /** A code by the channel the first factor did not use, when the person has one. */
   otherChannel: Recipient | undefined;
-  /**
-   * Adding a factor here is safe only when it cannot bypass one the person already has: when they
-   * have none, or when this session has already passed one. Otherwise whoever holds just the first
-   * factor (a mailbox, say) could enroll their own authenticator and walk past the real one.
-   */
+  /** Whether a factor may be added in this sign-in (see `mayEnroll`). */
   mayEnroll: boolean;
 };
+
+/**
+ * Adding a factor during a sign-in is safe only when it cannot bypass one the person already has:
+ * when they have none, or when this session has already passed one. Otherwise whoever holds just
+ * the first factor (a mailbox, say) could enroll their own authenticator and walk past the real one.
+ */
+export function mayEnroll(interaction: Interaction, summary: FactorSummary): boolean {
+  return !hasSecondFactor(summary) || satisfies(interaction.session?.acr, 'mfa');
+}
 
 /** Which ways through the `mfa` prompt this person has in this interaction. */
 export function mfaOptions(interaction: Interaction, account: Account, summary: FactorSummary, smsAvailable: boolean): MfaOptions {
   const asked = (interaction.prompt.details as { acr?: unknown }).acr;
   const required = isAcr(asked) && asked !== '1fa' ? asked : 'mfa';
   const amr = interaction.session?.amr as string[] | undefined;
-  const sessionHasMfa = satisfies(interaction.session?.acr, 'mfa');
-  const mayEnroll = !hasSecondFactor(summary) || sessionHasMfa;
+  const enroll = mayEnroll(interaction, summary);
   if (required === 'phr') {
-    return { required, totp: false, passkey: summary.passkeys > 0, backupCode: false, otherChannel: undefined, mayEnroll };
+    return { required, totp: false, passkey: summary.passkeys > 0, backupCode: false, otherChannel: undefined, mayEnroll: enroll };
   }
   const used = codeChannelUsed(amr);
   let otherChannel: Recipient | undefined;
@@ -44,6 +48,6 @@ export function mfaOptions(interaction: Interaction, account: Account, summary: 
     passkey: summary.passkeys > 0,
     backupCode: hasSecondFactor(summary) && summary.backupCodesLeft > 0,
     otherChannel,
-    mayEnroll,
+    mayEnroll: enroll,
   };
 }

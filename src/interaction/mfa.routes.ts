@@ -3,7 +3,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountService } from '../accounts/account.service.ts';
-import { formatPhoneNumber } from '../accounts/phone-number.ts';
+import { accountLabel } from '../accounts/account-label.ts';
 import type { BackupCodeService } from '../accounts/backup-code.service.ts';
 import type { TotpService } from '../accounts/totp.service.ts';
 import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
@@ -12,13 +12,13 @@ import { PageError } from '../http/page-error.ts';
 import type { Renderer } from '../http/render.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import { MailDeliveryError, SmsDeliveryError } from '../notifications/message.ts';
-import { describeDuration } from '../shared/duration.ts';
+import { describeDuration, secondsUntil } from '../shared/duration.ts';
 import type { AbuseControls } from './abuse-controls.ts';
 import type { BackupCodeHandOff } from './backup-code-hand-off.ts';
 import { EXPIRED_INTERACTION, loadInteraction, type Interaction } from './interaction-details.ts';
 import { lockedOutMessage } from './locked-out-message.ts';
 import { mfaOptions, type MfaOptions } from './mfa-options.ts';
-import type { OneTimeCodes, Recipient } from './one-time-codes.ts';
+import { displayedAddress, type OneTimeCodes, type Recipient } from './one-time-codes.ts';
 import type { SecondFactorCompletion } from './second-factor-completion.ts';
 
 type Deps = {
@@ -54,15 +54,15 @@ export function mfaRoutes(deps: Deps) {
   const flow = (uid: string) => `mfa:${uid}`;
 
   /** The interaction, which must be at the `mfa` prompt, and what this person can use to pass it. */
-  const load = async (ctx: Context): Promise<Step> => {
-    const interaction = await loadInteraction(deps.provider(), ctx);
+  const load = async (ctx: Context): Promise<Step> => stepOf(await loadInteraction(deps.provider(), ctx));
+
+  const stepOf = async (interaction: Interaction): Promise<Step> => {
     const accountId = interaction.session?.accountId;
     if (interaction.prompt.name !== 'mfa' || !accountId) throw new PageError(400, EXPIRED_INTERACTION);
     const account = await deps.accounts.findById(accountId);
     if (!account) throw new PageError(400, EXPIRED_INTERACTION);
     const options = mfaOptions(interaction, account, await deps.accounts.factorSummary(accountId), deps.smsAvailable);
-    const accountLabel = account.email ?? (account.phone_number ? formatPhoneNumber(account.phone_number) : account.fairyname);
-    return { interaction, accountId, options, accountLabel };
+    return { interaction, accountId, options, accountLabel: accountLabel(account) };
   };
 
   const audit = (ctx: Context, step: Step, entry: Omit<AuditRecord, 'origin' | 'clientId' | 'accountId'>) =>
@@ -81,7 +81,7 @@ export function mfaRoutes(deps: Deps) {
         uid: interaction.uid,
         clientName,
         options,
-        otherChannel: options.otherChannel && displayed(options.otherChannel),
+        otherChannel: options.otherChannel && displayedAddress(options.otherChannel),
         ...messages,
       },
       status,
@@ -90,7 +90,7 @@ export function mfaRoutes(deps: Deps) {
 
   /** A refused check: the limit's wait, or the lockout's unlock time, on the page it came from. */
   const refuse = (ctx: Context, verdict: { status: 'limited'; retryAfter: number } | { status: 'locked'; until: Date }) => {
-    const retryAfter = verdict.status === 'limited' ? verdict.retryAfter : Math.max(1, Math.ceil((verdict.until.getTime() - Date.now()) / 1000));
+    const retryAfter = verdict.status === 'limited' ? verdict.retryAfter : secondsUntil(verdict.until);
     ctx.set('Retry-After', String(retryAfter));
     return verdict.status === 'limited' ? `Too many attempts. Try again in ${describeDuration(retryAfter)}.` : lockedOutMessage(verdict.until);
   };
@@ -123,7 +123,7 @@ export function mfaRoutes(deps: Deps) {
   router.get('/', async (ctx) => {
     const interaction = await loadInteraction(deps.provider(), ctx);
     if (interaction.prompt.name !== 'mfa') return ctx.redirect(`/interaction/${interaction.uid}`);
-    await renderChoice(ctx, await load(ctx));
+    await renderChoice(ctx, await stepOf(interaction));
   });
 
   router.post('/totp', async (ctx) => {
@@ -197,7 +197,7 @@ export function mfaRoutes(deps: Deps) {
     await renderer.render(
       ctx,
       'mfa-code',
-      { uid: step.interaction.uid, channel: recipient.channel, address: displayed(recipient), lifetime: deps.codeLifetime, ...messages },
+      { uid: step.interaction.uid, channel: recipient.channel, address: displayedAddress(recipient), lifetime: deps.codeLifetime, ...messages },
       status,
     );
   };
@@ -278,7 +278,3 @@ export function mfaRoutes(deps: Deps) {
 }
 
 const typedCode = (ctx: Context) => String((ctx.request.body as Record<string, unknown>).code ?? '').replace(/\s/g, '').slice(0, 16);
-
-function displayed(recipient: Recipient) {
-  return recipient.channel === 'sms' ? formatPhoneNumber(recipient.address) : recipient.address;
-}

@@ -1,4 +1,5 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+import { formatPhoneNumber } from '../accounts/phone-number.ts';
 import type { KeyValueStore } from '../db/key-value.ts';
 import type { AbuseControls, Identifier } from './abuse-controls.ts';
 
@@ -27,6 +28,11 @@ export type VerifyResult =
   | { status: 'limited'; retryAfter: number }
   /** Too many failures for this recipient: no code works until then. `started`: this attempt's wrong code began the lockout. */
   | { status: 'locked_out'; until: Date; started?: true };
+
+/** How the pages name where a code went; also what goes back into the sign-in field, so asking again is one press. */
+export function displayedAddress(recipient: Recipient): string {
+  return recipient.channel === 'sms' ? formatPhoneNumber(recipient.address) : recipient.address;
+}
 
 export const identifierOf = (recipient: Recipient): Identifier =>
   recipient.channel === 'email' ? `email:${recipient.address}` : `phone:${recipient.address}`;

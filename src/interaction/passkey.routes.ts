@@ -4,9 +4,9 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import type { AccountService } from '../accounts/account.service.ts';
+import { factorNameSchema } from '../accounts/factor-name.ts';
 import {
   authenticationResponseSchema,
-  passkeyNameSchema,
   registrationResponseSchema,
   type PasskeyRefusal,
   type PasskeyService,
@@ -19,11 +19,11 @@ import { requestOrigin } from '../http/request-origin.ts';
 import { ApiError } from '../shared/api-error.ts';
 import { firstFactor } from './authentication-methods.ts';
 import { EXPIRED_INTERACTION, loadInteraction, type Interaction } from './interaction-details.ts';
-import { mfaOptions } from './mfa-options.ts';
+import { mayEnroll } from './mfa-options.ts';
 import type { SecondFactorCompletion } from './second-factor-completion.ts';
 
 const signInBody = z.object({ credential: authenticationResponseSchema });
-const enrollBody = z.object({ credential: registrationResponseSchema, name: passkeyNameSchema.optional() });
+const enrollBody = z.object({ credential: registrationResponseSchema, name: factorNameSchema.optional() });
 
 /** What the page says for each refusal: the same few words whatever the detail, which goes to the audit trail. */
 export const REFUSALS: Record<PasskeyRefusal, { status: number; message: string }> = {
@@ -129,7 +129,7 @@ export function passkeyInteractionRoutes(deps: {
   const enrollingAccount = async (interaction: Interaction, accountId: string) => {
     const account = await deps.accounts.findById(accountId);
     if (!account) throw new ApiError(400, 'invalid_request', EXPIRED_INTERACTION);
-    if (!mfaOptions(interaction, account, await deps.accounts.factorSummary(accountId), false).mayEnroll) {
+    if (!mayEnroll(interaction, await deps.accounts.factorSummary(accountId))) {
       throw new ApiError(403, 'forbidden', 'This account already has a second step. Use it to continue.');
     }
     return account;

@@ -1,3 +1,8 @@
+/** Whole seconds from now until `until`, at least 1: what a Retry-After header says. */
+export function secondsUntil(until: Date): number {
+  return Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
+}
+
 /** "90 seconds", "10 minutes", "1 hour": the wait or lifetime as a person reads it. */
 export function describeDuration(totalSeconds: number): string {
   const unit = (value: number, name: string) => `${value} ${name}${value === 1 ? '' : 's'}`;

@@ -167,3 +167,21 @@ test('the security page asks a person to sign in first, and its forms refuse a m
   const forged = await client.request(`${PAGE}/totp/remove`, { form: { _csrf: 'nope' } });
   t.is(forged.status, 403);
 });
+
+test('removing the app while a passkey remains keeps two-step sign-in and the backup codes', async (t) => {
+  const server = await startTestServer(t);
+  const email = 'keeps-passkey@example.com';
+  const { client } = await withAuthenticatorApp(server, email);
+  const account = await accountByEmail(server, email);
+  // A passkey row as registration stores it; its keys are never used here.
+  await server.app.services.db
+    .insertInto('passkeys')
+    .values({ id: 'pk-1', account_id: account.id, credential_id: 'cred-1', public_key: new Uint8Array([1]), counter: 0, transports: '[]', device_type: 'multiDevice', backed_up: true, name: 'Phone' })
+    .execute();
+  const { html } = await securityPage(client);
+  const removed = await submitForm(client, html, `${PAGE}/totp/remove`);
+  t.is(removed.response.status, 303);
+  t.falsy(await server.app.services.totp.find(account.id));
+  t.is(await server.app.services.backupCodes.remaining(account.id), 10);
+  t.regex((await securityPage(client)).html, /Two-step sign-in is <strong>on<\/strong>/);
+});
