@@ -25,7 +25,9 @@ try {
   if (discovery.issuer !== issuer) throw new Error(`discovery issuer is ${discovery.issuer}`);
   if (!output.includes('Try it:')) throw new Error('npm start did not print how to try it');
 
-  const config = await oidc.discovery(new URL(issuer), 'demo', undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
+  const config = await oidc.discovery(new URL(issuer), 'demo', undefined, oidc.None(), {
+    execute: [oidc.allowInsecureRequests],
+  });
   const verifier = oidc.randomPKCECodeVerifier();
   const authorizationUrl = oidc.buildAuthorizationUrl(config, {
     redirect_uri: `${issuer}/dev/callback`,
@@ -50,7 +52,10 @@ console.log('smoke: clean shutdown');
 
 async function waitForPortClosed() {
   for (let attempt = 0; attempt < 60; attempt += 1) {
-    const open = await fetch(`${issuer}/health`).then(() => true, () => false);
+    const open = await fetch(`${issuer}/health`).then(
+      () => true,
+      () => false,
+    );
     if (!open) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -59,7 +64,10 @@ async function waitForPortClosed() {
 
 async function waitForHealth() {
   for (let attempt = 0; attempt < 120; attempt += 1) {
-    const ok = await fetch(`${issuer}/health`).then((response) => response.ok, () => false);
+    const ok = await fetch(`${issuer}/health`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }

@@ -39,7 +39,8 @@ if (!options) {
   process.exit(0);
 }
 for (const name of options.only ?? []) {
-  if (!SCENARIO_NAMES.includes(name)) throw new Error(`unknown scenario "${name}" (known: ${SCENARIO_NAMES.join(', ')})`);
+  if (!SCENARIO_NAMES.includes(name))
+    throw new Error(`unknown scenario "${name}" (known: ${SCENARIO_NAMES.join(', ')})`);
 }
 
 if (options.instances > 1 && !(process.env.DATABASE_URL && process.env.REDIS_URL)) {
@@ -70,7 +71,9 @@ async function main(options: Options) {
   const selected = options.only ?? (options.instances > 1 ? new Set(INSTANCE_SCENARIOS) : undefined);
   const wants = (name: string) => !selected || selected.has(name);
   const scenarios = SCENARIOS.filter((scenario) => wants(scenario.name));
-  const setup = options.target ? await externalTarget(options, log) : await startLocalTargets(options, ROOT, cleanups, log);
+  const setup = options.target
+    ? await externalTarget(options, log)
+    : await startLocalTargets(options, ROOT, cleanups, log);
   const { targets } = setup;
   const primary = targets[0]!;
   // The complete sign-in and the expired-rows phase are about one FairyID, not the scale-out check.
@@ -83,7 +86,9 @@ async function main(options: Options) {
     tokenShapes[target.name] = await describeTokens(target);
     log(`${target.name} issues: ${tokenShapes[target.name]}`);
   }
-  const prepared = new Map<Target, Prepared>(targets.map((target) => [target, { target, accessTokens: [], refreshTokens: [] }]));
+  const prepared = new Map<Target, Prepared>(
+    targets.map((target) => [target, { target, accessTokens: [], refreshTokens: [] }]),
+  );
   const load = { connections: options.connections };
 
   if (options.warmup > 0) {
@@ -97,7 +102,9 @@ async function main(options: Options) {
     if (signInTarget) await runSignInFlows(signInTarget, 1, options.warmup);
   }
 
-  log(`\n${options.reps} repetitions x ${options.duration}s per scenario and server, ${options.connections} connections`);
+  log(
+    `\n${options.reps} repetitions x ${options.duration}s per scenario and server, ${options.connections} connections`,
+  );
   const runs: Run[] = [];
   const flows: Flows[] = [];
   for (let rep = 1; rep <= options.reps; rep += 1) {
@@ -109,19 +116,33 @@ async function main(options: Options) {
         const state = prepared.get(target)!;
         await prepareFor(state, scenario, options.connections);
         const cpu = cpuMeter(target);
-        const result = await runLoad(scenario.spec(state), { ...load, duration: options.duration, ...spreadOf(target) });
+        const result = await runLoad(scenario.spec(state), {
+          ...load,
+          duration: options.duration,
+          ...spreadOf(target),
+        });
         const serverCpuPercent = cpu();
-        runs.push({ rep, scenario: scenario.name, target: target.name, ...result, ...(serverCpuPercent === undefined ? {} : { serverCpuPercent }) });
+        runs.push({
+          rep,
+          scenario: scenario.name,
+          target: target.name,
+          ...result,
+          ...(serverCpuPercent === undefined ? {} : { serverCpuPercent }),
+        });
         const failures = result.failed ? `  non-OK ${result.failed}, first: ${result.firstFailure}` : '';
         const cpuText = serverCpuPercent === undefined ? '' : `  server CPU ${serverCpuPercent.toFixed(0)}%`;
-        log(`[rep ${rep}] ${scenario.name.padEnd(18)} ${target.name.padEnd(10)} ${result.reqPerSec.toFixed(0).padStart(6)} req/s  p99 ${result.latencyMs.p99} ms${cpuText}${failures}`);
+        log(
+          `[rep ${rep}] ${scenario.name.padEnd(18)} ${target.name.padEnd(10)} ${result.reqPerSec.toFixed(0).padStart(6)} req/s  p99 ${result.latencyMs.p99} ms${cpuText}${failures}`,
+        );
       }
     }
     for (const concurrency of signInTarget ? SIGN_IN_CONCURRENCY : []) {
       const result = await runSignInFlows(signInTarget!, concurrency, options.duration);
       flows.push({ rep, ...result });
       const failures = result.failed ? `  failed ${result.failed}, first: ${result.firstFailure}` : '';
-      log(`[rep ${rep}] ${`signin x${concurrency}`.padEnd(18)} ${signInTarget!.name.padEnd(9)} ${result.flowsPerSec.toFixed(1).padStart(6)} flows/s${failures}`);
+      log(
+        `[rep ${rep}] ${`signin x${concurrency}`.padEnd(18)} ${signInTarget!.name.padEnd(9)} ${result.flowsPerSec.toFixed(1).padStart(6)} flows/s${failures}`,
+      );
     }
   }
   // Read before the expired-rows phase, which stops FairyID.
@@ -130,9 +151,12 @@ async function main(options: Options) {
   let expiredRows: ExpiredRowsReport | { skipped: string } | undefined;
   if (expiredRowsWanted) {
     // A failure here must not cost the results of the repetitions.
-    expiredRows = await expiredRowsPhase(setup.storage?.env.DATABASE_URL, primary, prepared.get(primary)!, options).catch(
-      (error: unknown) => ({ skipped: `failed: ${error instanceof Error ? error.message : String(error)}` }),
-    );
+    expiredRows = await expiredRowsPhase(
+      setup.storage?.env.DATABASE_URL,
+      primary,
+      prepared.get(primary)!,
+      options,
+    ).catch((error: unknown) => ({ skipped: `failed: ${error instanceof Error ? error.message : String(error)}` }));
   }
 
   const rows = scenarios.map((scenario) => summarize(scenario, runs, primary, targets));
@@ -143,13 +167,20 @@ async function main(options: Options) {
       `the runs, ${primary.name}/baseline, 100 = one core; non-OK: the other responses, over all repetitions)`,
   );
   if (withBaseline && single) {
-    console.log('(baselines: reference = bare oidc-provider with the same protocol configuration; koa-hello = bare Koa "hello world")');
+    console.log(
+      '(baselines: reference = bare oidc-provider with the same protocol configuration; koa-hello = bare Koa "hello world")',
+    );
   }
-  if (expiredRows && 'skipped' in expiredRows) console.log(`\ntoken_after_expired_rows: skipped (${expiredRows.skipped})`);
+  if (expiredRows && 'skipped' in expiredRows)
+    console.log(`\ntoken_after_expired_rows: skipped (${expiredRows.skipped})`);
   else if (expiredRows) console.log(`\ntoken_after_expired_rows\n${expiredRowsReport(expiredRows, EXPIRED_ROWS_GOAL)}`);
   if (signInTarget) {
-    console.log(`\ncomplete passwordless sign-in, ${signInTarget.name} only (wall time per flow on loopback, approximating server time)`);
-    console.log(signInTable(new Map(SIGN_IN_CONCURRENCY.map((c) => [c, flows.filter((flow) => flow.concurrency === c)]))));
+    console.log(
+      `\ncomplete passwordless sign-in, ${signInTarget.name} only (wall time per flow on loopback, approximating server time)`,
+    );
+    console.log(
+      signInTable(new Map(SIGN_IN_CONCURRENCY.map((c) => [c, flows.filter((flow) => flow.concurrency === c)]))),
+    );
     console.log(signInGoals(flows));
   }
   if (Object.keys(memory).length) console.log(`\n${memoryLine(memory)}`);
@@ -157,7 +188,9 @@ async function main(options: Options) {
   if (fairyMemory && referenceMemory) {
     const ratio = fairyMemory.rssKiB / referenceMemory.rssKiB;
     // Without DATABASE_URL the embedded PGlite lives inside FairyID's process and its memory.
-    const embedded = process.env.DATABASE_URL ? '' : ' (embedded PGlite is part of FairyID\'s memory: not comparable; use DATABASE_URL)';
+    const embedded = process.env.DATABASE_URL
+      ? ''
+      : " (embedded PGlite is part of FairyID's memory: not comparable; use DATABASE_URL)";
     console.log(
       `FairyID/reference VmRSS ${ratio.toFixed(2)}x (goal <= 1.2x: ${ratio <= 1.2 ? 'met' : 'MISSED'}); ` +
         `peak ${(fairyMemory.peakKiB / referenceMemory.peakKiB).toFixed(2)}x${embedded}`,
@@ -172,7 +205,14 @@ async function main(options: Options) {
     finishedAt: new Date().toISOString(),
     // Client secrets stay out of the file.
     options: { ...options, only: options.only && [...options.only], machineClient: undefined, webClient: undefined },
-    environment: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadavgAtEnd: loadavg(), ...setup.environment, tokenShapes },
+    environment: {
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      loadavgAtEnd: loadavg(),
+      ...setup.environment,
+      tokenShapes,
+    },
     summary: rows,
     runs,
     signIn: flows,
@@ -199,7 +239,8 @@ function signInGoals(flows: Flows[]): string {
 
 /** FairyID (the first target) against the scenario's baseline: the first other target that can run it. */
 function summarize(scenario: Scenario, runs: Run[], primary: Target, targets: Target[]): ScenarioRow {
-  const of = (target: Target | undefined) => runs.filter((run) => run.scenario === scenario.name && run.target === target?.name);
+  const of = (target: Target | undefined) =>
+    runs.filter((run) => run.scenario === scenario.name && run.target === target?.name);
   const baseline = targets.find((target) => target !== primary && !scenario.unavailable(target));
   const primaryReason = scenario.unavailable(primary);
   const baselineReason =
@@ -215,7 +256,9 @@ function summarize(scenario: Scenario, runs: Run[], primary: Target, targets: Ta
     fairy: of(primary).map((run) => run.reqPerSec),
     reference: of(baseline).map((run) => run.reqPerSec),
     ...(baseline ? { baseline: baseline.name } : {}),
-    ...(scenario.goal !== undefined && primary.kind === 'fairy' && baseline && baseline.kind !== 'fairy' ? { goal: scenario.goal } : {}),
+    ...(scenario.goal !== undefined && primary.kind === 'fairy' && baseline && baseline.kind !== 'fairy'
+      ? { goal: scenario.goal }
+      : {}),
     fairyCpu: of(primary).flatMap((run) => (run.serverCpuPercent === undefined ? [] : [run.serverCpuPercent])),
     referenceCpu: of(baseline).flatMap((run) => (run.serverCpuPercent === undefined ? [] : [run.serverCpuPercent])),
     fairyFailed: of(primary).reduce((sum, run) => sum + run.failed, 0),
@@ -229,7 +272,9 @@ function cpuMeter(target: Target): () => number | undefined {
   const servers = target.servers ?? (target.process ? [target.process] : []);
   const read = () => {
     const values = servers.map((server) => cpuSeconds(server.pid));
-    return values.length && values.every((value) => value !== undefined) ? values.reduce((sum, value) => sum! + value!, 0)! : undefined;
+    return values.length && values.every((value) => value !== undefined)
+      ? values.reduce((sum, value) => sum! + value!, 0)!
+      : undefined;
   };
   const startCpu = read();
   const started = performance.now();
@@ -247,7 +292,8 @@ function spreadOf(target: Target) {
 /** token_after_expired_rows (see bench/lib/expired-rows.ts): FairyID on Postgres only. */
 async function expiredRowsPhase(databaseUrl: string | undefined, fairy: Target, state: Prepared, options: Options) {
   if (!databaseUrl) {
-    const skipped = 'needs DATABASE_URL: the expired rows go into a real Postgres table (embedded PGlite is not what deployments run)';
+    const skipped =
+      'needs DATABASE_URL: the expired rows go into a real Postgres table (embedded PGlite is not what deployments run)';
     log(`\ntoken_after_expired_rows skipped: ${skipped}`);
     return { skipped };
   }
@@ -288,7 +334,9 @@ async function prepareFor(state: Prepared, scenario: Scenario, connections: numb
   const refresh = need.refresh - state.refreshTokens.length;
   if (refresh > 0) state.refreshTokens.push(...(await target.mintTokens(refresh)).map((pair) => pair.refresh_token));
   if (!target.volatileTokens && (access > 0 || refresh > 0)) {
-    const made = [access > 0 ? `${access} access` : '', refresh > 0 ? `${refresh} refresh` : ''].filter(Boolean).join(' + ');
+    const made = [access > 0 ? `${access} access` : '', refresh > 0 ? `${refresh} refresh` : '']
+      .filter(Boolean)
+      .join(' + ');
     log(`${target.name}: ${made} tokens prepared in ${((Date.now() - began) / 1000).toFixed(1)}s (untimed)`);
   }
 }

@@ -4,14 +4,19 @@ import { sql, type Kysely } from 'kysely';
 const MILLISECONDS = sql`timestamptz(3)`;
 
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('accounts').addColumn('platform_owner', 'boolean', (c) => c.notNull().defaultTo(false)).execute();
+  await db.schema
+    .alterTable('accounts')
+    .addColumn('platform_owner', 'boolean', (c) => c.notNull().defaultTo(false))
+    .execute();
 
   await db.schema
     .createTable('organizations')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('slug', 'text', (c) => c.notNull().unique())
     .addColumn('name', 'text', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('pending', 'active', 'rejected', 'suspended')`))
+    .addColumn('status', 'text', (c) =>
+      c.notNull().check(sql`status in ('pending', 'active', 'rejected', 'suspended')`),
+    )
     .addColumn('status_reason', 'text')
     .addColumn('created_by', 'text', (c) => c.notNull().references('accounts.id'))
     .addColumn('created_at', MILLISECONDS, (c) => c.notNull().defaultTo(sql`now()`))
@@ -82,7 +87,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('details', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
     .addColumn('created_at', MILLISECONDS, (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
-  await db.schema.createIndex('organization_events_org').on('organization_events').columns(['organization_id', 'created_at']).execute();
+  await db.schema
+    .createIndex('organization_events_org')
+    .on('organization_events')
+    .columns(['organization_id', 'created_at'])
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -52,7 +52,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('amount', 'integer', (c) => c.notNull().check(sql`amount <> 0`))
     .addColumn('created_at', MILLISECONDS, (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
-  await db.schema.createIndex('ledger_entries_wallet').on('ledger_entries').columns(['wallet_id', 'created_at', 'id']).execute();
+  await db.schema
+    .createIndex('ledger_entries_wallet')
+    .on('ledger_entries')
+    .columns(['wallet_id', 'created_at', 'id'])
+    .execute();
   await db.schema.createIndex('ledger_entries_transaction').on('ledger_entries').column('transaction_id').execute();
 
   await sql`

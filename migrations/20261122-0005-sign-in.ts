@@ -61,7 +61,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
     .addColumn('ended_at', 'timestamptz')
     .execute();
-  await db.schema.createIndex('account_sessions_account_id').on('account_sessions').columns(['account_id', 'last_seen_at']).execute();
+  await db.schema
+    .createIndex('account_sessions_account_id')
+    .on('account_sessions')
+    .columns(['account_id', 'last_seen_at'])
+    .execute();
 
   // Append-only: who did what, from where, and how it ended.
   await db.schema
@@ -87,7 +91,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     for each row execute function audit_events_append_only()`.execute(db);
 
   // The account page lists a person's grants (their connected apps).
-  await sql`create index oidc_payloads_grant_account on oidc_payloads ((payload->>'accountId')) where model = 'Grant'`.execute(db);
+  await sql`create index oidc_payloads_grant_account on oidc_payloads ((payload->>'accountId')) where model = 'Grant'`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

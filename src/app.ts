@@ -77,7 +77,9 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   try {
     host = await startProvider(config, services, log, revocations.markRevoked);
     const provider = host;
-    clients = createClientRegistry(services.clientRepository, (metadata) => provider.current().Client.validate(metadata));
+    clients = createClientRegistry(services.clientRepository, (metadata) =>
+      provider.current().Client.validate(metadata),
+    );
     await ensurePagesClient(clients, config.issuer);
     if (config.demoClient) await ensureDemoClient(clients, config.issuer);
     // Accounts from before the ledger, or whose grant was interrupted, get their sign-up DUST now.
@@ -93,11 +95,17 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
 
   const renderer = createRenderer({ reloadTemplates: config.env === 'development' });
   const outbox = config.smtp ? undefined : createDevOutbox(services.kv, log);
-  const mailer: Mailer = config.smtp ? createSmtpMailer({ ...config.smtp, from: config.mailFrom }, log) : outbox!.mailer;
+  const mailer: Mailer = config.smtp
+    ? createSmtpMailer({ ...config.smtp, from: config.mailFrom }, log)
+    : outbox!.mailer;
   // Without Twilio, texts go to the development outbox; where that does not exist (production always
   // has SMTP) no SMS is offered, so nothing is ever readable over HTTP once real delivery is set up.
   const sms: SmsSender | undefined = config.twilio ? createTwilioSms(config.twilio, log) : outbox?.sms;
-  const invitations = createInvitationService({ db: services.db, issuer: config.issuer, send: (mail) => mailer.send(invitationEmail(mail)) });
+  const invitations = createInvitationService({
+    db: services.db,
+    issuer: config.issuer,
+    send: (mail) => mailer.send(invitationEmail(mail)),
+  });
   const billing = config.stripe
     ? createStripeBilling({
         stripe: config.stripe,
@@ -123,7 +131,12 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     requiresSecondFactor: services.accounts.requiresSecondFactor,
   });
   const handOff = createBackupCodeHandOff(services.kv, config.keysSecret);
-  const secondFactor = createSecondFactorCompletion({ provider: host.current, backupCodes: services.backupCodes, handOff, audit: services.audit });
+  const secondFactor = createSecondFactorCompletion({
+    provider: host.current,
+    backupCodes: services.backupCodes,
+    handOff,
+    audit: services.audit,
+  });
 
   // Order matters: plumbing first, then our own routes, and oidc-provider takes whatever is left.
   const koa = new Koa({ proxy: config.trustProxy, keys: [...config.cookieKeys] });
@@ -141,7 +154,15 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   koa.use(apiDocsRoutes(apiDocument, renderer));
   koa.use(mountApiRoutes(apiRoutes, guard.requireScopes));
   koa.use(pageSession.routes());
-  koa.use(accountPageRoutes({ accounts: services.accounts, ledger: services.ledger, audit: services.audit, session: pageSession, renderer }));
+  koa.use(
+    accountPageRoutes({
+      accounts: services.accounts,
+      ledger: services.ledger,
+      audit: services.audit,
+      session: pageSession,
+      renderer,
+    }),
+  );
   koa.use(
     securityPageRoutes({
       accounts: services.accounts,
@@ -153,7 +174,17 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       renderer,
     }),
   );
-  const selfService = { config, services, host, mailer, sms, log, markRevoked: revocations.markRevoked, session: pageSession, renderer };
+  const selfService = {
+    config,
+    services,
+    host,
+    mailer,
+    sms,
+    log,
+    markRevoked: revocations.markRevoked,
+    session: pageSession,
+    renderer,
+  };
   for (const routes of selfServicePageRoutes(selfService)) koa.use(routes);
   koa.use(invitationPageRoutes({ invitations, accounts: services.accounts, session: pageSession, renderer }));
   koa.use(
@@ -175,14 +206,31 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       renderer,
     }),
   );
-  koa.use(passkeyInteractionRoutes({ provider: host.current, passkeys: services.passkeys, accounts: services.accounts, secondFactor, audit: services.audit }));
-  for (const routes of signInRoutes(config, services, host, mailer, renderer, sms, { secondFactor, handOff })) koa.use(routes);
-  koa.use(deviceGuessLimit({ abuse: services.abuse, renderer, verificationPath: () => host.current().pathFor('code_verification') }));
+  koa.use(
+    passkeyInteractionRoutes({
+      provider: host.current,
+      passkeys: services.passkeys,
+      accounts: services.accounts,
+      secondFactor,
+      audit: services.audit,
+    }),
+  );
+  for (const routes of signInRoutes(config, services, host, mailer, renderer, sms, { secondFactor, handOff }))
+    koa.use(routes);
+  koa.use(
+    deviceGuessLimit({
+      abuse: services.abuse,
+      renderer,
+      verificationPath: () => host.current().pathFor('code_verification'),
+    }),
+  );
   koa.use(providerMount(host));
 
   const sweeper = setInterval(() => {
     sweepExpiredPayloads(services.db).catch((error: unknown) => log.error({ err: error }, 'token sweep failed'));
-    services.ledger.expireIdempotencyKeys().catch((error: unknown) => log.error({ err: error }, 'idempotency key sweep failed'));
+    services.ledger
+      .expireIdempotencyKeys()
+      .catch((error: unknown) => log.error({ err: error }, 'idempotency key sweep failed'));
   }, SWEEP_INTERVAL_MS).unref();
 
   const provider = host;
@@ -212,12 +260,16 @@ function buildApiRoutes(services: Services, clients: ClientRegistry, invitations
     ...organizationClientRoutes(createOrganizationClientService({ organizations, clients })),
     ...ledgerRoutes({
       ledger,
-      authorize: (accountId, organizationId, permission) => organizations.authorize(accountId, organizationId, permission, 'do that with its DUST'),
+      authorize: (accountId, organizationId, permission) =>
+        organizations.authorize(accountId, organizationId, permission, 'do that with its DUST'),
       isApprovedApp: async (clientId) => {
         const client = await clients.find(clientId);
         if (client?.first_party) return true;
         if (!client?.organization_id) return false;
-        return organizations.requireActive(client.organization_id).then(() => true, () => false);
+        return organizations.requireActive(client.organization_id).then(
+          () => true,
+          () => false,
+        );
       },
     }),
   ];
@@ -300,7 +352,8 @@ function selfServicePageRoutes(deps: {
     settings: config.otp,
     abuse: services.abuse,
     deliver: async (recipient, code) => {
-      if (recipient.channel === 'email') return deps.mailer.send(identifierChangeEmail(recipient.address, code, codeLifetime));
+      if (recipient.channel === 'email')
+        return deps.mailer.send(identifierChangeEmail(recipient.address, code, codeLifetime));
       if (!deps.sms) throw new SmsDeliveryError('no SMS sender is configured');
       return deps.sms.send(identifierChangeSms(recipient.address, code, codeLifetime, config.issuer));
     },
@@ -327,7 +380,9 @@ function selfServicePageRoutes(deps: {
           previous.channel === 'email'
             ? deps.mailer.send(identifierChangedNoticeEmail(previous.address, newMasked, config.issuer))
             : deps.sms?.send(identifierChangedNoticeSms(previous.address, newMasked));
-        await Promise.resolve(message).catch((error: unknown) => deps.log.warn({ err: error }, 'could not notify the previous sign-in identifier'));
+        await Promise.resolve(message).catch((error: unknown) =>
+          deps.log.warn({ err: error }, 'could not notify the previous sign-in identifier'),
+        );
       },
     }),
     appPageRoutes({ connectedApps, audit: services.audit, session, renderer }),

@@ -9,17 +9,27 @@ const seconds = (fallback: number) => z.coerce.number().int().positive().default
  * A comma-separated catalog of colon-separated entries (`small:100:500:usd,...`): each entry must
  * match `format` and `build` must accept it, and ids are unique, or the variable is refused.
  */
-function catalog<T extends { id: string }>(format: RegExp, shape: string, build: (fields: string[]) => T | undefined, options = { required: false }) {
+function catalog<T extends { id: string }>(
+  format: RegExp,
+  shape: string,
+  build: (fields: string[]) => T | undefined,
+  options = { required: false },
+) {
   return z.string().transform((value, issues) => {
     const entries: T[] = [];
-    const items = value.split(',').map((part) => part.trim()).filter(Boolean);
+    const items = value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean);
     for (const item of items) {
       const entry = format.test(item) ? build(item.split(':')) : undefined;
       if (!entry) issues.addIssue({ code: 'custom', message: `"${item}" is not ${shape}` });
-      else if (entries.some((other) => other.id === entry.id)) issues.addIssue({ code: 'custom', message: `"${entry.id}" is listed twice` });
+      else if (entries.some((other) => other.id === entry.id))
+        issues.addIssue({ code: 'custom', message: `"${entry.id}" is listed twice` });
       else entries.push(entry);
     }
-    if (options.required && items.length === 0) issues.addIssue({ code: 'custom', message: `must list at least one ${shape}` });
+    if (options.required && items.length === 0)
+      issues.addIssue({ code: 'custom', message: `must list at least one ${shape}` });
     return entries;
   });
 }
@@ -29,14 +39,17 @@ const dustPacks = catalog<DustPack>(
   new RegExp(`^${CATALOG_ID}:\\d{1,7}:\\d{1,9}:[A-Za-z]{3}$`),
   'id:dust:price-in-cents:currency (e.g. small:100:500:usd)',
   ([id, dust, cents, currency]) =>
-    Number(dust) > 0 && Number(cents) > 0 ? { id: id!, dust: Number(dust), priceCents: Number(cents), currency: currency!.toLowerCase() } : undefined,
+    Number(dust) > 0 && Number(cents) > 0
+      ? { id: id!, dust: Number(dust), priceCents: Number(cents), currency: currency!.toLowerCase() }
+      : undefined,
   { required: true },
 );
 // `free` names the plan of organizations without a subscription, so no paid plan may take it.
 const plans = catalog<PlanOffer>(
   new RegExp(`^${CATALOG_ID}:[A-Za-z0-9_]{1,255}:\\d{1,6}$`),
   'id:stripe-price-id:environment-limit (e.g. team:price_123:10)',
-  ([id, priceId, environments]) => (id === 'free' ? undefined : { id: id!, priceId: priceId!, environments: Number(environments) }),
+  ([id, priceId, environments]) =>
+    id === 'free' ? undefined : { id: id!, priceId: priceId!, environments: Number(environments) },
 );
 
 /** `count/seconds`: at most `count` events in a window of `seconds` (e.g. `10/3600`). */
@@ -65,9 +78,12 @@ const schema = z
     ISSUER: z
       .url({ protocol: /^https?$/ })
       .optional()
-      .refine((value) => value === undefined || (!value.endsWith('/') && !value.includes('?') && !value.includes('#')), {
-        message: 'must be an http(s) URL without a trailing slash, query or fragment',
-      }),
+      .refine(
+        (value) => value === undefined || (!value.endsWith('/') && !value.includes('?') && !value.includes('#')),
+        {
+          message: 'must be an http(s) URL without a trailing slash, query or fragment',
+        },
+      ),
     HOST: z.string().min(1).default('0.0.0.0'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     TRUST_PROXY: boolean(false),
@@ -78,12 +94,19 @@ const schema = z
       .string()
       .min(1)
       .default('fairyid:')
-      .refine((value) => !/[{}]/.test(value), { message: 'must not contain { or } (they would become a cluster hash tag)' }),
+      .refine((value) => !/[{}]/.test(value), {
+        message: 'must not contain { or } (they would become a cluster hash tag)',
+      }),
     REDIS_CLUSTER: boolean(false),
     KEYS_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     COOKIE_KEYS: z
       .string()
-      .transform((value) => value.split(',').map((key) => key.trim()).filter(Boolean))
+      .transform((value) =>
+        value
+          .split(',')
+          .map((key) => key.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(z.string().min(32, 'each key must be at least 32 characters')).min(1))
       .optional(),
     KEYS_REFRESH_SECONDS: seconds(5),
@@ -108,11 +131,17 @@ const schema = z
     LOCKOUT_AFTER_FAILURES: rate('10/900'),
     LOCKOUT_SECONDS: seconds(900),
     LIMIT_DEVICE_CODE_GUESSES_PER_IP: rate('10/900'),
-    TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be a Twilio account SID (AC followed by 32 hex digits)').optional(),
+    TWILIO_ACCOUNT_SID: z
+      .string()
+      .regex(/^AC[0-9a-fA-F]{32}$/, 'must be a Twilio account SID (AC followed by 32 hex digits)')
+      .optional(),
     TWILIO_AUTH_TOKEN: z.string().min(16).optional(),
     TWILIO_FROM: z
       .string()
-      .regex(/^(\+[1-9]\d{6,14}|MG[0-9a-fA-F]{32})$/, 'must be an E.164 number (+15551234567) or a Messaging Service SID (MG...)')
+      .regex(
+        /^(\+[1-9]\d{6,14}|MG[0-9a-fA-F]{32})$/,
+        'must be an E.164 number (+15551234567) or a Messaging Service SID (MG...)',
+      )
       .optional(),
     // Like STRIPE_API_URL: a stand-in for tests, or a regional gateway.
     TWILIO_API_URL: z
@@ -123,11 +152,20 @@ const schema = z
       .optional(),
     BACKCHANNEL_PRIVATE_NETWORKS: boolean(false),
     DEMO_CLIENT: boolean(true),
-    PLATFORM_OWNER_EMAIL: z.email().transform((value) => value.toLowerCase()).optional(),
+    PLATFORM_OWNER_EMAIL: z
+      .email()
+      .transform((value) => value.toLowerCase())
+      .optional(),
     ORG_APPROVAL: z.enum(['manual', 'auto']).default('manual'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_\w+$/, 'must be a Stripe secret or restricted key (sk_... or rk_...)').optional(),
-    STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, 'must be a webhook signing secret (whsec_...)').optional(),
+    STRIPE_SECRET_KEY: z
+      .string()
+      .regex(/^(sk|rk)_\w+$/, 'must be a Stripe secret or restricted key (sk_... or rk_...)')
+      .optional(),
+    STRIPE_WEBHOOK_SECRET: z
+      .string()
+      .regex(/^whsec_\w+$/, 'must be a webhook signing secret (whsec_...)')
+      .optional(),
     // The client takes a host, port and protocol, not a base URL, so a path or query could not be honoured.
     STRIPE_API_URL: z
       .url({ protocol: /^https?$/ })
@@ -141,11 +179,19 @@ const schema = z
   .superRefine((env, issues) => {
     if (env.STRIPE_SECRET_KEY && !env.STRIPE_WEBHOOK_SECRET) {
       // Without it no webhook could be verified, so paid checkouts would never be credited.
-      issues.addIssue({ code: 'custom', path: ['STRIPE_WEBHOOK_SECRET'], message: 'is required when STRIPE_SECRET_KEY is set' });
+      issues.addIssue({
+        code: 'custom',
+        path: ['STRIPE_WEBHOOK_SECRET'],
+        message: 'is required when STRIPE_SECRET_KEY is set',
+      });
     }
     const twilio = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.TWILIO_FROM];
     if (twilio.some(Boolean) && !twilio.every(Boolean)) {
-      issues.addIssue({ code: 'custom', path: ['TWILIO_ACCOUNT_SID'], message: 'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM go together' });
+      issues.addIssue({
+        code: 'custom',
+        path: ['TWILIO_ACCOUNT_SID'],
+        message: 'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM go together',
+      });
     }
     if (env.NODE_ENV !== 'production') return;
     // Development fallbacks are public knowledge; production must bring its own secrets.
@@ -237,7 +283,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     trustProxy: e.TRUST_PROXY,
     database: e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: e.DATA_DIR },
-    redis: e.REDIS_URL ? { url: e.REDIS_URL, prefix: e.REDIS_PREFIX, cluster: e.REDIS_CLUSTER } : { prefix: e.REDIS_PREFIX },
+    redis: e.REDIS_URL
+      ? { url: e.REDIS_URL, prefix: e.REDIS_PREFIX, cluster: e.REDIS_CLUSTER }
+      : { prefix: e.REDIS_PREFIX },
     keysSecret: e.KEYS_SECRET ?? DEVELOPMENT_SECRET,
     cookieKeys: e.COOKIE_KEYS ?? [DEVELOPMENT_SECRET],
     keysRefreshSeconds: e.KEYS_REFRESH_SECONDS,
@@ -268,7 +316,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       deviceCodeGuessesPerIp: e.LIMIT_DEVICE_CODE_GUESSES_PER_IP,
     }),
     twilio: e.TWILIO_ACCOUNT_SID
-      ? Object.freeze({ accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN!, from: e.TWILIO_FROM!, apiUrl: e.TWILIO_API_URL })
+      ? Object.freeze({
+          accountSid: e.TWILIO_ACCOUNT_SID,
+          authToken: e.TWILIO_AUTH_TOKEN!,
+          from: e.TWILIO_FROM!,
+          apiUrl: e.TWILIO_API_URL,
+        })
       : undefined,
     backchannelPrivateNetworks: e.BACKCHANNEL_PRIVATE_NETWORKS,
     demoClient: e.DEMO_CLIENT && e.NODE_ENV === 'development',
@@ -276,7 +329,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     organizationApproval: e.ORG_APPROVAL,
     logLevel: e.LOG_LEVEL,
     stripe: e.STRIPE_SECRET_KEY
-      ? Object.freeze({ secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET!, apiUrl: e.STRIPE_API_URL })
+      ? Object.freeze({
+          secretKey: e.STRIPE_SECRET_KEY,
+          webhookSecret: e.STRIPE_WEBHOOK_SECRET!,
+          apiUrl: e.STRIPE_API_URL,
+        })
       : undefined,
     dustPacks: Object.freeze(e.DUST_PACKS.map((pack) => Object.freeze(pack))),
     plans: Object.freeze((e.STRIPE_PLANS ?? []).map((plan) => Object.freeze(plan))),

@@ -5,7 +5,7 @@ import { createLogger } from './http/logger.ts';
 import { demoInstructions } from './oidc/demo-client.ts';
 
 loadDotEnv();
-let config;
+let config: ReturnType<typeof loadConfig>;
 try {
   config = loadConfig();
 } catch (error) {

@@ -63,13 +63,21 @@ export async function createServices(config: Config, log: Logger) {
     accounts,
     backupCodes: createBackupCodeService(createBackupCodeRepository(db), config.keysSecret),
     totp: createTotpService(createTotpRepository(db), config.keysSecret),
-    passkeys: createPasskeyService({ repository: createPasskeyRepository(db), kv, relyingParty: relyingPartyOf(config.issuer) }),
+    passkeys: createPasskeyService({
+      repository: createPasskeyRepository(db),
+      kv,
+      relyingParty: relyingPartyOf(config.issuer),
+    }),
     ledger: createLedgerService(db),
     audit,
     accountSessions: createAccountSessionService(createAccountSessionRepository(db), audit),
     // One set of counters for every path that sends or checks a code, the device pages included.
     abuse: createAbuseControls(kv, config.limits),
-    organizations: createOrganizationService({ db, approval: config.organizationApproval, isPlatformOwner: accounts.isPlatformOwner }),
+    organizations: createOrganizationService({
+      db,
+      approval: config.organizationApproval,
+      isPlatformOwner: accounts.isPlatformOwner,
+    }),
     // Read by other domains whether or not Stripe is configured; only Stripe's webhooks change plans.
     plans: createPlanService({ db, offers: config.plans }),
     checks: {
@@ -90,7 +98,12 @@ export type Services = Awaited<ReturnType<typeof createServices>>;
  * The oidc-provider host over these services. The server passes what revoking a grant must also
  * do; the CLI, which only validates clients against the configuration, passes nothing.
  */
-export function startProvider(config: Config, services: Services, log: Logger, onGrantRevoked = async (_grantId: string) => {}) {
+export function startProvider(
+  config: Config,
+  services: Services,
+  log: Logger,
+  onGrantRevoked = async (_grantId: string) => {},
+) {
   return startProviderHost({
     config,
     log,

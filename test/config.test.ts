@@ -42,16 +42,32 @@ for (const [name, value] of [
 }
 
 test('every malformed variable is reported at once', (t) => {
-  t.deepEqual(refusal({ PORT: 'abc', ISSUER: 'ftp://x', DATABASE_URL: 'mysql://x' }).names, ['DATABASE_URL', 'ISSUER', 'PORT']);
+  t.deepEqual(refusal({ PORT: 'abc', ISSUER: 'ftp://x', DATABASE_URL: 'mysql://x' }).names, [
+    'DATABASE_URL',
+    'ISSUER',
+    'PORT',
+  ]);
 });
 
 test('production without its own secrets and mail server is refused, naming each missing variable', (t) => {
-  t.deepEqual(refusal({ NODE_ENV: 'production', ISSUER: 'https://id.example.com' }).names, ['COOKIE_KEYS', 'KEYS_SECRET', 'SMTP_URL']);
-  t.deepEqual(refusal({ NODE_ENV: 'production', ISSUER: 'https://id.example.com', KEYS_SECRET: SECRET }).names, ['COOKIE_KEYS', 'SMTP_URL']);
+  t.deepEqual(refusal({ NODE_ENV: 'production', ISSUER: 'https://id.example.com' }).names, [
+    'COOKIE_KEYS',
+    'KEYS_SECRET',
+    'SMTP_URL',
+  ]);
+  t.deepEqual(refusal({ NODE_ENV: 'production', ISSUER: 'https://id.example.com', KEYS_SECRET: SECRET }).names, [
+    'COOKIE_KEYS',
+    'SMTP_URL',
+  ]);
 });
 
 test('production must use an https issuer, and then starts from a complete environment', (t) => {
-  const complete = { NODE_ENV: 'production', KEYS_SECRET: SECRET, COOKIE_KEYS: `${SECRET}, ${'b'.repeat(32)}`, SMTP_URL: 'smtp://mail.example.com:587' };
+  const complete = {
+    NODE_ENV: 'production',
+    KEYS_SECRET: SECRET,
+    COOKIE_KEYS: `${SECRET}, ${'b'.repeat(32)}`,
+    SMTP_URL: 'smtp://mail.example.com:587',
+  };
   t.deepEqual(refusal({ ...complete, ISSUER: 'http://id.example.com' }).names, ['ISSUER']);
   t.deepEqual(refusal(complete).names, ['ISSUER']);
 
@@ -95,26 +111,38 @@ test('an empty value means unset, and the issuer follows PORT unless ISSUER is g
   t.is(loadConfig({ PORT: '', ISSUER: '', DATABASE_URL: '' }).port, 3000);
   t.is(loadConfig({ PORT: '4000' }).issuer, 'http://localhost:4000');
   t.is(loadConfig({ PORT: '4000', ISSUER: 'https://id.example.com' }).issuer, 'https://id.example.com');
-  const urls = loadConfig({ DATABASE_URL: 'postgres://db/fairyid', REDIS_URL: 'redis://cache:6379', REDIS_PREFIX: 'x:' });
+  const urls = loadConfig({
+    DATABASE_URL: 'postgres://db/fairyid',
+    REDIS_URL: 'redis://cache:6379',
+    REDIS_PREFIX: 'x:',
+  });
   t.deepEqual(urls.database, { url: 'postgres://db/fairyid' });
   t.like(urls.redis, { url: 'redis://cache:6379', prefix: 'x:' });
   t.false(loadConfig({ NODE_ENV: 'test' }).demoClient, 'tests register their own clients');
 });
 
 test('the server refuses to start on a malformed variable, naming it, without a stack trace', async (t) => {
-  const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>((resolve, reject) => {
-    const child = spawn('npx', ['tsx', 'src/main.ts'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: 'abc', DATA_DIR: 'memory://', LOG_LEVEL: 'silent' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 60_000,
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, output }));
-  });
+  const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>(
+    (resolve, reject) => {
+      const child = spawn('npx', ['tsx', 'src/main.ts'], {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          PORT: 'abc',
+          DATA_DIR: 'memory://',
+          LOG_LEVEL: 'silent',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 60_000,
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolve({ code, signal, output }));
+    },
+  );
   t.is(result.signal, null, 'it exited by itself rather than being killed at the timeout');
   t.not(result.code, 0);
   t.regex(result.output, /^ {2}PORT: /m);

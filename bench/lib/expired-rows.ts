@@ -71,7 +71,9 @@ export async function runExpiredRows(context: {
     // Both phases start right after a checkpoint, so neither pays for the other's dirty pages and
     // both pay alike for full-page images in the WAL (see the README: that is the real cost of size).
     const checkpointS = [await checkpoint(side, notes)];
-    log(`\ntoken_after_expired_rows: refresh before and after ${EXPIRED_ROWS.toLocaleString('en-US')} expired rows; before:`);
+    log(
+      `\ntoken_after_expired_rows: refresh before and after ${EXPIRED_ROWS.toLocaleString('en-US')} expired rows; before:`,
+    );
     const before: LoadResult[] = [];
     for (let rep = 1; rep <= reps; rep += 1) before.push(logged(`before ${rep}`, await refreshRun(), log));
     const tableBefore = await tableStats(side);
@@ -80,7 +82,9 @@ export async function runExpiredRows(context: {
     let began = performance.now();
     await main.query(INSERT_EXPIRED, [EXPIRED_ROWS]);
     const insertS = (performance.now() - began) / 1000;
-    log(`inserted ${EXPIRED_ROWS.toLocaleString('en-US')} expired rows in ${insertS.toFixed(1)} s (not committed yet); waiting for the server's sweep`);
+    log(
+      `inserted ${EXPIRED_ROWS.toLocaleString('en-US')} expired rows in ${insertS.toFixed(1)} s (not committed yet); waiting for the server's sweep`,
+    );
 
     // Commit right after the server's sweeper has run, so the rows stay for the next ~60 s.
     const canary = `canary-${randomBytes(8).toString('hex')}`;
@@ -91,7 +95,10 @@ export async function runExpiredRows(context: {
     began = performance.now();
     let observed = false;
     while (performance.now() - began < SERVER_SWEEP_INTERVAL_MS + 20_000) {
-      const found = await side.query('select 1 from oidc_payloads where model = $1 and id = $2', [CANARY_MODEL, canary]);
+      const found = await side.query('select 1 from oidc_payloads where model = $1 and id = $2', [
+        CANARY_MODEL,
+        canary,
+      ]);
       if (found.rowCount === 0) {
         observed = true;
         break;
@@ -103,9 +110,13 @@ export async function runExpiredRows(context: {
     const sweepSync = { waitedS: (sweptAt - began) / 1000, observed };
     if (!observed) {
       await side.query('delete from oidc_payloads where model = $1', [CANARY_MODEL]);
-      notes.push(`the server's sweep was not seen within ${(SERVER_SWEEP_INTERVAL_MS + 20_000) / 1000} s; its sweeper may have removed rows during the "after" runs`);
+      notes.push(
+        `the server's sweep was not seen within ${(SERVER_SWEEP_INTERVAL_MS + 20_000) / 1000} s; its sweeper may have removed rows during the "after" runs`,
+      );
     }
-    log(observed ? `server swept ${sweepSync.waitedS.toFixed(1)} s later; committed` : 'no sweep seen; committed anyway');
+    log(
+      observed ? `server swept ${sweepSync.waitedS.toFixed(1)} s later; committed` : 'no sweep seen; committed anyway',
+    );
 
     // What autovacuum would have done by the time a real table had grown this way (the rows' hint
     // bits, the visibility map and the planner statistics); this server runs with autovacuum=off.
@@ -127,7 +138,10 @@ export async function runExpiredRows(context: {
     }
     const tableAfter = await tableStats(side);
     const expiredAtEnd = tableAfter.expired;
-    if (expiredAtEnd < EXPIRED_ROWS) notes.push(`only ${expiredAtEnd} expired rows were left after the "after" runs: the server's sweeper ran during them`);
+    if (expiredAtEnd < EXPIRED_ROWS)
+      notes.push(
+        `only ${expiredAtEnd} expired rows were left after the "after" runs: the server's sweeper ran during them`,
+      );
 
     // Timed with FairyID stopped, so the server's own sweeper neither helps nor competes.
     await context.stopFairyId();
@@ -182,7 +196,12 @@ async function tableStats(client: pg.Client): Promise<TableStats> {
       pg_table_size('oidc_payloads') as table_bytes, pg_indexes_size('oidc_payloads') as index_bytes
     from oidc_payloads`);
   const row = rows[0] as Record<string, string>;
-  return { rows: Number(row.rows), expired: Number(row.expired), tableBytes: Number(row.table_bytes), indexBytes: Number(row.index_bytes) };
+  return {
+    rows: Number(row.rows),
+    expired: Number(row.expired),
+    tableBytes: Number(row.table_bytes),
+    indexBytes: Number(row.index_bytes),
+  };
 }
 
 async function checkpoint(client: pg.Client, notes: string[]): Promise<number> {

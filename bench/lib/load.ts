@@ -52,7 +52,8 @@ export async function runLoad(spec: LoadSpec, options: LoadOptions): Promise<Loa
       runOne(
         { ...spec, url: origin + spec.url.slice(base.length) },
         {
-          connections: Math.floor(options.connections / origins.length) + (i < options.connections % origins.length ? 1 : 0),
+          connections:
+            Math.floor(options.connections / origins.length) + (i < options.connections % origins.length ? 1 : 0),
           duration: options.duration,
         },
       ),
@@ -62,7 +63,8 @@ export async function runLoad(spec: LoadSpec, options: LoadOptions): Promise<Loa
   const ok = parts.reduce((sum, part) => sum + part.ok, 0);
   const worst = (key: keyof LoadResult['latencyMs']) => Math.max(...parts.map((part) => part.latencyMs[key]));
   const statusCodes: Record<string, number> = {};
-  for (const part of parts) for (const [code, count] of Object.entries(part.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + count;
+  for (const part of parts)
+    for (const [code, count] of Object.entries(part.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + count;
   const firstFailure = parts.find((part) => part.firstFailure)?.firstFailure;
   return {
     reqPerSec: durationS > 0 ? ok / durationS : 0,
@@ -71,10 +73,22 @@ export async function runLoad(spec: LoadSpec, options: LoadOptions): Promise<Loa
     connectionErrors: parts.reduce((sum, part) => sum + part.connectionErrors, 0),
     timeouts: parts.reduce((sum, part) => sum + part.timeouts, 0),
     durationS,
-    latencyMs: { p50: worst('p50'), p90: worst('p90'), p99: worst('p99'), max: worst('max'), average: worst('average') },
+    latencyMs: {
+      p50: worst('p50'),
+      p90: worst('p90'),
+      p99: worst('p99'),
+      max: worst('max'),
+      average: worst('average'),
+    },
     statusCodes,
     ...(firstFailure ? { firstFailure } : {}),
-    perOrigin: parts.map((part, i) => ({ origin: origins[i]!, reqPerSec: part.reqPerSec, ok: part.ok, failed: part.failed, latencyMs: part.latencyMs })),
+    perOrigin: parts.map((part, i) => ({
+      origin: origins[i]!,
+      reqPerSec: part.reqPerSec,
+      ok: part.ok,
+      failed: part.failed,
+      latencyMs: part.latencyMs,
+    })),
   };
 }
 

@@ -59,9 +59,11 @@ export function parseOptions(argv: string[]): Options | undefined {
   });
   if (values.help) return undefined;
   const runtime = values.runtime;
-  if (runtime !== 'auto' && runtime !== 'dist' && runtime !== 'tsx') throw new Error('--runtime must be auto, dist or tsx');
+  if (runtime !== 'auto' && runtime !== 'dist' && runtime !== 'tsx')
+    throw new Error('--runtime must be auto, dist or tsx');
   const instances = positiveInt('--instances', values.instances);
-  if (instances > 1 && values.target) throw new Error('--instances starts servers of its own; it cannot be used with --target');
+  if (instances > 1 && values.target)
+    throw new Error('--instances starts servers of its own; it cannot be used with --target');
   return {
     reps: positiveInt('--reps', values.reps),
     duration: positiveInt('--duration', values.duration),

@@ -8,14 +8,22 @@ export async function describeTokens(target: Target): Promise<string> {
   const parts: string[] = [];
   const { token_endpoint: tokenEndpoint } = target.discovery;
   if (target.machine) {
-    const body = await postForm(tokenEndpoint, target.machine, { grant_type: 'client_credentials', scope: 'account:read' });
+    const body = await postForm(tokenEndpoint, target.machine, {
+      grant_type: 'client_credentials',
+      scope: 'account:read',
+    });
     const header = jwtPart(body.access_token, 0);
     const payload = jwtPart(body.access_token, 1);
-    parts.push(`client_credentials -> ${header.typ ?? 'JWT'} ${header.alg} aud=${String(payload.aud)} scope=${String(payload.scope)}`);
+    parts.push(
+      `client_credentials -> ${header.typ ?? 'JWT'} ${header.alg} aud=${String(payload.aud)} scope=${String(payload.scope)}`,
+    );
   }
   if (target.web && target.mintTokens) {
     const [pair] = (await target.mintTokens(1)) as [TokenPair];
-    const refreshed = await postForm(tokenEndpoint, target.web, { grant_type: 'refresh_token', refresh_token: pair.refresh_token });
+    const refreshed = await postForm(tokenEndpoint, target.web, {
+      grant_type: 'refresh_token',
+      refresh_token: pair.refresh_token,
+    });
     const rotated = refreshed.refresh_token && refreshed.refresh_token !== pair.refresh_token;
     const accessKind = refreshed.access_token?.split('.').length === 3 ? 'JWT' : 'opaque';
     parts.push(

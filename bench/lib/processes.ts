@@ -33,7 +33,9 @@ export function planCpus(): CpuPlan {
   const instanceCores = Array.from({ length: cores - 1 }, (_, i) => cores - 1 - i);
   const plan = { cores, pinned: true as const, serverCore: cores - 1, loadCore: 0, instanceCores };
   // -a: every thread of this process (libuv pool, V8 helpers), not only the main one.
-  const self = spawnSync('taskset', ['-a', '-p', '-c', String(plan.loadCore), String(process.pid)], { stdio: 'ignore' });
+  const self = spawnSync('taskset', ['-a', '-p', '-c', String(plan.loadCore), String(process.pid)], {
+    stdio: 'ignore',
+  });
   if (self.status !== 0) return { cores, pinned: false, reason: 'taskset failed on the bench process' };
   return plan;
 }
@@ -49,11 +51,18 @@ export function chooseRuntime(requested: 'auto' | 'dist' | 'tsx', root: string):
   if (requested === 'tsx') return { kind: 'tsx', note: 'tsx (requested)' };
   const stale = staleDistFiles(root);
   if (requested === 'dist') {
-    if (!existsSync(join(root, 'dist/src/main.js'))) throw new Error('--runtime dist: dist/src/main.js is missing (npm run build)');
-    return { kind: 'dist', note: stale.length ? `dist (requested; STALE: ${stale.slice(0, 3).join(', ')})` : 'dist (requested)' };
+    if (!existsSync(join(root, 'dist/src/main.js')))
+      throw new Error('--runtime dist: dist/src/main.js is missing (npm run build)');
+    return {
+      kind: 'dist',
+      note: stale.length ? `dist (requested; STALE: ${stale.slice(0, 3).join(', ')})` : 'dist (requested)',
+    };
   }
   if (stale.length === 0) return { kind: 'dist', note: 'dist (up to date with src/)' };
-  return { kind: 'tsx', note: `tsx (dist/ missing or older than ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', ...' : ''}; npm run build to measure compiled code)` };
+  return {
+    kind: 'tsx',
+    note: `tsx (dist/ missing or older than ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', ...' : ''}; npm run build to measure compiled code)`,
+  };
 }
 
 function staleDistFiles(root: string): string[] {
@@ -62,7 +71,8 @@ function staleDistFiles(root: string): string[] {
     for (const file of walk(join(root, folder))) {
       if (!file.endsWith('.ts')) continue;
       const compiled = join(root, 'dist', relative(root, file)).replace(/\.ts$/, '.js');
-      if (!existsSync(compiled) || statSync(compiled).mtimeMs < statSync(file).mtimeMs) stale.push(relative(root, file));
+      if (!existsSync(compiled) || statSync(compiled).mtimeMs < statSync(file).mtimeMs)
+        stale.push(relative(root, file));
     }
   }
   for (const file of walk(join(root, 'views'))) {
@@ -162,7 +172,10 @@ async function waitUntilReady(url: string, child: ChildProcess, exited: Promise<
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (done) throw new Error(`server exited before it was ready (${url}):\n${output()}`);
-    const ok = await fetch(url).then((response) => response.ok, () => false);
+    const ok = await fetch(url).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

@@ -52,16 +52,41 @@ export function pairedRatios(row: Pick<ScenarioRow, 'fairy' | 'reference'>): num
 export function scenarioTable(rows: ScenarioRow[], names: { a: string; withBaseline: boolean }): string {
   const { a, withBaseline } = names;
   const header = withBaseline
-    ? ['scenario', `${a} req/s median (min-max, n)`, 'baseline', 'baseline req/s median (min-max, n)', `ratio median (per rep)`, 'goal', 'CPU %', 'non-OK']
+    ? [
+        'scenario',
+        `${a} req/s median (min-max, n)`,
+        'baseline',
+        'baseline req/s median (min-max, n)',
+        `ratio median (per rep)`,
+        'goal',
+        'CPU %',
+        'non-OK',
+      ]
     : ['scenario', `${a} req/s median (min-max, n)`, 'CPU %', 'non-OK'];
   const body = rows.map((row) => {
     const ratios = pairedRatios(row);
-    const ratio = ratios.length ? `${fixed(median(ratios), 2)} (${ratios.map((value) => fixed(value, 2)).join(' ')})` : '-';
-    const goal = row.goal === undefined ? '-' : ratios.length ? `>=${row.goal.toFixed(1)} ${median(ratios) >= row.goal ? 'met' : 'MISSED'}` : `>=${row.goal.toFixed(1)}`;
+    const ratio = ratios.length
+      ? `${fixed(median(ratios), 2)} (${ratios.map((value) => fixed(value, 2)).join(' ')})`
+      : '-';
+    const goal =
+      row.goal === undefined
+        ? '-'
+        : ratios.length
+          ? `>=${row.goal.toFixed(1)} ${median(ratios) >= row.goal ? 'met' : 'MISSED'}`
+          : `>=${row.goal.toFixed(1)}`;
     const failures = row.note ?? (withBaseline ? `${row.fairyFailed}/${row.referenceFailed}` : String(row.fairyFailed));
     const cpu = (values: number[] | undefined) => (values?.length ? fixed(median(values), 0) : '-');
     return withBaseline
-      ? [row.scenario, spread(row.fairy), row.baseline ?? '-', spread(row.reference), ratio, goal, `${cpu(row.fairyCpu)}/${cpu(row.referenceCpu)}`, failures]
+      ? [
+          row.scenario,
+          spread(row.fairy),
+          row.baseline ?? '-',
+          spread(row.reference),
+          ratio,
+          goal,
+          `${cpu(row.fairyCpu)}/${cpu(row.referenceCpu)}`,
+          failures,
+        ]
       : [row.scenario, spread(row.fairy), cpu(row.fairyCpu), failures];
   });
   return table([header, ...body]);
@@ -75,7 +100,10 @@ export function signInTable(byConcurrency: Map<number, FlowResult[]>): string {
       String(concurrency),
       fixed(percentile(times, 50), 1),
       fixed(percentile(times, 99), 1),
-      spread(runs.map((run) => run.flowsPerSec), (value) => fixed(value, 1)),
+      spread(
+        runs.map((run) => run.flowsPerSec),
+        (value) => fixed(value, 1),
+      ),
       String(times.length),
       String(runs.reduce((sum, run) => sum + run.failed, 0)),
     ];
@@ -85,7 +113,11 @@ export function signInTable(byConcurrency: Map<number, FlowResult[]>): string {
 
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const line = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join('  ')
+      .trimEnd();
   return [line(rows[0]!), line(widths.map((width) => '-'.repeat(width))), ...rows.slice(1).map(line)].join('\n');
 }
 
@@ -104,7 +136,11 @@ const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 /** token_after_expired_rows: refresh req/s before and after, the insert, and the timed sweep. */
 export function expiredRowsReport(report: ExpiredRowsReport, goal: number): string {
-  const phase = (label: string, runs: LoadResult[], stats: { rows: number; expired: number; tableBytes: number; indexBytes: number }) => [
+  const phase = (
+    label: string,
+    runs: LoadResult[],
+    stats: { rows: number; expired: number; tableBytes: number; indexBytes: number },
+  ) => [
     label,
     spread(runs.map((run) => run.reqPerSec)),
     fixed(median(runs.map((run) => run.latencyMs.p99)), 0),
@@ -115,7 +151,14 @@ export function expiredRowsReport(report: ExpiredRowsReport, goal: number): stri
   const ratio = median(report.after.map((run) => run.reqPerSec)) / median(report.before.map((run) => run.reqPerSec));
   const lines = [
     table([
-      ['refresh grant, FairyID', 'req/s median (min-max, n)', 'p99 ms (median)', 'non-OK', 'oidc_payloads rows', 'table + indexes'],
+      [
+        'refresh grant, FairyID',
+        'req/s median (min-max, n)',
+        'p99 ms (median)',
+        'non-OK',
+        'oidc_payloads rows',
+        'table + indexes',
+      ],
       phase('table as the run left it', report.before, report.tableBefore),
       phase(`+ ${whole(report.inserted)} expired rows`, report.after, report.tableAfter),
     ]),

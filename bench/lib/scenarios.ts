@@ -37,7 +37,10 @@ export const SCENARIOS: Scenario[] = [
     description: 'GET /.well-known/openid-configuration',
     goal: 1.0,
     unavailable: notOnHello(() => undefined),
-    spec: ({ target }) => ({ url: `${target.url}/.well-known/openid-configuration`, check: (body) => body.includes('"issuer"') }),
+    spec: ({ target }) => ({
+      url: `${target.url}/.well-known/openid-configuration`,
+      check: (body) => body.includes('"issuer"'),
+    }),
   },
   {
     name: 'jwks',
@@ -48,9 +51,12 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'client_credentials',
-    description: 'POST /token grant_type=client_credentials scope=account:read, client_secret_basic -> ES256 JWT for ISSUER/api',
+    description:
+      'POST /token grant_type=client_credentials scope=account:read, client_secret_basic -> ES256 JWT for ISSUER/api',
     goal: 0.9,
-    unavailable: notOnHello((target) => (target.machine ? undefined : 'needs a client_credentials client (--machine-client)')),
+    unavailable: notOnHello((target) =>
+      target.machine ? undefined : 'needs a client_credentials client (--machine-client)',
+    ),
     spec: ({ target }) => ({
       url: target.discovery.token_endpoint,
       method: 'POST',
@@ -63,7 +69,9 @@ export const SCENARIOS: Scenario[] = [
     name: 'refresh',
     description: 'POST /token grant_type=refresh_token with rotation (new access, ID and refresh token each time)',
     goal: 0.8,
-    unavailable: notOnHello((target) => (target.web && target.mintTokens ? undefined : 'needs a web client and a way to mint refresh tokens')),
+    unavailable: notOnHello((target) =>
+      target.web && target.mintTokens ? undefined : 'needs a web client and a way to mint refresh tokens',
+    ),
     // One rotation chain per connection plus spares for chains lost at the end of a run.
     tokensNeeded: (connections) => ({ access: 0, refresh: connections + 8 }),
     spec: ({ target, refreshTokens }) => ({
@@ -89,7 +97,9 @@ export const SCENARIOS: Scenario[] = [
     description: 'POST /token/introspection of an opaque access token, client_secret_basic',
     goal: 0.8,
     unavailable: notOnHello((target) =>
-      target.web && target.mintTokens && target.discovery.introspection_endpoint ? undefined : 'needs a web client and access tokens',
+      target.web && target.mintTokens && target.discovery.introspection_endpoint
+        ? undefined
+        : 'needs a web client and access tokens',
     ),
     tokensNeeded: (connections) => ({ access: connections, refresh: 0 }),
     spec: ({ target, accessTokens }) => {
@@ -107,7 +117,9 @@ export const SCENARIOS: Scenario[] = [
     name: 'userinfo',
     description: 'GET /me with an opaque access token (scope openid email profile)',
     goal: 0.7,
-    unavailable: notOnHello((target) => (target.mintTokens && target.discovery.userinfo_endpoint ? undefined : 'needs access tokens')),
+    unavailable: notOnHello((target) =>
+      target.mintTokens && target.discovery.userinfo_endpoint ? undefined : 'needs access tokens',
+    ),
     tokensNeeded: (connections) => ({ access: connections, refresh: 0 }),
     spec: ({ target, accessTokens }) => {
       let next = 0;
@@ -124,7 +136,8 @@ export const SCENARIOS: Scenario[] = [
   {
     // Compared with the bare Koa hello world, not with the oidc-provider reference (which has no /api).
     name: 'api_jwt',
-    description: 'GET /api/whoami with a client-credentials ES256 JWT for ISSUER/api (no grant_id: no revocation lookup)',
+    description:
+      'GET /api/whoami with a client-credentials ES256 JWT for ISSUER/api (no grant_id: no revocation lookup)',
     goal: 0.6,
     unavailable: (target) =>
       target.kind === 'hello'
@@ -146,7 +159,8 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'api_jwt_person',
-    description: "GET /api/whoami with a person's ES256 JWT for ISSUER/api (grant_id: one revocation lookup in the shared store)",
+    description:
+      "GET /api/whoami with a person's ES256 JWT for ISSUER/api (grant_id: one revocation lookup in the shared store)",
     goal: 0.6,
     unavailable: (target) =>
       target.kind === 'hello'
@@ -170,7 +184,8 @@ export const SCENARIO_NAMES = [...SCENARIOS.map((scenario) => scenario.name), ..
 
 /** The Koa hello world serves only as the api_* baseline. */
 function notOnHello(available: (target: Target) => string | undefined) {
-  return (target: Target) => (target.kind === 'hello' ? 'the Koa hello world is the baseline of api_* only' : available(target));
+  return (target: Target) =>
+    target.kind === 'hello' ? 'the Koa hello world is the baseline of api_* only' : available(target);
 }
 
 /** GET /api/whoami with the token on FairyID; GET / on the Koa hello world. */

@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { freePort, nodeArgs, runToCompletion, startServerProcess, type Runtime, type ServerProcess } from './processes.ts';
+import {
+  freePort,
+  nodeArgs,
+  runToCompletion,
+  startServerProcess,
+  type Runtime,
+  type ServerProcess,
+} from './processes.ts';
 
 /** The redirect URI of the bench's web client: nothing listens there; the code is read from the Location header. */
 export const BENCH_REDIRECT_URI = 'http://127.0.0.1:9/callback';
@@ -21,7 +28,8 @@ export class Cleanups {
     this.steps.unshift(step);
   }
   async run() {
-    for (const step of this.steps.splice(0)) await step().catch((error: unknown) => console.error('cleanup failed:', error));
+    for (const step of this.steps.splice(0))
+      await step().catch((error: unknown) => console.error('cleanup failed:', error));
   }
 }
 
@@ -91,7 +99,15 @@ function fairyEnv(storage: Storage, extra: Record<string, string> = {}): NodeJS.
   const { DATABASE_URL: _db, DATA_DIR: _dir, REDIS_URL: _redis, REDIS_PREFIX: _prefix, ...inherited } = process.env;
   // Every bench flow comes from 127.0.0.1: the per-IP sign-in budgets would stop the sign-in scenario.
   const headroom = { LIMIT_SENDS_PER_IP: '1000000/3600', LIMIT_CHECKS_PER_IP: '1000000/3600' };
-  return { ...inherited, NODE_ENV: 'test', LOG_LEVEL: 'warn', DEMO_CLIENT: 'false', ...headroom, ...storage.env, ...extra };
+  return {
+    ...inherited,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    DEMO_CLIENT: 'false',
+    ...headroom,
+    ...storage.env,
+    ...extra,
+  };
 }
 
 /**
@@ -102,11 +118,21 @@ export async function registerClients(runtime: Runtime, storage: Storage, root: 
   const cli = nodeArgs(runtime.kind, runtime.kind === 'dist' ? 'dist/src/cli.js' : 'src/cli.ts');
   const add = async (args: string[]) => {
     const stdout = await runToCompletion([...cli, 'clients', 'add', ...args, '--json'], fairyEnv(storage), root);
-    return JSON.parse(stdout.slice(stdout.indexOf('{\n'))) as Record<string, unknown> & { client_id: string; client_secret: string };
+    return JSON.parse(stdout.slice(stdout.indexOf('{\n'))) as Record<string, unknown> & {
+      client_id: string;
+      client_secret: string;
+    };
   };
   const web = await add(['--name', 'Bench Web', '--client-id', 'bench-web', '--redirect-uri', BENCH_REDIRECT_URI]);
   const machine = await add([
-    '--name', 'Bench Machine', '--client-id', 'bench-machine', '--grant-type', 'client_credentials', '--scope', 'account:read',
+    '--name',
+    'Bench Machine',
+    '--client-id',
+    'bench-machine',
+    '--grant-type',
+    'client_credentials',
+    '--scope',
+    'account:read',
   ]);
   return {
     web: { id: web.client_id, secret: web.client_secret },
@@ -146,7 +172,11 @@ export async function startFairyId(options: {
 }
 
 /** The bare Koa "hello world" of bench/reference/koa-hello.ts, the baseline of the api_* scenarios. */
-export async function startKoaHello(options: { runtime: Runtime; root: string; core: number | undefined }): Promise<ServerProcess> {
+export async function startKoaHello(options: {
+  runtime: Runtime;
+  root: string;
+  core: number | undefined;
+}): Promise<ServerProcess> {
   const port = await freePort();
   return startServerProcess({
     name: 'koa-hello',
@@ -159,7 +189,9 @@ export async function startKoaHello(options: { runtime: Runtime; root: string; c
   });
 }
 
-export type ReferenceServer = ServerProcess & { mint(count: number, clientId: string): Promise<{ access_token: string; refresh_token: string }[]> };
+export type ReferenceServer = ServerProcess & {
+  mint(count: number, clientId: string): Promise<{ access_token: string; refresh_token: string }[]>;
+};
 
 /** The bare oidc-provider of bench/reference/server.ts, with the same clients (metadata and secrets) as FairyID. */
 export async function startReference(options: {

@@ -11,7 +11,15 @@ import {
   type Storage,
 } from './servers.ts';
 import type { ServerProcess } from './processes.ts';
-import { benchEmail, fetchDiscovery, inParallel, signInAndExchange, type ClientCredentials, type Discovery, type Target } from './target.ts';
+import {
+  benchEmail,
+  fetchDiscovery,
+  inParallel,
+  signInAndExchange,
+  type ClientCredentials,
+  type Discovery,
+  type Target,
+} from './target.ts';
 
 /** Sign-ins run in parallel while refresh and access tokens are prepared through FairyID's pages. */
 const PREPARE_CONCURRENCY = 4;
@@ -38,7 +46,11 @@ export async function startLocalTargets(options: Options, root: string, cleanups
   const core = cpu.pinned ? cpu.serverCore : undefined;
   const runtime = chooseRuntime(options.runtime, root);
   log(`FairyID runtime: ${runtime.note}`);
-  log(cpu.pinned ? `CPU: servers on core ${cpu.serverCore}, load generator on core ${cpu.loadCore}` : `CPU: not pinned (${cpu.reason})`);
+  log(
+    cpu.pinned
+      ? `CPU: servers on core ${cpu.serverCore}, load generator on core ${cpu.loadCore}`
+      : `CPU: not pinned (${cpu.reason})`,
+  );
 
   if (options.instances > 1 && !(process.env.DATABASE_URL && process.env.REDIS_URL)) {
     throw new Error(
@@ -109,7 +121,9 @@ export async function startLocalTargets(options: Options, root: string, cleanups
     }
   }
 
-  const cpuText = cpu.pinned ? `servers on core ${cpu.serverCore}, load generator on core ${cpu.loadCore}` : `not pinned (${cpu.reason})`;
+  const cpuText = cpu.pinned
+    ? `servers on core ${cpu.serverCore}, load generator on core ${cpu.loadCore}`
+    : `not pinned (${cpu.reason})`;
   return {
     targets,
     processes,
@@ -118,11 +132,18 @@ export async function startLocalTargets(options: Options, root: string, cleanups
       `FairyID ${runtime.note}`,
       `FairyID storage ${storage.description}`,
       `reference storage ${options.reference ? referenceStorage : '(not run)'}`,
-      ...(processes.some((server) => server.name === 'koa-hello') ? ['api_* baseline: bare Koa hello world (bench/reference/koa-hello.ts)'] : []),
+      ...(processes.some((server) => server.name === 'koa-hello')
+        ? ['api_* baseline: bare Koa hello world (bench/reference/koa-hello.ts)']
+        : []),
       `${cpu.cores} cores, ${cpuText}`,
       `Node ${process.version}`,
     ].join('; '),
-    environment: { runtime: runtime.note, fairyStorage: storage.description, referenceStorage: options.reference ? referenceStorage : null, cpu },
+    environment: {
+      runtime: runtime.note,
+      fairyStorage: storage.description,
+      referenceStorage: options.reference ? referenceStorage : null,
+      cpu,
+    },
   };
 }
 
@@ -130,11 +151,16 @@ export async function startLocalTargets(options: Options, root: string, cleanups
 export async function externalTarget(options: Options, log: Log): Promise<Setup> {
   const url = options.target!;
   const discovery = await fetchDiscovery(url);
-  const outbox = await fetch(`${url}/dev/outbox`).then((response) => response.ok, () => false);
+  const outbox = await fetch(`${url}/dev/outbox`).then(
+    (response) => response.ok,
+    () => false,
+  );
   const { webClient, machineClient, redirectUri } = options;
   const canSignIn = Boolean(webClient && redirectUri && outbox);
   if (webClient && !canSignIn) {
-    log(`--web-client given, but ${redirectUri ? '' : 'no --redirect-uri; '}${outbox ? '' : `${url}/dev/outbox is not available`}: token scenarios skipped`);
+    log(
+      `--web-client given, but ${redirectUri ? '' : 'no --redirect-uri; '}${outbox ? '' : `${url}/dev/outbox is not available`}: token scenarios skipped`,
+    );
   }
   log(`measuring ${url} (issuer ${discovery.issuer}); no servers started, no reference`);
   return {
@@ -187,15 +213,32 @@ async function startInstances(context: {
   for (let i = 0; i < n; i += 1) {
     const core = cpu.pinned ? cpu.instanceCores[i % cpu.instanceCores.length] : undefined;
     const issuer = instances[0]?.url;
-    const instance = await startFairyId({ runtime, storage, root, core, name: `FairyID#${i + 1}`, ...(issuer ? { issuer } : {}) });
+    const instance = await startFairyId({
+      runtime,
+      storage,
+      root,
+      core,
+      name: `FairyID#${i + 1}`,
+      ...(issuer ? { issuer } : {}),
+    });
     cleanups.add(() => instance.stop());
     instances.push(instance);
-    log(`FairyID#${i + 1} at ${instance.url} (pid ${instance.pid})${core === undefined ? '' : ` on core ${core}`}, issuer ${issuer ?? instance.url}`);
+    log(
+      `FairyID#${i + 1} at ${instance.url} (pid ${instance.pid})${core === undefined ? '' : ` on core ${core}`}, issuer ${issuer ?? instance.url}`,
+    );
   }
   const first = instances[0]!;
   const discovery = await fetchDiscovery(first.url);
-  const common = { kind: 'fairy' as const, url: first.url, discovery, machine: clients.machine, ...pageSignIn(first.url, discovery, clients.web, BENCH_REDIRECT_URI) };
-  const cores = cpu.pinned ? [...new Set(instances.map((_, i) => cpu.instanceCores[i % cpu.instanceCores.length]))] : [];
+  const common = {
+    kind: 'fairy' as const,
+    url: first.url,
+    discovery,
+    machine: clients.machine,
+    ...pageSignIn(first.url, discovery, clients.web, BENCH_REDIRECT_URI),
+  };
+  const cores = cpu.pinned
+    ? [...new Set(instances.map((_, i) => cpu.instanceCores[i % cpu.instanceCores.length]))]
+    : [];
   const coresText = !cpu.pinned
     ? `not pinned (${cpu.reason})`
     : cores.length === 1
@@ -214,6 +257,11 @@ async function startInstances(context: {
       `${cpu.cores} cores, ${coresText}`,
       `Node ${process.version}`,
     ].join('; '),
-    environment: { runtime: runtime.note, fairyStorage: storage.description, instances: instances.map((i) => i.url), cpu },
+    environment: {
+      runtime: runtime.note,
+      fairyStorage: storage.description,
+      instances: instances.map((i) => i.url),
+      cpu,
+    },
   };
 }

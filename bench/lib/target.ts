@@ -105,12 +105,17 @@ export async function signInAndExchange(
     }),
   });
   const body = (await token.json()) as Partial<TokenPair> & { error?: string; error_description?: string };
-  if (!token.ok || !body.access_token) throw new Error(`code exchange failed: ${token.status} ${body.error ?? ''} ${body.error_description ?? ''}`);
+  if (!token.ok || !body.access_token)
+    throw new Error(`code exchange failed: ${token.status} ${body.error ?? ''} ${body.error_description ?? ''}`);
   return body as TokenPair;
 }
 
 /** Runs `task` for 0..count-1 with at most `concurrency` at a time, keeping the results in order. */
-export async function inParallel<T>(count: number, concurrency: number, task: (index: number) => Promise<T>): Promise<T[]> {
+export async function inParallel<T>(
+  count: number,
+  concurrency: number,
+  task: (index: number) => Promise<T>,
+): Promise<T[]> {
   const results: T[] = new Array<T>(count);
   let next = 0;
   const worker = async () => {

@@ -132,7 +132,11 @@ process.on('SIGTERM', () => {
  * sign-in. Loopback only and guarded by BENCH_ADMIN_TOKEN.
  */
 async function admin(req: IncomingMessage, res: ServerResponse) {
-  if (req.method !== 'POST' || req.url !== '/bench-admin/mint' || req.headers.authorization !== `Bearer ${adminToken}`) {
+  if (
+    req.method !== 'POST' ||
+    req.url !== '/bench-admin/mint' ||
+    req.headers.authorization !== `Bearer ${adminToken}`
+  ) {
     res.writeHead(404).end();
     return;
   }

@@ -76,9 +76,12 @@ export function describeDetail(detail: Record<string, unknown> | null): string[]
   if (from && to) facts.push(`From ${from} to ${to}`);
   else if (to) facts.push(`To ${to}`);
   const until = text('until');
-  if (until && !Number.isNaN(Date.parse(until))) facts.push(`Locked until ${until.slice(0, 10)} ${until.slice(11, 16)} UTC`);
+  if (until && !Number.isNaN(Date.parse(until)))
+    facts.push(`Locked until ${until.slice(0, 10)} ${until.slice(11, 16)} UTC`);
   if (Array.isArray(detail.changed)) {
-    const fields = detail.changed.filter((field): field is string => typeof field === 'string').map((field) => FIELDS[field] ?? field);
+    const fields = detail.changed
+      .filter((field): field is string => typeof field === 'string')
+      .map((field) => FIELDS[field] ?? field);
     if (fields.length) facts.push(`Changed: ${fields.join(' and ')}`);
   }
   if (detail.everywhere === false) facts.push('From one app only');

@@ -14,7 +14,12 @@ const dateTime = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeSty
 const isEventName = (event: string): event is AuditEventName => Object.hasOwn(EVENT_LABELS, event);
 
 /** `/account/activity`: the person's own recent security events from the audit trail. */
-export function activityPageRoutes(deps: { audit: AuditService; clients: Pick<ClientRepository, 'find'>; session: PageSession; renderer: Renderer }) {
+export function activityPageRoutes(deps: {
+  audit: AuditService;
+  clients: Pick<ClientRepository, 'find'>;
+  session: PageSession;
+  renderer: Renderer;
+}) {
   const router = new Router();
 
   router.get(PAGE, async (ctx) => {
@@ -23,12 +28,18 @@ export function activityPageRoutes(deps: { audit: AuditService; clients: Pick<Cl
     const events = await deps.audit.recentFor(current.accountId, SHOWN);
     const clientIds = [...new Set(events.map((event) => event.client_id).filter((id) => id !== null))];
     const clientNames = new Map(
-      await Promise.all(clientIds.map(async (id) => [id, (await deps.clients.find(id))?.client_name ?? 'An app that was removed'] as const)),
+      await Promise.all(
+        clientIds.map(
+          async (id) => [id, (await deps.clients.find(id))?.client_name ?? 'An app that was removed'] as const,
+        ),
+      ),
     );
     await deps.renderer.render(ctx, 'account-activity', {
       events: events.map((event) => {
         const failed = event.outcome === 'failure';
-        const label = isEventName(event.event) ? ((failed && FAILURE_LABELS[event.event]) || EVENT_LABELS[event.event]) : event.event.replaceAll('_', ' ');
+        const label = isEventName(event.event)
+          ? (failed && FAILURE_LABELS[event.event]) || EVENT_LABELS[event.event]
+          : event.event.replaceAll('_', ' ');
         return {
           label,
           failed,

@@ -17,16 +17,28 @@ const NOT_CONNECTED = 'That app is not connected to your account.';
 const date = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' });
 
 /** `/account/apps`: the apps a person has let into their account, and disconnecting one. */
-export function appPageRoutes(deps: { connectedApps: ConnectedAppService; audit: AuditService; session: PageSession; renderer: Renderer }) {
+export function appPageRoutes(deps: {
+  connectedApps: ConnectedAppService;
+  audit: AuditService;
+  session: PageSession;
+  renderer: Renderer;
+}) {
   const router = new Router({ prefix: PAGE });
   router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }), csrfProtection);
 
-  const renderPage = async (ctx: Context, current: SignedIn, messages: { notice?: string | undefined; error?: string }, status = 200) => {
+  const renderPage = async (
+    ctx: Context,
+    current: SignedIn,
+    messages: { notice?: string | undefined; error?: string },
+    status = 200,
+  ) => {
     const apps = (await deps.connectedApps.list(current.accountId)).map((app) => ({
       clientId: app.clientId,
       name: app.name,
       // "Acts for <organization>" says what the organization scope allowed, better than the consent page's wording.
-      access: describeScopes(app.organizations.length ? app.scopes.filter((scope) => scope !== ORGANIZATION_SCOPE) : app.scopes),
+      access: describeScopes(
+        app.organizations.length ? app.scopes.filter((scope) => scope !== ORGANIZATION_SCOPE) : app.scopes,
+      ),
       organizations: app.organizations,
       since: { iso: app.since.toISOString(), text: date.format(app.since) },
     }));
@@ -43,7 +55,8 @@ export function appPageRoutes(deps: { connectedApps: ConnectedAppService; audit:
     const current = await deps.session.require(ctx, PAGE);
     if (!current) return;
     const clientId = (ctx.request.body as Record<string, unknown>).client;
-    const revoked = typeof clientId === 'string' ? await deps.connectedApps.disconnect(current.accountId, clientId) : [];
+    const revoked =
+      typeof clientId === 'string' ? await deps.connectedApps.disconnect(current.accountId, clientId) : [];
     // Someone else's app, an app this person never connected, or one already disconnected: all the same here.
     if (!revoked.length) return renderPage(ctx, current, { error: NOT_CONNECTED }, 404);
     await deps.audit.record({

@@ -85,7 +85,8 @@ const KINDS: Record<'email' | 'phone', Kind> = {
       add: 'Add an email address',
       label: 'New email address',
       same: 'That is already your email address.',
-      taken: 'That email address already belongs to another FairyID account. Sign in with it to use that account, or choose another address.',
+      taken:
+        'That email address already belongs to another FairyID account. Sign in with it to use that account, or choose another address.',
       checkTitle: 'Check your email',
       source: 'email',
       undelivered: 'We could not send the email just now. Please try again in a minute.',
@@ -109,7 +110,8 @@ const KINDS: Record<'email' | 'phone', Kind> = {
       add: 'Add a phone number',
       label: 'New phone number',
       same: 'That is already your phone number.',
-      taken: 'That phone number already belongs to another FairyID account. Sign in with it to use that account, or choose another number.',
+      taken:
+        'That phone number already belongs to another FairyID account. Sign in with it to use that account, or choose another number.',
       checkTitle: 'Check your phone',
       source: 'text message',
       undelivered: 'We could not send the text message just now. Please try again in a minute.',
@@ -143,10 +145,22 @@ export function identifierPageRoutes(deps: Deps) {
     return account;
   };
 
-  const audit = (ctx: Context, kind: Kind, current: SignedIn, outcome: 'success' | 'failure', detail: Record<string, unknown>) =>
+  const audit = (
+    ctx: Context,
+    kind: Kind,
+    current: SignedIn,
+    outcome: 'success' | 'failure',
+    detail: Record<string, unknown>,
+  ) =>
     deps.audit.record({ event: kind.event, outcome, origin: requestOrigin(ctx), accountId: current.accountId, detail });
 
-  const renderEnter = async (ctx: Context, kind: Kind, account: Account, data: { error?: string; typed?: string }, status = 200) => {
+  const renderEnter = async (
+    ctx: Context,
+    kind: Kind,
+    account: Account,
+    data: { error?: string; typed?: string },
+    status = 200,
+  ) => {
     const current = kind.current(account);
     await renderer.render(
       ctx,
@@ -165,7 +179,13 @@ export function identifierPageRoutes(deps: Deps) {
     );
   };
 
-  const renderCode = async (ctx: Context, kind: Kind, recipient: Recipient, data: { error?: string; notice?: string }, status = 200) => {
+  const renderCode = async (
+    ctx: Context,
+    kind: Kind,
+    recipient: Recipient,
+    data: { error?: string; notice?: string },
+    status = 200,
+  ) => {
     await renderer.render(
       ctx,
       'account-identifier-code',
@@ -187,11 +207,25 @@ export function identifierPageRoutes(deps: Deps) {
   };
 
   /** The code page again while a code is waiting; else the form to start over. */
-  const stayOnCode = async (ctx: Context, kind: Kind, current: SignedIn, recipient: Recipient | undefined, error: string, status: number) =>
-    recipient ? renderCode(ctx, kind, recipient, { error }, status) : renderEnter(ctx, kind, await accountOf(current), { error }, status);
+  const stayOnCode = async (
+    ctx: Context,
+    kind: Kind,
+    current: SignedIn,
+    recipient: Recipient | undefined,
+    error: string,
+    status: number,
+  ) =>
+    recipient
+      ? renderCode(ctx, kind, recipient, { error }, status)
+      : renderEnter(ctx, kind, await accountOf(current), { error }, status);
 
   // Throttling is the person's doing (429); a mail server or SMS provider that fails is ours (503).
-  const sendCode = async (kind: Kind, flow: string, recipient: Recipient, requester: { ip: string; accountId: string }): Promise<Problem | undefined> => {
+  const sendCode = async (
+    kind: Kind,
+    flow: string,
+    recipient: Recipient,
+    requester: { ip: string; accountId: string },
+  ): Promise<Problem | undefined> => {
     try {
       const started = await codes.start(flow, recipient, requester);
       if (started.status === 'locked_out') {
@@ -200,12 +234,15 @@ export function identifierPageRoutes(deps: Deps) {
       if (started.status === 'throttled') {
         const wait = describeDuration(started.retryAfter);
         const message =
-          started.reason === 'resend' ? `A code was just sent. You can ask for a new one in ${wait}.` : `Too many codes were asked for. Try again in ${wait}.`;
+          started.reason === 'resend'
+            ? `A code was just sent. You can ask for a new one in ${wait}.`
+            : `Too many codes were asked for. Try again in ${wait}.`;
         return { status: 429, message, retryAfter: started.retryAfter };
       }
       return undefined;
     } catch (error) {
-      if (error instanceof MailDeliveryError || error instanceof SmsDeliveryError) return { status: 503, message: kind.words.undelivered };
+      if (error instanceof MailDeliveryError || error instanceof SmsDeliveryError)
+        return { status: 503, message: kind.words.undelivered };
       throw error;
     }
   };
@@ -227,9 +264,13 @@ export function identifierPageRoutes(deps: Deps) {
       const typed = String((ctx.request.body as Record<string, unknown>).identifier ?? '').slice(0, 320);
       const parsed = kind.parse(typed);
       if ('error' in parsed) return renderEnter(ctx, kind, account, { error: parsed.error, typed }, 400);
-      if (parsed.address === kind.current(account)) return renderEnter(ctx, kind, account, { error: kind.words.same, typed }, 400);
+      if (parsed.address === kind.current(account))
+        return renderEnter(ctx, kind, account, { error: kind.words.same, typed }, 400);
       const recipient: Recipient = { channel: kind.channel, address: parsed.address };
-      const problem = await sendCode(kind, flowOf(kind, current), recipient, { ip: ctx.ip, accountId: current.accountId });
+      const problem = await sendCode(kind, flowOf(kind, current), recipient, {
+        ip: ctx.ip,
+        accountId: current.accountId,
+      });
       if (problem) {
         retryAfter(ctx, problem.retryAfter);
         return renderEnter(ctx, kind, account, { error: problem.message, typed }, problem.status);
@@ -251,12 +292,20 @@ export function identifierPageRoutes(deps: Deps) {
       if (!current) return;
       const flow = flowOf(kind, current);
       const recipient = await codes.pending(flow);
-      if (!recipient) return renderEnter(ctx, kind, await accountOf(current), { error: 'That code has expired. Ask for a new one.' }, 400);
+      if (!recipient)
+        return renderEnter(
+          ctx,
+          kind,
+          await accountOf(current),
+          { error: 'That code has expired. Ask for a new one.' },
+          400,
+        );
       const problem = await sendCode(kind, flow, recipient, { ip: ctx.ip, accountId: current.accountId });
       if (problem) {
         retryAfter(ctx, problem.retryAfter);
         // A failed delivery withdraws the code it was to replace; with none waiting, start again.
-        if (!(await codes.pending(flow))) return renderEnter(ctx, kind, await accountOf(current), { error: problem.message }, problem.status);
+        if (!(await codes.pending(flow)))
+          return renderEnter(ctx, kind, await accountOf(current), { error: problem.message }, problem.status);
         return renderCode(ctx, kind, recipient, { error: problem.message }, problem.status);
       }
       await renderCode(ctx, kind, recipient, { notice: 'We sent a new code. Earlier codes no longer work.' });
@@ -269,8 +318,11 @@ export function identifierPageRoutes(deps: Deps) {
       const recipient = await codes.pending(flow);
       const typedCode = String((ctx.request.body as Record<string, unknown>).code ?? '').replace(/\s/g, '');
       const code = codeSchema.safeParse(typedCode);
-      if (recipient && !code.success) return renderCode(ctx, kind, recipient, { error: `Enter the 6 digits from the ${kind.words.source}.` }, 400);
-      const result = code.success ? await codes.verify(flow, code.data, { ip: ctx.ip, accountId: current.accountId }) : ({ status: 'expired' } as const);
+      if (recipient && !code.success)
+        return renderCode(ctx, kind, recipient, { error: `Enter the 6 digits from the ${kind.words.source}.` }, 400);
+      const result = code.success
+        ? await codes.verify(flow, code.data, { ip: ctx.ip, accountId: current.accountId })
+        : ({ status: 'expired' } as const);
       const to = recipient && kind.mask(recipient.address);
       switch (result.status) {
         case 'ok': {
@@ -279,10 +331,20 @@ export function identifierPageRoutes(deps: Deps) {
           if (changed.status === 'not_found') throw new PageError(404, 'This account no longer exists.');
           if (changed.status === 'taken') {
             await audit(ctx, kind, current, 'failure', { to: kind.mask(address), reason: 'taken' });
-            return renderEnter(ctx, kind, await accountOf(current), { error: kind.words.taken, typed: kind.display(address) }, 409);
+            return renderEnter(
+              ctx,
+              kind,
+              await accountOf(current),
+              { error: kind.words.taken, typed: kind.display(address) },
+              409,
+            );
           }
-          await audit(ctx, kind, current, 'success', { from: changed.previous && kind.mask(changed.previous), to: kind.mask(address) });
-          if (changed.previous) await deps.notifyPrevious({ channel: kind.channel, address: changed.previous }, kind.mask(address));
+          await audit(ctx, kind, current, 'success', {
+            from: changed.previous && kind.mask(changed.previous),
+            to: kind.mask(address),
+          });
+          if (changed.previous)
+            await deps.notifyPrevious({ channel: kind.channel, address: changed.previous }, kind.mask(address));
           ctx.status = 303;
           return ctx.redirect(`/account?changed=${kind.path}`);
         }
@@ -293,7 +355,14 @@ export function identifierPageRoutes(deps: Deps) {
         }
         case 'limited':
           retryAfter(ctx, result.retryAfter);
-          return stayOnCode(ctx, kind, current, recipient, `Too many attempts. Try again in ${describeDuration(result.retryAfter)}.`, 429);
+          return stayOnCode(
+            ctx,
+            kind,
+            current,
+            recipient,
+            `Too many attempts. Try again in ${describeDuration(result.retryAfter)}.`,
+            429,
+          );
         case 'locked_out': {
           // Only the wrong code that started the lockout is news; later attempts were refused unchecked.
           if (result.started) {
@@ -311,9 +380,21 @@ export function identifierPageRoutes(deps: Deps) {
         }
         case 'locked':
           await audit(ctx, kind, current, 'failure', { to, reason: 'too_many_wrong_codes' });
-          return renderEnter(ctx, kind, await accountOf(current), { error: 'Too many wrong codes. Ask for a new code to try again.' }, 429);
+          return renderEnter(
+            ctx,
+            kind,
+            await accountOf(current),
+            { error: 'Too many wrong codes. Ask for a new code to try again.' },
+            429,
+          );
         case 'expired':
-          return renderEnter(ctx, kind, await accountOf(current), { error: 'That code has expired. Ask for a new one.' }, 400);
+          return renderEnter(
+            ctx,
+            kind,
+            await accountOf(current),
+            { error: 'That code has expired. Ask for a new one.' },
+            400,
+          );
       }
     });
   }

@@ -30,10 +30,17 @@ const KIND_LABELS: Record<string, string> = {
 const NOTICES: Record<string, (account: Account) => string> = {
   profile: () => 'Your profile is saved.',
   email: (account) => `You now sign in with ${account.email}.`,
-  phone: (account) => `You now sign in with ${account.phone_number ? formatPhoneNumber(account.phone_number) : 'your new number'}.`,
+  phone: (account) =>
+    `You now sign in with ${account.phone_number ? formatPhoneNumber(account.phone_number) : 'your new number'}.`,
 };
 
-type Deps = { accounts: AccountService; ledger: LedgerService; audit: AuditService; session: PageSession; renderer: Renderer };
+type Deps = {
+  accounts: AccountService;
+  ledger: LedgerService;
+  audit: AuditService;
+  session: PageSession;
+  renderer: Renderer;
+};
 
 /**
  * `/account`: the signed-in person's profile, sign-in addresses and DUST. Signing in goes through
@@ -104,14 +111,23 @@ export function accountPageRoutes(deps: Deps) {
     const form = ctx.request.body as Record<string, unknown>;
     const parsed = parseProfile(form);
     if (!parsed.ok) {
-      const typed = { name: String(form.name ?? '').slice(0, 500), picture: String(form.picture ?? '').slice(0, PICTURE_URL_MAX + 100) };
+      const typed = {
+        name: String(form.name ?? '').slice(0, 500),
+        picture: String(form.picture ?? '').slice(0, PICTURE_URL_MAX + 100),
+      };
       await renderPage(ctx, account, { error: parsed.error, typed }, 400);
       return;
     }
     const changed = changedFields(account, parsed.profile);
     if (changed.length) {
       await deps.accounts.updateProfile(account.id, parsed.profile);
-      await deps.audit.record({ event: 'profile_updated', outcome: 'success', origin: requestOrigin(ctx), accountId: account.id, detail: { changed } });
+      await deps.audit.record({
+        event: 'profile_updated',
+        outcome: 'success',
+        origin: requestOrigin(ctx),
+        accountId: account.id,
+        detail: { changed },
+      });
     }
     ctx.status = 303;
     ctx.redirect(`${PAGE}?saved=profile`);
@@ -121,5 +137,8 @@ export function accountPageRoutes(deps: Deps) {
 }
 
 function changedFields(account: Account, profile: Profile): string[] {
-  return [...(account.name === profile.name ? [] : ['name']), ...(account.picture_url === profile.pictureUrl ? [] : ['picture'])];
+  return [
+    ...(account.name === profile.name ? [] : ['name']),
+    ...(account.picture_url === profile.pictureUrl ? [] : ['picture']),
+  ];
 }

@@ -43,7 +43,8 @@ type Deps = {
 };
 
 // The script's JSON requests get JSON errors (a stale CSRF token included); the forms get pages.
-const scriptErrorsAsJson: Middleware = (ctx, next) => (ctx.request.is('application/json') ? jsonErrors(ctx, next) : next());
+const scriptErrorsAsJson: Middleware = (ctx, next) =>
+  ctx.request.is('application/json') ? jsonErrors(ctx, next) : next();
 
 /** A name as typed: empty means "choose one for me" when adding; otherwise 1 to 60 characters. */
 function parseName(typed: unknown): { name: string | undefined } | { error: string } {
@@ -60,12 +61,21 @@ function parseName(typed: unknown): { name: string | undefined } | { error: stri
  */
 export function passkeyPageRoutes(deps: Deps) {
   const router = new Router({ prefix: PAGE });
-  router.use(scriptErrorsAsJson, bodyParser({ enableTypes: ['form', 'json'], formLimit: '16kb', jsonLimit: '64kb' }), csrfProtection);
+  router.use(
+    scriptErrorsAsJson,
+    bodyParser({ enableTypes: ['form', 'json'], formLimit: '16kb', jsonLimit: '64kb' }),
+    csrfProtection,
+  );
 
   const audit = (ctx: Context, current: SignedIn, entry: Omit<AuditRecord, 'origin' | 'accountId'>) =>
     deps.audit.record({ ...entry, origin: requestOrigin(ctx), accountId: current.accountId });
 
-  const renderPage = async (ctx: Context, current: SignedIn, messages: { notice?: string | undefined; error?: string } = {}, status = 200) => {
+  const renderPage = async (
+    ctx: Context,
+    current: SignedIn,
+    messages: { notice?: string | undefined; error?: string } = {},
+    status = 200,
+  ) => {
     const passkeys = (await deps.passkeys.list(current.accountId)).map((passkey: Passkey) => ({
       id: passkey.id,
       name: passkey.name,
@@ -92,7 +102,11 @@ export function passkeyPageRoutes(deps: Deps) {
     ctx.remove('Location');
     ctx.status = 403;
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { error: 'reauthentication_required', error_description: 'To add a passkey, first confirm it is you by signing in again.', redirectTo };
+    ctx.body = {
+      error: 'reauthentication_required',
+      error_description: 'To add a passkey, first confirm it is you by signing in again.',
+      redirectTo,
+    };
     return undefined;
   };
 
@@ -118,9 +132,18 @@ export function passkeyPageRoutes(deps: Deps) {
     const { credential, name: typed } = parseBody(addBody, ctx.request.body);
     const name = parseName(typed);
     if ('error' in name) throw new ApiError(400, 'invalid_name', name.error);
-    const result = await deps.passkeys.verifyRegistration(current.accountId, `session:${current.sessionUid}`, credential, name.name);
+    const result = await deps.passkeys.verifyRegistration(
+      current.accountId,
+      `session:${current.sessionUid}`,
+      credential,
+      name.name,
+    );
     if (!result.ok) throw refusal(result);
-    await audit(ctx, current, { event: 'factor_added', outcome: 'success', detail: { factor: 'passkey', name: result.passkey.name } });
+    await audit(ctx, current, {
+      event: 'factor_added',
+      outcome: 'success',
+      detail: { factor: 'passkey', name: result.passkey.name },
+    });
     // Creating it took the person's verification on the new passkey: it counts for this session.
     await deps.session.recordFactor(ctx, methodOf(result.passkey));
     ctx.set('Cache-Control', 'no-store');
@@ -134,7 +157,11 @@ export function passkeyPageRoutes(deps: Deps) {
     if ('error' in name || !name.name) return renderPage(ctx, current, { error: FACTOR_NAME_PROBLEM }, 400);
     const renamed = await deps.passkeys.rename(current.accountId, ctx.params.id!, name.name);
     if (!renamed) return renderPage(ctx, current, { error: NOT_YOURS }, 404);
-    await audit(ctx, current, { event: 'factor_renamed', outcome: 'success', detail: { factor: 'passkey', name: renamed.name } });
+    await audit(ctx, current, {
+      event: 'factor_renamed',
+      outcome: 'success',
+      detail: { factor: 'passkey', name: renamed.name },
+    });
     goTo(ctx, `${PAGE}?saved=renamed`);
   });
 
@@ -142,7 +169,10 @@ export function passkeyPageRoutes(deps: Deps) {
     const signedIn = await deps.session.require(ctx, PAGE);
     if (!signedIn) return;
     const id = ctx.params.id!;
-    const [summary, mine] = await Promise.all([deps.accounts.factorSummary(signedIn.accountId), deps.passkeys.list(signedIn.accountId)]);
+    const [summary, mine] = await Promise.all([
+      deps.accounts.factorSummary(signedIn.accountId),
+      deps.passkeys.list(signedIn.accountId),
+    ]);
     if (!mine.some((passkey) => passkey.id === id)) return renderPage(ctx, signedIn, { error: NOT_YOURS }, 404);
     // Removing the last second factor turns two-step sign-in off: that takes a fresh sign-in.
     const last = !summary.totp && summary.passkeys <= 1;
@@ -151,7 +181,11 @@ export function passkeyPageRoutes(deps: Deps) {
     const removed = await deps.passkeys.remove(current.accountId, id);
     if (!removed) return renderPage(ctx, current, { error: NOT_YOURS }, 404);
     await deps.backupCodes.removeIfNoSecondFactor(current.accountId);
-    await audit(ctx, current, { event: 'factor_removed', outcome: 'success', detail: { factor: 'passkey', name: removed.name } });
+    await audit(ctx, current, {
+      event: 'factor_removed',
+      outcome: 'success',
+      detail: { factor: 'passkey', name: removed.name },
+    });
     goTo(ctx, `${PAGE}?saved=removed`);
   });
 

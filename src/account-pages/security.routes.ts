@@ -52,8 +52,16 @@ export function securityPageRoutes(deps: Deps) {
     return account ? accountLabel(account) : 'FairyID';
   };
 
-  const renderPage = async (ctx: Context, current: SignedIn, messages: { notice?: string | undefined; error?: string } = {}, status = 200) => {
-    const [summary, totp] = await Promise.all([deps.accounts.factorSummary(current.accountId), deps.totp.find(current.accountId)]);
+  const renderPage = async (
+    ctx: Context,
+    current: SignedIn,
+    messages: { notice?: string | undefined; error?: string } = {},
+    status = 200,
+  ) => {
+    const [summary, totp] = await Promise.all([
+      deps.accounts.factorSummary(current.accountId),
+      deps.totp.find(current.accountId),
+    ]);
     await deps.renderer.render(
       ctx,
       'account-security',
@@ -98,13 +106,22 @@ export function securityPageRoutes(deps: Deps) {
     const pending = String(body.pending ?? '');
     const code = String(body.code ?? '').replace(/\s/g, '');
     const enrollment = await deps.totp.resumeEnrollment(current.accountId, await labelOf(current.accountId), pending);
-    if (!enrollment) return renderPage(ctx, current, { error: 'That setup took too long. Start again to get a new key.' }, 400);
+    if (!enrollment)
+      return renderPage(ctx, current, { error: 'That setup took too long. Start again to get a new key.' }, 400);
     const retry = (error: string) => deps.renderer.render(ctx, 'account-totp', { enrollment, error }, 400);
     if (!SIX_DIGITS.test(code)) return retry('Enter the 6 digits your authenticator app shows for FairyID.');
     const result = await deps.totp.confirmEnrollment(current.accountId, pending, code);
-    if (result === 'wrong') return retry('That code is not right. Check the time on your phone and enter the code your app shows now.');
-    if (result === 'expired') return renderPage(ctx, current, { error: 'That setup took too long. Start again to get a new key.' }, 400);
-    if (result === 'exists') return renderPage(ctx, current, { error: 'You already have an authenticator app. Remove it first to set up another.' }, 409);
+    if (result === 'wrong')
+      return retry('That code is not right. Check the time on your phone and enter the code your app shows now.');
+    if (result === 'expired')
+      return renderPage(ctx, current, { error: 'That setup took too long. Start again to get a new key.' }, 400);
+    if (result === 'exists')
+      return renderPage(
+        ctx,
+        current,
+        { error: 'You already have an authenticator app. Remove it first to set up another.' },
+        409,
+      );
     await audit(ctx, current, { event: 'factor_added', outcome: 'success', detail: { factor: 'totp' } });
     await deps.session.recordFactor(ctx, 'totp');
     goTo(ctx, await backupCodesOnEnrollment(deps, current, `${PAGE}?saved=totp`));
@@ -116,7 +133,8 @@ export function securityPageRoutes(deps: Deps) {
     const parsed = factorNameSchema.safeParse((ctx.request.body as Record<string, unknown>).name);
     if (!parsed.success) return renderPage(ctx, current, { error: FACTOR_NAME_PROBLEM }, 400);
     const name = parsed.data;
-    if (!(await deps.totp.rename(current.accountId, name))) return renderPage(ctx, current, { error: 'You have no authenticator app to rename.' }, 404);
+    if (!(await deps.totp.rename(current.accountId, name)))
+      return renderPage(ctx, current, { error: 'You have no authenticator app to rename.' }, 404);
     await audit(ctx, current, { event: 'factor_renamed', outcome: 'success', detail: { factor: 'totp', name } });
     goTo(ctx, `${PAGE}?saved=renamed`);
   });
@@ -128,7 +146,8 @@ export function securityPageRoutes(deps: Deps) {
     const last = (await deps.accounts.factorSummary(signedIn.accountId)).passkeys === 0;
     const current = last ? await deps.session.requireRecent(ctx, PAGE) : signedIn;
     if (!current) return;
-    if (!(await deps.totp.remove(current.accountId))) return renderPage(ctx, current, { error: 'You have no authenticator app to remove.' }, 404);
+    if (!(await deps.totp.remove(current.accountId)))
+      return renderPage(ctx, current, { error: 'You have no authenticator app to remove.' }, 404);
     await deps.backupCodes.removeIfNoSecondFactor(current.accountId);
     await audit(ctx, current, { event: 'factor_removed', outcome: 'success', detail: { factor: 'totp' } });
     goTo(ctx, `${PAGE}?saved=totp-removed`);
@@ -139,11 +158,20 @@ export function securityPageRoutes(deps: Deps) {
     if (!current) return;
     const summary = await deps.accounts.factorSummary(current.accountId);
     if (!summary.totp && summary.passkeys === 0) {
-      return renderPage(ctx, current, { error: 'Backup codes stand in for a second step. Add an authenticator app or a passkey first.' }, 400);
+      return renderPage(
+        ctx,
+        current,
+        { error: 'Backup codes stand in for a second step. Add an authenticator app or a passkey first.' },
+        400,
+      );
     }
     const codes = await deps.backupCodes.regenerate(current.accountId);
     await deps.handOff.hold(`session:${current.sessionUid}`, { codes, next: PAGE, replaced: true });
-    await audit(ctx, current, { event: 'backup_codes_generated', outcome: 'success', detail: { factor: 'backup_codes' } });
+    await audit(ctx, current, {
+      event: 'backup_codes_generated',
+      outcome: 'success',
+      detail: { factor: 'backup_codes' },
+    });
     goTo(ctx, FRESH_BACKUP_CODES_PAGE);
   });
 

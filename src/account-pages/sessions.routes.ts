@@ -41,11 +41,23 @@ export function sessionPageRoutes(deps: {
     current: row.session_uid === current.sessionUid,
   });
 
-  const renderPage = async (ctx: Context, current: SignedIn, messages: { notice?: string | undefined; error?: string }, status = 200) => {
-    const rows = (await deps.accountSessions.listLive(current.accountId, deps.providerSessions)).map((row) => present(row, current));
+  const renderPage = async (
+    ctx: Context,
+    current: SignedIn,
+    messages: { notice?: string | undefined; error?: string },
+    status = 200,
+  ) => {
+    const rows = (await deps.accountSessions.listLive(current.accountId, deps.providerSessions)).map((row) =>
+      present(row, current),
+    );
     // This device first, then the others by when they were last used.
     const sessions = [...rows.filter((row) => row.current), ...rows.filter((row) => !row.current)];
-    await deps.renderer.render(ctx, 'account-sessions', { sessions, others: rows.some((row) => !row.current), ...messages }, status);
+    await deps.renderer.render(
+      ctx,
+      'account-sessions',
+      { sessions, others: rows.some((row) => !row.current), ...messages },
+      status,
+    );
   };
 
   const signedOutTo = (ctx: Context, notice: keyof typeof NOTICES) => {
@@ -84,7 +96,12 @@ export function sessionPageRoutes(deps: {
   router.post('/sign-out-others', async (ctx) => {
     const current = await deps.session.require(ctx, PAGE);
     if (!current) return;
-    await deps.accountSessions.signOutOthers(current.accountId, current.sessionUid, requestOrigin(ctx), deps.providerSessions);
+    await deps.accountSessions.signOutOthers(
+      current.accountId,
+      current.sessionUid,
+      requestOrigin(ctx),
+      deps.providerSessions,
+    );
     signedOutTo(ctx, 'others');
   });
 

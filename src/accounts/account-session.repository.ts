@@ -42,7 +42,12 @@ export function createAccountSessionRepository(db: Db) {
     },
 
     async updateLastSeen(sessionUid: string): Promise<void> {
-      await db.updateTable('account_sessions').set({ last_seen_at: new Date() }).where('session_uid', '=', sessionUid).where('ended_at', 'is', null).execute();
+      await db
+        .updateTable('account_sessions')
+        .set({ last_seen_at: new Date() })
+        .where('session_uid', '=', sessionUid)
+        .where('ended_at', 'is', null)
+        .execute();
     },
 
     /** False when the row had already ended (or never existed). */

@@ -35,10 +35,21 @@ export type ProviderSessions = {
 
 /** A person's devices: the provider sessions they are signed in with, and signing them out. */
 export function createAccountSessionService(repository: AccountSessionRepository, audit: AuditService) {
-  const signOutOne = async (accountId: string, sessionUid: string, origin: RequestOrigin, provider: ProviderSessions) => {
+  const signOutOne = async (
+    accountId: string,
+    sessionUid: string,
+    origin: RequestOrigin,
+    provider: ProviderSessions,
+  ) => {
     await provider.end(sessionUid);
     await repository.updateEnded(sessionUid);
-    await audit.record({ event: 'session_revoked', outcome: 'success', origin, accountId, detail: { session_uid: sessionUid } });
+    await audit.record({
+      event: 'session_revoked',
+      outcome: 'success',
+      origin,
+      accountId,
+      detail: { session_uid: sessionUid },
+    });
   };
 
   return {
@@ -75,19 +86,31 @@ export function createAccountSessionService(repository: AccountSessionRepository
     async listLive(accountId: string, provider: ProviderSessions) {
       const rows = await repository.findLive(accountId);
       const exists = await Promise.all(rows.map((row) => provider.exists(row.session_uid)));
-      await Promise.all(rows.filter((_row, index) => !exists[index]).map((row) => repository.updateEnded(row.session_uid)));
+      await Promise.all(
+        rows.filter((_row, index) => !exists[index]).map((row) => repository.updateEnded(row.session_uid)),
+      );
       return rows.filter((_row, index) => exists[index]);
     },
 
     /** False when the session is not one of this person's live sessions (someone else's, or already ended). */
-    async signOut(accountId: string, sessionUid: string, origin: RequestOrigin, provider: ProviderSessions): Promise<boolean> {
+    async signOut(
+      accountId: string,
+      sessionUid: string,
+      origin: RequestOrigin,
+      provider: ProviderSessions,
+    ): Promise<boolean> {
       if (!(await repository.findLiveOne(accountId, sessionUid))) return false;
       await signOutOne(accountId, sessionUid, origin, provider);
       return true;
     },
 
     /** Every live session but `keepUid` (the device the person is using); returns how many ended. */
-    async signOutOthers(accountId: string, keepUid: string, origin: RequestOrigin, provider: ProviderSessions): Promise<number> {
+    async signOutOthers(
+      accountId: string,
+      keepUid: string,
+      origin: RequestOrigin,
+      provider: ProviderSessions,
+    ): Promise<number> {
       const others = (await repository.findLive(accountId)).filter((row) => row.session_uid !== keepUid);
       await Promise.all(others.map((row) => signOutOne(accountId, row.session_uid, origin, provider)));
       return others.length;

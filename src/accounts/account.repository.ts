@@ -35,7 +35,11 @@ export function createAccountRepository(db: Db) {
     },
 
     async updateProfile(id: string, profile: { name: string | null; picture_url: string | null }): Promise<boolean> {
-      const result = await db.updateTable('accounts').set({ ...profile, updated_at: new Date() }).where('id', '=', id).executeTakeFirst();
+      const result = await db
+        .updateTable('accounts')
+        .set({ ...profile, updated_at: new Date() })
+        .where('id', '=', id)
+        .executeTakeFirst();
       return result.numUpdatedRows > 0n;
     },
 
@@ -61,7 +65,10 @@ export function createAccountRepository(db: Db) {
 export type AccountRepository = ReturnType<typeof createAccountRepository>;
 
 /** What changing an identifier did: `previous` is the value it replaced (for the audit trail). */
-export type IdentifierUpdate = { status: 'updated'; previous: string | null } | { status: 'taken' } | { status: 'not_found' };
+export type IdentifierUpdate =
+  | { status: 'updated'; previous: string | null }
+  | { status: 'taken' }
+  | { status: 'not_found' };
 
 async function updateIdentifier(
   db: Db,

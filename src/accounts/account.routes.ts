@@ -17,7 +17,9 @@ const meSchema = z.object({
   fairyname: z.string(),
   created_at: timestamp,
   updated_at: timestamp,
-  memberships: z.array(z.object({ id: z.string(), slug: z.string(), name: z.string(), status: z.string(), role: z.string() })),
+  memberships: z.array(
+    z.object({ id: z.string(), slug: z.string(), name: z.string(), status: z.string(), role: z.string() }),
+  ),
 });
 
 /**
@@ -25,7 +27,10 @@ const meSchema = z.object({
  * the organizations domain, handed in by the composition root (organizations depend on accounts,
  * not the other way round).
  */
-export function accountRoutes(deps: { accounts: AccountService; memberships(accountId: string): Promise<MembershipSummary[]> }): ApiRoute[] {
+export function accountRoutes(deps: {
+  accounts: AccountService;
+  memberships(accountId: string): Promise<MembershipSummary[]>;
+}): ApiRoute[] {
   return [
     defineRoute({
       method: 'get',

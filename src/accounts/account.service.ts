@@ -24,7 +24,10 @@ export function createAccountService(
     async isPlatformOwner(id: string): Promise<boolean> {
       const account = await accounts.findById(id);
       if (!account) return false;
-      return account.platform_owner || (!!options.platformOwnerEmail && account.email_verified && account.email === options.platformOwnerEmail);
+      return (
+        account.platform_owner ||
+        (!!options.platformOwnerEmail && account.email_verified && account.email === options.platformOwnerEmail)
+      );
     },
 
     /** False when no account has that email. */
@@ -48,7 +51,11 @@ export function createAccountService(
       for (let attempt = 0; attempt < FAIRYNAME_ATTEMPTS; attempt += 1) {
         const existing = await accounts.findByPhoneNumber(phoneNumber);
         if (existing) return { account: existing, created: false };
-        const inserted = await accounts.insertWithPhoneNumber({ id: randomUUID(), phone_number: phoneNumber, fairyname: generateFairyname() });
+        const inserted = await accounts.insertWithPhoneNumber({
+          id: randomUUID(),
+          phone_number: phoneNumber,
+          fairyname: generateFairyname(),
+        });
         if (inserted) return { account: inserted, created: true };
         // As for email: a concurrent sign-up with this number, or a fairyname collision.
       }
@@ -56,13 +63,15 @@ export function createAccountService(
     },
 
     /** False when the account no longer exists. */
-    updateProfile: (id: string, profile: Profile) => accounts.updateProfile(id, { name: profile.name, picture_url: profile.pictureUrl }),
+    updateProfile: (id: string, profile: Profile) =>
+      accounts.updateProfile(id, { name: profile.name, picture_url: profile.pictureUrl }),
 
     /** A newly verified email becomes the one the account signs in with; `taken` when another account has it. */
     changeEmail: (id: string, email: string): Promise<IdentifierUpdate> => accounts.updateEmail(id, email),
 
     /** A newly verified phone number (E.164) becomes the one the account signs in with; `taken` when another account has it. */
-    changePhone: (id: string, phoneNumber: string): Promise<IdentifierUpdate> => accounts.updatePhoneNumber(id, phoneNumber),
+    changePhone: (id: string, phoneNumber: string): Promise<IdentifierUpdate> =>
+      accounts.updatePhoneNumber(id, phoneNumber),
 
     /** The account an email address or phone number signs in to, if any (to file a failed attempt under it). */
     findBySignInAddress(channel: 'email' | 'sms', address: string): Promise<Account | undefined> {

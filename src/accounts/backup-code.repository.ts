@@ -20,7 +20,12 @@ export function createBackupCodeRepository(db: Db) {
       return db.transaction().execute(async (trx) => {
         await trx.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().executeTakeFirst();
         if (onlyIfNoneUnused) {
-          const unused = await trx.selectFrom('backup_codes').select('code_hash').where('account_id', '=', accountId).where('used_at', 'is', null).executeTakeFirst();
+          const unused = await trx
+            .selectFrom('backup_codes')
+            .select('code_hash')
+            .where('account_id', '=', accountId)
+            .where('used_at', 'is', null)
+            .executeTakeFirst();
           if (unused) return false;
         }
         await trx.deleteFrom('backup_codes').where('account_id', '=', accountId).execute();

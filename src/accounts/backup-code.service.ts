@@ -13,7 +13,8 @@ const HALF = 5;
  */
 export function createBackupCodeService(repository: BackupCodeRepository, secret: string) {
   const key = Buffer.from(hkdfSync('sha256', secret, 'fairyid', 'backup-codes', 32));
-  const hash = (accountId: string, code: string) => createHmac('sha256', key).update(`${accountId}\n${code}`).digest('base64url');
+  const hash = (accountId: string, code: string) =>
+    createHmac('sha256', key).update(`${accountId}\n${code}`).digest('base64url');
 
   const fresh = () =>
     Array.from({ length: BACKUP_CODE_COUNT }, () => {
@@ -27,14 +28,21 @@ export function createBackupCodeService(repository: BackupCodeRepository, secret
     /** A new set, shown once; every earlier code stops working. */
     async regenerate(accountId: string): Promise<string[]> {
       const codes = fresh();
-      await repository.replace(accountId, codes.map((code) => hash(accountId, normalize(code))));
+      await repository.replace(
+        accountId,
+        codes.map((code) => hash(accountId, normalize(code))),
+      );
       return codes;
     },
 
     /** At MFA enrollment: a set for a person who has no unused codes yet, else nothing (theirs still stand). */
     async issueIfNone(accountId: string): Promise<string[] | undefined> {
       const codes = fresh();
-      const issued = await repository.replace(accountId, codes.map((code) => hash(accountId, normalize(code))), true);
+      const issued = await repository.replace(
+        accountId,
+        codes.map((code) => hash(accountId, normalize(code))),
+        true,
+      );
       return issued ? codes : undefined;
     },
 

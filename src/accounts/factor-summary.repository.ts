@@ -11,7 +11,9 @@ export function createFactorSummaryRepository(db: Db) {
         .selectNoFrom([
           sql<string>`(select count(*) from passkeys where account_id = ${accountId})`.as('passkeys'),
           sql<boolean>`exists (select 1 from totp_factors where account_id = ${accountId})`.as('totp'),
-          sql<string>`(select count(*) from backup_codes where account_id = ${accountId} and used_at is null)`.as('backup_codes_left'),
+          sql<string>`(select count(*) from backup_codes where account_id = ${accountId} and used_at is null)`.as(
+            'backup_codes_left',
+          ),
         ])
         .executeTakeFirstOrThrow();
       return { passkeys: Number(row.passkeys), totp: row.totp, backupCodesLeft: Number(row.backup_codes_left) };

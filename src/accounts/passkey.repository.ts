@@ -17,7 +17,13 @@ export type NewPasskey = {
 export function createPasskeyRepository(db: Db) {
   return {
     findByAccount(accountId: string): Promise<Passkey[]> {
-      return db.selectFrom('passkeys').selectAll().where('account_id', '=', accountId).orderBy('created_at').orderBy('id').execute();
+      return db
+        .selectFrom('passkeys')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
     },
 
     findByCredentialId(credentialId: string): Promise<Passkey | undefined> {
@@ -51,11 +57,22 @@ export function createPasskeyRepository(db: Db) {
     },
 
     async updateName(accountId: string, id: string, name: string): Promise<Passkey | undefined> {
-      return db.updateTable('passkeys').set({ name }).where('id', '=', id).where('account_id', '=', accountId).returningAll().executeTakeFirst();
+      return db
+        .updateTable('passkeys')
+        .set({ name })
+        .where('id', '=', id)
+        .where('account_id', '=', accountId)
+        .returningAll()
+        .executeTakeFirst();
     },
 
     async delete(accountId: string, id: string): Promise<Passkey | undefined> {
-      return db.deleteFrom('passkeys').where('id', '=', id).where('account_id', '=', accountId).returningAll().executeTakeFirst();
+      return db
+        .deleteFrom('passkeys')
+        .where('id', '=', id)
+        .where('account_id', '=', accountId)
+        .returningAll()
+        .executeTakeFirst();
     },
   };
 }

@@ -36,7 +36,10 @@ type ChallengeRecord = {
   accountId?: string | undefined;
 };
 
-const base64url = z.string().regex(/^[A-Za-z0-9_-]*$/).max(8192);
+const base64url = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]*$/)
+  .max(8192);
 
 /** The browser's JSON forms of a WebAuthn credential (what @simplewebauthn/browser sends). */
 export const authenticationResponseSchema = z.object({
@@ -94,7 +97,12 @@ export type VerifiedPasskey = {
   backedUpChanged?: { from: boolean; to: boolean };
 };
 
-export type Refused = { ok: false; reason: PasskeyRefusal; accountId?: string | undefined; passkey?: Passkey | undefined };
+export type Refused = {
+  ok: false;
+  reason: PasskeyRefusal;
+  accountId?: string | undefined;
+  passkey?: Passkey | undefined;
+};
 
 /** The user handle: the account id's bytes. Opaque (a random UUID), stable, and no personal data (WebAuthn 14.6.1). */
 export const userHandle = (accountId: string) => new TextEncoder().encode(accountId);
@@ -108,12 +116,18 @@ export const methodOf = (passkey: Pick<Passkey, 'device_type' | 'backed_up'>) =>
  * (discoverable credentials) or as a second. Challenges live in the key-value store, are bound to
  * where they were issued, and are used up by the first answer, right or wrong.
  */
-export function createPasskeyService(deps: { repository: PasskeyRepository; kv: KeyValueStore; relyingParty: RelyingParty }) {
+export function createPasskeyService(deps: {
+  repository: PasskeyRepository;
+  kv: KeyValueStore;
+  relyingParty: RelyingParty;
+}) {
   const { repository, kv, relyingParty } = deps;
   const challengeKey = (challenge: string) => `passkey-challenge:${challenge}`;
 
   const holdChallenge = async (challenge: string, record: ChallengeRecord) => {
-    await kv.write([{ op: 'set', key: challengeKey(challenge), value: JSON.stringify(record), ttlSeconds: CHALLENGE_TTL_SECONDS }]);
+    await kv.write([
+      { op: 'set', key: challengeKey(challenge), value: JSON.stringify(record), ttlSeconds: CHALLENGE_TTL_SECONDS },
+    ]);
   };
 
   /**
@@ -123,7 +137,8 @@ export function createPasskeyService(deps: { repository: PasskeyRepository; kv: 
   const takeChallenge = async (clientDataJSON: string, expected: ChallengeRecord): Promise<string | undefined> => {
     let challenge: unknown;
     try {
-      challenge = (JSON.parse(Buffer.from(clientDataJSON, 'base64url').toString('utf8')) as { challenge?: unknown }).challenge;
+      challenge = (JSON.parse(Buffer.from(clientDataJSON, 'base64url').toString('utf8')) as { challenge?: unknown })
+        .challenge;
     } catch {
       return undefined;
     }
@@ -131,7 +146,10 @@ export function createPasskeyService(deps: { repository: PasskeyRepository; kv: 
     const stored = await kv.get(challengeKey(challenge));
     if (!stored || (await kv.del(challengeKey(challenge))) !== 1) return undefined;
     const record = JSON.parse(stored) as ChallengeRecord;
-    const matches = record.purpose === expected.purpose && record.binding === expected.binding && record.accountId === expected.accountId;
+    const matches =
+      record.purpose === expected.purpose &&
+      record.binding === expected.binding &&
+      record.accountId === expected.accountId;
     return matches ? challenge : undefined;
   };
 
@@ -165,9 +183,13 @@ export function createPasskeyService(deps: { repository: PasskeyRepository; kv: 
       response: RegistrationResponseJSON,
       name?: string | undefined,
     ): Promise<VerifiedPasskey | Refused> {
-      const challenge = await takeChallenge(response.response.clientDataJSON, { purpose: 'register', binding, accountId });
+      const challenge = await takeChallenge(response.response.clientDataJSON, {
+        purpose: 'register',
+        binding,
+        accountId,
+      });
       if (!challenge) return { ok: false, reason: 'challenge', accountId };
-      let verification;
+      let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
       try {
         verification = await verifyRegistrationResponse({
           response,
@@ -214,18 +236,27 @@ export function createPasskeyService(deps: { repository: PasskeyRepository; kv: 
     },
 
     /** Verifies an assertion; with `expectedAccountId`, the credential must be one of that account's. */
-    async verifyAuthentication(binding: string, response: AuthenticationResponseJSON, expectedAccountId?: string): Promise<VerifiedPasskey | Refused> {
-      const challenge = await takeChallenge(response.response.clientDataJSON, { purpose: 'authenticate', binding, accountId: expectedAccountId });
+    async verifyAuthentication(
+      binding: string,
+      response: AuthenticationResponseJSON,
+      expectedAccountId?: string,
+    ): Promise<VerifiedPasskey | Refused> {
+      const challenge = await takeChallenge(response.response.clientDataJSON, {
+        purpose: 'authenticate',
+        binding,
+        accountId: expectedAccountId,
+      });
       if (!challenge) return { ok: false, reason: 'challenge', accountId: expectedAccountId };
       const passkey = await repository.findByCredentialId(response.id);
       if (!passkey) return { ok: false, reason: 'unknown_credential', accountId: expectedAccountId };
       const accountId = passkey.account_id;
-      if (expectedAccountId && accountId !== expectedAccountId) return { ok: false, reason: 'wrong_account', accountId: expectedAccountId };
+      if (expectedAccountId && accountId !== expectedAccountId)
+        return { ok: false, reason: 'wrong_account', accountId: expectedAccountId };
       // A discoverable credential names its user; it must be the account the credential is filed under.
       if (response.response.userHandle && response.response.userHandle !== userHandleText(accountId)) {
         return { ok: false, reason: 'wrong_account', accountId, passkey };
       }
-      let verification;
+      let verification: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
       try {
         verification = await verifyAuthenticationResponse({
           response,
@@ -235,13 +266,19 @@ export function createPasskeyService(deps: { repository: PasskeyRepository; kv: 
           requireUserVerification: true,
           // The counter is checked below, after the signature, so that only a correctly signed
           // assertion can be taken for a clone (and recorded as one); the library would refuse first.
-          credential: { id: passkey.credential_id, publicKey: new Uint8Array(passkey.public_key), counter: 0, transports: passkey.transports },
+          credential: {
+            id: passkey.credential_id,
+            publicKey: new Uint8Array(passkey.public_key),
+            counter: 0,
+            transports: passkey.transports,
+          },
         });
       } catch (error) {
         const message = error instanceof Error ? error.message : '';
         if (/user verification/i.test(message)) return { ok: false, reason: 'user_not_verified', accountId, passkey };
         // parseBackupFlags refuses a backup state without backup eligibility.
-        if ((error as Error | undefined)?.name === 'InvalidBackupFlags') return { ok: false, reason: 'backup_state', accountId, passkey };
+        if ((error as Error | undefined)?.name === 'InvalidBackupFlags')
+          return { ok: false, reason: 'backup_state', accountId, passkey };
         return { ok: false, reason: 'invalid', accountId, passkey };
       }
       const info = verification.authenticationInfo;
@@ -249,22 +286,33 @@ export function createPasskeyService(deps: { repository: PasskeyRepository; kv: 
       if (!info.userVerified) return { ok: false, reason: 'user_not_verified', accountId, passkey };
       // Backup eligibility is fixed when a credential is made (WebAuthn 6.1.3): a device-bound key
       // that now says it can sync, or is backed up, is not the key that registered.
-      if (info.credentialDeviceType !== passkey.device_type || (passkey.device_type === 'singleDevice' && info.credentialBackedUp)) {
+      if (
+        info.credentialDeviceType !== passkey.device_type ||
+        (passkey.device_type === 'singleDevice' && info.credentialBackedUp)
+      ) {
         return { ok: false, reason: 'backup_state', accountId, passkey };
       }
       const stored = Number(passkey.counter);
-      if ((info.newCounter > 0 || stored > 0) && info.newCounter <= stored) return { ok: false, reason: 'cloned', accountId, passkey };
+      if ((info.newCounter > 0 || stored > 0) && info.newCounter <= stored)
+        return { ok: false, reason: 'cloned', accountId, passkey };
       // The same rule, atomically: a concurrent request with the same counter loses here.
       if (!(await repository.updateUse(passkey.id, { counter: info.newCounter, backedUp: info.credentialBackedUp }))) {
         return { ok: false, reason: 'cloned', accountId, passkey };
       }
-      const used = { ...passkey, counter: String(info.newCounter), backed_up: info.credentialBackedUp, last_used_at: new Date() };
+      const used = {
+        ...passkey,
+        counter: String(info.newCounter),
+        backed_up: info.credentialBackedUp,
+        last_used_at: new Date(),
+      };
       return {
         ok: true,
         passkey: used,
         accountId,
         method: methodOf(used),
-        ...(info.credentialBackedUp !== passkey.backed_up ? { backedUpChanged: { from: passkey.backed_up, to: info.credentialBackedUp } } : {}),
+        ...(info.credentialBackedUp !== passkey.backed_up
+          ? { backedUpChanged: { from: passkey.backed_up, to: info.credentialBackedUp } }
+          : {}),
       };
     },
 

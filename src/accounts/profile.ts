@@ -13,15 +13,21 @@ const nameSchema = z
   .string()
   .trim()
   .max(NAME_MAX, { error: `Keep your name to ${NAME_MAX} characters or fewer.` })
-  .regex(PRINTABLE, { error: 'Your name has characters that cannot be shown. Use letters, digits, spaces and punctuation.' });
+  .regex(PRINTABLE, {
+    error: 'Your name has characters that cannot be shown. Use letters, digits, spaces and punctuation.',
+  });
 
 const pictureSchema = z
   .url({ protocol: /^https$/, hostname: z.regexes.domain, error: PICTURE_PROBLEM })
   // Stored and handed to apps the way URL parsing spells it (spaces and non-ASCII percent-encoded).
   .transform((url) => new URL(url))
-  .refine((url) => !url.username && !url.password, { error: 'The picture address must not contain a user name or password.' })
+  .refine((url) => !url.username && !url.password, {
+    error: 'The picture address must not contain a user name or password.',
+  })
   .transform((url) => url.href)
-  .refine((url) => url.length <= PICTURE_URL_MAX, { error: `The picture address is too long (at most ${PICTURE_URL_MAX} characters).` });
+  .refine((url) => url.length <= PICTURE_URL_MAX, {
+    error: `The picture address is too long (at most ${PICTURE_URL_MAX} characters).`,
+  });
 
 export type Profile = { name: string | null; pictureUrl: string | null };
 
@@ -31,7 +37,9 @@ export type Profile = { name: string | null; pictureUrl: string | null };
  * be https: relying parties show it on their own https pages and our account page loads it, so
  * plain http would be mixed content, readable and changeable on the way.
  */
-export function parseProfile(form: Record<string, unknown>): { ok: true; profile: Profile } | { ok: false; error: string } {
+export function parseProfile(
+  form: Record<string, unknown>,
+): { ok: true; profile: Profile } | { ok: false; error: string } {
   const name = nameSchema.safeParse(String(form.name ?? ''));
   if (!name.success) return { ok: false, error: name.error.issues[0]!.message };
   const typedPicture = String(form.picture ?? '').trim();

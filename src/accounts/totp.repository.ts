@@ -8,8 +8,18 @@ export function createTotpRepository(db: Db) {
     },
 
     /** False when the person already has an authenticator app (one per person). */
-    async insert(row: { account_id: string; sealed_secret: string; name: string; last_used_step: number }): Promise<boolean> {
-      const inserted = await db.insertInto('totp_factors').values(row).onConflict((c) => c.column('account_id').doNothing()).returning('account_id').executeTakeFirst();
+    async insert(row: {
+      account_id: string;
+      sealed_secret: string;
+      name: string;
+      last_used_step: number;
+    }): Promise<boolean> {
+      const inserted = await db
+        .insertInto('totp_factors')
+        .values(row)
+        .onConflict((c) => c.column('account_id').doNothing())
+        .returning('account_id')
+        .executeTakeFirst();
       return inserted !== undefined;
     },
 
@@ -29,12 +39,21 @@ export function createTotpRepository(db: Db) {
     },
 
     async rename(accountId: string, name: string): Promise<boolean> {
-      const row = await db.updateTable('totp_factors').set({ name }).where('account_id', '=', accountId).returning('account_id').executeTakeFirst();
+      const row = await db
+        .updateTable('totp_factors')
+        .set({ name })
+        .where('account_id', '=', accountId)
+        .returning('account_id')
+        .executeTakeFirst();
       return row !== undefined;
     },
 
     async delete(accountId: string): Promise<boolean> {
-      const row = await db.deleteFrom('totp_factors').where('account_id', '=', accountId).returning('account_id').executeTakeFirst();
+      const row = await db
+        .deleteFrom('totp_factors')
+        .where('account_id', '=', accountId)
+        .returning('account_id')
+        .executeTakeFirst();
       return row !== undefined;
     },
   };

@@ -32,7 +32,10 @@ export function createTotpService(repository: TotpRepository, secret: string) {
 
   const openPending = (accountId: string, pending: string): string | undefined => {
     try {
-      const { secret: base32, issuedAt } = JSON.parse(enrollments.open(accountId, pending)) as { secret: string; issuedAt: number };
+      const { secret: base32, issuedAt } = JSON.parse(enrollments.open(accountId, pending)) as {
+        secret: string;
+        issuedAt: number;
+      };
       return Date.now() / 1000 - issuedAt <= ENROLLMENT_SECONDS ? base32 : undefined;
     } catch (error) {
       if (error instanceof UnsealError || error instanceof SyntaxError) return undefined;
@@ -41,7 +44,11 @@ export function createTotpService(repository: TotpRepository, secret: string) {
   };
 
   /** The enrollment a pending form stands for, or undefined when the form is forged or too old. */
-  const enrollmentOf = async (accountId: string, label: string, pending: string): Promise<TotpEnrollment | undefined> => {
+  const enrollmentOf = async (
+    accountId: string,
+    label: string,
+    pending: string,
+  ): Promise<TotpEnrollment | undefined> => {
     const base32 = openPending(accountId, pending);
     if (!base32) return undefined;
     const uri = generateURI({ issuer: ISSUER_NAME, label, secret: base32 });
@@ -57,7 +64,10 @@ export function createTotpService(repository: TotpRepository, secret: string) {
      * has it: the secret travels sealed in the form, bound to the account and good for 15 minutes.
      */
     async beginEnrollment(accountId: string, label: string): Promise<TotpEnrollment> {
-      const pending = enrollments.seal(accountId, JSON.stringify({ secret: generateSecret(), issuedAt: Math.floor(Date.now() / 1000) }));
+      const pending = enrollments.seal(
+        accountId,
+        JSON.stringify({ secret: generateSecret(), issuedAt: Math.floor(Date.now() / 1000) }),
+      );
       return (await enrollmentOf(accountId, label, pending))!;
     },
 
@@ -65,7 +75,11 @@ export function createTotpService(repository: TotpRepository, secret: string) {
     resumeEnrollment: enrollmentOf,
 
     /** 'ok' once the app's code matches; 'expired' when the form is too old to trust. */
-    async confirmEnrollment(accountId: string, pending: string, code: string): Promise<'ok' | 'wrong' | 'expired' | 'exists'> {
+    async confirmEnrollment(
+      accountId: string,
+      pending: string,
+      code: string,
+    ): Promise<'ok' | 'wrong' | 'expired' | 'exists'> {
       const base32 = openPending(accountId, pending);
       if (!base32) return 'expired';
       const step = await matchedStep(base32, code);

@@ -10,7 +10,13 @@ export function createAuditRepository(db: Db) {
 
     /** Newest first. */
     findRecentForAccount(accountId: string, limit: number): Promise<AuditEvent[]> {
-      return db.selectFrom('audit_events').selectAll().where('account_id', '=', accountId).orderBy('id', 'desc').limit(limit).execute();
+      return db
+        .selectFrom('audit_events')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute();
     },
   };
 }

@@ -39,7 +39,14 @@ export function billingRoutes(billing: BillingService): ApiRoute[] {
       scopes: ['dust:read'],
       response: z.object({ data: z.array(packSchema) }),
       async handler() {
-        return { data: billing.packs.map((pack) => ({ id: pack.id, dust: pack.dust, price: pack.priceCents, currency: pack.currency })) };
+        return {
+          data: billing.packs.map((pack) => ({
+            id: pack.id,
+            dust: pack.dust,
+            price: pack.priceCents,
+            currency: pack.currency,
+          })),
+        };
       },
     }),
     defineRoute({
@@ -48,7 +55,12 @@ export function billingRoutes(billing: BillingService): ApiRoute[] {
       summary: 'Start a Stripe Checkout for a DUST pack; the DUST arrives when Stripe confirms the payment',
       tag: 'DUST',
       scopes: ['dust:manage'],
-      body: z.object({ pack: oneOf(billing.packs.map((pack) => pack.id), 'DUST pack') }),
+      body: z.object({
+        pack: oneOf(
+          billing.packs.map((pack) => pack.id),
+          'DUST pack',
+        ),
+      }),
       response: checkoutSchema,
       status: 201,
       async handler(ctx, { body }) {
@@ -62,7 +74,12 @@ export function billingRoutes(billing: BillingService): ApiRoute[] {
       tag: 'Organizations',
       scopes: ['organizations:write'],
       params: orgParams,
-      body: z.object({ plan: oneOf(billing.offers.map((offer) => offer.id), 'plan') }),
+      body: z.object({
+        plan: oneOf(
+          billing.offers.map((offer) => offer.id),
+          'plan',
+        ),
+      }),
       response: checkoutSchema,
       status: 201,
       async handler(ctx, { params, body }) {

@@ -38,7 +38,11 @@ export function createBillingService(deps: BillingDeps) {
         line_items: [
           {
             quantity: 1,
-            price_data: { currency: pack.currency, unit_amount: pack.priceCents, product_data: { name: `${pack.dust} DUST` } },
+            price_data: {
+              currency: pack.currency,
+              unit_amount: pack.priceCents,
+              product_data: { name: `${pack.dust} DUST` },
+            },
           },
         ],
         client_reference_id: accountId,

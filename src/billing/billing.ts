@@ -22,7 +22,13 @@ export function createStripeBilling(deps: {
   log: Logger;
 }) {
   const gateway = createStripeGateway(deps.stripe, deps.log);
-  const billing = createBillingService({ gateway, issuer: deps.issuer, packs: deps.packs, plans: deps.plans, organizations: deps.organizations });
+  const billing = createBillingService({
+    gateway,
+    issuer: deps.issuer,
+    packs: deps.packs,
+    plans: deps.plans,
+    organizations: deps.organizations,
+  });
   const events = createStripeEventService({
     db: deps.db,
     purchases: createDustPurchaseService({ db: deps.db, ledger: deps.ledger, log: deps.log }),

@@ -29,7 +29,10 @@ export function createDustPurchaseService(deps: { db: Db; ledger: LedgerService;
       await repo.markReversalApplied(paymentIntent, reversal.reason, result);
       if (result.shortfall > 0) {
         // The DUST was already spent; the money went back anyway. Someone should look at this account.
-        deps.log.warn({ accountId: payment.account_id, session: payment.session_id, reason: reversal.reason, ...result }, 'purchase reversed only in part');
+        deps.log.warn(
+          { accountId: payment.account_id, session: payment.session_id, reason: reversal.reason, ...result },
+          'purchase reversed only in part',
+        );
       }
     }
   }

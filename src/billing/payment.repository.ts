@@ -6,18 +6,32 @@ import type { ReversalReason, StripePaymentsTable } from './billing.table.ts';
 export function createPaymentRepository(db: Db) {
   return {
     async insertPayment(row: Omit<StripePaymentsTable, 'created_at'>) {
-      await db.insertInto('stripe_payments').values(row).onConflict((c) => c.doNothing()).execute();
+      await db
+        .insertInto('stripe_payments')
+        .values(row)
+        .onConflict((c) => c.doNothing())
+        .execute();
     },
 
     findPaymentByIntent(paymentIntent: string) {
-      return db.selectFrom('stripe_payments').selectAll().where('payment_intent', '=', paymentIntent).executeTakeFirst();
+      return db
+        .selectFrom('stripe_payments')
+        .selectAll()
+        .where('payment_intent', '=', paymentIntent)
+        .executeTakeFirst();
     },
 
     /**
      * One row per payment and reason. Stripe reports refunds cumulatively and possibly out of order,
      * so the largest refunded amount wins, and a larger one makes the row wait to be applied again.
      */
-    async recordReversal(row: { payment_intent: string; reason: ReversalReason; event_id: string; amount_refunded: number; amount: number }) {
+    async recordReversal(row: {
+      payment_intent: string;
+      reason: ReversalReason;
+      event_id: string;
+      amount_refunded: number;
+      amount: number;
+    }) {
       await db
         .insertInto('stripe_reversals')
         .values(row)
@@ -45,7 +59,11 @@ export function createPaymentRepository(db: Db) {
      * Two handlers may apply one reversal at once (its event and its payment's); the ledger books it
      * once and the other sees nothing left, so amounts add up and the larger shortfall is kept.
      */
-    async markReversalApplied(paymentIntent: string, reason: ReversalReason, result: { reversed: number; shortfall: number }) {
+    async markReversalApplied(
+      paymentIntent: string,
+      reason: ReversalReason,
+      result: { reversed: number; shortfall: number },
+    ) {
       await db
         .updateTable('stripe_reversals')
         .set({

@@ -5,7 +5,11 @@ import type { OrganizationPlansTable } from './billing.table.ts';
 export function createPlanRepository(db: Db) {
   return {
     find(organizationId: string) {
-      return db.selectFrom('organization_plans').selectAll().where('organization_id', '=', organizationId).executeTakeFirst();
+      return db
+        .selectFrom('organization_plans')
+        .selectAll()
+        .where('organization_id', '=', organizationId)
+        .executeTakeFirst();
     },
 
     /**
@@ -13,7 +17,12 @@ export function createPlanRepository(db: Db) {
      * says whether it still exists: events for a deleted organization have nothing to update.
      */
     async lockOrganization(organizationId: string): Promise<boolean> {
-      const row = await db.selectFrom('organizations').select('id').where('id', '=', organizationId).forNoKeyUpdate().executeTakeFirst();
+      const row = await db
+        .selectFrom('organizations')
+        .select('id')
+        .where('id', '=', organizationId)
+        .forNoKeyUpdate()
+        .executeTakeFirst();
       return row !== undefined;
     },
 

@@ -70,7 +70,9 @@ export function createPlanService(deps: { db: Db; offers: readonly PlanOffer[] }
     },
 
     /** Stores the subscription's state unless the stored one is newer; says what happened. */
-    async applySubscription(state: SubscriptionState): Promise<'plan_updated' | 'plan_not_newer' | 'organization_gone'> {
+    async applySubscription(
+      state: SubscriptionState,
+    ): Promise<'plan_updated' | 'plan_not_newer' | 'organization_gone'> {
       return inTransaction(async (repo) => {
         if (!(await repo.lockOrganization(state.organizationId))) return 'organization_gone';
         if (!supersedes(await repo.find(state.organizationId), state)) return 'plan_not_newer';

@@ -22,22 +22,40 @@ export function createStripeEventRepository(db: Db) {
             .column('id')
             .doUpdateSet({ claimed_until: until })
             .where('stripe_events.processed_at', 'is', null)
-            .where((eb) => eb.or([eb('stripe_events.claimed_until', 'is', null), eb('stripe_events.claimed_until', '<', sql<Date>`now()`)])),
+            .where((eb) =>
+              eb.or([
+                eb('stripe_events.claimed_until', 'is', null),
+                eb('stripe_events.claimed_until', '<', sql<Date>`now()`),
+              ]),
+            ),
         )
         .returning('id')
         .executeTakeFirst();
       if (claimed) return 'claimed';
-      const row = await db.selectFrom('stripe_events').select('processed_at').where('id', '=', event.id).executeTakeFirst();
+      const row = await db
+        .selectFrom('stripe_events')
+        .select('processed_at')
+        .where('id', '=', event.id)
+        .executeTakeFirst();
       return row?.processed_at ? 'processed' : 'busy';
     },
 
     async markProcessed(id: string, outcome: string) {
-      await db.updateTable('stripe_events').set({ processed_at: sql<Date>`now()`, claimed_until: null, outcome }).where('id', '=', id).execute();
+      await db
+        .updateTable('stripe_events')
+        .set({ processed_at: sql<Date>`now()`, claimed_until: null, outcome })
+        .where('id', '=', id)
+        .execute();
     },
 
     /** After a failure, so Stripe's retry need not wait for the lease to run out. */
     async release(id: string) {
-      await db.updateTable('stripe_events').set({ claimed_until: null }).where('id', '=', id).where('processed_at', 'is', null).execute();
+      await db
+        .updateTable('stripe_events')
+        .set({ claimed_until: null })
+        .where('id', '=', id)
+        .where('processed_at', 'is', null)
+        .execute();
     },
   };
 }

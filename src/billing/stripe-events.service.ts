@@ -25,7 +25,12 @@ export type EventResult = { outcome: string } | { duplicate: true } | { busy: tr
  * again, and the work itself is idempotent (one purchase per session, one reversal per reason,
  * plan states ordered by event time). Types we do not handle touch no table.
  */
-export function createStripeEventService(deps: { db: Db; purchases: DustPurchaseService; plans: PlanService; log: Logger }) {
+export function createStripeEventService(deps: {
+  db: Db;
+  purchases: DustPurchaseService;
+  plans: PlanService;
+  log: Logger;
+}) {
   const repo = createStripeEventRepository(deps.db);
 
   async function checkoutPaid(session: CheckoutSessionObject): Promise<string> {
@@ -35,16 +40,30 @@ export function createStripeEventService(deps: { db: Db; purchases: DustPurchase
     if (session.payment_status !== 'paid') return 'waiting_for_payment';
     const { account_id: accountId, pack, dust } = session.metadata;
     const amount = Number(dust);
-    if (!accountId || !pack || !Number.isSafeInteger(amount) || amount <= 0 || session.client_reference_id !== accountId || !session.payment_intent) {
+    if (
+      !accountId ||
+      !pack ||
+      !Number.isSafeInteger(amount) ||
+      amount <= 0 ||
+      session.client_reference_id !== accountId ||
+      !session.payment_intent
+    ) {
       deps.log.warn({ session: session.id }, 'a paid Checkout Session without our DUST metadata was not credited');
       return 'ignored_not_a_dust_purchase';
     }
-    return deps.purchases.credit({ sessionId: session.id, paymentIntent: session.payment_intent, accountId, pack, dust: amount });
+    return deps.purchases.credit({
+      sessionId: session.id,
+      paymentIntent: session.payment_intent,
+      accountId,
+      pack,
+      dust: amount,
+    });
   }
 
   async function subscriptionChanged(subscription: SubscriptionObject, event: StripeEvent): Promise<string> {
     const item = subscription.items.data[0];
-    const offer = (item && deps.plans.planForPrice(item.price.id)) ?? deps.plans.offer(subscription.metadata.plan ?? '');
+    const offer =
+      (item && deps.plans.planForPrice(item.price.id)) ?? deps.plans.offer(subscription.metadata.plan ?? '');
     const organizationId = subscription.metadata.organization_id;
     if (!organizationId || !offer) return 'ignored_not_an_organization_plan';
     const periodEnd = item?.current_period_end ?? subscription.current_period_end;
@@ -73,7 +92,13 @@ export function createStripeEventService(deps: { db: Db; purchases: DustPurchase
     }),
     'charge.dispute.created': on(disputeSchema, async (dispute, event) => {
       if (!dispute.payment_intent) return 'ignored_no_payment_intent';
-      return deps.purchases.reverse({ paymentIntent: dispute.payment_intent, reason: 'dispute', eventId: event.id, amountRefunded: 1, amount: 1 });
+      return deps.purchases.reverse({
+        paymentIntent: dispute.payment_intent,
+        reason: 'dispute',
+        eventId: event.id,
+        amountRefunded: 1,
+        amount: 1,
+      });
     }),
     'customer.subscription.created': on(subscriptionSchema, subscriptionChanged),
     'customer.subscription.updated': on(subscriptionSchema, subscriptionChanged),
@@ -85,7 +110,10 @@ export function createStripeEventService(deps: { db: Db; purchases: DustPurchase
     return async (event: StripeEvent) => {
       const parsed = schema.safeParse(event.data.object);
       if (parsed.success) return handle(parsed.data, event);
-      deps.log.warn({ event: event.id, type: event.type, issue: parsed.error.issues[0] }, 'Stripe event object not understood');
+      deps.log.warn(
+        { event: event.id, type: event.type, issue: parsed.error.issues[0] },
+        'Stripe event object not understood',
+      );
       return 'ignored_unreadable';
     };
   }
@@ -94,7 +122,10 @@ export function createStripeEventService(deps: { db: Db; purchases: DustPurchase
     async handle(event: StripeEvent): Promise<EventResult> {
       const handler = handlers[event.type];
       if (!handler) return { outcome: 'ignored' };
-      const claim = await repo.claim({ id: event.id, type: event.type, createdAt: new Date(event.created * 1000) }, CLAIM_SECONDS);
+      const claim = await repo.claim(
+        { id: event.id, type: event.type, createdAt: new Date(event.created * 1000) },
+        CLAIM_SECONDS,
+      );
       if (claim === 'processed') return { duplicate: true };
       if (claim === 'busy') return { busy: true };
       let outcome: string;

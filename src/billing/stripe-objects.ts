@@ -7,7 +7,10 @@ import { z } from 'zod';
 const id = z.string().min(1);
 // Expandable references arrive as an id, or as the object when expanded.
 const reference = z.union([id, z.object({ id })]).transform((value) => (typeof value === 'string' ? value : value.id));
-const metadata = z.record(z.string(), z.string()).nullish().transform((value) => value ?? {});
+const metadata = z
+  .record(z.string(), z.string())
+  .nullish()
+  .transform((value) => value ?? {});
 
 export const checkoutSessionSchema = z.object({
   id,

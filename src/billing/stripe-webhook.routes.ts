@@ -14,7 +14,10 @@ const MAX_BODY_BYTES = 256 * 1024;
  * 409 while another delivery of the same event is being handled, 500 when handling failed: Stripe
  * retries everything but 2xx.
  */
-export function stripeWebhookRoutes(deps: { constructEvent(raw: Buffer, signature: string): StripeEvent; events: StripeEventService }): Middleware {
+export function stripeWebhookRoutes(deps: {
+  constructEvent(raw: Buffer, signature: string): StripeEvent;
+  events: StripeEventService;
+}): Middleware {
   return async (ctx, next) => {
     if (ctx.path !== STRIPE_WEBHOOK_PATH) return next();
     ctx.set('Cache-Control', 'no-store');
@@ -23,21 +26,32 @@ export function stripeWebhookRoutes(deps: { constructEvent(raw: Buffer, signatur
       return reply(ctx, 405, { error: 'method_not_allowed', error_description: 'Stripe webhooks are POSTed.' });
     }
     const raw = await readRawBody(ctx.req, MAX_BODY_BYTES).catch(() => 'aborted' as const);
-    if (raw === 'aborted') return reply(ctx, 400, { error: 'invalid_request', error_description: 'The body could not be read.' });
+    if (raw === 'aborted')
+      return reply(ctx, 400, { error: 'invalid_request', error_description: 'The body could not be read.' });
     if (raw === 'too_large') {
       // The rest of the body is never read, so the connection cannot carry another request.
       ctx.set('Connection', 'close');
-      return reply(ctx, 413, { error: 'request_too_large', error_description: `The body is larger than ${MAX_BODY_BYTES} bytes.` });
+      return reply(ctx, 413, {
+        error: 'request_too_large',
+        error_description: `The body is larger than ${MAX_BODY_BYTES} bytes.`,
+      });
     }
     const signature = ctx.get('stripe-signature');
-    if (!signature) return reply(ctx, 400, { error: 'invalid_signature', error_description: 'The Stripe-Signature header is missing.' });
+    if (!signature)
+      return reply(ctx, 400, {
+        error: 'invalid_signature',
+        error_description: 'The Stripe-Signature header is missing.',
+      });
 
     let event: StripeEvent;
     try {
       event = deps.constructEvent(raw, signature);
     } catch (error) {
       if (isSignatureError(error)) {
-        return reply(ctx, 400, { error: 'invalid_signature', error_description: 'The Stripe-Signature does not match this body and our secret.' });
+        return reply(ctx, 400, {
+          error: 'invalid_signature',
+          error_description: 'The Stripe-Signature does not match this body and our secret.',
+        });
       }
       return reply(ctx, 400, { error: 'invalid_request', error_description: 'The body is not a Stripe event.' });
     }
@@ -45,12 +59,21 @@ export function stripeWebhookRoutes(deps: { constructEvent(raw: Buffer, signatur
     try {
       const result = await deps.events.handle(event);
       if ('busy' in result) {
-        return reply(ctx, 409, { error: 'in_progress', error_description: 'Another delivery of this event is being handled; retry later.' });
+        return reply(ctx, 409, {
+          error: 'in_progress',
+          error_description: 'Another delivery of this event is being handled; retry later.',
+        });
       }
-      return reply(ctx, 200, { received: true, ...('duplicate' in result ? { duplicate: true } : { outcome: result.outcome }) });
+      return reply(ctx, 200, {
+        received: true,
+        ...('duplicate' in result ? { duplicate: true } : { outcome: result.outcome }),
+      });
     } catch (error) {
       ctx.state.log?.error({ err: error, event: event.id, type: event.type }, 'Stripe event failed');
-      return reply(ctx, 500, { error: 'server_error', error_description: 'The event could not be handled; Stripe will retry it.' });
+      return reply(ctx, 500, {
+        error: 'server_error',
+        error_description: 'The event could not be handled; Stripe will retry it.',
+      });
     }
   };
 }

@@ -29,11 +29,16 @@ export async function runClientsCommand({ clients }: CliContext, [action, ...arg
       const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
       const all = await clients.list();
       if (values.json) return console.log(JSON.stringify(all.map(publicView), null, 2));
-      for (const client of all) console.log(`${client.client_id}  ${client.client_name ?? ''}  [${client.grant_types.join(', ')}]`);
+      for (const client of all)
+        console.log(`${client.client_id}  ${client.client_name ?? ''}  [${client.grant_types.join(', ')}]`);
       return;
     }
     case 'show': {
-      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: { json: { type: 'boolean' } },
+      });
       const client = positionals[0] ? await clients.find(positionals[0]) : undefined;
       if (!client) throw new UsageError(`No client ${positionals[0] ?? '(missing client_id)'}.`);
       return console.log(values.json ? JSON.stringify(publicView(client), null, 2) : formatClient(client));
@@ -85,7 +90,8 @@ async function add(clients: CliContext['clients'], args: string[]) {
     backchannelLogoutUri: values['backchannel-logout-uri'],
     backchannelLogoutSessionRequired: values['backchannel-logout-session-required'],
   });
-  if (values.json) return console.log(JSON.stringify({ ...publicView(metadata), client_secret: clientSecret }, null, 2));
+  if (values.json)
+    return console.log(JSON.stringify({ ...publicView(metadata), client_secret: clientSecret }, null, 2));
   console.log(formatClient(metadata));
   if (clientSecret) {
     console.log(`\nclient_secret: ${clientSecret}`);

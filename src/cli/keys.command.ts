@@ -19,7 +19,11 @@ export async function runKeysCommand({ keys }: CliContext, [action, kid]: string
     }
     case 'retire': {
       const retired = await keys.retire(kid);
-      console.log(retired.length ? `Retired ${retired.join(', ')}.` : 'Nothing to retire: only the newest key of each algorithm is published.');
+      console.log(
+        retired.length
+          ? `Retired ${retired.join(', ')}.`
+          : 'Nothing to retire: only the newest key of each algorithm is published.',
+      );
       return;
     }
     default:

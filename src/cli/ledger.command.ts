@@ -5,8 +5,10 @@ import { UsageError } from './usage-error.ts';
 export async function runLedgerCommand({ ledger }: CliContext, [action]: string[]) {
   if (action !== 'verify') throw new UsageError('Usage: ledger verify');
   const { unbalancedTransactions, walletsOutOfBalance } = await ledger.verify();
-  for (const row of unbalancedTransactions) console.log(`transaction ${row.transaction_id}: entries sum to ${row.sum}, not 0`);
-  for (const row of walletsOutOfBalance) console.log(`wallet ${row.id}: cached balance ${row.balance}, entries sum to ${row.entries}`);
+  for (const row of unbalancedTransactions)
+    console.log(`transaction ${row.transaction_id}: entries sum to ${row.sum}, not 0`);
+  for (const row of walletsOutOfBalance)
+    console.log(`wallet ${row.id}: cached balance ${row.balance}, entries sum to ${row.entries}`);
   if (unbalancedTransactions.length || walletsOutOfBalance.length) {
     process.exitCode = 1;
     return;

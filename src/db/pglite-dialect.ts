@@ -91,6 +91,7 @@ class PGliteConnection implements DatabaseConnection {
     return { rows: result.rows, numAffectedRows: affected };
   }
 
+  // biome-ignore lint/correctness/useYield: kysely's interface wants a generator; PGlite cannot stream, so it refuses at once.
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('PGlite does not support streaming queries');
   }

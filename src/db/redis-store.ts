@@ -9,7 +9,12 @@ export type RedisSettings = { url: string; prefix: string; cluster: boolean };
  * commands (auto-pipelined per node); keys that must change together share a hash tag instead.
  */
 export async function connectRedis(settings: RedisSettings): Promise<KeyValueStore> {
-  const options = { keyPrefix: settings.prefix, lazyConnect: true, maxRetriesPerRequest: 2, enableAutoPipelining: true };
+  const options = {
+    keyPrefix: settings.prefix,
+    lazyConnect: true,
+    maxRetriesPerRequest: 2,
+    enableAutoPipelining: true,
+  };
   if (!settings.cluster) {
     const redis = new Redis(settings.url, options);
     await redis.connect();
@@ -55,7 +60,12 @@ class RedisStore implements KeyValueStore {
       writes.map(async (w) => {
         if (w.op === 'set') return this.redis.set(w.key, w.value, 'EX', w.ttlSeconds);
         // Same key, so one slot: these three can share a transaction even in a cluster.
-        return this.redis.multi().sadd(w.key, w.member).expire(w.key, w.ttlSeconds, 'GT').expire(w.key, w.ttlSeconds, 'NX').exec();
+        return this.redis
+          .multi()
+          .sadd(w.key, w.member)
+          .expire(w.key, w.ttlSeconds, 'GT')
+          .expire(w.key, w.ttlSeconds, 'NX')
+          .exec();
       }),
     );
   }
@@ -85,7 +95,12 @@ class RedisStore implements KeyValueStore {
   }
 
   async pushCapped(key: string, value: string, cap: number, ttlSeconds: number) {
-    await this.redis.multi().lpush(key, value).ltrim(key, 0, cap - 1).expire(key, ttlSeconds).exec();
+    await this.redis
+      .multi()
+      .lpush(key, value)
+      .ltrim(key, 0, cap - 1)
+      .expire(key, ttlSeconds)
+      .exec();
   }
 
   list(key: string) {

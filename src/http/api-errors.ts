@@ -11,7 +11,8 @@ export const apiErrors: Middleware = async (ctx, next) => {
   } catch (error) {
     const known = error instanceof ApiError ? error : clientError(error);
     if (!known) ctx.state.log?.error({ err: error }, 'unhandled API error');
-    const { status, code, message, headers } = known ?? new ApiError(500, 'server_error', 'Something went wrong on our side.');
+    const { status, code, message, headers } =
+      known ?? new ApiError(500, 'server_error', 'Something went wrong on our side.');
     ctx.status = status;
     ctx.set(headers);
     ctx.set('Cache-Control', 'no-store');
@@ -23,7 +24,11 @@ export const apiErrors: Middleware = async (ctx, next) => {
 function clientError(error: unknown): ApiError | undefined {
   const err = error as { status?: number; expose?: boolean; message?: string };
   if (err.status && err.status >= 400 && err.status < 500 && err.expose) {
-    return new ApiError(err.status, err.status === 413 ? 'request_too_large' : 'invalid_request', err.message ?? 'Bad request.');
+    return new ApiError(
+      err.status,
+      err.status === 413 ? 'request_too_large' : 'invalid_request',
+      err.message ?? 'Bad request.',
+    );
   }
   return undefined;
 }

@@ -11,7 +11,11 @@ type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
  * One declaration per /api route: the zod schemas here validate the request and generate the
  * OpenAPI document, so the document cannot drift from what the code accepts.
  */
-export type ApiRoute<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> = {
+export type ApiRoute<
+  P extends z.ZodType = z.ZodType,
+  Q extends z.ZodType = z.ZodType,
+  B extends z.ZodType = z.ZodType,
+> = {
   method: Method;
   /** Koa style: /api/organizations/:id */
   path: string;
@@ -26,7 +30,9 @@ export type ApiRoute<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.Zo
   handler(ctx: Context, input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> }): Promise<unknown>;
 };
 
-export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(route: ApiRoute<P, Q, B>): ApiRoute {
+export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(
+  route: ApiRoute<P, Q, B>,
+): ApiRoute {
   return route as unknown as ApiRoute;
 }
 
@@ -73,7 +79,12 @@ function parse(schema: z.ZodType | undefined, value: unknown, where: string) {
   throw new ApiError(400, 'invalid_request', `Invalid ${field}: ${issue.message}`);
 }
 
-export type OpenApiOperation = { summary: string; tags: string[]; security: { bearer: string[] }[]; [key: string]: unknown };
+export type OpenApiOperation = {
+  summary: string;
+  tags: string[];
+  security: { bearer: string[] }[];
+  [key: string]: unknown;
+};
 export type OpenApiDocument = ReturnType<typeof openApiDocument>;
 
 /** OpenAPI 3.1 for the declared routes; 3.1 schemas are JSON Schema 2020-12, which zod emits. */
@@ -81,29 +92,43 @@ export function openApiDocument(routes: ApiRoute[], info: { issuer: string; vers
   const paths: Record<string, Record<string, OpenApiOperation>> = {};
   for (const route of routes) {
     const path = route.path.replace(/:(\w+)/g, '{$1}');
-    const parameters = [
-      ...objectParameters(route.params, 'path'),
-      ...objectParameters(route.query, 'query'),
-    ];
+    const parameters = [...objectParameters(route.params, 'path'), ...objectParameters(route.query, 'query')];
     paths[path] ??= {};
     paths[path]![route.method] = {
       summary: route.summary,
       tags: [route.tag],
       security: [{ bearer: route.scopes }],
       ...(parameters.length ? { parameters } : {}),
-      ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } } : {}),
+      ...(route.body
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: jsonSchema(route.body, 'input') } },
+            },
+          }
+        : {}),
       responses: {
         [String(route.status ?? 200)]:
           route.status === 204
             ? { description: 'Done' }
-            : { description: 'Success', content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } },
-        default: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+            : {
+                description: 'Success',
+                content: { 'application/json': { schema: jsonSchema(route.response, 'output') } },
+              },
+        default: {
+          description: 'Error',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
       },
     };
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'FairyID API', version: info.version, description: 'Call with an access token issued for the resource ISSUER/api.' },
+    info: {
+      title: 'FairyID API',
+      version: info.version,
+      description: 'Call with an access token issued for the resource ISSUER/api.',
+    },
     servers: [{ url: info.issuer }],
     paths,
     components: {

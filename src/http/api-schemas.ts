@@ -10,10 +10,12 @@ export const pageQuery = z.object({
 
 export function pageRequest(query: z.output<typeof pageQuery>): { cursor: CursorKey | undefined; limit: number } {
   const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-  if (query.cursor !== undefined && !cursor) throw new ApiError(400, 'invalid_request', 'Invalid query parameter "cursor": not a cursor we issued.');
+  if (query.cursor !== undefined && !cursor)
+    throw new ApiError(400, 'invalid_request', 'Invalid query parameter "cursor": not a cursor we issued.');
   return { cursor, limit: query.limit };
 }
 
-export const pageOf = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), next_cursor: z.string().nullable() });
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({ data: z.array(item), next_cursor: z.string().nullable() });
 
 export const timestamp = z.iso.datetime();

@@ -12,7 +12,10 @@ function asset(file: string | URL, type: string): Asset {
 }
 
 // The SimpleWebAuthn browser bundle, as published (its UMD build defines `SimpleWebAuthnBrowser`).
-const simpleWebAuthnBrowser = join(dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')), '../dist/bundle/index.umd.min.js');
+const simpleWebAuthnBrowser = join(
+  dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')),
+  '../dist/bundle/index.umd.min.js',
+);
 
 const ASSETS: Record<string, Asset> = {
   '/assets/fairyid.css': asset(new URL('../../views/assets/fairyid.css', import.meta.url), 'text/css'),

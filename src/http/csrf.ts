@@ -15,7 +15,13 @@ export const csrfProtection: Middleware = async (ctx, next) => {
   let token = ctx.cookies.get(COOKIE, { signed: true });
   if (!token) {
     token = randomBytes(24).toString('base64url');
-    ctx.cookies.set(COOKIE, token, { signed: true, httpOnly: true, sameSite: 'lax', secure: ctx.secure, overwrite: true });
+    ctx.cookies.set(COOKIE, token, {
+      signed: true,
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: ctx.secure,
+      overwrite: true,
+    });
   }
   ctx.state.csrf = token;
   if (ctx.method === 'POST') {

@@ -10,12 +10,22 @@ export function errorPages(renderer: Renderer): Middleware {
     try {
       await next();
       if (ctx.respond !== false && ctx.status === 404 && ctx.body === undefined) {
-        await renderer.render(ctx, 'error', { title: 'Page not found', message: 'There is nothing at this address.' }, 404);
+        await renderer.render(
+          ctx,
+          'error',
+          { title: 'Page not found', message: 'There is nothing at this address.' },
+          404,
+        );
       }
     } catch (error) {
       const err = error as HttpishError;
       if (err instanceof PageError) {
-        await renderer.render(ctx, 'error', { title: 'Something needs your attention', message: err.message }, err.status);
+        await renderer.render(
+          ctx,
+          'error',
+          { title: 'Something needs your attention', message: err.message },
+          err.status,
+        );
         return;
       }
       if (err.status && err.status < 500 && err.expose) {

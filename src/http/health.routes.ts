@@ -10,7 +10,11 @@ export function healthRoutes(checks: { database(): Promise<void>; keyValue(): Pr
     const [database, keyValue] = await Promise.allSettled([checks.database(), checks.keyValue()]);
     const ready = database.status === 'fulfilled' && keyValue.status === 'fulfilled';
     ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ready' : 'unavailable', database: database.status === 'fulfilled', redis: keyValue.status === 'fulfilled' };
+    ctx.body = {
+      status: ready ? 'ready' : 'unavailable',
+      database: database.status === 'fulfilled',
+      redis: keyValue.status === 'fulfilled',
+    };
   });
   return router.routes();
 }

@@ -3,7 +3,13 @@ import { ApiError } from '../shared/api-error.ts';
 import { apiErrors } from './api-errors.ts';
 import { PageError } from './page-error.ts';
 
-const CODES: Record<number, string> = { 400: 'invalid_request', 401: 'login_required', 403: 'forbidden', 404: 'not_found', 429: 'too_many_requests' };
+const CODES: Record<number, string> = {
+  400: 'invalid_request',
+  401: 'login_required',
+  403: 'forbidden',
+  404: 'not_found',
+  429: 'too_many_requests',
+};
 
 /**
  * For JSON endpoints that pages' scripts call (the passkey ceremonies): the /api error shape,
@@ -15,7 +21,8 @@ export const jsonErrors: Middleware = (ctx, next) =>
     try {
       await next();
     } catch (error) {
-      if (error instanceof PageError) throw new ApiError(error.status, CODES[error.status] ?? 'invalid_request', error.message);
+      if (error instanceof PageError)
+        throw new ApiError(error.status, CODES[error.status] ?? 'invalid_request', error.message);
       throw error;
     }
   });

@@ -13,7 +13,12 @@ export type Renderer = {
  * development where an edited template shows on the next request.
  */
 export function createRenderer(options: { reloadTemplates: boolean }): Renderer {
-  const eta = new Eta({ views: VIEWS_DIR, cache: !options.reloadTemplates, autoEscape: true, defaultExtension: '.eta' });
+  const eta = new Eta({
+    views: VIEWS_DIR,
+    cache: !options.reloadTemplates,
+    autoEscape: true,
+    defaultExtension: '.eta',
+  });
   return {
     async render(ctx, view, data = {}, status = 200) {
       const html = await eta.renderAsync(view, { csrf: ctx.state.csrf as string | undefined, ...data });

@@ -20,7 +20,12 @@ export function requestContext(log: Logger): Middleware {
       // never the query string, which carries user codes and login hints.
       const route = (ctx as { _matchedRoute?: unknown })._matchedRoute;
       ctx.state.log.info(
-        { method: ctx.method, path: typeof route === 'string' ? route : ctx.path, status: ctx.res.statusCode, ms: Math.round(performance.now() - started) },
+        {
+          method: ctx.method,
+          path: typeof route === 'string' ? route : ctx.path,
+          status: ctx.res.statusCode,
+          ms: Math.round(performance.now() - started),
+        },
         'request',
       );
     }

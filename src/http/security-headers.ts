@@ -16,7 +16,10 @@ const CONTENT_SECURITY_POLICY = [
 // The account overview shows the picture the person chose for their profile (an https URL, see
 // accounts/profile.ts), so that one page may load images from any https origin. Every other page
 // keeps `img-src 'self' data:`: a markup injection there cannot beacon data out through an <img>.
-const POLICY_WITH_REMOTE_IMAGES = CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", "img-src 'self' data: https:");
+const POLICY_WITH_REMOTE_IMAGES = CONTENT_SECURITY_POLICY.replace(
+  "img-src 'self' data:",
+  "img-src 'self' data: https:",
+);
 
 /** For a page that shows a picture from elsewhere (see POLICY_WITH_REMOTE_IMAGES). */
 export function allowRemoteImages(ctx: Pick<Context, 'state'>) {
@@ -24,7 +27,11 @@ export function allowRemoteImages(ctx: Pick<Context, 'state'>) {
 }
 
 const EVERY_RESPONSE = { 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' };
-const HTML_PAGE = { 'Content-Security-Policy': CONTENT_SECURITY_POLICY, 'X-Frame-Options': 'DENY', 'Cache-Control': 'no-store' };
+const HTML_PAGE = {
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+  'X-Frame-Options': 'DENY',
+  'Cache-Control': 'no-store',
+};
 
 /**
  * For the pages oidc-provider draws with our templates (device, logout, errors): it writes its

@@ -40,8 +40,16 @@ export function createAbuseControls(kv: KeyValueStore, limits: Config['limits'])
     return until && Number(until) > Date.now() ? new Date(Number(until)) : undefined;
   };
 
-  const budgets = async (request: Request, perRecipient: Rate, perIp: Rate, perAccount: Rate, kind: 'send' | 'check') => {
-    const locked = (await lockedUntil(request.identifier)) ?? (request.accountId ? await lockedUntil(`account:${request.accountId}`) : undefined);
+  const budgets = async (
+    request: Request,
+    perRecipient: Rate,
+    perIp: Rate,
+    perAccount: Rate,
+    kind: 'send' | 'check',
+  ) => {
+    const locked =
+      (await lockedUntil(request.identifier)) ??
+      (request.accountId ? await lockedUntil(`account:${request.accountId}`) : undefined);
     if (locked) return { status: 'locked', until: locked } satisfies Verdict;
     const checks: [string, Rate][] = [[`abuse:${kind}:${request.identifier}`, perRecipient]];
     if (request.ip) checks.push([`abuse:${kind}:ip:${request.ip}`, perIp]);
@@ -74,7 +82,9 @@ export function createAbuseControls(kv: KeyValueStore, limits: Config['limits'])
       const failures = await kv.increment(failuresKey(identifier), windowSeconds);
       if (failures < max) return undefined;
       const until = new Date(Date.now() + limits.lockoutSeconds * 1000);
-      await kv.write([{ op: 'set', key: lockKey(identifier), value: String(until.getTime()), ttlSeconds: limits.lockoutSeconds }]);
+      await kv.write([
+        { op: 'set', key: lockKey(identifier), value: String(until.getTime()), ttlSeconds: limits.lockoutSeconds },
+      ]);
       await kv.del(failuresKey(identifier));
       return { status: 'locked', until };
     },
@@ -88,7 +98,9 @@ export function createAbuseControls(kv: KeyValueStore, limits: Config['limits'])
     async deviceGuessesLeft(ip: string): Promise<Verdict> {
       const key = `abuse:device-guesses:${ip}`;
       const count = Number(await kv.get(key));
-      return count >= limits.deviceCodeGuessesPerIp.max ? { status: 'limited', retryAfter: Math.max(1, await kv.ttl(key)) } : { status: 'allowed' };
+      return count >= limits.deviceCodeGuessesPerIp.max
+        ? { status: 'limited', retryAfter: Math.max(1, await kv.ttl(key)) }
+        : { status: 'allowed' };
     },
 
     async recordWrongDeviceGuess(ip: string): Promise<void> {

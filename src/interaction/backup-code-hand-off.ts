@@ -16,7 +16,9 @@ export function createBackupCodeHandOff(kv: KeyValueStore, secret: string) {
 
   return {
     async hold(holder: string, fresh: FreshBackupCodes): Promise<void> {
-      await kv.write([{ op: 'set', key: key(holder), value: box.seal(holder, JSON.stringify(fresh)), ttlSeconds: TTL_SECONDS }]);
+      await kv.write([
+        { op: 'set', key: key(holder), value: box.seal(holder, JSON.stringify(fresh)), ttlSeconds: TTL_SECONDS },
+      ]);
     },
 
     async take(holder: string): Promise<FreshBackupCodes | undefined> {

@@ -47,7 +47,8 @@ const codeSchema = z.string().regex(/^\d{6}$/);
 
 const INVALID_EMAIL = 'Enter a valid email address, like name@example.com.';
 const PHONE_PROBLEMS: Record<PhoneNumberProblem, string> = {
-  not_a_number: 'Enter an email address, like name@example.com, or a phone number with its country code, like +1 415 555 2671.',
+  not_a_number:
+    'Enter an email address, like name@example.com, or a phone number with its country code, like +1 415 555 2671.',
   no_country_code: 'Start the phone number with + and its country code, like +1 415 555 2671.',
   invalid: 'That phone number is not valid. Check the country code and the digits.',
 };
@@ -83,20 +84,41 @@ export function interactionRoutes(deps: Deps) {
   const audit = (ctx: Context, interaction: Interaction, entry: Omit<AuditRecord, 'origin' | 'clientId'>) =>
     deps.audit.record({ ...entry, origin: requestOrigin(ctx), clientId: String(interaction.params.client_id) });
 
-  const renderLogin = async (ctx: Context, interaction: Interaction, data: { error?: string; identifier?: string | undefined }, status = 200) => {
+  const renderLogin = async (
+    ctx: Context,
+    interaction: Interaction,
+    data: { error?: string; identifier?: string | undefined },
+    status = 200,
+  ) => {
     await renderer.render(
       ctx,
       'login',
-      { uid: interaction.uid, clientName: await clientName(interaction.params.client_id), smsAvailable: deps.smsAvailable, ...data },
+      {
+        uid: interaction.uid,
+        clientName: await clientName(interaction.params.client_id),
+        smsAvailable: deps.smsAvailable,
+        ...data,
+      },
       status,
     );
   };
 
-  const renderCode = async (ctx: Context, recipient: Recipient, data: { error?: string; notice?: string }, status = 200) => {
+  const renderCode = async (
+    ctx: Context,
+    recipient: Recipient,
+    data: { error?: string; notice?: string },
+    status = 200,
+  ) => {
     await renderer.render(
       ctx,
       'code',
-      { uid: ctx.params.uid, channel: recipient.channel, address: displayedAddress(recipient), lifetime: deps.codeLifetime, ...data },
+      {
+        uid: ctx.params.uid,
+        channel: recipient.channel,
+        address: displayedAddress(recipient),
+        lifetime: deps.codeLifetime,
+        ...data,
+      },
       status,
     );
   };
@@ -105,7 +127,13 @@ export function interactionRoutes(deps: Deps) {
    * After a refusal: the code page while a code for this recipient is still waiting (a failed
    * delivery withdraws the code it replaced), else the sign-in page with what was typed.
    */
-  const refuse = async (ctx: Context, interaction: Interaction, problem: Problem, recipient: Recipient | undefined, typed?: string) => {
+  const refuse = async (
+    ctx: Context,
+    interaction: Interaction,
+    problem: Problem,
+    recipient: Recipient | undefined,
+    typed?: string,
+  ) => {
     if (problem.retryAfter) ctx.set('Retry-After', String(problem.retryAfter));
     const waiting = await codes.pending(interaction.uid);
     if (waiting && recipient && waiting.channel === recipient.channel && waiting.address === recipient.address) {
@@ -120,7 +148,11 @@ export function interactionRoutes(deps: Deps) {
     try {
       const started = await codes.start(ctx.params.uid!, recipient, { ip: ctx.ip });
       if (started.status === 'locked_out') {
-        return { status: 429, message: lockedOutMessage(started.until, recipient.channel), retryAfter: secondsUntil(started.until) };
+        return {
+          status: 429,
+          message: lockedOutMessage(started.until, recipient.channel),
+          retryAfter: secondsUntil(started.until),
+        };
       }
       if (started.status === 'throttled') {
         const wait = describeDuration(started.retryAfter);
@@ -136,27 +168,47 @@ export function interactionRoutes(deps: Deps) {
         return { status: 503, message: 'We could not send the email just now. Please try again in a minute.' };
       }
       if (error instanceof SmsDeliveryError) {
-        return { status: 503, message: 'We could not send the text message just now. Please try again in a minute, or use your email address.' };
+        return {
+          status: 503,
+          message:
+            'We could not send the text message just now. Please try again in a minute, or use your email address.',
+        };
       }
       throw error;
     }
   };
 
   /** A failed code, filed under the account it was for when there is one, so the person sees it in their activity. */
-  const recordFailure = async (ctx: Context, interaction: Interaction, recipient: Recipient | undefined, reason: string) => {
+  const recordFailure = async (
+    ctx: Context,
+    interaction: Interaction,
+    recipient: Recipient | undefined,
+    reason: string,
+  ) => {
     const account = recipient && (await deps.accounts.findBySignInAddress(recipient.channel, recipient.address));
-    await audit(ctx, interaction, { event: 'sign_in_failed', outcome: 'failure', accountId: account?.id, detail: { channel: recipient?.channel, reason } });
+    await audit(ctx, interaction, {
+      event: 'sign_in_failed',
+      outcome: 'failure',
+      accountId: account?.id,
+      detail: { channel: recipient?.channel, reason },
+    });
   };
 
   const recordLockout = async (ctx: Context, interaction: Interaction, recipient: Recipient, until: Date) => {
     const account = await deps.accounts.findBySignInAddress(recipient.channel, recipient.address);
-    await audit(ctx, interaction, { event: 'lockout', outcome: 'failure', accountId: account?.id, detail: { channel: recipient.channel, until: until.toISOString() } });
+    await audit(ctx, interaction, {
+      event: 'lockout',
+      outcome: 'failure',
+      accountId: account?.id,
+      detail: { channel: recipient.channel, until: until.toISOString() },
+    });
   };
 
   /** The `organization` scope asks the person which organization the app acts for, once per grant. */
   const needsOrganization = async (interaction: Interaction) =>
-    String(interaction.params.scope ?? '').split(' ').includes('organization') &&
-    !(interaction.grantId && (await deps.organizations.isBound(interaction.grantId)));
+    String(interaction.params.scope ?? '')
+      .split(' ')
+      .includes('organization') && !(interaction.grantId && (await deps.organizations.isBound(interaction.grantId)));
 
   const renderConsent = async (ctx: Context, interaction: Interaction, error?: string) => {
     const accountId = String(interaction.session?.accountId);
@@ -180,7 +232,8 @@ export function interactionRoutes(deps: Deps) {
   };
 
   const grantConsent = async (ctx: Context, interaction: Interaction, organizationId?: string) => {
-    if (interaction.prompt.name !== 'consent' || !interaction.session?.accountId) throw new PageError(400, EXPIRED_INTERACTION);
+    if (interaction.prompt.name !== 'consent' || !interaction.session?.accountId)
+      throw new PageError(400, EXPIRED_INTERACTION);
     const accountId = interaction.session.accountId;
     const chooseOrganization = await needsOrganization(interaction);
     if (chooseOrganization) {
@@ -197,7 +250,10 @@ export function interactionRoutes(deps: Deps) {
     };
     const grant = interaction.grantId
       ? await provider.Grant.find(interaction.grantId)
-      : new provider.Grant({ accountId: interaction.session.accountId, clientId: String(interaction.params.client_id) });
+      : new provider.Grant({
+          accountId: interaction.session.accountId,
+          clientId: String(interaction.params.client_id),
+        });
     if (!grant) throw new PageError(400, EXPIRED_INTERACTION);
     if (detail.missingOIDCScope) grant.addOIDCScope(detail.missingOIDCScope.join(' '));
     if (detail.missingOIDCClaims) grant.addOIDCClaims(detail.missingOIDCClaims);
@@ -210,7 +266,11 @@ export function interactionRoutes(deps: Deps) {
       event: 'consent_granted',
       outcome: 'success',
       accountId,
-      detail: { grantId, scopes: requestedScopes(interaction), organizationId: chooseOrganization ? organizationId : undefined },
+      detail: {
+        grantId,
+        scopes: requestedScopes(interaction),
+        organizationId: chooseOrganization ? organizationId : undefined,
+      },
     });
     await finish(ctx, { consent: { grantId } });
   };
@@ -263,18 +323,34 @@ export function interactionRoutes(deps: Deps) {
     if (interaction.prompt.name !== 'login') throw new PageError(400, EXPIRED_INTERACTION);
     const recipient = await codes.pending(interaction.uid);
     const identifier = recipient && displayedAddress(recipient);
-    const code = codeSchema.safeParse(String((ctx.request.body as Record<string, unknown>).code ?? '').replace(/\s/g, ''));
+    const code = codeSchema.safeParse(
+      String((ctx.request.body as Record<string, unknown>).code ?? '').replace(/\s/g, ''),
+    );
     if (recipient && !code.success) {
-      return renderCode(ctx, recipient, { error: `Enter the 6 digits from the ${recipient.channel === 'sms' ? 'text message' : 'email'}.` }, 400);
+      return renderCode(
+        ctx,
+        recipient,
+        { error: `Enter the 6 digits from the ${recipient.channel === 'sms' ? 'text message' : 'email'}.` },
+        400,
+      );
     }
-    const result = code.success ? await codes.verify(interaction.uid, code.data, { ip: ctx.ip }) : ({ status: 'expired' } as const);
+    const result = code.success
+      ? await codes.verify(interaction.uid, code.data, { ip: ctx.ip })
+      : ({ status: 'expired' } as const);
     switch (result.status) {
       case 'ok': {
         const { channel, address } = result.recipient;
         const { account, created } =
-          channel === 'email' ? await deps.accounts.signInWithVerifiedEmail(address) : await deps.accounts.signInWithVerifiedPhone(address);
+          channel === 'email'
+            ? await deps.accounts.signInWithVerifiedEmail(address)
+            : await deps.accounts.signInWithVerifiedPhone(address);
         if (created) await deps.onAccountCreated(account.id);
-        await audit(ctx, interaction, { event: 'sign_in', outcome: 'success', accountId: account.id, detail: { method: channel, created } });
+        await audit(ctx, interaction, {
+          event: 'sign_in',
+          outcome: 'success',
+          accountId: account.id,
+          detail: { method: channel, created },
+        });
         return finish(ctx, { login: { accountId: account.id, ...firstFactor(channel) } });
       }
       case 'limited': {
@@ -288,16 +364,28 @@ export function interactionRoutes(deps: Deps) {
           await recordLockout(ctx, interaction, recipient, result.until);
         }
         ctx.set('Retry-After', String(secondsUntil(result.until)));
-        return renderLogin(ctx, interaction, { error: lockedOutMessage(result.until, recipient?.channel), identifier }, 429);
+        return renderLogin(
+          ctx,
+          interaction,
+          { error: lockedOutMessage(result.until, recipient?.channel), identifier },
+          429,
+        );
       }
       case 'wrong': {
         await recordFailure(ctx, interaction, recipient, 'wrong_code');
         const message = `That code is not right. ${result.attemptsLeft} ${result.attemptsLeft === 1 ? 'try' : 'tries'} left.`;
-        return recipient ? renderCode(ctx, recipient, { error: message }, 400) : renderLogin(ctx, interaction, { error: message }, 400);
+        return recipient
+          ? renderCode(ctx, recipient, { error: message }, 400)
+          : renderLogin(ctx, interaction, { error: message }, 400);
       }
       case 'locked':
         await recordFailure(ctx, interaction, recipient, 'too_many_wrong_codes');
-        return renderLogin(ctx, interaction, { error: 'Too many wrong codes. Ask for a new code to try again.', identifier }, 429);
+        return renderLogin(
+          ctx,
+          interaction,
+          { error: 'Too many wrong codes. Ask for a new code to try again.', identifier },
+          429,
+        );
       case 'expired':
         await recordFailure(ctx, interaction, recipient, 'expired');
         return renderLogin(ctx, interaction, { error: 'That code has expired. Ask for a new one.', identifier }, 400);
@@ -319,7 +407,9 @@ export function interactionRoutes(deps: Deps) {
 
 /** The scopes the consent prompt asks for: OpenID scopes and API (resource) scopes together. */
 function requestedScopes(interaction: Interaction) {
-  const detail = interaction.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
+  const detail = interaction.prompt.details as {
+    missingOIDCScope?: string[];
+    missingResourceScopes?: Record<string, string[]>;
+  };
   return [...(detail.missingOIDCScope ?? []), ...Object.values(detail.missingResourceScopes ?? {}).flat()];
 }
-

@@ -1,4 +1,8 @@
-const LOCKED_SUBJECT = { email: 'with this email address', sms: 'with this phone number', account: 'to this account' } as const;
+const LOCKED_SUBJECT = {
+  email: 'with this email address',
+  sms: 'with this phone number',
+  account: 'to this account',
+} as const;
 
 /**
  * An unlock time as a person reads it, in UTC so that it is the same on every device; with the

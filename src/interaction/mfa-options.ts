@@ -27,13 +27,25 @@ export function mayEnroll(interaction: Interaction, summary: FactorSummary): boo
 }
 
 /** Which ways through the `mfa` prompt this person has in this interaction. */
-export function mfaOptions(interaction: Interaction, account: Account, summary: FactorSummary, smsAvailable: boolean): MfaOptions {
+export function mfaOptions(
+  interaction: Interaction,
+  account: Account,
+  summary: FactorSummary,
+  smsAvailable: boolean,
+): MfaOptions {
   const asked = (interaction.prompt.details as { acr?: unknown }).acr;
   const required = isAcr(asked) && asked !== '1fa' ? asked : 'mfa';
   const amr = interaction.session?.amr as string[] | undefined;
   const enroll = mayEnroll(interaction, summary);
   if (required === 'phr') {
-    return { required, totp: false, passkey: summary.passkeys > 0, backupCode: false, otherChannel: undefined, mayEnroll: enroll };
+    return {
+      required,
+      totp: false,
+      passkey: summary.passkeys > 0,
+      backupCode: false,
+      otherChannel: undefined,
+      mayEnroll: enroll,
+    };
   }
   const used = codeChannelUsed(amr);
   let otherChannel: Recipient | undefined;

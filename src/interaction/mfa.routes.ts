@@ -66,13 +66,25 @@ export function mfaRoutes(deps: Deps) {
   };
 
   const audit = (ctx: Context, step: Step, entry: Omit<AuditRecord, 'origin' | 'clientId' | 'accountId'>) =>
-    deps.audit.record({ ...entry, origin: requestOrigin(ctx), accountId: step.accountId, clientId: String(step.interaction.params.client_id) });
+    deps.audit.record({
+      ...entry,
+      origin: requestOrigin(ctx),
+      accountId: step.accountId,
+      clientId: String(step.interaction.params.client_id),
+    });
 
-  const enrolling = (options: MfaOptions) => options.mayEnroll && (options.required === 'phr' ? !options.passkey : !options.totp && !options.passkey);
+  const enrolling = (options: MfaOptions) =>
+    options.mayEnroll && (options.required === 'phr' ? !options.passkey : !options.totp && !options.passkey);
 
-  const renderChoice = async (ctx: Context, step: Step, messages: { error?: string | undefined; notice?: string | undefined } = {}, status = 200) => {
+  const renderChoice = async (
+    ctx: Context,
+    step: Step,
+    messages: { error?: string | undefined; notice?: string | undefined } = {},
+    status = 200,
+  ) => {
     const { interaction, options } = step;
-    const clientName = (await deps.provider().Client.find(String(interaction.params.client_id)))?.clientName ?? 'the application';
+    const clientName =
+      (await deps.provider().Client.find(String(interaction.params.client_id)))?.clientName ?? 'the application';
     const view = enrolling(options) ? 'mfa-enroll' : 'mfa';
     await renderer.render(
       ctx,
@@ -89,10 +101,15 @@ export function mfaRoutes(deps: Deps) {
   };
 
   /** A refused check: the limit's wait, or the lockout's unlock time, on the page it came from. */
-  const refuse = (ctx: Context, verdict: { status: 'limited'; retryAfter: number } | { status: 'locked'; until: Date }) => {
+  const refuse = (
+    ctx: Context,
+    verdict: { status: 'limited'; retryAfter: number } | { status: 'locked'; until: Date },
+  ) => {
     const retryAfter = verdict.status === 'limited' ? verdict.retryAfter : secondsUntil(verdict.until);
     ctx.set('Retry-After', String(retryAfter));
-    return verdict.status === 'limited' ? `Too many attempts. Try again in ${describeDuration(retryAfter)}.` : lockedOutMessage(verdict.until);
+    return verdict.status === 'limited'
+      ? `Too many attempts. Try again in ${describeDuration(retryAfter)}.`
+      : lockedOutMessage(verdict.until);
   };
 
   /**
@@ -130,7 +147,8 @@ export function mfaRoutes(deps: Deps) {
     const step = await load(ctx);
     if (!step.options.totp) return renderChoice(ctx, step, { error: 'Use one of the ways below.' }, 400);
     const code = typedCode(ctx);
-    if (!SIX_DIGITS.test(code)) return renderChoice(ctx, step, { error: 'Enter the 6 digits your authenticator app shows.' }, 400);
+    if (!SIX_DIGITS.test(code))
+      return renderChoice(ctx, step, { error: 'Enter the 6 digits your authenticator app shows.' }, 400);
     let replayed = false;
     const problem = await checkFactor(ctx, step, async () => {
       const result = await deps.totp.check(step.accountId, code);
@@ -138,8 +156,13 @@ export function mfaRoutes(deps: Deps) {
       return result === 'ok';
     });
     if (problem !== undefined) {
-      await audit(ctx, step, { event: 'second_factor_failed', outcome: 'failure', detail: { method: 'totp', reason: replayed ? 'code_reused' : 'wrong_code' } });
-      const message = problem || (replayed ? 'That code was already used. Wait for your app to show the next one.' : WRONG_APP_CODE);
+      await audit(ctx, step, {
+        event: 'second_factor_failed',
+        outcome: 'failure',
+        detail: { method: 'totp', reason: replayed ? 'code_reused' : 'wrong_code' },
+      });
+      const message =
+        problem || (replayed ? 'That code was already used. Wait for your app to show the next one.' : WRONG_APP_CODE);
       return renderChoice(ctx, step, { error: message }, problem ? 429 : 400);
     }
     goOn(ctx, await deps.secondFactor.complete(ctx, step.interaction, 'totp'));
@@ -154,15 +177,24 @@ export function mfaRoutes(deps: Deps) {
   router.post('/backup-code', async (ctx) => {
     const step = await load(ctx);
     const uid = step.interaction.uid;
-    if (!step.options.backupCode) return renderChoice(ctx, step, { error: 'You have no backup codes left. Use one of the ways below.' }, 400);
+    if (!step.options.backupCode)
+      return renderChoice(ctx, step, { error: 'You have no backup codes left. Use one of the ways below.' }, 400);
     const typed = String((ctx.request.body as Record<string, unknown>).code ?? '').slice(0, 64);
     const problem = await checkFactor(ctx, step, () => deps.backupCodes.consume(step.accountId, typed));
     if (problem !== undefined) {
-      await audit(ctx, step, { event: 'second_factor_failed', outcome: 'failure', detail: { method: 'backup_code', reason: 'wrong_code' } });
+      await audit(ctx, step, {
+        event: 'second_factor_failed',
+        outcome: 'failure',
+        detail: { method: 'backup_code', reason: 'wrong_code' },
+      });
       const error = problem || 'That backup code is not right, or it was already used. Each code works once.';
       return renderer.render(ctx, 'mfa-backup-code', { uid, error }, problem ? 429 : 400);
     }
-    await audit(ctx, step, { event: 'backup_code_used', outcome: 'success', detail: { left: await deps.backupCodes.remaining(step.accountId) } });
+    await audit(ctx, step, {
+      event: 'backup_code_used',
+      outcome: 'success',
+      detail: { left: await deps.backupCodes.remaining(step.accountId) },
+    });
     goOn(ctx, await deps.secondFactor.complete(ctx, step.interaction, 'backup_code'));
   });
 
@@ -175,29 +207,58 @@ export function mfaRoutes(deps: Deps) {
     goOn(ctx, `/interaction/${step.interaction.uid}/mfa/code`);
   });
 
-  const sendCode = async (ctx: Context, step: Step, recipient: Recipient): Promise<{ status: number; message: string } | undefined> => {
+  const sendCode = async (
+    ctx: Context,
+    step: Step,
+    recipient: Recipient,
+  ): Promise<{ status: number; message: string } | undefined> => {
     try {
-      const started = await deps.codes.start(flow(step.interaction.uid), recipient, { ip: ctx.ip, accountId: step.accountId });
-      if (started.status === 'locked_out') return { status: 429, message: refuse(ctx, { status: 'locked', until: started.until }) };
+      const started = await deps.codes.start(flow(step.interaction.uid), recipient, {
+        ip: ctx.ip,
+        accountId: step.accountId,
+      });
+      if (started.status === 'locked_out')
+        return { status: 429, message: refuse(ctx, { status: 'locked', until: started.until }) };
       if (started.status === 'throttled') {
         ctx.set('Retry-After', String(started.retryAfter));
         const wait = describeDuration(started.retryAfter);
-        return { status: 429, message: started.reason === 'resend' ? `A code was just sent. You can ask for a new one in ${wait}.` : `Too many codes were asked for. Try again in ${wait}.` };
+        return {
+          status: 429,
+          message:
+            started.reason === 'resend'
+              ? `A code was just sent. You can ask for a new one in ${wait}.`
+              : `Too many codes were asked for. Try again in ${wait}.`,
+        };
       }
       return undefined;
     } catch (error) {
       if (error instanceof MailDeliveryError || error instanceof SmsDeliveryError) {
-        return { status: 503, message: 'We could not send the code just now. Please try again in a minute, or use another way.' };
+        return {
+          status: 503,
+          message: 'We could not send the code just now. Please try again in a minute, or use another way.',
+        };
       }
       throw error;
     }
   };
 
-  const renderCode = async (ctx: Context, step: Step, recipient: Recipient, messages: { error?: string; notice?: string } = {}, status = 200) => {
+  const renderCode = async (
+    ctx: Context,
+    step: Step,
+    recipient: Recipient,
+    messages: { error?: string; notice?: string } = {},
+    status = 200,
+  ) => {
     await renderer.render(
       ctx,
       'mfa-code',
-      { uid: step.interaction.uid, channel: recipient.channel, address: displayedAddress(recipient), lifetime: deps.codeLifetime, ...messages },
+      {
+        uid: step.interaction.uid,
+        channel: recipient.channel,
+        address: displayedAddress(recipient),
+        lifetime: deps.codeLifetime,
+        ...messages,
+      },
       status,
     );
   };
@@ -223,15 +284,35 @@ export function mfaRoutes(deps: Deps) {
     const recipient = await deps.codes.pending(flow(step.interaction.uid));
     const code = typedCode(ctx);
     if (!recipient) return renderChoice(ctx, step, { error: 'That code has expired. Ask for a new one.' }, 400);
-    if (!SIX_DIGITS.test(code)) return renderCode(ctx, step, recipient, { error: 'Enter the 6 digits we sent you.' }, 400);
+    if (!SIX_DIGITS.test(code))
+      return renderCode(ctx, step, recipient, { error: 'Enter the 6 digits we sent you.' }, 400);
     const result = await deps.codes.verify(flow(step.interaction.uid), code, { ip: ctx.ip, accountId: step.accountId });
-    if (result.status === 'ok') return goOn(ctx, await deps.secondFactor.complete(ctx, step.interaction, result.recipient.channel));
-    await audit(ctx, step, { event: 'second_factor_failed', outcome: 'failure', detail: { method: recipient.channel, reason: result.status } });
+    if (result.status === 'ok')
+      return goOn(ctx, await deps.secondFactor.complete(ctx, step.interaction, result.recipient.channel));
+    await audit(ctx, step, {
+      event: 'second_factor_failed',
+      outcome: 'failure',
+      detail: { method: recipient.channel, reason: result.status },
+    });
     switch (result.status) {
       case 'wrong':
-        return renderCode(ctx, step, recipient, { error: `That code is not right. ${result.attemptsLeft} ${result.attemptsLeft === 1 ? 'try' : 'tries'} left.` }, 400);
+        return renderCode(
+          ctx,
+          step,
+          recipient,
+          {
+            error: `That code is not right. ${result.attemptsLeft} ${result.attemptsLeft === 1 ? 'try' : 'tries'} left.`,
+          },
+          400,
+        );
       case 'limited':
-        return renderCode(ctx, step, recipient, { error: refuse(ctx, { status: 'limited', retryAfter: result.retryAfter }) }, 429);
+        return renderCode(
+          ctx,
+          step,
+          recipient,
+          { error: refuse(ctx, { status: 'limited', retryAfter: result.retryAfter }) },
+          429,
+        );
       case 'locked_out':
         return renderChoice(ctx, step, { error: refuse(ctx, { status: 'locked', until: result.until }) }, 429);
       case 'locked':
@@ -243,7 +324,8 @@ export function mfaRoutes(deps: Deps) {
 
   router.get('/totp-setup', async (ctx) => {
     const step = await load(ctx);
-    if (!step.options.mayEnroll || step.options.required === 'phr') return ctx.redirect(`/interaction/${step.interaction.uid}/mfa`);
+    if (!step.options.mayEnroll || step.options.required === 'phr')
+      return ctx.redirect(`/interaction/${step.interaction.uid}/mfa`);
     const enrollment = await deps.totp.beginEnrollment(step.accountId, step.accountLabel);
     await renderer.render(ctx, 'mfa-totp-setup', { uid: step.interaction.uid, enrollment });
   });
@@ -256,10 +338,16 @@ export function mfaRoutes(deps: Deps) {
     const pending = String(body.pending ?? '');
     const code = typedCode(ctx);
     const enrollment = await deps.totp.resumeEnrollment(step.accountId, step.accountLabel, pending);
-    if (!enrollment) return renderChoice(ctx, step, { error: 'That setup took too long. Start again to get a new key.' }, 400);
-    const retry = (error: string, status = 400) => renderer.render(ctx, 'mfa-totp-setup', { uid, enrollment, error }, status);
+    if (!enrollment)
+      return renderChoice(ctx, step, { error: 'That setup took too long. Start again to get a new key.' }, 400);
+    const retry = (error: string, status = 400) =>
+      renderer.render(ctx, 'mfa-totp-setup', { uid, enrollment, error }, status);
     if (!SIX_DIGITS.test(code)) return retry('Enter the 6 digits your authenticator app shows for FairyID.');
-    const problem = await checkFactor(ctx, step, async () => (await deps.totp.confirmEnrollment(step.accountId, pending, code)) === 'ok');
+    const problem = await checkFactor(
+      ctx,
+      step,
+      async () => (await deps.totp.confirmEnrollment(step.accountId, pending, code)) === 'ok',
+    );
     if (problem) return retry(problem, 429);
     if (problem === '') return retry(WRONG_APP_CODE);
     await audit(ctx, step, { event: 'factor_added', outcome: 'success', detail: { factor: 'totp' } });
@@ -277,4 +365,7 @@ export function mfaRoutes(deps: Deps) {
   return router.routes();
 }
 
-const typedCode = (ctx: Context) => String((ctx.request.body as Record<string, unknown>).code ?? '').replace(/\s/g, '').slice(0, 16);
+const typedCode = (ctx: Context) =>
+  String((ctx.request.body as Record<string, unknown>).code ?? '')
+    .replace(/\s/g, '')
+    .slice(0, 16);

@@ -55,7 +55,9 @@ export function createOneTimeCodes(deps: {
   const attemptsKey = (flow: string) => `otp:{${flow}}:attempts`;
   const resendKey = (flow: string) => `otp:{${flow}}:resend`;
   const digest = (flow: string, recipient: Recipient, code: string) =>
-    createHmac('sha256', deps.secret).update(`${flow}\n${recipient.channel}\n${recipient.address}\n${code}`).digest('base64url');
+    createHmac('sha256', deps.secret)
+      .update(`${flow}\n${recipient.channel}\n${recipient.address}\n${code}`)
+      .digest('base64url');
 
   const pending = async (flow: string): Promise<Recipient | undefined> => {
     const raw = await kv.get(challengeKey(flow));
@@ -76,11 +78,14 @@ export function createOneTimeCodes(deps: {
       // Nothing was sent, so this flow's resend wait must not hold the person back (nor claim "a code was just sent").
       if (verdict.status !== 'allowed') await kv.del(resendKey(flow));
       if (verdict.status === 'locked') return { status: 'locked_out', until: verdict.until };
-      if (verdict.status === 'limited') return { status: 'throttled', reason: 'limited', retryAfter: verdict.retryAfter };
+      if (verdict.status === 'limited')
+        return { status: 'throttled', reason: 'limited', retryAfter: verdict.retryAfter };
       const code = String(randomInt(1_000_000)).padStart(6, '0');
       const challenge: Challenge = { ...recipient, hash: digest(flow, recipient, code) };
       await kv.del(attemptsKey(flow));
-      await kv.write([{ op: 'set', key: challengeKey(flow), value: JSON.stringify(challenge), ttlSeconds: settings.ttl }]);
+      await kv.write([
+        { op: 'set', key: challengeKey(flow), value: JSON.stringify(challenge), ttlSeconds: settings.ttl },
+      ]);
       try {
         await deps.deliver(recipient, code);
       } catch (error) {
@@ -94,7 +99,10 @@ export function createOneTimeCodes(deps: {
     async verify(flow: string, code: string, requester: Requester): Promise<VerifyResult> {
       const raw = await kv.get(challengeKey(flow));
       // A locked code is gone, but its spent attempts stay counted until a new code is sent.
-      if (!raw) return Number(await kv.get(attemptsKey(flow))) >= settings.maxAttempts ? { status: 'locked' } : { status: 'expired' };
+      if (!raw)
+        return Number(await kv.get(attemptsKey(flow))) >= settings.maxAttempts
+          ? { status: 'locked' }
+          : { status: 'expired' };
       const challenge = JSON.parse(raw) as Challenge;
       const recipient: Recipient = { channel: challenge.channel, address: challenge.address };
       const identifier = identifierOf(recipient);

@@ -59,7 +59,13 @@ export function createPageSession(deps: {
     if (!accountId) return undefined;
     // A session stopped between its first and second factor is not signed in to our pages either.
     if (!satisfies(session.acr, 'mfa') && (await deps.requiresSecondFactor(accountId))) return undefined;
-    return { accountId, sessionUid: session.uid, acr: session.acr, amr: session.amr ?? [], loginTs: session.loginTs ?? 0 };
+    return {
+      accountId,
+      sessionUid: session.uid,
+      acr: session.acr,
+      amr: session.amr ?? [],
+      loginTs: session.loginTs ?? 0,
+    };
   };
 
   const signInUrl = async (returnTo: string, options: SignInOptions = {}): Promise<string> => {
@@ -97,7 +103,11 @@ export function createPageSession(deps: {
      * For changes that weaken an account (removing its last factor, say): the person must have
      * proved who they are within `maxAgeSeconds`, else they sign in again and come back.
      */
-    async requireRecent(ctx: Context, returnTo: string, maxAgeSeconds = RECENT_SIGN_IN_SECONDS): Promise<SignedIn | undefined> {
+    async requireRecent(
+      ctx: Context,
+      returnTo: string,
+      maxAgeSeconds = RECENT_SIGN_IN_SECONDS,
+    ): Promise<SignedIn | undefined> {
       const current = await signedIn(ctx);
       if (current && Date.now() / 1000 - current.loginTs <= maxAgeSeconds) return current;
       ctx.redirect(await signInUrl(returnTo, { forceLogin: true }));

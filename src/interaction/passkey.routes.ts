@@ -28,24 +28,46 @@ const enrollBody = z.object({ credential: registrationResponseSchema, name: fact
 /** What the page says for each refusal: the same few words whatever the detail, which goes to the audit trail. */
 export const REFUSALS: Record<PasskeyRefusal, { status: number; message: string }> = {
   challenge: { status: 400, message: 'That passkey request expired or was already used. Try again.' },
-  unknown_credential: { status: 403, message: 'That passkey is not registered with FairyID. Sign in another way, then add it again.' },
+  unknown_credential: {
+    status: 403,
+    message: 'That passkey is not registered with FairyID. Sign in another way, then add it again.',
+  },
   wrong_account: { status: 403, message: 'That passkey belongs to another account. Use a passkey of this account.' },
   invalid: { status: 403, message: 'That passkey could not be verified. Try again, or sign in another way.' },
-  user_not_verified: { status: 403, message: 'Your device did not confirm it was you (a fingerprint, face or PIN). Try again.' },
-  cloned: { status: 403, message: 'That passkey was refused because it may have been copied. Sign in another way and check your passkeys.' },
-  backup_state: { status: 403, message: 'That passkey was refused because it no longer matches the one you added. Sign in another way and check your passkeys.' },
+  user_not_verified: {
+    status: 403,
+    message: 'Your device did not confirm it was you (a fingerprint, face or PIN). Try again.',
+  },
+  cloned: {
+    status: 403,
+    message: 'That passkey was refused because it may have been copied. Sign in another way and check your passkeys.',
+  },
+  backup_state: {
+    status: 403,
+    message:
+      'That passkey was refused because it no longer matches the one you added. Sign in another way and check your passkeys.',
+  },
   already_registered: { status: 400, message: 'That passkey is already registered.' },
 };
 
 export function refusal(result: Refused): ApiError {
   const { status, message } = REFUSALS[result.reason];
-  return new ApiError(status, result.reason === 'challenge' ? 'expired_challenge' : `passkey_${result.reason}`, message);
+  return new ApiError(
+    status,
+    result.reason === 'challenge' ? 'expired_challenge' : `passkey_${result.reason}`,
+    message,
+  );
 }
 
 /** A request body of the expected shape, or a 400 naming nothing internal. */
 export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new ApiError(400, 'invalid_request', 'The passkey response was not understood. Reload the page and try again.');
+  if (!parsed.success)
+    throw new ApiError(
+      400,
+      'invalid_request',
+      'The passkey response was not understood. Reload the page and try again.',
+    );
   return parsed.data;
 }
 
@@ -92,24 +114,36 @@ export function passkeyInteractionRoutes(deps: {
     const { credential } = parseBody(signInBody, ctx.request.body);
     const result = await deps.passkeys.verifyAuthentication(binding(interaction), credential);
     if (!result.ok) {
-      await audit(ctx, interaction, { event: 'sign_in_failed', outcome: 'failure', accountId: result.accountId, detail: { method: 'passkey', reason: result.reason } });
+      await audit(ctx, interaction, {
+        event: 'sign_in_failed',
+        outcome: 'failure',
+        accountId: result.accountId,
+        detail: { method: 'passkey', reason: result.reason },
+      });
       throw refusal(result);
     }
     await audit(ctx, interaction, {
       event: 'sign_in',
       outcome: 'success',
       accountId: result.accountId,
-      detail: { method: result.method, name: result.passkey.name, ...(result.backedUpChanged ? { backed_up: result.backedUpChanged.to } : {}) },
+      detail: {
+        method: result.method,
+        name: result.passkey.name,
+        ...(result.backedUpChanged ? { backed_up: result.backedUpChanged.to } : {}),
+      },
     });
     const login = { accountId: result.accountId, ...firstFactor(result.method) };
-    const redirectTo = await deps.provider().interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
+    const redirectTo = await deps
+      .provider()
+      .interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
     answer(ctx, { redirectTo });
   });
 
   router.post('/second-factor/options', async (ctx) => {
     const { interaction, accountId } = await inPrompt(ctx, 'mfa');
     const options = await deps.passkeys.authenticationOptions(binding(interaction), accountId);
-    if (!options.allowCredentials?.length) throw new ApiError(404, 'no_passkey', 'This account has no passkey yet. Use another way to confirm it is you.');
+    if (!options.allowCredentials?.length)
+      throw new ApiError(404, 'no_passkey', 'This account has no passkey yet. Use another way to confirm it is you.');
     answer(ctx, options);
   });
 
@@ -118,7 +152,12 @@ export function passkeyInteractionRoutes(deps: {
     const { credential } = parseBody(signInBody, ctx.request.body);
     const result = await deps.passkeys.verifyAuthentication(binding(interaction), credential, accountId);
     if (!result.ok) {
-      await audit(ctx, interaction, { event: 'second_factor_failed', outcome: 'failure', accountId, detail: { method: 'passkey', reason: result.reason } });
+      await audit(ctx, interaction, {
+        event: 'second_factor_failed',
+        outcome: 'failure',
+        accountId,
+        detail: { method: 'passkey', reason: result.reason },
+      });
       throw refusal(result);
     }
     answer(ctx, { redirectTo: await deps.secondFactor.complete(ctx, interaction, result.method) });
@@ -147,7 +186,12 @@ export function passkeyInteractionRoutes(deps: {
     await enrollingAccount(interaction, accountId);
     const result = await deps.passkeys.verifyRegistration(accountId, binding(interaction), credential, name);
     if (!result.ok) throw refusal(result);
-    await audit(ctx, interaction, { event: 'factor_added', outcome: 'success', accountId, detail: { factor: 'passkey', name: result.passkey.name } });
+    await audit(ctx, interaction, {
+      event: 'factor_added',
+      outcome: 'success',
+      accountId,
+      detail: { factor: 'passkey', name: result.passkey.name },
+    });
     answer(ctx, { redirectTo: await deps.secondFactor.complete(ctx, interaction, result.method, { enrolled: true }) });
   });
 

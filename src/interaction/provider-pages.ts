@@ -12,7 +12,10 @@ const XSRF_FIELD = /name="xsrf" value="([^"]+)"/;
  * code that matches nothing is a guess, counted against the IP's budget; device-guess-limit.ts
  * refuses further guesses once it is spent.
  */
-export function createProviderPages(renderer: Renderer, abuse: Pick<AbuseControls, 'recordWrongDeviceGuess'>): ProviderPages {
+export function createProviderPages(
+  renderer: Renderer,
+  abuse: Pick<AbuseControls, 'recordWrongDeviceGuess'>,
+): ProviderPages {
   // Koa's status is still its default 404 when oidc-provider calls a page source, so a page is 200
   // unless its caller says otherwise; renderError passes the status oidc-provider set for the error.
   const render = (ctx: KoaContextWithOIDC, view: string, data: Record<string, unknown>, status = 200) => {
@@ -22,11 +25,16 @@ export function createProviderPages(renderer: Renderer, abuse: Pick<AbuseControl
 
   return {
     async renderError(ctx, out) {
-      await render(ctx, 'error', {
-        title: 'This sign-in request cannot continue',
-        message: humanError(out.error, out.error_description),
-        reference: out.error,
-      }, ctx.status >= 400 ? ctx.status : 500);
+      await render(
+        ctx,
+        'error',
+        {
+          title: 'This sign-in request cannot continue',
+          message: humanError(out.error, out.error_description),
+          reference: out.error,
+        },
+        ctx.status >= 400 ? ctx.status : 500,
+      );
     },
 
     // A person who denied the device did nothing wrong: that page is a 200 with the outcome.
@@ -34,12 +42,17 @@ export function createProviderPages(renderer: Renderer, abuse: Pick<AbuseControl
     async userCodeInputSource(ctx, form, _out, err) {
       if (err?.name === 'NotFoundError') await abuse.recordWrongDeviceGuess(ctx.ip);
       const error = err ? deviceError(err) : undefined;
-      await render(ctx, 'device-input', {
-        action: ctx.oidc.urlFor('code_verification'),
-        xsrf: XSRF_FIELD.exec(form)?.[1] ?? '',
-        error,
-        userCode: typeof ctx.oidc.params?.user_code === 'string' ? ctx.oidc.params.user_code : undefined,
-      }, err && err.name !== 'AbortedError' ? 400 : 200);
+      await render(
+        ctx,
+        'device-input',
+        {
+          action: ctx.oidc.urlFor('code_verification'),
+          xsrf: XSRF_FIELD.exec(form)?.[1] ?? '',
+          error,
+          userCode: typeof ctx.oidc.params?.user_code === 'string' ? ctx.oidc.params.user_code : undefined,
+        },
+        err && err.name !== 'AbortedError' ? 400 : 200,
+      );
     },
 
     async userCodeConfirmSource(ctx, form, client, _deviceInfo, userCode) {
@@ -79,6 +92,8 @@ function humanError(error: string, description?: string) {
     case 'access_denied':
       return 'The request was declined.';
     default:
-      return description ? `The application sent a request we cannot accept: ${description}.` : 'The application sent a request we cannot accept.';
+      return description
+        ? `The application sent a request we cannot accept: ${description}.`
+        : 'The application sent a request we cannot accept.';
   }
 }

@@ -21,11 +21,18 @@ export function createSecondFactorCompletion(deps: {
 }) {
   return {
     /** Where the browser goes next: back into the authorization, or first to its backup codes. */
-    async complete(ctx: Context, interaction: Interaction, method: Method, options: { enrolled?: boolean } = {}): Promise<string> {
+    async complete(
+      ctx: Context,
+      interaction: Interaction,
+      method: Method,
+      options: { enrolled?: boolean } = {},
+    ): Promise<string> {
       const accountId = interaction.session?.accountId;
       if (interaction.prompt.name !== 'mfa' || !accountId) throw new PageError(400, EXPIRED_INTERACTION);
       const login = { accountId, ...addFactor(interaction.session?.amr, method) };
-      const next = await deps.provider().interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
+      const next = await deps
+        .provider()
+        .interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
       await deps.audit.record({
         event: 'second_factor',
         outcome: 'success',

@@ -4,15 +4,29 @@ import type { Db } from '../db/database.ts';
 import type { CursorKey } from '../shared/cursor.ts';
 import type { LedgerTransactionsTable, TransactionKind, Wallet, WalletKind } from './ledger.table.ts';
 
-type NewTransaction = Omit<LedgerTransactionsTable, 'id' | 'created_at' | 'reference' | 'account_id' | 'client_id' | 'organization_id' | 'description' | 'reverses_id'> &
-  Partial<Pick<LedgerTransactionsTable, 'reference' | 'account_id' | 'client_id' | 'organization_id' | 'description' | 'reverses_id'>>;
+type NewTransaction = Omit<
+  LedgerTransactionsTable,
+  'id' | 'created_at' | 'reference' | 'account_id' | 'client_id' | 'organization_id' | 'description' | 'reverses_id'
+> &
+  Partial<
+    Pick<
+      LedgerTransactionsTable,
+      'reference' | 'account_id' | 'client_id' | 'organization_id' | 'description' | 'reverses_id'
+    >
+  >;
 
 /** SQL for DUST; works on the database or in the transaction a ledger operation opened. */
 export function createLedgerRepository(db: Db) {
   return {
     /** One query when the wallet exists (the common case); a concurrent creator is tolerated. */
     async ensureWallet(kind: WalletKind, ownerId: string): Promise<Wallet> {
-      const find = () => db.selectFrom('wallets').selectAll().where('kind', '=', kind).where('owner_id', '=', ownerId).executeTakeFirst();
+      const find = () =>
+        db
+          .selectFrom('wallets')
+          .selectAll()
+          .where('kind', '=', kind)
+          .where('owner_id', '=', ownerId)
+          .executeTakeFirst();
       const existing = await find();
       if (existing) return existing;
       const created = await db
@@ -29,7 +43,12 @@ export function createLedgerRepository(db: Db) {
     },
 
     findWallet(kind: WalletKind, ownerId: string) {
-      return db.selectFrom('wallets').selectAll().where('kind', '=', kind).where('owner_id', '=', ownerId).executeTakeFirst();
+      return db
+        .selectFrom('wallets')
+        .selectAll()
+        .where('kind', '=', kind)
+        .where('owner_id', '=', ownerId)
+        .executeTakeFirst();
     },
 
     /** Undefined when this (kind, reference) was booked before: external facts are booked once. */
@@ -43,7 +62,12 @@ export function createLedgerRepository(db: Db) {
     },
 
     findByReference(kind: TransactionKind, reference: string) {
-      return db.selectFrom('ledger_transactions').selectAll().where('kind', '=', kind).where('reference', '=', reference).executeTakeFirst();
+      return db
+        .selectFrom('ledger_transactions')
+        .selectAll()
+        .where('kind', '=', kind)
+        .where('reference', '=', reference)
+        .executeTakeFirst();
     },
 
     /** Serializes refunds of one charge. */
@@ -81,7 +105,12 @@ export function createLedgerRepository(db: Db) {
         .execute();
     },
 
-    listEntries(walletId: string, filter: { kind?: TransactionKind | undefined }, cursor: CursorKey | undefined, limit: number) {
+    listEntries(
+      walletId: string,
+      filter: { kind?: TransactionKind | undefined },
+      cursor: CursorKey | undefined,
+      limit: number,
+    ) {
       let query = db
         .selectFrom('ledger_entries')
         .innerJoin('ledger_transactions', 'ledger_transactions.id', 'ledger_entries.transaction_id')
@@ -99,8 +128,15 @@ export function createLedgerRepository(db: Db) {
         .where('ledger_entries.wallet_id', '=', walletId);
       if (filter.kind) query = query.where('ledger_transactions.kind', '=', filter.kind);
       // Newest first: a history is read from the top.
-      if (cursor) query = query.where(sql<boolean>`(ledger_entries.created_at, ledger_entries.id) < (${new Date(cursor.at)}, ${cursor.id})`);
-      return query.orderBy('ledger_entries.created_at', 'desc').orderBy('ledger_entries.id', 'desc').limit(limit + 1).execute();
+      if (cursor)
+        query = query.where(
+          sql<boolean>`(ledger_entries.created_at, ledger_entries.id) < (${new Date(cursor.at)}, ${cursor.id})`,
+        );
+      return query
+        .orderBy('ledger_entries.created_at', 'desc')
+        .orderBy('ledger_entries.id', 'desc')
+        .limit(limit + 1)
+        .execute();
     },
 
     lockAllowance(accountId: string, clientId: string) {
@@ -127,7 +163,14 @@ export function createLedgerRepository(db: Db) {
         .selectFrom('accounts')
         .select('accounts.id')
         .where(({ not, exists, selectFrom }) =>
-          not(exists(selectFrom('ledger_transactions').select('id').where('kind', '=', 'signup_grant').whereRef('reference', '=', 'accounts.id'))),
+          not(
+            exists(
+              selectFrom('ledger_transactions')
+                .select('id')
+                .where('kind', '=', 'signup_grant')
+                .whereRef('reference', '=', 'accounts.id'),
+            ),
+          ),
         )
         .limit(limit)
         .execute();
@@ -148,7 +191,11 @@ export function createLedgerRepository(db: Db) {
       return db
         .selectFrom('wallets')
         .leftJoin('ledger_entries', 'ledger_entries.wallet_id', 'wallets.id')
-        .select(['wallets.id', 'wallets.balance', sql<number>`coalesce(sum(ledger_entries.amount), 0)::int`.as('entries')])
+        .select([
+          'wallets.id',
+          'wallets.balance',
+          sql<number>`coalesce(sum(ledger_entries.amount), 0)::int`.as('entries'),
+        ])
         .groupBy(['wallets.id', 'wallets.balance'])
         .having(sql`coalesce(sum(ledger_entries.amount), 0)`, '<>', sql.ref('wallets.balance'))
         .execute();

@@ -13,7 +13,11 @@ import { TRANSACTION_KINDS, type LedgerTransaction } from './ledger.table.ts';
 export type LedgerRouteDeps = {
   ledger: LedgerService;
   /** Throws unless the person may do `permission` in the organization (organizations domain). */
-  authorize(accountId: string, organizationId: string, permission: 'billing:read' | 'billing:manage' | 'organization:read'): Promise<unknown>;
+  authorize(
+    accountId: string,
+    organizationId: string,
+    permission: 'billing:read' | 'billing:manage' | 'organization:read',
+  ): Promise<unknown>;
   /** First-party apps and apps of approved organizations may charge a person who is not present. */
   isApprovedApp(clientId: string): Promise<boolean>;
 };
@@ -41,7 +45,9 @@ const entrySchema = z.object({
   reverses_id: z.string().nullable(),
   created_at: timestamp,
 });
-const walletQuery = z.object({ organization_id: z.uuid().optional().describe("An organization's wallet instead of yours") });
+const walletQuery = z.object({
+  organization_id: z.uuid().optional().describe("An organization's wallet instead of yours"),
+});
 
 const present = (transaction: LedgerTransaction) => ({
   id: transaction.id,
@@ -66,10 +72,15 @@ export function ledgerRoutes(deps: LedgerRouteDeps): ApiRoute[] {
     const key = ctx.get('Idempotency-Key');
     if (!IDEMPOTENCY_KEY.test(key)) throw ledgerErrors.idempotencyKeyRequired();
     const caller = ctx.state.caller as Caller;
-    const result = await ledger.idempotent(`${caller.clientId}:${caller.sub}`, key, { path: ctx.path, request }, async (repo) => ({
-      status: 201,
-      body: present(await work(repo)),
-    }));
+    const result = await ledger.idempotent(
+      `${caller.clientId}:${caller.sub}`,
+      key,
+      { path: ctx.path, request },
+      async (repo) => ({
+        status: 201,
+        body: present(await work(repo)),
+      }),
+    );
     if (result.replayed) ctx.set('Idempotent-Replayed', 'true');
     return result.body;
   }
@@ -117,7 +128,11 @@ export function ledgerRoutes(deps: LedgerRouteDeps): ApiRoute[] {
         'Charge DUST: with a person’s token (dust:spend) from them; with a client-credentials token of an approved app, from account_id within the allowance they set',
       tag: 'DUST',
       scopes: ['dust:spend'],
-      body: z.object({ amount, description: z.string().trim().min(1).max(200), account_id: z.string().max(64).optional() }),
+      body: z.object({
+        amount,
+        description: z.string().trim().min(1).max(200),
+        account_id: z.string().max(64).optional(),
+      }),
       response: transactionSchema,
       status: 201,
       async handler(ctx, { body }) {
@@ -126,11 +141,21 @@ export function ledgerRoutes(deps: LedgerRouteDeps): ApiRoute[] {
         if (personPresent && body.account_id && body.account_id !== caller.accountId) {
           throw new ApiError(403, 'forbidden', 'A person’s token can only charge that person.');
         }
-        if (!personPresent && !body.account_id) throw new ApiError(400, 'invalid_request', 'Invalid body "account_id": required with a client token.');
+        if (!personPresent && !body.account_id)
+          throw new ApiError(400, 'invalid_request', 'Invalid body "account_id": required with a client token.');
         if (!personPresent && !(await deps.isApprovedApp(caller.clientId))) throw ledgerErrors.appNotApproved();
         const accountId = caller.accountId ?? body.account_id!;
         return once(ctx, body, (repo) =>
-          ledger.charge({ accountId, clientId: caller.clientId, amount: body.amount, description: body.description, allowance: !personPresent }, repo),
+          ledger.charge(
+            {
+              accountId,
+              clientId: caller.clientId,
+              amount: body.amount,
+              description: body.description,
+              allowance: !personPresent,
+            },
+            repo,
+          ),
         );
       },
     }),
@@ -146,7 +171,9 @@ export function ledgerRoutes(deps: LedgerRouteDeps): ApiRoute[] {
       status: 201,
       async handler(ctx, { params, body }) {
         const caller = ctx.state.caller as Caller;
-        return once(ctx, body, (repo) => ledger.refund({ clientId: caller.clientId, chargeId: params.id, amount: body.amount }, repo));
+        return once(ctx, body, (repo) =>
+          ledger.refund({ clientId: caller.clientId, chargeId: params.id, amount: body.amount }, repo),
+        );
       },
     }),
     defineRoute({
@@ -160,9 +187,16 @@ export function ledgerRoutes(deps: LedgerRouteDeps): ApiRoute[] {
       status: 201,
       async handler(ctx, { body }) {
         const accountId = requirePerson(ctx.state);
-        await deps.authorize(accountId, body.organization_id, body.direction === 'to_person' ? 'billing:manage' : 'organization:read');
+        await deps.authorize(
+          accountId,
+          body.organization_id,
+          body.direction === 'to_person' ? 'billing:manage' : 'organization:read',
+        );
         return once(ctx, body, (repo) =>
-          ledger.transfer({ accountId, organizationId: body.organization_id, direction: body.direction, amount: body.amount }, repo),
+          ledger.transfer(
+            { accountId, organizationId: body.organization_id, direction: body.direction, amount: body.amount },
+            repo,
+          ),
         );
       },
     }),

@@ -29,7 +29,9 @@ export function createLedgerService(db: Db) {
     for (const move of [...moves].sort((a, b) => a.wallet.id.localeCompare(b.wallet.id))) {
       if (!(await repo.applyToBalance(move.wallet.id, move.amount))) throw errors.insufficientFunds();
     }
-    await repo.insertEntries(moves.map((move) => ({ transaction_id: transaction.id, wallet_id: move.wallet.id, amount: move.amount })));
+    await repo.insertEntries(
+      moves.map((move) => ({ transaction_id: transaction.id, wallet_id: move.wallet.id, amount: move.amount })),
+    );
     return transaction;
   }
 
@@ -39,11 +41,24 @@ export function createLedgerService(db: Db) {
     /** Exactly once per account, however often it is called (the reference is the account id). */
     async grantSignup(accountId: string) {
       return inTransaction(async (repo) => {
-        const [system, person] = [await repo.ensureWallet('system', SYSTEM.signupGrants), await personWallet(repo, accountId)];
-        return book(repo, { kind: 'signup_grant', reference: accountId, amount: SIGNUP_GRANT, account_id: accountId, description: 'Welcome DUST' }, [
-          { wallet: system, amount: -SIGNUP_GRANT },
-          { wallet: person, amount: SIGNUP_GRANT },
-        ]);
+        const [system, person] = [
+          await repo.ensureWallet('system', SYSTEM.signupGrants),
+          await personWallet(repo, accountId),
+        ];
+        return book(
+          repo,
+          {
+            kind: 'signup_grant',
+            reference: accountId,
+            amount: SIGNUP_GRANT,
+            account_id: accountId,
+            description: 'Welcome DUST',
+          },
+          [
+            { wallet: system, amount: -SIGNUP_GRANT },
+            { wallet: person, amount: SIGNUP_GRANT },
+          ],
+        );
       });
     },
 
@@ -61,13 +76,21 @@ export function createLedgerService(db: Db) {
       return (await read.findWallet(kind, ownerId))?.balance ?? 0;
     },
 
-    async history(kind: WalletKind, ownerId: string, filter: { kind?: TransactionKind | undefined }, page: { cursor: CursorKey | undefined; limit: number }) {
+    async history(
+      kind: WalletKind,
+      ownerId: string,
+      filter: { kind?: TransactionKind | undefined },
+      page: { cursor: CursorKey | undefined; limit: number },
+    ) {
       const wallet = await read.findWallet(kind, ownerId);
       return wallet ? read.listEntries(wallet.id, filter, page.cursor, page.limit) : [];
     },
 
     /** An app takes DUST from a person. `allowance` when the person is not present (client credentials). */
-    async charge(input: { accountId: string; clientId: string; amount: number; description: string; allowance: boolean }, repo?: LedgerRepository) {
+    async charge(
+      input: { accountId: string; clientId: string; amount: number; description: string; allowance: boolean },
+      repo?: LedgerRepository,
+    ) {
       const work = async (r: LedgerRepository) => {
         if (input.allowance) {
           const allowance = await r.lockAllowance(input.accountId, input.clientId);
@@ -75,10 +98,20 @@ export function createLedgerService(db: Db) {
           await r.setAllowance(input.accountId, input.clientId, allowance.remaining - input.amount);
         }
         const [person, app] = [await personWallet(r, input.accountId), await r.ensureWallet('app', input.clientId)];
-        return (await book(r, { kind: 'charge', amount: input.amount, account_id: input.accountId, client_id: input.clientId, description: input.description }, [
-          { wallet: person, amount: -input.amount },
-          { wallet: app, amount: input.amount },
-        ]))!;
+        return (await book(
+          r,
+          {
+            kind: 'charge',
+            amount: input.amount,
+            account_id: input.accountId,
+            client_id: input.clientId,
+            description: input.description,
+          },
+          [
+            { wallet: person, amount: -input.amount },
+            { wallet: app, amount: input.amount },
+          ],
+        ))!;
       };
       return repo ? work(repo) : inTransaction(work);
     },
@@ -89,25 +122,53 @@ export function createLedgerService(db: Db) {
         const charge = await r.lockTransaction(input.chargeId);
         if (!charge || charge.kind !== 'charge' || charge.client_id !== input.clientId) throw errors.chargeNotFound();
         const amount = input.amount ?? charge.amount - (await r.sumReversals(charge.id));
-        if (amount <= 0 || (await r.sumReversals(charge.id)) + amount > charge.amount) throw errors.refundExceedsCharge();
+        if (amount <= 0 || (await r.sumReversals(charge.id)) + amount > charge.amount)
+          throw errors.refundExceedsCharge();
         const [person, app] = [await personWallet(r, charge.account_id!), await r.ensureWallet('app', input.clientId)];
-        return (await book(r, { kind: 'refund', amount, account_id: charge.account_id, client_id: input.clientId, reverses_id: charge.id, description: 'Refund' }, [
-          { wallet: app, amount: -amount },
-          { wallet: person, amount },
-        ]))!;
+        return (await book(
+          r,
+          {
+            kind: 'refund',
+            amount,
+            account_id: charge.account_id,
+            client_id: input.clientId,
+            reverses_id: charge.id,
+            description: 'Refund',
+          },
+          [
+            { wallet: app, amount: -amount },
+            { wallet: person, amount },
+          ],
+        ))!;
       };
       return repo ? work(repo) : inTransaction(work);
     },
 
     /** Between a person and an organization they belong to; the caller checked the permission. */
-    async transfer(input: { accountId: string; organizationId: string; direction: 'to_organization' | 'to_person'; amount: number }, repo?: LedgerRepository) {
+    async transfer(
+      input: { accountId: string; organizationId: string; direction: 'to_organization' | 'to_person'; amount: number },
+      repo?: LedgerRepository,
+    ) {
       const work = async (r: LedgerRepository) => {
-        const [person, organization] = [await personWallet(r, input.accountId), await r.ensureWallet('organization', input.organizationId)];
+        const [person, organization] = [
+          await personWallet(r, input.accountId),
+          await r.ensureWallet('organization', input.organizationId),
+        ];
         const sign = input.direction === 'to_organization' ? 1 : -1;
-        return (await book(r, { kind: 'transfer', amount: input.amount, account_id: input.accountId, organization_id: input.organizationId, description: input.direction }, [
-          { wallet: person, amount: -sign * input.amount },
-          { wallet: organization, amount: sign * input.amount },
-        ]))!;
+        return (await book(
+          r,
+          {
+            kind: 'transfer',
+            amount: input.amount,
+            account_id: input.accountId,
+            organization_id: input.organizationId,
+            description: input.direction,
+          },
+          [
+            { wallet: person, amount: -sign * input.amount },
+            { wallet: organization, amount: sign * input.amount },
+          ],
+        ))!;
       };
       return repo ? work(repo) : inTransaction(work);
     },
@@ -119,11 +180,24 @@ export function createLedgerService(db: Db) {
     /** A paid purchase, booked once per external payment reference (a Stripe Checkout Session). */
     async purchase(input: { accountId: string; amount: number; reference: string; description: string }) {
       return inTransaction(async (repo) => {
-        const [system, person] = [await repo.ensureWallet('system', SYSTEM.purchases), await personWallet(repo, input.accountId)];
-        return book(repo, { kind: 'purchase', reference: input.reference, amount: input.amount, account_id: input.accountId, description: input.description }, [
-          { wallet: system, amount: -input.amount },
-          { wallet: person, amount: input.amount },
-        ]);
+        const [system, person] = [
+          await repo.ensureWallet('system', SYSTEM.purchases),
+          await personWallet(repo, input.accountId),
+        ];
+        return book(
+          repo,
+          {
+            kind: 'purchase',
+            reference: input.reference,
+            amount: input.amount,
+            account_id: input.accountId,
+            description: input.description,
+          },
+          [
+            { wallet: system, amount: -input.amount },
+            { wallet: person, amount: input.amount },
+          ],
+        );
       });
     },
 
@@ -133,7 +207,11 @@ export function createLedgerService(db: Db) {
      * reordered notices take nothing twice. DUST already spent cannot be taken back without going
      * below zero, so the reversal takes what is left and reports the shortfall.
      */
-    async reversePurchase(reference: string, reason: string, target?: number): Promise<{ reversed: number; shortfall: number } | undefined> {
+    async reversePurchase(
+      reference: string,
+      reason: string,
+      target?: number,
+    ): Promise<{ reversed: number; shortfall: number } | undefined> {
       return inTransaction(async (repo) => {
         const purchase = await repo.findByReference('purchase', reference);
         if (!purchase) return undefined;
@@ -146,10 +224,21 @@ export function createLedgerService(db: Db) {
         const system = await repo.ensureWallet('system', SYSTEM.purchases);
         const reversed = Math.min(outstanding, person.balance);
         if (reversed > 0) {
-          await book(repo, { kind: 'purchase_reversal', reference: `${reference}:${reason}:${desired}`, amount: reversed, account_id: purchase.account_id, reverses_id: purchase.id, description: reason }, [
-            { wallet: person, amount: -reversed },
-            { wallet: system, amount: reversed },
-          ]);
+          await book(
+            repo,
+            {
+              kind: 'purchase_reversal',
+              reference: `${reference}:${reason}:${desired}`,
+              amount: reversed,
+              account_id: purchase.account_id,
+              reverses_id: purchase.id,
+              description: reason,
+            },
+            [
+              { wallet: person, amount: -reversed },
+              { wallet: system, amount: reversed },
+            ],
+          );
         }
         return { reversed, shortfall: outstanding - reversed };
       });
@@ -176,7 +265,12 @@ export function createLedgerService(db: Db) {
           .returning('key')
           .executeTakeFirst();
         if (!claimed) {
-          const stored = await trx.selectFrom('idempotency_keys').selectAll().where('scope', '=', scope).where('key', '=', key).executeTakeFirstOrThrow();
+          const stored = await trx
+            .selectFrom('idempotency_keys')
+            .selectAll()
+            .where('scope', '=', scope)
+            .where('key', '=', key)
+            .executeTakeFirstOrThrow();
           if (stored.request_hash !== requestHash) throw errors.idempotencyKeyReused();
           return { status: stored.status, body: stored.response as T, replayed: true };
         }
@@ -193,7 +287,10 @@ export function createLedgerService(db: Db) {
 
     /** Keys live at least 24 hours (the documented replay window); older ones are removed. */
     async expireIdempotencyKeys(olderThanHours = 48) {
-      await db.deleteFrom('idempotency_keys').where('created_at', '<', new Date(Date.now() - olderThanHours * 3600 * 1000)).execute();
+      await db
+        .deleteFrom('idempotency_keys')
+        .where('created_at', '<', new Date(Date.now() - olderThanHours * 3600 * 1000))
+        .execute();
     },
 
     /** The ledger's invariants, for `npm run cli -- ledger verify` and the tests. */

@@ -3,7 +3,14 @@ import type { ColumnType, JSONColumnType, Selectable } from 'kysely';
 export const WALLET_KINDS = ['person', 'organization', 'app', 'system'] as const;
 export type WalletKind = (typeof WALLET_KINDS)[number];
 
-export const TRANSACTION_KINDS = ['signup_grant', 'charge', 'refund', 'transfer', 'purchase', 'purchase_reversal'] as const;
+export const TRANSACTION_KINDS = [
+  'signup_grant',
+  'charge',
+  'refund',
+  'transfer',
+  'purchase',
+  'purchase_reversal',
+] as const;
 export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
 
 export interface WalletsTable {

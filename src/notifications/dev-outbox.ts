@@ -6,7 +6,9 @@ const OUTBOX_KEY = 'dev:outbox';
 const OUTBOX_SIZE = 50;
 const OUTBOX_TTL = 24 * 3600;
 
-export type OutboxEntry = ((EmailMessage & { channel: 'email' }) | (SmsMessage & { channel: 'sms' })) & { sentAt: string };
+export type OutboxEntry = ((EmailMessage & { channel: 'email' }) | (SmsMessage & { channel: 'sms' })) & {
+  sentAt: string;
+};
 
 /**
  * Development delivery: messages go to the log and to a short list in the shared store, so that a

@@ -36,7 +36,9 @@ export function createTwilioSms(settings: TwilioSettings, log: Logger): SmsSende
   // No automatic retries: a retry after a 429 would keep the person waiting past the timeout.
   const httpOptions = { timeout: TIMEOUT_MS, autoRetry: false };
   const client = twilio(settings.accountSid, settings.authToken, {
-    httpClient: settings.apiUrl ? new ApiUrlRequestClient(settings.apiUrl, httpOptions) : new twilio.RequestClient(httpOptions),
+    httpClient: settings.apiUrl
+      ? new ApiUrlRequestClient(settings.apiUrl, httpOptions)
+      : new twilio.RequestClient(httpOptions),
   });
   const sender = settings.from.startsWith('MG') ? { messagingServiceSid: settings.from } : { from: settings.from };
   return {

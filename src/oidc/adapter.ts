@@ -127,10 +127,17 @@ class KeyValueAdapter implements Adapter {
   async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
     const key = this.key(id);
     const writes: KeyValueWrite[] = [{ op: 'set', key, value: JSON.stringify({ payload }), ttlSeconds: expiresIn }];
-    if (payload.grantId) writes.push({ op: 'sadd', key: grantKey(payload.grantId), member: key, ttlSeconds: expiresIn });
-    if (payload.uid) writes.push({ op: 'set', key: `oidc:${this.model}:uid:${payload.uid}`, value: id, ttlSeconds: expiresIn });
+    if (payload.grantId)
+      writes.push({ op: 'sadd', key: grantKey(payload.grantId), member: key, ttlSeconds: expiresIn });
+    if (payload.uid)
+      writes.push({ op: 'set', key: `oidc:${this.model}:uid:${payload.uid}`, value: id, ttlSeconds: expiresIn });
     if (payload.userCode) {
-      writes.push({ op: 'set', key: `oidc:${this.model}:user_code:${payload.userCode}`, value: id, ttlSeconds: expiresIn });
+      writes.push({
+        op: 'set',
+        key: `oidc:${this.model}:user_code:${payload.userCode}`,
+        value: id,
+        ttlSeconds: expiresIn,
+      });
     }
     await this.kv.write(writes);
   }

@@ -43,11 +43,16 @@ export function buildInteractionPolicy(hasSecondFactor: (accountId: string) => P
   const mfa = new Prompt(
     { name: 'mfa', requestable: false },
     (ctx) => ({ acr: highest(requestedAcr(ctx), 'mfa') }),
-    new Check('acr_values', 'the requested authentication context could not be obtained', 'unmet_authentication_requirements', (ctx) => {
-      const required = requestedAcr(ctx);
-      if (!required || !ctx.oidc.session?.accountId) return Check.NO_NEED_TO_PROMPT;
-      return satisfies(ctx.oidc.session?.acr, required) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
-    }),
+    new Check(
+      'acr_values',
+      'the requested authentication context could not be obtained',
+      'unmet_authentication_requirements',
+      (ctx) => {
+        const required = requestedAcr(ctx);
+        if (!required || !ctx.oidc.session?.accountId) return Check.NO_NEED_TO_PROMPT;
+        return satisfies(ctx.oidc.session?.acr, required) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+      },
+    ),
     new Check('second_factor', 'the account requires a second factor', 'interaction_required', async (ctx) => {
       const { accountId, acr } = ctx.oidc.session ?? {};
       if (!accountId || satisfies(acr, 'mfa')) return Check.NO_NEED_TO_PROMPT;

@@ -15,7 +15,6 @@ import { organizationOf, type Caller } from './caller.ts';
 import type { GrantRevocations } from './grant-revocations.ts';
 import type { ProviderHost } from './provider.ts';
 
-
 const ACCESS_TOKEN_ALGS = ['ES256', 'RS256', 'EdDSA'];
 const DPOP_ALGS = ['ES256', 'ES384', 'ES512', 'RS256', 'PS256', 'EdDSA', 'Ed25519'];
 const CLOCK_SKEW_SECONDS = 5;
@@ -29,7 +28,12 @@ type Verified = { caller: Caller; exp: number; jkt: string | undefined; grantId:
  * process against our own published keys; the result is cached until the token's `exp`, since the
  * signature check is the expensive part. Opaque tokens are looked up in the provider's store.
  */
-export function createBearerGuard(deps: { host: ProviderHost; issuer: string; kv: KeyValueStore; revocations: GrantRevocations }) {
+export function createBearerGuard(deps: {
+  host: ProviderHost;
+  issuer: string;
+  kv: KeyValueStore;
+  revocations: GrantRevocations;
+}) {
   const audience = apiAudience(deps.issuer);
   const cache = new Map<string, Verified>();
   let keys: { source: JSONWebKeySet; resolve: ReturnType<typeof createLocalJWKSet> } | undefined;
@@ -67,7 +71,11 @@ export function createBearerGuard(deps: { host: ProviderHost; issuer: string; kv
       caller: {
         sub: payload.sub!,
         clientId,
-        scopes: new Set(String(payload.scope ?? '').split(' ').filter(Boolean)),
+        scopes: new Set(
+          String(payload.scope ?? '')
+            .split(' ')
+            .filter(Boolean),
+        ),
         // Client-credentials tokens name the client as their subject: nobody's account.
         accountId: payload.sub === clientId ? undefined : payload.sub,
         organization: organizationOf(payload),
@@ -86,12 +94,17 @@ export function createBearerGuard(deps: { host: ProviderHost; issuer: string; kv
     const found = await deps.host.current().AccessToken.find(token);
     if (!found || found.isExpired) throw invalidToken('The access token is unknown, expired or revoked.');
     const audiences = [found.aud].flat().filter(Boolean);
-    if (audiences.length && !audiences.includes(audience)) throw invalidToken('The access token was not issued for this API.');
+    if (audiences.length && !audiences.includes(audience))
+      throw invalidToken('The access token was not issued for this API.');
     return {
       caller: {
         sub: found.accountId ?? found.clientId,
         clientId: String(found.clientId),
-        scopes: new Set(String(found.scope ?? '').split(' ').filter(Boolean)),
+        scopes: new Set(
+          String(found.scope ?? '')
+            .split(' ')
+            .filter(Boolean),
+        ),
         accountId: found.accountId,
         organization: organizationOf(found.extra),
         expiresAt: found.exp ?? 0,
@@ -124,7 +137,8 @@ export function createBearerGuard(deps: { host: ProviderHost; issuer: string; kv
     const expectedUrl = new URL(ctx.path, deps.issuer).href;
     const ath = createHash('sha256').update(token).digest('base64url');
     if (thumbprint !== jkt) throw invalidDpop('The DPoP proof is signed by a key the token is not bound to.');
-    if (payload.htm !== ctx.method || payload.htu !== expectedUrl) throw invalidDpop('The DPoP proof is for another request.');
+    if (payload.htm !== ctx.method || payload.htu !== expectedUrl)
+      throw invalidDpop('The DPoP proof is for another request.');
     if (payload.ath !== ath) throw invalidDpop('The DPoP proof is for another access token.');
     // RFC 9449 11.1: a proof is single-use within its acceptance window.
     const fresh = await deps.kv.setIfAbsent(`dpop:jti:${jkt}:${String(payload.jti)}`, '1', DPOP_MAX_AGE_SECONDS * 2);

@@ -12,12 +12,15 @@ export type Caller = {
 };
 
 export function organizationOf(claims: Record<string, unknown> | undefined): Caller['organization'] {
-  return typeof claims?.org_id === 'string' && typeof claims.org_role === 'string' ? { id: claims.org_id, role: claims.org_role } : undefined;
+  return typeof claims?.org_id === 'string' && typeof claims.org_role === 'string'
+    ? { id: claims.org_id, role: claims.org_role }
+    : undefined;
 }
 
 /** The person behind the token; machine (client-credentials) tokens are refused. */
 export function requirePerson(state: unknown): string {
   const accountId = (state as { caller?: Caller }).caller?.accountId;
-  if (!accountId) throw new ApiError(403, 'person_required', 'This route needs a token issued to a person, not to a client.');
+  if (!accountId)
+    throw new ApiError(403, 'person_required', 'This route needs a token issued to a person, not to a client.');
   return accountId;
 }

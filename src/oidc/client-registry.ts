@@ -28,7 +28,10 @@ export class ClientRegistrationError extends Error {
 }
 
 /** Clients are stored in our database and served to oidc-provider by the adapter's `Client` model. */
-export function createClientRegistry(repository: ClientRepository, validate: (metadata: ClientMetadata) => Promise<void>) {
+export function createClientRegistry(
+  repository: ClientRepository,
+  validate: (metadata: ClientMetadata) => Promise<void>,
+) {
   return {
     /** Returns the secret in clear exactly once; only its hash is stored. */
     async register(registration: ClientRegistration): Promise<{ metadata: ClientMetadata; clientSecret?: string }> {
@@ -40,7 +43,8 @@ export function createClientRegistry(repository: ClientRepository, validate: (me
         redirect_uris: registration.redirectUris,
         post_logout_redirect_uris: registration.postLogoutRedirectUris,
         grant_types: registration.grantTypes,
-        response_types: registration.responseTypes ?? (registration.grantTypes.includes('authorization_code') ? ['code'] : []),
+        response_types:
+          registration.responseTypes ?? (registration.grantTypes.includes('authorization_code') ? ['code'] : []),
         token_endpoint_auth_method: registration.authMethod,
         first_party: registration.firstParty,
         ...(registration.organizationId ? { organization_id: registration.organizationId } : {}),
@@ -87,7 +91,8 @@ export function createClientRegistry(repository: ClientRepository, validate: (me
     /** A new secret, returned once; the old one stops working at once. */
     async rotateSecret(clientId: string): Promise<string> {
       const metadata = await repository.find(clientId);
-      if (!metadata || metadata.token_endpoint_auth_method === 'none') throw new ClientRegistrationError(`client ${clientId} has no secret`);
+      if (!metadata || metadata.token_endpoint_auth_method === 'none')
+        throw new ClientRegistrationError(`client ${clientId} has no secret`);
       const clientSecret = generateClientSecret();
       await repository.updateMetadata({ ...metadata, client_secret: hashClientSecret(clientSecret) });
       return clientSecret;

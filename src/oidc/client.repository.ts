@@ -4,7 +4,11 @@ import type { ClientMetadata } from './oidc.tables.ts';
 export function createClientRepository(db: Db) {
   return {
     async find(clientId: string): Promise<ClientMetadata | undefined> {
-      const row = await db.selectFrom('clients').select('metadata').where('client_id', '=', clientId).executeTakeFirst();
+      const row = await db
+        .selectFrom('clients')
+        .select('metadata')
+        .where('client_id', '=', clientId)
+        .executeTakeFirst();
       return row?.metadata;
     },
 
@@ -16,7 +20,11 @@ export function createClientRepository(db: Db) {
     async insert(metadata: ClientMetadata): Promise<void> {
       await db
         .insertInto('clients')
-        .values({ client_id: metadata.client_id, metadata: JSON.stringify(metadata), organization_id: metadata.organization_id ?? null })
+        .values({
+          client_id: metadata.client_id,
+          metadata: JSON.stringify(metadata),
+          organization_id: metadata.organization_id ?? null,
+        })
         .execute();
     },
 
@@ -29,7 +37,12 @@ export function createClientRepository(db: Db) {
     },
 
     async findByOrganization(organizationId: string): Promise<ClientMetadata[]> {
-      const rows = await db.selectFrom('clients').select('metadata').where('organization_id', '=', organizationId).orderBy('created_at').execute();
+      const rows = await db
+        .selectFrom('clients')
+        .select('metadata')
+        .where('organization_id', '=', organizationId)
+        .orderBy('created_at')
+        .execute();
       return rows.map((row) => row.metadata);
     },
 

@@ -22,7 +22,15 @@ export const ORGANIZATION_SCOPE = 'organization';
 const YEAR = 365 * 24 * 3600;
 
 /** Every choice that differs from oidc-provider's default says why. */
-export function buildConfiguration({ config, adapter, jwks, findAccount, pages, organizationClaims, requiresSecondFactor }: ProviderDeps): Configuration {
+export function buildConfiguration({
+  config,
+  adapter,
+  jwks,
+  findAccount,
+  pages,
+  organizationClaims,
+  requiresSecondFactor,
+}: ProviderDeps): Configuration {
   const api = createApiResource(config.issuer, config.ttl.accessToken);
   return {
     adapter,
@@ -81,7 +89,8 @@ export function buildConfiguration({ config, adapter, jwks, findAccount, pages, 
       // The grant, not the token, holds OIDC scopes: an API token's own scope lists only API scopes.
       if (!grantsOrganization(ctx)) return { grant_id: token.grantId };
       const organization = await organizationClaims(token.grantId);
-      if (organization === null) throw new errors.InvalidGrant('the person is no longer a member of the organization this grant is for');
+      if (organization === null)
+        throw new errors.InvalidGrant('the person is no longer a member of the organization this grant is for');
       return { grant_id: token.grantId, ...organization };
     },
     // First-party clients are ours: the person already trusts them, so consent is implied.
@@ -90,9 +99,12 @@ export function buildConfiguration({ config, adapter, jwks, findAccount, pages, 
       const grantId = ctx.oidc.result?.consent?.grantId ?? (client && session?.grantIdFor(client.clientId));
       const existing = grantId ? await provider.Grant.find(grantId) : undefined;
       if (!client?.['first_party'] || !session?.accountId) return existing;
-      const requested = String(ctx.oidc.params?.scope ?? '').split(' ').filter(Boolean);
+      const requested = String(ctx.oidc.params?.scope ?? '')
+        .split(' ')
+        .filter(Boolean);
       // Even our own apps must let the person choose which organization they act for.
-      const unbound = requested.includes(ORGANIZATION_SCOPE) && (!grantId || (await organizationClaims(grantId)) === undefined);
+      const unbound =
+        requested.includes(ORGANIZATION_SCOPE) && (!grantId || (await organizationClaims(grantId)) === undefined);
       if (unbound) return existing;
       const grant = existing ?? new provider.Grant({ clientId: client.clientId, accountId: session.accountId });
       grant.addOIDCScope(requested.join(' '));

@@ -33,7 +33,8 @@ type Deps = {
  */
 export function createConnectedAppService(deps: Deps) {
   const hidden = new Set(deps.hiddenClientIds);
-  const grantsOf = async (accountId: string) => (await deps.grants.findByAccount(accountId)).filter((grant) => !hidden.has(grant.clientId));
+  const grantsOf = async (accountId: string) =>
+    (await deps.grants.findByAccount(accountId)).filter((grant) => !hidden.has(grant.clientId));
 
   const organizationNames = async (accountId: string, grants: StoredGrant[]) => {
     const memberships = new Map((await deps.organizations.membershipsOf(accountId)).map((org) => [org.id, org.name]));

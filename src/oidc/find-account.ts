@@ -2,7 +2,10 @@ import type { FindAccount } from 'oidc-provider';
 import { standardClaims, type AccountService } from '../accounts/account.service.ts';
 import { grantsOrganization, type ProviderDeps } from './configuration.ts';
 
-export function createFindAccount(accounts: AccountService, organizationClaims: ProviderDeps['organizationClaims']): FindAccount {
+export function createFindAccount(
+  accounts: AccountService,
+  organizationClaims: ProviderDeps['organizationClaims'],
+): FindAccount {
   return async (ctx, sub) => {
     const account = await accounts.findById(sub);
     if (!account) return undefined;

@@ -25,7 +25,13 @@ export type ProviderHost = {
 /** What the rest of FairyID learns about provider sessions, without oidc/ knowing who listens. */
 export type SessionEvents = {
   /** An authorization succeeded in this session (a sign-in, or a silent request from an app). */
-  seen(sighting: { sessionUid: string; sessionId: string; accountId: string; origin: RequestOrigin; expiresAt: Date }): Promise<void>;
+  seen(sighting: {
+    sessionUid: string;
+    sessionId: string;
+    accountId: string;
+    origin: RequestOrigin;
+    expiresAt: Date;
+  }): Promise<void>;
   /** The person went through the provider's logout; `everywhere` is false when they left one app only. */
   signedOut(event: {
     sessionUid: string;
@@ -70,7 +76,11 @@ export async function startProviderHost(deps: HostDeps): Promise<ProviderHost> {
     refreshKeys().catch((error: unknown) => deps.log.error({ err: error }, 'signing key refresh failed'));
   }, deps.config.keysRefreshSeconds * 1000).unref();
 
-  const termination = createSessionTermination({ provider: () => provider, log: deps.log, onGrantRevoked: deps.onGrantRevoked });
+  const termination = createSessionTermination({
+    provider: () => provider,
+    log: deps.log,
+    onGrantRevoked: deps.onGrantRevoked,
+  });
 
   return {
     current: () => provider,
@@ -90,13 +100,20 @@ function buildProvider(deps: HostDeps, jwks: ProviderDeps['jwks']): Provider {
   const provider = new Provider(deps.config.issuer, buildConfiguration({ ...deps, jwks }));
   provider.proxy = deps.config.trustProxy;
   // Stored client secrets are hashes (see client-secrets.ts), so compare the hash of what was presented.
-  provider.Client.prototype.compareClientSecret = function compareHashedSecret(this: { clientSecret: string }, actual: string) {
+  provider.Client.prototype.compareClientSecret = function compareHashedSecret(
+    this: { clientSecret: string },
+    actual: string,
+  ) {
     return clientSecretMatches(this.clientSecret, actual);
   };
-  provider.on('server_error', (ctx, error) => deps.log.error({ err: error, path: ctx.path }, 'oidc-provider server error'));
+  provider.on('server_error', (ctx, error) =>
+    deps.log.error({ err: error, path: ctx.path }, 'oidc-provider server error'),
+  );
   provider.on('grant.revoked', (_ctx, grantId: string) => {
     deps.log.info({ grantId }, 'grant revoked');
-    deps.onGrantRevoked(grantId).catch((error: unknown) => deps.log.error({ err: error, grantId }, 'recording a revoked grant failed'));
+    deps
+      .onGrantRevoked(grantId)
+      .catch((error: unknown) => deps.log.error({ err: error, grantId }, 'recording a revoked grant failed'));
   });
   recordSessions(provider, deps);
   return provider;

@@ -12,7 +12,9 @@ export function createGrantRevoker(deps: { provider: () => Provider; onGrantRevo
     // First, so that /api refuses the grant's JWTs even if deleting the rest fails halfway.
     await deps.onGrantRevoked(grantId);
     await Promise.all(
-      [provider.AccessToken, provider.RefreshToken, provider.AuthorizationCode, provider.DeviceCode].map((model) => model.revokeByGrantId(grantId)),
+      [provider.AccessToken, provider.RefreshToken, provider.AuthorizationCode, provider.DeviceCode].map((model) =>
+        model.revokeByGrantId(grantId),
+      ),
     );
     const grant = await provider.Grant.find(grantId);
     await grant?.destroy();

@@ -15,7 +15,11 @@ export function createSigningKeyRepository(db: Db) {
     },
 
     findAll() {
-      return db.selectFrom('signing_keys').select(['kid', 'alg', 'created_at', 'retired_at']).orderBy('created_at', 'desc').execute();
+      return db
+        .selectFrom('signing_keys')
+        .select(['kid', 'alg', 'created_at', 'retired_at'])
+        .orderBy('created_at', 'desc')
+        .execute();
     },
 
     async insert(rows: { kid: string; alg: string; encrypted_jwk: string }[]) {
@@ -28,7 +32,11 @@ export function createSigningKeyRepository(db: Db) {
         select 1 from signing_keys newer
         where newer.alg = signing_keys.alg and newer.created_at > signing_keys.created_at and newer.retired_at is null
       )`;
-      let query = db.updateTable('signing_keys').set({ retired_at: new Date() }).where('retired_at', 'is', null).where(superseded);
+      let query = db
+        .updateTable('signing_keys')
+        .set({ retired_at: new Date() })
+        .where('retired_at', 'is', null)
+        .where(superseded);
       if (kid) query = query.where('kid', '=', kid);
       const retired = await query.returning('kid').execute();
       return retired.map((row) => row.kid);

@@ -27,7 +27,11 @@ export function createSigningKeys(repository: SigningKeyRepository, secret: stri
   async function addKeySet(): Promise<string[]> {
     const jwks = await Promise.all(SIGNING_ALGORITHMS.map(generateJwk));
     await repository.insert(
-      jwks.map((jwk) => ({ kid: jwk.kid!, alg: jwk.alg!, encrypted_jwk: sealing.encrypt(jwk.kid!, JSON.stringify(jwk)) })),
+      jwks.map((jwk) => ({
+        kid: jwk.kid!,
+        alg: jwk.alg!,
+        encrypted_jwk: sealing.encrypt(jwk.kid!, JSON.stringify(jwk)),
+      })),
     );
     return jwks.map((jwk) => jwk.kid!);
   }

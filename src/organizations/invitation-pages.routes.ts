@@ -18,13 +18,23 @@ const PROBLEMS: Record<InvitationProblem, string> = {
 };
 
 /** The page an invitation email links to: see the invitation, sign in as the invitee, accept or decline. */
-export function invitationPageRoutes(deps: { invitations: InvitationService; accounts: AccountService; session: PageSession; renderer: Renderer }) {
+export function invitationPageRoutes(deps: {
+  invitations: InvitationService;
+  accounts: AccountService;
+  session: PageSession;
+  renderer: Renderer;
+}) {
   const router = new Router({ prefix: '/invitations/:token' });
   router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }), csrfProtection);
 
   const problemPage = (ctx: Context, error: unknown) => {
     if (!(error instanceof InvitationUnusable)) throw error;
-    return deps.renderer.render(ctx, 'error', { title: 'Invitation', message: PROBLEMS[error.problem] }, error.problem === 'unknown' ? 404 : 410);
+    return deps.renderer.render(
+      ctx,
+      'error',
+      { title: 'Invitation', message: PROBLEMS[error.problem] },
+      error.problem === 'unknown' ? 404 : 410,
+    );
   };
 
   const signedInAccount = async (ctx: Context) => {
@@ -53,7 +63,12 @@ export function invitationPageRoutes(deps: { invitations: InvitationService; acc
     try {
       const { invitation } = await deps.invitations.preview(ctx.params.token!);
       ctx.status = 303;
-      ctx.redirect(await deps.session.signInUrl(`/invitations/${ctx.params.token}`, { loginHint: invitation.email, forceLogin: true }));
+      ctx.redirect(
+        await deps.session.signInUrl(`/invitations/${ctx.params.token}`, {
+          loginHint: invitation.email,
+          forceLogin: true,
+        }),
+      );
     } catch (error) {
       await problemPage(ctx, error);
     }
@@ -66,7 +81,10 @@ export function invitationPageRoutes(deps: { invitations: InvitationService; acc
         if (!account) throw new InvitationUnusable('wrong_account');
         const { organization } = await deps.invitations.preview(ctx.params.token!);
         await deps.invitations[answer](ctx.params.token!, account);
-        const message = answer === 'accept' ? `You are now a member of ${organization.name}.` : `You declined the invitation to ${organization.name}.`;
+        const message =
+          answer === 'accept'
+            ? `You are now a member of ${organization.name}.`
+            : `You declined the invitation to ${organization.name}.`;
         await deps.renderer.render(ctx, 'invitation-answered', { message });
       } catch (error) {
         await problemPage(ctx, error);

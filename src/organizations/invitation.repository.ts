@@ -14,8 +14,21 @@ export function createInvitationRepository(db: Db) {
 
   return {
     /** Undefined when an open invitation for this address already exists (the partial unique index). */
-    insert(row: { id: string; organization_id: string; email: string; role: Role; token_hash: string; invited_by: string; expires_at: Date }) {
-      return db.insertInto('invitations').values(row).onConflict((c) => c.doNothing()).returningAll().executeTakeFirst();
+    insert(row: {
+      id: string;
+      organization_id: string;
+      email: string;
+      role: Role;
+      token_hash: string;
+      invited_by: string;
+      expires_at: Date;
+    }) {
+      return db
+        .insertInto('invitations')
+        .values(row)
+        .onConflict((c) => c.doNothing())
+        .returningAll()
+        .executeTakeFirst();
     },
 
     findOpen(organizationId: string, id: string) {
@@ -28,7 +41,12 @@ export function createInvitationRepository(db: Db) {
 
     /** Locked, so accepting twice at once books one membership. */
     lockByTokenHash(tokenHash: string) {
-      return db.selectFrom('invitations').selectAll().where('token_hash', '=', tokenHash).forUpdate().executeTakeFirst();
+      return db
+        .selectFrom('invitations')
+        .selectAll()
+        .where('token_hash', '=', tokenHash)
+        .forUpdate()
+        .executeTakeFirst();
     },
 
     listOpen(organizationId: string, cursor: CursorKey | undefined, limit: number) {
@@ -41,7 +59,17 @@ export function createInvitationRepository(db: Db) {
         .execute();
     },
 
-    async update(id: string, patch: { token_hash?: string; expires_at?: Date; accepted_at?: Date; accepted_by?: string; declined_at?: Date; revoked_at?: Date }) {
+    async update(
+      id: string,
+      patch: {
+        token_hash?: string;
+        expires_at?: Date;
+        accepted_at?: Date;
+        accepted_by?: string;
+        declined_at?: Date;
+        revoked_at?: Date;
+      },
+    ) {
       await db.updateTable('invitations').set(patch).where('id', '=', id).execute();
     },
   };

@@ -38,7 +38,13 @@ export function invitationRoutes(invitations: InvitationService): ApiRoute[] {
       tag: 'Invitations',
       scopes: ['organizations:write'],
       params: idParams,
-      body: z.object({ email: z.email().max(254).transform((email) => email.toLowerCase()), role: z.enum(ROLES).default('member') }),
+      body: z.object({
+        email: z
+          .email()
+          .max(254)
+          .transform((email) => email.toLowerCase()),
+        role: z.enum(ROLES).default('member'),
+      }),
       response: invitationSchema,
       status: 201,
       async handler(ctx, { params, body }) {

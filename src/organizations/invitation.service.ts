@@ -14,12 +14,20 @@ export type InvitationMail = { to: string; organizationName: string; role: Role;
 
 export const invitationErrors = {
   notFound: () => new ApiError(404, 'invitation_not_found', 'No such open invitation in this organization.'),
-  alreadyOpen: () => new ApiError(409, 'invitation_exists', 'This address already has an open invitation; resend it instead.'),
+  alreadyOpen: () =>
+    new ApiError(409, 'invitation_exists', 'This address already has an open invitation; resend it instead.'),
   alreadyMember: () => new ApiError(409, 'already_member', 'That person is already a member.'),
 };
 
 /** Why an invitation link cannot be used; the page words each for a person. */
-export type InvitationProblem = 'unknown' | 'expired' | 'accepted' | 'declined' | 'revoked' | 'wrong_account' | 'already_member';
+export type InvitationProblem =
+  | 'unknown'
+  | 'expired'
+  | 'accepted'
+  | 'declined'
+  | 'revoked'
+  | 'wrong_account'
+  | 'already_member';
 
 export class InvitationUnusable extends Error {
   override name = 'InvitationUnusable';
@@ -34,15 +42,20 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
  * Invitations by email: the link carries a 256-bit token of which only the hash is stored; it
  * works once, for seven days, and only for a person signed in with the invited address.
  */
-export function createInvitationService(deps: {
-  db: Db;
-  issuer: string;
-  send(mail: InvitationMail): Promise<void>;
-}) {
+export function createInvitationService(deps: { db: Db; issuer: string; send(mail: InvitationMail): Promise<void> }) {
   const { db } = deps;
   const read = createInvitationRepository(db);
-  const inTransaction = <T>(work: (repos: { invitations: ReturnType<typeof createInvitationRepository>; organizations: OrganizationRepository }) => Promise<T>) =>
-    db.transaction().execute((trx) => work({ invitations: createInvitationRepository(trx), organizations: createOrganizationRepository(trx) }));
+  const inTransaction = <T>(
+    work: (repos: {
+      invitations: ReturnType<typeof createInvitationRepository>;
+      organizations: OrganizationRepository;
+    }) => Promise<T>,
+  ) =>
+    db
+      .transaction()
+      .execute((trx) =>
+        work({ invitations: createInvitationRepository(trx), organizations: createOrganizationRepository(trx) }),
+      );
 
   async function manager(organizations: OrganizationRepository, organizationId: string, actorId: string, role?: Role) {
     const actor = await organizations.findMembership(organizationId, actorId);
@@ -85,9 +98,20 @@ export function createInvitationService(deps: {
         const organization = await organizations.findById(organizationId);
         if (!organization) throw errors.notFound();
         if (await organizations.hasMemberWithEmail(organizationId, input.email)) throw invitationErrors.alreadyMember();
-        const invitation = await invitations.insert({ id: randomUUID(), organization_id: organizationId, ...input, ...secret, invited_by: actorId });
+        const invitation = await invitations.insert({
+          id: randomUUID(),
+          organization_id: organizationId,
+          ...input,
+          ...secret,
+          invited_by: actorId,
+        });
         if (!invitation) throw invitationErrors.alreadyOpen();
-        await organizations.insertEvent({ organization_id: organizationId, actor_id: actorId, action: 'invitation.created', details: input });
+        await organizations.insertEvent({
+          organization_id: organizationId,
+          actor_id: actorId,
+          action: 'invitation.created',
+          details: input,
+        });
         return { invitation, organization };
       });
       await mail(invitation, organization, token);
@@ -105,7 +129,12 @@ export function createInvitationService(deps: {
         const invitation = await invitations.findOpen(organizationId, invitationId);
         if (!invitation) throw invitationErrors.notFound();
         await invitations.update(invitation.id, { revoked_at: new Date() });
-        await organizations.insertEvent({ organization_id: organizationId, actor_id: actorId, action: 'invitation.revoked', details: { email: invitation.email } });
+        await organizations.insertEvent({
+          organization_id: organizationId,
+          actor_id: actorId,
+          action: 'invitation.revoked',
+          details: { email: invitation.email },
+        });
       });
     },
 
@@ -118,7 +147,12 @@ export function createInvitationService(deps: {
         const organization = await organizations.findById(organizationId);
         if (!found || !organization) throw invitationErrors.notFound();
         await invitations.update(found.id, secret);
-        await organizations.insertEvent({ organization_id: organizationId, actor_id: actorId, action: 'invitation.resent', details: { email: found.email } });
+        await organizations.insertEvent({
+          organization_id: organizationId,
+          actor_id: actorId,
+          action: 'invitation.resent',
+          details: { email: found.email },
+        });
         return { invitation: { ...found, ...secret }, organization };
       });
       await mail(invitation, organization, token);
@@ -136,9 +170,15 @@ export function createInvitationService(deps: {
     async accept(token: string, account: { id: string; email: string | null; email_verified: boolean }) {
       return inTransaction(async ({ invitations, organizations }) => {
         const invitation = usable(await invitations.lockByTokenHash(hashToken(token)));
-        if (!account.email_verified || account.email !== invitation.email) throw new InvitationUnusable('wrong_account');
-        if (await organizations.findMembership(invitation.organization_id, account.id)) throw new InvitationUnusable('already_member');
-        await organizations.insertMembership({ organization_id: invitation.organization_id, account_id: account.id, role: invitation.role });
+        if (!account.email_verified || account.email !== invitation.email)
+          throw new InvitationUnusable('wrong_account');
+        if (await organizations.findMembership(invitation.organization_id, account.id))
+          throw new InvitationUnusable('already_member');
+        await organizations.insertMembership({
+          organization_id: invitation.organization_id,
+          account_id: account.id,
+          role: invitation.role,
+        });
         await invitations.update(invitation.id, { accepted_at: new Date(), accepted_by: account.id });
         await organizations.insertEvent({
           organization_id: invitation.organization_id,
@@ -154,9 +194,15 @@ export function createInvitationService(deps: {
     async decline(token: string, account: { id: string; email: string | null; email_verified: boolean }) {
       await inTransaction(async ({ invitations, organizations }) => {
         const invitation = usable(await invitations.lockByTokenHash(hashToken(token)));
-        if (!account.email_verified || account.email !== invitation.email) throw new InvitationUnusable('wrong_account');
+        if (!account.email_verified || account.email !== invitation.email)
+          throw new InvitationUnusable('wrong_account');
         await invitations.update(invitation.id, { declined_at: new Date() });
-        await organizations.insertEvent({ organization_id: invitation.organization_id, actor_id: account.id, action: 'invitation.declined', details: { email: invitation.email } });
+        await organizations.insertEvent({
+          organization_id: invitation.organization_id,
+          actor_id: account.id,
+          action: 'invitation.declined',
+          details: { email: invitation.email },
+        });
       });
     },
   };

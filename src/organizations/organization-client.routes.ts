@@ -4,7 +4,12 @@ import { requirePerson as person } from '../oidc/caller.ts';
 import type { ClientMetadata } from '../oidc/oidc.tables.ts';
 import type { OrganizationClientService } from './organization-client.service.ts';
 
-const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'] as const;
+const GRANT_TYPES = [
+  'authorization_code',
+  'refresh_token',
+  'client_credentials',
+  'urn:ietf:params:oauth:grant-type:device_code',
+] as const;
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
 
 const clientSchema = z.object({
@@ -18,7 +23,9 @@ const clientSchema = z.object({
   backchannel_logout_uri: z.string().optional(),
   backchannel_logout_session_required: z.boolean(),
 });
-const withSecret = clientSchema.extend({ client_secret: z.string().optional().describe('Shown once: only its hash is kept') });
+const withSecret = clientSchema.extend({
+  client_secret: z.string().optional().describe('Shown once: only its hash is kept'),
+});
 
 const present = (client: ClientMetadata) => ({
   client_id: client.client_id,
@@ -51,8 +58,14 @@ export function organizationClientRoutes(clients: OrganizationClientService): Ap
         grant_types: z.array(z.enum(GRANT_TYPES)).min(1).default(['authorization_code', 'refresh_token']),
         token_endpoint_auth_method: z.enum(AUTH_METHODS).default('client_secret_basic'),
         scope: z.string().max(500).optional(),
-        backchannel_logout_uri: z.url().optional().describe('OpenID Connect Back-Channel Logout 1.0: where logout tokens are POSTed'),
-        backchannel_logout_session_required: z.boolean().default(false).describe('Logout tokens (and ID tokens) carry the session id `sid`'),
+        backchannel_logout_uri: z
+          .url()
+          .optional()
+          .describe('OpenID Connect Back-Channel Logout 1.0: where logout tokens are POSTed'),
+        backchannel_logout_session_required: z
+          .boolean()
+          .default(false)
+          .describe('Logout tokens (and ID tokens) carry the session id `sid`'),
       }),
       response: withSecret,
       status: 201,

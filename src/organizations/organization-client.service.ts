@@ -6,7 +6,14 @@ import type { OrganizationService } from './organization.service.ts';
 
 export type OrganizationClientInput = Pick<
   ClientRegistration,
-  'name' | 'redirectUris' | 'postLogoutRedirectUris' | 'grantTypes' | 'authMethod' | 'scope' | 'backchannelLogoutUri' | 'backchannelLogoutSessionRequired'
+  | 'name'
+  | 'redirectUris'
+  | 'postLogoutRedirectUris'
+  | 'grantTypes'
+  | 'authMethod'
+  | 'scope'
+  | 'backchannelLogoutUri'
+  | 'backchannelLogoutSessionRequired'
 >;
 
 const clientNotFound = () => new ApiError(404, 'client_not_found', 'This organization has no such client.');
@@ -45,7 +52,8 @@ export function createOrganizationClientService(deps: { organizations: Organizat
       await organizations.authorize(actorId, organizationId, 'clients:manage', 'rotate client secrets');
       await organizations.requireActive(organizationId);
       const client = await owned(organizationId, clientId);
-      if (client.token_endpoint_auth_method === 'none') throw new ApiError(409, 'public_client', 'A public client has no secret to rotate.');
+      if (client.token_endpoint_auth_method === 'none')
+        throw new ApiError(409, 'public_client', 'A public client has no secret to rotate.');
       return { metadata: client, clientSecret: await clients.rotateSecret(clientId) };
     },
 

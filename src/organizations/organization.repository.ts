@@ -13,7 +13,12 @@ export function createOrganizationRepository(db: Db) {
 
   return {
     async insert(row: { id: string; slug: string; name: string; status: OrganizationStatus; created_by: string }) {
-      return db.insertInto('organizations').values(row).onConflict((c) => c.column('slug').doNothing()).returningAll().executeTakeFirst();
+      return db
+        .insertInto('organizations')
+        .values(row)
+        .onConflict((c) => c.column('slug').doNothing())
+        .returningAll()
+        .executeTakeFirst();
     },
 
     findById(id: string) {
@@ -25,7 +30,10 @@ export function createOrganizationRepository(db: Db) {
       return db.selectFrom('organizations').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
     },
 
-    async update(id: string, patch: { name?: string; slug?: string; status?: OrganizationStatus; status_reason?: string | null }) {
+    async update(
+      id: string,
+      patch: { name?: string; slug?: string; status?: OrganizationStatus; status_reason?: string | null },
+    ) {
       return db
         .updateTable('organizations')
         .set({ ...patch, updated_at: new Date() })
@@ -61,7 +69,11 @@ export function createOrganizationRepository(db: Db) {
     listByStatus(status: OrganizationStatus | undefined, cursor: CursorKey | undefined, limit: number) {
       let query = db.selectFrom('organizations').selectAll().where(after(cursor, 'organizations'));
       if (status) query = query.where('status', '=', status);
-      return query.orderBy('created_at').orderBy('id').limit(limit + 1).execute();
+      return query
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(limit + 1)
+        .execute();
     },
 
     findMembership(organizationId: string, accountId: string) {
@@ -88,7 +100,13 @@ export function createOrganizationRepository(db: Db) {
       return db
         .selectFrom('memberships')
         .innerJoin('organizations', 'organizations.id', 'memberships.organization_id')
-        .select(['organizations.id', 'organizations.slug', 'organizations.name', 'organizations.status', 'memberships.role'])
+        .select([
+          'organizations.id',
+          'organizations.slug',
+          'organizations.name',
+          'organizations.status',
+          'memberships.role',
+        ])
         .where('memberships.account_id', '=', accountId)
         .orderBy('organizations.created_at')
         .execute();
@@ -119,7 +137,11 @@ export function createOrganizationRepository(db: Db) {
     },
 
     async deleteMembership(organizationId: string, accountId: string) {
-      await db.deleteFrom('memberships').where('organization_id', '=', organizationId).where('account_id', '=', accountId).execute();
+      await db
+        .deleteFrom('memberships')
+        .where('organization_id', '=', organizationId)
+        .where('account_id', '=', accountId)
+        .execute();
     },
 
     listMembers(organizationId: string, cursor: CursorKey | undefined, limit: number) {
@@ -135,7 +157,11 @@ export function createOrganizationRepository(db: Db) {
           'memberships.created_at',
         ])
         .where('memberships.organization_id', '=', organizationId)
-        .where(cursor ? sql<boolean>`(memberships.created_at, accounts.id) > (${new Date(cursor.at)}, ${cursor.id})` : sql<boolean>`true`)
+        .where(
+          cursor
+            ? sql<boolean>`(memberships.created_at, accounts.id) > (${new Date(cursor.at)}, ${cursor.id})`
+            : sql<boolean>`true`,
+        )
         .orderBy('memberships.created_at')
         .orderBy('accounts.id')
         .limit(limit + 1)
@@ -146,7 +172,9 @@ export function createOrganizationRepository(db: Db) {
       await db
         .insertInto('organization_grants')
         .values(row)
-        .onConflict((c) => c.column('grant_id').doUpdateSet({ organization_id: row.organization_id, account_id: row.account_id }))
+        .onConflict((c) =>
+          c.column('grant_id').doUpdateSet({ organization_id: row.organization_id, account_id: row.account_id }),
+        )
         .execute();
     },
 
@@ -164,7 +192,13 @@ export function createOrganizationRepository(db: Db) {
         .executeTakeFirst();
     },
 
-    async insertEvent(row: { organization_id: string; actor_id: string | null; action: string; subject_id?: string | null; details?: Record<string, unknown> }) {
+    async insertEvent(row: {
+      organization_id: string;
+      actor_id: string | null;
+      action: string;
+      subject_id?: string | null;
+      details?: Record<string, unknown>;
+    }) {
       await db
         .insertInto('organization_events')
         .values({ id: randomUUID(), subject_id: null, ...row, details: JSON.stringify(row.details ?? {}) })

@@ -114,7 +114,9 @@ export function organizationRoutes(organizations: OrganizationService): ApiRoute
       tag: 'Organizations',
       scopes: [WRITE],
       params: idParams,
-      body: z.object({ name: name.optional(), slug: slug.optional() }).refine((patch) => patch.name || patch.slug, 'send name or slug'),
+      body: z
+        .object({ name: name.optional(), slug: slug.optional() })
+        .refine((patch) => patch.name || patch.slug, 'send name or slug'),
       response: organizationSchema,
       async handler(ctx, { params, body }) {
         const { organization, role } = await organizations.update(person(ctx.state), params.id, body);
@@ -216,7 +218,9 @@ export function platformRoutes(organizations: OrganizationService): ApiRoute[] {
       tag: 'Platform',
       scopes: ['platform:manage'],
       params: idParams,
-      body: z.object({ reason: reasonRequired ? z.string().trim().min(1).max(500) : z.string().trim().max(500).optional() }),
+      body: z.object({
+        reason: reasonRequired ? z.string().trim().min(1).max(500) : z.string().trim().max(500).optional(),
+      }),
       response: platformOrganization,
       async handler(ctx, { params, body }) {
         return present(await organizations.setStatus(person(ctx.state), params.id, action, body.reason));

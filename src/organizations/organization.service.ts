@@ -20,14 +20,24 @@ const TRANSITIONS: Record<StatusAction, { from: OrganizationStatus[]; to: Organi
  * Organizations, their members and roles, and the platform owner's approval. Every change is one
  * transaction that also appends to the organization's event trail.
  */
-export function createOrganizationService(deps: { db: Db; approval: ApprovalMode; isPlatformOwner(accountId: string): Promise<boolean> }) {
+export function createOrganizationService(deps: {
+  db: Db;
+  approval: ApprovalMode;
+  isPlatformOwner(accountId: string): Promise<boolean>;
+}) {
   const { db } = deps;
   const read = createOrganizationRepository(db);
   const inTransaction = <T>(work: (repo: OrganizationRepository) => Promise<T>) =>
     db.transaction().execute((trx) => work(createOrganizationRepository(trx)));
 
   /** The caller's membership, or 404 for non-members so organizations do not leak their existence. */
-  async function membership(repo: OrganizationRepository, organizationId: string, accountId: string, permission: Permission, what: string) {
+  async function membership(
+    repo: OrganizationRepository,
+    organizationId: string,
+    accountId: string,
+    permission: Permission,
+    what: string,
+  ) {
     const found = await repo.findMembership(organizationId, accountId);
     if (!found) throw errors.notFound();
     if (!allows(found.role, permission)) throw errors.forbidden(what);
@@ -45,7 +55,12 @@ export function createOrganizationService(deps: { db: Db; approval: ApprovalMode
         const organization = await repo.insert({ id: randomUUID(), ...input, status, created_by: actorId });
         if (!organization) throw errors.slugTaken();
         await repo.insertMembership({ organization_id: organization.id, account_id: actorId, role: 'owner' });
-        await repo.insertEvent({ organization_id: organization.id, actor_id: actorId, action: 'organization.created', details: { ...input, status } });
+        await repo.insertEvent({
+          organization_id: organization.id,
+          actor_id: actorId,
+          action: 'organization.created',
+          details: { ...input, status },
+        });
         return { organization, role: 'owner' as Role };
       });
     },
@@ -69,7 +84,12 @@ export function createOrganizationService(deps: { db: Db; approval: ApprovalMode
           throw isUniqueViolation(error) ? errors.slugTaken() : error;
         });
         if (!organization) throw errors.notFound();
-        await repo.insertEvent({ organization_id: organizationId, actor_id: actorId, action: 'organization.updated', details: patch });
+        await repo.insertEvent({
+          organization_id: organizationId,
+          actor_id: actorId,
+          action: 'organization.updated',
+          details: patch,
+        });
         return { organization, role };
       });
     },
@@ -146,7 +166,8 @@ export function createOrganizationService(deps: { db: Db; approval: ApprovalMode
         const organization = await repo.lock(organizationId);
         if (!organization) throw errors.notFound();
         const transition = TRANSITIONS[action];
-        if (!transition.from.includes(organization.status)) throw errors.invalidTransition(organization.status, transition.past);
+        if (!transition.from.includes(organization.status))
+          throw errors.invalidTransition(organization.status, transition.past);
         const updated = await repo.update(organizationId, { status: transition.to, status_reason: reason ?? null });
         await repo.insertEvent({
           organization_id: organizationId,

@@ -11,7 +11,8 @@ export function encodeCursor(key: { created_at: Date; id: string }): string {
 export function decodeCursor(cursor: string): CursorKey | undefined {
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<CursorKey>;
-    if (typeof parsed.at !== 'string' || typeof parsed.id !== 'string' || Number.isNaN(Date.parse(parsed.at))) return undefined;
+    if (typeof parsed.at !== 'string' || typeof parsed.id !== 'string' || Number.isNaN(Date.parse(parsed.at)))
+      return undefined;
     return { at: parsed.at, id: parsed.id };
   } catch {
     return undefined;
@@ -21,7 +22,11 @@ export function decodeCursor(cursor: string): CursorKey | undefined {
 export type Page<T> = { data: T[]; next_cursor: string | null };
 
 /** Given `limit + 1` rows, the page of `limit` and the cursor to the next one. */
-export function toPage<T, R extends { created_at: Date; id: string }>(rows: R[], limit: number, present: (row: R) => T): Page<T> {
+export function toPage<T, R extends { created_at: Date; id: string }>(
+  rows: R[],
+  limit: number,
+  present: (row: R) => T,
+): Page<T> {
   const items = rows.slice(0, limit);
   const last = items.at(-1);
   return { data: items.map(present), next_cursor: rows.length > limit && last ? encodeCursor(last) : null };

@@ -33,10 +33,18 @@ test('checks for one address stop at LIMIT_CHECKS_PER_RECIPIENT across its sign-
   t.is((await submitCode(first.client, first.html, otherThan(first.code))).response.status, 400);
   t.is((await submitCode(second.client, second.html, otherThan(second.code))).response.status, 400);
   isRefusedForVolume(t, await submitCode(second.client, second.html, second.code));
-  t.is((await submitCode(other.client, other.html, other.code)).response.status, 303, 'another address from the same IP is not held back');
+  t.is(
+    (await submitCode(other.client, other.html, other.code)).response.status,
+    303,
+    'another address from the same IP is not held back',
+  );
 
   await sleep((WINDOW + 0.5) * 1000);
-  t.is((await submitCode(second.client, second.html, second.code)).response.status, 303, 'the refused code was not used up');
+  t.is(
+    (await submitCode(second.client, second.html, second.code)).response.status,
+    303,
+    'the refused code was not used up',
+  );
 });
 
 test('checks from one IP stop at LIMIT_CHECKS_PER_IP across addresses, another IP is unaffected, and they resume after the window', async (t) => {
@@ -51,7 +59,11 @@ test('checks from one IP stop at LIMIT_CHECKS_PER_IP across addresses, another I
   t.is((await submitCode(phone.client, phone.html, otherThan(phone.code), fromA)).response.status, 400);
   t.is((await submitCode(three.client, three.html, otherThan(three.code), fromA)).response.status, 400);
   isRefusedForVolume(t, await submitCode(three.client, three.html, three.code, fromA));
-  t.is((await submitCode(one.client, one.html, one.code, fromB)).response.status, 303, 'another client is not held back');
+  t.is(
+    (await submitCode(one.client, one.html, one.code, fromB)).response.status,
+    303,
+    'another client is not held back',
+  );
 
   await sleep((WINDOW + 0.5) * 1000);
   t.is((await submitCode(three.client, three.html, three.code, fromA)).response.status, 303);

@@ -9,7 +9,9 @@ import { startTestServer } from '../helpers/server.ts';
 const WINDOW = 2;
 
 async function startDevice(t: ExecutionContext, env: Record<string, string>) {
-  const server = await startTestServer(t, { env: { LIMIT_DEVICE_CODE_GUESSES_PER_IP: `2/${WINDOW}`, TRUST_PROXY: 'true', ...env } });
+  const server = await startTestServer(t, {
+    env: { LIMIT_DEVICE_CODE_GUESSES_PER_IP: `2/${WINDOW}`, TRUST_PROXY: 'true', ...env },
+  });
   const { clientId } = await registerClient(server.app, {
     authMethod: 'none',
     redirectUris: [],
@@ -45,12 +47,20 @@ test('wrong user codes from one IP stop at LIMIT_DEVICE_CODE_GUESSES_PER_IP, eve
   const refused = await typeCode(browser, device.verification_uri, device.user_code, '203.0.113.10');
   t.is(refused.response.status, 429);
   t.regex(refused.response.headers.get('content-type') ?? '', /^text\/html/);
-  t.regex(refused.html, /Too many wrong device codes were entered from your network\. Check the code on your device and try again in (1 second|2 seconds)\./);
+  t.regex(
+    refused.html,
+    /Too many wrong device codes were entered from your network\. Check the code on your device and try again in (1 second|2 seconds)\./,
+  );
   const retryAfter = Number(refused.response.headers.get('retry-after'));
   t.true(retryAfter >= 1 && retryAfter <= WINDOW, `Retry-After ${retryAfter}`);
   t.false(refused.html.includes(device.user_code), 'nothing about the code is revealed');
 
-  const elsewhere = await typeCode(new PageClient(device.verification_uri), device.verification_uri, device.user_code, '198.51.100.20');
+  const elsewhere = await typeCode(
+    new PageClient(device.verification_uri),
+    device.verification_uri,
+    device.user_code,
+    '198.51.100.20',
+  );
   t.is(elsewhere.response.status, 200, 'another client reaches the confirm page');
   t.notThrows(() => readForm(elsewhere.html, 'op.deviceConfirmForm'));
 

@@ -15,7 +15,8 @@ async function failRepeatedly(server: TestServer, identifier: string, failures: 
   if (asked.status !== 303) throw new Error(`asking for a code answered ${asked.status}`);
   const code = await latestCode(server.url, to);
   const answers = [];
-  for (let attempt = 0; attempt < failures; attempt += 1) answers.push(await submitCode(page.client, asked.html, otherThan(code)));
+  for (let attempt = 0; attempt < failures; attempt += 1)
+    answers.push(await submitCode(page.client, asked.html, otherThan(code)));
   return { page, answers, code, codeHtml: asked.html };
 }
 
@@ -24,9 +25,16 @@ function unlockTimes(before: number, lockSeconds: number) {
   return [before, Date.now()].map((start) => `${new Date(start + lockSeconds * 1000).toISOString().slice(11, 16)} UTC`);
 }
 
-function showsLock(t: ExecutionContext, answer: { response: Response; html: string }, subject: string, times: string[]) {
+function showsLock(
+  t: ExecutionContext,
+  answer: { response: Response; html: string },
+  subject: string,
+  times: string[],
+) {
   t.is(answer.response.status, 429);
-  const message = new RegExp(`Too many wrong codes\\. Signing in ${subject} is locked until (\\d\\d:\\d\\d UTC)\\.`).exec(answer.html);
+  const message = new RegExp(
+    `Too many wrong codes\\. Signing in ${subject} is locked until (\\d\\d:\\d\\d UTC)\\.`,
+  ).exec(answer.html);
   t.truthy(message, 'the page says what is locked and until when');
   t.true(times.includes(message?.[1] ?? ''), `unlock time ${message?.[1]} is one of ${times.join(', ')}`);
   t.true(Number(answer.response.headers.get('retry-after')) >= 1);
@@ -36,16 +44,28 @@ test('repeated wrong codes lock the address with the unlock time shown, no code 
   const server = await startTestServer(t, { env: { LOCKOUT_AFTER_FAILURES: '3/60', LOCKOUT_SECONDS: '2' } });
   const before = Date.now();
   const { answers } = await failRepeatedly(server, 'ada@example.com', 3);
-  t.deepEqual(answers.slice(0, 2).map((answer) => answer.response.status), [400, 400]);
+  t.deepEqual(
+    answers.slice(0, 2).map((answer) => answer.response.status),
+    [400, 400],
+  );
   showsLock(t, answers[2]!, 'with this email address', unlockTimes(before, 2));
   t.true(answers[2]!.html.includes('value="ada@example.com"'));
 
   const page = await openSignInPage(server);
-  showsLock(t, await askForCode(page.client, page.html, 'ada@example.com'), 'with this email address', unlockTimes(before, 2));
+  showsLock(
+    t,
+    await askForCode(page.client, page.html, 'ada@example.com'),
+    'with this email address',
+    unlockTimes(before, 2),
+  );
   t.is((await outboxMessages(server.url)).length, 1, 'no code is sent to a locked address');
   t.is((await askForCode(page.client, page.html, 'grace@example.com')).status, 303, 'other addresses are not locked');
 
-  const events = await server.app.services.db.selectFrom('audit_events').selectAll().where('event', '=', 'lockout').execute();
+  const events = await server.app.services.db
+    .selectFrom('audit_events')
+    .selectAll()
+    .where('event', '=', 'lockout')
+    .execute();
   t.is(events.length, 1, 'the lockout is audited once');
   t.like(events[0]!.detail, { channel: 'email' });
 
@@ -53,7 +73,10 @@ test('repeated wrong codes lock the address with the unlock time shown, no code 
   const after = await openSignInPage(server);
   const asked = await askForCode(after.client, after.html, 'ada@example.com');
   t.is(asked.status, 303, 'the lock has ended');
-  t.is((await submitCode(after.client, asked.html, await latestCode(server.url, 'ada@example.com'))).response.status, 303);
+  t.is(
+    (await submitCode(after.client, asked.html, await latestCode(server.url, 'ada@example.com'))).response.status,
+    303,
+  );
 });
 
 test('a locked phone number is named as such on the page', async (t) => {
@@ -96,5 +119,10 @@ onRedis('a lockout survives a restart of the server on the same Redis', async (t
 
   running = await startServer(env);
   const page = await openSignInPage(running);
-  showsLock(t, await askForCode(page.client, page.html, 'ada@example.com'), 'with this email address', unlockTimes(before, 600));
+  showsLock(
+    t,
+    await askForCode(page.client, page.html, 'ada@example.com'),
+    'with this email address',
+    unlockTimes(before, 600),
+  );
 });

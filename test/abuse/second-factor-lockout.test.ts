@@ -12,7 +12,10 @@ test('wrong authenticator codes lock the account’s second step; while locked e
   const setup = await (await client.request('/account/security/totp')).text();
   const secret = secretFromPage(setup);
   const first = await nextAppCode(secret);
-  await submitForm(client, setup, '/account/security/totp', { pending: /name="pending" value="([^"]+)"/.exec(setup)![1]!, code: first.code });
+  await submitForm(client, setup, '/account/security/totp', {
+    pending: /name="pending" value="([^"]+)"/.exec(setup)![1]!,
+    code: first.code,
+  });
 
   const { clientId, clientSecret } = await registerClient(server.app, { firstParty: true });
   const config = await discover(server.url, clientId, clientSecret);
@@ -34,7 +37,11 @@ test('wrong authenticator codes lock the account’s second step; while locked e
   t.regex(refused.html, /locked until/);
   t.falsy(refused.url.searchParams.get('code'));
 
-  const account = await server.app.services.db.selectFrom('accounts').select('id').where('email', '=', email).executeTakeFirstOrThrow();
+  const account = await server.app.services.db
+    .selectFrom('accounts')
+    .select('id')
+    .where('email', '=', email)
+    .executeTakeFirstOrThrow();
   const events = await server.app.services.audit.recentFor(account.id);
   t.true(events.some((event) => event.event === 'lockout'));
 });

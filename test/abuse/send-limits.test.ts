@@ -24,11 +24,19 @@ test('codes to one address stop at LIMIT_SENDS_PER_RECIPIENT, other addresses ar
   const [first, second, third, other] = await signInPages(server, 4);
 
   t.is((await askForCode(first!.client, first!.html, 'ada@example.com')).status, 303);
-  t.is((await askForCode(second!.client, second!.html, 'ADA@example.com')).status, 303, 'the address is one recipient whatever its case');
+  t.is(
+    (await askForCode(second!.client, second!.html, 'ADA@example.com')).status,
+    303,
+    'the address is one recipient whatever its case',
+  );
   const refused = await askForCode(third!.client, third!.html, 'ada@example.com');
   isRefusedForVolume(t, refused);
   t.true(refused.html.includes('value="ada@example.com"'), 'back on the sign-in form with the address kept');
-  t.is((await askForCode(other!.client, other!.html, 'grace@example.com')).status, 303, 'another address from the same IP still gets codes');
+  t.is(
+    (await askForCode(other!.client, other!.html, 'grace@example.com')).status,
+    303,
+    'another address from the same IP still gets codes',
+  );
   t.is((await outboxMessages(server.url)).filter((message) => message.to === 'ada@example.com').length, 2);
 
   await sleep((WINDOW + 0.5) * 1000);
@@ -40,7 +48,11 @@ test('texts to one phone number stop at the same per-recipient limit', async (t)
   const server = await startTestServer(t, { env: { LIMIT_SENDS_PER_RECIPIENT: `2/${WINDOW}` } });
   const pages = await signInPages(server, 3);
   t.is((await askForCode(pages[0]!.client, pages[0]!.html, '+1 415 555 2671')).status, 303);
-  t.is((await askForCode(pages[1]!.client, pages[1]!.html, '+14155552671')).status, 303, 'one phone however it is written');
+  t.is(
+    (await askForCode(pages[1]!.client, pages[1]!.html, '+14155552671')).status,
+    303,
+    'one phone however it is written',
+  );
   isRefusedForVolume(t, await askForCode(pages[2]!.client, pages[2]!.html, '+1 (415) 555-2671'));
   t.is((await outboxMessages(server.url)).length, 2);
 });
@@ -55,7 +67,11 @@ test('codes from one IP stop at LIMIT_SENDS_PER_IP across addresses and phones, 
   t.is((await askForCode(first!.client, first!.html, 'one@example.com', fromA)).status, 303);
   t.is((await askForCode(second!.client, second!.html, '+44 20 7946 0958', fromA)).status, 303);
   isRefusedForVolume(t, await askForCode(third!.client, third!.html, 'three@example.com', fromA));
-  t.is((await askForCode(other!.client, other!.html, 'three@example.com', fromB)).status, 303, 'another client is not held back');
+  t.is(
+    (await askForCode(other!.client, other!.html, 'three@example.com', fromB)).status,
+    303,
+    'another client is not held back',
+  );
   t.is((await outboxMessages(server.url)).length, 3);
 
   await sleep((WINDOW + 0.5) * 1000);

@@ -46,7 +46,11 @@ shared('the check limit for an IP is counted across two instances', async (t) =>
   const onA = await askOn(a, 'one@example.com');
   const onB = await askOn(b, 'two@example.com');
   const codeOnB = await latestCode(b.url, 'two@example.com');
-  t.is((await submitCode(onA.page.client, onA.asked.html, otherThan(await latestCode(a.url, 'one@example.com')))).response.status, 400);
+  t.is(
+    (await submitCode(onA.page.client, onA.asked.html, otherThan(await latestCode(a.url, 'one@example.com')))).response
+      .status,
+    400,
+  );
   t.is((await submitCode(onB.page.client, onB.asked.html, otherThan(codeOnB))).response.status, 400);
   const refused = await submitCode(onB.page.client, onB.asked.html, codeOnB);
   t.is(refused.response.status, 429, 'the third check from this IP is refused on B after one on each instance');

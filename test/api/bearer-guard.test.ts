@@ -42,7 +42,12 @@ async function forge(server: TestServer, claims: Record<string, unknown>, header
     .sign(await importJWK(jwk, 'ES256'));
 }
 
-async function expectError(t: { is: (a: unknown, b: unknown) => void; regex: (a: string, r: RegExp) => void }, response: Response, status: number, error: string) {
+async function expectError(
+  t: { is: (a: unknown, b: unknown) => void; regex: (a: string, r: RegExp) => void },
+  response: Response,
+  status: number,
+  error: string,
+) {
   t.is(response.status, status);
   const body = (await response.json()) as { error: string; error_description: string };
   t.is(body.error, error);
@@ -112,7 +117,12 @@ test('a revoked opaque token is refused', async (t) => {
   const { clientId, clientSecret } = await registerClient(server.app);
   const config = await discover(server.url, clientId, clientSecret);
   const { verifier, challenge } = await pkcePair();
-  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: RP_REDIRECT, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256' });
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: RP_REDIRECT,
+    scope: 'openid',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
   const { url: callback } = await signInThroughPages(server.url, url.href, 'opaque@example.com');
   const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier });
   t.is(tokens.access_token.split('.').length, 1, 'userinfo tokens are opaque');
@@ -158,7 +168,11 @@ test('a DPoP-bound token is accepted with a valid proof and refused without one,
   });
   const config = await discover(server.url, clientId, clientSecret);
   const DPoP = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
-  const { access_token: token, token_type: tokenType } = await oidc.clientCredentialsGrant(config, { scope: 'account:read' }, { DPoP });
+  const { access_token: token, token_type: tokenType } = await oidc.clientCredentialsGrant(
+    config,
+    { scope: 'account:read' },
+    { DPoP },
+  );
   t.is(tokenType.toLowerCase(), 'dpop');
 
   const url = new URL(`${server.url}/api/whoami`);

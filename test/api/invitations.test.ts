@@ -9,13 +9,13 @@ const SCOPES = ['account:read', 'organizations:read', 'organizations:write'];
 
 async function orgWithInvitation(server: TestServer, email: string, role = 'member') {
   const owner = await apiToken(server, 'owner@example.com', SCOPES);
-  const org = (await callApi(server, owner, 'POST', '/api/organizations', { name: 'Moth Society', slug: 'moths' })).body!;
+  const org = (await callApi(server, owner, 'POST', '/api/organizations', { name: 'Moth Society', slug: 'moths' }))
+    .body!;
   const invitation = await callApi(server, owner, 'POST', `/api/organizations/${org.id}/invitations`, { email, role });
   const mail = (await outboxMessages(server.url)).find((message) => message.to === email)!;
   const link = /(http\S+\/invitations\/\S+)/.exec(mail.text)![1]!;
   return { owner, org, invitation, link };
 }
-
 
 test('an invitee signs up through the emailed link, accepts, and appears as a member', async (t) => {
   const server = await startTestServer(t);
@@ -28,7 +28,9 @@ test('an invitee signs up through the emailed link, accepts, and appears as a me
   t.regex(first, /Sign in as newbie@example.com/);
   const start = await browser.request(`${new URL(link).pathname}/sign-in`, { form: { _csrf: csrfToken(first) } });
   t.is(start.status, 303);
-  const { url, html } = await signInThroughPages(server.url, start.headers.get('location')!, 'newbie@example.com', { client: browser });
+  const { url, html } = await signInThroughPages(server.url, start.headers.get('location')!, 'newbie@example.com', {
+    client: browser,
+  });
   t.is(url.pathname, new URL(link).pathname, 'back on the invitation after signing in');
   t.regex(html, /Accept and join/);
 
@@ -52,7 +54,9 @@ test('an invitation cannot be accepted by someone signed in with another email',
   const browser = new PageClient(server.url);
   const first = await (await browser.request(link)).text();
   const start = await browser.request(`${new URL(link).pathname}/sign-in`, { form: { _csrf: csrfToken(first) } });
-  const { html } = await signInThroughPages(server.url, start.headers.get('location')!, 'wrong@example.com', { client: browser });
+  const { html } = await signInThroughPages(server.url, start.headers.get('location')!, 'wrong@example.com', {
+    client: browser,
+  });
   t.regex(html, /You are signed in as wrong@example.com/);
   t.notRegex(html, /Accept and join/);
   const forced = await browser.request(`${new URL(link).pathname}/accept`, { form: { _csrf: csrfToken(html) } });
@@ -64,13 +68,23 @@ test('an invitation cannot be accepted by someone signed in with another email',
 test('revoked, resent and unknown invitation links show a human message', async (t) => {
   const server = await startTestServer(t);
   const { owner, org, invitation, link } = await orgWithInvitation(server, 'later@example.com');
-  const resent = await callApi(server, owner, 'POST', `/api/organizations/${org.id}/invitations/${invitation.body!.id}/resend`);
+  const resent = await callApi(
+    server,
+    owner,
+    'POST',
+    `/api/organizations/${org.id}/invitations/${invitation.body!.id}/resend`,
+  );
   t.is(resent.status, 200);
   const oldLink = await fetch(link);
   t.is(oldLink.status, 404, 'the old link died with the resend');
   t.regex(await oldLink.text(), /not valid/);
 
-  const revoked = await callApi(server, owner, 'DELETE', `/api/organizations/${org.id}/invitations/${invitation.body!.id}`);
+  const revoked = await callApi(
+    server,
+    owner,
+    'DELETE',
+    `/api/organizations/${org.id}/invitations/${invitation.body!.id}`,
+  );
   t.is(revoked.status, 204);
   const open = await callApi(server, owner, 'GET', `/api/organizations/${org.id}/invitations`);
   t.deepEqual(open.body!.data, []);
@@ -85,10 +99,14 @@ test('inviting needs admin rights, and only owners invite owners', async (t) => 
   const server = await startTestServer(t);
   const { org } = await orgWithInvitation(server, 'member@example.com');
   const stranger = await apiToken(server, 'stranger@example.com', SCOPES);
-  const denied = await callApi(server, stranger, 'POST', `/api/organizations/${org.id}/invitations`, { email: 'x@example.com' });
+  const denied = await callApi(server, stranger, 'POST', `/api/organizations/${org.id}/invitations`, {
+    email: 'x@example.com',
+  });
   t.is(denied.status, 404, 'non-members do not learn the organization exists');
   const owner = await apiToken(server, 'owner@example.com', SCOPES);
-  const duplicate = await callApi(server, owner, 'POST', `/api/organizations/${org.id}/invitations`, { email: 'member@example.com' });
+  const duplicate = await callApi(server, owner, 'POST', `/api/organizations/${org.id}/invitations`, {
+    email: 'member@example.com',
+  });
   t.is(duplicate.status, 409);
   t.is(duplicate.body!.error, 'invitation_exists');
 });

@@ -5,13 +5,30 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const SCOPES = ['account:read', 'organizations:read', 'organizations:write'];
 
-type Member = { account_id: string; email: string | null; fairyname: string; name: string | null; role: string; joined_at: string };
-type OrgEvent = { id: string; actor_id: string | null; action: string; subject_id: string | null; details: Record<string, unknown>; created_at: string };
+type Member = {
+  account_id: string;
+  email: string | null;
+  fairyname: string;
+  name: string | null;
+  role: string;
+  joined_at: string;
+};
+type OrgEvent = {
+  id: string;
+  actor_id: string | null;
+  action: string;
+  subject_id: string | null;
+  details: Record<string, unknown>;
+  created_at: string;
+};
 
 /** An organization whose founder (its only owner) is owner@example.com. */
 async function organization(server: TestServer) {
   const owner = await apiToken(server, 'owner@example.com', SCOPES);
-  const created = await callApi(server, owner, 'POST', '/api/organizations', { name: 'Toadstool Guild', slug: 'toadstool' });
+  const created = await callApi(server, owner, 'POST', '/api/organizations', {
+    name: 'Toadstool Guild',
+    slug: 'toadstool',
+  });
   if (created.status !== 201) throw new Error(`creating the organization answered ${created.status}`);
   const me = await callApi(server, owner, 'GET', '/api/me');
   return { owner, ownerId: me.body!.id as string, org: created.body! as { id: string } };
@@ -74,7 +91,9 @@ test('members are listed with their roles, and the owner makes a member admin', 
     t.false(Number.isNaN(Date.parse(row.joined_at)), 'joined_at is a timestamp');
   }
 
-  const promoted = await callApi(server, owner, 'PATCH', `/api/organizations/${org.id}/members/${alice.id}`, { role: 'admin' });
+  const promoted = await callApi(server, owner, 'PATCH', `/api/organizations/${org.id}/members/${alice.id}`, {
+    role: 'admin',
+  });
   t.is(promoted.status, 204);
   t.is(promoted.body, undefined, '204 has no body');
   t.deepEqual(await roles(server, owner, org.id), { 'owner@example.com': 'owner', 'alice@example.com': 'admin' });
@@ -84,10 +103,14 @@ test('members are listed with their roles, and the owner makes a member admin', 
     { actor_id: ownerId, subject_id: alice.id, details: { from: 'member', to: 'admin' } },
   ]);
 
-  const badRole = await callApi(server, owner, 'PATCH', `/api/organizations/${org.id}/members/${alice.id}`, { role: 'queen' });
+  const badRole = await callApi(server, owner, 'PATCH', `/api/organizations/${org.id}/members/${alice.id}`, {
+    role: 'queen',
+  });
   t.is(badRole.status, 400);
   t.is(badRole.body!.error, 'invalid_request');
-  const nobody = await callApi(server, owner, 'PATCH', `/api/organizations/${org.id}/members/no-such-account`, { role: 'admin' });
+  const nobody = await callApi(server, owner, 'PATCH', `/api/organizations/${org.id}/members/no-such-account`, {
+    role: 'admin',
+  });
   t.is(nobody.status, 404);
   t.is(nobody.body!.error, 'member_not_found');
   t.deepEqual(await roles(server, owner, org.id), { 'owner@example.com': 'owner', 'alice@example.com': 'admin' });
@@ -106,7 +129,12 @@ test('an admin can neither demote nor remove an owner, nor make anyone owner', a
     ['remove the owner', 'DELETE', `/api/organizations/${org.id}/members/${ownerId}`, undefined],
     ['make a member owner', 'PATCH', `/api/organizations/${org.id}/members/${plain.id}`, { role: 'owner' }],
     ['make themselves owner', 'PATCH', `/api/organizations/${org.id}/members/${admin.id}`, { role: 'owner' }],
-    ['invite an owner', 'POST', `/api/organizations/${org.id}/invitations`, { email: 'crown@example.com', role: 'owner' }],
+    [
+      'invite an owner',
+      'POST',
+      `/api/organizations/${org.id}/invitations`,
+      { email: 'crown@example.com', role: 'owner' },
+    ],
   ] as const;
   for (const [what, method, path, body] of attempts) {
     const refused = await callApi(server, admin.token, method, path, body);
@@ -117,7 +145,14 @@ test('an admin can neither demote nor remove an owner, nor make anyone owner', a
   t.deepEqual(await events(server, owner, org.id), eventsBefore, 'refusals leave no trail');
 
   // The refusals are about owners, not about admin rights in general.
-  t.is((await callApi(server, admin.token, 'PATCH', `/api/organizations/${org.id}/members/${plain.id}`, { role: 'billing' })).status, 204);
+  t.is(
+    (
+      await callApi(server, admin.token, 'PATCH', `/api/organizations/${org.id}/members/${plain.id}`, {
+        role: 'billing',
+      })
+    ).status,
+    204,
+  );
   t.is((await callApi(server, admin.token, 'DELETE', `/api/organizations/${org.id}/members/${plain.id}`)).status, 204);
   t.deepEqual(await roles(server, owner, org.id), { 'owner@example.com': 'owner', 'admin@example.com': 'admin' });
   t.deepEqual(await eventsOf(server, owner, org.id, 'member.removed'), [
@@ -139,8 +174,16 @@ test('the last owner can neither leave nor be demoted, until there is another ow
   t.is(demote.body!.error, 'last_owner');
   t.deepEqual(await roles(server, owner, org.id), { 'owner@example.com': 'owner', 'heir@example.com': 'admin' });
 
-  t.is((await callApi(server, owner, 'PATCH', `/api/organizations/${org.id}/members/${heir.id}`, { role: 'owner' })).status, 204);
-  t.is((await callApi(server, owner, 'PATCH', self, { role: 'admin' })).status, 204, 'with a second owner, the founder may step down');
+  t.is(
+    (await callApi(server, owner, 'PATCH', `/api/organizations/${org.id}/members/${heir.id}`, { role: 'owner' }))
+      .status,
+    204,
+  );
+  t.is(
+    (await callApi(server, owner, 'PATCH', self, { role: 'admin' })).status,
+    204,
+    'with a second owner, the founder may step down',
+  );
   t.deepEqual(await roles(server, heir.token, org.id), { 'owner@example.com': 'admin', 'heir@example.com': 'owner' });
 
   // Now the heir is the last owner, and the same rule holds for them.
@@ -197,7 +240,9 @@ test('a member may leave on their own, but cannot change or remove anyone else',
   const afterwards = await callApi(server, carol.token, 'GET', `/api/organizations/${org.id}`);
   t.is(afterwards.status, 404, 'once gone, the organization is not hers to see');
   t.deepEqual((await callApi(server, carol.token, 'GET', '/api/me')).body!.memberships, []);
-  t.deepEqual(await eventsOf(server, owner, org.id, 'member.left'), [{ actor_id: carol.id, subject_id: carol.id, details: { role: 'member' } }]);
+  t.deepEqual(await eventsOf(server, owner, org.id, 'member.left'), [
+    { actor_id: carol.id, subject_id: carol.id, details: { role: 'member' } },
+  ]);
 });
 
 test('every change appears in the event trail, which owners and admins read and members do not', async (t) => {
@@ -207,8 +252,19 @@ test('every change appears in the event trail, which owners and admins read and 
   const erin = await member(server, owner, org.id, 'erin@example.com', 'member');
   const frank = await member(server, owner, org.id, 'frank@example.com', 'member');
 
-  t.is((await callApi(server, owner, 'PATCH', `/api/organizations/${org.id}`, { name: 'Toadstool Guild of the North' })).status, 200);
-  t.is((await callApi(server, admin.token, 'PATCH', `/api/organizations/${org.id}/members/${erin.id}`, { role: 'billing' })).status, 204);
+  t.is(
+    (await callApi(server, owner, 'PATCH', `/api/organizations/${org.id}`, { name: 'Toadstool Guild of the North' }))
+      .status,
+    200,
+  );
+  t.is(
+    (
+      await callApi(server, admin.token, 'PATCH', `/api/organizations/${org.id}/members/${erin.id}`, {
+        role: 'billing',
+      })
+    ).status,
+    204,
+  );
   t.is((await callApi(server, admin.token, 'DELETE', `/api/organizations/${org.id}/members/${frank.id}`)).status, 204);
   t.is((await callApi(server, erin.token, 'DELETE', `/api/organizations/${org.id}/members/${erin.id}`)).status, 204);
 
@@ -240,7 +296,11 @@ test('every change appears in the event trail, which owners and admins read and 
   t.is(refused.status, 403);
   t.is(refused.body!.error, 'forbidden');
   const billing = await member(server, owner, org.id, 'ledger@example.com', 'billing');
-  t.is((await callApi(server, billing.token, 'GET', `/api/organizations/${org.id}/events`)).status, 403, 'billing members do not read it either');
+  t.is(
+    (await callApi(server, billing.token, 'GET', `/api/organizations/${org.id}/events`)).status,
+    403,
+    'billing members do not read it either',
+  );
 });
 
 test('only an owner deletes the organization, and afterwards it is gone for everyone', async (t) => {
@@ -248,26 +308,49 @@ test('only an owner deletes the organization, and afterwards it is gone for ever
   const { owner, ownerId, org } = await organization(server);
   const admin = await member(server, owner, org.id, 'admin@example.com', 'admin');
   const plain = await member(server, owner, org.id, 'plain@example.com', 'member');
-  t.is((await callApi(server, owner, 'POST', `/api/organizations/${org.id}/invitations`, { email: 'late@example.com' })).status, 201);
+  t.is(
+    (await callApi(server, owner, 'POST', `/api/organizations/${org.id}/invitations`, { email: 'late@example.com' }))
+      .status,
+    201,
+  );
   const pendingLink = await invitationLink(server, 'late@example.com');
 
-  for (const [who, token] of [['admin', admin.token], ['member', plain.token]] as const) {
+  for (const [who, token] of [
+    ['admin', admin.token],
+    ['member', plain.token],
+  ] as const) {
     const refused = await callApi(server, token, 'DELETE', `/api/organizations/${org.id}`);
     t.is(refused.status, 403, who);
     t.is(refused.body!.error, 'forbidden', who);
   }
-  t.is((await callApi(server, owner, 'GET', `/api/organizations/${org.id}`)).status, 200, 'still there after the refusals');
+  t.is(
+    (await callApi(server, owner, 'GET', `/api/organizations/${org.id}`)).status,
+    200,
+    'still there after the refusals',
+  );
 
   const deleted = await callApi(server, owner, 'DELETE', `/api/organizations/${org.id}`);
   t.is(deleted.status, 204);
 
-  for (const [who, token] of [['owner', owner], ['admin', admin.token], ['member', plain.token]] as const) {
-    for (const path of [`/api/organizations/${org.id}`, `/api/organizations/${org.id}/members`, `/api/organizations/${org.id}/events`]) {
+  for (const [who, token] of [
+    ['owner', owner],
+    ['admin', admin.token],
+    ['member', plain.token],
+  ] as const) {
+    for (const path of [
+      `/api/organizations/${org.id}`,
+      `/api/organizations/${org.id}/members`,
+      `/api/organizations/${org.id}/events`,
+    ]) {
       const gone = await callApi(server, token, 'GET', path);
       t.is(gone.status, 404, `${who}: GET ${path}`);
       t.is(gone.body!.error, 'organization_not_found', `${who}: GET ${path}`);
     }
-    t.deepEqual((await callApi(server, token, 'GET', '/api/organizations')).body!.data, [], `${who}: not in their list`);
+    t.deepEqual(
+      (await callApi(server, token, 'GET', '/api/organizations')).body!.data,
+      [],
+      `${who}: not in their list`,
+    );
     t.deepEqual((await callApi(server, token, 'GET', '/api/me')).body!.memberships, [], `${who}: no membership left`);
   }
   const again = await callApi(server, owner, 'DELETE', `/api/organizations/${org.id}`);

@@ -10,7 +10,10 @@ import { startTestServer } from '../helpers/server.ts';
  * the billing routes are in the document too.
  */
 
-type JsonSchema = Record<string, unknown> & { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+type JsonSchema = Record<string, unknown> & {
+  properties?: Record<string, Record<string, unknown>>;
+  required?: string[];
+};
 type Parameter = { name: string; in: string; required?: boolean };
 type Operation = {
   summary: string;
@@ -53,10 +56,15 @@ function sample(schema: Record<string, unknown>, name?: string): unknown {
   switch (schema.type) {
     case 'object':
       return Object.fromEntries(
-        Object.entries((schema.properties ?? {}) as Record<string, Record<string, unknown>>).map(([key, inner]) => [key, sample(inner, key)]),
+        Object.entries((schema.properties ?? {}) as Record<string, Record<string, unknown>>).map(([key, inner]) => [
+          key,
+          sample(inner, key),
+        ]),
       );
     case 'array':
-      return Array.from({ length: Number(schema.minItems ?? 0) }, () => sample((schema.items ?? {}) as Record<string, unknown>));
+      return Array.from({ length: Number(schema.minItems ?? 0) }, () =>
+        sample((schema.items ?? {}) as Record<string, unknown>),
+      );
     case 'integer':
     case 'number':
       return Math.max(Number(schema.minimum ?? 1), 1);
@@ -80,23 +88,39 @@ test('the document is valid OpenAPI 3.1', async (t) => {
   t.deepEqual({ valid: result.valid, errors: result.errors ?? [] }, { valid: true, errors: [] });
   t.is(validator.version, '3.1');
   // The control: the validator does look, and refuses a document with one defect.
-  const broken = structuredClone(document) as unknown as { paths: Record<string, Record<string, Record<string, unknown>>> };
+  const broken = structuredClone(document) as unknown as {
+    paths: Record<string, Record<string, Record<string, unknown>>>;
+  };
   broken.paths['/api/me']!.get!.responses = { '200': { content: 'application/json' } };
-  t.false((await new Validator().validate(broken)).valid, 'a response without a description and with a malformed content is refused');
+  t.false(
+    (await new Validator().validate(broken)).valid,
+    'a response without a description and with a malformed content is refused',
+  );
   t.true(operations.length >= 20, `the document describes the API (${operations.length} operations)`);
-  t.true(operations.some(({ path }) => path === '/api/organizations/{id}/plan'), 'billing routes are in it when Stripe is configured');
+  t.true(
+    operations.some(({ path }) => path === '/api/organizations/{id}/plan'),
+    'billing routes are in it when Stripe is configured',
+  );
 
   // Rules of the specification that its JSON Schema cannot express.
   for (const { method, path, operation } of operations) {
     const label = `${method} ${path}`;
     const templated = [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]).sort();
     const declared = (operation.parameters ?? []).filter((parameter) => parameter.in === 'path');
-    t.deepEqual(declared.map((parameter) => parameter.name).sort(), templated, `${label}: each {param} is declared as a path parameter, and only those`);
-    t.true(declared.every((parameter) => parameter.required === true), `${label}: path parameters are required`);
+    t.deepEqual(
+      declared.map((parameter) => parameter.name).sort(),
+      templated,
+      `${label}: each {param} is declared as a path parameter, and only those`,
+    );
+    t.true(
+      declared.every((parameter) => parameter.required === true),
+      `${label}: path parameters are required`,
+    );
     const names = (operation.parameters ?? []).map((parameter) => `${parameter.in}:${parameter.name}`);
     t.is(new Set(names).size, names.length, `${label}: no parameter is declared twice`);
     for (const requirement of operation.security) {
-      for (const scheme of Object.keys(requirement)) t.true(scheme in document.components.securitySchemes, `${label}: security scheme ${scheme} is defined`);
+      for (const scheme of Object.keys(requirement))
+        t.true(scheme in document.components.securitySchemes, `${label}: security scheme ${scheme} is defined`);
     }
   }
 });
@@ -111,7 +135,9 @@ test('every operation in the document exists on the server: without a token it a
       method,
       ...(operation.requestBody ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {}),
     });
-    const challenge = /^Bearer realm="fairyid"/.test(response.headers.get('www-authenticate') ?? '') ? 'Bearer challenge' : 'no challenge';
+    const challenge = /^Bearer realm="fairyid"/.test(response.headers.get('www-authenticate') ?? '')
+      ? 'Bearer challenge'
+      : 'no challenge';
     answers[label] = `${response.status} ${((await response.json()) as { error: string }).error}, ${challenge}`;
     expected[label] = '401 invalid_token, Bearer challenge';
   }
@@ -134,10 +160,18 @@ test('/docs/api is an HTML page that lists every operation of the document', asy
   t.regex(html, /href="\/api\/openapi\.json"/);
 
   const decode = (text: string) =>
-    text.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&amp;', '&').trim();
-  const rows = [...html.matchAll(/<tr>\s*<td><code>([\s\S]*?)<\/code><\/td>\s*<td>([\s\S]*?)<\/td>\s*<td><code>([\s\S]*?)<\/code><\/td>\s*<\/tr>/g)].map(
-    ([, route, summary, scopes]) => [decode(route!), decode(summary!), decode(scopes!)].join(' | '),
-  );
+    text
+      .replaceAll('&lt;', '<')
+      .replaceAll('&gt;', '>')
+      .replaceAll('&quot;', '"')
+      .replaceAll('&#39;', "'")
+      .replaceAll('&amp;', '&')
+      .trim();
+  const rows = [
+    ...html.matchAll(
+      /<tr>\s*<td><code>([\s\S]*?)<\/code><\/td>\s*<td>([\s\S]*?)<\/td>\s*<td><code>([\s\S]*?)<\/code><\/td>\s*<\/tr>/g,
+    ),
+  ].map(([, route, summary, scopes]) => [decode(route!), decode(summary!), decode(scopes!)].join(' | '));
   const expected = operations.map(({ method, path, operation }) =>
     [`${method} ${path}`, operation.summary, operation.security[0]!.bearer.join(' ')].join(' | '),
   );
@@ -158,7 +192,10 @@ test('request bodies are documented as a client sends them: defaulted fields opt
     const label = `${method} ${path}`;
     for (const [name, property] of Object.entries(schema.properties ?? {})) {
       const typed = ['type', 'enum', 'const', '$ref', 'anyOf', 'oneOf', 'allOf'].some((keyword) => keyword in property);
-      if (!typed) problems.push(`${label}: body field "${name}" is documented as ${JSON.stringify(property)}, which says nothing about what it takes`);
+      if (!typed)
+        problems.push(
+          `${label}: body field "${name}" is documented as ${JSON.stringify(property)}, which says nothing about what it takes`,
+        );
     }
     // A field the document calls required must be one the server refuses to do without: a body
     // with every other field filled in is refused for lacking it. (Ids in the path are fresh, so a
@@ -174,7 +211,9 @@ test('request bodies are documented as a client sends them: defaulted fields opt
       const body = (await response.json()) as { error: string; error_description: string };
       checked += 1;
       if (response.status !== 400 || !body.error_description.includes(`body "${name}"`)) {
-        problems.push(`${label}: body field "${name}" is documented as required, yet a body without it is answered ${response.status} ${body.error}`);
+        problems.push(
+          `${label}: body field "${name}" is documented as required, yet a body without it is answered ${response.status} ${body.error}`,
+        );
       }
     }
   }

@@ -21,7 +21,11 @@ test('a pending organization cannot register clients; once approved it can, and 
   const blocked = await callApi(server, owner, 'POST', `/api/organizations/${org.id}/clients`, machineClient);
   t.is(blocked.status, 403);
   t.is(blocked.body!.error, 'organization_not_active');
-  t.deepEqual((await callApi(server, owner, 'GET', `/api/organizations/${org.id}/clients`)).body!.data, [], 'nothing was registered');
+  t.deepEqual(
+    (await callApi(server, owner, 'GET', `/api/organizations/${org.id}/clients`)).body!.data,
+    [],
+    'nothing was registered',
+  );
 
   await callApi(server, queen, 'POST', `/api/platform/organizations/${org.id}/approve`, {});
   const created = await callApi(server, owner, 'POST', `/api/organizations/${org.id}/clients`, machineClient);
@@ -37,7 +41,9 @@ test('a pending organization cannot register clients; once approved it can, and 
 
   const rotated = await callApi(server, owner, 'POST', `/api/organizations/${org.id}/clients/${clientId}/secret`);
   t.not(rotated.body!.client_secret, secret);
-  const stale = await t.throwsAsync<oidc.ResponseBodyError>(oidc.clientCredentialsGrant(config, { scope: 'account:read' }));
+  const stale = await t.throwsAsync<oidc.ResponseBodyError>(
+    oidc.clientCredentialsGrant(config, { scope: 'account:read' }),
+  );
   t.is(stale?.error, 'invalid_client', 'the old secret stopped working at once');
   const fresh = await discover(server.url, clientId, rotated.body!.client_secret);
   t.truthy((await oidc.clientCredentialsGrant(fresh, { scope: 'account:read' })).access_token);
@@ -51,7 +57,10 @@ test('client metadata is validated, and other organizations cannot touch the cli
   const owner = await apiToken(server, 'owner@example.com', SCOPES);
   const org = (await callApi(server, owner, 'POST', '/api/organizations', { name: 'Wren', slug: 'wren' })).body!;
   t.is(org.status, 'active', 'ORG_APPROVAL=auto approves at once');
-  const bad = await callApi(server, owner, 'POST', `/api/organizations/${org.id}/clients`, { client_name: 'Web', redirect_uris: ['not a url'] });
+  const bad = await callApi(server, owner, 'POST', `/api/organizations/${org.id}/clients`, {
+    client_name: 'Web',
+    redirect_uris: ['not a url'],
+  });
   t.is(bad.status, 400);
   t.regex(bad.body!.error_description, /redirect_uris/);
   const web = await callApi(server, owner, 'POST', `/api/organizations/${org.id}/clients`, {
@@ -62,7 +71,12 @@ test('client metadata is validated, and other organizations cannot touch the cli
 
   const rival = await apiToken(server, 'rival@example.com', SCOPES);
   const theirs = (await callApi(server, rival, 'POST', '/api/organizations', { name: 'Rival', slug: 'rival' })).body!;
-  const steal = await callApi(server, rival, 'DELETE', `/api/organizations/${theirs.id}/clients/${web.body!.client_id}`);
+  const steal = await callApi(
+    server,
+    rival,
+    'DELETE',
+    `/api/organizations/${theirs.id}/clients/${web.body!.client_id}`,
+  );
   t.is(steal.status, 404, 'a client of another organization does not exist for you');
   const stillThere = await callApi(server, owner, 'GET', `/api/organizations/${org.id}/clients`);
   t.is(stillThere.body!.data.length, 1);

@@ -9,11 +9,17 @@ import { signInThroughPages } from '../helpers/sign-in.ts';
 
 const ORG_SCOPES = ['account:read', 'organizations:read', 'organizations:write'];
 
-const jwtPayload = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+const jwtPayload = (token: string) =>
+  JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
 
 async function joinByInvitation(server: TestServer, ownerToken: string, organizationId: string, email: string) {
-  await callApi(server, ownerToken, 'POST', `/api/organizations/${organizationId}/invitations`, { email, role: 'member' });
-  const link = /(http\S+\/invitations\/\S+)/.exec((await outboxMessages(server.url)).find((m) => m.to === email)!.text)![1]!;
+  await callApi(server, ownerToken, 'POST', `/api/organizations/${organizationId}/invitations`, {
+    email,
+    role: 'member',
+  });
+  const link = /(http\S+\/invitations\/\S+)/.exec(
+    (await outboxMessages(server.url)).find((m) => m.to === email)!.text,
+  )![1]!;
   const browser = new PageClient(server.url);
   const page = await (await browser.request(link)).text();
   const start = await browser.request(`${new URL(link).pathname}/sign-in`, { form: { _csrf: csrfToken(page) } });
@@ -23,7 +29,9 @@ async function joinByInvitation(server: TestServer, ownerToken: string, organiza
 
 /** An app asks for the organization scope; the person picks `pick` (an org name) on the consent page. */
 async function orgScopedSignIn(server: TestServer, email: string, pick: string) {
-  const { clientId, clientSecret } = await registerClient(server.app, { grantTypes: ['authorization_code', 'refresh_token'] });
+  const { clientId, clientSecret } = await registerClient(server.app, {
+    grantTypes: ['authorization_code', 'refresh_token'],
+  });
   const config = await discover(server.url, clientId, clientSecret);
   const { verifier, challenge } = await pkcePair();
   const resource = `${server.url}/api`;
@@ -39,7 +47,9 @@ async function orgScopedSignIn(server: TestServer, email: string, pick: string) 
   const option = new RegExp(`value="([^"]+)"[^>]*>\\s*<span>${pick}`).exec(html);
   if (!option) throw new Error(`no organization ${pick} on the consent page`);
   const action = /action="(\/interaction\/[^"]+\/confirm)"/.exec(html)![1]!;
-  const { url: callback } = await client.follow(action, { form: { _csrf: csrfToken(html), organization_id: option[1]! } });
+  const { url: callback } = await client.follow(action, {
+    form: { _csrf: csrfToken(html), organization_id: option[1]! },
+  });
   const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier }, { resource });
   return { config, tokens, resource };
 }
@@ -71,7 +81,9 @@ test('removing a member from the organization makes their next org-scoped refres
   const helperId = tokens.claims()!.sub;
   t.is((await callApi(server, owner, 'DELETE', `/api/organizations/${org.id}/members/${helperId}`)).status, 204);
 
-  const refused = await t.throwsAsync<oidc.ResponseBodyError>(oidc.refreshTokenGrant(config, tokens.refresh_token!, { resource }));
+  const refused = await t.throwsAsync<oidc.ResponseBodyError>(
+    oidc.refreshTokenGrant(config, tokens.refresh_token!, { resource }),
+  );
   t.is(refused?.error, 'invalid_grant');
 });
 
@@ -80,7 +92,8 @@ test('the consent page insists on a choice among the person’s own organization
   const owner = await apiToken(server, 'boss@example.com', ORG_SCOPES);
   await callApi(server, owner, 'POST', '/api/organizations', { name: 'Acorn', slug: 'acorn' });
   const stranger = await apiToken(server, 'other@example.com', ORG_SCOPES);
-  const theirs = (await callApi(server, stranger, 'POST', '/api/organizations', { name: 'Theirs', slug: 'theirs' })).body!;
+  const theirs = (await callApi(server, stranger, 'POST', '/api/organizations', { name: 'Theirs', slug: 'theirs' }))
+    .body!;
 
   const { clientId, clientSecret } = await registerClient(server.app);
   const config = await discover(server.url, clientId, clientSecret);

@@ -7,13 +7,19 @@ const ORG_SCOPES = ['account:read', 'organizations:read', 'organizations:write']
 test('creating an organization makes you its owner, and it starts pending', async (t) => {
   const server = await startTestServer(t);
   const token = await apiToken(server, 'founder@example.com', ORG_SCOPES);
-  const created = await callApi(server, token, 'POST', '/api/organizations', { name: 'Fairy Ring', slug: 'fairy-ring' });
+  const created = await callApi(server, token, 'POST', '/api/organizations', {
+    name: 'Fairy Ring',
+    slug: 'fairy-ring',
+  });
   t.is(created.status, 201);
   t.is(created.body!.role, 'owner');
   t.is(created.body!.status, 'pending');
 
   const mine = await callApi(server, token, 'GET', '/api/organizations');
-  t.deepEqual(mine.body!.data.map((org: { slug: string }) => org.slug), ['fairy-ring']);
+  t.deepEqual(
+    mine.body!.data.map((org: { slug: string }) => org.slug),
+    ['fairy-ring'],
+  );
   const me = await callApi(server, token, 'GET', '/api/me');
   t.like(me.body!.memberships[0], { slug: 'fairy-ring', role: 'owner' });
 
@@ -42,12 +48,16 @@ test('bad input gets 400 invalid_request naming the field, and nothing is create
 test('lists paginate with cursors', async (t) => {
   const server = await startTestServer(t);
   const token = await apiToken(server, 'many@example.com', ORG_SCOPES);
-  for (const n of [1, 2, 3]) await callApi(server, token, 'POST', '/api/organizations', { name: `Org ${n}`, slug: `org-${n}` });
+  for (const n of [1, 2, 3])
+    await callApi(server, token, 'POST', '/api/organizations', { name: `Org ${n}`, slug: `org-${n}` });
   const first = await callApi(server, token, 'GET', '/api/organizations?limit=2');
   t.is(first.body!.data.length, 2);
   t.truthy(first.body!.next_cursor);
   const second = await callApi(server, token, 'GET', `/api/organizations?limit=2&cursor=${first.body!.next_cursor}`);
-  t.deepEqual(second.body!.data.map((org: { slug: string }) => org.slug), ['org-3']);
+  t.deepEqual(
+    second.body!.data.map((org: { slug: string }) => org.slug),
+    ['org-3'],
+  );
   t.is(second.body!.next_cursor, null);
   const forged = await callApi(server, token, 'GET', '/api/organizations?cursor=not-ours');
   t.is(forged.status, 400);
@@ -66,14 +76,19 @@ test('the platform owner approves a pending organization; nobody else reaches pl
   t.is(refused.body!.error, 'platform_owner_required');
 
   const queue = await callApi(server, queen, 'GET', '/api/platform/organizations?status=pending');
-  t.deepEqual(queue.body!.data.map((o: { slug: string }) => o.slug), ['ring']);
+  t.deepEqual(
+    queue.body!.data.map((o: { slug: string }) => o.slug),
+    ['ring'],
+  );
   const noReason = await callApi(server, queen, 'POST', `/api/platform/organizations/${org.id}/reject`, {});
   t.is(noReason.status, 400, 'rejecting needs a reason the owners will read');
   const approved = await callApi(server, queen, 'POST', `/api/platform/organizations/${org.id}/approve`, {});
   t.is(approved.body!.status, 'active');
   await t.notThrowsAsync(server.app.services.organizations.requireActive(org.id));
 
-  const suspended = await callApi(server, queen, 'POST', `/api/platform/organizations/${org.id}/suspend`, { reason: 'unpaid invoices' });
+  const suspended = await callApi(server, queen, 'POST', `/api/platform/organizations/${org.id}/suspend`, {
+    reason: 'unpaid invoices',
+  });
   t.is(suspended.body!.status, 'suspended');
   const seenByOwner = await callApi(server, founder, 'GET', `/api/organizations/${org.id}`);
   t.like(seenByOwner.body, { status: 'suspended', status_reason: 'unpaid invoices' });

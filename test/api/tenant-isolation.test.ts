@@ -59,7 +59,9 @@ function sample(schema: JsonSchema, name?: string): unknown {
   const type = Array.isArray(schema.type) ? schema.type.find((candidate) => candidate !== 'null') : schema.type;
   switch (type) {
     case 'object':
-      return Object.fromEntries(Object.entries(schema.properties ?? {}).map(([key, inner]) => [key, sample(inner, key)]));
+      return Object.fromEntries(
+        Object.entries(schema.properties ?? {}).map(([key, inner]) => [key, sample(inner, key)]),
+      );
     case 'array':
       return Array.from({ length: schema.minItems ?? 0 }, () => sample(schema.items ?? {}));
     case 'integer':
@@ -84,7 +86,9 @@ async function openApi(server: TestServer): Promise<OpenApi> {
 /** Every operation whose path starts with `prefix`; deletions last, the organization's own last of all. */
 function operations(document: OpenApi, prefix: string): Call[] {
   const calls = Object.entries(document.paths).flatMap(([template, methods]) =>
-    template.startsWith(prefix) ? Object.entries(methods).map(([method, operation]) => ({ method: method.toUpperCase(), template, operation })) : [],
+    template.startsWith(prefix)
+      ? Object.entries(methods).map(([method, operation]) => ({ method: method.toUpperCase(), template, operation }))
+      : [],
   );
   const weight = (call: Call) => (call.method === 'DELETE' ? 1_000 - call.template.length : 0);
   return calls.sort((a, b) => weight(a) - weight(b));
@@ -92,10 +96,13 @@ function operations(document: OpenApi, prefix: string): Call[] {
 
 /** The request for `call`, with path parameters from `params` (a random UUID for any it lacks). */
 function request(call: Call, params: Record<string, string>) {
-  const path = call.template.replace(/\{(\w+)\}/g, (_match, name: string) => encodeURIComponent(params[name] ?? randomUUID()));
+  const path = call.template.replace(/\{(\w+)\}/g, (_match, name: string) =>
+    encodeURIComponent(params[name] ?? randomUUID()),
+  );
   const query = new URLSearchParams();
   for (const parameter of call.operation.parameters ?? []) {
-    if (parameter.in === 'query' && parameter.required) query.set(parameter.name, String(sample(parameter.schema, parameter.name)));
+    if (parameter.in === 'query' && parameter.required)
+      query.set(parameter.name, String(sample(parameter.schema, parameter.name)));
   }
   const schema = call.operation.requestBody?.content['application/json'].schema;
   return {
@@ -106,7 +113,8 @@ function request(call: Call, params: Record<string, string>) {
 }
 
 /** The same answer expected of every call, keyed like the answers a test collects. */
-const expectAll = (calls: Call[], answer: string) => Object.fromEntries(calls.map((call) => [`${call.method} ${call.template}`, answer]));
+const expectAll = (calls: Call[], answer: string) =>
+  Object.fromEntries(calls.map((call) => [`${call.method} ${call.template}`, answer]));
 
 /**
  * Organization B as its owner sees it, and an organization A whose owner is the intruder. B has
@@ -121,7 +129,9 @@ async function twoOrganizations(t: ExecutionContext) {
   const ownerB = await apiToken(server, 'owner-b@example.com', SCOPES);
   const orgB = (await callApi(server, ownerB, 'POST', ORG_PREFIX, { name: 'Bramble Co', slug: 'bramble' })).body!;
   const { accountId: memberB } = await joinByInvitation(server, ownerB, orgB.id, 'member-b@example.com', 'member');
-  const invitation = await callApi(server, ownerB, 'POST', `${ORG_PREFIX}/${orgB.id}/invitations`, { email: 'pending-b@example.com' });
+  const invitation = await callApi(server, ownerB, 'POST', `${ORG_PREFIX}/${orgB.id}/invitations`, {
+    email: 'pending-b@example.com',
+  });
   const link = await invitationLink(server, 'pending-b@example.com');
   const client = await callApi(server, ownerB, 'POST', `${ORG_PREFIX}/${orgB.id}/clients`, {
     client_name: 'Bramble Worker',
@@ -138,7 +148,12 @@ async function twoOrganizations(t: ExecutionContext) {
     id: orgB.id as string,
     owner: ownerB,
     /** Path parameters naming real things in B. */
-    params: { id: orgB.id as string, accountId: memberB, invitationId: invitation.body!.id as string, clientId: client.body!.client_id as string },
+    params: {
+      id: orgB.id as string,
+      accountId: memberB,
+      invitationId: invitation.body!.id as string,
+      clientId: client.body!.client_id as string,
+    },
     link,
     clientSecret: client.body!.client_secret as string,
   };
@@ -162,7 +177,12 @@ async function snapshot(server: TestServer, b: { id: string; owner: string }, do
 /** B is exactly as before: same reads, the old invitation link and client secret still work, no checkout was opened. */
 async function assertUnchanged(
   t: ExecutionContext,
-  setup: { server: TestServer; standIn: StripeStandIn; b: Awaited<ReturnType<typeof twoOrganizations>>['b']; document: OpenApi },
+  setup: {
+    server: TestServer;
+    standIn: StripeStandIn;
+    b: Awaited<ReturnType<typeof twoOrganizations>>['b'];
+    document: OpenApi;
+  },
   before: Record<string, unknown>,
 ) {
   const { server, standIn, b, document } = setup;
@@ -171,7 +191,10 @@ async function assertUnchanged(
   t.is(link.status, 200, 'B’s invitation link still works (it was not resent, revoked or answered)');
   await link.body?.cancel();
   const config = await discover(server.url, b.params.clientId, b.clientSecret);
-  await t.notThrowsAsync(oidc.clientCredentialsGrant(config, { scope: 'account:read' }), 'B’s client secret was not rotated');
+  await t.notThrowsAsync(
+    oidc.clientCredentialsGrant(config, { scope: 'account:read' }),
+    'B’s client secret was not rotated',
+  );
   t.deepEqual(standIn.checkoutRequests(), [], 'no Stripe checkout was opened');
 }
 
@@ -197,7 +220,8 @@ test('an owner of one organization gets 404 on every route of another, and nothi
   }
 
   const before = await snapshot(server, b, document);
-  for (const value of Object.values(before)) t.is((value as { status: number }).status, 200, 'B’s owner reads every part of B');
+  for (const value of Object.values(before))
+    t.is((value as { status: number }).status, 200, 'B’s owner reads every part of B');
 
   const answers: Record<string, string> = {};
   for (const call of calls) {
@@ -236,7 +260,10 @@ test('a token without organizations:write (or :read) gets 403 insufficient_scope
   const readOnly = await apiToken(server, 'owner-b@example.com', ['account:read', 'organizations:read']);
   const writeOnly = await apiToken(server, 'owner-b@example.com', ['account:read', 'organizations:write']);
   const calls = operations(document, ORG_PREFIX);
-  t.true(calls.some((call) => call.operation.security[0]!.bearer.includes('organizations:write')), 'there are write routes');
+  t.true(
+    calls.some((call) => call.operation.security[0]!.bearer.includes('organizations:write')),
+    'there are write routes',
+  );
   const before = await snapshot(server, b, document);
 
   const answers: Record<string, string> = {};
@@ -247,12 +274,19 @@ test('a token without organizations:write (or :read) gets 403 insufficient_scope
     const { path, body, label } = request(call, b.params);
     const response = await fetch(`${server.url}${path}`, {
       method: call.method,
-      headers: { authorization: `Bearer ${writes ? readOnly : writeOnly}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${writes ? readOnly : writeOnly}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    const challenge = /error="insufficient_scope", scope="([^"]*)"/.exec(response.headers.get('www-authenticate') ?? '')?.[1];
-    answers[label] = `${response.status} ${((await response.json()) as { error: string }).error} (challenge names ${challenge})`;
-    expected[label] = `403 insufficient_scope (challenge names ${writes ? 'organizations:write' : 'organizations:read'})`;
+    const challenge = /error="insufficient_scope", scope="([^"]*)"/.exec(
+      response.headers.get('www-authenticate') ?? '',
+    )?.[1];
+    answers[label] =
+      `${response.status} ${((await response.json()) as { error: string }).error} (challenge names ${challenge})`;
+    expected[label] =
+      `403 insufficient_scope (challenge names ${writes ? 'organizations:write' : 'organizations:read'})`;
   }
   t.deepEqual(answers, expected);
   await assertUnchanged(t, setup, before);
@@ -268,9 +302,14 @@ test('a client-credentials token (no person) gets 403 person_required on every o
     scope: 'organizations:read organizations:write',
   });
   const config = await discover(server.url, clientId, clientSecret);
-  const machine = (await oidc.clientCredentialsGrant(config, { scope: 'organizations:read organizations:write' })).access_token;
+  const machine = (await oidc.clientCredentialsGrant(config, { scope: 'organizations:read organizations:write' }))
+    .access_token;
   const whoami = await callApi(server, machine, 'GET', '/api/whoami');
-  t.like(whoami.body, { account_id: null, scope: 'organizations:read organizations:write' }, 'a valid token with both scopes');
+  t.like(
+    whoami.body,
+    { account_id: null, scope: 'organizations:read organizations:write' },
+    'a valid token with both scopes',
+  );
   const before = await snapshot(server, b, document);
 
   const calls = operations(document, ORG_PREFIX);

@@ -31,11 +31,18 @@ test('Stripe settings and catalogs are parsed', (t) => {
     DUST_PACKS: 'tiny:10:99:EUR, mega:5000:15000:usd',
     STRIPE_PLANS: 'team:price_team:10,business:price_1AbC:50',
   });
-  t.deepEqual(config.stripe, { secretKey: 'sk_test_123', webhookSecret: 'whsec_123', apiUrl: 'http://127.0.0.1:12111' });
-  t.deepEqual(config.dustPacks.map((pack) => [pack.id, pack.dust, pack.priceCents, pack.currency]), [
-    ['tiny', 10, 99, 'eur'],
-    ['mega', 5000, 15000, 'usd'],
-  ]);
+  t.deepEqual(config.stripe, {
+    secretKey: 'sk_test_123',
+    webhookSecret: 'whsec_123',
+    apiUrl: 'http://127.0.0.1:12111',
+  });
+  t.deepEqual(
+    config.dustPacks.map((pack) => [pack.id, pack.dust, pack.priceCents, pack.currency]),
+    [
+      ['tiny', 10, 99, 'eur'],
+      ['mega', 5000, 15000, 'usd'],
+    ],
+  );
   t.deepEqual(config.plans, [
     { id: 'team', priceId: 'price_team', environments: 10 },
     { id: 'business', priceId: 'price_1AbC', environments: 50 },

@@ -8,7 +8,13 @@ const PLANS = 'team:price_team:10,business:price_business:50';
 const ORG_SCOPES = ['organizations:read', 'organizations:write'];
 
 async function accountId(server: TestServer, email: string) {
-  return (await server.app.services.db.selectFrom('accounts').select('id').where('email', '=', email).executeTakeFirstOrThrow()).id;
+  return (
+    await server.app.services.db
+      .selectFrom('accounts')
+      .select('id')
+      .where('email', '=', email)
+      .executeTakeFirstOrThrow()
+  ).id;
 }
 
 test('a DUST checkout opens a Stripe Checkout Session for the pack, naming the account', async (t) => {
@@ -43,7 +49,11 @@ test('a DUST checkout opens a Stripe Checkout Session for the pack, naming the a
   });
   t.true(request!.form.success_url!.startsWith(`${server.url}/`));
   t.true(request!.form.cancel_url!.startsWith(`${server.url}/`));
-  t.is((await callApi(server, token, 'GET', '/api/dust/balance')).body!.balance, 25, 'nothing is credited before Stripe says it was paid');
+  t.is(
+    (await callApi(server, token, 'GET', '/api/dust/balance')).body!.balance,
+    25,
+    'nothing is credited before Stripe says it was paid',
+  );
 });
 
 test('a DUST checkout refuses unknown packs and tokens without dust:manage, and asks Stripe nothing', async (t) => {
@@ -75,7 +85,9 @@ test('when Stripe refuses, the caller gets 502 payment_provider_unavailable', as
 test('the billing routes are in the OpenAPI document, and absent without STRIPE_SECRET_KEY', async (t) => {
   const standIn = await startStripeStandIn(t);
   const withStripe = await startTestServer(t, { env: stripeEnv(standIn) });
-  const document = (await (await fetch(`${withStripe.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+  const document = (await (await fetch(`${withStripe.url}/api/openapi.json`)).json()) as {
+    paths: Record<string, Record<string, unknown>>;
+  };
   t.truthy(document.paths['/api/dust/checkout']?.post);
   t.truthy(document.paths['/api/organizations/{id}/plan/checkout']?.post);
   t.truthy(document.paths['/api/organizations/{id}/plan']?.get);
@@ -84,7 +96,11 @@ test('the billing routes are in the OpenAPI document, and absent without STRIPE_
   const token = await apiToken(without, 'nobody@example.com', ['dust:manage']);
   t.is((await callApi(without, token, 'POST', '/api/dust/checkout', { pack: 'small' })).status, 404);
   t.is((await fetch(`${without.url}/webhooks/stripe`, { method: 'POST', body: '{}' })).status, 404);
-  t.deepEqual(await without.app.services.plans.limitsFor('00000000-0000-4000-8000-000000000000'), { plan: 'free', status: 'none', environments: 1 });
+  t.deepEqual(await without.app.services.plans.limitsFor('00000000-0000-4000-8000-000000000000'), {
+    plan: 'free',
+    status: 'none',
+    environments: 1,
+  });
 });
 
 test('owners and billing members of an approved organization start a plan checkout; others cannot', async (t) => {
@@ -92,12 +108,17 @@ test('owners and billing members of an approved organization start a plan checko
   const server = await startTestServer(t, { env: stripeEnv(standIn, { STRIPE_PLANS: PLANS }) });
   const owner = await apiToken(server, 'owner@example.com', ORG_SCOPES);
   const org = (await callApi(server, owner, 'POST', '/api/organizations', { name: 'Glade', slug: 'glade' })).body!;
-  const checkout = (token: string, plan = 'team') => callApi(server, token, 'POST', `/api/organizations/${org.id}/plan/checkout`, { plan });
+  const checkout = (token: string, plan = 'team') =>
+    callApi(server, token, 'POST', `/api/organizations/${org.id}/plan/checkout`, { plan });
 
   const pending = await checkout(owner);
   t.is(pending.status, 403);
   t.is(pending.body!.error, 'organization_not_active', 'a pending organization cannot pay for anything yet');
-  await server.app.services.db.updateTable('organizations').set({ status: 'active' }).where('id', '=', org.id).execute();
+  await server.app.services.db
+    .updateTable('organizations')
+    .set({ status: 'active' })
+    .where('id', '=', org.id)
+    .execute();
 
   const tokens: Record<string, string> = {};
   for (const role of ['admin', 'member', 'billing'] as const) {
@@ -134,7 +155,11 @@ test('owners and billing members of an approved organization start a plan checko
   t.is((await checkout(owner, 'team')).status, 201, 'owners may too');
 
   const plan = await callApi(server, tokens.billing!, 'GET', `/api/organizations/${org.id}/plan`);
-  t.deepEqual(plan.body, { plan: 'free', status: 'none', environments: 1, current_period_end: null }, 'a checkout changes nothing until Stripe confirms it');
+  t.deepEqual(
+    plan.body,
+    { plan: 'free', status: 'none', environments: 1, current_period_end: null },
+    'a checkout changes nothing until Stripe confirms it',
+  );
   t.is((await callApi(server, tokens.member!, 'GET', `/api/organizations/${org.id}/plan`)).status, 403);
   t.is((await callApi(server, tokens.admin!, 'GET', `/api/organizations/${org.id}/plan`)).status, 200);
 });

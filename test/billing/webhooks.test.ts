@@ -17,7 +17,8 @@ async function buyer(t: ExecutionContext) {
   return { server, token, session, paid: paidSession(session) };
 }
 
-const balance = async (server: TestServer, token: string) => (await callApi(server, token, 'GET', '/api/dust/balance')).body!.balance as number;
+const balance = async (server: TestServer, token: string) =>
+  (await callApi(server, token, 'GET', '/api/dust/balance')).body!.balance as number;
 const verified = (server: TestServer) => server.app.services.ledger.verify();
 const CLEAN = { unbalancedTransactions: [], walletsOutOfBalance: [] };
 
@@ -29,7 +30,10 @@ test('a signed checkout.session.completed credits exactly the pack’s DUST', as
   t.like(delivered.body, { received: true, outcome: 'credited' });
   t.is(await balance(server, token), 125);
   const history = await callApi(server, token, 'GET', '/api/dust/transactions?kind=purchase');
-  t.deepEqual(history.body!.data.map((entry: { amount: number }) => entry.amount), [100]);
+  t.deepEqual(
+    history.body!.data.map((entry: { amount: number }) => entry.amount),
+    [100],
+  );
   t.deepEqual(await verified(server), CLEAN);
 });
 
@@ -44,10 +48,19 @@ test('the same event twice, a second event for the same session, and concurrent 
   t.like(sameSession.body, { outcome: 'already_credited' });
 
   const concurrent = stripeEvent('checkout.session.async_payment_succeeded', paid);
-  const statuses = (await Promise.all(Array.from({ length: 8 }, () => deliver(server.url, concurrent)))).map((result) => result.status);
-  t.true(statuses.every((status) => status === 200 || status === 409), `statuses ${statuses.join(',')}`);
+  const statuses = (await Promise.all(Array.from({ length: 8 }, () => deliver(server.url, concurrent)))).map(
+    (result) => result.status,
+  );
+  t.true(
+    statuses.every((status) => status === 200 || status === 409),
+    `statuses ${statuses.join(',')}`,
+  );
   t.is(await balance(server, token), 125);
-  const stored = await server.app.services.db.selectFrom('stripe_events').select(['id', 'outcome']).orderBy('received_at').execute();
+  const stored = await server.app.services.db
+    .selectFrom('stripe_events')
+    .select(['id', 'outcome'])
+    .orderBy('received_at')
+    .execute();
   t.is(stored.length, 3, 'each event id is stored once');
   t.deepEqual(await verified(server), CLEAN);
 });
@@ -61,7 +74,10 @@ test('unsigned, tampered and wrongly signed events are refused with 400 and book
   t.is(unsigned.status, 400);
   t.is(unsigned.body!.error, 'invalid_signature');
 
-  const richer = JSON.stringify({ ...event, data: { object: { ...paid, metadata: { ...paid.metadata, dust: '100000' } } } });
+  const richer = JSON.stringify({
+    ...event,
+    data: { object: { ...paid, metadata: { ...paid.metadata, dust: '100000' } } },
+  });
   const tampered = await deliver(server.url, event, { body: richer, signature: signatureFor(payload) });
   t.is(tampered.status, 400);
   t.is(tampered.body!.error, 'invalid_signature');
@@ -73,7 +89,9 @@ test('unsigned, tampered and wrongly signed events are refused with 400 and book
 
   t.is(await balance(server, token), 25);
   t.deepEqual(await server.app.services.db.selectFrom('stripe_events').select('id').execute(), []);
-  const tooLarge = await deliver(server.url, event, { body: JSON.stringify({ ...event, padding: 'x'.repeat(300 * 1024) }) });
+  const tooLarge = await deliver(server.url, event, {
+    body: JSON.stringify({ ...event, padding: 'x'.repeat(300 * 1024) }),
+  });
   t.is(tooLarge.status, 413);
 });
 
@@ -81,11 +99,17 @@ test('a full refund takes the DUST back', async (t) => {
   const { server, token, paid } = await buyer(t);
   await deliver(server.url, stripeEvent('checkout.session.completed', paid));
   t.is(await balance(server, token), 125);
-  const refunded = await deliver(server.url, stripeEvent('charge.refunded', charge(paid.payment_intent, { refunded: true })));
+  const refunded = await deliver(
+    server.url,
+    stripeEvent('charge.refunded', charge(paid.payment_intent, { refunded: true })),
+  );
   t.like(refunded.body, { outcome: 'reversed' });
   t.is(await balance(server, token), 25);
   const reversals = await callApi(server, token, 'GET', '/api/dust/transactions?kind=purchase_reversal');
-  t.deepEqual(reversals.body!.data.map((entry: { amount: number; description: string }) => [entry.amount, entry.description]), [[-100, 'refund']]);
+  t.deepEqual(
+    reversals.body!.data.map((entry: { amount: number; description: string }) => [entry.amount, entry.description]),
+    [[-100, 'refund']],
+  );
 
   t.deepEqual(await verified(server), CLEAN);
 });
@@ -95,7 +119,10 @@ test('partial refunds take back their share of the DUST, cumulatively, whatever 
   await deliver(server.url, stripeEvent('checkout.session.completed', paid));
   t.is(await balance(server, token), 125);
   const refund = (amountRefunded: number, refunded = false) =>
-    deliver(server.url, stripeEvent('charge.refunded', charge(paid.payment_intent, { refunded, amount: 500, amountRefunded })));
+    deliver(
+      server.url,
+      stripeEvent('charge.refunded', charge(paid.payment_intent, { refunded, amount: 500, amountRefunded })),
+    );
   await refund(125);
   t.is(await balance(server, token), 100, 'a quarter of the money, a quarter of the 100 DUST');
   await refund(125);
@@ -122,7 +149,10 @@ test('a dispute takes the DUST back, and a later refund of the same payment take
 
 test('a refund that arrives before its checkout.session.completed is applied when the payment is credited', async (t) => {
   const { server, token, paid } = await buyer(t);
-  const early = await deliver(server.url, stripeEvent('charge.refunded', charge(paid.payment_intent, { refunded: true })));
+  const early = await deliver(
+    server.url,
+    stripeEvent('charge.refunded', charge(paid.payment_intent, { refunded: true })),
+  );
   t.is(early.status, 200);
   t.like(early.body, { outcome: 'waiting_for_payment' });
   t.is(await balance(server, token), 25);
@@ -130,10 +160,11 @@ test('a refund that arrives before its checkout.session.completed is applied whe
   await deliver(server.url, stripeEvent('checkout.session.completed', paid));
   t.is(await balance(server, token), 25, 'net zero once both are in');
   const history = await callApi(server, token, 'GET', '/api/dust/transactions');
-  t.deepEqual(
-    history.body!.data.map((entry: { kind: string; amount: number }) => [entry.kind, entry.amount]).sort(),
-    [['purchase', 100], ['purchase_reversal', -100], ['signup_grant', 25]],
-  );
+  t.deepEqual(history.body!.data.map((entry: { kind: string; amount: number }) => [entry.kind, entry.amount]).sort(), [
+    ['purchase', 100],
+    ['purchase_reversal', -100],
+    ['signup_grant', 25],
+  ]);
   const reversal = await server.app.services.db.selectFrom('stripe_reversals').selectAll().executeTakeFirstOrThrow();
   t.like(reversal, { reason: 'refund', reversed: 100, shortfall: 0 });
   t.truthy(reversal.applied_at);
@@ -146,11 +177,21 @@ test('a refund racing its checkout.session.completed is never lost', async (t) =
   for (let round = 0; round < rounds; round += 1) {
     const paid = paidSession({ ...session, id: `${session.id}_${round}` });
     const refund = stripeEvent('charge.refunded', charge(paid.payment_intent, { refunded: true }));
-    const statuses = await Promise.all([deliver(server.url, refund), deliver(server.url, stripeEvent('checkout.session.completed', paid))]);
-    t.deepEqual(statuses.map((result) => result.status), [200, 200]);
+    const statuses = await Promise.all([
+      deliver(server.url, refund),
+      deliver(server.url, stripeEvent('checkout.session.completed', paid)),
+    ]);
+    t.deepEqual(
+      statuses.map((result) => result.status),
+      [200, 200],
+    );
   }
   t.is(await balance(server, token), 25);
-  const waiting = await server.app.services.db.selectFrom('stripe_reversals').select('payment_intent').where('applied_at', 'is', null).execute();
+  const waiting = await server.app.services.db
+    .selectFrom('stripe_reversals')
+    .select('payment_intent')
+    .where('applied_at', 'is', null)
+    .execute();
   t.deepEqual(waiting, []);
   t.deepEqual(await verified(server), CLEAN);
 });
@@ -184,10 +225,17 @@ test('subscription events create, update and cancel the plan, and an older updat
   const send = (type: string, state: Parameters<typeof subscription>[0], created: number) =>
     deliver(server.url, stripeEvent(`customer.subscription.${type}`, subscription(state), { created }));
 
-  t.like((await send('created', { ...team, status: 'active', periodEnd: at + 1000 }, at)).body, { outcome: 'plan_updated' });
+  t.like((await send('created', { ...team, status: 'active', periodEnd: at + 1000 }, at)).body, {
+    outcome: 'plan_updated',
+  });
   t.deepEqual(await plans.limitsFor(org.id), { plan: 'team', status: 'active', environments: 10 });
   const read = await callApi(server, owner, 'GET', `/api/organizations/${org.id}/plan`);
-  t.deepEqual(read.body, { plan: 'team', status: 'active', environments: 10, current_period_end: new Date((at + 1000) * 1000).toISOString() });
+  t.deepEqual(read.body, {
+    plan: 'team',
+    status: 'active',
+    environments: 10,
+    current_period_end: new Date((at + 1000) * 1000).toISOString(),
+  });
 
   // An upgrade to business (newer), then a stale past_due update of the team price arriving late.
   await send('updated', { ...team, plan: 'business', priceId: 'price_business', status: 'active' }, at + 20);
@@ -217,7 +265,16 @@ test('event types we do not handle are answered 200 at once and stored nowhere',
   t.is(ignored.status, 200);
   t.like(ignored.body, { received: true, outcome: 'ignored' });
   t.deepEqual(await server.app.services.db.selectFrom('stripe_events').select('id').execute(), []);
-  const unpaid = await deliver(server.url, stripeEvent('checkout.session.completed', { id: 'cs_x', object: 'checkout.session', mode: 'payment', payment_status: 'unpaid', metadata: {} }));
+  const unpaid = await deliver(
+    server.url,
+    stripeEvent('checkout.session.completed', {
+      id: 'cs_x',
+      object: 'checkout.session',
+      mode: 'payment',
+      payment_status: 'unpaid',
+      metadata: {},
+    }),
+  );
   t.like(unpaid.body, { outcome: 'waiting_for_payment' });
   t.is(await balance(server, token), 25);
 });

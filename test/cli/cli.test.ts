@@ -100,7 +100,10 @@ test.serial('clients add shows the secret once; show and list never do; remove d
   const listed = succeeded(t, await cli('clients', 'list'));
   t.regex(listed, new RegExp(`^${clientId}\\s+X\\s+\\[authorization_code, refresh_token\\]$`, 'm'));
   const listedJson = succeeded(t, await cli('clients', 'list', '--json'));
-  t.deepEqual((JSON.parse(listedJson) as { client_id: string }[]).map((client) => client.client_id), [clientId]);
+  t.deepEqual(
+    (JSON.parse(listedJson) as { client_id: string }[]).map((client) => client.client_id),
+    [clientId],
+  );
   for (const output of [listed, listedJson]) {
     t.false(output.includes(secret));
     t.false(output.includes(hash));
@@ -148,7 +151,13 @@ test.serial('keys rotate adds a key per algorithm, and keys retire leaves one pe
   for (const key of initial) t.true(retirement.includes(key.kid), `retire names ${key.kid}`);
   const retired = parseKeys(succeeded(t, await cli('keys', 'list')));
   t.deepEqual(countByAlg(published(retired)), { RS256: 1, ES256: 1, EdDSA: 1 });
-  t.deepEqual(published(retired).map((key) => key.kid).sort(), added.map((key) => key.kid).sort(), 'the newest keys stay');
+  t.deepEqual(
+    published(retired)
+      .map((key) => key.kid)
+      .sort(),
+    added.map((key) => key.kid).sort(),
+    'the newest keys stay',
+  );
   t.is(retired.length, 6, 'retired keys are still listed');
 
   t.regex(succeeded(t, await cli('keys', 'retire')), /Nothing to retire/);
@@ -174,7 +183,11 @@ test.serial('ledger verify passes on a consistent ledger and names what is wrong
   await db.insertInto('accounts').values({ id: 'acc', email: 'acc@example.com', fairyname: 'cli_acc_0001' }).execute();
   await ledger.grantSignup('acc');
   // Corrupt the cache behind the ledger's back, as a bad manual fix would.
-  await db.updateTable('wallets').set({ balance: 99 } as never).where('owner_id', '=', 'acc').execute();
+  await db
+    .updateTable('wallets')
+    .set({ balance: 99 } as never)
+    .where('owner_id', '=', 'acc')
+    .execute();
   await server.stop();
 
   const broken = await cli('ledger', 'verify');
@@ -188,7 +201,17 @@ test.serial('a client added with the CLI gets tokens from a running server with 
   const added = JSON.parse(
     succeeded(
       t,
-      await cli('clients', 'add', '--name', 'Machine', '--grant-type', 'client_credentials', '--scope', 'account:read', '--json'),
+      await cli(
+        'clients',
+        'add',
+        '--name',
+        'Machine',
+        '--grant-type',
+        'client_credentials',
+        '--scope',
+        'account:read',
+        '--json',
+      ),
     ),
   ) as { client_id: string; client_secret: string };
 
@@ -198,7 +221,9 @@ test.serial('a client added with the CLI gets tokens from a running server with 
 
   const config = await discover(server.url, added.client_id, added.client_secret);
   const tokens = await oidc.clientCredentialsGrant(config, { scope: 'account:read' });
-  const jwks = (await (await fetch(config.serverMetadata().jwks_uri!)).json()) as Parameters<typeof createLocalJWKSet>[0];
+  const jwks = (await (await fetch(config.serverMetadata().jwks_uri!)).json()) as Parameters<
+    typeof createLocalJWKSet
+  >[0];
   const { payload } = await jwtVerify(tokens.access_token, createLocalJWKSet(jwks), {
     issuer: server.url,
     audience: `${server.url}/api`,

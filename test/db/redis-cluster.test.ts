@@ -12,7 +12,12 @@ const withRedis = redisServerAvailable ? test : test.skip;
 withRedis('sign-in, refresh with rotation and revocation work on a real Redis Cluster', async (t) => {
   const cluster = await startRedisCluster();
   const database = await createTestDatabase();
-  const server = await startServer({ ...database.env, REDIS_URL: cluster.url, REDIS_CLUSTER: 'true', REDIS_PREFIX: 'fairyid-cluster:' });
+  const server = await startServer({
+    ...database.env,
+    REDIS_URL: cluster.url,
+    REDIS_CLUSTER: 'true',
+    REDIS_PREFIX: 'fairyid-cluster:',
+  });
   t.teardown(async () => {
     await server.stop();
     await database.drop();

@@ -5,12 +5,19 @@ import { signInThroughPages } from './sign-in.ts';
 /** A new browser (its own cookies) that signs `email` in by email code on its way to `path`. */
 export async function signedInAt(server: TestServer, path: string, email: string) {
   const { url, html, client, response } = await signInThroughPages(server.url, `${server.url}${path}`, email);
-  if (url.pathname !== path) throw new Error(`signing in on the way to ${path} ended at ${url.href} (${response.status})`);
+  if (url.pathname !== path)
+    throw new Error(`signing in on the way to ${path} ended at ${url.href} (${response.status})`);
   return { client, html };
 }
 
 /** Posts a form of the page `html` (its CSRF token included) without following the redirect. */
-export async function submitForm(client: PageClient, html: string, action: string, fields: Record<string, string> = {}, headers: Record<string, string> = {}) {
+export async function submitForm(
+  client: PageClient,
+  html: string,
+  action: string,
+  fields: Record<string, string> = {},
+  headers: Record<string, string> = {},
+) {
   const response = await client.request(action, { form: { _csrf: csrfToken(html), ...fields }, headers });
   return { response, html: await response.text() };
 }

@@ -32,7 +32,10 @@ export async function apiTokens(server: TestServer, email: string, scopes: strin
 export async function callApi(server: TestServer, token: string, method: string, path: string, body?: unknown) {
   const response = await fetch(`${server.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();

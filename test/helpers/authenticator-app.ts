@@ -20,6 +20,6 @@ export async function nextAppCode(secret: string, after = 0): Promise<{ code: st
     const now = Math.floor(Date.now() / 1000 / PERIOD);
     const step = Math.max(after + 1, now);
     if (step <= now + 1) return { code: await generate({ secret, epoch: step * PERIOD }), step };
-    await sleep(((now + 1) * PERIOD) * 1000 - Date.now() + 50);
+    await sleep((now + 1) * PERIOD * 1000 - Date.now() + 50);
   }
 }

@@ -44,18 +44,27 @@ export async function land(client: PageClient, href: string, form?: Record<strin
 
 /** Submits the form on `page` whose action contains `action`, with its CSRF token, and follows on. */
 export function submit(client: PageClient, page: Landing, action: string, fields: Record<string, string> = {}) {
-  return land(client, new URL(formAction(page.html, action), page.url).href, { _csrf: csrfToken(page.html), ...fields });
+  return land(client, new URL(formAction(page.html, action), page.url).href, {
+    _csrf: csrfToken(page.html),
+    ...fields,
+  });
 }
 
 /** The first factor on the sign-in page: an email code read from the development outbox. */
-export async function passEmailCode(server: TestServer, client: PageClient, signIn: Landing, email: string): Promise<Landing> {
+export async function passEmailCode(
+  server: TestServer,
+  client: PageClient,
+  signIn: Landing,
+  email: string,
+): Promise<Landing> {
   const codePage = await submit(client, signIn, '/email', { email });
   return submit(client, codePage, '/code', { code: await latestCode(server.url, email) });
 }
 
 /** The relying party redeems the code it was sent back with; returns the ID token's claims. */
 export async function redeem(config: oidc.Configuration, callback: URL, check: Authorization['check']) {
-  if (`${callback.origin}${callback.pathname}` !== RP_REDIRECT) throw new Error(`expected the app's callback, got ${callback.href}`);
+  if (`${callback.origin}${callback.pathname}` !== RP_REDIRECT)
+    throw new Error(`expected the app's callback, got ${callback.href}`);
   const tokens = await oidc.authorizationCodeGrant(config, callback, check);
   return tokens.claims()!;
 }

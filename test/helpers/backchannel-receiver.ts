@@ -16,7 +16,10 @@ export async function startBackchannelReceiver(t: ExecutionContext, options: { s
     req.on('data', (chunk: string) => (body += chunk));
     req.on('end', () => {
       if (req.method === 'POST') {
-        deliveries.push({ contentType: req.headers['content-type'], logoutToken: new URLSearchParams(body).get('logout_token') });
+        deliveries.push({
+          contentType: req.headers['content-type'],
+          logoutToken: new URLSearchParams(body).get('logout_token'),
+        });
       }
       res.writeHead(options.status ?? 200, { 'cache-control': 'no-store' }).end();
     });

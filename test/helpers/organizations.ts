@@ -6,7 +6,9 @@ import { signInThroughPages } from './sign-in.ts';
 
 /** The newest invitation link emailed to `email`, read from the development outbox. */
 export async function invitationLink(server: TestServer, email: string): Promise<string> {
-  const mail = (await outboxMessages(server.url)).find((message) => message.to === email && /\/invitations\//.test(message.text));
+  const mail = (await outboxMessages(server.url)).find(
+    (message) => message.to === email && /\/invitations\//.test(message.text),
+  );
   const link = mail && /(http\S+\/invitations\/\S+)/.exec(mail.text)?.[1];
   if (!link) throw new Error(`no invitation link in the outbox for ${email}`);
   return link;
@@ -17,9 +19,16 @@ export async function invitationLink(server: TestServer, email: string): Promise
  * them through the API, and they open the emailed link, sign in through the hosted pages and
  * accept. Returns the new member's account id.
  */
-export async function joinByInvitation(server: TestServer, ownerToken: string, orgId: string, email: string, role: string) {
+export async function joinByInvitation(
+  server: TestServer,
+  ownerToken: string,
+  orgId: string,
+  email: string,
+  role: string,
+) {
   const invited = await callApi(server, ownerToken, 'POST', `/api/organizations/${orgId}/invitations`, { email, role });
-  if (invited.status !== 201) throw new Error(`inviting ${email} failed: ${invited.status} ${JSON.stringify(invited.body)}`);
+  if (invited.status !== 201)
+    throw new Error(`inviting ${email} failed: ${invited.status} ${JSON.stringify(invited.body)}`);
   const link = await invitationLink(server, email);
   const path = new URL(link).pathname;
 
@@ -27,8 +36,11 @@ export async function joinByInvitation(server: TestServer, ownerToken: string, o
   const invitationPage = await (await browser.request(link)).text();
   const start = await browser.request(`${path}/sign-in`, { form: { _csrf: csrfToken(invitationPage) } });
   if (start.status !== 303) throw new Error(`starting the sign-in from the invitation answered ${start.status}`);
-  const { url, html } = await signInThroughPages(server.url, start.headers.get('location')!, email, { client: browser });
-  if (url.pathname !== path) throw new Error(`signing in as ${email} ended at ${url.pathname}, not back on the invitation`);
+  const { url, html } = await signInThroughPages(server.url, start.headers.get('location')!, email, {
+    client: browser,
+  });
+  if (url.pathname !== path)
+    throw new Error(`signing in as ${email} ended at ${url.pathname}, not back on the invitation`);
   const accepted = await browser.request(`${path}/accept`, { form: { _csrf: csrfToken(html) } });
   const answer = await accepted.text();
   if (accepted.status !== 200 || !answer.includes('You are now a member of')) {
@@ -36,7 +48,9 @@ export async function joinByInvitation(server: TestServer, ownerToken: string, o
   }
 
   const members = await callApi(server, ownerToken, 'GET', `/api/organizations/${orgId}/members?limit=100`);
-  const member = (members.body?.data as { account_id: string; email: string | null }[] | undefined)?.find((row) => row.email === email);
+  const member = (members.body?.data as { account_id: string; email: string | null }[] | undefined)?.find(
+    (row) => row.email === email,
+  );
   if (!member) throw new Error(`${email} accepted but is not listed among the members`);
   return { accountId: member.account_id };
 }

@@ -17,9 +17,24 @@ export async function startRedisCluster(): Promise<{ url: string; stop(): Promis
   const ports = [base, base + 1, base + 2];
   for (const port of ports) {
     const started = spawnSync('redis-server', [
-      '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
-      '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir,
-      '--save', '', '--appendonly', 'no', '--daemonize', 'yes', '--logfile', join(dir, `${port}.log`),
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      join(dir, `nodes-${port}.conf`),
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'yes',
+      '--logfile',
+      join(dir, `${port}.log`),
     ]);
     if (started.status !== 0) throw new Error(`redis-server on ${port} failed: ${started.stderr}`);
   }
@@ -29,7 +44,14 @@ export async function startRedisCluster(): Promise<{ url: string; stop(): Promis
   };
   try {
     await waitFor(async () => (await Promise.all(ports.map(ping))).every(Boolean));
-    const create = spawn('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes']);
+    const create = spawn('redis-cli', [
+      '--cluster',
+      'create',
+      ...ports.map((port) => `127.0.0.1:${port}`),
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ]);
     const code = await new Promise<number | null>((resolve) => create.on('exit', resolve));
     if (code !== 0) throw new Error(`redis-cli --cluster create exited with ${code}`);
     await waitFor(async () => (await Promise.all(ports.map(clusterOk))).every(Boolean));
@@ -41,7 +63,13 @@ export async function startRedisCluster(): Promise<{ url: string; stop(): Promis
 }
 
 async function ping(port: number) {
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const client = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   try {
     await client.connect();
     return (await client.ping()) === 'PONG';

@@ -30,7 +30,11 @@ export async function pkcePair() {
 }
 
 /** Where a silent (prompt=none) authorization request in `browser` sends it back to the app. */
-export async function silentAuthorization(config: oidc.Configuration, browser: PageClient, extra: Record<string, string> = {}) {
+export async function silentAuthorization(
+  config: oidc.Configuration,
+  browser: PageClient,
+  extra: Record<string, string> = {},
+) {
   const { challenge } = await pkcePair();
   const url = oidc.buildAuthorizationUrl(config, {
     redirect_uri: RP_REDIRECT,
@@ -41,6 +45,7 @@ export async function silentAuthorization(config: oidc.Configuration, browser: P
     ...extra,
   });
   const { url: callback } = await browser.follow(url.href);
-  if (`${callback.origin}${callback.pathname}` !== RP_REDIRECT) throw new Error(`prompt=none ended at ${callback.href}, not at the app`);
+  if (`${callback.origin}${callback.pathname}` !== RP_REDIRECT)
+    throw new Error(`prompt=none ended at ${callback.href}, not at the app`);
   return callback.searchParams;
 }

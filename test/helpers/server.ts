@@ -43,7 +43,14 @@ export async function startServer(
   const url = `http://${options.hostname ?? '127.0.0.1'}:${port}`;
   try {
     const issuer = options.issuer ?? url;
-    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...PER_IP_HEADROOM, ...env, ISSUER: issuer, PORT: String(port) });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      ...PER_IP_HEADROOM,
+      ...env,
+      ISSUER: issuer,
+      PORT: String(port),
+    });
     const app = await createApp(config);
     server.on('request', app.koa.callback());
     return {
@@ -71,7 +78,10 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
   const redis = testRedisEnv();
-  const server = await startServer({ ...database.env, ...redis, ...options.env }, options.hostname ? { hostname: options.hostname } : {});
+  const server = await startServer(
+    { ...database.env, ...redis, ...options.env },
+    options.hostname ? { hostname: options.hostname } : {},
+  );
   t.teardown(async () => {
     await server.stop();
     if (!options.database) await database.drop();

@@ -15,7 +15,10 @@ export type SignInPage = {
  * JavaScript: returns the hosted sign-in page it lands on, and what the callback must match. The
  * browser talks to `server` even when `config` was discovered on another instance of the issuer.
  */
-export async function openSignInPage(server: TestServer, options: { scope?: string; config?: oidc.Configuration } = {}): Promise<SignInPage> {
+export async function openSignInPage(
+  server: TestServer,
+  options: { scope?: string; config?: oidc.Configuration } = {},
+): Promise<SignInPage> {
   let config = options.config;
   if (!config) {
     const { clientId, clientSecret } = await registerClient(server.app);
@@ -32,9 +35,12 @@ export async function openSignInPage(server: TestServer, options: { scope?: stri
     nonce: check.expectedNonce,
   });
   const client = new PageClient(server.url);
-  const { response } = await client.follow(new URL(`${authorizationUrl.pathname}${authorizationUrl.search}`, server.url).href);
+  const { response } = await client.follow(
+    new URL(`${authorizationUrl.pathname}${authorizationUrl.search}`, server.url).href,
+  );
   const html = await response.text();
-  if (response.status !== 200 || !html.includes('/email"')) throw new Error(`expected the sign-in page, got ${response.status}`);
+  if (response.status !== 200 || !html.includes('/email"'))
+    throw new Error(`expected the sign-in page, got ${response.status}`);
   return { client, html, config, check };
 }
 
@@ -42,7 +48,12 @@ export async function openSignInPage(server: TestServer, options: { scope?: stri
  * Types an email address or phone number into the sign-in page and asks for a code; on success,
  * the code page it leads to. `headers` stand for a proxy's (X-Forwarded-For with TRUST_PROXY).
  */
-export async function askForCode(client: PageClient, signInHtml: string, identifier: string, headers: Record<string, string> = {}) {
+export async function askForCode(
+  client: PageClient,
+  signInHtml: string,
+  identifier: string,
+  headers: Record<string, string> = {},
+) {
   const form = { _csrf: csrfToken(signInHtml), email: identifier };
   const response = await client.request(formAction(signInHtml, '/email'), { form, headers });
   if (response.status === 303) {
@@ -53,8 +64,16 @@ export async function askForCode(client: PageClient, signInHtml: string, identif
 }
 
 /** Submits a code on the code page (no redirect followed). */
-export async function submitCode(client: PageClient, codeHtml: string, code: string, headers: Record<string, string> = {}) {
-  const response = await client.request(formAction(codeHtml, '/code'), { form: { _csrf: csrfToken(codeHtml), code }, headers });
+export async function submitCode(
+  client: PageClient,
+  codeHtml: string,
+  code: string,
+  headers: Record<string, string> = {},
+) {
+  const response = await client.request(formAction(codeHtml, '/code'), {
+    form: { _csrf: csrfToken(codeHtml), code },
+    headers,
+  });
   return { response, html: await response.text() };
 }
 
@@ -63,9 +82,12 @@ export async function finishAtRelyingParty(page: SignInPage, signedIn: Response)
   let { response, url } = await page.client.follow(signedIn.headers.get('location')!);
   if (url.origin === new URL(page.client.baseUrl).origin) {
     const consent = await response.text();
-    ({ response, url } = await page.client.follow(formAction(consent, '/confirm'), { form: { _csrf: csrfToken(consent) } }));
+    ({ response, url } = await page.client.follow(formAction(consent, '/confirm'), {
+      form: { _csrf: csrfToken(consent) },
+    }));
   }
-  if (!url.href.startsWith(RP_REDIRECT)) throw new Error(`expected the callback, got ${response.status} at ${url.href}`);
+  if (!url.href.startsWith(RP_REDIRECT))
+    throw new Error(`expected the callback, got ${response.status} at ${url.href}`);
   return oidc.authorizationCodeGrant(page.config, url, page.check);
 }
 

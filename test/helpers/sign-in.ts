@@ -49,5 +49,9 @@ export async function codeFlowWithOfflineAccess(baseUrl: string, config: oidc.Co
     nonce,
   });
   const { url } = await signInThroughPages(baseUrl, authorizationUrl.href, email);
-  return oidc.authorizationCodeGrant(config, url, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
+  return oidc.authorizationCodeGrant(config, url, {
+    pkceCodeVerifier: verifier,
+    expectedState: state,
+    expectedNonce: nonce,
+  });
 }

@@ -24,7 +24,10 @@ export function paidSession(session: StandInSession, paymentIntent = id('pi')) {
   return { ...session, status: 'complete', payment_status: 'paid', payment_intent: paymentIntent, url: null };
 }
 
-export function charge(paymentIntent: string, options: { refunded: boolean; amount?: number; amountRefunded?: number }) {
+export function charge(
+  paymentIntent: string,
+  options: { refunded: boolean; amount?: number; amountRefunded?: number },
+) {
   const amount = options.amount ?? 500;
   return {
     id: id('ch'),
@@ -39,10 +42,25 @@ export function charge(paymentIntent: string, options: { refunded: boolean; amou
 }
 
 export function dispute(paymentIntent: string) {
-  return { id: id('dp'), object: 'dispute', amount: 500, charge: id('ch'), payment_intent: paymentIntent, reason: 'fraudulent', status: 'needs_response' };
+  return {
+    id: id('dp'),
+    object: 'dispute',
+    amount: 500,
+    charge: id('ch'),
+    payment_intent: paymentIntent,
+    reason: 'fraudulent',
+    status: 'needs_response',
+  };
 }
 
-export function subscription(input: { id?: string; organizationId: string; plan: string; priceId: string; status: string; periodEnd?: number }) {
+export function subscription(input: {
+  id?: string;
+  organizationId: string;
+  plan: string;
+  priceId: string;
+  status: string;
+  periodEnd?: number;
+}) {
   const periodEnd = input.periodEnd ?? now() + 30 * 24 * 3600;
   return {
     id: input.id ?? id('sub'),
@@ -52,7 +70,14 @@ export function subscription(input: { id?: string; organizationId: string; plan:
     metadata: { organization_id: input.organizationId, plan: input.plan },
     items: {
       object: 'list',
-      data: [{ id: id('si'), object: 'subscription_item', current_period_end: periodEnd, price: { id: input.priceId, object: 'price' } }],
+      data: [
+        {
+          id: id('si'),
+          object: 'subscription_item',
+          current_period_end: periodEnd,
+          price: { id: input.priceId, object: 'price' },
+        },
+      ],
     },
   };
 }

@@ -7,7 +7,12 @@ import Stripe from 'stripe';
 export const STRIPE_SECRET_KEY = 'sk_test_fairyid_stand_in';
 export const STRIPE_WEBHOOK_SECRET = 'whsec_fairyid_test_secret';
 
-export type RecordedRequest = { method: string; path: string; authorization: string | undefined; form: Record<string, string> };
+export type RecordedRequest = {
+  method: string;
+  path: string;
+  authorization: string | undefined;
+  form: Record<string, string>;
+};
 export type StandInSession = {
   id: string;
   object: 'checkout.session';
@@ -38,7 +43,10 @@ export async function startStripeStandIn(t: ExecutionContext) {
     const path = new URL(req.url ?? '/', 'http://stand-in').pathname;
     requests.push({ method: req.method ?? 'GET', path, authorization: req.headers.authorization, form });
     const send = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_${randomBytes(6).toString('hex')}` });
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'request-id': `req_${randomBytes(6).toString('hex')}`,
+      });
       res.end(JSON.stringify(body));
     };
     if (state.fail) return send(400, { error: { type: 'invalid_request_error', message: 'No such price' } });
@@ -47,7 +55,9 @@ export async function startStripeStandIn(t: ExecutionContext) {
       sessions.set(session.id, session);
       return send(200, session);
     }
-    send(404, { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${req.method}: ${path})` } });
+    send(404, {
+      error: { type: 'invalid_request_error', message: `Unrecognized request URL (${req.method}: ${path})` },
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
@@ -57,7 +67,8 @@ export async function startStripeStandIn(t: ExecutionContext) {
     requests,
     sessions,
     state,
-    checkoutRequests: () => requests.filter((request) => request.method === 'POST' && request.path === '/v1/checkout/sessions'),
+    checkoutRequests: () =>
+      requests.filter((request) => request.method === 'POST' && request.path === '/v1/checkout/sessions'),
   };
 }
 
@@ -107,7 +118,11 @@ export function signatureFor(payload: string, secret = STRIPE_WEBHOOK_SECRET) {
 }
 
 /** POSTs an event to /webhooks/stripe, signed unless `signature` is given (null sends none). */
-export async function deliver(serverUrl: string, event: object, options: { signature?: string | null; body?: string } = {}) {
+export async function deliver(
+  serverUrl: string,
+  event: object,
+  options: { signature?: string | null; body?: string } = {},
+) {
   const payload = options.body ?? JSON.stringify(event);
   const signature = options.signature === undefined ? signatureFor(payload) : options.signature;
   const response = await fetch(`${serverUrl}/webhooks/stripe`, {

@@ -24,7 +24,9 @@ export async function startTwilioStandIn(t: ExecutionContext, options: { from?: 
   let failure: TwilioFailure | undefined;
 
   const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => reply(response, 500, { code: 20500, message: String(error), status: 500 }));
+    handle(request, response).catch((error: unknown) =>
+      reply(response, 500, { code: 20500, message: String(error), status: 500 }),
+    );
   });
 
   async function handle(request: IncomingMessage, response: ServerResponse) {
@@ -45,14 +47,25 @@ export async function startTwilioStandIn(t: ExecutionContext, options: { from?: 
     const from = form.get('From') ?? undefined;
     const messagingServiceSid = form.get('MessagingServiceSid') ?? undefined;
     if (!to || !body || (!from && !messagingServiceSid)) {
-      return reply(response, 400, { code: 21604, message: "A 'To' phone number, a 'Body' and a 'From' or 'MessagingServiceSid' are required.", status: 400 });
+      return reply(response, 400, {
+        code: 21604,
+        message: "A 'To' phone number, a 'Body' and a 'From' or 'MessagingServiceSid' are required.",
+        status: 400,
+      });
     }
     if (failure && 'unavailable' in failure) {
       response.writeHead(503, { 'content-type': 'text/html' }).end('<html><body>Service Unavailable</body></html>');
       return;
     }
-    if (failure) return reply(response, failure.status, { code: failure.code, message: failure.message, status: failure.status });
-    const sms: SentSms = { accountSid, to, body, ...(from ? { from } : {}), ...(messagingServiceSid ? { messagingServiceSid } : {}) };
+    if (failure)
+      return reply(response, failure.status, { code: failure.code, message: failure.message, status: failure.status });
+    const sms: SentSms = {
+      accountSid,
+      to,
+      body,
+      ...(from ? { from } : {}),
+      ...(messagingServiceSid ? { messagingServiceSid } : {}),
+    };
     messages.push(sms);
     const sid = `SM${randomBytes(16).toString('hex')}`;
     reply(response, 201, {
@@ -84,7 +97,12 @@ export async function startTwilioStandIn(t: ExecutionContext, options: { from?: 
     /** Requests refused for their credentials. */
     unauthorized: () => unauthorized,
     /** What the app needs to send through this stand-in. */
-    env: { TWILIO_ACCOUNT_SID: accountSid, TWILIO_AUTH_TOKEN: authToken, TWILIO_FROM: options.from ?? '+15005550006', TWILIO_API_URL: url },
+    env: {
+      TWILIO_ACCOUNT_SID: accountSid,
+      TWILIO_AUTH_TOKEN: authToken,
+      TWILIO_FROM: options.from ?? '+15005550006',
+      TWILIO_API_URL: url,
+    },
     failWith(next: TwilioFailure) {
       failure = next;
     },

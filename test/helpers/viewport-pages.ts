@@ -15,7 +15,10 @@ export async function desktopPage(t: ExecutionContext): Promise<Page> {
   return context.newPage();
 }
 
-export const VIEWPORTS = { phone: { open: phonePage, width: 390 }, desktop: { open: desktopPage, width: 1280 } } as const;
+export const VIEWPORTS = {
+  phone: { open: phonePage, width: 390 },
+  desktop: { open: desktopPage, width: 1280 },
+} as const;
 export type Viewport = keyof typeof VIEWPORTS;
 
 /**
@@ -26,11 +29,13 @@ export type Viewport = keyof typeof VIEWPORTS;
 export function watchComplaints(page: Page): string[] {
   const complaints: string[] = [];
   page.on('console', (message) => {
-    if (['error', 'warning'].includes(message.type()) && !message.text().startsWith('Failed to load resource')) complaints.push(message.text());
+    if (['error', 'warning'].includes(message.type()) && !message.text().startsWith('Failed to load resource'))
+      complaints.push(message.text());
   });
   page.on('requestfailed', (request) => complaints.push(`${request.url()} failed`));
   page.on('response', (response) => {
-    if (response.request().resourceType() !== 'document' && response.status() >= 400) complaints.push(`${response.url()} answered ${response.status()}`);
+    if (response.request().resourceType() !== 'document' && response.status() >= 400)
+      complaints.push(`${response.url()} answered ${response.status()}`);
   });
   return complaints;
 }

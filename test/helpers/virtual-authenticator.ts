@@ -35,7 +35,9 @@ export async function addVirtualAuthenticator(page: Page, options: Authenticator
       hasUserVerification: true,
       isUserVerified: options.isUserVerified ?? true,
       automaticPresenceSimulation: true,
-      ...(options.defaultBackupEligibility !== undefined ? { defaultBackupEligibility: options.defaultBackupEligibility } : {}),
+      ...(options.defaultBackupEligibility !== undefined
+        ? { defaultBackupEligibility: options.defaultBackupEligibility }
+        : {}),
       ...(options.defaultBackupState !== undefined ? { defaultBackupState: options.defaultBackupState } : {}),
     },
   });

@@ -23,11 +23,24 @@ onPostgres('a server killed in the middle of a burst of charges leaves no half-w
   const port = new URL(setup.url).port;
   const token = await apiToken(setup, 'crash@example.com', ['dust:read', 'dust:spend']);
   const accountId = (await setup.app.services.db.selectFrom('accounts').select('id').executeTakeFirstOrThrow()).id;
-  await setup.app.services.ledger.purchase({ accountId, amount: 500, reference: 'crash-test-top-up', description: 'top-up' });
+  await setup.app.services.ledger.purchase({
+    accountId,
+    amount: 500,
+    reference: 'crash-test-top-up',
+    description: 'top-up',
+  });
   await setup.stop();
 
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, ...env, NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: port, HOST: '127.0.0.1', ISSUER: setup.url },
+    env: {
+      ...process.env,
+      ...env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      PORT: port,
+      HOST: '127.0.0.1',
+      ISSUER: setup.url,
+    },
     stdio: 'ignore',
   });
   const exited = new Promise((resolve) => child.on('exit', resolve));
@@ -39,7 +52,10 @@ onPostgres('a server killed in the middle of a burst of charges leaves no half-w
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key },
       body: JSON.stringify({ amount: 1, description: 'burst' }),
-    }).then((response) => response.status, () => 'no answer' as const);
+    }).then(
+      (response) => response.status,
+      () => 'no answer' as const,
+    );
   let answered = 0;
   const burst = keys.map((key) =>
     send(key).then((status) => {
@@ -58,7 +74,15 @@ onPostgres('a server killed in the middle of a burst of charges leaves no half-w
   const { db, ledger } = after.app.services;
   t.deepEqual(await ledger.verify(), { unbalancedTransactions: [], walletsOutOfBalance: [] });
   const charges = async () =>
-    Number((await db.selectFrom('ledger_transactions').select(sql<number>`count(*)::int`.as('n')).where('kind', '=', 'charge').executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await db
+          .selectFrom('ledger_transactions')
+          .select(sql<number>`count(*)::int`.as('n'))
+          .where('kind', '=', 'charge')
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   const booked = await charges();
   t.true(booked >= confirmed, 'every confirmed charge is in the ledger');
   t.is(await ledger.balance('person', accountId), 525 - booked);
@@ -73,7 +97,13 @@ onPostgres('a server killed in the middle of a burst of charges leaves no half-w
 
 async function waitForHealth(url: string) {
   for (let attempt = 0; attempt < 200; attempt += 1) {
-    if (await fetch(`${url}/health`).then((response) => response.ok, () => false)) return;
+    if (
+      await fetch(`${url}/health`).then(
+        (response) => response.ok,
+        () => false,
+      )
+    )
+      return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error('the server did not start');

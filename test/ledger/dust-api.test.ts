@@ -6,13 +6,26 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 const DUST = ['dust:read', 'dust:spend', 'dust:manage'];
 
 /** `key: null` sends no Idempotency-Key. */
-async function charge(server: TestServer, token: string, body: Record<string, unknown>, key: string | null = randomUUID()) {
+async function charge(
+  server: TestServer,
+  token: string,
+  body: Record<string, unknown>,
+  key: string | null = randomUUID(),
+) {
   const response = await fetch(`${server.url}/api/dust/charges`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      ...(key ? { 'idempotency-key': key } : {}),
+    },
     body: JSON.stringify(body),
   });
-  return { status: response.status, replayed: response.headers.get('idempotent-replayed'), body: (await response.json()) as Record<string, any> };
+  return {
+    status: response.status,
+    replayed: response.headers.get('idempotent-replayed'),
+    body: (await response.json()) as Record<string, any>,
+  };
 }
 
 const balance = async (server: TestServer, token: string, query = '') =>
@@ -26,7 +39,10 @@ test('every new account gets 25 DUST, once', async (t) => {
   t.is(await balance(server, again), 25, 'signing in again grants nothing');
   t.is(await server.app.services.ledger.grantMissingSignups(), 0);
   const history = await callApi(server, token, 'GET', '/api/dust/transactions');
-  t.deepEqual(history.body!.data.map((entry: { kind: string; amount: number }) => [entry.kind, entry.amount]), [['signup_grant', 25]]);
+  t.deepEqual(
+    history.body!.data.map((entry: { kind: string; amount: number }) => [entry.kind, entry.amount]),
+    [['signup_grant', 25]],
+  );
 });
 
 test('accounts created before the ledger get their 25 DUST at startup, exactly once', async (t) => {
@@ -74,7 +90,9 @@ test('a charge with the person’s token moves DUST to the app, and its key repl
 test('1,000 concurrent charges against 25 DUST: exactly 25 succeed and the balance ends at zero', async (t) => {
   const server = await startTestServer(t);
   const token = await apiToken(server, 'rush@example.com', DUST);
-  const results = await Promise.all(Array.from({ length: 1000 }, () => charge(server, token, { amount: 1, description: 'rush' })));
+  const results = await Promise.all(
+    Array.from({ length: 1000 }, () => charge(server, token, { amount: 1, description: 'rush' })),
+  );
   const statuses = results.map((result) => result.status);
   t.is(statuses.filter((status) => status === 201).length, 25);
   t.is(statuses.filter((status) => status === 402).length, 975);
@@ -108,11 +126,13 @@ test('a client-credentials app charges only if approved, and only within the per
   const { body: me } = await callApi(server, person, 'GET', '/api/me');
   const owner = await apiToken(server, 'maker@example.com', ['organizations:write', 'organizations:read']);
   const org = (await callApi(server, owner, 'POST', '/api/organizations', { name: 'Apps', slug: 'apps' })).body!;
-  const app = (await callApi(server, owner, 'POST', `/api/organizations/${org.id}/clients`, {
-    client_name: 'Game',
-    grant_types: ['client_credentials'],
-    scope: 'dust:spend',
-  })).body!;
+  const app = (
+    await callApi(server, owner, 'POST', `/api/organizations/${org.id}/clients`, {
+      client_name: 'Game',
+      grant_types: ['client_credentials'],
+      scope: 'dust:spend',
+    })
+  ).body!;
   const tokenResponse = await fetch(`${server.url}/token`, {
     method: 'POST',
     headers: { authorization: `Basic ${Buffer.from(`${app.client_id}:${app.client_secret}`).toString('base64')}` },
@@ -142,7 +162,11 @@ test('DUST moves between a person and an organization by permission', async (t) 
     (
       await fetch(`${server.url}/api/dust/transfers`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'idempotency-key': randomUUID(),
+        },
         body: JSON.stringify(body),
       })
     ).status;

@@ -12,7 +12,11 @@ const CONCURRENCY = 24;
 test('thousands of random charges, refunds, transfers and grants in parallel keep the ledger exact', async (t) => {
   const server = await startTestServer(t);
   const { db, ledger } = server.app.services;
-  const people = Array.from({ length: PEOPLE }, (_, i) => ({ id: `person-${i}`, email: `p${i}@example.com`, fairyname: `prop_person_${String(i).padStart(4, '0')}` }));
+  const people = Array.from({ length: PEOPLE }, (_, i) => ({
+    id: `person-${i}`,
+    email: `p${i}@example.com`,
+    fairyname: `prop_person_${String(i).padStart(4, '0')}`,
+  }));
   await db.insertInto('accounts').values(people).execute();
   const organizations = ['org-1', 'org-2'];
   const charges: string[] = [];
@@ -26,14 +30,27 @@ test('thousands of random charges, refunds, transfers and grants in parallel kee
         return ledger.grantSignup(person);
       case 1:
       case 2: {
-        const booked = await ledger.charge({ accountId: person, clientId: pick(APPS), amount: 1 + randomInt(8), description: 'random', allowance: false });
+        const booked = await ledger.charge({
+          accountId: person,
+          clientId: pick(APPS),
+          amount: 1 + randomInt(8),
+          description: 'random',
+          allowance: false,
+        });
         charges.push(booked.id);
         return booked;
       }
       case 3:
-        return charges.length ? ledger.refund({ clientId: pick(APPS), chargeId: pick(charges), amount: 1 + randomInt(5) }) : undefined;
+        return charges.length
+          ? ledger.refund({ clientId: pick(APPS), chargeId: pick(charges), amount: 1 + randomInt(5) })
+          : undefined;
       default:
-        return ledger.transfer({ accountId: person, organizationId: pick(organizations), direction: randomInt(2) ? 'to_organization' : 'to_person', amount: 1 + randomInt(6) });
+        return ledger.transfer({
+          accountId: person,
+          organizationId: pick(organizations),
+          direction: randomInt(2) ? 'to_organization' : 'to_person',
+          amount: 1 + randomInt(6),
+        });
     }
   };
   let next = 0;
@@ -53,9 +70,17 @@ test('thousands of random charges, refunds, transfers and grants in parallel kee
   t.true(refused > 0, 'some operations were refused, so the guards were exercised');
 
   t.deepEqual(await ledger.verify(), { unbalancedTransactions: [], walletsOutOfBalance: [] });
-  const negative = await db.selectFrom('wallets').select('id').where('kind', '!=', 'system').where('balance', '<', 0).execute();
+  const negative = await db
+    .selectFrom('wallets')
+    .select('id')
+    .where('kind', '!=', 'system')
+    .where('balance', '<', 0)
+    .execute();
   t.deepEqual(negative, []);
-  const total = await db.selectFrom('wallets').select(sql<number>`sum(balance)::int`.as('total')).executeTakeFirstOrThrow();
+  const total = await db
+    .selectFrom('wallets')
+    .select(sql<number>`sum(balance)::int`.as('total'))
+    .executeTakeFirstOrThrow();
   t.is(Number(total.total), 0, 'DUST is neither created nor lost: system wallets balance everything else');
   const overRefunded = await db
     .selectFrom('ledger_transactions as charge')
@@ -65,7 +90,11 @@ test('thousands of random charges, refunds, transfers and grants in parallel kee
     .having(sql`sum(refund.amount)`, '>', sql.ref('charge.amount'))
     .execute();
   t.deepEqual(overRefunded, []);
-  const grants = await db.selectFrom('ledger_transactions').select(sql<number>`count(*)::int`.as('n')).where('kind', '=', 'signup_grant').executeTakeFirstOrThrow();
+  const grants = await db
+    .selectFrom('ledger_transactions')
+    .select(sql<number>`count(*)::int`.as('n'))
+    .where('kind', '=', 'signup_grant')
+    .executeTakeFirstOrThrow();
   t.true(Number(grants.n) <= PEOPLE, 'each person was granted sign-up DUST at most once');
 });
 
@@ -78,25 +107,49 @@ test('the database itself refuses an unbalanced transaction and any rewrite of h
   await t.throwsAsync(
     db.transaction().execute(async (trx) => {
       await trx.insertInto('ledger_transactions').values({ id: 'bad', kind: 'charge', amount: 5 }).execute();
-      await trx.insertInto('ledger_entries').values({ id: 'bad-1', transaction_id: 'bad', wallet_id: wallet.id, amount: -5 }).execute();
+      await trx
+        .insertInto('ledger_entries')
+        .values({ id: 'bad-1', transaction_id: 'bad', wallet_id: wallet.id, amount: -5 })
+        .execute();
     }),
     { message: /not balanced/ },
   );
-  await t.throwsAsync(db.updateTable('ledger_entries').set({ amount: 1000 }).where('transaction_id', '=', grant!.id).execute(), { message: /append-only/ });
-  await t.throwsAsync(db.deleteFrom('ledger_transactions').where('id', '=', grant!.id).execute(), { message: /append-only/ });
-  await t.throwsAsync(db.updateTable('wallets').set({ balance: -1 } as never).where('id', '=', wallet.id).execute());
+  await t.throwsAsync(
+    db.updateTable('ledger_entries').set({ amount: 1000 }).where('transaction_id', '=', grant!.id).execute(),
+    { message: /append-only/ },
+  );
+  await t.throwsAsync(db.deleteFrom('ledger_transactions').where('id', '=', grant!.id).execute(), {
+    message: /append-only/,
+  });
+  await t.throwsAsync(
+    db
+      .updateTable('wallets')
+      .set({ balance: -1 } as never)
+      .where('id', '=', wallet.id)
+      .execute(),
+  );
   t.is(await ledger.balance('person', 'x'), 25);
 });
 
 test('idempotency keys are kept at least a day, then expire', async (t) => {
   const server = await startTestServer(t);
   const { db, ledger } = server.app.services;
-  await db.insertInto('idempotency_keys').values([
-    { scope: 's', key: 'fresh', request_hash: 'h', status: 201, response: JSON.stringify({}) },
-    { scope: 's', key: 'old', request_hash: 'h', status: 201, response: JSON.stringify({}) },
-  ]).execute();
-  await db.updateTable('idempotency_keys').set({ created_at: sql`now() - interval '49 hours'` } as never).where('key', '=', 'old').execute();
+  await db
+    .insertInto('idempotency_keys')
+    .values([
+      { scope: 's', key: 'fresh', request_hash: 'h', status: 201, response: JSON.stringify({}) },
+      { scope: 's', key: 'old', request_hash: 'h', status: 201, response: JSON.stringify({}) },
+    ])
+    .execute();
+  await db
+    .updateTable('idempotency_keys')
+    .set({ created_at: sql`now() - interval '49 hours'` } as never)
+    .where('key', '=', 'old')
+    .execute();
   await ledger.expireIdempotencyKeys();
   const left = await db.selectFrom('idempotency_keys').select('key').execute();
-  t.deepEqual(left.map((row) => row.key), ['fresh']);
+  t.deepEqual(
+    left.map((row) => row.key),
+    ['fresh'],
+  );
 });

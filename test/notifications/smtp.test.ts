@@ -51,10 +51,13 @@ function parseMessage(raw: string): { headers: Map<string, string>; text: string
     const colon = line.indexOf(':');
     headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
   }
-  if (!/^text\/plain\b/i.test(headers.get('content-type') ?? '')) throw new Error(`unexpected message type ${headers.get('content-type')}`);
+  if (!/^text\/plain\b/i.test(headers.get('content-type') ?? ''))
+    throw new Error(`unexpected message type ${headers.get('content-type')}`);
   let text = raw.slice(split + 4);
   if (headers.get('content-transfer-encoding')?.toLowerCase() === 'quoted-printable') {
-    const bytes = text.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/gi, (_match, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+    const bytes = text
+      .replace(/=\r\n/g, '')
+      .replace(/=([0-9A-F]{2})/gi, (_match, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
     text = Buffer.from(bytes, 'latin1').toString('utf8');
   }
   return { headers, text };
@@ -85,14 +88,24 @@ async function openSignIn(server: TestServer) {
 }
 
 /** Posts the code form, allows consent, and redeems the authorization code as the relying party would. */
-async function finishSignIn(t: ExecutionContext, flow: Awaited<ReturnType<typeof openSignIn>>, codeHtml: string, code: string) {
+async function finishSignIn(
+  t: ExecutionContext,
+  flow: Awaited<ReturnType<typeof openSignIn>>,
+  codeHtml: string,
+  code: string,
+) {
   const { client, config } = flow;
-  let { response, url } = await client.follow(formAction(codeHtml, '/code'), { form: { _csrf: csrfToken(codeHtml), code } });
+  let { response, url } = await client.follow(formAction(codeHtml, '/code'), {
+    form: { _csrf: csrfToken(codeHtml), code },
+  });
   const consent = await response.text();
   t.true(consent.includes('Allow access?'));
   ({ response, url } = await client.follow(formAction(consent, '/confirm'), { form: { _csrf: csrfToken(consent) } }));
   t.is(url.origin + url.pathname, RP_REDIRECT);
-  const tokens = await oidc.authorizationCodeGrant(config, url, { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
+  const tokens = await oidc.authorizationCodeGrant(config, url, {
+    pkceCodeVerifier: flow.verifier,
+    expectedState: flow.state,
+  });
   return tokens;
 }
 
@@ -152,7 +165,9 @@ test('an SMTP server that never answers costs a few seconds and a clear message,
   const server = await startTestServer(t, { env: { SMTP_URL: `smtp://127.0.0.1:${port}`, SMTP_TIMEOUT_MS: '500' } });
   const flow = await openSignIn(server);
 
-  const failed = await flow.client.request(formAction(flow.html, '/email'), { form: { _csrf: csrfToken(flow.html), email: EMAIL } });
+  const failed = await flow.client.request(formAction(flow.html, '/email'), {
+    form: { _csrf: csrfToken(flow.html), email: EMAIL },
+  });
   t.is(failed.status, 503);
   t.regex(failed.headers.get('content-type') ?? '', /^text\/html/);
   const page = await failed.text();
@@ -162,7 +177,9 @@ test('an SMTP server that never answers costs a few seconds and a clear message,
 
   // Nothing was sent, so nothing throttles the retry: the same form, posted again, now gets a code.
   silent = false;
-  const retried = await flow.client.follow(formAction(page, '/email'), { form: { _csrf: csrfToken(page), email: EMAIL } });
+  const retried = await flow.client.follow(formAction(page, '/email'), {
+    form: { _csrf: csrfToken(page), email: EMAIL },
+  });
   t.is(retried.response.status, 200);
   t.regex(retried.url.pathname, /\/code$/);
   t.is(smtp.received.length, 1);
@@ -176,7 +193,9 @@ test('a new code that cannot be delivered sends the person back to the email for
     env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, SMTP_TIMEOUT_MS: '500', OTP_RESEND_SECONDS: '1' },
   });
   const flow = await openSignIn(server);
-  const sent = await flow.client.follow(formAction(flow.html, '/email'), { form: { _csrf: csrfToken(flow.html), email: EMAIL } });
+  const sent = await flow.client.follow(formAction(flow.html, '/email'), {
+    form: { _csrf: csrfToken(flow.html), email: EMAIL },
+  });
   const codeHtml = await sent.response.text();
   const first = codeIn(smtp.received[0]);
 
@@ -191,7 +210,9 @@ test('a new code that cannot be delivered sends the person back to the email for
   t.false(page.includes('Sign-in code'));
 
   // The replaced code is gone with the failed delivery.
-  const old = await flow.client.request(formAction(codeHtml, '/code'), { form: { _csrf: csrfToken(codeHtml), code: first } });
+  const old = await flow.client.request(formAction(codeHtml, '/code'), {
+    form: { _csrf: csrfToken(codeHtml), code: first },
+  });
   t.is(old.status, 400);
   t.true((await old.text()).includes('That code has expired. Ask for a new one.'));
 });

@@ -78,7 +78,10 @@ test('a token for the API resource is an RFC 9068 JWT carrying the granted API s
   const { url: callback, html } = await signInThroughPages(server.url, url.href, 'api@example.com');
   t.false(html.includes('Allow access?'), 'consent was completed');
   const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier }, { resource });
-  const [header, payload] = tokens.access_token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
+  const [header, payload] = tokens.access_token
+    .split('.')
+    .slice(0, 2)
+    .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
   t.is(header.typ, 'at+jwt');
   t.is(payload.aud, resource);
   t.is(payload.scope, 'account:read');

@@ -38,7 +38,10 @@ async function signInToApp(server: TestServer, config: oidc.Configuration, brows
     nonce,
   });
   const { url: callback } = await signInThroughPages(server.url, url.href, EMAIL, { client: browser });
-  const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedNonce: nonce });
+  const tokens = await oidc.authorizationCodeGrant(config, callback, {
+    pkceCodeVerifier: verifier,
+    expectedNonce: nonce,
+  });
   return { browser, tokens, claims: tokens.claims()! };
 }
 
@@ -50,7 +53,12 @@ async function rpInitiatedLogout(config: oidc.Configuration, browser: PageClient
 }
 
 /** Verifies a logout token as a relying party must (Back-Channel Logout 1.0, 2.6) against our JWKS. */
-async function verifyLogoutToken(t: ExecutionContext, server: TestServer, token: string | null | undefined, clientId: string): Promise<JWTPayload> {
+async function verifyLogoutToken(
+  t: ExecutionContext,
+  server: TestServer,
+  token: string | null | undefined,
+  clientId: string,
+): Promise<JWTPayload> {
   if (!token) throw new Error('no logout_token was delivered');
   const jwks = createRemoteJWKSet(new URL('/jwks', server.url));
   const { payload } = await jwtVerify(token, jwks, { issuer: server.url, audience: clientId, typ: 'logout+jwt' });
@@ -105,7 +113,9 @@ test('a logout token carries the session id only for apps that registered backch
   t.is(receiver.deliveries.length, 2, 'signing out everywhere tells every app of the session');
   const payloads = await Promise.all(
     receiver.deliveries.map(async (delivery) => {
-      const audience = (JSON.parse(Buffer.from(delivery.logoutToken!.split('.')[1]!, 'base64url').toString()) as { aud: string }).aud;
+      const audience = (
+        JSON.parse(Buffer.from(delivery.logoutToken!.split('.')[1]!, 'base64url').toString()) as { aud: string }
+      ).aud;
       return verifyLogoutToken(t, server, delivery.logoutToken, audience);
     }),
   );
@@ -128,7 +138,10 @@ test('signing a device out from the account page sends its apps a logout token f
   const payload = await verifyLogoutToken(t, server, receiver.deliveries[0]!.logoutToken, clientId);
   t.is(payload.sid, phone.claims.sid, "the token names the phone's session");
   t.is(payload.sub, phone.claims.sub);
-  t.false((await oidc.tokenIntrospection(config, phone.tokens.access_token)).active, "the phone's access token is revoked");
+  t.false(
+    (await oidc.tokenIntrospection(config, phone.tokens.access_token)).active,
+    "the phone's access token is revoked",
+  );
   t.is((await silentAuthorization(config, phone.browser)).get('error'), 'login_required');
 });
 

@@ -41,7 +41,11 @@ test('a back-channel logout URI that is not a web address is refused by the clie
   t.is(refused.status, 400);
   t.is(refused.body!.error, 'invalid_client_metadata');
   t.regex(refused.body!.error_description, /backchannel_logout_uri/);
-  t.deepEqual((await callApi(server, owner, 'GET', `/api/organizations/${org.id}/clients`)).body!.data, [], 'nothing was registered');
+  t.deepEqual(
+    (await callApi(server, owner, 'GET', `/api/organizations/${org.id}/clients`)).body!.data,
+    [],
+    'nothing was registered',
+  );
 });
 
 test.serial('the clients CLI registers a back-channel logout URI and shows it', async (t) => {
@@ -70,5 +74,9 @@ test.serial('the clients CLI registers a back-channel logout URI and shows it', 
   const stored = await server.app.clients.find('notes');
   t.is(stored?.backchannel_logout_uri, 'https://notes.example/backchannel-logout');
   t.true(stored?.backchannel_logout_session_required);
-  t.true(printed.some((line) => /^backchannel_logout_uri: https:\/\/notes\.example\/backchannel-logout \(sid required\)$/m.test(line)));
+  t.true(
+    printed.some((line) =>
+      /^backchannel_logout_uri: https:\/\/notes\.example\/backchannel-logout \(sid required\)$/m.test(line),
+    ),
+  );
 });

@@ -67,7 +67,9 @@ test('an access token whose claims were altered fails verification against our J
   const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
   const forged = Buffer.from(JSON.stringify({ ...claims, scope: 'account:read admin' })).toString('base64url');
   const jwks = createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri!));
-  await t.throwsAsync(jwtVerify(`${header}.${forged}.${signature}`, jwks), { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
+  await t.throwsAsync(jwtVerify(`${header}.${forged}.${signature}`, jwks), {
+    code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+  });
 });
 
 test('a machine client asking for a scope beyond its registered one gets invalid_scope', async (t) => {
@@ -77,7 +79,7 @@ test('a machine client asking for a scope beyond its registered one gets invalid
   t.is((error as oidc.ResponseBodyError).error, 'invalid_scope');
 });
 
-test('introspection says a person\'s opaque access token is active, for that person and client', async (t) => {
+test("introspection says a person's opaque access token is active, for that person and client", async (t) => {
   const { clientId, config, tokens } = await personTokens(t);
   t.is(tokens.access_token.split('.').length, 1, 'without a resource, the access token is opaque');
   const introspection = await oidc.tokenIntrospection(config, tokens.access_token);
@@ -110,7 +112,7 @@ test('a revoked refresh token can no longer be used to refresh', async (t) => {
   t.is((error as oidc.ResponseBodyError).error, 'invalid_grant');
 });
 
-test('a client cannot revoke or introspect another client\'s token', async (t) => {
+test("a client cannot revoke or introspect another client's token", async (t) => {
   const { server, config, tokens } = await personTokens(t);
   const other = await registerClient(server.app, { name: 'Other RP' });
   const otherConfig = await discover(server.url, other.clientId, other.clientSecret);

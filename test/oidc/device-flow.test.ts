@@ -50,7 +50,11 @@ async function typeUserCode(browser: PageClient, verificationUri: string, userCo
   const page = await browser.request(verificationUri);
   const html = await page.text();
   const input = readForm(html);
-  return { page, html, submitted: await browser.request(input.action, { form: { ...input.fields, user_code: userCode } }) };
+  return {
+    page,
+    html,
+    submitted: await browser.request(input.action, { form: { ...input.fields, user_code: userCode } }),
+  };
 }
 
 /** Presses one of the two buttons on the device-confirm page (both submit op.deviceConfirmForm). */
@@ -63,7 +67,8 @@ async function answerConfirmPage(browser: PageClient, confirmPage: Response, ans
 /** After "Yes, it is my device": sign in with an emailed code and allow the scopes. */
 async function confirmAndSignIn(server: TestServer, browser: PageClient, confirmPage: Response, email: string) {
   const { url } = await answerConfirmPage(browser, confirmPage, 'yes');
-  if (!url.pathname.startsWith('/interaction/')) throw new Error(`confirming the device led to ${url.href}, not to sign-in`);
+  if (!url.pathname.startsWith('/interaction/'))
+    throw new Error(`confirming the device led to ${url.href}, not to sign-in`);
   return signInThroughPages(server.url, url.href, email, { client: browser });
 }
 
@@ -98,7 +103,11 @@ test('a person can type the user code on the verification page instead', async (
   t.is(page.status, 200);
   t.regex(html, /<label for="user_code">/, 'our labelled input, not the library default');
   t.is(submitted.status, 200);
-  t.regex(await submitted.clone().text(), new RegExp(device.user_code), 'the confirm page shows the code as the device does');
+  t.regex(
+    await submitted.clone().text(),
+    new RegExp(device.user_code),
+    'the confirm page shows the code as the device does',
+  );
 
   await confirmAndSignIn(server, browser, submitted, 'typist@example.com');
   const tokens = await polling;

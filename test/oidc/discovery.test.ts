@@ -28,7 +28,10 @@ test('the discovery document names this server as the issuer and its endpoints u
     device_authorization_endpoint: metadata.device_authorization_endpoint,
   };
   for (const [name, value] of Object.entries(endpoints)) {
-    t.true(typeof value === 'string' && value.startsWith(`${server.url}/`), `${name} is advertised on the issuer (${value})`);
+    t.true(
+      typeof value === 'string' && value.startsWith(`${server.url}/`),
+      `${name} is advertised on the issuer (${value})`,
+    );
   }
 });
 
@@ -44,7 +47,12 @@ test('the discovery document offers the code flow only, with S256 PKCE', async (
 test('the discovery document advertises the grant types we enabled and no implicit grant', async (t) => {
   const { metadata } = await discoveredMetadata(t);
   const grants = metadata.grant_types_supported ?? [];
-  for (const grant of ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code']) {
+  for (const grant of [
+    'authorization_code',
+    'refresh_token',
+    'client_credentials',
+    'urn:ietf:params:oauth:grant-type:device_code',
+  ]) {
     t.true(grants.includes(grant), `${grant} is supported`);
   }
   t.false(grants.includes('implicit'));
@@ -76,5 +84,9 @@ test('the JWKS publishes an RS256, an ES256 and an EdDSA public key, and no priv
 test('the discovery document offers secret-based and public client authentication only', async (t) => {
   const { metadata } = await discoveredMetadata(t);
   // JWT client authentication is deliberately not offered (see configuration.ts).
-  t.deepEqual([...(metadata.token_endpoint_auth_methods_supported ?? [])].sort(), ['client_secret_basic', 'client_secret_post', 'none']);
+  t.deepEqual([...(metadata.token_endpoint_auth_methods_supported ?? [])].sort(), [
+    'client_secret_basic',
+    'client_secret_post',
+    'none',
+  ]);
 });

@@ -11,7 +11,9 @@ const SECRET_A = 'first-keys-secret-0123456789abcdefghijklmnop';
 const SECRET_B = 'other-keys-secret-0123456789abcdefghijklmnop';
 
 async function fetchJwks(server: TestServer): Promise<JSONWebKeySet> {
-  const discovery = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as { jwks_uri: string };
+  const discovery = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as {
+    jwks_uri: string;
+  };
   return (await (await fetch(discovery.jwks_uri)).json()) as JSONWebKeySet;
 }
 
@@ -169,7 +171,8 @@ test('signing keys are encrypted at rest and only public keys are published', as
     );
   }
   for (const key of (await fetchJwks(server)).keys) {
-    for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi']) t.false(member in key, `${key.kid} publishes no "${member}"`);
+    for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi'])
+      t.false(member in key, `${key.kid} publishes no "${member}"`);
   }
 });
 

@@ -15,7 +15,10 @@ const SIGNED_OUT = 'http://127.0.0.1:9/signed-out';
  */
 async function signedIn(t: ExecutionContext) {
   const server = await startTestServer(t);
-  const { clientId, clientSecret } = await registerClient(server.app, { firstParty: true, postLogoutRedirectUris: [SIGNED_OUT] });
+  const { clientId, clientSecret } = await registerClient(server.app, {
+    firstParty: true,
+    postLogoutRedirectUris: [SIGNED_OUT],
+  });
   const config = await discover(server.url, clientId, clientSecret);
   const { verifier, challenge } = await pkcePair();
   const authorizationUrl = oidc.buildAuthorizationUrl(config, {
@@ -31,7 +34,11 @@ async function signedIn(t: ExecutionContext) {
 
 /** Opens the end-session URL the app builds, and returns our confirmation page. */
 async function openLogoutPage(config: oidc.Configuration, browser: PageClient, idToken: string) {
-  const url = oidc.buildEndSessionUrl(config, { id_token_hint: idToken, post_logout_redirect_uri: SIGNED_OUT, state: 'bye-123' });
+  const url = oidc.buildEndSessionUrl(config, {
+    id_token_hint: idToken,
+    post_logout_redirect_uri: SIGNED_OUT,
+    state: 'bye-123',
+  });
   const response = await browser.request(url.href);
   return { response, html: await response.text() };
 }

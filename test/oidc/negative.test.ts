@@ -58,13 +58,19 @@ async function authorizationCode(party: Party, scope = 'openid') {
  * HTTP Basic with form-urlencoded credentials (RFC 6749 2.3.1).
  */
 async function tokenRequest(party: Party, form: Record<string, string>, secret = party.clientSecret) {
-  const credentials = Buffer.from(`${encodeURIComponent(party.clientId)}:${encodeURIComponent(secret)}`).toString('base64');
+  const credentials = Buffer.from(`${encodeURIComponent(party.clientId)}:${encodeURIComponent(secret)}`).toString(
+    'base64',
+  );
   const response = await fetch(party.config.serverMetadata().token_endpoint!, {
     method: 'POST',
     headers: { authorization: `Basic ${credentials}`, accept: 'application/json' },
     body: new URLSearchParams(form),
   });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as Record<string, unknown>,
+  };
 }
 
 const codeExchange = (code: string, verifier: string) => ({
@@ -84,7 +90,10 @@ test('an unregistered redirect_uri gets an error page and the browser is never s
   const html = await response.text();
   t.regex(html, /has not registered/);
   t.regex(html, /invalid_redirect_uri/);
-  t.false(response.headers.getSetCookie().some((cookie) => cookie.startsWith('_interaction')), 'no sign-in was started');
+  t.false(
+    response.headers.getSetCookie().some((cookie) => cookie.startsWith('_interaction')),
+    'no sign-in was started',
+  );
 });
 
 test('an authorization request without PKCE is sent back with invalid_request and no sign-in starts', async (t) => {
@@ -120,11 +129,16 @@ test('a reused authorization code gets invalid_grant and revokes the tokens issu
   const first = await oidc.authorizationCodeGrant(party.config, callback, { pkceCodeVerifier: verifier });
   t.true((await oidc.tokenIntrospection(party.config, first.access_token)).active);
 
-  const second = await t.throwsAsync(oidc.authorizationCodeGrant(party.config, callback, { pkceCodeVerifier: verifier }));
+  const second = await t.throwsAsync(
+    oidc.authorizationCodeGrant(party.config, callback, { pkceCodeVerifier: verifier }),
+  );
   t.true(second instanceof oidc.ResponseBodyError);
   t.is((second as oidc.ResponseBodyError).error, 'invalid_grant');
 
-  t.false((await oidc.tokenIntrospection(party.config, first.access_token)).active, 'the first access token is revoked');
+  t.false(
+    (await oidc.tokenIntrospection(party.config, first.access_token)).active,
+    'the first access token is revoked',
+  );
   const refresh = await t.throwsAsync(oidc.refreshTokenGrant(party.config, first.refresh_token!));
   t.is((refresh as oidc.ResponseBodyError).error, 'invalid_grant', 'the first refresh token is revoked');
 });

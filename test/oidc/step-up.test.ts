@@ -1,6 +1,14 @@
 import test, { type ExecutionContext } from 'ava';
 import type * as oidc from 'openid-client';
-import { authorize, land, passEmailCode, redeem, submit, type Authorization, type Landing } from '../helpers/authorization.ts';
+import {
+  authorize,
+  land,
+  passEmailCode,
+  redeem,
+  submit,
+  type Authorization,
+  type Landing,
+} from '../helpers/authorization.ts';
 import { nextAppCode, secretFromPage } from '../helpers/authenticator-app.ts';
 import { accountByEmail } from '../helpers/account-pages.ts';
 import { latestCode } from '../helpers/outbox.ts';
@@ -24,7 +32,8 @@ const mfaPath = (landing: Landing) => /^\/interaction\/[^/]+\/mfa$/.test(landing
 async function enrollAuthenticatorApp(server: TestServer, config: oidc.Configuration, email: string) {
   const flow = await authorize(server, config, { acr_values: 'mfa' });
   const enroll = await passEmailCode(server, flow.client, flow, email);
-  if (!mfaPath(enroll) || !enroll.html.includes('Add a second step')) throw new Error(`expected the enrollment page, got ${enroll.url.href}`);
+  if (!mfaPath(enroll) || !enroll.html.includes('Add a second step'))
+    throw new Error(`expected the enrollment page, got ${enroll.url.href}`);
   const setup = await land(flow.client, `${enroll.url.pathname}/totp-setup`);
   const secret = secretFromPage(setup.html);
   const { code, step } = await nextAppCode(secret);
@@ -41,7 +50,12 @@ function pendingField(html: string) {
 }
 
 /** Signs in with an email code in a new browser; returns the second-step page it stops at. */
-async function firstFactorOnly(server: TestServer, config: oidc.Configuration, email: string, extra: Record<string, string> = {}) {
+async function firstFactorOnly(
+  server: TestServer,
+  config: oidc.Configuration,
+  email: string,
+  extra: Record<string, string> = {},
+) {
   const flow = await authorize(server, config, extra);
   const page = await passEmailCode(server, flow.client, flow, email);
   return { flow, page };
@@ -59,7 +73,10 @@ test('asking for acr mfa makes a person without a second factor set up an authen
   t.is(backupCodes.length, 10, 'the backup codes are shown once, at enrollment');
   t.is(new Set(backupCodes).size, 10);
   const rows = await server.app.services.db.selectFrom('backup_codes').select('code_hash').execute();
-  t.false(rows.some((row) => backupCodes.some((code) => row.code_hash.includes(code.replace('-', '')))), 'only hashes are stored');
+  t.false(
+    rows.some((row) => backupCodes.some((code) => row.code_hash.includes(code.replace('-', '')))),
+    'only hashes are stored',
+  );
 });
 
 test('without acr_values, one email code signs in at 1fa with amr otp', async (t) => {
@@ -78,7 +95,9 @@ test('once a person has an authenticator app, every sign-in asks for it, and a c
   const { flow, page } = await firstFactorOnly(server, config, email);
   t.true(mfaPath(page), 'a plain request stops at the second step too');
   t.true(page.html.includes('/mfa/totp"'));
-  const wrong = await submit(flow.client, page, '/mfa/totp', { code: '000000' === (await nextAppCode(secret, step)).code ? '111111' : '000000' });
+  const wrong = await submit(flow.client, page, '/mfa/totp', {
+    code: '000000' === (await nextAppCode(secret, step)).code ? '111111' : '000000',
+  });
   t.is(wrong.response.status, 400);
   t.regex(wrong.html, /not right/);
   const { code } = await nextAppCode(secret, step);
@@ -121,14 +140,20 @@ test('after an email code, a text message code is a second factor; the same chan
   const email = 'two-channels@example.com';
   await enrollAuthenticatorApp(server, config, email);
   const account = await accountByEmail(server, email);
-  await server.app.services.db.updateTable('accounts').set({ phone_number: '+14155552671', phone_number_verified: true }).where('id', '=', account.id).execute();
+  await server.app.services.db
+    .updateTable('accounts')
+    .set({ phone_number: '+14155552671', phone_number_verified: true })
+    .where('id', '=', account.id)
+    .execute();
 
   const { flow, page } = await firstFactorOnly(server, config, email);
   t.regex(page.html, /Text a code to/);
   t.notRegex(page.html, /Email a code to/, 'the email that was the first factor is not offered again');
   const codePage = await submit(flow.client, page, '/mfa/send-code');
   t.regex(codePage.html, /texted a 6-digit code/);
-  const signedIn = await submit(flow.client, codePage, '/mfa/code', { code: await latestCode(server.url, '+14155552671') });
+  const signedIn = await submit(flow.client, codePage, '/mfa/code', {
+    code: await latestCode(server.url, '+14155552671'),
+  });
   const claims = await finish(config, flow, signedIn);
   t.is(claims.acr, 'mfa');
   t.deepEqual([...(claims.amr as string[])].sort(), ['mfa', 'otp', 'sms']);
@@ -182,12 +207,24 @@ test('holding only the first factor, nobody can enroll an authenticator app past
   const setup = await flow.client.request(`${page.url.pathname}/totp-setup`);
   t.is(setup.status, 302);
   t.is(new URL(setup.headers.get('location')!, server.url).pathname, page.url.pathname);
-  const forged = await submit(flow.client, { ...page, html: page.html.replace('/mfa/totp"', '/mfa/totp-setup"') }, '/mfa/totp-setup', {
-    code: (await nextAppCode(secret, step)).code,
-    pending: 'forged',
-  });
+  const forged = await submit(
+    flow.client,
+    { ...page, html: page.html.replace('/mfa/totp"', '/mfa/totp-setup"') },
+    '/mfa/totp-setup',
+    {
+      code: (await nextAppCode(secret, step)).code,
+      pending: 'forged',
+    },
+  );
   t.is(forged.response.status, 400);
-  t.is(await server.app.services.db.selectFrom('totp_factors').select('account_id').execute().then((rows) => rows.length), 1);
+  t.is(
+    await server.app.services.db
+      .selectFrom('totp_factors')
+      .select('account_id')
+      .execute()
+      .then((rows) => rows.length),
+    1,
+  );
 });
 
 test('asking for acr phr makes a person without a passkey create one, and offers no weaker way', async (t) => {

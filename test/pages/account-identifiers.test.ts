@@ -11,7 +11,8 @@ const PHONE = '+14155552671';
 /** Asks for a change to `typed` from the change page `html`; returns the confirmation page. */
 async function askToChange(client: PageClient, html: string, kind: 'email' | 'phone', typed: string) {
   const asked = await submitForm(client, html, `/account/${kind}`, { identifier: typed });
-  if (asked.response.status !== 303) throw new Error(`asking for a code answered ${asked.response.status}: ${asked.html.slice(0, 300)}`);
+  if (asked.response.status !== 303)
+    throw new Error(`asking for a code answered ${asked.response.status}: ${asked.html.slice(0, 300)}`);
   const page = await client.request(asked.response.headers.get('location')!);
   return page.text();
 }
@@ -33,12 +34,21 @@ test('changing the email sends a code to the new address, and once confirmed the
   t.regex(confirm, /We sent a 6-digit code to <strong>new-address@example.com<\/strong>/);
   const mail = (await outboxMessages(server.url)).find((message) => message.to === after);
   t.regex(mail!.subject, /is your code to confirm this email for FairyID/);
-  t.false((await outboxMessages(server.url)).some((message) => message.to === before && /confirm this email/.test(message.subject)));
+  t.false(
+    (await outboxMessages(server.url)).some(
+      (message) => message.to === before && /confirm this email/.test(message.subject),
+    ),
+  );
 
-  const confirmed = await submitForm(client, confirm, '/account/email/confirm', { code: await latestCode(server.url, after) });
+  const confirmed = await submitForm(client, confirm, '/account/email/confirm', {
+    code: await latestCode(server.url, after),
+  });
   t.is(confirmed.response.status, 303);
   t.is(confirmed.response.headers.get('location'), '/account?changed=email');
-  t.regex(await (await client.request('/account?changed=email')).text(), /You now sign in with new-address@example.com\./);
+  t.regex(
+    await (await client.request('/account?changed=email')).text(),
+    /You now sign in with new-address@example.com\./,
+  );
 
   const changed = await accountByEmail(server, after);
   t.is(changed.id, account.id, 'the same account, with its new address');
@@ -47,7 +57,9 @@ test('changing the email sends a code to the new address, and once confirmed the
   t.is(event?.outcome, 'success');
   t.deepEqual(event?.detail, { from: 'o***@example.com', to: 'n***@example.com' });
 
-  const notice = (await outboxMessages(server.url)).find((message) => message.to === before && /no longer signs in/.test(message.subject));
+  const notice = (await outboxMessages(server.url)).find(
+    (message) => message.to === before && /no longer signs in/.test(message.subject),
+  );
   t.truthy(notice, 'the old address is told, so its owner can act if it was not them');
   t.regex(notice!.text, /changed to n\*\*\*@example\.com/);
 
@@ -63,7 +75,9 @@ test('an email address another account has is refused once its code is confirmed
   const account = await accountByEmail(server, 'wants-it@example.com');
 
   const confirm = await askToChange(client, html, 'email', taken);
-  const refused = await submitForm(client, confirm, '/account/email/confirm', { code: await latestCode(server.url, taken) });
+  const refused = await submitForm(client, confirm, '/account/email/confirm', {
+    code: await latestCode(server.url, taken),
+  });
   t.is(refused.response.status, 409);
   t.regex(refused.html, /That email address already belongs to another FairyID account/);
   t.is((await accountByEmail(server, 'wants-it@example.com')).id, account.id, 'the address is unchanged');
@@ -86,7 +100,10 @@ test('a wrong code is refused with the tries left, and a code works only in the 
   const wrong = await submitForm(first.client, confirm, '/account/email/confirm', { code: otherThan(code) });
   t.is(wrong.response.status, 400);
   t.regex(wrong.html, /That code is not right\. 4 tries left\./);
-  t.deepEqual((await auditOf(server, account.id, 'email_changed'))[0]?.detail, { to: 't***@example.com', reason: 'wrong_code' });
+  t.deepEqual((await auditOf(server, account.id, 'email_changed'))[0]?.detail, {
+    to: 't***@example.com',
+    reason: 'wrong_code',
+  });
 
   // The other browser never asked for a code: the right one does nothing there.
   const elsewhere = await submitForm(second.client, second.html, '/account/email/confirm', { code });
@@ -134,7 +151,9 @@ test('a person without a phone number adds one with a texted code', async (t) =>
   const text = (await outboxMessages(server.url)).find((message) => message.to === PHONE);
   t.regex(text!.text, /is your code to add this phone number to your FairyID account/);
 
-  const confirmed = await submitForm(client, confirm, '/account/phone/confirm', { code: await latestCode(server.url, PHONE) });
+  const confirmed = await submitForm(client, confirm, '/account/phone/confirm', {
+    code: await latestCode(server.url, PHONE),
+  });
   t.is(confirmed.response.status, 303);
   t.is(confirmed.response.headers.get('location'), '/account?changed=phone');
   const overview = await (await client.request('/account?changed=phone')).text();
@@ -176,25 +195,37 @@ test('starting a change needs a recent sign-in: a browser signed in long ago is 
   const { client, html } = await signedInAt(server, '/account/email', email);
   const account = await accountByEmail(server, email);
   // As if the person had signed in an hour ago and walked away from the browser.
-  const row = await server.app.services.db.selectFrom('account_sessions').select('session_uid').where('account_id', '=', account.id).executeTakeFirstOrThrow();
+  const row = await server.app.services.db
+    .selectFrom('account_sessions')
+    .select('session_uid')
+    .where('account_id', '=', account.id)
+    .executeTakeFirstOrThrow();
   const session = (await server.app.provider.current().Session.findByUid(row.session_uid))!;
   session.loginTs = Math.floor(Date.now() / 1000) - 3600;
   await session.save(3600);
 
-  for (const response of [await client.request('/account/email'), await client.request('/account/email', { form: { _csrf: csrfToken(html), identifier: 'thief@example.com' } })]) {
+  for (const response of [
+    await client.request('/account/email'),
+    await client.request('/account/email', { form: { _csrf: csrfToken(html), identifier: 'thief@example.com' } }),
+  ]) {
     t.is(response.status, 302);
     const location = new URL(response.headers.get('location')!);
     t.is(location.pathname, '/auth');
     t.is(location.searchParams.get('prompt'), 'login');
   }
-  t.false((await outboxMessages(server.url)).some((message) => message.to === 'thief@example.com'), 'no code went to the new address');
+  t.false(
+    (await outboxMessages(server.url)).some((message) => message.to === 'thief@example.com'),
+    'no code went to the new address',
+  );
   t.is((await client.request('/account')).status, 200, 'the browser is still signed in for everything else');
 });
 
 test('a change form sent without its CSRF token is refused', async (t) => {
   const server = await startTestServer(t);
   const { client } = await signedInAt(server, '/account/email', 'forged-change@example.com');
-  const response = await client.request('/account/email', { form: { _csrf: 'forged', identifier: 'attacker@example.com' } });
+  const response = await client.request('/account/email', {
+    form: { _csrf: 'forged', identifier: 'attacker@example.com' },
+  });
   t.is(response.status, 403);
   t.false((await outboxMessages(server.url)).some((message) => message.to === 'attacker@example.com'));
 });

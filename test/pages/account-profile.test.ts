@@ -7,7 +7,8 @@ import { codeFlowWithOfflineAccess } from '../helpers/sign-in.ts';
 
 const PICTURE = 'https://pictures.example/tinkerbell.png';
 
-const imgSrc = (response: Response) => /img-src ([^;]+)/.exec(response.headers.get('content-security-policy') ?? '')?.[1];
+const imgSrc = (response: Response) =>
+  /img-src ([^;]+)/.exec(response.headers.get('content-security-policy') ?? '')?.[1];
 
 test('a person saves their name and an https picture, sees them on the overview and apps get them as profile claims', async (t) => {
   const server = await startTestServer(t);
@@ -48,10 +49,18 @@ test('a picture address that is not https is refused with a message and nothing 
   const email = 'plain-http@example.com';
   const { client, html } = await signedInAt(server, '/account', email);
 
-  for (const picture of ['http://pictures.example/me.png', 'javascript:alert(1)', 'https://user:secret@pictures.example/me.png']) {
+  for (const picture of [
+    'http://pictures.example/me.png',
+    'javascript:alert(1)',
+    'https://user:secret@pictures.example/me.png',
+  ]) {
     const refused = await submitForm(client, html, '/account/profile', { name: 'Puck', picture });
     t.is(refused.response.status, 400, picture);
-    t.regex(refused.html, /class="alert alert-error" role="alert">(Use an https:\/\/ address|The picture address must not contain)/, picture);
+    t.regex(
+      refused.html,
+      /class="alert alert-error" role="alert">(Use an https:\/\/ address|The picture address must not contain)/,
+      picture,
+    );
     t.true(refused.html.includes('value="Puck"'), 'what was typed is kept');
     t.notRegex(refused.html, /<img class="avatar"/);
   }
@@ -98,7 +107,9 @@ test('a profile form sent without its CSRF token is refused and changes nothing'
   const server = await startTestServer(t);
   const email = 'forged-profile@example.com';
   const { client } = await signedInAt(server, '/account', email);
-  const response = await client.request('/account/profile', { form: { _csrf: 'forged', name: 'Mallory', picture: PICTURE } });
+  const response = await client.request('/account/profile', {
+    form: { _csrf: 'forged', name: 'Mallory', picture: PICTURE },
+  });
   t.is(response.status, 403);
   t.is((await accountByEmail(server, email)).name, null);
 });

@@ -27,7 +27,11 @@ async function securityPage(client: PageClient) {
 /** Moves the session's sign-in back in time, as if the person had signed in `seconds` ago. */
 async function ageSignIn(server: TestServer, email: string, seconds: number) {
   const account = await accountByEmail(server, email);
-  const rows = await server.app.services.db.selectFrom('account_sessions').select('session_uid').where('account_id', '=', account.id).execute();
+  const rows = await server.app.services.db
+    .selectFrom('account_sessions')
+    .select('session_uid')
+    .where('account_id', '=', account.id)
+    .execute();
   for (const { session_uid } of rows) {
     const session = await server.app.provider.current().Session.findByUid(session_uid);
     if (!session) continue;
@@ -61,7 +65,10 @@ test('a wrong code does not turn the app on, and a forged or foreign setup form 
   const pending = /name="pending" value="([^"]+)"/.exec(setup)![1]!;
   const secret = secretFromPage(setup);
   const right = (await nextAppCode(secret)).code;
-  const wrong = await submitForm(client, setup, `${PAGE}/totp`, { pending, code: right === '123456' ? '654321' : '123456' });
+  const wrong = await submitForm(client, setup, `${PAGE}/totp`, {
+    pending,
+    code: right === '123456' ? '654321' : '123456',
+  });
   t.is(wrong.response.status, 400);
   t.regex(wrong.html, /not right/);
 
@@ -69,7 +76,10 @@ test('a wrong code does not turn the app on, and a forged or foreign setup form 
   const { client: other } = await signedInAt(server, PAGE, 'other@example.com');
   const theirs = await (await other.request(`${PAGE}/totp`)).text();
   const theirPending = /name="pending" value="([^"]+)"/.exec(theirs)![1]!;
-  const foreign = await submitForm(client, setup, `${PAGE}/totp`, { pending: theirPending, code: (await nextAppCode(secretFromPage(theirs))).code });
+  const foreign = await submitForm(client, setup, `${PAGE}/totp`, {
+    pending: theirPending,
+    code: (await nextAppCode(secretFromPage(theirs))).code,
+  });
   t.is(foreign.response.status, 400);
   const forged = await submitForm(client, setup, `${PAGE}/totp`, { pending: 'a.b.c', code: right });
   t.is(forged.response.status, 400);
@@ -102,7 +112,9 @@ test('new backup codes replace the old ones and need a recent sign-in; without a
   const server = await startTestServer(t);
   const email = 'regenerate@example.com';
   const { client, codesPage } = await withAuthenticatorApp(server, email);
-  const first = [...(await (await client.request(codesPage)).text()).matchAll(/<li><code>([^<]+)<\/code>/g)].map((m) => m[1]!);
+  const first = [...(await (await client.request(codesPage)).text()).matchAll(/<li><code>([^<]+)<\/code>/g)].map(
+    (m) => m[1]!,
+  );
   const account = await accountByEmail(server, email);
   const { html } = await securityPage(client);
 
@@ -130,9 +142,13 @@ test('two concurrent uses of one backup code: exactly one is accepted', async (t
   const server = await startTestServer(t);
   const email = 'race@example.com';
   const { client, codesPage } = await withAuthenticatorApp(server, email);
-  const [code] = [...(await (await client.request(codesPage)).text()).matchAll(/<li><code>([^<]+)<\/code>/g)].map((m) => m[1]!);
+  const [code] = [...(await (await client.request(codesPage)).text()).matchAll(/<li><code>([^<]+)<\/code>/g)].map(
+    (m) => m[1]!,
+  );
   const account = await accountByEmail(server, email);
-  const results = await Promise.all(Array.from({ length: 8 }, () => server.app.services.backupCodes.consume(account.id, code!)));
+  const results = await Promise.all(
+    Array.from({ length: 8 }, () => server.app.services.backupCodes.consume(account.id, code!)),
+  );
   t.is(results.filter(Boolean).length, 1);
 });
 
@@ -176,7 +192,17 @@ test('removing the app while a passkey remains keeps two-step sign-in and the ba
   // A passkey row as registration stores it; its keys are never used here.
   await server.app.services.db
     .insertInto('passkeys')
-    .values({ id: 'pk-1', account_id: account.id, credential_id: 'cred-1', public_key: new Uint8Array([1]), counter: 0, transports: '[]', device_type: 'multiDevice', backed_up: true, name: 'Phone' })
+    .values({
+      id: 'pk-1',
+      account_id: account.id,
+      credential_id: 'cred-1',
+      public_key: new Uint8Array([1]),
+      counter: 0,
+      transports: '[]',
+      device_type: 'multiDevice',
+      backed_up: true,
+      name: 'Phone',
+    })
     .execute();
   const { html } = await securityPage(client);
   const removed = await submitForm(client, html, `${PAGE}/totp/remove`);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { csrfToken, PageClient } from '../helpers/page-client.ts';
+import { csrfToken, type PageClient } from '../helpers/page-client.ts';
 import { readForm } from '../helpers/html-form.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { signInThroughPages } from '../helpers/sign-in.ts';
@@ -25,7 +25,11 @@ async function signedIn(client: PageClient) {
 }
 
 async function accountId(server: TestServer, email: string) {
-  const row = await server.app.services.db.selectFrom('accounts').select('id').where('email', '=', email).executeTakeFirstOrThrow();
+  const row = await server.app.services.db
+    .selectFrom('accounts')
+    .select('id')
+    .where('email', '=', email)
+    .executeTakeFirstOrThrow();
   return row.id;
 }
 
@@ -61,7 +65,9 @@ test('signing out another device ends its session in the provider while this one
   const laptop = await device(server, email);
   const [phoneSession] = otherSessions(laptop.html);
 
-  const { response, url } = await laptop.client.follow(`${PAGE}/sign-out`, { form: { _csrf: csrfToken(laptop.html), session: phoneSession! } });
+  const { response, url } = await laptop.client.follow(`${PAGE}/sign-out`, {
+    form: { _csrf: csrfToken(laptop.html), session: phoneSession! },
+  });
   t.is(response.status, 200);
   t.is(`${url.pathname}${url.search}`, `${PAGE}?signed-out=one`);
   const after = await response.text();
@@ -87,7 +93,9 @@ test('a person cannot sign out someone else’s session', async (t) => {
   const victimElsewhere = await device(server, 'victim@example.com');
   const [victimSession] = otherSessions(victimElsewhere.html);
 
-  const response = await attacker.client.request(`${PAGE}/sign-out`, { form: { _csrf: csrfToken(attacker.html), session: victimSession! } });
+  const response = await attacker.client.request(`${PAGE}/sign-out`, {
+    form: { _csrf: csrfToken(attacker.html), session: victimSession! },
+  });
   t.is(response.status, 404);
   t.regex(await response.text(), /That device is not signed in to your account any more/);
   t.true(await signedIn(victim.client), 'the victim is still signed in');
@@ -101,7 +109,9 @@ test('signing out all other sessions keeps only the device in use', async (t) =>
   const third = await device(server, email);
   t.is(otherSessions(third.html).length, 2);
 
-  const { url, response } = await third.client.follow(`${PAGE}/sign-out-others`, { form: { _csrf: csrfToken(third.html) } });
+  const { url, response } = await third.client.follow(`${PAGE}/sign-out-others`, {
+    form: { _csrf: csrfToken(third.html) },
+  });
   t.is(url.search, '?signed-out=others');
   const after = await response.text();
   t.regex(after, /All your other devices are signed out/);
@@ -149,7 +159,9 @@ test('signing out this device goes through the provider’s logout and ends on a
   t.false(await signedIn(client));
   t.true(await signedIn(other.client), 'other devices are not signed out by it');
   t.deepEqual(await openSessionRows(server, email), [otherSession], 'this session is no longer listed');
-  const signOut = (await server.app.services.audit.recentFor(await accountId(server, email))).find((event) => event.event === 'sign_out');
+  const signOut = (await server.app.services.audit.recentFor(await accountId(server, email))).find(
+    (event) => event.event === 'sign_out',
+  );
   t.deepEqual(signOut?.detail, { session_uid: sessionUid, everywhere: true });
 });
 

@@ -9,7 +9,10 @@ const EMAIL = 'ada@example.com';
 browserTest('a person signs in with a real browser on a phone-sized screen', async (t) => {
   const server = await startTestServer(t);
   const redirectUri = `${server.url}/dev/callback`;
-  const { clientId, clientSecret } = await registerClient(server.app, { name: 'Pixie Notes', redirectUris: [redirectUri] });
+  const { clientId, clientSecret } = await registerClient(server.app, {
+    name: 'Pixie Notes',
+    redirectUris: [redirectUri],
+  });
   const config = await discover(server.url, clientId, clientSecret);
   const { verifier, challenge } = await pkcePair();
   const state = oidc.randomState();
@@ -101,6 +104,9 @@ browserTest('a person signs in with a real browser on a phone-sized screen', asy
   await page.emulateMedia({ colorScheme: 'dark' });
   await check('error-dark', 'This sign-in request cannot continue');
 
-  t.true(stylesheets.length > 0 && stylesheets.every((status) => status === 200 || status === 304), 'the stylesheet loads');
+  t.true(
+    stylesheets.length > 0 && stylesheets.every((status) => status === 200 || status === 304),
+    'the stylesheet loads',
+  );
   t.deepEqual(complaints, []);
 });

@@ -55,18 +55,31 @@ test('disconnecting an app on the account page revokes its grant: refresh fails,
   t.regex(after, /The app is disconnected\./);
   t.deepEqual(listedApps(after), [apiClientId]);
 
-  t.false((await oidc.tokenIntrospection(notes.config, notes.tokens.access_token)).active, 'its access token is inactive');
-  t.is(await refreshError(notes.config, notes.tokens.refresh_token!), 'invalid_grant', 'its refresh token no longer works');
+  t.false(
+    (await oidc.tokenIntrospection(notes.config, notes.tokens.access_token)).active,
+    'its access token is inactive',
+  );
+  t.is(
+    await refreshError(notes.config, notes.tokens.refresh_token!),
+    'invalid_grant',
+    'its refresh token no longer works',
+  );
   t.is((await callApi(server, api.tokens.access_token, 'GET', '/api/me')).status, 200, 'the other app keeps working');
 
   const second = await submitForm(client, after, `${PAGE}/disconnect`, { client: apiClientId });
   t.is(second.response.status, 303);
-  t.is((await callApi(server, api.tokens.access_token, 'GET', '/api/me')).status, 401, '/api refuses the JWT access token of a revoked grant');
+  t.is(
+    (await callApi(server, api.tokens.access_token, 'GET', '/api/me')).status,
+    401,
+    '/api refuses the JWT access token of a revoked grant',
+  );
   t.is(await refreshError(api.config, api.tokens.refresh_token!, { resource }), 'invalid_grant');
   t.regex(await (await client.request(PAGE)).text(), /No apps are connected to your account\./);
 
   const account = await accountByEmail(server, email);
-  const revoked = (await server.app.services.audit.recentFor(account.id)).filter((event) => event.event === 'grant_revoked');
+  const revoked = (await server.app.services.audit.recentFor(account.id)).filter(
+    (event) => event.event === 'grant_revoked',
+  );
   t.deepEqual(revoked.map((event) => event.client_id).sort(), [notes.clientId, apiClientId].sort());
 });
 
@@ -82,12 +95,21 @@ test('a person cannot disconnect another person’s grant: an app they never con
   const refused = await submitForm(client, html, `${PAGE}/disconnect`, { client: victim.clientId });
   t.is(refused.response.status, 404);
   t.regex(refused.html, /That app is not connected to your account\./);
-  t.true((await oidc.tokenIntrospection(victim.config, victim.tokens.access_token)).active, 'the victim’s grant is untouched');
+  t.true(
+    (await oidc.tokenIntrospection(victim.config, victim.tokens.access_token)).active,
+    'the victim’s grant is untouched',
+  );
 
   const own = await submitForm(client, html, `${PAGE}/disconnect`, { client: shared.clientId });
   t.is(own.response.status, 303);
-  t.false((await oidc.tokenIntrospection(shared.config, attackerTokens.access_token)).active, 'the attacker’s own grant is revoked');
-  t.true((await oidc.tokenIntrospection(shared.config, shared.tokens.access_token)).active, 'the victim’s grant for the same app is not');
+  t.false(
+    (await oidc.tokenIntrospection(shared.config, attackerTokens.access_token)).active,
+    'the attacker’s own grant is revoked',
+  );
+  t.true(
+    (await oidc.tokenIntrospection(shared.config, shared.tokens.access_token)).active,
+    'the victim’s grant for the same app is not',
+  );
   t.is(await refreshError(shared.config, shared.tokens.refresh_token!), undefined);
 });
 
@@ -122,7 +144,9 @@ test('an app bound to an organization shows which organization it acts for', asy
   const consent = await signInThroughPages(server.url, url.href, email, { consent: false });
   const organizationId = /name="organization_id" value="([^"]+)"/.exec(consent.html)![1]!;
   const action = /action="(\/interaction\/[^"]+\/confirm)"/.exec(consent.html)![1]!;
-  const { url: callback } = await consent.client.follow(action, { form: { _csrf: csrfToken(consent.html), organization_id: organizationId } });
+  const { url: callback } = await consent.client.follow(action, {
+    form: { _csrf: csrfToken(consent.html), organization_id: organizationId },
+  });
   t.true(callback.href.startsWith(RP_REDIRECT));
 
   const { html } = await signedInAt(server, PAGE, email);

@@ -9,8 +9,13 @@ const INVITEE = 'rowan.underhill-of-the-moonlit-gardens@example.com';
 browserTest('an invitee follows the emailed link in a real browser, signs up with a code and joins', async (t) => {
   const server = await startTestServer(t);
   const owner = await apiToken(server, 'owner@example.com', ['organizations:read', 'organizations:write']);
-  const org = (await callApi(server, owner, 'POST', '/api/organizations', { name: 'Moonlit Gardeners', slug: 'moonlit' })).body!;
-  const invited = await callApi(server, owner, 'POST', `/api/organizations/${org.id}/invitations`, { email: INVITEE, role: 'member' });
+  const org = (
+    await callApi(server, owner, 'POST', '/api/organizations', { name: 'Moonlit Gardeners', slug: 'moonlit' })
+  ).body!;
+  const invited = await callApi(server, owner, 'POST', `/api/organizations/${org.id}/invitations`, {
+    email: INVITEE,
+    role: 'member',
+  });
   t.is(invited.status, 201);
   const link = await invitationLink(server, INVITEE);
   const invitationPath = new URL(link).pathname;
@@ -24,7 +29,8 @@ browserTest('an invitee follows the emailed link in a real browser, signs up wit
   });
   page.on('requestfailed', (request) => complaints.push(`${request.url()} failed`));
   page.on('response', (response) => {
-    if (!response.url().endsWith('/favicon.ico') && response.status() >= 400) complaints.push(`${response.url()} answered ${response.status()}`);
+    if (!response.url().endsWith('/favicon.ico') && response.status() >= 400)
+      complaints.push(`${response.url()} answered ${response.status()}`);
   });
 
   /** The page is titled as expected, fits the phone's width, and is kept as a screenshot. */
@@ -55,7 +61,10 @@ browserTest('an invitee follows the emailed link in a real browser, signs up wit
   await page.getByLabel('Sign-in code').fill(await latestCode(server.url, INVITEE));
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((url) => url.pathname === invitationPath);
-  t.true(await page.getByRole('button', { name: 'Accept and join' }).isVisible(), 'back on the invitation, signed in as the invitee');
+  t.true(
+    await page.getByRole('button', { name: 'Accept and join' }).isVisible(),
+    'back on the invitation, signed in as the invitee',
+  );
   await check('invitation-signed-in', 'Join Moonlit Gardeners');
 
   await page.getByRole('button', { name: 'Accept and join' }).click();
@@ -67,7 +76,9 @@ browserTest('an invitee follows the emailed link in a real browser, signs up wit
   const token = await apiToken(server, INVITEE, ['account:read']);
   const me = await callApi(server, token, 'GET', '/api/me');
   t.is(me.body!.email, INVITEE);
-  t.deepEqual(me.body!.memberships, [{ id: org.id, slug: 'moonlit', name: 'Moonlit Gardeners', status: 'pending', role: 'member' }]);
+  t.deepEqual(me.body!.memberships, [
+    { id: org.id, slug: 'moonlit', name: 'Moonlit Gardeners', status: 'pending', role: 'member' },
+  ]);
 });
 
 browserTest('an invitation for a long address to a long-named organization still fits a phone screen', async (t) => {

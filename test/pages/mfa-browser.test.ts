@@ -13,17 +13,29 @@ import { checkPage, VIEWPORTS, watchComplaints, type Viewport } from '../helpers
 const ENV = { LIMIT_SENDS_PER_RECIPIENT: '100/3600', LIMIT_SENDS_PER_ACCOUNT: '100/3600' };
 
 /** A relying party's authorization in a new browser, signed in by email code up to the page after it. */
-async function signInAtApp(t: ExecutionContext, server: TestServer, config: oidc.Configuration, viewport: Viewport, email: string) {
+async function signInAtApp(
+  t: ExecutionContext,
+  server: TestServer,
+  config: oidc.Configuration,
+  viewport: Viewport,
+  email: string,
+) {
   const page = await VIEWPORTS[viewport].open(t);
   const complaints = watchComplaints(page);
   const { challenge } = await pkcePair();
-  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: `${server.url}/dev/callback`, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256' });
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: `${server.url}/dev/callback`,
+    scope: 'openid',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
   await page.goto(url.href);
   await signInByEmailCode(server, page, email);
   return { page, complaints };
 }
 
-const atCallback = (page: Page) => page.waitForURL((url) => url.pathname === '/dev/callback' && url.searchParams.has('code'));
+const atCallback = (page: Page) =>
+  page.waitForURL((url) => url.pathname === '/dev/callback' && url.searchParams.has('code'));
 
 async function readBackupCodes(page: Page) {
   return page.locator('.backup-codes code').allTextContents();
@@ -32,7 +44,11 @@ async function readBackupCodes(page: Page) {
 async function journey(t: ExecutionContext, viewport: Viewport) {
   const server = await startTestServer(t, { env: ENV });
   const email = `two-step-${viewport}@example.com`;
-  const { clientId, clientSecret } = await registerClient(server.app, { name: 'Pixie Notes', redirectUris: [`${server.url}/dev/callback`], firstParty: true });
+  const { clientId, clientSecret } = await registerClient(server.app, {
+    name: 'Pixie Notes',
+    redirectUris: [`${server.url}/dev/callback`],
+    firstParty: true,
+  });
   const config = await discover(server.url, clientId, clientSecret);
 
   // Enrollment from the account page: the key read from the page, codes computed here as an app would.
@@ -85,9 +101,12 @@ async function journey(t: ExecutionContext, viewport: Viewport) {
   return { server, config, email, backupCodes, secret, step };
 }
 
-browserTest('phone: authenticator app set up from the account page, then asked for at sign-in; a backup code stands in', async (t) => {
-  await journey(t, 'phone');
-});
+browserTest(
+  'phone: authenticator app set up from the account page, then asked for at sign-in; a backup code stands in',
+  async (t) => {
+    await journey(t, 'phone');
+  },
+);
 
 browserTest('desktop: the same, then every backup code used up, and a new set made', async (t) => {
   const { server, config, email, backupCodes, secret, step } = await journey(t, 'desktop');
@@ -108,10 +127,18 @@ browserTest('desktop: the same, then every backup code used up, and a new set ma
   const uid = new URL(page.url()).pathname.split('/')[2];
   const used = await page.evaluate(
     async ([path, csrf, code]) => {
-      const response = await fetch(path!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: csrf!, code: code! }) });
+      const response = await fetch(path!, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ _csrf: csrf!, code: code! }),
+      });
       return response.status;
     },
-    [`/interaction/${uid}/mfa/backup-code`, await page.locator('input[name="_csrf"]').first().inputValue(), backupCodes[0]!],
+    [
+      `/interaction/${uid}/mfa/backup-code`,
+      await page.locator('input[name="_csrf"]').first().inputValue(),
+      backupCodes[0]!,
+    ],
   );
   t.is(used, 400);
 
@@ -134,13 +161,23 @@ browserTest('desktop: the same, then every backup code used up, and a new set ma
 async function stepUp(t: ExecutionContext, viewport: Viewport) {
   const server = await startTestServer(t, { env: ENV });
   const email = `step-up-${viewport}@example.com`;
-  const { clientId, clientSecret } = await registerClient(server.app, { name: 'Pixie Bank', redirectUris: [`${server.url}/dev/callback`], firstParty: true });
+  const { clientId, clientSecret } = await registerClient(server.app, {
+    name: 'Pixie Bank',
+    redirectUris: [`${server.url}/dev/callback`],
+    firstParty: true,
+  });
   const config = await discover(server.url, clientId, clientSecret);
   const { challenge } = await pkcePair();
   const page = await VIEWPORTS[viewport].open(t);
   const complaints = watchComplaints(page);
   const authorization = (extra: Record<string, string> = {}) =>
-    oidc.buildAuthorizationUrl(config, { redirect_uri: `${server.url}/dev/callback`, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256', ...extra }).href;
+    oidc.buildAuthorizationUrl(config, {
+      redirect_uri: `${server.url}/dev/callback`,
+      scope: 'openid',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      ...extra,
+    }).href;
 
   // The bank asks for two factors from a person who has one: they add an app on the way.
   await page.goto(authorization({ acr_values: 'mfa' }));
@@ -159,7 +196,11 @@ async function stepUp(t: ExecutionContext, viewport: Viewport) {
   await atCallback(page);
 
   // With a verified phone number too, a text message can be the second step after the email code.
-  await server.app.services.db.updateTable('accounts').set({ phone_number: '+14155552671', phone_number_verified: true }).where('email', '=', email).execute();
+  await server.app.services.db
+    .updateTable('accounts')
+    .set({ phone_number: '+14155552671', phone_number_verified: true })
+    .where('email', '=', email)
+    .execute();
   const other = await VIEWPORTS[viewport].open(t);
   const otherComplaints = watchComplaints(other);
   await other.goto(authorization());
@@ -174,10 +215,16 @@ async function stepUp(t: ExecutionContext, viewport: Viewport) {
   t.deepEqual([...complaints, ...otherComplaints], []);
 }
 
-browserTest('phone: a relying party asking for two factors has a person enroll on the way; a text code works as the second step', async (t) => {
-  await stepUp(t, 'phone');
-});
+browserTest(
+  'phone: a relying party asking for two factors has a person enroll on the way; a text code works as the second step',
+  async (t) => {
+    await stepUp(t, 'phone');
+  },
+);
 
-browserTest('desktop: a relying party asking for two factors has a person enroll on the way; a text code works as the second step', async (t) => {
-  await stepUp(t, 'desktop');
-});
+browserTest(
+  'desktop: a relying party asking for two factors has a person enroll on the way; a text code works as the second step',
+  async (t) => {
+    await stepUp(t, 'desktop');
+  },
+);

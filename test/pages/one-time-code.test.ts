@@ -28,7 +28,8 @@ async function openSignIn(server: TestServer, client = new PageClient(server.url
   });
   const { response, url } = await client.follow(authorizationUrl.href);
   const html = await response.text();
-  if (response.status !== 200 || !html.includes('Email address')) throw new Error(`expected the sign-in page, got ${response.status}`);
+  if (response.status !== 200 || !html.includes('Email address'))
+    throw new Error(`expected the sign-in page, got ${response.status}`);
   return { client, html, url };
 }
 
@@ -36,7 +37,9 @@ async function openSignIn(server: TestServer, client = new PageClient(server.url
 async function codePage(t: ExecutionContext, env: Record<string, string> = {}) {
   const server = await startTestServer(t, { env });
   const { client, html: login } = await openSignIn(server);
-  const { response, url } = await client.follow(formAction(login, '/email'), { form: { _csrf: csrfToken(login), email: EMAIL } });
+  const { response, url } = await client.follow(formAction(login, '/email'), {
+    form: { _csrf: csrfToken(login), email: EMAIL },
+  });
   t.is(response.status, 200);
   t.regex(url.pathname, /^\/interaction\/[^/]+\/code$/);
   const html = await response.text();
@@ -56,7 +59,11 @@ function otherThan(code: string) {
 
 function isSignInRedirect(t: ExecutionContext, response: Response) {
   t.is(response.status, 303);
-  t.regex(response.headers.get('location') ?? '', /\/auth\/[^/]+$/, 'the interaction resumes at the authorization endpoint');
+  t.regex(
+    response.headers.get('location') ?? '',
+    /\/auth\/[^/]+$/,
+    'the interaction resumes at the authorization endpoint',
+  );
 }
 
 test('a wrong code says so, tells how many tries are left and creates no account', async (t) => {
@@ -132,7 +139,7 @@ test('of two concurrent submissions of the right code exactly one signs in', asy
   t.is(await accountCount(server), 1);
 });
 
-test('a POST without the CSRF field, or with another browser\'s, gets the 403 page and sends and creates nothing', async (t) => {
+test("a POST without the CSRF field, or with another browser's, gets the 403 page and sends and creates nothing", async (t) => {
   const server = await startTestServer(t);
   const { client, html: login } = await openSignIn(server);
   const { html: strangersPage } = await openSignIn(server, new PageClient(server.url));
@@ -140,7 +147,11 @@ test('a POST without the CSRF field, or with another browser\'s, gets the 403 pa
   t.not(strangersToken, csrfToken(login));
   const emailAction = formAction(login, '/email');
 
-  const forged: Record<string, string>[] = [{ email: EMAIL }, { email: EMAIL, _csrf: strangersToken }, { email: EMAIL, _csrf: 'x' }];
+  const forged: Record<string, string>[] = [
+    { email: EMAIL },
+    { email: EMAIL, _csrf: strangersToken },
+    { email: EMAIL, _csrf: 'x' },
+  ];
   for (const form of forged) {
     const response = await client.request(emailAction, { form });
     t.is(response.status, 403);
@@ -195,7 +206,9 @@ test('a new code can be asked for only after the resend window, and it replaces 
 test('an invalid email address re-renders the form with a message and sends nothing', async (t) => {
   const server = await startTestServer(t);
   const { client, html } = await openSignIn(server);
-  const response = await client.request(formAction(html, '/email'), { form: { _csrf: csrfToken(html), email: 'ada@"><b>x' } });
+  const response = await client.request(formAction(html, '/email'), {
+    form: { _csrf: csrfToken(html), email: 'ada@"><b>x' },
+  });
   t.is(response.status, 400);
   const page = await response.text();
   t.true(page.includes('Enter a valid email address, like name@example.com.'));

@@ -6,7 +6,11 @@ import { signInByEmailCode } from '../helpers/browser-sign-in.ts';
 import { browserTest } from '../helpers/browser.ts';
 import { discover, registerClient } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { addVirtualAuthenticator, type AuthenticatorOptions, type VirtualAuthenticator } from '../helpers/virtual-authenticator.ts';
+import {
+  addVirtualAuthenticator,
+  type AuthenticatorOptions,
+  type VirtualAuthenticator,
+} from '../helpers/virtual-authenticator.ts';
 import { checkPage, VIEWPORTS, watchComplaints, type Viewport } from '../helpers/viewport-pages.ts';
 
 type Browser = { page: Page; complaints: string[]; authenticator: VirtualAuthenticator };
@@ -52,12 +56,20 @@ async function addPasskey(server: TestServer, page: Page, name?: string) {
 /** A relying party (first-party, so no consent page) whose redirect URI is the app's own /dev/callback page. */
 async function relyingParty(server: TestServer) {
   const redirectUri = `${server.url}/dev/callback`;
-  const { clientId, clientSecret } = await registerClient(server.app, { name: 'Pixie Notes', redirectUris: [redirectUri], firstParty: true });
+  const { clientId, clientSecret } = await registerClient(server.app, {
+    name: 'Pixie Notes',
+    redirectUris: [redirectUri],
+    firstParty: true,
+  });
   return { redirectUri, config: await discover(server.url, clientId, clientSecret) };
 }
 
 /** Opens the relying party's authorization request in `page`; returns what the callback must match. */
-async function startAuthorization(page: Page, rp: Awaited<ReturnType<typeof relyingParty>>, extra: Record<string, string> = {}) {
+async function startAuthorization(
+  page: Page,
+  rp: Awaited<ReturnType<typeof relyingParty>>,
+  extra: Record<string, string> = {},
+) {
   const verifier = oidc.randomPKCECodeVerifier();
   const check = { pkceCodeVerifier: verifier, expectedState: oidc.randomState(), expectedNonce: oidc.randomNonce() };
   const url = oidc.buildAuthorizationUrl(rp.config, {
@@ -74,14 +86,23 @@ async function startAuthorization(page: Page, rp: Awaited<ReturnType<typeof rely
 }
 
 /** From the callback page: the relying party's token request, and the ID token's claims. */
-async function tokensAtCallback(page: Page, rp: Awaited<ReturnType<typeof relyingParty>>, check: Awaited<ReturnType<typeof startAuthorization>>) {
+async function tokensAtCallback(
+  page: Page,
+  rp: Awaited<ReturnType<typeof relyingParty>>,
+  check: Awaited<ReturnType<typeof startAuthorization>>,
+) {
   await page.waitForURL((url) => url.pathname === '/dev/callback');
   const tokens = await oidc.authorizationCodeGrant(rp.config, new URL(page.url()), check);
   return tokens.claims()!;
 }
 
 async function auditEvents(server: TestServer, event: string) {
-  return server.app.services.db.selectFrom('audit_events').selectAll().where('event', '=', event).orderBy('id').execute();
+  return server.app.services.db
+    .selectFrom('audit_events')
+    .selectAll()
+    .where('event', '=', event)
+    .orderBy('id')
+    .execute();
 }
 
 browserTest('a passkey added on the account page signs in passwordless at an app in another browser', async (t) => {
@@ -151,7 +172,11 @@ browserTest('a passkey can be renamed and removed, and a removed passkey no long
   await first.page.getByRole('button', { name: 'Remove Old phone' }).click();
   await first.page.waitForURL((url) => url.search === '?saved=removed');
   t.true(await first.page.getByText('You have no passkeys yet.').isVisible());
-  t.is(await server.app.services.backupCodes.remaining(account.id), 0, 'with no second factor left, backup codes stand in for nothing');
+  t.is(
+    await server.app.services.backupCodes.remaining(account.id),
+    0,
+    'with no second factor left, backup codes stand in for nothing',
+  );
   const changes = (await auditEvents(server, 'factor_renamed')).concat(await auditEvents(server, 'factor_removed'));
   t.deepEqual(
     changes.map((event) => [event.event, (event.detail as { name?: string }).name]),
@@ -168,7 +193,10 @@ browserTest('a passkey can be renamed and removed, and a removed passkey no long
   await second.page.getByRole('alert').filter({ hasText: 'That passkey is not registered with FairyID.' }).waitFor();
   t.regex(new URL(second.page.url()).pathname, /^\/interaction\/[^/]+$/);
   const failed = await auditEvents(server, 'sign_in_failed');
-  t.deepEqual(failed.map((event) => (event.detail as { reason?: string }).reason), ['unknown_credential']);
+  t.deepEqual(
+    failed.map((event) => (event.detail as { reason?: string }).reason),
+    ['unknown_credential'],
+  );
   t.deepEqual(first.complaints, []);
 });
 
@@ -213,7 +241,16 @@ browserTest('a tampered assertion, an unknown credential and a replayed challeng
 
   const tampered = await captureAssertion(second.page);
   const signature = tampered.credential.response.signature as string;
-  const flipped = { ...tampered, credential: { ...tampered.credential, response: { ...tampered.credential.response, signature: `${signature.slice(0, 10)}${signature[10] === 'A' ? 'B' : 'A'}${signature.slice(11)}` } } };
+  const flipped = {
+    ...tampered,
+    credential: {
+      ...tampered.credential,
+      response: {
+        ...tampered.credential.response,
+        signature: `${signature.slice(0, 10)}${signature[10] === 'A' ? 'B' : 'A'}${signature.slice(11)}`,
+      },
+    },
+  };
   t.like(await postFromPage(second.page, flipped), { status: 403, body: { error: 'passkey_invalid' } });
   // Its challenge was used up by the failed attempt: the genuine answer to it comes too late.
   t.like(await postFromPage(second.page, tampered), { status: 400, body: { error: 'expired_challenge' } });
@@ -229,11 +266,16 @@ browserTest('a tampered assertion, an unknown credential and a replayed challeng
   const accepted = await postFromPage(second.page, genuine);
   t.is(accepted.status, 200);
   t.like(await postFromPage(second.page, genuine), { status: 400, body: { error: 'expired_challenge' } });
-  t.like(await postFromPage(second.page, { credential: { id: 'x' } }), { status: 400, body: { error: 'invalid_request' } });
+  t.like(await postFromPage(second.page, { credential: { id: 'x' } }), {
+    status: 400,
+    body: { error: 'invalid_request' },
+  });
 
   await second.page.goto(new URL(accepted.body.redirectTo!, server.url).href);
   t.is((await tokensAtCallback(second.page, rp, check)).acr, 'phr');
-  const reasons = (await auditEvents(server, 'sign_in_failed')).map((event) => (event.detail as { reason?: string }).reason);
+  const reasons = (await auditEvents(server, 'sign_in_failed')).map(
+    (event) => (event.detail as { reason?: string }).reason,
+  );
   t.deepEqual(reasons, ['invalid', 'challenge', 'unknown_credential', 'challenge']);
 });
 
@@ -259,7 +301,10 @@ browserTest('a copy of a device-bound passkey is refused once its signature coun
   await copy.page.getByRole('button', { name: 'Sign in with a passkey' }).click();
   await copy.page.getByRole('alert').filter({ hasText: 'it may have been copied' }).waitFor();
   const failed = await auditEvents(server, 'sign_in_failed');
-  t.deepEqual(failed.map((event) => [event.account_id, (event.detail as { reason?: string }).reason]), [[(await accountByEmail(server, 'cloned@example.com')).id, 'cloned']]);
+  t.deepEqual(
+    failed.map((event) => [event.account_id, (event.detail as { reason?: string }).reason]),
+    [[(await accountByEmail(server, 'cloned@example.com')).id, 'cloned']],
+  );
 });
 
 browserTest('a device-bound passkey that later claims to be backed up is refused', async (t) => {
@@ -277,15 +322,25 @@ browserTest('a device-bound passkey that later claims to be backed up is refused
   await second.page.getByRole('button', { name: 'Sign in with a passkey' }).click();
   await second.page.getByRole('alert').filter({ hasText: 'no longer matches the one you added' }).waitFor();
   const failed = await auditEvents(server, 'sign_in_failed');
-  t.deepEqual(failed.map((event) => (event.detail as { reason?: string }).reason), ['backup_state']);
+  t.deepEqual(
+    failed.map((event) => (event.detail as { reason?: string }).reason),
+    ['backup_state'],
+  );
 });
 
 for (const viewport of ['phone', 'desktop'] as const) {
   browserTest(`the passkeys page fits the screen and its scripts load under the CSP (${viewport})`, async (t) => {
     const server = await startTestServer(t, { hostname: 'localhost' });
-    const browser = await newBrowser(t, viewport, { autofill: false, defaultBackupEligibility: true, defaultBackupState: true });
+    const browser = await newBrowser(t, viewport, {
+      autofill: false,
+      defaultBackupEligibility: true,
+      defaultBackupState: true,
+    });
     await onPasskeysPage(server, browser, `screens-${viewport}@example.com`);
-    t.true(await browser.page.getByRole('button', { name: 'Add a passkey' }).isVisible(), 'the script shows the button');
+    t.true(
+      await browser.page.getByRole('button', { name: 'Add a passkey' }).isVisible(),
+      'the script shows the button',
+    );
     await checkPage(t, browser.page, viewport, 'account-passkeys-empty', 'Passkeys');
     await addPasskey(server, browser.page, 'A passkey with a rather long name for a small screen');
     t.true(await browser.page.getByText('Synced passkey').isVisible());
@@ -312,11 +367,14 @@ browserTest('after an email code, a passkey is the second step at the sign-in’
   await checkPage(t, second.page, 'phone', 'mfa-passkey', 'Confirm it’s you');
   // Holding only the mailbox is not enough to plant a passkey of one's own in place of the real one.
   const planted = await second.page.locator('[data-passkey="second-factor"]').evaluate(async (element) => {
-    const response = await fetch(element.getAttribute('data-options-url')!.replace('/second-factor/options', '/enroll/options'), {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': element.getAttribute('data-csrf')! },
-      body: '{}',
-    });
+    const response = await fetch(
+      element.getAttribute('data-options-url')!.replace('/second-factor/options', '/enroll/options'),
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': element.getAttribute('data-csrf')! },
+        body: '{}',
+      },
+    );
     return { status: response.status, body: (await response.json()) as { error?: string } };
   });
   t.like(planted, { status: 403, body: { error: 'forbidden' } });
@@ -325,7 +383,10 @@ browserTest('after an email code, a passkey is the second step at the sign-in’
   t.is(claims.acr, 'phr');
   const amr = claims.amr as string[];
   t.true(amr.includes('otp') && amr.includes('mfa') && (amr.includes('hwk') || amr.includes('swk')), amr.join(' '));
-  t.deepEqual(second.complaints.filter((complaint) => !complaint.endsWith('/passkey/enroll/options answered 403')), []);
+  t.deepEqual(
+    second.complaints.filter((complaint) => !complaint.endsWith('/passkey/enroll/options answered 403')),
+    [],
+  );
 });
 
 browserTest('an app that asks for a passkey gets one created on the spot by a person who has none', async (t) => {
@@ -342,6 +403,9 @@ browserTest('an app that asks for a passkey gets one created on the spot by a pe
   t.is(claims.acr, 'phr');
   t.is((await browser.authenticator.credentials()).length, 1);
   const added = await auditEvents(server, 'factor_added');
-  t.deepEqual(added.map((event) => (event.detail as { factor?: string }).factor), ['passkey']);
+  t.deepEqual(
+    added.map((event) => (event.detail as { factor?: string }).factor),
+    ['passkey'],
+  );
   t.deepEqual(browser.complaints, []);
 });

@@ -8,14 +8,17 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { checkPage, VIEWPORTS, watchComplaints, type Viewport } from '../helpers/viewport-pages.ts';
 
 const EMAIL = 'two-devices@example.com';
-const ANDROID_CHROME = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36';
+const ANDROID_CHROME =
+  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36';
 const WINDOWS_FIREFOX = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
 
 /** A browser (its own context, so its own session) signed in to the devices page. */
 async function deviceOnSessionsPage(t: ExecutionContext, server: TestServer, viewport: Viewport, userAgent: string) {
   const page = await VIEWPORTS[viewport].open(t);
   // Stands for another kind of device: the devices page names each by its User-Agent.
-  await page.route('**/*', (route) => route.continue({ headers: { ...route.request().headers(), 'user-agent': userAgent } }));
+  await page.route('**/*', (route) =>
+    route.continue({ headers: { ...route.request().headers(), 'user-agent': userAgent } }),
+  );
   const complaints = watchComplaints(page);
   await page.goto(`${server.url}/account/sessions`);
   await signInByEmailCode(server, page, EMAIL);
@@ -41,7 +44,11 @@ async function silentAuthorization(page: Page, config: oidc.Configuration, redir
 browserTest('signing out the other sessions from one browser signs the other browser out', async (t) => {
   const server = await startTestServer(t);
   const redirectUri = `${server.url}/dev/callback`;
-  const { clientId, clientSecret } = await registerClient(server.app, { name: 'Pixie Notes', redirectUris: [redirectUri], firstParty: true });
+  const { clientId, clientSecret } = await registerClient(server.app, {
+    name: 'Pixie Notes',
+    redirectUris: [redirectUri],
+    firstParty: true,
+  });
   const config = await discover(server.url, clientId, clientSecret);
 
   const phone = await deviceOnSessionsPage(t, server, 'phone', ANDROID_CHROME);
@@ -52,7 +59,12 @@ browserTest('signing out the other sessions from one browser signs the other bro
   const sessions = desktop.page.locator('li.session');
   t.is(await sessions.count(), 2);
   t.true(await sessions.filter({ hasText: 'This device' }).filter({ hasText: 'Firefox on Windows' }).isVisible());
-  t.true(await sessions.filter({ hasText: 'Chrome on Android' }).getByRole('button', { name: /^Sign out Chrome on Android/ }).isVisible());
+  t.true(
+    await sessions
+      .filter({ hasText: 'Chrome on Android' })
+      .getByRole('button', { name: /^Sign out Chrome on Android/ })
+      .isVisible(),
+  );
   await checkPage(t, desktop.page, 'desktop', 'account-sessions', 'Devices');
   await phone.page.goto(`${server.url}/account/sessions`);
   t.true(await phone.page.locator('li.session.current').filter({ hasText: 'Chrome on Android' }).isVisible());
@@ -60,7 +72,9 @@ browserTest('signing out the other sessions from one browser signs the other bro
 
   await desktop.page.getByRole('button', { name: 'Sign out all other sessions' }).click();
   await desktop.page.waitForURL((url) => url.search === '?signed-out=others');
-  t.true(await desktop.page.getByRole('status').filter({ hasText: 'All your other devices are signed out.' }).isVisible());
+  t.true(
+    await desktop.page.getByRole('status').filter({ hasText: 'All your other devices are signed out.' }).isVisible(),
+  );
   t.is(await sessions.count(), 1);
   t.true(await desktop.page.getByText('You are not signed in anywhere else.').isVisible());
   await checkPage(t, desktop.page, 'desktop', 'account-sessions-others-signed-out', 'Devices');
@@ -74,23 +88,31 @@ browserTest('signing out the other sessions from one browser signs the other bro
 });
 
 for (const viewport of ['phone', 'desktop'] as const) {
-  browserTest(`signing out this device from the devices page asks first, then says plainly it is done (${viewport})`, async (t) => {
-    const server = await startTestServer(t);
-    const { page, complaints } = await deviceOnSessionsPage(t, server, viewport, viewport === 'phone' ? ANDROID_CHROME : WINDOWS_FIREFOX);
-    await checkPage(t, page, viewport, 'account-sessions-only-device', 'Devices');
+  browserTest(
+    `signing out this device from the devices page asks first, then says plainly it is done (${viewport})`,
+    async (t) => {
+      const server = await startTestServer(t);
+      const { page, complaints } = await deviceOnSessionsPage(
+        t,
+        server,
+        viewport,
+        viewport === 'phone' ? ANDROID_CHROME : WINDOWS_FIREFOX,
+      );
+      await checkPage(t, page, viewport, 'account-sessions-only-device', 'Devices');
 
-    await page.locator('li.session.current').getByRole('link', { name: 'Sign out' }).click();
-    await page.waitForURL((url) => url.pathname === '/session/end');
-    t.true(await page.getByText('Do you want to sign out of FairyID on this device?').isVisible());
-    await checkPage(t, page, viewport, 'logout', 'Sign out?');
+      await page.locator('li.session.current').getByRole('link', { name: 'Sign out' }).click();
+      await page.waitForURL((url) => url.pathname === '/session/end');
+      t.true(await page.getByText('Do you want to sign out of FairyID on this device?').isVisible());
+      await checkPage(t, page, viewport, 'logout', 'Sign out?');
 
-    await page.getByRole('button', { name: 'Yes, sign me out' }).click();
-    await page.waitForURL((url) => url.pathname === '/session/end/success');
-    t.true(await page.getByText('You are signed out of FairyID on this device.').isVisible());
-    await checkPage(t, page, viewport, 'logged-out', 'Signed out');
+      await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+      await page.waitForURL((url) => url.pathname === '/session/end/success');
+      t.true(await page.getByText('You are signed out of FairyID on this device.').isVisible());
+      await checkPage(t, page, viewport, 'logged-out', 'Signed out');
 
-    await page.getByRole('link', { name: 'Sign in again' }).click();
-    await page.waitForURL(/\/interaction\/[^/]+$/);
-    t.deepEqual(complaints, []);
-  });
+      await page.getByRole('link', { name: 'Sign in again' }).click();
+      await page.waitForURL(/\/interaction\/[^/]+$/);
+      t.deepEqual(complaints, []);
+    },
+  );
 }

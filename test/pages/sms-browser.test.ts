@@ -12,7 +12,10 @@ for (const viewport of Object.keys(VIEWPORTS) as Viewport[]) {
     const twilio = await startTwilioStandIn(t);
     const server = await startTestServer(t, { env: twilio.env });
     const redirectUri = `${server.url}/dev/callback`;
-    const { clientId, clientSecret } = await registerClient(server.app, { name: 'Pixie Notes', redirectUris: [redirectUri] });
+    const { clientId, clientSecret } = await registerClient(server.app, {
+      name: 'Pixie Notes',
+      redirectUris: [redirectUri],
+    });
     const config = await discover(server.url, clientId, clientSecret);
     const { verifier, challenge } = await pkcePair();
     const state = oidc.randomState();
@@ -34,8 +37,17 @@ for (const viewport of Object.keys(VIEWPORTS) as Viewport[]) {
 
     await field.fill('415 555 2671');
     await page.getByRole('button', { name: 'Send me a code' }).click();
-    t.true(await page.getByRole('alert').filter({ hasText: 'Start the phone number with + and its country code' }).isVisible());
-    t.is(await page.getByLabel('Email address or phone number').inputValue(), '415 555 2671', 'what was typed stays to be fixed');
+    t.true(
+      await page
+        .getByRole('alert')
+        .filter({ hasText: 'Start the phone number with + and its country code' })
+        .isVisible(),
+    );
+    t.is(
+      await page.getByLabel('Email address or phone number').inputValue(),
+      '415 555 2671',
+      'what was typed stays to be fixed',
+    );
     await checkPage(t, page, viewport, 'sms-invalid-number', 'Sign in');
     t.deepEqual(twilio.messages, []);
 
@@ -53,7 +65,10 @@ for (const viewport of Object.keys(VIEWPORTS) as Viewport[]) {
 
     await page.getByRole('button', { name: 'Allow' }).click();
     await page.waitForURL((url) => url.pathname === '/dev/callback');
-    const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: state });
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
     t.deepEqual(tokens.claims()!.amr, ['sms']);
     t.is(tokens.claims()!.acr, '1fa');
     t.deepEqual(complaints, []);
@@ -80,7 +95,9 @@ browserTest('a text that cannot be sent shows a clear page in a real browser', a
     await page.goto(authorizationUrl.href);
     await page.getByLabel('Email address or phone number').fill(PHONE);
     await page.getByRole('button', { name: 'Send me a code' }).click();
-    t.true(await page.getByRole('alert').filter({ hasText: 'We could not send the text message just now.' }).isVisible());
+    t.true(
+      await page.getByRole('alert').filter({ hasText: 'We could not send the text message just now.' }).isVisible(),
+    );
     await checkPage(t, page, viewport, 'sms-send-failed', 'Sign in');
     t.deepEqual(complaints, []);
   }

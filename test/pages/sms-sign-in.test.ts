@@ -37,7 +37,11 @@ test('a phone number typed with spaces, dashes and parentheses gets a text at it
   const asked = await askForCode(page.client, page.html, ' +1 (415) 555-2671 ');
   t.is(asked.status, 303);
   t.true(asked.html.includes('Check your phone'));
-  t.true(asked.html.includes('We texted a 6-digit code to <strong class="phone-number">+1 415 555 2671</strong>. It expires in 10 minutes.'));
+  t.true(
+    asked.html.includes(
+      'We texted a 6-digit code to <strong class="phone-number">+1 415 555 2671</strong>. It expires in 10 minutes.',
+    ),
+  );
   t.true(asked.html.includes('autocomplete="one-time-code"'));
 
   t.is(twilio.messages.length, 1);
@@ -88,8 +92,14 @@ test('a phone number that is not valid re-renders the form with a message that s
     ['415 555 2671', 'Start the phone number with + and its country code, like +1 415 555 2671.'],
     ['+1 415 555', 'That phone number is not valid. Check the country code and the digits.'],
     ['+999 1234 5678', 'That phone number is not valid. Check the country code and the digits.'],
-    ['ada', 'Enter an email address, like name@example.com, or a phone number with its country code, like +1 415 555 2671.'],
-    ['+1 415 555 2671 ext. 9', 'Enter an email address, like name@example.com, or a phone number with its country code'],
+    [
+      'ada',
+      'Enter an email address, like name@example.com, or a phone number with its country code, like +1 415 555 2671.',
+    ],
+    [
+      '+1 415 555 2671 ext. 9',
+      'Enter an email address, like name@example.com, or a phone number with its country code',
+    ],
   ];
   for (const [typed, message] of cases) {
     const refused = await askForCode(page.client, page.html, typed);
@@ -138,14 +148,19 @@ test('SMS codes follow the email rules: wrong codes count down, the resend waits
   t.deepEqual(success?.detail, { method: 'sms', created: true });
   t.truthy(success?.account_id);
   const everything = JSON.stringify(events);
-  for (const value of [first, second, otherThan(first)]) t.false(everything.includes(value), 'no code is ever written to the audit log');
+  for (const value of [first, second, otherThan(first)])
+    t.false(everything.includes(value), 'no code is ever written to the audit log');
 });
 
 test('five wrong SMS codes lock the code, and the right one no longer works', async (t) => {
   const { twilio, server } = await withTwilio(t);
   const { page, html, code } = await codePage(server, twilio);
   for (const left of [4, 3, 2, 1]) {
-    t.true((await submitCode(page.client, html, otherThan(code))).html.includes(`${left} ${left === 1 ? 'try' : 'tries'} left.`));
+    t.true(
+      (await submitCode(page.client, html, otherThan(code))).html.includes(
+        `${left} ${left === 1 ? 'try' : 'tries'} left.`,
+      ),
+    );
   }
   const fifth = await submitCode(page.client, html, otherThan(code));
   t.is(fifth.response.status, 429);
@@ -159,14 +174,22 @@ test('a text Twilio refuses, or a Twilio that is down, shows a clear page and th
   const { twilio, server } = await withTwilio(t);
   const page = await openSignInPage(server);
   const failures = [
-    { status: 400, code: 21408, message: 'Permission to send an SMS has not been enabled for the region indicated by the To number' },
+    {
+      status: 400,
+      code: 21408,
+      message: 'Permission to send an SMS has not been enabled for the region indicated by the To number',
+    },
     { status: 503, unavailable: true } as const,
   ];
   for (const failure of failures) {
     twilio.failWith(failure);
     const failed = await askForCode(page.client, page.html, PHONE);
     t.is(failed.status, 503);
-    t.true(failed.html.includes('We could not send the text message just now. Please try again in a minute, or use your email address.'));
+    t.true(
+      failed.html.includes(
+        'We could not send the text message just now. Please try again in a minute, or use your email address.',
+      ),
+    );
     t.true(failed.html.includes('value="+14155552671"'), 'back on the sign-in form, number kept');
     t.false(failed.html.includes('Sign-in code'), 'no code page for a code that was never sent');
   }
@@ -180,7 +203,9 @@ test('a text Twilio refuses, or a Twilio that is down, shows a clear page and th
 
 test('Twilio refuses a wrong auth token, and the person sees the failure page', async (t) => {
   const twilio = await startTwilioStandIn(t);
-  const server = await startTestServer(t, { env: { ...twilio.env, TWILIO_AUTH_TOKEN: 'not-the-real-token-0123456789' } });
+  const server = await startTestServer(t, {
+    env: { ...twilio.env, TWILIO_AUTH_TOKEN: 'not-the-real-token-0123456789' },
+  });
   const page = await openSignInPage(server);
   const failed = await askForCode(page.client, page.html, PHONE);
   t.is(failed.status, 503);

@@ -35,7 +35,8 @@ const on = (server: TestServer, url: string | URL) => {
 };
 
 async function expectRedirect(response: Response) {
-  if (response.status < 300 || response.status >= 400) throw new Error(`expected a redirect, got ${response.status}: ${await response.text()}`);
+  if (response.status < 300 || response.status >= 400)
+    throw new Error(`expected a redirect, got ${response.status}: ${await response.text()}`);
   return response.headers.get('location')!;
 }
 
@@ -55,19 +56,27 @@ shared('an authorization flow started on one instance completes on the other', a
   const interaction = await expectRedirect(await browser.request(on(a, authorize)));
   const loginPage = await browser.request(on(b, interaction));
   t.is(loginPage.status, 200, 'B reads the interaction A created');
-  const sent = await browser.request(on(b, `${interaction}/email`), { form: { _csrf: csrfToken(await loginPage.text()), email: 'roam@example.com' } });
+  const sent = await browser.request(on(b, `${interaction}/email`), {
+    form: { _csrf: csrfToken(await loginPage.text()), email: 'roam@example.com' },
+  });
   const codePage = await browser.request(on(a, await expectRedirect(sent)));
   const code = await latestCode(a.url, 'roam@example.com');
-  const signedIn = await browser.request(on(b, `${interaction}/code`), { form: { _csrf: csrfToken(await codePage.text()), code } });
+  const signedIn = await browser.request(on(b, `${interaction}/code`), {
+    form: { _csrf: csrfToken(await codePage.text()), code },
+  });
   const consentInteraction = await expectRedirect(await browser.request(on(a, await expectRedirect(signedIn))));
   const consentPage = await (await browser.request(on(b, consentInteraction))).text();
   t.regex(consentPage, /Allow access\?/);
-  const allowed = await browser.request(on(a, `${consentInteraction}/confirm`), { form: { _csrf: csrfToken(consentPage) } });
+  const allowed = await browser.request(on(a, `${consentInteraction}/confirm`), {
+    form: { _csrf: csrfToken(consentPage) },
+  });
   const callback = await expectRedirect(await browser.request(on(b, await expectRedirect(allowed))));
   t.true(callback.startsWith(RP_REDIRECT), 'B resumes with the session A wrote');
 
   const tokens = await oidc.authorizationCodeGrant(config, new URL(callback), { pkceCodeVerifier: verifier });
-  const userinfo = await (await fetch(`${b.url}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).json();
+  const userinfo = await (
+    await fetch(`${b.url}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } })
+  ).json();
   t.is((userinfo as { email: string }).email, 'roam@example.com');
 });
 
@@ -77,7 +86,12 @@ shared('one-time-code attempts and resend limits are counted across instances', 
   const config = await discover(a.url, clientId, clientSecret);
   const { challenge } = await pkcePair();
   const browser = new PageClient(a.url);
-  const authorize = oidc.buildAuthorizationUrl(config, { redirect_uri: RP_REDIRECT, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256' });
+  const authorize = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: RP_REDIRECT,
+    scope: 'openid',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
   const interaction = await expectRedirect(await browser.request(on(a, authorize)));
   const csrf = csrfToken(await (await browser.request(on(a, interaction))).text());
   await browser.request(on(a, `${interaction}/email`), { form: { _csrf: csrf, email: 'counted@example.com' } });
@@ -119,7 +133,11 @@ shared('a device approved through one instance is redeemed on the other', async 
 
   const token = await fetch(`${a.url}/token`, {
     method: 'POST',
-    body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: device.device_code, client_id: clientId }),
+    body: new URLSearchParams({
+      grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+      device_code: device.device_code,
+      client_id: clientId,
+    }),
   });
   t.is(token.status, 200, 'A redeems the device code B approved');
   t.truthy(((await token.json()) as { id_token?: string }).id_token);
@@ -136,6 +154,12 @@ shared('a key rotated through one instance is served by the other within seconds
     await new Promise((resolve) => setTimeout(resolve, 250));
     seen = await kids(b);
   }
-  t.true(added.every((kid) => seen.includes(kid)), 'B publishes the keys A added');
-  t.true(before.every((kid) => seen.includes(kid)), 'the old keys stay published');
+  t.true(
+    added.every((kid) => seen.includes(kid)),
+    'B publishes the keys A added',
+  );
+  t.true(
+    before.every((kid) => seen.includes(kid)),
+    'the old keys stay published',
+  );
 });

@@ -2,8 +2,7 @@
 // names its endpoints in data- attributes; this script fetches options there, runs the browser's
 // WebAuthn ceremony through SimpleWebAuthn, posts the result back and follows `redirectTo`.
 // Loaded from our own origin only: the pages' CSP allows no inline script.
-(function () {
-  'use strict';
+(() => {
   if (window.fairyidPasskeys) return; // two partials on one page load this twice
   window.fairyidPasskeys = true;
   var webauthn = window.SimpleWebAuthnBrowser;
@@ -29,12 +28,15 @@
       credentials: 'same-origin',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRF-Token': token },
       body: JSON.stringify(body || {}),
-    }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) throw new ServerError(data, response.status);
-        return data;
-      });
-    });
+    }).then((response) =>
+      response
+        .json()
+        .catch(() => ({}))
+        .then((data) => {
+          if (!response.ok) throw new ServerError(data, response.status);
+          return data;
+        }),
+    );
   }
 
   function messageFor(error) {
@@ -45,7 +47,8 @@
 
   function setup(block) {
     var kind = block.getAttribute('data-passkey');
-    var token = block.getAttribute('data-csrf') || (document.querySelector('meta[name="csrf-token"]') || {}).content || '';
+    var token =
+      block.getAttribute('data-csrf') || (document.querySelector('meta[name="csrf-token"]') || {}).content || '';
     var optionsUrl = block.getAttribute('data-options-url');
     var verifyUrl = block.getAttribute('data-verify-url');
     var alert = block.querySelector('[role="alert"]');
@@ -72,23 +75,23 @@
     }
 
     function ceremony(autofill) {
-      return post(optionsUrl, token).then(function (optionsJSON) {
+      return post(optionsUrl, token).then((optionsJSON) => {
         if (kind === 'register') {
-          return webauthn.startRegistration({ optionsJSON: optionsJSON }).then(function (credential) {
+          return webauthn.startRegistration({ optionsJSON: optionsJSON }).then((credential) => {
             var name = nameInputId ? document.getElementById(nameInputId).value : undefined;
             return post(verifyUrl, token, { credential: credential, name: name || undefined });
           });
         }
-        return webauthn.startAuthentication({ optionsJSON: optionsJSON, useBrowserAutofill: autofill }).then(function (credential) {
-          return post(verifyUrl, token, { credential: credential });
-        });
+        return webauthn
+          .startAuthentication({ optionsJSON: optionsJSON, useBrowserAutofill: autofill })
+          .then((credential) => post(verifyUrl, token, { credential: credential }));
       });
     }
 
-    button.addEventListener('click', function () {
+    button.addEventListener('click', () => {
       clear();
       button.disabled = true;
-      ceremony(false).then(finish, function (error) {
+      ceremony(false).then(finish, (error) => {
         button.disabled = false;
         fail(error);
       });
@@ -99,9 +102,9 @@
     // for this request, so the browser's refusals (a click on the button cancels it; an address
     // where passkeys cannot work) stay quiet; the server's answer to a passkey picked there does not.
     if (block.getAttribute('data-autofill') === 'true') {
-      webauthn.browserSupportsWebAuthnAutofill().then(function (available) {
+      webauthn.browserSupportsWebAuthnAutofill().then((available) => {
         if (!available) return;
-        ceremony(true).then(finish, function (error) {
+        ceremony(true).then(finish, (error) => {
           if (error instanceof ServerError) fail(error);
         });
       });
@@ -110,7 +113,9 @@
 
   function start() {
     if (!webauthn || !webauthn.browserSupportsWebAuthn()) return;
-    document.querySelectorAll('[data-passkey-unsupported]').forEach(function (note) { note.hidden = true; });
+    document.querySelectorAll('[data-passkey-unsupported]').forEach((note) => {
+      note.hidden = true;
+    });
     document.querySelectorAll('[data-passkey]').forEach(setup);
   }
 
