@@ -39,7 +39,9 @@ async function shutdown(signal: string) {
   await new Promise((resolve) => server.once('close', resolve));
   clearTimeout(force);
   await app.close();
-  process.exit(0);
+  log.info('stopped');
+  // The last lines reach the pipe before the process ends.
+  log.flush(() => process.exit(0));
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
