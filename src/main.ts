@@ -3,6 +3,7 @@ import { createApp } from './app.ts';
 import { ConfigError, loadConfig, loadDotEnv } from './config.ts';
 import { createLogger } from './http/logger.ts';
 import { demoInstructions } from './oidc/demo-client.ts';
+import { StartupError } from './shared/startup-error.ts';
 
 loadDotEnv();
 let config: ReturnType<typeof loadConfig>;
@@ -15,7 +16,11 @@ try {
 }
 
 const log = createLogger(config.logLevel);
-const app = await createApp(config, log);
+const app = await createApp(config, log).catch((error: unknown) => {
+  if (!(error instanceof StartupError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+});
 const server = createServer(app.koa.callback());
 // Longer than the usual load balancer idle timeout (60 s), so the balancer, not we, closes idle
 // connections and never sends a request down one we are closing.

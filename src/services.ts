@@ -16,7 +16,7 @@ import { createDatabase } from './db/database.ts';
 import { acquireDataDirLock } from './db/data-dir-lock.ts';
 import type { KeyValueStore } from './db/key-value.ts';
 import { MemoryStore } from './db/memory-store.ts';
-import { migrateToLatest } from './db/migrator.ts';
+import { hasMigration, latestMigrationName, migrateToLatest } from './db/migrator.ts';
 import { connectRedis } from './db/redis-store.ts';
 import { createClientRepository, withClientCache } from './oidc/client.repository.ts';
 import { createSigningKeyRepository } from './oidc/signing-key.repository.ts';
@@ -38,9 +38,11 @@ export async function createServices(config: Config, log: Logger) {
   const releaseLock = 'dataDir' in config.database ? await acquireDataDirLock(config.database.dataDir) : () => {};
   const db = await createDatabase(config.database, log);
   let kv: KeyValueStore | undefined;
+  let expectedMigration = '';
   const keys = createSigningKeys(createSigningKeyRepository(db), config.keysSecret);
   try {
     await migrateToLatest(db);
+    expectedMigration = await latestMigrationName();
     kv = 'url' in config.redis ? await connectRedis(config.redis) : new MemoryStore();
     await keys.ensureKeys();
   } catch (error) {
@@ -82,6 +84,10 @@ export async function createServices(config: Config, log: Logger) {
     plans: createPlanService({ db, offers: config.plans }),
     checks: {
       database: async () => void (await sql`select 1`.execute(db)),
+      schema: async () => {
+        if (!(await hasMigration(db, expectedMigration)))
+          throw new Error(`migration ${expectedMigration} is not applied`);
+      },
       keyValue: () => kv.ping(),
     },
     async close() {

@@ -1,7 +1,8 @@
-import { Kysely, PostgresDialect, type Dialect } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Dialect } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import { describeEndpoint, StartupError } from '../shared/startup-error.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 import type { Database } from './schema.ts';
 
@@ -9,12 +10,26 @@ export type Db = Kysely<Database>;
 
 /** Real Postgres when DATABASE_URL is set; otherwise PGlite on disk (or in memory for `memory://`). */
 export async function createDatabase(database: Config['database'], log?: Logger): Promise<Db> {
-  return new Kysely<Database>({ dialect: await dialectFor(database, log) });
+  const db = new Kysely<Database>({ dialect: await dialectFor(database, log) });
+  if ('url' in database) await ensureReachable(db, database.url);
+  return db;
+}
+
+/** Fails the start at once, in one line that names DATABASE_URL, rather than at the first migration. */
+async function ensureReachable(db: Db, url: string) {
+  try {
+    await sql`select 1`.execute(db);
+  } catch (error) {
+    await db.destroy().catch(() => {});
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new StartupError(`Cannot reach Postgres at DATABASE_URL (${describeEndpoint(url)}): ${reason}`);
+  }
 }
 
 async function dialectFor(database: Config['database'], log?: Logger): Promise<Dialect> {
   if ('url' in database) {
-    const pool = new pg.Pool({ connectionString: database.url, max: 10 });
+    // A blackholed host fails the start (or a request) after ten seconds instead of hanging.
+    const pool = new pg.Pool({ connectionString: database.url, max: 10, connectionTimeoutMillis: 10_000 });
     // The server closing an idle connection (a restart, a failover, pg_terminate_backend) surfaces as
     // a pool 'error' event, which crashes the process when nobody listens. The pool has already
     // dropped that client and connects afresh for the next query, so noting it is enough.

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely/migration';
+import { sql } from 'kysely';
 import type { Db } from './database.ts';
 
 // Resolves to migrations/ both from src/db (tsx) and from dist/src/db (compiled build).
@@ -17,6 +18,26 @@ class FolderMigrationProvider implements MigrationProvider {
     }
     return migrations;
   }
+}
+
+/** The newest migration this build ships: the schema it needs. */
+export async function latestMigrationName(): Promise<string> {
+  const names = Object.keys(await new FolderMigrationProvider().getMigrations());
+  const latest = names.at(-1);
+  if (!latest) throw new Error('no migrations found');
+  return latest;
+}
+
+/**
+ * Whether the database holds the schema this build needs. A newer instance may have migrated past
+ * it during a rolling deploy, which is fine (migrations only add); a database dropped and created
+ * again has no migration table at all, and every route would fail on it.
+ */
+export async function hasMigration(db: Db, name: string): Promise<boolean> {
+  const { rows } = await sql<{
+    found: boolean;
+  }>`select exists (select 1 from kysely_migration where name = ${name}) as found`.execute(db);
+  return rows[0]?.found === true;
 }
 
 export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {

@@ -1,4 +1,5 @@
 import { Cluster, Redis } from 'ioredis';
+import { describeEndpoint, StartupError } from '../shared/startup-error.ts';
 import type { KeyValueStore, KeyValueWrite } from './key-value.ts';
 
 export type RedisSettings = { url: string; prefix: string; cluster: boolean };
@@ -17,7 +18,7 @@ export async function connectRedis(settings: RedisSettings): Promise<KeyValueSto
   };
   if (!settings.cluster) {
     const redis = new Redis(settings.url, options);
-    await redis.connect();
+    await connectOrExplain(redis, settings.url);
     return new RedisStore(redis, true);
   }
   const seed = new URL(settings.url);
@@ -32,8 +33,29 @@ export async function connectRedis(settings: RedisSettings): Promise<KeyValueSto
       ...(seed.protocol === 'rediss:' ? { tls: {} } : {}),
     },
   });
-  await cluster.connect();
+  await connectOrExplain(cluster, settings.url);
   return new RedisStore(cluster, false);
+}
+
+/** One line naming REDIS_URL, and no reconnect loop left running behind a failed start. */
+async function connectOrExplain(client: Redis | Cluster, url: string) {
+  // connect() rejects with a bare "Connection is closed"; the cause arrives as an 'error' event.
+  let cause: unknown;
+  const remember = (error: unknown) => {
+    cause ??= error;
+  };
+  client.on('error', remember);
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (error) {
+    client.disconnect();
+    const reason = cause ?? error;
+    const text = reason instanceof Error ? reason.message : String(reason);
+    throw new StartupError(`Cannot reach Redis at REDIS_URL (${describeEndpoint(url)}): ${text}`);
+  } finally {
+    client.off('error', remember);
+  }
 }
 
 class RedisStore implements KeyValueStore {
