@@ -258,20 +258,7 @@ function buildApiRoutes(services: Services, clients: ClientRegistry, invitations
     ...platformRoutes(organizations),
     ...invitationRoutes(invitations),
     ...organizationClientRoutes(createOrganizationClientService({ organizations, clients })),
-    ...ledgerRoutes({
-      ledger,
-      authorize: (accountId, organizationId, permission) =>
-        organizations.authorize(accountId, organizationId, permission, 'do that with its DUST'),
-      isApprovedApp: async (clientId) => {
-        const client = await clients.find(clientId);
-        if (client?.first_party) return true;
-        if (!client?.organization_id) return false;
-        return organizations.requireActive(client.organization_id).then(
-          () => true,
-          () => false,
-        );
-      },
-    }),
+    ...ledgerRoutes({ ledger }),
   ];
 }
 

@@ -55,11 +55,17 @@ export async function createServices(config: Config, log: Logger) {
     platformOwnerEmail: config.platformOwnerEmail,
   });
   const audit = createAuditService(createAuditRepository(db));
+  const clientRepository = withClientCache(createClientRepository(db));
+  const organizations = createOrganizationService({
+    db,
+    approval: config.organizationApproval,
+    isPlatformOwner: accounts.isPlatformOwner,
+  });
   return {
     db,
     kv,
     keys,
-    clientRepository: withClientCache(createClientRepository(db)),
+    clientRepository,
     accounts,
     backupCodes: createBackupCodeService(createBackupCodeRepository(db), config.keysSecret),
     totp: createTotpService(createTotpRepository(db), config.keysSecret),
@@ -68,16 +74,12 @@ export async function createServices(config: Config, log: Logger) {
       kv,
       relyingParty: relyingPartyOf(config.issuer),
     }),
-    ledger: createLedgerService(db),
+    ledger: createLedgerService({ db, clients: clientRepository, organizations }),
     audit,
     accountSessions: createAccountSessionService(createAccountSessionRepository(db), audit),
     // One set of counters for every path that sends or checks a code, the device pages included.
     abuse: createAbuseControls(kv, config.limits),
-    organizations: createOrganizationService({
-      db,
-      approval: config.organizationApproval,
-      isPlatformOwner: accounts.isPlatformOwner,
-    }),
+    organizations,
     // Read by other domains whether or not Stripe is configured; only Stripe's webhooks change plans.
     plans: createPlanService({ db, offers: config.plans }),
     checks: {
