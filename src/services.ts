@@ -25,7 +25,7 @@ import { createAdapterFactory } from './oidc/adapter.ts';
 import { createFindAccount } from './oidc/find-account.ts';
 import { startProviderHost } from './oidc/provider.ts';
 import { createProviderPages } from './interaction/provider-pages.ts';
-import { createAbuseControls } from './interaction/abuse-controls.ts';
+import { createAbuseControls } from './verification/abuse-controls.ts';
 import { createRenderer } from './http/render.ts';
 import { createOrganizationService } from './organizations/organization.service.ts';
 import { createLedgerService } from './ledger/ledger.service.ts';
