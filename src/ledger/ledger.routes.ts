@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { defineRoute, type ApiRoute } from '../http/api-route.ts';
 import { pageOf, pageQuery, pageRequest, timestamp } from '../http/api-schemas.ts';
-import { requirePerson, type Caller } from '../oidc/caller.ts';
+import { callerOf, requirePerson } from '../oidc/caller.ts';
 import { toPage } from '../shared/cursor.ts';
 import { ledgerErrors } from './ledger.errors.ts';
 import type { Booked, LedgerActor, LedgerService, Once } from './ledger.service.ts';
@@ -57,7 +57,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
  */
 export function ledgerRoutes({ ledger }: LedgerRouteDeps): ApiRoute[] {
   const actor = (ctx: Context): LedgerActor => {
-    const caller = ctx.state.caller as Caller;
+    const caller = callerOf(ctx.state);
     return { clientId: caller.clientId, accountId: caller.accountId };
   };
 
