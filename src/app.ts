@@ -2,7 +2,7 @@ import Koa from 'koa';
 import type { Logger } from 'pino';
 import { accountRoutes } from './accounts/account.routes.ts';
 import { billingRoutes } from './billing/billing.routes.ts';
-import { createStripeBilling } from './billing/billing.ts';
+import { createStripeBilling } from './billing/stripe-billing.ts';
 import type { Config } from './config.ts';
 import { apiDocsRoutes } from './http/api-docs.routes.ts';
 import { mountApiRoutes, openApiDocument, type ApiRoute } from './http/api-route.ts';
@@ -29,14 +29,14 @@ import { identifierPageRoutes } from './account-pages/identifier.routes.ts';
 import { securityPageRoutes } from './account-pages/security.routes.ts';
 import { createConnectedAppService } from './oidc/connected-app.service.ts';
 import { createGrantRepository } from './oidc/grant.repository.ts';
-import { createGrantRevoker } from './oidc/revoke-grant.ts';
+import { createGrantRevoker } from './oidc/grant-revoker.ts';
 import { interactionRoutes } from './interaction/interaction.routes.ts';
-import { deviceGuessLimit } from './interaction/device-guess-limit.ts';
-import { createOneTimeCodes } from './interaction/one-time-codes.ts';
+import { deviceGuessLimit } from './verification/device-guess-limit.routes.ts';
+import { createOneTimeCodes } from './verification/one-time-codes.ts';
 import { createBackupCodeHandOff, type BackupCodeHandOff } from './interaction/backup-code-hand-off.ts';
 import { mfaRoutes } from './interaction/mfa.routes.ts';
 import { createSecondFactorCompletion, type SecondFactorCompletion } from './interaction/second-factor-completion.ts';
-import { createPageSession, ensurePagesClient, PAGES_CLIENT_ID, type PageSession } from './interaction/page-session.ts';
+import { createPageSession, ensurePagesClient, PAGES_CLIENT_ID, type PageSession } from './http/page-session.ts';
 import { signInCodeEmail } from './interaction/sign-in-email.ts';
 import { signInCodeSms } from './interaction/sign-in-sms.ts';
 import { ledgerRoutes } from './ledger/ledger.routes.ts';
@@ -49,7 +49,7 @@ import { sweepExpiredPayloads } from './oidc/adapter.ts';
 import { createBearerGuard } from './oidc/bearer-guard.ts';
 import { createClientRegistry, type ClientRegistry } from './oidc/client-registry.ts';
 import { demoCallbackRoutes, ensureDemoClient } from './oidc/demo-client.ts';
-import { createGrantRevocations } from './oidc/grant-revocations.ts';
+import { createGrantRevocations } from './oidc/revoked-grants.ts';
 import { providerMount } from './oidc/provider-mount.ts';
 import type { ProviderHost } from './oidc/provider.ts';
 import { whoamiRoutes } from './oidc/whoami.routes.ts';
@@ -258,20 +258,7 @@ function buildApiRoutes(services: Services, clients: ClientRegistry, invitations
     ...platformRoutes(organizations),
     ...invitationRoutes(invitations),
     ...organizationClientRoutes(createOrganizationClientService({ organizations, clients })),
-    ...ledgerRoutes({
-      ledger,
-      authorize: (accountId, organizationId, permission) =>
-        organizations.authorize(accountId, organizationId, permission, 'do that with its DUST'),
-      isApprovedApp: async (clientId) => {
-        const client = await clients.find(clientId);
-        if (client?.first_party) return true;
-        if (!client?.organization_id) return false;
-        return organizations.requireActive(client.organization_id).then(
-          () => true,
-          () => false,
-        );
-      },
-    }),
+    ...ledgerRoutes({ ledger }),
   ];
 }
 

@@ -25,7 +25,7 @@ import { createAdapterFactory } from './oidc/adapter.ts';
 import { createFindAccount } from './oidc/find-account.ts';
 import { startProviderHost } from './oidc/provider.ts';
 import { createProviderPages } from './interaction/provider-pages.ts';
-import { createAbuseControls } from './interaction/abuse-controls.ts';
+import { createAbuseControls } from './verification/abuse-controls.ts';
 import { createRenderer } from './http/render.ts';
 import { createOrganizationService } from './organizations/organization.service.ts';
 import { createLedgerService } from './ledger/ledger.service.ts';
@@ -57,11 +57,17 @@ export async function createServices(config: Config, log: Logger) {
     platformOwnerEmail: config.platformOwnerEmail,
   });
   const audit = createAuditService(createAuditRepository(db));
+  const clientRepository = withClientCache(createClientRepository(db));
+  const organizations = createOrganizationService({
+    db,
+    approval: config.organizationApproval,
+    isPlatformOwner: accounts.isPlatformOwner,
+  });
   return {
     db,
     kv,
     keys,
-    clientRepository: withClientCache(createClientRepository(db)),
+    clientRepository,
     accounts,
     backupCodes: createBackupCodeService(createBackupCodeRepository(db), config.keysSecret),
     totp: createTotpService(createTotpRepository(db), config.keysSecret),
@@ -70,16 +76,12 @@ export async function createServices(config: Config, log: Logger) {
       kv,
       relyingParty: relyingPartyOf(config.issuer),
     }),
-    ledger: createLedgerService(db),
+    ledger: createLedgerService({ db, clients: clientRepository, organizations }),
     audit,
     accountSessions: createAccountSessionService(createAccountSessionRepository(db), audit),
     // One set of counters for every path that sends or checks a code, the device pages included.
     abuse: createAbuseControls(kv, config.limits),
-    organizations: createOrganizationService({
-      db,
-      approval: config.organizationApproval,
-      isPlatformOwner: accounts.isPlatformOwner,
-    }),
+    organizations,
     // Read by other domains whether or not Stripe is configured; only Stripe's webhooks change plans.
     plans: createPlanService({ db, offers: config.plans }),
     checks: {

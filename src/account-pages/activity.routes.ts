@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { AuditEventName, AuditService } from '../audit/audit.service.ts';
 import type { Renderer } from '../http/render.ts';
-import type { PageSession } from '../interaction/page-session.ts';
+import type { PageSession } from '../http/page-session.ts';
 import type { ClientRepository } from '../oidc/client.repository.ts';
 import { describeDetail, EVENT_LABELS, FAILURE_LABELS } from './activity-labels.ts';
 import { describeDevice } from './device-description.ts';

@@ -5,7 +5,7 @@ import type { AuditService } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import type { Renderer } from '../http/render.ts';
 import { requestOrigin } from '../http/request-origin.ts';
-import type { PageSession, SignedIn } from '../interaction/page-session.ts';
+import type { PageSession, SignedIn } from '../http/page-session.ts';
 import { describeScopes } from '../interaction/scope-descriptions.ts';
 import { ORGANIZATION_SCOPE } from '../oidc/configuration.ts';
 import type { ConnectedAppService } from '../oidc/connected-app.service.ts';

@@ -1,6 +1,6 @@
 import type { BackupCodeService } from '../accounts/backup-code.service.ts';
 import type { BackupCodeHandOff } from '../interaction/backup-code-hand-off.ts';
-import type { SignedIn } from '../interaction/page-session.ts';
+import type { SignedIn } from '../http/page-session.ts';
 
 export const FRESH_BACKUP_CODES_PAGE = '/account/security/backup-codes';
 

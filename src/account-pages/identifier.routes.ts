@@ -12,11 +12,11 @@ import { csrfProtection } from '../http/csrf.ts';
 import { PageError } from '../http/page-error.ts';
 import type { Renderer } from '../http/render.ts';
 import { requestOrigin } from '../http/request-origin.ts';
-import type { OneTimeCodes, Recipient } from '../interaction/one-time-codes.ts';
-import type { PageSession, SignedIn } from '../interaction/page-session.ts';
+import type { OneTimeCodes, Recipient } from '../verification/one-time-codes.ts';
+import type { PageSession, SignedIn } from '../http/page-session.ts';
 import { MailDeliveryError, SmsDeliveryError } from '../notifications/message.ts';
 import { describeDuration, secondsUntil } from '../shared/duration.ts';
-import { describeUnlockTime } from '../interaction/locked-out-message.ts';
+import { describeUnlockTime } from '../verification/locked-out-message.ts';
 
 type Deps = {
   accounts: AccountService;

@@ -11,7 +11,7 @@ import { csrfProtection } from '../http/csrf.ts';
 import type { Renderer } from '../http/render.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import { allowRemoteImages } from '../http/security-headers.ts';
-import type { PageSession } from '../interaction/page-session.ts';
+import type { PageSession } from '../http/page-session.ts';
 import type { LedgerService } from '../ledger/ledger.service.ts';
 
 const PAGE = '/account';
@@ -44,7 +44,7 @@ type Deps = {
 
 /**
  * `/account`: the signed-in person's profile, sign-in addresses and DUST. Signing in goes through
- * our own pages client (see interaction/page-session.ts).
+ * our own pages client (see http/page-session.ts).
  */
 export function accountPageRoutes(deps: Deps) {
   const router = new Router({ prefix: PAGE });

@@ -13,8 +13,8 @@ import { jsonErrors } from '../http/json-errors.ts';
 import type { Renderer } from '../http/render.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import type { BackupCodeHandOff } from '../interaction/backup-code-hand-off.ts';
-import type { PageSession, SignedIn } from '../interaction/page-session.ts';
-import { parseBody, refusal } from '../interaction/passkey.routes.ts';
+import type { PageSession, SignedIn } from '../http/page-session.ts';
+import { parseBody, refusal } from '../interaction/passkey-refusals.ts';
 import { ApiError } from '../shared/api-error.ts';
 import { backupCodesOnEnrollment } from './backup-codes-on-enrollment.ts';
 

@@ -11,7 +11,7 @@ import { csrfProtection } from '../http/csrf.ts';
 import type { Renderer } from '../http/render.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import type { BackupCodeHandOff } from '../interaction/backup-code-hand-off.ts';
-import type { PageSession, SignedIn } from '../interaction/page-session.ts';
+import type { PageSession, SignedIn } from '../http/page-session.ts';
 import { backupCodesOnEnrollment, FRESH_BACKUP_CODES_PAGE } from './backup-codes-on-enrollment.ts';
 
 const PAGE = '/account/security';

@@ -6,7 +6,7 @@ import type { AccountSession } from '../accounts/account-session.table.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import type { Renderer } from '../http/render.ts';
 import { requestOrigin } from '../http/request-origin.ts';
-import type { PageSession, SignedIn } from '../interaction/page-session.ts';
+import type { PageSession, SignedIn } from '../http/page-session.ts';
 import { describeDevice } from './device-description.ts';
 
 const PAGE = '/account/sessions';

@@ -21,7 +21,7 @@ export function createRenderer(options: { reloadTemplates: boolean }): Renderer 
   });
   return {
     async render(ctx, view, data = {}, status = 200) {
-      const html = await eta.renderAsync(view, { csrf: ctx.state.csrf as string | undefined, ...data });
+      const html = await eta.renderAsync(view, { csrf: ctx.state.csrf, ...data });
       ctx.status = status;
       ctx.type = 'html';
       ctx.body = html;

@@ -15,9 +15,9 @@ import { MailDeliveryError, SmsDeliveryError } from '../notifications/message.ts
 import { describeDuration, secondsUntil } from '../shared/duration.ts';
 import { firstFactor } from './authentication-methods.ts';
 import { EXPIRED_INTERACTION, finishInteraction, loadInteraction, type Interaction } from './interaction-details.ts';
-import { displayedAddress, type OneTimeCodes, type Recipient } from './one-time-codes.ts';
+import { displayedAddress, type OneTimeCodes, type Recipient } from '../verification/one-time-codes.ts';
 import { describeScopes } from './scope-descriptions.ts';
-import { lockedOutMessage } from './locked-out-message.ts';
+import { lockedOutMessage } from '../verification/locked-out-message.ts';
 import { accountLabel } from '../accounts/account-label.ts';
 
 /** The organizations a person may act for, and the binding of an app's grant to one of them. */

@@ -3,7 +3,7 @@ import { hasSecondFactor, type FactorSummary } from '../accounts/factor-summary.
 import { isAcr, satisfies, type Acr } from '../oidc/authentication-policy.ts';
 import { codeChannelUsed } from './authentication-methods.ts';
 import type { Interaction } from './interaction-details.ts';
-import type { Recipient } from './one-time-codes.ts';
+import type { Recipient } from '../verification/one-time-codes.ts';
 
 export type MfaOptions = {
   /** What the `mfa` prompt asks for: two factors, or a passkey among them. */

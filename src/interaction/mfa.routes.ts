@@ -13,12 +13,12 @@ import type { Renderer } from '../http/render.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import { MailDeliveryError, SmsDeliveryError } from '../notifications/message.ts';
 import { describeDuration, secondsUntil } from '../shared/duration.ts';
-import type { AbuseControls } from './abuse-controls.ts';
+import type { AbuseControls } from '../verification/abuse-controls.ts';
 import type { BackupCodeHandOff } from './backup-code-hand-off.ts';
 import { EXPIRED_INTERACTION, loadInteraction, type Interaction } from './interaction-details.ts';
-import { lockedOutMessage } from './locked-out-message.ts';
+import { lockedOutMessage } from '../verification/locked-out-message.ts';
 import { mfaOptions, type MfaOptions } from './mfa-options.ts';
-import { displayedAddress, type OneTimeCodes, type Recipient } from './one-time-codes.ts';
+import { displayedAddress, type OneTimeCodes, type Recipient } from '../verification/one-time-codes.ts';
 import type { SecondFactorCompletion } from './second-factor-completion.ts';
 
 type Deps = {

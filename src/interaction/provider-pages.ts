@@ -2,15 +2,15 @@ import type { Context } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Renderer } from '../http/render.ts';
 import { setPageHeaders } from '../http/security-headers.ts';
-import type { ProviderPages } from '../oidc/provider-pages.ts';
-import type { AbuseControls } from './abuse-controls.ts';
+import type { ProviderPages } from '../oidc/page-sources.ts';
+import type { AbuseControls } from '../verification/abuse-controls.ts';
 
 const XSRF_FIELD = /name="xsrf" value="([^"]+)"/;
 
 /**
  * The pages oidc-provider draws itself (device flow, logout, protocol errors), in our look. A user
- * code that matches nothing is a guess, counted against the IP's budget; device-guess-limit.ts
- * refuses further guesses once it is spent.
+ * code that matches nothing is a guess, counted against the IP's budget;
+ * verification/device-guess-limit.routes.ts refuses further guesses once it is spent.
  */
 export function createProviderPages(
   renderer: Renderer,

@@ -19,6 +19,17 @@ export const ledgerErrors = {
     ),
   idempotencyKeyReused: () =>
     new ApiError(409, 'idempotency_key_reused', 'This Idempotency-Key was already used with a different request.'),
+  otherPerson: () => new ApiError(403, 'forbidden', 'A person’s token can only charge that person.'),
+  accountRequired: () =>
+    new ApiError(400, 'invalid_request', 'Invalid body "account_id": required with a client token.'),
+  personRequired: () =>
+    new ApiError(403, 'person_required', 'This route needs a token issued to a person, not to a client.'),
+  appTokenRequired: () =>
+    new ApiError(
+      403,
+      'client_token_required',
+      'Only the app that charged refunds, with a token of its own (client credentials), not a person’s.',
+    ),
   appNotApproved: () =>
     new ApiError(
       403,

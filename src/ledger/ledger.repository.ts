@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { CursorKey } from '../shared/cursor.ts';
-import type { LedgerTransactionsTable, TransactionKind, Wallet, WalletKind } from './ledger.table.ts';
+import type {
+  LedgerTransaction,
+  LedgerTransactionsTable,
+  TransactionKind,
+  Wallet,
+  WalletKind,
+} from './ledger.table.ts';
 
 type NewTransaction = Omit<
   LedgerTransactionsTable,
@@ -155,6 +161,39 @@ export function createLedgerRepository(db: Db) {
         .values({ account_id: accountId, client_id: clientId, remaining })
         .onConflict((c) => c.columns(['account_id', 'client_id']).doUpdateSet({ remaining, updated_at: new Date() }))
         .execute();
+    },
+
+    /** False when the key was claimed before (or is being claimed: this waits for that transaction). */
+    async claimIdempotencyKey(scope: string, key: string, requestHash: string): Promise<boolean> {
+      const claimed = await db
+        .insertInto('idempotency_keys')
+        .values({ scope, key, request_hash: requestHash, response: JSON.stringify(null) })
+        .onConflict((c) => c.columns(['scope', 'key']).doNothing())
+        .returning('key')
+        .executeTakeFirst();
+      return claimed !== undefined;
+    },
+
+    findIdempotencyKey(scope: string, key: string) {
+      return db
+        .selectFrom('idempotency_keys')
+        .selectAll()
+        .where('scope', '=', scope)
+        .where('key', '=', key)
+        .executeTakeFirstOrThrow();
+    },
+
+    async storeIdempotentResult(scope: string, key: string, transaction: LedgerTransaction) {
+      await db
+        .updateTable('idempotency_keys')
+        .set({ response: JSON.stringify(transaction) })
+        .where('scope', '=', scope)
+        .where('key', '=', key)
+        .execute();
+    },
+
+    async deleteIdempotencyKeysBefore(before: Date) {
+      await db.deleteFrom('idempotency_keys').where('created_at', '<', before).execute();
     },
 
     /** Accounts that never got their sign-up DUST (created before the ledger, or interrupted). */

@@ -2,25 +2,13 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { defineRoute, type ApiRoute } from '../http/api-route.ts';
 import { pageOf, pageQuery, pageRequest, timestamp } from '../http/api-schemas.ts';
-import { requirePerson, type Caller } from '../oidc/caller.ts';
-import { ApiError } from '../shared/api-error.ts';
+import { callerOf, requirePerson } from '../oidc/caller.ts';
 import { toPage } from '../shared/cursor.ts';
 import { ledgerErrors } from './ledger.errors.ts';
-import type { LedgerRepository } from './ledger.repository.ts';
-import type { LedgerService } from './ledger.service.ts';
+import type { Booked, LedgerActor, LedgerService, Once } from './ledger.service.ts';
 import { TRANSACTION_KINDS, type LedgerTransaction } from './ledger.table.ts';
 
-export type LedgerRouteDeps = {
-  ledger: LedgerService;
-  /** Throws unless the person may do `permission` in the organization (organizations domain). */
-  authorize(
-    accountId: string,
-    organizationId: string,
-    permission: 'billing:read' | 'billing:manage' | 'organization:read',
-  ): Promise<unknown>;
-  /** First-party apps and apps of approved organizations may charge a person who is not present. */
-  isApprovedApp(clientId: string): Promise<boolean>;
-};
+export type LedgerRouteDeps = { ledger: LedgerService };
 
 const amount = z.number().int().min(1).max(1_000_000);
 const transactionSchema = z.object({
@@ -63,33 +51,26 @@ const present = (transaction: LedgerTransaction) => ({
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
-/** DUST: balances, history, app charges and refunds, transfers with organizations, allowances. */
-export function ledgerRoutes(deps: LedgerRouteDeps): ApiRoute[] {
-  const { ledger } = deps;
+/**
+ * DUST: balances, history, app charges and refunds, transfers with organizations, allowances. Who
+ * may move whose DUST is the ledger service's decision; this file only speaks HTTP.
+ */
+export function ledgerRoutes({ ledger }: LedgerRouteDeps): ApiRoute[] {
+  const actor = (ctx: Context): LedgerActor => {
+    const caller = callerOf(ctx.state);
+    return { clientId: caller.clientId, accountId: caller.accountId };
+  };
 
   /** Every request that moves DUST carries an Idempotency-Key; a replay answers what the first did. */
-  async function once(ctx: Context, request: unknown, work: (repo: LedgerRepository) => Promise<LedgerTransaction>) {
+  function once(ctx: Context, request: unknown): Once {
     const key = ctx.get('Idempotency-Key');
     if (!IDEMPOTENCY_KEY.test(key)) throw ledgerErrors.idempotencyKeyRequired();
-    const caller = ctx.state.caller as Caller;
-    const result = await ledger.idempotent(
-      `${caller.clientId}:${caller.sub}`,
-      key,
-      { path: ctx.path, request },
-      async (repo) => ({
-        status: 201,
-        body: present(await work(repo)),
-      }),
-    );
-    if (result.replayed) ctx.set('Idempotent-Replayed', 'true');
-    return result.body;
+    return { key, request: { path: ctx.path, request } };
   }
 
-  async function wallet(ctx: Context, organizationId: string | undefined) {
-    const accountId = requirePerson(ctx.state);
-    if (!organizationId) return { kind: 'person' as const, owner: accountId };
-    await deps.authorize(accountId, organizationId, 'billing:read');
-    return { kind: 'organization' as const, owner: organizationId };
+  function answer(ctx: Context, booked: Booked) {
+    if (booked.replayed) ctx.set('Idempotent-Replayed', 'true');
+    return present(booked.transaction);
   }
 
   return [
@@ -102,7 +83,7 @@ export function ledgerRoutes(deps: LedgerRouteDeps): ApiRoute[] {
       query: walletQuery,
       response: z.object({ balance: z.number().int(), currency: z.literal('DUST') }),
       async handler(ctx, { query }) {
-        const { kind, owner } = await wallet(ctx, query.organization_id);
+        const { kind, owner } = await ledger.walletOf(requirePerson(ctx.state), query.organization_id);
         return { balance: await ledger.balance(kind, owner), currency: 'DUST' as const };
       },
     }),
@@ -115,7 +96,7 @@ export function ledgerRoutes(deps: LedgerRouteDeps): ApiRoute[] {
       query: pageQuery.extend(walletQuery.shape).extend({ kind: z.enum(TRANSACTION_KINDS).optional() }),
       response: pageOf(entrySchema),
       async handler(ctx, { query }) {
-        const { kind, owner } = await wallet(ctx, query.organization_id);
+        const { kind, owner } = await ledger.walletOf(requirePerson(ctx.state), query.organization_id);
         const page = pageRequest(query);
         const rows = await ledger.history(kind, owner, { kind: query.kind }, page);
         return toPage(rows, page.limit, (row) => ({ ...row, created_at: row.created_at.toISOString() }));
@@ -136,33 +117,14 @@ export function ledgerRoutes(deps: LedgerRouteDeps): ApiRoute[] {
       response: transactionSchema,
       status: 201,
       async handler(ctx, { body }) {
-        const caller = ctx.state.caller as Caller;
-        const personPresent = caller.accountId !== undefined;
-        if (personPresent && body.account_id && body.account_id !== caller.accountId) {
-          throw new ApiError(403, 'forbidden', 'A person’s token can only charge that person.');
-        }
-        if (!personPresent && !body.account_id)
-          throw new ApiError(400, 'invalid_request', 'Invalid body "account_id": required with a client token.');
-        if (!personPresent && !(await deps.isApprovedApp(caller.clientId))) throw ledgerErrors.appNotApproved();
-        const accountId = caller.accountId ?? body.account_id!;
-        return once(ctx, body, (repo) =>
-          ledger.charge(
-            {
-              accountId,
-              clientId: caller.clientId,
-              amount: body.amount,
-              description: body.description,
-              allowance: !personPresent,
-            },
-            repo,
-          ),
-        );
+        const { account_id: accountId, ...charge } = body;
+        return answer(ctx, await ledger.charge(actor(ctx), { ...charge, accountId }, once(ctx, body)));
       },
     }),
     defineRoute({
       method: 'post',
       path: '/api/dust/charges/:id/refunds',
-      summary: 'Refund all or part of a charge (only the app that charged)',
+      summary: 'Refund all or part of a charge (only the app that charged, with a client-credentials token)',
       tag: 'DUST',
       scopes: ['dust:spend'],
       params: z.object({ id: z.uuid() }),
@@ -170,9 +132,9 @@ export function ledgerRoutes(deps: LedgerRouteDeps): ApiRoute[] {
       response: transactionSchema,
       status: 201,
       async handler(ctx, { params, body }) {
-        const caller = ctx.state.caller as Caller;
-        return once(ctx, body, (repo) =>
-          ledger.refund({ clientId: caller.clientId, chargeId: params.id, amount: body.amount }, repo),
+        return answer(
+          ctx,
+          await ledger.refund(actor(ctx), { chargeId: params.id, amount: body.amount }, once(ctx, body)),
         );
       },
     }),
@@ -186,18 +148,8 @@ export function ledgerRoutes(deps: LedgerRouteDeps): ApiRoute[] {
       response: transactionSchema,
       status: 201,
       async handler(ctx, { body }) {
-        const accountId = requirePerson(ctx.state);
-        await deps.authorize(
-          accountId,
-          body.organization_id,
-          body.direction === 'to_person' ? 'billing:manage' : 'organization:read',
-        );
-        return once(ctx, body, (repo) =>
-          ledger.transfer(
-            { accountId, organizationId: body.organization_id, direction: body.direction, amount: body.amount },
-            repo,
-          ),
-        );
+        const transfer = { organizationId: body.organization_id, direction: body.direction, amount: body.amount };
+        return answer(ctx, await ledger.transfer(actor(ctx), transfer, once(ctx, body)));
       },
     }),
     defineRoute({

@@ -10,18 +10,79 @@ const SYSTEM = { signupGrants: 'signup_grants', purchases: 'purchases' } as cons
 
 type Move = { wallet: Wallet; amount: number };
 type Booking = Parameters<LedgerRepository['insertTransaction']>[0];
-export type IdempotentResult<T> = { status: number; body: T; replayed: boolean };
+
+/** Who moves DUST: an app, for a person when the token is theirs, on its own with client credentials. */
+export type LedgerActor = { clientId: string; accountId: string | undefined };
+/** A money-moving request's idempotency key and what was asked, so a replay is told from a reuse. */
+export type Once = { key: string; request: unknown };
+export type Booked = { transaction: LedgerTransaction; replayed: boolean };
+
+export type LedgerDeps = {
+  db: Db;
+  /** The app's registration, for whether it may charge a person who is not present. */
+  clients: { find(clientId: string): Promise<{ first_party?: boolean; organization_id?: string } | undefined> };
+  organizations: {
+    /** Throws unless the person may do `permission` in the organization. */
+    authorize(
+      accountId: string,
+      organizationId: string,
+      permission: 'billing:read' | 'billing:manage' | 'organization:read',
+      what: string,
+    ): Promise<unknown>;
+    /** Throws unless the organization is approved (active). */
+    requireActive(organizationId: string): Promise<unknown>;
+  };
+};
 
 /**
  * DUST moves only through `book`: one database transaction inserts the ledger transaction, moves
  * every wallet's cached balance with a guarded update (never below zero), and appends the entries;
  * the database checks at commit that they sum to zero. Wallets are updated in id order so two
- * opposite transfers cannot deadlock.
+ * opposite transfers cannot deadlock. Who may move whose DUST is decided here too, so the money path
+ * is the same with or without HTTP.
  */
-export function createLedgerService(db: Db) {
+export function createLedgerService(deps: LedgerDeps) {
+  const { db } = deps;
   const read = createLedgerRepository(db);
   const inTransaction = <T>(work: (repo: LedgerRepository) => Promise<T>) =>
     db.transaction().execute((trx) => work(createLedgerRepository(trx)));
+
+  /** First-party apps and apps of approved organizations may charge a person who is not present. */
+  async function isApprovedApp(clientId: string) {
+    const client = await deps.clients.find(clientId);
+    if (client?.first_party) return true;
+    if (!client?.organization_id) return false;
+    return deps.organizations.requireActive(client.organization_id).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /**
+   * Books `work` at most once per idempotency key (scoped to the app and the person, or the app
+   * alone). The key is claimed in the same database transaction as the booking, so a crash leaves
+   * neither, and a concurrent duplicate waits on the key's row and then replays the stored
+   * transaction. Refusals roll the claim back: the same key may be retried once the reason is gone.
+   */
+  async function once(
+    actor: LedgerActor,
+    request: Once,
+    work: (repo: LedgerRepository) => Promise<LedgerTransaction>,
+  ): Promise<Booked> {
+    const scope = `${actor.clientId}:${actor.accountId ?? actor.clientId}`;
+    const requestHash = createHash('sha256').update(JSON.stringify(request.request)).digest('base64url');
+    return inTransaction(async (repo) => {
+      if (!(await repo.claimIdempotencyKey(scope, request.key, requestHash))) {
+        const stored = await repo.findIdempotencyKey(scope, request.key);
+        if (stored.request_hash !== requestHash) throw errors.idempotencyKeyReused();
+        const transaction = stored.response as unknown as LedgerTransaction & { created_at: string };
+        return { transaction: { ...transaction, created_at: new Date(transaction.created_at) }, replayed: true };
+      }
+      const transaction = await work(repo);
+      await repo.storeIdempotentResult(scope, request.key, transaction);
+      return { transaction, replayed: false };
+    });
+  }
 
   async function book(repo: LedgerRepository, booking: Booking, moves: Move[]): Promise<LedgerTransaction | undefined> {
     const transaction = await repo.insertTransaction(booking);
@@ -86,25 +147,44 @@ export function createLedgerService(db: Db) {
       return wallet ? read.listEntries(wallet.id, filter, page.cursor, page.limit) : [];
     },
 
-    /** An app takes DUST from a person. `allowance` when the person is not present (client credentials). */
+    /**
+     * Whose wallet a person reads: their own, or an organization's where they may read its billing.
+     */
+    async walletOf(accountId: string, organizationId: string | undefined) {
+      if (!organizationId) return { kind: 'person' as const, owner: accountId };
+      await deps.organizations.authorize(accountId, organizationId, 'billing:read', 'do that with its DUST');
+      return { kind: 'organization' as const, owner: organizationId };
+    },
+
+    /**
+     * An app takes DUST from a person. With the person's token it charges that person; without one
+     * (client credentials) only an approved app charges, from `accountId`, within the allowance the
+     * person set for it.
+     */
     async charge(
-      input: { accountId: string; clientId: string; amount: number; description: string; allowance: boolean },
-      repo?: LedgerRepository,
-    ) {
-      const work = async (r: LedgerRepository) => {
-        if (input.allowance) {
-          const allowance = await r.lockAllowance(input.accountId, input.clientId);
+      actor: LedgerActor,
+      input: { accountId?: string | undefined; amount: number; description: string },
+      request: Once,
+    ): Promise<Booked> {
+      const present = actor.accountId !== undefined;
+      if (present && input.accountId && input.accountId !== actor.accountId) throw errors.otherPerson();
+      const accountId = actor.accountId ?? input.accountId;
+      if (!accountId) throw errors.accountRequired();
+      if (!present && !(await isApprovedApp(actor.clientId))) throw errors.appNotApproved();
+      return once(actor, request, async (repo) => {
+        if (!present) {
+          const allowance = await repo.lockAllowance(accountId, actor.clientId);
           if (!allowance || allowance.remaining < input.amount) throw errors.allowanceExceeded();
-          await r.setAllowance(input.accountId, input.clientId, allowance.remaining - input.amount);
+          await repo.setAllowance(accountId, actor.clientId, allowance.remaining - input.amount);
         }
-        const [person, app] = [await personWallet(r, input.accountId), await r.ensureWallet('app', input.clientId)];
+        const [person, app] = [await personWallet(repo, accountId), await repo.ensureWallet('app', actor.clientId)];
         return (await book(
-          r,
+          repo,
           {
             kind: 'charge',
             amount: input.amount,
-            account_id: input.accountId,
-            client_id: input.clientId,
+            account_id: accountId,
+            client_id: actor.clientId,
             description: input.description,
           },
           [
@@ -112,26 +192,34 @@ export function createLedgerService(db: Db) {
             { wallet: app, amount: input.amount },
           ],
         ))!;
-      };
-      return repo ? work(repo) : inTransaction(work);
+      });
     },
 
-    /** The charging app gives DUST back; refunds of one charge never add up to more than it. */
-    async refund(input: { clientId: string; chargeId: string; amount?: number | undefined }, repo?: LedgerRepository) {
-      const work = async (r: LedgerRepository) => {
-        const charge = await r.lockTransaction(input.chargeId);
-        if (!charge || charge.kind !== 'charge' || charge.client_id !== input.clientId) throw errors.chargeNotFound();
-        const amount = input.amount ?? charge.amount - (await r.sumReversals(charge.id));
-        if (amount <= 0 || (await r.sumReversals(charge.id)) + amount > charge.amount)
-          throw errors.refundExceedsCharge();
-        const [person, app] = [await personWallet(r, charge.account_id!), await r.ensureWallet('app', input.clientId)];
+    /**
+     * The charging app gives DUST back, never more than it charged. Only the app itself refunds, with
+     * a token of its own (client credentials): a person's token, even the charged person's through
+     * that app, could otherwise undo charges the app never meant to return (a public client's tokens
+     * are in the person's hands).
+     */
+    async refund(actor: LedgerActor, input: { chargeId: string; amount?: number | undefined }, request: Once) {
+      if (actor.accountId !== undefined) throw errors.appTokenRequired();
+      return once(actor, request, async (repo) => {
+        const charge = await repo.lockTransaction(input.chargeId);
+        if (!charge || charge.kind !== 'charge' || charge.client_id !== actor.clientId) throw errors.chargeNotFound();
+        const refunded = await repo.sumReversals(charge.id);
+        const amount = input.amount ?? charge.amount - refunded;
+        if (amount <= 0 || refunded + amount > charge.amount) throw errors.refundExceedsCharge();
+        const [person, app] = [
+          await personWallet(repo, charge.account_id!),
+          await repo.ensureWallet('app', actor.clientId),
+        ];
         return (await book(
-          r,
+          repo,
           {
             kind: 'refund',
             amount,
             account_id: charge.account_id,
-            client_id: input.clientId,
+            client_id: actor.clientId,
             reverses_id: charge.id,
             description: 'Refund',
           },
@@ -140,27 +228,37 @@ export function createLedgerService(db: Db) {
             { wallet: person, amount },
           ],
         ))!;
-      };
-      return repo ? work(repo) : inTransaction(work);
+      });
     },
 
-    /** Between a person and an organization they belong to; the caller checked the permission. */
+    /**
+     * Between a person and an organization: any member may give, owners and billing members may take.
+     */
     async transfer(
-      input: { accountId: string; organizationId: string; direction: 'to_organization' | 'to_person'; amount: number },
-      repo?: LedgerRepository,
-    ) {
-      const work = async (r: LedgerRepository) => {
+      actor: LedgerActor,
+      input: { organizationId: string; direction: 'to_organization' | 'to_person'; amount: number },
+      request: Once,
+    ): Promise<Booked> {
+      const accountId = actor.accountId;
+      if (!accountId) throw errors.personRequired();
+      await deps.organizations.authorize(
+        accountId,
+        input.organizationId,
+        input.direction === 'to_person' ? 'billing:manage' : 'organization:read',
+        'do that with its DUST',
+      );
+      return once(actor, request, async (repo) => {
         const [person, organization] = [
-          await personWallet(r, input.accountId),
-          await r.ensureWallet('organization', input.organizationId),
+          await personWallet(repo, accountId),
+          await repo.ensureWallet('organization', input.organizationId),
         ];
         const sign = input.direction === 'to_organization' ? 1 : -1;
         return (await book(
-          r,
+          repo,
           {
             kind: 'transfer',
             amount: input.amount,
-            account_id: input.accountId,
+            account_id: accountId,
             organization_id: input.organizationId,
             description: input.direction,
           },
@@ -169,8 +267,7 @@ export function createLedgerService(db: Db) {
             { wallet: organization, amount: sign * input.amount },
           ],
         ))!;
-      };
-      return repo ? work(repo) : inTransaction(work);
+      });
     },
 
     async setAllowance(accountId: string, clientId: string, amount: number) {
@@ -244,53 +341,9 @@ export function createLedgerService(db: Db) {
       });
     },
 
-    /**
-     * Runs a money-moving request at most once per key. The key is claimed in the same database
-     * transaction as the booking, so a crash leaves neither, and a concurrent duplicate waits on the
-     * key's row and then replays the stored answer. Errors are not stored: a refused request may be
-     * retried with the same key once the reason is gone.
-     */
-    async idempotent<T extends object>(
-      scope: string,
-      key: string,
-      request: unknown,
-      work: (repo: LedgerRepository) => Promise<{ status: number; body: T }>,
-    ): Promise<IdempotentResult<T>> {
-      const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('base64url');
-      return db.transaction().execute(async (trx) => {
-        const claimed = await trx
-          .insertInto('idempotency_keys')
-          .values({ scope, key, request_hash: requestHash, status: 0, response: JSON.stringify(null) })
-          .onConflict((c) => c.columns(['scope', 'key']).doNothing())
-          .returning('key')
-          .executeTakeFirst();
-        if (!claimed) {
-          const stored = await trx
-            .selectFrom('idempotency_keys')
-            .selectAll()
-            .where('scope', '=', scope)
-            .where('key', '=', key)
-            .executeTakeFirstOrThrow();
-          if (stored.request_hash !== requestHash) throw errors.idempotencyKeyReused();
-          return { status: stored.status, body: stored.response as T, replayed: true };
-        }
-        const result = await work(createLedgerRepository(trx));
-        await trx
-          .updateTable('idempotency_keys')
-          .set({ status: result.status, response: JSON.stringify(result.body) })
-          .where('scope', '=', scope)
-          .where('key', '=', key)
-          .execute();
-        return { ...result, replayed: false };
-      });
-    },
-
     /** Keys live at least 24 hours (the documented replay window); older ones are removed. */
     async expireIdempotencyKeys(olderThanHours = 48) {
-      await db
-        .deleteFrom('idempotency_keys')
-        .where('created_at', '<', new Date(Date.now() - olderThanHours * 3600 * 1000))
-        .execute();
+      await read.deleteIdempotencyKeysBefore(new Date(Date.now() - olderThanHours * 3600 * 1000));
     },
 
     /** The ledger's invariants, for `npm run cli -- ledger verify` and the tests. */

@@ -53,7 +53,6 @@ export interface IdempotencyKeysTable {
   scope: string;
   key: string;
   request_hash: string;
-  status: number;
   response: JSONColumnType<object | null>;
   created_at: ColumnType<Date, never, never>;
 }

@@ -12,7 +12,7 @@ import type { KeyValueStore } from '../db/key-value.ts';
 import { ApiError } from '../shared/api-error.ts';
 import { apiAudience } from './api-resource.ts';
 import { organizationOf, type Caller } from './caller.ts';
-import type { GrantRevocations } from './grant-revocations.ts';
+import type { GrantRevocations } from './revoked-grants.ts';
 import type { ProviderHost } from './provider.ts';
 
 const ACCESS_TOKEN_ALGS = ['ES256', 'RS256', 'EdDSA'];

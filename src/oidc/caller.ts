@@ -17,9 +17,15 @@ export function organizationOf(claims: Record<string, unknown> | undefined): Cal
     : undefined;
 }
 
+/** The caller the bearer guard established; every /api route runs behind it. */
+export function callerOf(state: { caller?: Caller | undefined }): Caller {
+  if (!state.caller) throw new Error('no caller: this route is not behind the bearer guard');
+  return state.caller;
+}
+
 /** The person behind the token; machine (client-credentials) tokens are refused. */
-export function requirePerson(state: unknown): string {
-  const accountId = (state as { caller?: Caller }).caller?.accountId;
+export function requirePerson(state: { caller?: Caller | undefined }): string {
+  const accountId = callerOf(state).accountId;
   if (!accountId)
     throw new ApiError(403, 'person_required', 'This route needs a token issued to a person, not to a client.');
   return accountId;

@@ -3,7 +3,7 @@ import type { JWK } from 'jose';
 import type { Config } from '../config.ts';
 import { API_SCOPES, createApiResource } from './api-resource.ts';
 import { ACR_VALUES, buildInteractionPolicy } from './authentication-policy.ts';
-import type { ProviderPages } from './provider-pages.ts';
+import type { ProviderPages } from './page-sources.ts';
 
 export type ProviderDeps = {
   config: Config;
@@ -38,7 +38,7 @@ export function buildConfiguration({
     jwks: { keys: jwks as never },
     cookies: { keys: [...config.cookieKeys] },
     // Only the code flow (OAuth 2.0 Security BCP 2.1.2: no implicit or hybrid responses); `none`
-    // issues nothing and exists for our own pages' client (see interaction/page-session.ts).
+    // issues nothing and exists for our own pages' client (see http/page-session.ts).
     responseTypes: ['code', 'none'],
     // Every client uses PKCE, confidential ones included (Security BCP 2.1.1); v9 accepts only S256.
     pkce: { required: () => true },
@@ -81,7 +81,7 @@ export function buildConfiguration({
     },
     // Always rotate: reuse of a rotated token then revokes the whole grant (Security BCP 4.14.2).
     rotateRefreshToken: () => true,
-    // grant_id lets the /api guard refuse JWTs whose grant was revoked (see grant-revocations.ts);
+    // grant_id lets the /api guard refuse JWTs whose grant was revoked (see revoked-grants.ts);
     // org_id/org_role say which organization the token acts for. A person removed from that
     // organization gets no more tokens for it: the next refresh fails.
     extraTokenClaims: async (ctx, token) => {

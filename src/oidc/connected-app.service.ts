@@ -1,6 +1,6 @@
 import type { ClientRepository } from './client.repository.ts';
 import type { GrantRepository, StoredGrant } from './grant.repository.ts';
-import type { RevokeGrant } from './revoke-grant.ts';
+import type { RevokeGrant } from './grant-revoker.ts';
 
 /** An app the person has let into their account: every grant of one client, taken together. */
 export type ConnectedApp = {

@@ -1,12 +1,12 @@
 import type Provider from 'oidc-provider';
 import type { Client } from 'oidc-provider';
 import type { Logger } from 'pino';
-import { createGrantRevoker } from './revoke-grant.ts';
+import { createGrantRevoker } from './grant-revoker.ts';
 
 type Deps = {
   provider: () => Provider;
   log: Logger;
-  /** What revoking a grant must also do (JWT access tokens outlive their grant; see grant-revocations.ts). */
+  /** What revoking a grant must also do (JWT access tokens outlive their grant; see revoked-grants.ts). */
   onGrantRevoked(grantId: string): Promise<void>;
 };
 

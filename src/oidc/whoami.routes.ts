@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRoute, type ApiRoute } from '../http/api-route.ts';
-import type { Caller } from './caller.ts';
+import { callerOf } from './caller.ts';
 
 /**
  * `/api/whoami`: what the API makes of the presented token, for people and machine clients alike.
@@ -24,7 +24,7 @@ export function whoamiRoutes(): ApiRoute[] {
         exp: z.number().int(),
       }),
       async handler(ctx) {
-        const caller = ctx.state.caller as Caller;
+        const caller = callerOf(ctx.state);
         return {
           sub: caller.sub,
           client_id: caller.clientId,

@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import type { AccountService } from '../accounts/account.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import type { Renderer } from '../http/render.ts';
-import type { PageSession } from '../interaction/page-session.ts';
+import type { PageSession } from '../http/page-session.ts';
 import { InvitationUnusable, type InvitationProblem, type InvitationService } from './invitation.service.ts';
 
 const PROBLEMS: Record<InvitationProblem, string> = {

@@ -4,13 +4,18 @@ import { discover, pkcePair, registerClient, RP_REDIRECT } from './relying-party
 import { signInThroughPages } from './sign-in.ts';
 
 /** Signs `email` in through the pages and returns an API (RFC 9068) access token with `scopes`. */
-export async function apiToken(server: TestServer, email: string, scopes: string[]): Promise<string> {
-  return (await apiTokens(server, email, scopes)).tokens.access_token;
+export async function apiToken(server: TestServer, email: string, scopes: string[], client?: TestClient) {
+  return (await apiTokens(server, email, scopes, client)).tokens.access_token;
 }
 
-/** The whole token response and the relying party's configuration, for tests that refresh or revoke. */
-export async function apiTokens(server: TestServer, email: string, scopes: string[]) {
-  const { clientId, clientSecret } = await registerClient(server.app);
+type TestClient = { clientId: string; clientSecret?: string | undefined };
+
+/**
+ * The whole token response and the relying party's configuration, for tests that refresh or revoke.
+ * Each call registers an app of its own unless `client` names one.
+ */
+export async function apiTokens(server: TestServer, email: string, scopes: string[], client?: TestClient) {
+  const { clientId, clientSecret } = client ?? (await registerClient(server.app));
   const config = await discover(server.url, clientId, clientSecret);
   const { verifier, challenge } = await pkcePair();
   const resource = `${server.url}/api`;

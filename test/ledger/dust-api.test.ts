@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
 import { apiToken, callApi } from '../helpers/api.ts';
+import { registerClient } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const DUST = ['dust:read', 'dust:spend', 'dust:manage'];
@@ -26,6 +27,16 @@ async function charge(
     replayed: response.headers.get('idempotent-replayed'),
     body: (await response.json()) as Record<string, any>,
   };
+}
+
+/** A client-credentials token of the app itself. */
+async function clientToken(server: TestServer, app: { clientId: string; clientSecret?: string | undefined }) {
+  const response = await fetch(`${server.url}/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${app.clientId}:${app.clientSecret}`).toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'dust:spend' }),
+  });
+  return ((await response.json()) as { access_token: string }).access_token;
 }
 
 const balance = async (server: TestServer, token: string, query = '') =>
@@ -101,23 +112,42 @@ test('1,000 concurrent charges against 25 DUST: exactly 25 succeed and the balan
   t.deepEqual(verified, { unbalancedTransactions: [], walletsOutOfBalance: [] });
 });
 
-test('only the charging app refunds, never more than it charged', async (t) => {
+test('only the charging app refunds, with its own token, never more than it charged', async (t) => {
   const server = await startTestServer(t);
-  const token = await apiToken(server, 'refund@example.com', DUST);
-  const { body: made } = await charge(server, token, { amount: 8, description: 'Potion' });
-  const refund = (amount?: number, as = token) =>
-    fetch(`${server.url}/api/dust/charges/${made.id}/refunds`, {
+  const app = await registerClient(server.app, {
+    grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
+  });
+  const charged = await apiToken(server, 'charged@example.com', DUST, app);
+  const bystander = await apiToken(server, 'bystander@example.com', DUST, app);
+  const { body: made } = await charge(server, charged, { amount: 8, description: 'Potion' });
+  const refund = async (as: string, amount?: number) => {
+    const response = await fetch(`${server.url}/api/dust/charges/${made.id}/refunds`, {
       method: 'POST',
       headers: { authorization: `Bearer ${as}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
       body: JSON.stringify(amount === undefined ? {} : { amount }),
     });
-  const other = await apiToken(server, 'refund@example.com', DUST);
-  t.is((await refund(3, other)).status, 404, 'another app’s token cannot refund this charge');
-  t.is((await refund(3)).status, 201);
-  t.is((await refund(6)).status, 409, 'refunds cannot exceed the charge');
-  t.is((await refund()).status, 201, 'the rest');
-  t.is(await balance(server, token), 25);
-  t.is((await refund(1)).status, 409);
+    return { status: response.status, error: ((await response.json()) as { error?: string }).error };
+  };
+
+  t.deepEqual(
+    await refund(bystander, 3),
+    { status: 403, error: 'client_token_required' },
+    'another person’s token for the charging app cannot refund someone else’s charge',
+  );
+  t.deepEqual(
+    await refund(charged, 3),
+    { status: 403, error: 'client_token_required' },
+    'nor can the charged person’s own token for that app: in a public client it is in their hands',
+  );
+  const other = await registerClient(server.app, { grantTypes: ['client_credentials'] });
+  t.is((await refund(await clientToken(server, other), 3)).status, 404, 'another app cannot refund this charge');
+
+  const appToken = await clientToken(server, app);
+  t.is((await refund(appToken, 3)).status, 201);
+  t.is((await refund(appToken, 6)).status, 409, 'refunds cannot exceed the charge');
+  t.is((await refund(appToken)).status, 201, 'the rest');
+  t.is(await balance(server, charged), 25);
+  t.is((await refund(appToken, 1)).status, 409);
 });
 
 test('a client-credentials app charges only if approved, and only within the person’s allowance', async (t) => {

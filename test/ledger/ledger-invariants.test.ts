@@ -1,6 +1,7 @@
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import test from 'ava';
 import { sql } from 'kysely';
+import { createLedgerService } from '../../src/ledger/ledger.service.ts';
 import { ApiError } from '../../src/shared/api-error.ts';
 import { startTestServer } from '../helpers/server.ts';
 
@@ -11,7 +12,13 @@ const CONCURRENCY = 24;
 
 test('thousands of random charges, refunds, transfers and grants in parallel keep the ledger exact', async (t) => {
   const server = await startTestServer(t);
-  const { db, ledger } = server.app.services;
+  const { db } = server.app.services;
+  // Every app approved and every person allowed: this test is about the bookings, not the policy.
+  const ledger = createLedgerService({
+    db,
+    clients: { find: async () => ({ first_party: true }) },
+    organizations: { authorize: async () => {}, requireActive: async () => {} },
+  });
   const people = Array.from({ length: PEOPLE }, (_, i) => ({
     id: `person-${i}`,
     email: `p${i}@example.com`,
@@ -30,27 +37,32 @@ test('thousands of random charges, refunds, transfers and grants in parallel kee
         return ledger.grantSignup(person);
       case 1:
       case 2: {
-        const booked = await ledger.charge({
-          accountId: person,
-          clientId: pick(APPS),
-          amount: 1 + randomInt(8),
-          description: 'random',
-          allowance: false,
-        });
-        charges.push(booked.id);
+        const booked = await ledger.charge(
+          { clientId: pick(APPS), accountId: person },
+          { amount: 1 + randomInt(8), description: 'random' },
+          { key: randomUUID(), request: {} },
+        );
+        charges.push(booked.transaction.id);
         return booked;
       }
       case 3:
         return charges.length
-          ? ledger.refund({ clientId: pick(APPS), chargeId: pick(charges), amount: 1 + randomInt(5) })
+          ? ledger.refund(
+              { clientId: pick(APPS), accountId: undefined },
+              { chargeId: pick(charges), amount: 1 + randomInt(5) },
+              { key: randomUUID(), request: {} },
+            )
           : undefined;
       default:
-        return ledger.transfer({
-          accountId: person,
-          organizationId: pick(organizations),
-          direction: randomInt(2) ? 'to_organization' : 'to_person',
-          amount: 1 + randomInt(6),
-        });
+        return ledger.transfer(
+          { clientId: 'console', accountId: person },
+          {
+            organizationId: pick(organizations),
+            direction: randomInt(2) ? 'to_organization' : 'to_person',
+            amount: 1 + randomInt(6),
+          },
+          { key: randomUUID(), request: {} },
+        );
     }
   };
   let next = 0;
@@ -137,8 +149,8 @@ test('idempotency keys are kept at least a day, then expire', async (t) => {
   await db
     .insertInto('idempotency_keys')
     .values([
-      { scope: 's', key: 'fresh', request_hash: 'h', status: 201, response: JSON.stringify({}) },
-      { scope: 's', key: 'old', request_hash: 'h', status: 201, response: JSON.stringify({}) },
+      { scope: 's', key: 'fresh', request_hash: 'h', response: JSON.stringify({}) },
+      { scope: 's', key: 'old', request_hash: 'h', response: JSON.stringify({}) },
     ])
     .execute();
   await db

@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { KeyValueStore } from '../db/key-value.ts';
 import { satisfies } from '../oidc/authentication-policy.ts';
-import { addFactor, type Method } from './authentication-methods.ts';
+import { addFactor, type Method } from '../interaction/authentication-methods.ts';
 import type { ClientRegistry } from '../oidc/client-registry.ts';
 
 /** Our own hosted pages (invitations, the account pages) sign people in as this first-party client. */

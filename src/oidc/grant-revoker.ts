@@ -4,7 +4,7 @@ import type Provider from 'oidc-provider';
  * Revokes a grant the way oidc-provider does when a refresh token is reused: every token issued
  * under it (refresh tokens, opaque access tokens, codes not yet redeemed, device codes), then the
  * grant itself, so the app must ask the person again. `onGrantRevoked` covers what deleting cannot:
- * JWT access tokens live on until they expire, so /api must learn the grant is gone (grant-revocations.ts).
+ * JWT access tokens live on until they expire, so /api must learn the grant is gone (revoked-grants.ts).
  */
 export function createGrantRevoker(deps: { provider: () => Provider; onGrantRevoked(grantId: string): Promise<void> }) {
   return async function revokeGrant(grantId: string): Promise<void> {

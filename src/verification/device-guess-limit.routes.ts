@@ -5,7 +5,7 @@ import type { AbuseControls } from './abuse-controls.ts';
 
 /**
  * RFC 8628 5.1: user codes are short enough to type, so they can be guessed; the verification page
- * must limit guesses. Wrong codes are counted where oidc-provider reports them (provider-pages.ts);
+ * must limit guesses. Wrong codes are counted where oidc-provider reports them (interaction/provider-pages.ts);
  * once an IP's budget is spent, this refuses its submissions before oidc-provider looks any code up.
  */
 export function deviceGuessLimit(deps: {

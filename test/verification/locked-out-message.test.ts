@@ -1,5 +1,5 @@
 import test from 'ava';
-import { lockedOutMessage } from '../../src/interaction/locked-out-message.ts';
+import { lockedOutMessage } from '../../src/verification/locked-out-message.ts';
 
 test('a lock that ends today is shown with its UTC time only, naming what is locked', (t) => {
   const until = new Date(Date.now() + 60_000);

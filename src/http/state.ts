@@ -1,0 +1,18 @@
+import type { Logger } from 'pino';
+import type { Caller } from '../oidc/caller.ts';
+
+// What our middleware leaves on ctx.state, typed once here instead of cast in every route (Koa's
+// own DefaultState is `any`).
+declare module 'koa' {
+  interface DefaultState {
+    /** request-context.ts, for every request. */
+    requestId: string;
+    log: Logger;
+    /** The bearer guard, on /api routes that declare scopes. */
+    caller?: Caller;
+    /** csrf.ts, for the forms a page renders. */
+    csrf?: string;
+    /** A page that shows pictures from other origins (security-headers.ts loosens its policy). */
+    remoteImages?: boolean;
+  }
+}
