@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import { clientIp } from '../http/request-origin.ts';
 import type { Renderer } from '../http/render.ts';
 import { describeDuration } from '../shared/duration.ts';
 import type { AbuseControls } from './abuse-controls.ts';
@@ -16,7 +17,7 @@ export function deviceGuessLimit(deps: {
 }): Middleware {
   return async (ctx, next) => {
     if (ctx.method !== 'POST' || ctx.path !== deps.verificationPath()) return next();
-    const verdict = await deps.abuse.deviceGuessesLeft(ctx.ip);
+    const verdict = await deps.abuse.deviceGuessesLeft(clientIp(ctx));
     if (verdict.status !== 'limited') return next();
     ctx.set('Retry-After', String(verdict.retryAfter));
     await deps.renderer.render(

@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { clientIp } from '../http/request-origin.ts';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Renderer } from '../http/render.ts';
 import { setPageHeaders } from '../http/security-headers.ts';
@@ -40,7 +41,7 @@ export function createProviderPages(
     // A person who denied the device did nothing wrong: that page is a 200 with the outcome.
     // We draw our own labelled input instead of the library's unlabelled one; only its token is reused.
     async userCodeInputSource(ctx, form, _out, err) {
-      if (err?.name === 'NotFoundError') await abuse.recordWrongDeviceGuess(ctx.ip);
+      if (err?.name === 'NotFoundError') await abuse.recordWrongDeviceGuess(clientIp(ctx));
       const error = err ? deviceError(err) : undefined;
       await render(
         ctx,
