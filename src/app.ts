@@ -12,6 +12,7 @@ import { healthRoutes } from './http/health.routes.ts';
 import { createLogger } from './http/logger.ts';
 import { createRenderer, type Renderer } from './http/render.ts';
 import { requestContext } from './http/request-context.ts';
+import { clientAddress } from './http/request-origin.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { accountPageRoutes } from './account-pages/overview.routes.ts';
 import { sessionPageRoutes } from './account-pages/sessions.routes.ts';
@@ -140,6 +141,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
 
   // Order matters: plumbing first, then our own routes, and oidc-provider takes whatever is left.
   const koa = new Koa({ proxy: config.trustProxy, keys: [...config.cookieKeys] });
+  koa.use(clientAddress(config.trustedProxyHops));
   koa.use(requestContext(log));
   koa.use(securityHeaders);
   koa.use(errorPages(renderer));

@@ -87,6 +87,8 @@ const schema = z
     HOST: z.string().min(1).default('0.0.0.0'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     TRUST_PROXY: boolean(false),
+    // Unset, one proxy: the usual single TLS-terminating balancer. More hops than that are told explicitly.
+    TRUSTED_PROXY_HOPS: z.coerce.number().int().min(1).max(10).optional(),
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
     DATA_DIR: z.string().min(1).default('.data'),
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
@@ -193,6 +195,10 @@ const schema = z
         message: 'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM go together',
       });
     }
+    if (env.TRUSTED_PROXY_HOPS !== undefined && !env.TRUST_PROXY) {
+      // Hops without trust would be ignored silently; the operator surely meant TRUST_PROXY=true too.
+      issues.addIssue({ code: 'custom', path: ['TRUSTED_PROXY_HOPS'], message: 'needs TRUST_PROXY=true' });
+    }
     if (env.NODE_ENV !== 'production') return;
     // Development fallbacks are public knowledge; production must bring its own secrets.
     for (const name of ['KEYS_SECRET', 'COOKIE_KEYS', 'SMTP_URL'] as const) {
@@ -220,6 +226,11 @@ export type Config = Readonly<{
   host: string;
   port: number;
   trustProxy: boolean;
+  /**
+   * How many proxies in front of us append to X-Forwarded-For: the client address is the entry the
+   * outermost of them wrote, that many from the right (0 without TRUST_PROXY: the socket's peer).
+   */
+  trustedProxyHops: number;
   database: { url: string } | { dataDir: string };
   redis: { url: string; prefix: string; cluster: boolean } | { prefix: string };
   keysSecret: string;
@@ -282,6 +293,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     port: e.PORT,
     trustProxy: e.TRUST_PROXY,
+    trustedProxyHops: e.TRUST_PROXY ? (e.TRUSTED_PROXY_HOPS ?? 1) : 0,
     database: e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: e.DATA_DIR },
     redis: e.REDIS_URL
       ? { url: e.REDIS_URL, prefix: e.REDIS_PREFIX, cluster: e.REDIS_CLUSTER }

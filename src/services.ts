@@ -122,6 +122,6 @@ export function startProvider(
     findAccount: createFindAccount(services.accounts, services.organizations.grantClaims),
     organizationClaims: services.organizations.grantClaims,
     requiresSecondFactor: services.accounts.requiresSecondFactor,
-    pages: createProviderPages(createRenderer({ reloadTemplates: config.env === 'development' }), services.abuse),
+    pages: createProviderPages(createRenderer({ reloadTemplates: config.env === 'development' })),
   });
 }

@@ -31,6 +31,7 @@ for (const [name, value] of [
   ['KEYS_SECRET', 'too-short'],
   ['COOKIE_KEYS', `${SECRET},short`],
   ['TRUST_PROXY', 'yes'],
+  ['TRUSTED_PROXY_HOPS', '2'],
   ['OTP_TTL', '0'],
   ['LOG_LEVEL', 'loud'],
 ] as const) {
@@ -40,6 +41,15 @@ for (const [name, value] of [
     t.deepEqual(names, [name]);
   });
 }
+
+test('TRUSTED_PROXY_HOPS counts the proxies that append to X-Forwarded-For: one by default behind a trusted proxy, none without', (t) => {
+  t.is(loadConfig({}).trustedProxyHops, 0);
+  t.is(loadConfig({ TRUST_PROXY: 'true' }).trustedProxyHops, 1);
+  t.is(loadConfig({ TRUST_PROXY: 'true', TRUSTED_PROXY_HOPS: '2' }).trustedProxyHops, 2);
+  for (const hops of ['0', '-1', '1.5', 'two', '11']) {
+    t.deepEqual(refusal({ TRUST_PROXY: 'true', TRUSTED_PROXY_HOPS: hops }).names, ['TRUSTED_PROXY_HOPS'], hops);
+  }
+});
 
 test('every malformed variable is reported at once', (t) => {
   t.deepEqual(refusal({ PORT: 'abc', ISSUER: 'ftp://x', DATABASE_URL: 'mysql://x' }).names, [

@@ -11,7 +11,7 @@ import type { AuditService } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import { PageError } from '../http/page-error.ts';
 import type { Renderer } from '../http/render.ts';
-import { requestOrigin } from '../http/request-origin.ts';
+import { clientIp, requestOrigin } from '../http/request-origin.ts';
 import type { OneTimeCodes, Recipient } from '../verification/one-time-codes.ts';
 import type { PageSession, SignedIn } from '../http/page-session.ts';
 import { MailDeliveryError, SmsDeliveryError } from '../notifications/message.ts';
@@ -268,7 +268,7 @@ export function identifierPageRoutes(deps: Deps) {
         return renderEnter(ctx, kind, account, { error: kind.words.same, typed }, 400);
       const recipient: Recipient = { channel: kind.channel, address: parsed.address };
       const problem = await sendCode(kind, flowOf(kind, current), recipient, {
-        ip: ctx.ip,
+        ip: clientIp(ctx),
         accountId: current.accountId,
       });
       if (problem) {
@@ -300,7 +300,7 @@ export function identifierPageRoutes(deps: Deps) {
           { error: 'That code has expired. Ask for a new one.' },
           400,
         );
-      const problem = await sendCode(kind, flow, recipient, { ip: ctx.ip, accountId: current.accountId });
+      const problem = await sendCode(kind, flow, recipient, { ip: clientIp(ctx), accountId: current.accountId });
       if (problem) {
         retryAfter(ctx, problem.retryAfter);
         // A failed delivery withdraws the code it was to replace; with none waiting, start again.
@@ -321,7 +321,7 @@ export function identifierPageRoutes(deps: Deps) {
       if (recipient && !code.success)
         return renderCode(ctx, kind, recipient, { error: `Enter the 6 digits from the ${kind.words.source}.` }, 400);
       const result = code.success
-        ? await codes.verify(flow, code.data, { ip: ctx.ip, accountId: current.accountId })
+        ? await codes.verify(flow, code.data, { ip: clientIp(ctx), accountId: current.accountId })
         : ({ status: 'expired' } as const);
       const to = recipient && kind.mask(recipient.address);
       switch (result.status) {

@@ -17,6 +17,11 @@ export interface KeyValueStore {
   del(...keys: string[]): Promise<number>;
   /** Increments and starts the key's TTL on first use. */
   increment(key: string, ttlSeconds: number): Promise<number>;
+  /**
+   * Takes one back from a counter that `increment` made, never below 0 and never creating the key
+   * (a window that ended meanwhile stays ended).
+   */
+  decrement(key: string): Promise<void>;
   /** Seconds left, or 0 when the key is absent. */
   ttl(key: string): Promise<number>;
   members(key: string): Promise<string[]>;

@@ -52,6 +52,12 @@ export class MemoryStore implements KeyValueStore {
     return next;
   }
 
+  async decrement(key: string) {
+    const entry = this.live(key);
+    if (entry && typeof entry.value === 'string' && Number(entry.value) > 0)
+      entry.value = String(Number(entry.value) - 1);
+  }
+
   async ttl(key: string) {
     const entry = this.live(key);
     return entry ? Math.ceil((entry.expiresAt - Date.now()) / 1000) : 0;

@@ -58,6 +58,11 @@ async function connectOrExplain(client: Redis | Cluster, url: string) {
   }
 }
 
+const DECREMENT_IF_POSITIVE = `
+local count = tonumber(redis.call('GET', KEYS[1]))
+if count and count > 0 then return redis.call('DECR', KEYS[1]) end
+return 0`;
+
 class RedisStore implements KeyValueStore {
   constructor(
     private readonly redis: Redis | Cluster,
@@ -106,6 +111,12 @@ class RedisStore implements KeyValueStore {
   async increment(key: string, ttlSeconds: number) {
     const results = await this.redis.multi().incr(key).expire(key, ttlSeconds, 'NX').exec();
     return Number(results?.[0]?.[1] ?? 0);
+  }
+
+  async decrement(key: string) {
+    // One script, so nothing runs between the read and the DECR; a plain DECR on an expired key
+    // would create it at -1 without a TTL: a lasting credit.
+    await this.redis.eval(DECREMENT_IF_POSITIVE, 1, key);
   }
 
   async ttl(key: string) {

@@ -1,7 +1,54 @@
-import type { Context } from 'koa';
+import type { IncomingMessage } from 'node:http';
+import type { Context, Middleware } from 'koa';
 import type { RequestOrigin } from '../shared/request-origin.ts';
 
-/** The client address (X-Forwarded-For only with TRUST_PROXY) and browser of a request. */
-export function requestOrigin(ctx: Pick<Context, 'ip' | 'get'>): RequestOrigin {
-  return { ip: ctx.ip || null, userAgent: ctx.get('user-agent') || null };
+// Keyed by the Node request, which our Koa app and oidc-provider's (a Koa app of its own, with
+// contexts of its own) share: both read the one address `clientAddress` derived.
+const addresses = new WeakMap<IncomingMessage, string>();
+
+/**
+ * The address a request came from. Each proxy appends the address it received the request from to
+ * X-Forwarded-For, after whatever the client wrote there itself; so only the entry `hops` from the
+ * right, the one the outermost trusted proxy appended, is not the client's own say. The left-most
+ * entry is whatever the client typed, and would let anyone pick a fresh address for every request.
+ */
+export function forwardedAddress(req: IncomingMessage, hops: number): string {
+  const peer = req.socket.remoteAddress ?? '';
+  if (hops < 1) return peer;
+  // Node joins repeated X-Forwarded-For headers with commas, so one list covers them all.
+  const chain = [req.headers['x-forwarded-for'] ?? '']
+    .flat()
+    .join(',')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  // A shorter chain came through fewer proxies than configured: its first entry is still a proxy's.
+  // No chain at all is a request that reached us without a proxy: only the connection says where from.
+  return chain[Math.max(0, chain.length - hops)] ?? peer;
+}
+
+/**
+ * Derives every request's client address once, first thing (see forwardedAddress); `ctx.ip` is set
+ * to it too, so nothing in our app reads a different one.
+ */
+export function clientAddress(trustedProxyHops: number): Middleware {
+  return (ctx, next) => {
+    const address = forwardedAddress(ctx.req, trustedProxyHops);
+    addresses.set(ctx.req, address);
+    ctx.request.ip = address;
+    return next();
+  };
+}
+
+/** The client address of a request, in our routes or inside oidc-provider: the one source for budgets and audit. */
+export function clientIp(ctx: Pick<Context, 'req'>): string {
+  const address = addresses.get(ctx.req);
+  // Only a request that bypassed clientAddress has none: a wiring mistake, never a reason to trust a header.
+  if (address === undefined) throw new Error('clientAddress middleware did not see this request');
+  return address;
+}
+
+/** The client address (see clientIp) and browser of a request. */
+export function requestOrigin(ctx: Pick<Context, 'req' | 'get'>): RequestOrigin {
+  return { ip: clientIp(ctx) || null, userAgent: ctx.get('user-agent') || null };
 }

@@ -10,7 +10,7 @@ import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import { PageError } from '../http/page-error.ts';
 import type { Renderer } from '../http/render.ts';
-import { requestOrigin } from '../http/request-origin.ts';
+import { clientIp, requestOrigin } from '../http/request-origin.ts';
 import { MailDeliveryError, SmsDeliveryError } from '../notifications/message.ts';
 import { describeDuration, secondsUntil } from '../shared/duration.ts';
 import { firstFactor } from './authentication-methods.ts';
@@ -146,7 +146,7 @@ export function interactionRoutes(deps: Deps) {
   // Throttling is the person's doing (429); a mail server or SMS provider that fails is ours (503).
   const sendCode = async (ctx: Context, recipient: Recipient): Promise<Problem | undefined> => {
     try {
-      const started = await codes.start(ctx.params.uid!, recipient, { ip: ctx.ip });
+      const started = await codes.start(ctx.params.uid!, recipient, { ip: clientIp(ctx) });
       if (started.status === 'locked_out') {
         return {
           status: 429,
@@ -335,7 +335,7 @@ export function interactionRoutes(deps: Deps) {
       );
     }
     const result = code.success
-      ? await codes.verify(interaction.uid, code.data, { ip: ctx.ip })
+      ? await codes.verify(interaction.uid, code.data, { ip: clientIp(ctx) })
       : ({ status: 'expired' } as const);
     switch (result.status) {
       case 'ok': {

@@ -10,7 +10,7 @@ import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import { PageError } from '../http/page-error.ts';
 import type { Renderer } from '../http/render.ts';
-import { requestOrigin } from '../http/request-origin.ts';
+import { clientIp, requestOrigin } from '../http/request-origin.ts';
 import { MailDeliveryError, SmsDeliveryError } from '../notifications/message.ts';
 import { describeDuration, secondsUntil } from '../shared/duration.ts';
 import type { AbuseControls } from '../verification/abuse-controls.ts';
@@ -118,7 +118,7 @@ export function mfaRoutes(deps: Deps) {
    */
   const checkFactor = async (ctx: Context, step: Step, check: () => Promise<boolean>): Promise<string | undefined> => {
     const identifier = `account:${step.accountId}` as const;
-    const verdict = await deps.abuse.allowCheck({ identifier, ip: ctx.ip, accountId: step.accountId });
+    const verdict = await deps.abuse.allowCheck({ identifier, ip: clientIp(ctx), accountId: step.accountId });
     if (verdict.status !== 'allowed') return refuse(ctx, verdict);
     if (await check()) {
       await deps.abuse.recordSuccess(identifier);
@@ -214,7 +214,7 @@ export function mfaRoutes(deps: Deps) {
   ): Promise<{ status: number; message: string } | undefined> => {
     try {
       const started = await deps.codes.start(flow(step.interaction.uid), recipient, {
-        ip: ctx.ip,
+        ip: clientIp(ctx),
         accountId: step.accountId,
       });
       if (started.status === 'locked_out')
@@ -286,7 +286,10 @@ export function mfaRoutes(deps: Deps) {
     if (!recipient) return renderChoice(ctx, step, { error: 'That code has expired. Ask for a new one.' }, 400);
     if (!SIX_DIGITS.test(code))
       return renderCode(ctx, step, recipient, { error: 'Enter the 6 digits we sent you.' }, 400);
-    const result = await deps.codes.verify(flow(step.interaction.uid), code, { ip: ctx.ip, accountId: step.accountId });
+    const result = await deps.codes.verify(flow(step.interaction.uid), code, {
+      ip: clientIp(ctx),
+      accountId: step.accountId,
+    });
     if (result.status === 'ok')
       return goOn(ctx, await deps.secondFactor.complete(ctx, step.interaction, result.recipient.channel));
     await audit(ctx, step, {

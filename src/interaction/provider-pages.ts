@@ -3,19 +3,16 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Renderer } from '../http/render.ts';
 import { setPageHeaders } from '../http/security-headers.ts';
 import type { ProviderPages } from '../oidc/page-sources.ts';
-import type { AbuseControls } from '../verification/abuse-controls.ts';
+import { reportWrongDeviceGuess } from '../verification/device-guess-limit.routes.ts';
 
 const XSRF_FIELD = /name="xsrf" value="([^"]+)"/;
 
 /**
  * The pages oidc-provider draws itself (device flow, logout, protocol errors), in our look. A user
- * code that matches nothing is a guess, counted against the IP's budget;
- * verification/device-guess-limit.routes.ts refuses further guesses once it is spent.
+ * code that matches nothing is a wrong guess: reported to verification/device-guess-limit.routes.ts,
+ * which keeps it counted against the IP's budget and refuses further guesses once that is spent.
  */
-export function createProviderPages(
-  renderer: Renderer,
-  abuse: Pick<AbuseControls, 'recordWrongDeviceGuess'>,
-): ProviderPages {
+export function createProviderPages(renderer: Renderer): ProviderPages {
   // Koa's status is still its default 404 when oidc-provider calls a page source, so a page is 200
   // unless its caller says otherwise; renderError passes the status oidc-provider set for the error.
   const render = (ctx: KoaContextWithOIDC, view: string, data: Record<string, unknown>, status = 200) => {
@@ -40,7 +37,7 @@ export function createProviderPages(
     // A person who denied the device did nothing wrong: that page is a 200 with the outcome.
     // We draw our own labelled input instead of the library's unlabelled one; only its token is reused.
     async userCodeInputSource(ctx, form, _out, err) {
-      if (err?.name === 'NotFoundError') await abuse.recordWrongDeviceGuess(ctx.ip);
+      if (err?.name === 'NotFoundError') reportWrongDeviceGuess(ctx.req);
       const error = err ? deviceError(err) : undefined;
       await render(
         ctx,

@@ -99,6 +99,9 @@ function toPublicKeySet(jwks: JWK[]): JSONWebKeySet {
 function buildProvider(deps: HostDeps, jwks: ProviderDeps['jwks']): Provider {
   const provider = new Provider(deps.config.issuer, buildConfiguration({ ...deps, jwks }));
   provider.proxy = deps.config.trustProxy;
+  // Our code reads the client address through clientIp (http/request-origin.ts); this keeps
+  // oidc-provider's own ctx.ip (the device confirm page's deviceInfo) on the same entry.
+  provider.maxIpsCount = deps.config.trustedProxyHops;
   // Stored client secrets are hashes (see client-secrets.ts), so compare the hash of what was presented.
   provider.Client.prototype.compareClientSecret = function compareHashedSecret(
     this: { clientSecret: string },

@@ -30,7 +30,7 @@ export function createAbuseControls(kv: KeyValueStore, limits: Config['limits'])
   const failuresKey = (identifier: Identifier) => `abuse:failures:${identifier}`;
 
   /** Counts one event against a budget; the count past `max` is refused with the window's remaining time. */
-  const spend = async (key: string, rate: Rate): Promise<Verdict> => {
+  const spend = async (key: string, rate: Rate): Promise<Exclude<Verdict, { status: 'locked' }>> => {
     const count = await kv.increment(key, rate.windowSeconds);
     return count > rate.max ? { status: 'limited', retryAfter: Math.max(1, await kv.ttl(key)) } : { status: 'allowed' };
   };
@@ -94,17 +94,23 @@ export function createAbuseControls(kv: KeyValueStore, limits: Config['limits'])
       await kv.del(failuresKey(identifier));
     },
 
-    /** Device-flow user codes: only wrong guesses count, so a person confirming a right code is never slowed. */
-    async deviceGuessesLeft(ip: string): Promise<Verdict> {
+    /**
+     * Device-flow user codes (RFC 8628 5.1): before a code is looked up, reserves one guess of the
+     * IP's budget, counting atomically so that parallel guesses cannot all pass one check before any
+     * of them is counted. Only wrong guesses stay spent: see releaseDeviceGuess.
+     */
+    async reserveDeviceGuess(ip: string) {
       const key = `abuse:device-guesses:${ip}`;
-      const count = Number(await kv.get(key));
-      return count >= limits.deviceCodeGuessesPerIp.max
-        ? { status: 'limited', retryAfter: Math.max(1, await kv.ttl(key)) }
-        : { status: 'allowed' };
+      const verdict = await spend(key, limits.deviceCodeGuessesPerIp);
+      // A refused guess is never looked up, so it holds no slot: the count stays the wrong guesses
+      // plus those in flight, and the budget comes back whole when the window ends.
+      if (verdict.status !== 'allowed') await kv.decrement(key);
+      return verdict;
     },
 
-    async recordWrongDeviceGuess(ip: string): Promise<void> {
-      await kv.increment(`abuse:device-guesses:${ip}`, limits.deviceCodeGuessesPerIp.windowSeconds);
+    /** A reserved guess that was not a wrong code (a right one, or no lookup at all): it does not count. */
+    async releaseDeviceGuess(ip: string): Promise<void> {
+      await kv.decrement(`abuse:device-guesses:${ip}`);
     },
   };
 }
