@@ -26,7 +26,7 @@ type Verified = { caller: Caller; exp: number; jkt: string | undefined; grantId:
 /**
  * RFC 6750 bearer (and RFC 9449 DPoP) authentication for /api. JWTs (RFC 9068) are verified in
  * process against our own published keys; the result is cached until the token's `exp`, since the
- * signature check is the expensive part. Opaque tokens are looked up in the provider's store.
+ * signature check is the expensive part. Opaque tokens were issued for userinfo, not for the API.
  */
 export function createBearerGuard(deps: {
   host: ProviderHost;
@@ -90,32 +90,6 @@ export function createBearerGuard(deps: {
     return verified;
   }
 
-  async function verifyOpaque(token: string): Promise<Verified> {
-    const found = await deps.host.current().AccessToken.find(token);
-    if (!found || found.isExpired) throw invalidToken('The access token is unknown, expired or revoked.');
-    const audiences = [found.aud].flat().filter(Boolean);
-    if (audiences.length && !audiences.includes(audience))
-      throw invalidToken('The access token was not issued for this API.');
-    return {
-      caller: {
-        sub: found.accountId ?? found.clientId,
-        clientId: String(found.clientId),
-        scopes: new Set(
-          String(found.scope ?? '')
-            .split(' ')
-            .filter(Boolean),
-        ),
-        accountId: found.accountId,
-        organization: organizationOf(found.extra),
-        expiresAt: found.exp ?? 0,
-      },
-      exp: found.exp ?? 0,
-      jkt: found.jkt,
-      // Opaque tokens are deleted with their grant, so the store lookup already answers revocation.
-      grantId: undefined,
-    };
-  }
-
   async function checkDpopProof(ctx: Context, token: string, jkt: string) {
     const proof = ctx.get('DPoP');
     if (!proof) throw invalidDpop('A DPoP proof is required for this DPoP-bound token.');
@@ -153,7 +127,12 @@ export function createBearerGuard(deps: {
         'WWW-Authenticate': 'Bearer realm="fairyid"',
       });
     }
-    const verified = token.split('.').length === 3 ? await verifyJwt(token) : await verifyOpaque(token);
+    // Every token issued for the API is a JWT (api-resource.ts sets accessTokenFormat: 'jwt'), so an
+    // opaque token was issued for userinfo, whatever scopes it holds: it is not one for this API.
+    if (token.split('.').length !== 3) {
+      throw invalidToken(`The access token was not issued for this API: ask for it with resource=${audience}.`);
+    }
+    const verified = await verifyJwt(token);
     if (verified.grantId && (await deps.revocations.isRevoked(verified.grantId))) {
       throw invalidToken('The access token was revoked.');
     }
