@@ -8,8 +8,16 @@ export async function apiToken(server: TestServer, email: string, scopes: string
   return (await apiTokens(server, email, scopes)).tokens.access_token;
 }
 
-/** The whole token response and the relying party's configuration, for tests that refresh or revoke. */
-export async function apiTokens(server: TestServer, email: string, scopes: string[]) {
+/**
+ * The whole token response and the relying party's configuration, for tests that refresh or revoke.
+ * With `dpopKeys` the token is DPoP-bound to them (RFC 9449 5) and `DPoP` is the handle that made it.
+ */
+export async function apiTokens(
+  server: TestServer,
+  email: string,
+  scopes: string[],
+  options: { dpopKeys?: oidc.CryptoKeyPair } = {},
+) {
   const { clientId, clientSecret } = await registerClient(server.app);
   const config = await discover(server.url, clientId, clientSecret);
   const { verifier, challenge } = await pkcePair();
@@ -24,8 +32,15 @@ export async function apiTokens(server: TestServer, email: string, scopes: strin
     code_challenge_method: 'S256',
   });
   const { url: callback } = await signInThroughPages(server.url, url.href, email);
-  const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier }, { resource });
-  return { config, tokens };
+  const DPoP = options.dpopKeys && oidc.getDPoPHandle(config, options.dpopKeys);
+  const tokens = await oidc.authorizationCodeGrant(
+    config,
+    callback,
+    { pkceCodeVerifier: verifier },
+    { resource },
+    DPoP ? { DPoP } : undefined,
+  );
+  return { config, tokens, DPoP };
 }
 
 /** A JSON call to /api as `token`; returns the status and the parsed body. */
