@@ -1,32 +1,24 @@
-import { createHash } from 'node:crypto';
-import {
-  calculateJwkThumbprint,
-  createLocalJWKSet,
-  EmbeddedJWK,
-  jwtVerify,
-  type JSONWebKeySet,
-  type JWTPayload,
-} from 'jose';
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import type { Context, Middleware } from 'koa';
 import type { KeyValueStore } from '../db/key-value.ts';
 import { ApiError } from '../shared/api-error.ts';
 import { apiAudience } from './api-resource.ts';
 import { organizationOf, type Caller } from './caller.ts';
+import { createDpopProofVerifier, DPOP_SIGNING_ALGS, DpopKeyMismatch, InvalidDpopProof } from './dpop-proof.ts';
 import type { GrantRevocations } from './revoked-grants.ts';
 import type { ProviderHost } from './provider.ts';
 
 const ACCESS_TOKEN_ALGS = ['ES256', 'RS256', 'EdDSA'];
-const DPOP_ALGS = ['ES256', 'ES384', 'ES512', 'RS256', 'PS256', 'EdDSA', 'Ed25519'];
 const CLOCK_SKEW_SECONDS = 5;
-const DPOP_MAX_AGE_SECONDS = 300;
 const CACHE_SIZE = 10_000;
 
 type Verified = { caller: Caller; exp: number; jkt: string | undefined; grantId: string | undefined };
 
 /**
- * RFC 6750 bearer (and RFC 9449 DPoP) authentication for /api. JWTs (RFC 9068) are verified in
+ * RFC 6750 bearer and RFC 9449 DPoP authentication for /api. JWTs (RFC 9068) are verified in
  * process against our own published keys; the result is cached until the token's `exp`, since the
- * signature check is the expensive part. Opaque tokens are looked up in the provider's store.
+ * signature check is the expensive part. A DPoP-bound token (`cnf.jkt`) passes only with the DPoP
+ * scheme and a fresh proof from its key (dpop-proof.ts).
  */
 export function createBearerGuard(deps: {
   host: ProviderHost;
@@ -36,6 +28,7 @@ export function createBearerGuard(deps: {
 }) {
   const audience = apiAudience(deps.issuer);
   const cache = new Map<string, Verified>();
+  const verifyProof = createDpopProofVerifier({ kv: deps.kv });
   let keys: { source: JSONWebKeySet; resolve: ReturnType<typeof createLocalJWKSet> } | undefined;
 
   const keyResolver = () => {
@@ -48,7 +41,7 @@ export function createBearerGuard(deps: {
     return keys.resolve;
   };
 
-  async function verifyJwt(token: string): Promise<Verified> {
+  async function verifyJwt(token: string, used: Scheme): Promise<Verified> {
     const resolve = keyResolver();
     const cached = cache.get(token);
     if (cached && cached.exp * 1000 > Date.now()) return cached;
@@ -64,7 +57,7 @@ export function createBearerGuard(deps: {
         requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id'],
       }));
     } catch (error) {
-      throw invalidToken(describeJoseError(error));
+      throw invalidToken(used, describeJoseError(error));
     }
     const clientId = String(payload.client_id);
     const verified: Verified = {
@@ -90,76 +83,62 @@ export function createBearerGuard(deps: {
     return verified;
   }
 
-  async function verifyOpaque(token: string): Promise<Verified> {
-    const found = await deps.host.current().AccessToken.find(token);
-    if (!found || found.isExpired) throw invalidToken('The access token is unknown, expired or revoked.');
-    const audiences = [found.aud].flat().filter(Boolean);
-    if (audiences.length && !audiences.includes(audience))
-      throw invalidToken('The access token was not issued for this API.');
-    return {
-      caller: {
-        sub: found.accountId ?? found.clientId,
-        clientId: String(found.clientId),
-        scopes: new Set(
-          String(found.scope ?? '')
-            .split(' ')
-            .filter(Boolean),
-        ),
-        accountId: found.accountId,
-        organization: organizationOf(found.extra),
-        expiresAt: found.exp ?? 0,
-      },
-      exp: found.exp ?? 0,
-      jkt: found.jkt,
-      // Opaque tokens are deleted with their grant, so the store lookup already answers revocation.
-      grantId: undefined,
-    };
-  }
-
-  async function checkDpopProof(ctx: Context, token: string, jkt: string) {
-    const proof = ctx.get('DPoP');
-    if (!proof) throw invalidDpop('A DPoP proof is required for this DPoP-bound token.');
-    let payload: JWTPayload;
-    let thumbprint: string;
-    try {
-      const verified = await jwtVerify(proof, EmbeddedJWK, {
-        typ: 'dpop+jwt',
-        algorithms: DPOP_ALGS,
-        maxTokenAge: DPOP_MAX_AGE_SECONDS,
-        clockTolerance: CLOCK_SKEW_SECONDS,
-        requiredClaims: ['jti', 'iat', 'htm', 'htu', 'ath'],
-      });
-      payload = verified.payload;
-      thumbprint = await calculateJwkThumbprint(verified.protectedHeader.jwk!);
-    } catch (error) {
-      throw invalidDpop(`The DPoP proof is invalid: ${describeJoseError(error)}`);
-    }
-    const expectedUrl = new URL(ctx.path, deps.issuer).href;
-    const ath = createHash('sha256').update(token).digest('base64url');
-    if (thumbprint !== jkt) throw invalidDpop('The DPoP proof is signed by a key the token is not bound to.');
-    if (payload.htm !== ctx.method || payload.htu !== expectedUrl)
-      throw invalidDpop('The DPoP proof is for another request.');
-    if (payload.ath !== ath) throw invalidDpop('The DPoP proof is for another access token.');
-    // RFC 9449 11.1: a proof is single-use within its acceptance window.
-    const fresh = await deps.kv.setIfAbsent(`dpop:jti:${jkt}:${String(payload.jti)}`, '1', DPOP_MAX_AGE_SECONDS * 2);
-    if (!fresh) throw invalidDpop('The DPoP proof was already used.');
-  }
-
   async function authenticate(ctx: Context): Promise<Caller> {
     const [scheme, token, ...rest] = ctx.get('Authorization').split(' ');
     const kind = scheme?.toLowerCase();
     if (!token || rest.length || (kind !== 'bearer' && kind !== 'dpop')) {
-      throw new ApiError(401, 'invalid_token', 'An access token is required: send "Authorization: Bearer <token>".', {
-        'WWW-Authenticate': 'Bearer realm="fairyid"',
-      });
+      // RFC 6750 3.1: a request without credentials gets the challenges without an error code.
+      throw new ApiError(
+        401,
+        'invalid_token',
+        'An access token is required: send "Authorization: Bearer <token>", or DPoP <token> with a DPoP proof.',
+        {
+          'WWW-Authenticate': challenges(),
+        },
+      );
     }
-    const verified = token.split('.').length === 3 ? await verifyJwt(token) : await verifyOpaque(token);
+    const used: Scheme = kind === 'dpop' ? 'DPoP' : 'Bearer';
+    // Every token issued for the API is a JWT (api-resource.ts sets accessTokenFormat: 'jwt'), so an
+    // opaque token was issued for userinfo, whatever scopes it holds: it is not one for this API.
+    if (token.split('.').length !== 3) {
+      throw invalidToken(used, `The access token was not issued for this API: ask for it with resource=${audience}.`);
+    }
+    const verified = await verifyJwt(token, used);
     if (verified.grantId && (await deps.revocations.isRevoked(verified.grantId))) {
-      throw invalidToken('The access token was revoked.');
+      throw invalidToken(used, 'The access token was revoked.');
     }
-    if (verified.jkt) await checkDpopProof(ctx, token, verified.jkt);
-    else if (kind === 'dpop') throw invalidToken('The token is not DPoP-bound; send it with the Bearer scheme.');
+    if (verified.jkt) {
+      // RFC 9449 7.2: a DPoP-bound token received as a bearer token MUST be refused, proof or not.
+      if (used === 'Bearer') {
+        throw invalidToken(
+          'DPoP',
+          'The access token is DPoP-bound: send it as "Authorization: DPoP <token>" with a DPoP proof.',
+        );
+      }
+      await checkProof(ctx, token, verified.jkt);
+    } else if (used === 'DPoP') {
+      throw invalidToken('DPoP', 'The access token is not DPoP-bound: send it with the Bearer scheme.');
+    }
     return verified.caller;
+  }
+
+  async function checkProof(ctx: Context, token: string, jkt: string) {
+    try {
+      await verifyProof(
+        {
+          proofs: ctx.req.headersDistinct.dpop ?? [],
+          method: ctx.method,
+          // The URL as the client addressed it: our public origin (ISSUER), whatever proxy is in between.
+          url: new URL(ctx.path, deps.issuer).href,
+        },
+        token,
+        jkt,
+      );
+    } catch (error) {
+      if (error instanceof InvalidDpopProof) throw failure('DPoP', 'invalid_dpop_proof', error.message);
+      if (error instanceof DpopKeyMismatch) throw invalidToken('DPoP', error.message);
+      throw error;
+    }
   }
 
   return {
@@ -170,8 +149,9 @@ export function createBearerGuard(deps: {
         const caller = await authenticate(ctx);
         const missing = scopes.filter((scope) => !caller.scopes.has(scope));
         if (missing.length) {
+          const used: Scheme = ctx.get('Authorization').toLowerCase().startsWith('dpop ') ? 'DPoP' : 'Bearer';
           throw new ApiError(403, 'insufficient_scope', `This requires the scope ${scopes.join(' ')}.`, {
-            'WWW-Authenticate': `Bearer realm="fairyid", error="insufficient_scope", scope="${scopes.join(' ')}"`,
+            'WWW-Authenticate': challenges({ scheme: used, error: 'insufficient_scope', scope: scopes.join(' ') }),
           });
         }
         ctx.state.caller = caller;
@@ -183,16 +163,41 @@ export function createBearerGuard(deps: {
 
 export type BearerGuard = ReturnType<typeof createBearerGuard>;
 
-function invalidToken(description: string) {
-  return new ApiError(401, 'invalid_token', description, {
-    'WWW-Authenticate': `Bearer realm="fairyid", error="invalid_token", error_description="${description.replaceAll('"', "'")}"`,
+type Scheme = 'Bearer' | 'DPoP';
+type Failure = { scheme: Scheme; error: string; description?: string; scope?: string };
+
+/**
+ * The WWW-Authenticate value of every refusal: we take both schemes, so both challenges are offered
+ * (RFC 9449 7.2), the DPoP one with the proof algorithms we accept (RFC 9449 7.1); the error code
+ * rides on the challenge of the scheme it concerns. One field value, comma-separated (RFC 9110 11.6.1).
+ */
+function challenges(failure?: Failure): string {
+  const challenge = (scheme: Scheme) => {
+    const params = ['realm="fairyid"'];
+    if (failure?.scheme === scheme) {
+      params.push(`error="${failure.error}"`);
+      if (failure.description) params.push(`error_description="${quotable(failure.description)}"`);
+      if (failure.scope) params.push(`scope="${failure.scope}"`);
+    }
+    if (scheme === 'DPoP') params.push(`algs="${DPOP_SIGNING_ALGS.join(' ')}"`);
+    return `${scheme} ${params.join(', ')}`;
+  };
+  return `${challenge('Bearer')}, ${challenge('DPoP')}`;
+}
+
+function failure(scheme: Scheme, error: string, description: string) {
+  return new ApiError(401, error, description, {
+    'WWW-Authenticate': challenges({ scheme, error, description }),
   });
 }
 
-function invalidDpop(description: string) {
-  return new ApiError(401, 'invalid_dpop_proof', description, {
-    'WWW-Authenticate': `DPoP realm="fairyid", error="invalid_dpop_proof", error_description="${description.replaceAll('"', "'")}"`,
-  });
+function invalidToken(scheme: Scheme, description: string) {
+  return failure(scheme, 'invalid_token', description);
+}
+
+// RFC 6750 3: error_description is printable ASCII without `"` or `\`.
+function quotable(description: string) {
+  return description.replaceAll('"', "'").replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '');
 }
 
 function describeJoseError(error: unknown): string {

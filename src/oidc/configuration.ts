@@ -3,6 +3,7 @@ import type { JWK } from 'jose';
 import type { Config } from '../config.ts';
 import { API_SCOPES, createApiResource } from './api-resource.ts';
 import { ACR_VALUES, buildInteractionPolicy } from './authentication-policy.ts';
+import { DPOP_SIGNING_ALGS } from './dpop-proof.ts';
 import type { ProviderPages } from './page-sources.ts';
 
 export type ProviderDeps = {
@@ -67,7 +68,12 @@ export function buildConfiguration({
         }
       },
     },
-    enabledJWA: { idTokenSigningAlgValues: ['RS256', 'ES256', 'EdDSA'] },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
+      // oidc-provider's own default, spelled out because /api accepts the same list and announces it
+      // in its DPoP challenge (RFC 9449 7.1): a key bound at the token endpoint can prove itself there.
+      dPoPSigningAlgValues: [...DPOP_SIGNING_ALGS],
+    },
     ttl: {
       AccessToken: config.ttl.accessToken,
       AuthorizationCode: 60,
