@@ -143,7 +143,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   const koa = new Koa({ proxy: config.trustProxy, keys: [...config.cookieKeys] });
   koa.use(clientAddress(config.trustedProxyHops));
   koa.use(requestContext(log));
-  koa.use(securityHeaders);
+  koa.use(securityHeaders({ hsts: config.production && config.issuer.startsWith('https://') }));
   koa.use(errorPages(renderer));
   // Ahead of every body parser: Stripe's signature covers the raw bytes.
   if (billing) koa.use(billing.webhook);

@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 
 const DEVELOPMENT_SECRET = 'fairyid-development-only-secret-do-not-use-in-production';
+const PUBLIC_SECRET =
+  'is the public development secret; production needs a secret of its own (e.g. openssl rand -base64 48)';
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -205,6 +207,14 @@ const schema = z
       if (env[name] === undefined) {
         issues.addIssue({ code: 'custom', path: [name], message: 'is required when NODE_ENV=production' });
       }
+    }
+    // The development fallback is in this public source: as a production secret it would let anyone
+    // decrypt the signing keys and forge cookies.
+    if (env.KEYS_SECRET === DEVELOPMENT_SECRET) {
+      issues.addIssue({ code: 'custom', path: ['KEYS_SECRET'], message: PUBLIC_SECRET });
+    }
+    if (env.COOKIE_KEYS?.includes(DEVELOPMENT_SECRET)) {
+      issues.addIssue({ code: 'custom', path: ['COOKIE_KEYS'], message: PUBLIC_SECRET });
     }
     if (!env.ISSUER?.startsWith('https://')) {
       issues.addIssue({ code: 'custom', path: ['ISSUER'], message: 'must use https when NODE_ENV=production' });

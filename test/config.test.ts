@@ -71,6 +71,29 @@ test('production without its own secrets and mail server is refused, naming each
   ]);
 });
 
+test('production refuses the public development secret as KEYS_SECRET or as any of the COOKIE_KEYS, naming each', (t) => {
+  const DEVELOPMENT_SECRET = loadConfig({}).keysSecret;
+  const production = {
+    NODE_ENV: 'production',
+    ISSUER: 'https://id.example.com',
+    SMTP_URL: 'smtp://mail.example.com:587',
+  };
+  const both = refusal({
+    ...production,
+    KEYS_SECRET: DEVELOPMENT_SECRET,
+    COOKIE_KEYS: `${SECRET},${DEVELOPMENT_SECRET}`,
+  });
+  t.deepEqual(both.names, ['COOKIE_KEYS', 'KEYS_SECRET']);
+  t.regex(String(both.error), /KEYS_SECRET: is the public development secret/);
+  t.deepEqual(refusal({ ...production, KEYS_SECRET: SECRET, COOKIE_KEYS: DEVELOPMENT_SECRET }).names, ['COOKIE_KEYS']);
+  t.notThrows(() => loadConfig({ ...production, KEYS_SECRET: SECRET, COOKIE_KEYS: SECRET }));
+  t.is(
+    loadConfig({ NODE_ENV: 'test', KEYS_SECRET: DEVELOPMENT_SECRET }).keysSecret,
+    DEVELOPMENT_SECRET,
+    'outside production it is fine',
+  );
+});
+
 test('production must use an https issuer, and then starts from a complete environment', (t) => {
   const complete = {
     NODE_ENV: 'production',

@@ -27,6 +27,9 @@ export function allowRemoteImages(ctx: Pick<Context, 'state'>) {
 }
 
 const EVERY_RESPONSE = { 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' };
+// RFC 6797: browsers keep to https for a year after seeing this over https. Not includeSubDomains:
+// the issuer's parent domain may serve other hosts that are not ours to decide for.
+const STRICT_TRANSPORT_SECURITY = { 'Strict-Transport-Security': 'max-age=31536000' };
 const HTML_PAGE = {
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,
   'X-Frame-Options': 'DENY',
@@ -35,17 +38,37 @@ const HTML_PAGE = {
 
 /**
  * For the pages oidc-provider draws with our templates (device, logout, errors): it writes its
- * responses itself, before `securityHeaders` gets control back, so they must set these themselves.
+ * responses itself, before `securityHeaders` gets control back, so they set the page policy
+ * themselves. Its other responses (JSON, redirects, its own auto-submit forms, which need their
+ * inline script) keep only the headers every response gets.
  */
 export function setPageHeaders(ctx: Pick<Context, 'set'>) {
-  ctx.set({ ...EVERY_RESPONSE, ...HTML_PAGE });
+  ctx.set(HTML_PAGE);
 }
 
-export const securityHeaders: Middleware = async (ctx, next) => {
-  await next();
-  ctx.set(EVERY_RESPONSE);
-  if (ctx.response.is('html')) {
-    ctx.set(HTML_PAGE);
-    if (ctx.state.remoteImages === true) ctx.set('Content-Security-Policy', POLICY_WITH_REMOTE_IMAGES);
-  }
-};
+/**
+ * Headers for every response, our own and oidc-provider's. They are set before anything downstream
+ * runs: oidc-provider writes its responses straight to the socket (provider-mount.ts), so by the
+ * time `next()` returns they have gone out, and a header set then is silently dropped. `hsts` in
+ * production on an https issuer.
+ */
+export function securityHeaders(options: { hsts: boolean }): Middleware {
+  const everyResponse = { ...EVERY_RESPONSE, ...(options.hsts ? STRICT_TRANSPORT_SECURITY : {}) };
+  return async (ctx, next) => {
+    ctx.set(everyResponse);
+    try {
+      await next();
+    } catch (error) {
+      // Koa's own error response starts by removing every header set so far, then sets the error's.
+      if (error instanceof Error) {
+        const withHeaders = error as Error & { headers?: Record<string, string> };
+        withHeaders.headers = { ...withHeaders.headers, ...everyResponse };
+      }
+      throw error;
+    }
+    if (ctx.response.is('html')) {
+      ctx.set(HTML_PAGE);
+      if (ctx.state.remoteImages === true) ctx.set('Content-Security-Policy', POLICY_WITH_REMOTE_IMAGES);
+    }
+  };
+}

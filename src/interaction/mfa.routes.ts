@@ -120,7 +120,12 @@ export function mfaRoutes(deps: Deps) {
     const identifier = `account:${step.accountId}` as const;
     const verdict = await deps.abuse.allowCheck({ identifier, ip: clientIp(ctx), accountId: step.accountId });
     if (verdict.status !== 'allowed') return refuse(ctx, verdict);
-    if (await check()) {
+    const right = await check().catch(async (error: unknown) => {
+      // Not a wrong factor: the place allowCheck held among the account's failures is given back.
+      await deps.abuse.releaseCheck(identifier);
+      throw error;
+    });
+    if (right) {
       await deps.abuse.recordSuccess(identifier);
       return undefined;
     }

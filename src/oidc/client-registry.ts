@@ -3,6 +3,7 @@ import type { ClientRepository } from './client.repository.ts';
 import { generateClientSecret, hashClientSecret } from './client-secrets.ts';
 import type { ResponseType } from 'oidc-provider';
 import type { ClientMetadata } from './oidc.tables.ts';
+import { redirectUriProblem } from './redirect-uris.ts';
 
 export type ClientRegistration = {
   name: string;
@@ -23,8 +24,28 @@ export type ClientRegistration = {
   backchannelLogoutSessionRequired?: boolean | undefined;
 };
 
+/** Why a registration was refused, with the RFC 7591 3.2.2 error code that says which part. */
 export class ClientRegistrationError extends Error {
   override name = 'ClientRegistrationError';
+  constructor(
+    message: string,
+    readonly code: 'invalid_redirect_uri' | 'invalid_client_metadata' = 'invalid_client_metadata',
+  ) {
+    super(message);
+  }
+}
+
+/** The redirect URI rule (redirect-uris.ts) over both lists a client registers. */
+function checkRedirectUris(registration: ClientRegistration) {
+  for (const uri of registration.redirectUris) {
+    const problem = redirectUriProblem(uri);
+    if (problem) throw new ClientRegistrationError(`redirect_uris: ${problem}`, 'invalid_redirect_uri');
+  }
+  // Not "redirect_uris" in RFC 7591's sense, so the generic code (as oidc-provider answers for them).
+  for (const uri of registration.postLogoutRedirectUris) {
+    const problem = redirectUriProblem(uri);
+    if (problem) throw new ClientRegistrationError(`post_logout_redirect_uris: ${problem}`);
+  }
 }
 
 /** Clients are stored in our database and served to oidc-provider by the adapter's `Client` model. */
@@ -32,36 +53,43 @@ export function createClientRegistry(
   repository: ClientRepository,
   validate: (metadata: ClientMetadata) => Promise<void>,
 ) {
+  async function save(registration: ClientRegistration): Promise<{ metadata: ClientMetadata; clientSecret?: string }> {
+    const clientId = registration.clientId ?? randomBytes(12).toString('base64url');
+    const clientSecret = registration.authMethod === 'none' ? undefined : generateClientSecret();
+    const metadata: ClientMetadata = {
+      client_id: clientId,
+      client_name: registration.name,
+      redirect_uris: registration.redirectUris,
+      post_logout_redirect_uris: registration.postLogoutRedirectUris,
+      grant_types: registration.grantTypes,
+      response_types:
+        registration.responseTypes ?? (registration.grantTypes.includes('authorization_code') ? ['code'] : []),
+      token_endpoint_auth_method: registration.authMethod,
+      first_party: registration.firstParty,
+      ...(registration.organizationId ? { organization_id: registration.organizationId } : {}),
+      ...(registration.scope ? { scope: registration.scope } : {}),
+      ...(registration.backchannelLogoutUri ? { backchannel_logout_uri: registration.backchannelLogoutUri } : {}),
+      ...(registration.backchannelLogoutSessionRequired ? { backchannel_logout_session_required: true } : {}),
+      ...(clientSecret ? { client_secret: hashClientSecret(clientSecret) } : {}),
+    };
+    try {
+      await validate(metadata);
+    } catch (error) {
+      const err = error as { error?: string; error_description?: string; message: string };
+      // oidc-provider's own refusals carry the RFC 7591 code already (invalid_redirect_uri or invalid_client_metadata).
+      const code = err.error === 'invalid_redirect_uri' ? 'invalid_redirect_uri' : 'invalid_client_metadata';
+      throw new ClientRegistrationError(err.error_description ?? err.message, code);
+    }
+    if (await repository.find(clientId)) throw new ClientRegistrationError(`client ${clientId} already exists`);
+    await repository.insert(metadata);
+    return clientSecret ? { metadata, clientSecret } : { metadata };
+  }
+
   return {
     /** Returns the secret in clear exactly once; only its hash is stored. */
-    async register(registration: ClientRegistration): Promise<{ metadata: ClientMetadata; clientSecret?: string }> {
-      const clientId = registration.clientId ?? randomBytes(12).toString('base64url');
-      const clientSecret = registration.authMethod === 'none' ? undefined : generateClientSecret();
-      const metadata: ClientMetadata = {
-        client_id: clientId,
-        client_name: registration.name,
-        redirect_uris: registration.redirectUris,
-        post_logout_redirect_uris: registration.postLogoutRedirectUris,
-        grant_types: registration.grantTypes,
-        response_types:
-          registration.responseTypes ?? (registration.grantTypes.includes('authorization_code') ? ['code'] : []),
-        token_endpoint_auth_method: registration.authMethod,
-        first_party: registration.firstParty,
-        ...(registration.organizationId ? { organization_id: registration.organizationId } : {}),
-        ...(registration.scope ? { scope: registration.scope } : {}),
-        ...(registration.backchannelLogoutUri ? { backchannel_logout_uri: registration.backchannelLogoutUri } : {}),
-        ...(registration.backchannelLogoutSessionRequired ? { backchannel_logout_session_required: true } : {}),
-        ...(clientSecret ? { client_secret: hashClientSecret(clientSecret) } : {}),
-      };
-      try {
-        await validate(metadata);
-      } catch (error) {
-        const err = error as { error_description?: string; message: string };
-        throw new ClientRegistrationError(err.error_description ?? err.message);
-      }
-      if (await repository.find(clientId)) throw new ClientRegistrationError(`client ${clientId} already exists`);
-      await repository.insert(metadata);
-      return clientSecret ? { metadata, clientSecret } : { metadata };
+    register(registration: ClientRegistration): Promise<{ metadata: ClientMetadata; clientSecret?: string }> {
+      checkRedirectUris(registration);
+      return save(registration);
     },
 
     /**
@@ -81,7 +109,8 @@ export function createClientRegistry(
       }
       if (existing) await repository.delete(registration.clientId);
       try {
-        await this.register(registration);
+        // Not held to the redirect URI rule: these URIs are the issuer's own, whatever the operator set ISSUER to.
+        await save(registration);
       } catch (error) {
         // Another instance starting at the same moment registered it first.
         if (!(await repository.find(registration.clientId))) throw error;

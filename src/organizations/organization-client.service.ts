@@ -38,7 +38,8 @@ export function createOrganizationClientService(deps: { organizations: Organizat
       try {
         return await clients.register({ ...input, firstParty: false, organizationId });
       } catch (error) {
-        if (error instanceof ClientRegistrationError) throw new ApiError(400, 'invalid_client_metadata', error.message);
+        // RFC 7591 3.2.2: invalid_redirect_uri or invalid_client_metadata, as the registry decided.
+        if (error instanceof ClientRegistrationError) throw new ApiError(400, error.code, error.message);
         throw error;
       }
     },

@@ -71,20 +71,48 @@ export function createAbuseControls(kv: KeyValueStore, limits: Config['limits'])
       return budgets(request, limits.sendsPerRecipient, limits.sendsPerIp, limits.sendsPerAccount, 'send');
     },
 
-    /** Before checking a code or factor: counts the attempt, or says why not. */
-    allowCheck(request: Request): Promise<Verdict> {
-      return budgets(request, limits.checksPerRecipient, limits.checksPerIp, limits.checksPerAccount, 'check');
+    /**
+     * Before checking a code or factor: counts the attempt, or says why not. An allowed check also
+     * holds a place among the identifier's failures while it runs, taken with an atomic increment,
+     * so that parallel wrong codes cannot all pass the lockout check before any of them is counted.
+     * The caller ends it with recordFailure (kept), recordSuccess, or releaseCheck (neither).
+     */
+    async allowCheck(request: Request): Promise<Verdict> {
+      const verdict = await budgets(
+        request,
+        limits.checksPerRecipient,
+        limits.checksPerIp,
+        limits.checksPerAccount,
+        'check',
+      );
+      if (verdict.status !== 'allowed') return verdict;
+      const key = failuresKey(request.identifier);
+      const held = await kv.increment(key, limits.lockoutAfterFailures.windowSeconds);
+      // Looked at again after the increment: a lockout that started meanwhile cleared the count this
+      // place was taken in, but it set the lock before it did.
+      const locked = await lockedUntil(request.identifier);
+      if (held <= limits.lockoutAfterFailures.max && !locked) return verdict;
+      await kv.decrement(key);
+      // Without a lock yet, failures and checks in flight already reach it: this one waits for them to settle.
+      return locked ? { status: 'locked', until: locked } : { status: 'limited', retryAfter: 1 };
     },
 
-    /** A wrong code or factor: returns the lockout when this failure starts one. */
+    /** An allowed check that ended neither right nor wrong (an expired or used-up code): its place is given back. */
+    async releaseCheck(identifier: Identifier): Promise<void> {
+      await kv.decrement(failuresKey(identifier));
+    },
+
+    /**
+     * A wrong code or factor, whose place allowCheck already counted: returns the lockout when this
+     * failure starts one. Under a burst several failures may see the count reach the limit; only
+     * the one that sets the lock starts it.
+     */
     async recordFailure(identifier: Identifier): Promise<{ status: 'locked'; until: Date } | undefined> {
-      const { max, windowSeconds } = limits.lockoutAfterFailures;
-      const failures = await kv.increment(failuresKey(identifier), windowSeconds);
-      if (failures < max) return undefined;
+      const failures = Number(await kv.get(failuresKey(identifier)));
+      if (failures < limits.lockoutAfterFailures.max) return undefined;
       const until = new Date(Date.now() + limits.lockoutSeconds * 1000);
-      await kv.write([
-        { op: 'set', key: lockKey(identifier), value: String(until.getTime()), ttlSeconds: limits.lockoutSeconds },
-      ]);
+      if (!(await kv.setIfAbsent(lockKey(identifier), String(until.getTime()), limits.lockoutSeconds)))
+        return undefined;
       await kv.del(failuresKey(identifier));
       return { status: 'locked', until };
     },

@@ -112,6 +112,8 @@ export function createOneTimeCodes(deps: {
       const attempts = await kv.increment(attemptsKey(flow), settings.ttl);
       if (attempts > settings.maxAttempts) {
         await kv.del(challengeKey(flow));
+        // This code is used up; the code entered was never compared, so it is no failure of the identifier's.
+        await abuse.releaseCheck(identifier);
         return { status: 'locked' };
       }
       if (!sameDigest(challenge.hash, digest(flow, recipient, code))) {
@@ -126,7 +128,10 @@ export function createOneTimeCodes(deps: {
       }
       // Single use: of two concurrent correct submissions only the one that deletes the challenge wins.
       const consumed = await kv.del(challengeKey(flow));
-      if (consumed !== 1) return { status: 'expired' };
+      if (consumed !== 1) {
+        await abuse.releaseCheck(identifier);
+        return { status: 'expired' };
+      }
       await abuse.recordSuccess(identifier);
       return { status: 'ok', recipient };
     },

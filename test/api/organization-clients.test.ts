@@ -81,3 +81,45 @@ test('client metadata is validated, and other organizations cannot touch the cli
   const stillThere = await callApi(server, owner, 'GET', `/api/organizations/${org.id}/clients`);
   t.is(stillThere.body!.data.length, 1);
 });
+
+test('redirect URIs must be https, or plain http on loopback only, and never carry a user name or password', async (t) => {
+  const server = await startTestServer(t, { env: { ORG_APPROVAL: 'auto' } });
+  const owner = await apiToken(server, 'owner@example.com', SCOPES);
+  const org = (await callApi(server, owner, 'POST', '/api/organizations', { name: 'Wren', slug: 'wren' })).body!;
+  const register = (body: Record<string, unknown>) =>
+    callApi(server, owner, 'POST', `/api/organizations/${org.id}/clients`, { client_name: 'App', ...body });
+
+  const plainHttp = await register({ redirect_uris: ['http://wren.example/callback'] });
+  t.is(plainHttp.status, 400);
+  t.is(plainHttp.body!.error, 'invalid_redirect_uri');
+  t.regex(plainHttp.body!.error_description, /redirect_uris: http:\/\/wren\.example\/callback must use https/);
+
+  const userinfo = await register({ redirect_uris: ['https://u:hunter2@wren.example/callback'] });
+  t.is(userinfo.status, 400);
+  t.is(userinfo.body!.error, 'invalid_redirect_uri');
+  t.regex(userinfo.body!.error_description, /must not contain a user name or password/);
+  t.false(userinfo.body!.error_description.includes('hunter2'), 'the password is not echoed');
+  const userOnly = await register({ redirect_uris: ['https://trusted.example@wren.example/callback'] });
+  t.is(userOnly.body!.error, 'invalid_redirect_uri', 'a user name alone can disguise the host');
+
+  const logout = await register({
+    redirect_uris: ['https://wren.example/callback'],
+    post_logout_redirect_uris: ['http://wren.example/signed-out'],
+  });
+  t.is(logout.status, 400);
+  t.is(logout.body!.error, 'invalid_client_metadata');
+  t.regex(logout.body!.error_description, /post_logout_redirect_uris: .* must use https/);
+  t.deepEqual((await callApi(server, owner, 'GET', `/api/organizations/${org.id}/clients`)).body!.data, []);
+
+  // RFC 8252 7.3: a native app's loopback listener.
+  const native = await register({
+    redirect_uris: ['http://127.0.0.1:8080/cb', 'http://[::1]:8080/cb', 'http://localhost:8080/cb'],
+    token_endpoint_auth_method: 'none',
+  });
+  t.is(native.status, 201);
+  t.deepEqual(native.body!.redirect_uris, [
+    'http://127.0.0.1:8080/cb',
+    'http://[::1]:8080/cb',
+    'http://localhost:8080/cb',
+  ]);
+});

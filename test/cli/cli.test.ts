@@ -117,6 +117,41 @@ test.serial('clients add shows the secret once; show and list never do; remove d
   t.is((await cli('clients', 'remove', clientId)).code, 2);
 });
 
+test.serial(
+  'clients add refuses a plain-http redirect URI off loopback and one with a user name or password',
+  async (t) => {
+    const { cli } = await cliStorage(t);
+
+    const plainHttp = await cli('clients', 'add', '--name', 'Web', '--redirect-uri', 'http://app.example/cb', '--json');
+    t.is(plainHttp.code, 2);
+    t.regex(plainHttp.stderr, /redirect_uris: http:\/\/app\.example\/cb must use https/);
+    t.is(plainHttp.stdout, '', 'no client and no secret printed');
+
+    const userinfo = await cli('clients', 'add', '--name', 'Web', '--redirect-uri', 'https://u:p@app.example/cb');
+    t.is(userinfo.code, 2);
+    t.regex(userinfo.stderr, /must not contain a user name or password/);
+
+    const logout = await cli(
+      ...['clients', 'add', '--name', 'Web', '--redirect-uri', 'https://app.example/cb'],
+      ...['--post-logout-redirect-uri', 'http://app.example/bye'],
+    );
+    t.is(logout.code, 2);
+    t.regex(logout.stderr, /post_logout_redirect_uris: .* must use https/);
+    t.deepEqual(JSON.parse(succeeded(t, await cli('clients', 'list', '--json'))), []);
+
+    const loopback = JSON.parse(
+      succeeded(
+        t,
+        await cli(
+          ...['clients', 'add', '--name', 'CLI', '--auth-method', 'none', '--json'],
+          ...['--redirect-uri', 'http://127.0.0.1:8080/cb', '--redirect-uri', 'http://localhost:8080/cb'],
+        ),
+      ),
+    ) as { redirect_uris: string[] };
+    t.deepEqual(loopback.redirect_uris, ['http://127.0.0.1:8080/cb', 'http://localhost:8080/cb'], 'RFC 8252 loopback');
+  },
+);
+
 test.serial('clients add with an invalid redirect URI exits 2, says what is wrong and creates nothing', async (t) => {
   const { cli } = await cliStorage(t);
 
