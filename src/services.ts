@@ -50,6 +50,7 @@ import { invitationEmail } from './organizations/invitation-email.ts';
 import { createInvitationService } from './organizations/invitation.service.ts';
 import { createOrganizationClientService } from './organizations/organization-client.service.ts';
 import { describeDuration } from './shared/duration.ts';
+import { required } from './shared/required.ts';
 import { createOneTimeCodes } from './verification/one-time-codes.ts';
 import { createOrganizationService } from './organizations/organization.service.ts';
 import { createLedgerService } from './ledger/ledger.service.ts';
@@ -179,7 +180,7 @@ export async function createServerServices(config: Config, log: Logger) {
   const outbox = config.smtp ? undefined : createDevOutbox(services.kv, log);
   const mailer: Mailer = config.smtp
     ? createSmtpMailer({ ...config.smtp, from: config.mailFrom }, log)
-    : outbox!.mailer;
+    : required(outbox, 'the development outbox').mailer;
   // Without Twilio, texts go to the development outbox; where that does not exist (production always
   // has SMTP) no SMS is offered, so nothing is ever readable over HTTP once real delivery is set up.
   const sms: SmsSender | undefined = config.twilio ? createTwilioSms(config.twilio, log) : outbox?.sms;

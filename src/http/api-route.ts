@@ -53,8 +53,8 @@ export function checkResponse(route: Pick<ApiRoute, 'method' | 'path' | 'respons
   const where = `${route.method.toUpperCase()} ${route.path}`;
   const parsed = route.response.safeParse(body);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ResponseSchemaError(`${where} answered "${issue.path.join('.')}": ${issue.message}`);
+    const issue = parsed.error.issues[0];
+    throw new ResponseSchemaError(`${where} answered "${issue?.path.join('.')}": ${issue?.message}`);
   }
   const extra = undeclared(body, parsed.data, '');
   if (extra !== undefined) throw new ResponseSchemaError(`${where} answered an undeclared field "${extra}"`);
@@ -131,9 +131,9 @@ function parse(schema: z.ZodType | undefined, value: unknown, where: string) {
   if (!schema) return undefined;
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const field = issue.path.length ? `${where} "${issue.path.join('.')}"` : where;
-  throw new ApiError(400, 'invalid_request', `Invalid ${field}: ${issue.message}`);
+  const issue = result.error.issues[0];
+  const field = issue?.path.length ? `${where} "${issue.path.join('.')}"` : where;
+  throw new ApiError(400, 'invalid_request', `Invalid ${field}: ${issue?.message ?? 'not valid'}`);
 }
 
 export type OpenApiOperation = {
@@ -150,8 +150,9 @@ export function openApiDocument(routes: ApiRoute[], info: { issuer: string; vers
   for (const route of routes) {
     const path = route.path.replace(/:(\w+)/g, '{$1}');
     const parameters = [...objectParameters(route.params, 'path'), ...objectParameters(route.query, 'query')];
-    paths[path] ??= {};
-    paths[path]![route.method] = {
+    const operations = paths[path] ?? {};
+    paths[path] = operations;
+    operations[route.method] = {
       summary: route.summary,
       tags: [route.tag],
       security: [{ bearer: route.scopes }],

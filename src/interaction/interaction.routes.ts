@@ -145,7 +145,7 @@ export function interactionRoutes(deps: Deps) {
 
   const send = (ctx: Context, recipient: Recipient) =>
     sendCode(
-      () => codes.start(ctx.params.uid!, recipient, { ip: ctx.ip }),
+      () => codes.start(String(ctx.params.uid), recipient, { ip: ctx.ip }),
       recipient.channel,
       recipient.channel === 'sms' ? 'use your email address' : undefined,
     );
@@ -233,7 +233,7 @@ export function interactionRoutes(deps: Deps) {
       grant.addResourceScope(indicator, scopes.join(' '));
     }
     const grantId = await grant.save();
-    if (chooseOrganization) await deps.organizations.bind(accountId, organizationId!, grantId);
+    if (chooseOrganization && organizationId) await deps.organizations.bind(accountId, organizationId, grantId);
     await audit(ctx, interaction, {
       event: 'consent_granted',
       outcome: 'success',
@@ -257,7 +257,7 @@ export function interactionRoutes(deps: Deps) {
     if (interaction.prompt.name !== 'consent') throw new PageError(400, EXPIRED_INTERACTION);
     // Our own apps are trusted by definition, even when they ask with prompt=consent.
     const client = await deps.provider().Client.find(String(interaction.params.client_id));
-    if (client?.['first_party'] && !(await needsOrganization(interaction))) return grantConsent(ctx, interaction);
+    if (client?.first_party && !(await needsOrganization(interaction))) return grantConsent(ctx, interaction);
     await renderConsent(ctx, interaction);
   });
 
