@@ -40,9 +40,10 @@ const CATALOG_ID = '[a-z0-9](?:[a-z0-9_-]{0,38}[a-z0-9])?';
 const dustPacks = catalog<DustPack>(
   new RegExp(`^${CATALOG_ID}:\\d{1,7}:\\d{1,9}:[A-Za-z]{3}$`),
   'id:dust:price-in-cents:currency (e.g. small:100:500:usd)',
-  ([id, dust, cents, currency]) =>
+  // The pattern above guarantees all four parts.
+  ([id = '', dust, cents, currency = '']) =>
     Number(dust) > 0 && Number(cents) > 0
-      ? { id: id!, dust: Number(dust), priceCents: Number(cents), currency: currency!.toLowerCase() }
+      ? { id, dust: Number(dust), priceCents: Number(cents), currency: currency.toLowerCase() }
       : undefined,
   { required: true },
 );
@@ -50,8 +51,8 @@ const dustPacks = catalog<DustPack>(
 const plans = catalog<PlanOffer>(
   new RegExp(`^${CATALOG_ID}:[A-Za-z0-9_]{1,255}:\\d{1,6}$`),
   'id:stripe-price-id:environment-limit (e.g. team:price_123:10)',
-  ([id, priceId, environments]) =>
-    id === 'free' ? undefined : { id: id!, priceId: priceId!, environments: Number(environments) },
+  ([id = '', priceId = '', environments]) =>
+    id === 'free' ? undefined : { id, priceId, environments: Number(environments) },
 );
 
 /** `count/seconds`: at most `count` events in a window of `seconds` (e.g. `10/3600`). */
@@ -337,26 +338,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       lockoutSeconds: e.LOCKOUT_SECONDS,
       deviceCodeGuessesPerIp: e.LIMIT_DEVICE_CODE_GUESSES_PER_IP,
     }),
-    twilio: e.TWILIO_ACCOUNT_SID
-      ? Object.freeze({
-          accountSid: e.TWILIO_ACCOUNT_SID,
-          authToken: e.TWILIO_AUTH_TOKEN!,
-          from: e.TWILIO_FROM!,
-          apiUrl: e.TWILIO_API_URL,
-        })
-      : undefined,
+    // The schema refuses one Twilio variable without the others, and a Stripe key without its secret.
+    twilio:
+      e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN && e.TWILIO_FROM
+        ? Object.freeze({
+            accountSid: e.TWILIO_ACCOUNT_SID,
+            authToken: e.TWILIO_AUTH_TOKEN,
+            from: e.TWILIO_FROM,
+            apiUrl: e.TWILIO_API_URL,
+          })
+        : undefined,
     backchannelPrivateNetworks: e.BACKCHANNEL_PRIVATE_NETWORKS,
     demoClient: e.DEMO_CLIENT && e.NODE_ENV === 'development',
     platformOwnerEmail: e.PLATFORM_OWNER_EMAIL,
     organizationApproval: e.ORG_APPROVAL,
     logLevel: e.LOG_LEVEL,
-    stripe: e.STRIPE_SECRET_KEY
-      ? Object.freeze({
-          secretKey: e.STRIPE_SECRET_KEY,
-          webhookSecret: e.STRIPE_WEBHOOK_SECRET!,
-          apiUrl: e.STRIPE_API_URL,
-        })
-      : undefined,
+    stripe:
+      e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET
+        ? Object.freeze({
+            secretKey: e.STRIPE_SECRET_KEY,
+            webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+            apiUrl: e.STRIPE_API_URL,
+          })
+        : undefined,
     dustPacks: Object.freeze(e.DUST_PACKS.map((pack) => Object.freeze(pack))),
     plans: Object.freeze((e.STRIPE_PLANS ?? []).map((plan) => Object.freeze(plan))),
   });

@@ -26,7 +26,32 @@ import { createFindAccount } from './oidc/find-account.ts';
 import { startProviderHost } from './oidc/provider.ts';
 import { createProviderPages } from './interaction/provider-pages.ts';
 import { createAbuseControls } from './verification/abuse-controls.ts';
-import { createRenderer } from './http/render.ts';
+import { createRenderer, type Renderer } from './http/render.ts';
+import { createIdentifierChangeNotice } from './accounts/identifier-change-notice.ts';
+import { identifierChangeEmail, identifierChangeSms } from './accounts/identifier-change-message.ts';
+import { createStripeBilling } from './billing/stripe-billing.ts';
+import { ensurePagesClient, PAGES_CLIENT_ID } from './http/page-session.ts';
+import { createBackupCodeHandOff } from './interaction/backup-code-hand-off.ts';
+import { createSecondFactorCompletion } from './interaction/second-factor-completion.ts';
+import { signInCodeEmail } from './interaction/sign-in-email.ts';
+import { signInCodeSms } from './interaction/sign-in-sms.ts';
+import { createDevOutbox } from './notifications/dev-outbox.ts';
+import { SmsDeliveryError, type Mailer, type SmsSender } from './notifications/message.ts';
+import { createSmtpMailer } from './notifications/smtp-mailer.ts';
+import { createTwilioSms } from './notifications/twilio-sms.ts';
+import { createClientRegistry, type ClientRegistry } from './oidc/client-registry.ts';
+import { createConnectedAppService } from './oidc/connected-app.service.ts';
+import { ensureDemoClient } from './oidc/demo-client.ts';
+import { createGrantRepository } from './oidc/grant.repository.ts';
+import { createGrantRevoker } from './oidc/grant-revoker.ts';
+import type { ProviderHost } from './oidc/provider.ts';
+import { createGrantRevocations } from './oidc/revoked-grants.ts';
+import { invitationEmail } from './organizations/invitation-email.ts';
+import { createInvitationService } from './organizations/invitation.service.ts';
+import { createOrganizationClientService } from './organizations/organization-client.service.ts';
+import { describeDuration } from './shared/duration.ts';
+import { required } from './shared/required.ts';
+import { createOneTimeCodes } from './verification/one-time-codes.ts';
 import { createOrganizationService } from './organizations/organization.service.ts';
 import { createLedgerService } from './ledger/ledger.service.ts';
 import { createAuditRepository } from './audit/audit.repository.ts';
@@ -103,25 +128,142 @@ export async function createServices(config: Config, log: Logger) {
 export type Services = Awaited<ReturnType<typeof createServices>>;
 
 /**
- * The oidc-provider host over these services. The server passes what revoking a grant must also
- * do; the CLI, which only validates clients against the configuration, passes nothing.
+ * The oidc-provider host over these services. The server passes its renderer and what revoking a
+ * grant must also do; the CLI, which only validates clients against the configuration, passes a
+ * renderer of its own and nothing to do on revocation.
  */
 export function startProvider(
   config: Config,
   services: Services,
   log: Logger,
-  onGrantRevoked = async (_grantId: string) => {},
+  options: { renderer: Renderer; onGrantRevoked?: (grantId: string) => Promise<void> },
 ) {
   return startProviderHost({
     config,
     log,
-    onGrantRevoked,
+    onGrantRevoked: options.onGrantRevoked ?? (async () => {}),
     sessions: services.accountSessions,
     keys: services.keys,
     adapter: createAdapterFactory({ db: services.db, kv: services.kv, clients: services.clientRepository }),
     findAccount: createFindAccount(services.accounts, services.organizations.grantClaims),
     organizationClaims: services.organizations.grantClaims,
     requiresSecondFactor: services.accounts.requiresSecondFactor,
-    pages: createProviderPages(createRenderer({ reloadTemplates: config.env === 'development' })),
+    pages: createProviderPages(options.renderer),
   });
 }
+
+/**
+ * Everything the server runs on, each built once: the services above, the oidc-provider host over
+ * them, the registered clients, delivery of mail and texts, one-time codes, and the domain services
+ * that need a sender or the provider. app.ts only assembles middleware and routes over these.
+ */
+export async function createServerServices(config: Config, log: Logger) {
+  const services = await createServices(config, log);
+  const revocations = createGrantRevocations(services.kv, config.ttl.accessToken);
+  const renderer = createRenderer({ reloadTemplates: config.env === 'development' });
+  let host: ProviderHost | undefined;
+  let clients: ClientRegistry;
+  try {
+    host = await startProvider(config, services, log, { renderer, onGrantRevoked: revocations.markRevoked });
+    const provider = host;
+    clients = createClientRegistry(services.clientRepository, (metadata) =>
+      provider.current().Client.validate(metadata),
+    );
+    await ensurePagesClient(clients, config.issuer);
+    if (config.demoClient) await ensureDemoClient(clients, config.issuer);
+    // Accounts from before the ledger, or whose grant was interrupted, get their sign-up DUST now.
+    const granted = await services.ledger.grantMissingSignups();
+    if (granted) log.info({ granted }, 'granted missing sign-up DUST');
+  } catch (error) {
+    // A failed start (keys sealed under another KEYS_SECRET, say) leaves no pool, Redis connection,
+    // key poller or data-folder lock behind.
+    host?.stop();
+    await services.close();
+    throw error;
+  }
+  const provider = host;
+
+  const outbox = config.smtp ? undefined : createDevOutbox(services.kv, log);
+  const mailer: Mailer = config.smtp
+    ? createSmtpMailer({ ...config.smtp, from: config.mailFrom }, log)
+    : required(outbox, 'the development outbox').mailer;
+  // Without Twilio, texts go to the development outbox; where that does not exist (production always
+  // has SMTP) no SMS is offered, so nothing is ever readable over HTTP once real delivery is set up.
+  const sms: SmsSender | undefined = config.twilio ? createTwilioSms(config.twilio, log) : outbox?.sms;
+
+  const codeLifetime = describeDuration(config.otp.ttl);
+  const CODE_MESSAGES = {
+    sign_in: { email: signInCodeEmail, sms: signInCodeSms },
+    identifier_change: { email: identifierChangeEmail, sms: identifierChangeSms },
+  };
+  // One code service: the send and check budgets and lockouts are the same for every purpose; the
+  // purpose only chooses the words of the message.
+  const codes = createOneTimeCodes({
+    kv: services.kv,
+    secret: config.keysSecret,
+    settings: config.otp,
+    abuse: services.abuse,
+    deliver: async (recipient, code, purpose) => {
+      const messages = CODE_MESSAGES[purpose];
+      if (recipient.channel === 'email') return mailer.send(messages.email(recipient.address, code, codeLifetime));
+      // The pages offer SMS only when there is a sender; a flow that asks anyway gets the delivery-failure page.
+      if (!sms) throw new SmsDeliveryError('no SMS sender is configured');
+      return sms.send(messages.sms(recipient.address, code, codeLifetime, config.issuer));
+    },
+  });
+
+  const handOff = createBackupCodeHandOff(services.kv, config.keysSecret);
+  return {
+    ...services,
+    config,
+    provider,
+    clients,
+    revocations,
+    renderer,
+    outbox,
+    mailer,
+    sms,
+    codeLifetime,
+    signInCodes: codes.for('sign_in'),
+    identifierCodes: codes.for('identifier_change'),
+    handOff,
+    secondFactor: createSecondFactorCompletion({
+      provider: provider.current,
+      backupCodes: services.backupCodes,
+      handOff,
+      audit: services.audit,
+    }),
+    notifyPrevious: createIdentifierChangeNotice({ mailer, sms, issuer: config.issuer, log }),
+    invitations: createInvitationService({
+      db: services.db,
+      issuer: config.issuer,
+      send: (mail) => mailer.send(invitationEmail(mail)),
+    }),
+    organizationClients: createOrganizationClientService({ organizations: services.organizations, clients }),
+    connectedApps: createConnectedAppService({
+      grants: createGrantRepository(services.db),
+      clients: services.clientRepository,
+      revokeGrant: createGrantRevoker({ provider: provider.current, onGrantRevoked: revocations.markRevoked }),
+      organizations: services.organizations,
+      hiddenClientIds: [PAGES_CLIENT_ID],
+    }),
+    billing: config.stripe
+      ? createStripeBilling({
+          stripe: config.stripe,
+          issuer: config.issuer,
+          packs: config.dustPacks,
+          db: services.db,
+          ledger: services.ledger,
+          plans: services.plans,
+          organizations: services.organizations,
+          log,
+        })
+      : undefined,
+    async close() {
+      provider.stop();
+      await services.close();
+    },
+  };
+}
+
+export type ServerServices = Awaited<ReturnType<typeof createServerServices>>;

@@ -14,9 +14,7 @@ import type { Renderer } from '../http/render.ts';
 import { clientIp, requestOrigin } from '../http/request-origin.ts';
 import type { OneTimeCodes, Recipient } from '../verification/one-time-codes.ts';
 import type { PageSession, SignedIn } from '../http/page-session.ts';
-import { MailDeliveryError, SmsDeliveryError } from '../notifications/message.ts';
-import { describeDuration, secondsUntil } from '../shared/duration.ts';
-import { describeUnlockTime } from '../verification/locked-out-message.ts';
+import { checkProblem, EXPIRED_CODE, malformedCode, parseFormCode, sendCode } from '../verification/code-outcomes.ts';
 
 type Deps = {
   accounts: AccountService;
@@ -53,13 +51,11 @@ type Kind = {
     taken: string;
     checkTitle: string;
     source: string;
-    undelivered: string;
   };
   input: { type: string; autocomplete: string; inputmode: string; placeholder: string };
 };
 
 const emailSchema = z.email().max(254);
-const codeSchema = z.string().regex(/^\d{6}$/);
 
 const PHONE_PROBLEMS: Record<PhoneNumberProblem, string> = {
   not_a_number: 'Enter a phone number with its country code, like +1 415 555 2671.',
@@ -89,7 +85,6 @@ const KINDS: Record<'email' | 'phone', Kind> = {
         'That email address already belongs to another FairyID account. Sign in with it to use that account, or choose another address.',
       checkTitle: 'Check your email',
       source: 'email',
-      undelivered: 'We could not send the email just now. Please try again in a minute.',
     },
     input: { type: 'email', autocomplete: 'email', inputmode: 'email', placeholder: 'name@example.com' },
   },
@@ -114,16 +109,12 @@ const KINDS: Record<'email' | 'phone', Kind> = {
         'That phone number already belongs to another FairyID account. Sign in with it to use that account, or choose another number.',
       checkTitle: 'Check your phone',
       source: 'text message',
-      undelivered: 'We could not send the text message just now. Please try again in a minute.',
     },
     input: { type: 'tel', autocomplete: 'tel', inputmode: 'tel', placeholder: '+1 415 555 2671' },
   },
 };
 
 const NO_SMS = 'This FairyID cannot send text messages yet, so a phone number cannot be verified here.';
-
-/** A refusal the page shows; with `retryAfter`, the response also says when to retry (RFC 9110 10.2.3). */
-type Problem = { status: number; message: string; retryAfter?: number };
 
 /**
  * `/account/email` and `/account/phone`: a new sign-in identifier is proved with a code sent to it
@@ -219,33 +210,8 @@ export function identifierPageRoutes(deps: Deps) {
       ? renderCode(ctx, kind, recipient, { error }, status)
       : renderEnter(ctx, kind, await accountOf(current), { error }, status);
 
-  // Throttling is the person's doing (429); a mail server or SMS provider that fails is ours (503).
-  const sendCode = async (
-    kind: Kind,
-    flow: string,
-    recipient: Recipient,
-    requester: { ip: string; accountId: string },
-  ): Promise<Problem | undefined> => {
-    try {
-      const started = await codes.start(flow, recipient, requester);
-      if (started.status === 'locked_out') {
-        return { status: 429, message: lockedOutMessage(started.until), retryAfter: secondsUntil(started.until) };
-      }
-      if (started.status === 'throttled') {
-        const wait = describeDuration(started.retryAfter);
-        const message =
-          started.reason === 'resend'
-            ? `A code was just sent. You can ask for a new one in ${wait}.`
-            : `Too many codes were asked for. Try again in ${wait}.`;
-        return { status: 429, message, retryAfter: started.retryAfter };
-      }
-      return undefined;
-    } catch (error) {
-      if (error instanceof MailDeliveryError || error instanceof SmsDeliveryError)
-        return { status: 503, message: kind.words.undelivered };
-      throw error;
-    }
-  };
+  const send = (flow: string, recipient: Recipient, requester: { ip: string; accountId: string }) =>
+    sendCode(() => codes.start(flow, recipient, requester), recipient.channel);
 
   for (const kind of Object.values(KINDS)) {
     const page = `/account/${kind.path}`;
@@ -267,7 +233,7 @@ export function identifierPageRoutes(deps: Deps) {
       if (parsed.address === kind.current(account))
         return renderEnter(ctx, kind, account, { error: kind.words.same, typed }, 400);
       const recipient: Recipient = { channel: kind.channel, address: parsed.address };
-      const problem = await sendCode(kind, flowOf(kind, current), recipient, {
+      const problem = await send(flowOf(kind, current), recipient, {
         ip: clientIp(ctx),
         accountId: current.accountId,
       });
@@ -292,15 +258,8 @@ export function identifierPageRoutes(deps: Deps) {
       if (!current) return;
       const flow = flowOf(kind, current);
       const recipient = await codes.pending(flow);
-      if (!recipient)
-        return renderEnter(
-          ctx,
-          kind,
-          await accountOf(current),
-          { error: 'That code has expired. Ask for a new one.' },
-          400,
-        );
-      const problem = await sendCode(kind, flow, recipient, { ip: clientIp(ctx), accountId: current.accountId });
+      if (!recipient) return renderEnter(ctx, kind, await accountOf(current), { error: EXPIRED_CODE }, 400);
+      const problem = await send(flow, recipient, { ip: clientIp(ctx), accountId: current.accountId });
       if (problem) {
         retryAfter(ctx, problem.retryAfter);
         // A failed delivery withdraws the code it was to replace; with none waiting, start again.
@@ -316,92 +275,52 @@ export function identifierPageRoutes(deps: Deps) {
       if (!current) return;
       const flow = flowOf(kind, current);
       const recipient = await codes.pending(flow);
-      const typedCode = String((ctx.request.body as Record<string, unknown>).code ?? '').replace(/\s/g, '');
-      const code = codeSchema.safeParse(typedCode);
-      if (recipient && !code.success)
-        return renderCode(ctx, kind, recipient, { error: `Enter the 6 digits from the ${kind.words.source}.` }, 400);
-      const result = code.success
-        ? await codes.verify(flow, code.data, { ip: clientIp(ctx), accountId: current.accountId })
+      const code = parseFormCode(ctx.request.body);
+      if (recipient && !code)
+        return renderCode(ctx, kind, recipient, { error: malformedCode(kind.channel).message }, 400);
+      const result = code
+        ? await codes.verify(flow, code, { ip: clientIp(ctx), accountId: current.accountId })
         : ({ status: 'expired' } as const);
-      const to = recipient && kind.mask(recipient.address);
-      switch (result.status) {
-        case 'ok': {
-          const address = result.recipient.address;
-          const changed = await kind.change(deps.accounts, current.accountId, address);
-          if (changed.status === 'not_found') throw new PageError(404, 'This account no longer exists.');
-          if (changed.status === 'taken') {
-            await audit(ctx, kind, current, 'failure', { to: kind.mask(address), reason: 'taken' });
-            return renderEnter(
-              ctx,
-              kind,
-              await accountOf(current),
-              { error: kind.words.taken, typed: kind.display(address) },
-              409,
-            );
-          }
-          await audit(ctx, kind, current, 'success', {
-            from: changed.previous && kind.mask(changed.previous),
-            to: kind.mask(address),
+      if (result.status !== 'ok') {
+        const problem = checkProblem(result, kind.channel);
+        const to = recipient && kind.mask(recipient.address);
+        if (problem.reason) await audit(ctx, kind, current, 'failure', { to, reason: problem.reason });
+        if (problem.lockedOutUntil) {
+          await deps.audit.record({
+            event: 'lockout',
+            outcome: 'failure',
+            origin: requestOrigin(ctx),
+            accountId: current.accountId,
+            detail: { channel: kind.channel, until: problem.lockedOutUntil.toISOString() },
           });
-          if (changed.previous)
-            await deps.notifyPrevious({ channel: kind.channel, address: changed.previous }, kind.mask(address));
-          ctx.status = 303;
-          return ctx.redirect(`/account?changed=${kind.path}`);
         }
-        case 'wrong': {
-          await audit(ctx, kind, current, 'failure', { to, reason: 'wrong_code' });
-          const message = `That code is not right. ${result.attemptsLeft} ${result.attemptsLeft === 1 ? 'try' : 'tries'} left.`;
-          return stayOnCode(ctx, kind, current, recipient, message, 400);
-        }
-        case 'limited':
-          retryAfter(ctx, result.retryAfter);
-          return stayOnCode(
-            ctx,
-            kind,
-            current,
-            recipient,
-            `Too many attempts. Try again in ${describeDuration(result.retryAfter)}.`,
-            429,
-          );
-        case 'locked_out': {
-          // Only the wrong code that started the lockout is news; later attempts were refused unchecked.
-          if (result.started) {
-            await audit(ctx, kind, current, 'failure', { to, reason: 'wrong_code' });
-            await deps.audit.record({
-              event: 'lockout',
-              outcome: 'failure',
-              origin: requestOrigin(ctx),
-              accountId: current.accountId,
-              detail: { channel: kind.channel, until: result.until.toISOString() },
-            });
-          }
-          retryAfter(ctx, secondsUntil(result.until));
-          return renderEnter(ctx, kind, await accountOf(current), { error: lockedOutMessage(result.until) }, 429);
-        }
-        case 'locked':
-          await audit(ctx, kind, current, 'failure', { to, reason: 'too_many_wrong_codes' });
-          return renderEnter(
-            ctx,
-            kind,
-            await accountOf(current),
-            { error: 'Too many wrong codes. Ask for a new code to try again.' },
-            429,
-          );
-        case 'expired':
-          return renderEnter(
-            ctx,
-            kind,
-            await accountOf(current),
-            { error: 'That code has expired. Ask for a new one.' },
-            400,
-          );
+        retryAfter(ctx, problem.retryAfter);
+        if (problem.page === 'code') return stayOnCode(ctx, kind, current, recipient, problem.message, problem.status);
+        return renderEnter(ctx, kind, await accountOf(current), { error: problem.message }, problem.status);
       }
+      const address = result.recipient.address;
+      const changed = await kind.change(deps.accounts, current.accountId, address);
+      if (changed.status === 'not_found') throw new PageError(404, 'This account no longer exists.');
+      if (changed.status === 'taken') {
+        await audit(ctx, kind, current, 'failure', { to: kind.mask(address), reason: 'taken' });
+        return renderEnter(
+          ctx,
+          kind,
+          await accountOf(current),
+          { error: kind.words.taken, typed: kind.display(address) },
+          409,
+        );
+      }
+      await audit(ctx, kind, current, 'success', {
+        from: changed.previous && kind.mask(changed.previous),
+        to: kind.mask(address),
+      });
+      if (changed.previous)
+        await deps.notifyPrevious({ channel: kind.channel, address: changed.previous }, kind.mask(address));
+      ctx.status = 303;
+      return ctx.redirect(`/account?changed=${kind.path}`);
     });
   }
 
   return router.routes();
-}
-
-function lockedOutMessage(until: Date) {
-  return `Too many wrong codes were entered for this address. Try again after ${describeUnlockTime(until)}.`;
 }

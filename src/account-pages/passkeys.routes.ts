@@ -155,7 +155,7 @@ export function passkeyPageRoutes(deps: Deps) {
     if (!current) return;
     const name = parseName((ctx.request.body as Record<string, unknown>).name);
     if ('error' in name || !name.name) return renderPage(ctx, current, { error: FACTOR_NAME_PROBLEM }, 400);
-    const renamed = await deps.passkeys.rename(current.accountId, ctx.params.id!, name.name);
+    const renamed = await deps.passkeys.rename(current.accountId, String(ctx.params.id), name.name);
     if (!renamed) return renderPage(ctx, current, { error: NOT_YOURS }, 404);
     await audit(ctx, current, {
       event: 'factor_renamed',
@@ -168,7 +168,7 @@ export function passkeyPageRoutes(deps: Deps) {
   router.post('/:id/remove', async (ctx) => {
     const signedIn = await deps.session.require(ctx, PAGE);
     if (!signedIn) return;
-    const id = ctx.params.id!;
+    const id = String(ctx.params.id);
     const [summary, mine] = await Promise.all([
       deps.accounts.factorSummary(signedIn.accountId),
       deps.passkeys.list(signedIn.accountId),

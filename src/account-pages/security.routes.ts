@@ -13,9 +13,9 @@ import { requestOrigin } from '../http/request-origin.ts';
 import type { BackupCodeHandOff } from '../interaction/backup-code-hand-off.ts';
 import type { PageSession, SignedIn } from '../http/page-session.ts';
 import { backupCodesOnEnrollment, FRESH_BACKUP_CODES_PAGE } from './backup-codes-on-enrollment.ts';
+import { APP_CODE, parseFormCode } from '../verification/code-outcomes.ts';
 
 const PAGE = '/account/security';
-const SIX_DIGITS = /^\d{6}$/;
 
 const NOTICES: Record<string, string> = {
   totp: 'Your authenticator app is set up. Signing in now asks for a code from it.',
@@ -104,15 +104,14 @@ export function securityPageRoutes(deps: Deps) {
     if (!current) return;
     const body = ctx.request.body as Record<string, unknown>;
     const pending = String(body.pending ?? '');
-    const code = String(body.code ?? '').replace(/\s/g, '');
+    const code = parseFormCode(body);
     const enrollment = await deps.totp.resumeEnrollment(current.accountId, await labelOf(current.accountId), pending);
     if (!enrollment)
       return renderPage(ctx, current, { error: 'That setup took too long. Start again to get a new key.' }, 400);
     const retry = (error: string) => deps.renderer.render(ctx, 'account-totp', { enrollment, error }, 400);
-    if (!SIX_DIGITS.test(code)) return retry('Enter the 6 digits your authenticator app shows for FairyID.');
+    if (!code) return retry(APP_CODE.malformed);
     const result = await deps.totp.confirmEnrollment(current.accountId, pending, code);
-    if (result === 'wrong')
-      return retry('That code is not right. Check the time on your phone and enter the code your app shows now.');
+    if (result === 'wrong') return retry(APP_CODE.wrong);
     if (result === 'expired')
       return renderPage(ctx, current, { error: 'That setup took too long. Start again to get a new key.' }, 400);
     if (result === 'exists')

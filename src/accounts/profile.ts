@@ -41,9 +41,9 @@ export function parseProfile(
   form: Record<string, unknown>,
 ): { ok: true; profile: Profile } | { ok: false; error: string } {
   const name = nameSchema.safeParse(String(form.name ?? ''));
-  if (!name.success) return { ok: false, error: name.error.issues[0]!.message };
+  if (!name.success) return { ok: false, error: name.error.issues[0]?.message ?? 'Invalid name.' };
   const typedPicture = String(form.picture ?? '').trim();
   const picture = typedPicture ? pictureSchema.safeParse(typedPicture) : ({ success: true, data: null } as const);
-  if (!picture.success) return { ok: false, error: picture.error.issues[0]!.message };
+  if (!picture.success) return { ok: false, error: picture.error.issues[0]?.message ?? 'Invalid picture.' };
   return { ok: true, profile: { name: name.data || null, pictureUrl: picture.data } };
 }

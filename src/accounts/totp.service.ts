@@ -2,6 +2,7 @@ import { generateSecret, generateURI, verify } from 'otplib';
 import QRCode from 'qrcode';
 import { createSealedBox, UnsealError } from '../shared/sealed-box.ts';
 import type { TotpRepository } from './totp.repository.ts';
+import { required } from '../shared/required.ts';
 
 const ISSUER_NAME = 'FairyID';
 const ENROLLMENT_SECONDS = 15 * 60;
@@ -68,7 +69,8 @@ export function createTotpService(repository: TotpRepository, secret: string) {
         accountId,
         JSON.stringify({ secret: generateSecret(), issuedAt: Math.floor(Date.now() / 1000) }),
       );
-      return (await enrollmentOf(accountId, label, pending))!;
+      // Sealed a moment ago with this process's key, so it opens.
+      return required(await enrollmentOf(accountId, label, pending), 'the new enrollment');
     },
 
     /** The same enrollment again (after a wrong code), or undefined when its form is forged or too old. */

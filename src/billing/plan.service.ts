@@ -50,8 +50,8 @@ export function createPlanService(deps: { db: Db; offers: readonly PlanOffer[] }
   function limits(row: OrganizationPlan | undefined): PlanLimits {
     const paid = row && ENTITLED.has(row.status) ? offer(row.plan) : undefined;
     // A plan removed from STRIPE_PLANS grants nothing beyond the free plan.
-    if (!paid) return { ...FREE_PLAN, status: row?.status ?? 'none' };
-    return { plan: paid.id, status: row!.status, environments: paid.environments };
+    if (!row || !paid) return { ...FREE_PLAN, status: row?.status ?? 'none' };
+    return { plan: paid.id, status: row.status, environments: paid.environments };
   }
 
   return {

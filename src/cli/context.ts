@@ -1,5 +1,6 @@
 import type { Config } from '../config.ts';
 import { createLogger } from '../http/logger.ts';
+import { createRenderer } from '../http/render.ts';
 import { createClientRegistry } from '../oidc/client-registry.ts';
 import { createServices, startProvider } from '../services.ts';
 
@@ -9,7 +10,7 @@ export async function openCliContext(config: Config) {
   const services = await createServices(config, log);
   // Clients are validated by the same provider configuration the server runs, so the CLI accepts
   // exactly what the server will.
-  const host = await startProvider(config, services, log);
+  const host = await startProvider(config, services, log, { renderer: createRenderer({ reloadTemplates: false }) });
   host.stop();
   return {
     keys: services.keys,

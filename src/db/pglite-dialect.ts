@@ -28,6 +28,7 @@ export class PGliteDialect implements Dialect {
     return new PGliteDriver(this.pglite);
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: kysely's Dialect interface declares this parameter so.
   createIntrospector(db: Kysely<any>): DatabaseIntrospector {
     return new PostgresIntrospector(db);
   }

@@ -8,13 +8,15 @@ import { apiErrors } from './api-errors.ts';
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /**
- * One declaration per /api route: the zod schemas here validate the request and generate the
- * OpenAPI document, so the document cannot drift from what the code accepts.
+ * One declaration per /api route: the zod schemas here validate the request, type the handler's
+ * answer, and generate the OpenAPI document, so the document cannot drift from what the code
+ * accepts or answers. Outside production every answer is also checked against `response`.
  */
 export type ApiRoute<
   P extends z.ZodType = z.ZodType,
   Q extends z.ZodType = z.ZodType,
   B extends z.ZodType = z.ZodType,
+  R extends z.ZodType = z.ZodType,
 > = {
   method: Method;
   /** Koa style: /api/organizations/:id */
@@ -25,22 +27,75 @@ export type ApiRoute<
   params?: P;
   query?: Q;
   body?: B;
-  response: z.ZodType;
+  /** What a success answers; `z.null()` for 204, whose handler returns nothing. */
+  response: R;
   status?: number;
-  handler(ctx: Context, input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> }): Promise<unknown>;
+  handler(
+    ctx: Context,
+    input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> },
+  ): Promise<R extends z.ZodNull ? void : z.input<R>>;
 };
 
-export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(
-  route: ApiRoute<P, Q, B>,
+export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(
+  route: ApiRoute<P, Q, B, R>,
 ): ApiRoute {
   return route as unknown as ApiRoute;
+}
+
+/** Thrown outside production when a handler's answer is not what its route declares. */
+export class ResponseSchemaError extends Error {}
+
+/**
+ * Checks an answer against its declared schema, extra fields included (zod would silently strip
+ * them, and a field nobody declared is one nobody reviewed for leaking).
+ */
+export function checkResponse(route: Pick<ApiRoute, 'method' | 'path' | 'response'>, body: unknown): void {
+  const where = `${route.method.toUpperCase()} ${route.path}`;
+  const parsed = route.response.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ResponseSchemaError(`${where} answered "${issue?.path.join('.')}": ${issue?.message}`);
+  }
+  const extra = undeclared(body, parsed.data, '');
+  if (extra !== undefined) throw new ResponseSchemaError(`${where} answered an undeclared field "${extra}"`);
+}
+
+/** The path of the first key in `sent` that parsing dropped, if any. */
+function undeclared(sent: unknown, kept: unknown, path: string): string | undefined {
+  if (Array.isArray(sent) && Array.isArray(kept)) {
+    for (const [i, item] of sent.entries()) {
+      const found = undeclared(item, kept[i], `${path}${path ? '.' : ''}${i}`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (!isPlainObject(sent) || !isPlainObject(kept)) return undefined;
+  for (const [key, value] of Object.entries(sent)) {
+    const at = `${path}${path ? '.' : ''}${key}`;
+    // An undefined value is not sent (JSON drops it), so it leaks nothing.
+    if (!(key in kept)) {
+      if (value !== undefined) return at;
+      continue;
+    }
+    const found = undeclared(value, kept[key], at);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
 
 /**
  * Serves the declared routes. Everything under /api answers JSON in one error shape, 404 included;
  * other paths pass through to the rest of the app.
  */
-export function mountApiRoutes(routes: ApiRoute[], requireScopes: (...scopes: string[]) => Middleware): Middleware {
+export function mountApiRoutes(
+  routes: ApiRoute[],
+  requireScopes: (...scopes: string[]) => Middleware,
+  options: { checkResponses: boolean },
+): Middleware {
   const router = new Router();
   const parser = bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8' });
   const json: Middleware = async (ctx, next) => {
@@ -60,7 +115,9 @@ export function mountApiRoutes(routes: ApiRoute[], requireScopes: (...scopes: st
       const body = parse(route.body, route.body ? ctx.request.body : undefined, 'body');
       const result = await route.handler(ctx, { params, query, body });
       ctx.status = route.status ?? 200;
-      if (ctx.status !== 204) ctx.body = result;
+      if (ctx.status === 204) return;
+      if (options.checkResponses) checkResponse(route, result);
+      ctx.body = result;
     });
   }
   const dispatch = router.routes() as unknown as Middleware;
@@ -74,9 +131,9 @@ function parse(schema: z.ZodType | undefined, value: unknown, where: string) {
   if (!schema) return undefined;
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const field = issue.path.length ? `${where} "${issue.path.join('.')}"` : where;
-  throw new ApiError(400, 'invalid_request', `Invalid ${field}: ${issue.message}`);
+  const issue = result.error.issues[0];
+  const field = issue?.path.length ? `${where} "${issue.path.join('.')}"` : where;
+  throw new ApiError(400, 'invalid_request', `Invalid ${field}: ${issue?.message ?? 'not valid'}`);
 }
 
 export type OpenApiOperation = {
@@ -93,8 +150,9 @@ export function openApiDocument(routes: ApiRoute[], info: { issuer: string; vers
   for (const route of routes) {
     const path = route.path.replace(/:(\w+)/g, '{$1}');
     const parameters = [...objectParameters(route.params, 'path'), ...objectParameters(route.query, 'query')];
-    paths[path] ??= {};
-    paths[path]![route.method] = {
+    const operations = paths[path] ?? {};
+    paths[path] = operations;
+    operations[route.method] = {
       summary: route.summary,
       tags: [route.tag],
       security: [{ bearer: route.scopes }],

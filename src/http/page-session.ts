@@ -135,7 +135,7 @@ export function createPageSession(deps: {
         const returnTo = state ? await deps.kv.get(`page-return:${state}`) : null;
         if (state) await deps.kv.del(`page-return:${state}`);
         // Only our own paths: an attacker-made state never leads off-site.
-        ctx.redirect(returnTo && returnTo.startsWith('/') && !returnTo.startsWith('//') ? returnTo : '/');
+        ctx.redirect(returnTo?.startsWith('/') && !returnTo.startsWith('//') ? returnTo : '/');
       });
       return router.routes();
     },

@@ -11,13 +11,17 @@ import { csrfProtection } from '../http/csrf.ts';
 import { PageError } from '../http/page-error.ts';
 import type { Renderer } from '../http/render.ts';
 import { clientIp, requestOrigin } from '../http/request-origin.ts';
-import { MailDeliveryError, SmsDeliveryError } from '../notifications/message.ts';
-import { describeDuration, secondsUntil } from '../shared/duration.ts';
 import { firstFactor } from './authentication-methods.ts';
 import { EXPIRED_INTERACTION, finishInteraction, loadInteraction, type Interaction } from './interaction-details.ts';
 import { displayedAddress, type OneTimeCodes, type Recipient } from '../verification/one-time-codes.ts';
 import { describeScopes } from './scope-descriptions.ts';
-import { lockedOutMessage } from '../verification/locked-out-message.ts';
+import {
+  checkProblem,
+  type CodeProblem,
+  malformedCode,
+  parseFormCode,
+  sendCode,
+} from '../verification/code-outcomes.ts';
 import { accountLabel } from '../accounts/account-label.ts';
 
 /** The organizations a person may act for, and the binding of an app's grant to one of them. */
@@ -43,7 +47,6 @@ type Deps = {
 };
 
 const emailSchema = z.email().max(254);
-const codeSchema = z.string().regex(/^\d{6}$/);
 
 const INVALID_EMAIL = 'Enter a valid email address, like name@example.com.';
 const PHONE_PROBLEMS: Record<PhoneNumberProblem, string> = {
@@ -62,9 +65,6 @@ function parseAddress(typed: string, smsAvailable: boolean): { recipient: Recipi
   const phone = parsePhoneNumber(typed);
   return phone.ok ? { recipient: { channel: 'sms', address: phone.e164 } } : { error: PHONE_PROBLEMS[phone.problem] };
 }
-
-/** A refusal the page shows; with `retryAfter`, the response also says when to retry (Retry-After, RFC 9110 10.2.3). */
-type Problem = { status: number; message: string; retryAfter?: number };
 
 /** The hosted sign-in pages: email or phone number, one-time code, consent. The interaction cookie scopes them to /interaction/:uid. */
 export function interactionRoutes(deps: Deps) {
@@ -130,7 +130,7 @@ export function interactionRoutes(deps: Deps) {
   const refuse = async (
     ctx: Context,
     interaction: Interaction,
-    problem: Problem,
+    problem: CodeProblem,
     recipient: Recipient | undefined,
     typed?: string,
   ) => {
@@ -143,40 +143,12 @@ export function interactionRoutes(deps: Deps) {
     return renderLogin(ctx, interaction, { error: problem.message, identifier }, problem.status);
   };
 
-  // Throttling is the person's doing (429); a mail server or SMS provider that fails is ours (503).
-  const sendCode = async (ctx: Context, recipient: Recipient): Promise<Problem | undefined> => {
-    try {
-      const started = await codes.start(ctx.params.uid!, recipient, { ip: clientIp(ctx) });
-      if (started.status === 'locked_out') {
-        return {
-          status: 429,
-          message: lockedOutMessage(started.until, recipient.channel),
-          retryAfter: secondsUntil(started.until),
-        };
-      }
-      if (started.status === 'throttled') {
-        const wait = describeDuration(started.retryAfter);
-        const message =
-          started.reason === 'resend'
-            ? `A code was just sent. You can ask for a new one in ${wait}.`
-            : `Too many codes were asked for. Try again in ${wait}.`;
-        return { status: 429, message, retryAfter: started.retryAfter };
-      }
-      return undefined;
-    } catch (error) {
-      if (error instanceof MailDeliveryError) {
-        return { status: 503, message: 'We could not send the email just now. Please try again in a minute.' };
-      }
-      if (error instanceof SmsDeliveryError) {
-        return {
-          status: 503,
-          message:
-            'We could not send the text message just now. Please try again in a minute, or use your email address.',
-        };
-      }
-      throw error;
-    }
-  };
+  const send = (ctx: Context, recipient: Recipient) =>
+    sendCode(
+      () => codes.start(String(ctx.params.uid), recipient, { ip: clientIp(ctx) }),
+      recipient.channel,
+      recipient.channel === 'sms' ? 'use your email address' : undefined,
+    );
 
   /** A failed code, filed under the account it was for when there is one, so the person sees it in their activity. */
   const recordFailure = async (
@@ -261,7 +233,7 @@ export function interactionRoutes(deps: Deps) {
       grant.addResourceScope(indicator, scopes.join(' '));
     }
     const grantId = await grant.save();
-    if (chooseOrganization) await deps.organizations.bind(accountId, organizationId!, grantId);
+    if (chooseOrganization && organizationId) await deps.organizations.bind(accountId, organizationId, grantId);
     await audit(ctx, interaction, {
       event: 'consent_granted',
       outcome: 'success',
@@ -285,7 +257,7 @@ export function interactionRoutes(deps: Deps) {
     if (interaction.prompt.name !== 'consent') throw new PageError(400, EXPIRED_INTERACTION);
     // Our own apps are trusted by definition, even when they ask with prompt=consent.
     const client = await deps.provider().Client.find(String(interaction.params.client_id));
-    if (client?.['first_party'] && !(await needsOrganization(interaction))) return grantConsent(ctx, interaction);
+    if (client?.first_party && !(await needsOrganization(interaction))) return grantConsent(ctx, interaction);
     await renderConsent(ctx, interaction);
   });
 
@@ -296,7 +268,7 @@ export function interactionRoutes(deps: Deps) {
     const typed = String((ctx.request.body as Record<string, unknown>).email ?? '').trim();
     const parsed = parseAddress(typed, deps.smsAvailable);
     if ('error' in parsed) return renderLogin(ctx, interaction, { error: parsed.error, identifier: typed }, 400);
-    const problem = await sendCode(ctx, parsed.recipient);
+    const problem = await send(ctx, parsed.recipient);
     if (problem) return refuse(ctx, interaction, problem, parsed.recipient, typed);
     ctx.status = 303;
     ctx.redirect(`/interaction/${interaction.uid}/code`);
@@ -313,7 +285,7 @@ export function interactionRoutes(deps: Deps) {
     const interaction = await details(ctx);
     const recipient = await codes.pending(interaction.uid);
     if (interaction.prompt.name !== 'login' || !recipient) return ctx.redirect(`/interaction/${interaction.uid}`);
-    const problem = await sendCode(ctx, recipient);
+    const problem = await send(ctx, recipient);
     if (problem) return refuse(ctx, interaction, problem, recipient);
     await renderCode(ctx, recipient, { notice: 'We sent a new code. Earlier codes no longer work.' });
   });
@@ -322,74 +294,33 @@ export function interactionRoutes(deps: Deps) {
     const interaction = await details(ctx);
     if (interaction.prompt.name !== 'login') throw new PageError(400, EXPIRED_INTERACTION);
     const recipient = await codes.pending(interaction.uid);
-    const identifier = recipient && displayedAddress(recipient);
-    const code = codeSchema.safeParse(
-      String((ctx.request.body as Record<string, unknown>).code ?? '').replace(/\s/g, ''),
-    );
-    if (recipient && !code.success) {
-      return renderCode(
-        ctx,
-        recipient,
-        { error: `Enter the 6 digits from the ${recipient.channel === 'sms' ? 'text message' : 'email'}.` },
-        400,
-      );
-    }
-    const result = code.success
-      ? await codes.verify(interaction.uid, code.data, { ip: clientIp(ctx) })
+    const code = parseFormCode(ctx.request.body);
+    if (recipient && !code) return renderCode(ctx, recipient, { error: malformedCode(recipient.channel).message }, 400);
+    const result = code
+      ? await codes.verify(interaction.uid, code, { ip: clientIp(ctx) })
       : ({ status: 'expired' } as const);
-    switch (result.status) {
-      case 'ok': {
-        const { channel, address } = result.recipient;
-        const { account, created } =
-          channel === 'email'
-            ? await deps.accounts.signInWithVerifiedEmail(address)
-            : await deps.accounts.signInWithVerifiedPhone(address);
-        if (created) await deps.onAccountCreated(account.id);
-        await audit(ctx, interaction, {
-          event: 'sign_in',
-          outcome: 'success',
-          accountId: account.id,
-          detail: { method: channel, created },
-        });
-        return finish(ctx, { login: { accountId: account.id, ...firstFactor(channel) } });
-      }
-      case 'limited': {
-        const message = `Too many attempts. Try again in ${describeDuration(result.retryAfter)}.`;
-        return refuse(ctx, interaction, { status: 429, message, retryAfter: result.retryAfter }, recipient);
-      }
-      case 'locked_out': {
-        // Only the wrong code that started the lockout is news; later attempts were refused unchecked.
-        if (result.started && recipient) {
-          await recordFailure(ctx, interaction, recipient, 'wrong_code');
-          await recordLockout(ctx, interaction, recipient, result.until);
-        }
-        ctx.set('Retry-After', String(secondsUntil(result.until)));
-        return renderLogin(
-          ctx,
-          interaction,
-          { error: lockedOutMessage(result.until, recipient?.channel), identifier },
-          429,
-        );
-      }
-      case 'wrong': {
-        await recordFailure(ctx, interaction, recipient, 'wrong_code');
-        const message = `That code is not right. ${result.attemptsLeft} ${result.attemptsLeft === 1 ? 'try' : 'tries'} left.`;
-        return recipient
-          ? renderCode(ctx, recipient, { error: message }, 400)
-          : renderLogin(ctx, interaction, { error: message }, 400);
-      }
-      case 'locked':
-        await recordFailure(ctx, interaction, recipient, 'too_many_wrong_codes');
-        return renderLogin(
-          ctx,
-          interaction,
-          { error: 'Too many wrong codes. Ask for a new code to try again.', identifier },
-          429,
-        );
-      case 'expired':
-        await recordFailure(ctx, interaction, recipient, 'expired');
-        return renderLogin(ctx, interaction, { error: 'That code has expired. Ask for a new one.', identifier }, 400);
+    if (result.status === 'ok') {
+      const { channel, address } = result.recipient;
+      const { account, created } =
+        channel === 'email'
+          ? await deps.accounts.signInWithVerifiedEmail(address)
+          : await deps.accounts.signInWithVerifiedPhone(address);
+      if (created) await deps.onAccountCreated(account.id);
+      await audit(ctx, interaction, {
+        event: 'sign_in',
+        outcome: 'success',
+        accountId: account.id,
+        detail: { method: channel, created },
+      });
+      return finish(ctx, { login: { accountId: account.id, ...firstFactor(channel) } });
     }
+    const problem = checkProblem(result, recipient?.channel);
+    if (problem.reason) await recordFailure(ctx, interaction, recipient, problem.reason);
+    if (problem.lockedOutUntil && recipient) await recordLockout(ctx, interaction, recipient, problem.lockedOutUntil);
+    if (problem.page === 'code') return refuse(ctx, interaction, problem, recipient);
+    if (problem.retryAfter) ctx.set('Retry-After', String(problem.retryAfter));
+    const identifier = recipient && displayedAddress(recipient);
+    return renderLogin(ctx, interaction, { error: problem.message, identifier }, problem.status);
   });
 
   router.post('/confirm', async (ctx) => {

@@ -11,12 +11,18 @@ import { csrfProtection } from '../http/csrf.ts';
 import { PageError } from '../http/page-error.ts';
 import type { Renderer } from '../http/render.ts';
 import { clientIp, requestOrigin } from '../http/request-origin.ts';
-import { MailDeliveryError, SmsDeliveryError } from '../notifications/message.ts';
-import { describeDuration, secondsUntil } from '../shared/duration.ts';
 import type { AbuseControls } from '../verification/abuse-controls.ts';
 import type { BackupCodeHandOff } from './backup-code-hand-off.ts';
 import { EXPIRED_INTERACTION, loadInteraction, type Interaction } from './interaction-details.ts';
-import { lockedOutMessage } from '../verification/locked-out-message.ts';
+import {
+  APP_CODE,
+  checkProblem,
+  EXPIRED_CODE,
+  malformedCode,
+  parseFormCode,
+  refusedCheck,
+  sendCode,
+} from '../verification/code-outcomes.ts';
 import { mfaOptions, type MfaOptions } from './mfa-options.ts';
 import { displayedAddress, type OneTimeCodes, type Recipient } from '../verification/one-time-codes.ts';
 import type { SecondFactorCompletion } from './second-factor-completion.ts';
@@ -37,9 +43,6 @@ type Deps = {
 };
 
 type Step = { interaction: Interaction; accountId: string; options: MfaOptions; accountLabel: string };
-
-const SIX_DIGITS = /^\d{6}$/;
-const WRONG_APP_CODE = 'That code is not right. Check the time on your phone and enter the code your app shows now.';
 
 /**
  * The `mfa` prompt's pages: the second step of a sign-in (authenticator app, passkey, backup code,
@@ -105,11 +108,9 @@ export function mfaRoutes(deps: Deps) {
     ctx: Context,
     verdict: { status: 'limited'; retryAfter: number } | { status: 'locked'; until: Date },
   ) => {
-    const retryAfter = verdict.status === 'limited' ? verdict.retryAfter : secondsUntil(verdict.until);
-    ctx.set('Retry-After', String(retryAfter));
-    return verdict.status === 'limited'
-      ? `Too many attempts. Try again in ${describeDuration(retryAfter)}.`
-      : lockedOutMessage(verdict.until);
+    const problem = refusedCheck(verdict);
+    if (problem.retryAfter) ctx.set('Retry-After', String(problem.retryAfter));
+    return problem.message;
   };
 
   /**
@@ -151,9 +152,8 @@ export function mfaRoutes(deps: Deps) {
   router.post('/totp', async (ctx) => {
     const step = await load(ctx);
     if (!step.options.totp) return renderChoice(ctx, step, { error: 'Use one of the ways below.' }, 400);
-    const code = typedCode(ctx);
-    if (!SIX_DIGITS.test(code))
-      return renderChoice(ctx, step, { error: 'Enter the 6 digits your authenticator app shows.' }, 400);
+    const code = parseFormCode(ctx.request.body);
+    if (!code) return renderChoice(ctx, step, { error: APP_CODE.malformed }, 400);
     let replayed = false;
     const problem = await checkFactor(ctx, step, async () => {
       const result = await deps.totp.check(step.accountId, code);
@@ -167,7 +167,7 @@ export function mfaRoutes(deps: Deps) {
         detail: { method: 'totp', reason: replayed ? 'code_reused' : 'wrong_code' },
       });
       const message =
-        problem || (replayed ? 'That code was already used. Wait for your app to show the next one.' : WRONG_APP_CODE);
+        problem || (replayed ? 'That code was already used. Wait for your app to show the next one.' : APP_CODE.wrong);
       return renderChoice(ctx, step, { error: message }, problem ? 429 : 400);
     }
     goOn(ctx, await deps.secondFactor.complete(ctx, step.interaction, 'totp'));
@@ -207,44 +207,19 @@ export function mfaRoutes(deps: Deps) {
     const step = await load(ctx);
     const recipient = step.options.otherChannel;
     if (!recipient) return renderChoice(ctx, step, { error: 'Use one of the ways below.' }, 400);
-    const error = await sendCode(ctx, step, recipient);
+    const error = await sendTo(ctx, step, recipient);
     if (error) return renderChoice(ctx, step, { error: error.message }, error.status);
     goOn(ctx, `/interaction/${step.interaction.uid}/mfa/code`);
   });
 
-  const sendCode = async (
-    ctx: Context,
-    step: Step,
-    recipient: Recipient,
-  ): Promise<{ status: number; message: string } | undefined> => {
-    try {
-      const started = await deps.codes.start(flow(step.interaction.uid), recipient, {
-        ip: clientIp(ctx),
-        accountId: step.accountId,
-      });
-      if (started.status === 'locked_out')
-        return { status: 429, message: refuse(ctx, { status: 'locked', until: started.until }) };
-      if (started.status === 'throttled') {
-        ctx.set('Retry-After', String(started.retryAfter));
-        const wait = describeDuration(started.retryAfter);
-        return {
-          status: 429,
-          message:
-            started.reason === 'resend'
-              ? `A code was just sent. You can ask for a new one in ${wait}.`
-              : `Too many codes were asked for. Try again in ${wait}.`,
-        };
-      }
-      return undefined;
-    } catch (error) {
-      if (error instanceof MailDeliveryError || error instanceof SmsDeliveryError) {
-        return {
-          status: 503,
-          message: 'We could not send the code just now. Please try again in a minute, or use another way.',
-        };
-      }
-      throw error;
-    }
+  const sendTo = async (ctx: Context, step: Step, recipient: Recipient) => {
+    const problem = await sendCode(
+      () => deps.codes.start(flow(step.interaction.uid), recipient, { ip: clientIp(ctx), accountId: step.accountId }),
+      recipient.channel,
+      'use another way',
+    );
+    if (problem?.retryAfter) ctx.set('Retry-After', String(problem.retryAfter));
+    return problem;
   };
 
   const renderCode = async (
@@ -279,7 +254,7 @@ export function mfaRoutes(deps: Deps) {
     const step = await load(ctx);
     const recipient = await deps.codes.pending(flow(step.interaction.uid));
     if (!recipient) return ctx.redirect(`/interaction/${step.interaction.uid}/mfa`);
-    const error = await sendCode(ctx, step, recipient);
+    const error = await sendTo(ctx, step, recipient);
     if (error) return renderCode(ctx, step, recipient, { error: error.message }, error.status);
     await renderCode(ctx, step, recipient, { notice: 'We sent a new code. Earlier codes no longer work.' });
   });
@@ -287,47 +262,30 @@ export function mfaRoutes(deps: Deps) {
   router.post('/code', async (ctx) => {
     const step = await load(ctx);
     const recipient = await deps.codes.pending(flow(step.interaction.uid));
-    const code = typedCode(ctx);
-    if (!recipient) return renderChoice(ctx, step, { error: 'That code has expired. Ask for a new one.' }, 400);
-    if (!SIX_DIGITS.test(code))
-      return renderCode(ctx, step, recipient, { error: 'Enter the 6 digits we sent you.' }, 400);
+    if (!recipient) return renderChoice(ctx, step, { error: EXPIRED_CODE }, 400);
+    const code = parseFormCode(ctx.request.body);
+    if (!code) return renderCode(ctx, step, recipient, { error: malformedCode(recipient.channel).message }, 400);
     const result = await deps.codes.verify(flow(step.interaction.uid), code, {
       ip: clientIp(ctx),
       accountId: step.accountId,
     });
     if (result.status === 'ok')
       return goOn(ctx, await deps.secondFactor.complete(ctx, step.interaction, result.recipient.channel));
-    await audit(ctx, step, {
-      event: 'second_factor_failed',
-      outcome: 'failure',
-      detail: { method: recipient.channel, reason: result.status },
-    });
-    switch (result.status) {
-      case 'wrong':
-        return renderCode(
-          ctx,
-          step,
-          recipient,
-          {
-            error: `That code is not right. ${result.attemptsLeft} ${result.attemptsLeft === 1 ? 'try' : 'tries'} left.`,
-          },
-          400,
-        );
-      case 'limited':
-        return renderCode(
-          ctx,
-          step,
-          recipient,
-          { error: refuse(ctx, { status: 'limited', retryAfter: result.retryAfter }) },
-          429,
-        );
-      case 'locked_out':
-        return renderChoice(ctx, step, { error: refuse(ctx, { status: 'locked', until: result.until }) }, 429);
-      case 'locked':
-        return renderChoice(ctx, step, { error: 'Too many wrong codes. Ask for a new code to try again.' }, 429);
-      case 'expired':
-        return renderChoice(ctx, step, { error: 'That code has expired. Ask for a new one.' }, 400);
+    const problem = checkProblem(result, recipient.channel);
+    if (problem.reason) {
+      await audit(ctx, step, {
+        event: 'second_factor_failed',
+        outcome: 'failure',
+        detail: { method: recipient.channel, reason: problem.reason },
+      });
     }
+    if (problem.lockedOutUntil) {
+      const until = problem.lockedOutUntil.toISOString();
+      await audit(ctx, step, { event: 'lockout', outcome: 'failure', detail: { channel: recipient.channel, until } });
+    }
+    if (problem.retryAfter) ctx.set('Retry-After', String(problem.retryAfter));
+    if (problem.page === 'code') return renderCode(ctx, step, recipient, { error: problem.message }, problem.status);
+    return renderChoice(ctx, step, { error: problem.message }, problem.status);
   });
 
   router.get('/totp-setup', async (ctx) => {
@@ -344,20 +302,20 @@ export function mfaRoutes(deps: Deps) {
     if (!step.options.mayEnroll || step.options.required === 'phr') throw new PageError(400, EXPIRED_INTERACTION);
     const body = ctx.request.body as Record<string, unknown>;
     const pending = String(body.pending ?? '');
-    const code = typedCode(ctx);
+    const code = parseFormCode(body);
     const enrollment = await deps.totp.resumeEnrollment(step.accountId, step.accountLabel, pending);
     if (!enrollment)
       return renderChoice(ctx, step, { error: 'That setup took too long. Start again to get a new key.' }, 400);
     const retry = (error: string, status = 400) =>
       renderer.render(ctx, 'mfa-totp-setup', { uid, enrollment, error }, status);
-    if (!SIX_DIGITS.test(code)) return retry('Enter the 6 digits your authenticator app shows for FairyID.');
+    if (!code) return retry(APP_CODE.malformed);
     const problem = await checkFactor(
       ctx,
       step,
       async () => (await deps.totp.confirmEnrollment(step.accountId, pending, code)) === 'ok',
     );
     if (problem) return retry(problem, 429);
-    if (problem === '') return retry(WRONG_APP_CODE);
+    if (problem === '') return retry(APP_CODE.wrong);
     await audit(ctx, step, { event: 'factor_added', outcome: 'success', detail: { factor: 'totp' } });
     goOn(ctx, await deps.secondFactor.complete(ctx, step.interaction, 'totp', { enrolled: true }));
   });
@@ -372,8 +330,3 @@ export function mfaRoutes(deps: Deps) {
 
   return router.routes();
 }
-
-const typedCode = (ctx: Context) =>
-  String((ctx.request.body as Record<string, unknown>).code ?? '')
-    .replace(/\s/g, '')
-    .slice(0, 16);

@@ -9,6 +9,7 @@ import type {
   Wallet,
   WalletKind,
 } from './ledger.table.ts';
+import { required } from '../shared/required.ts';
 
 type NewTransaction = Omit<
   LedgerTransactionsTable,
@@ -41,7 +42,7 @@ export function createLedgerRepository(db: Db) {
         .onConflict((c) => c.doNothing())
         .returningAll()
         .executeTakeFirst();
-      return created ?? (await find())!;
+      return created ?? required(await find(), `the ${kind} wallet of ${ownerId}`);
     },
 
     lockWallet(id: string) {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../db/database.ts';
 import type { CursorKey } from '../shared/cursor.ts';
+import { required } from '../shared/required.ts';
 import { ledgerErrors as errors } from './ledger.errors.ts';
 import { createLedgerRepository, type LedgerRepository } from './ledger.repository.ts';
 import type { LedgerTransaction, TransactionKind, Wallet, WalletKind } from './ledger.table.ts';
@@ -96,6 +97,10 @@ export function createLedgerService(deps: LedgerDeps) {
     return transaction;
   }
 
+  /** Bookings without an external reference always insert. */
+  const bookNew = async (repo: LedgerRepository, booking: Booking, moves: Move[]) =>
+    required(await book(repo, booking, moves), 'the booked transaction');
+
   const personWallet = (repo: LedgerRepository, accountId: string) => repo.ensureWallet('person', accountId);
 
   return {
@@ -178,7 +183,7 @@ export function createLedgerService(deps: LedgerDeps) {
           await repo.setAllowance(accountId, actor.clientId, allowance.remaining - input.amount);
         }
         const [person, app] = [await personWallet(repo, accountId), await repo.ensureWallet('app', actor.clientId)];
-        return (await book(
+        return bookNew(
           repo,
           {
             kind: 'charge',
@@ -191,7 +196,7 @@ export function createLedgerService(deps: LedgerDeps) {
             { wallet: person, amount: -input.amount },
             { wallet: app, amount: input.amount },
           ],
-        ))!;
+        );
       });
     },
 
@@ -205,15 +210,15 @@ export function createLedgerService(deps: LedgerDeps) {
       if (actor.accountId !== undefined) throw errors.appTokenRequired();
       return once(actor, request, async (repo) => {
         const charge = await repo.lockTransaction(input.chargeId);
-        if (!charge || charge.kind !== 'charge' || charge.client_id !== actor.clientId) throw errors.chargeNotFound();
+        if (charge?.kind !== 'charge' || charge.client_id !== actor.clientId) throw errors.chargeNotFound();
         const refunded = await repo.sumReversals(charge.id);
         const amount = input.amount ?? charge.amount - refunded;
         if (amount <= 0 || refunded + amount > charge.amount) throw errors.refundExceedsCharge();
         const [person, app] = [
-          await personWallet(repo, charge.account_id!),
+          await personWallet(repo, required(charge.account_id, 'the charged account')),
           await repo.ensureWallet('app', actor.clientId),
         ];
-        return (await book(
+        return bookNew(
           repo,
           {
             kind: 'refund',
@@ -227,7 +232,7 @@ export function createLedgerService(deps: LedgerDeps) {
             { wallet: app, amount: -amount },
             { wallet: person, amount },
           ],
-        ))!;
+        );
       });
     },
 
@@ -253,7 +258,7 @@ export function createLedgerService(deps: LedgerDeps) {
           await repo.ensureWallet('organization', input.organizationId),
         ];
         const sign = input.direction === 'to_organization' ? 1 : -1;
-        return (await book(
+        return bookNew(
           repo,
           {
             kind: 'transfer',
@@ -266,7 +271,7 @@ export function createLedgerService(deps: LedgerDeps) {
             { wallet: person, amount: -sign * input.amount },
             { wallet: organization, amount: sign * input.amount },
           ],
-        ))!;
+        );
       });
     },
 
@@ -317,7 +322,9 @@ export function createLedgerService(deps: LedgerDeps) {
         const outstanding = desired - (await repo.sumReversals(purchase.id));
         if (outstanding <= 0) return { reversed: 0, shortfall: 0 };
         // Locked, so the balance read here is the balance the reversal moves.
-        const person = await repo.lockWallet((await personWallet(repo, purchase.account_id!)).id);
+        const person = await repo.lockWallet(
+          (await personWallet(repo, required(purchase.account_id, 'the purchasing account'))).id,
+        );
         const system = await repo.ensureWallet('system', SYSTEM.purchases);
         const reversed = Math.min(outstanding, person.balance);
         if (reversed > 0) {

@@ -7,6 +7,7 @@ import { organizationOf, type Caller } from './caller.ts';
 import { createDpopProofVerifier, DPOP_SIGNING_ALGS, DpopKeyMismatch, InvalidDpopProof } from './dpop-proof.ts';
 import type { GrantRevocations } from './revoked-grants.ts';
 import type { ProviderHost } from './provider.ts';
+import { required } from '../shared/required.ts';
 
 const ACCESS_TOKEN_ALGS = ['ES256', 'RS256', 'EdDSA'];
 const CLOCK_SKEW_SECONDS = 5;
@@ -62,7 +63,7 @@ export function createBearerGuard(deps: {
     const clientId = String(payload.client_id);
     const verified: Verified = {
       caller: {
-        sub: payload.sub!,
+        sub: required(payload.sub, 'the token subject'),
         clientId,
         scopes: new Set(
           String(payload.scope ?? '')
@@ -72,13 +73,14 @@ export function createBearerGuard(deps: {
         // Client-credentials tokens name the client as their subject: nobody's account.
         accountId: payload.sub === clientId ? undefined : payload.sub,
         organization: organizationOf(payload),
-        expiresAt: payload.exp!,
+        expiresAt: required(payload.exp, 'the token expiry'),
       },
-      exp: payload.exp!,
+      exp: required(payload.exp, 'the token expiry'),
       jkt: (payload.cnf as { jkt?: string } | undefined)?.jkt,
       grantId: typeof payload.grant_id === 'string' ? payload.grant_id : undefined,
     };
-    if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    const oldest = cache.keys().next();
+    if (cache.size >= CACHE_SIZE && !oldest.done) cache.delete(oldest.value);
     cache.set(token, verified);
     return verified;
   }

@@ -73,7 +73,8 @@ export function withClientCache(repository: ClientRepository): ClientRepository 
       const metadata = await repository.find(clientId);
       // Unknown ids are not remembered: anyone can send them, and they must not grow the cache.
       if (!metadata) return undefined;
-      if (cache.size >= CLIENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      const oldest = cache.keys().next();
+      if (cache.size >= CLIENT_CACHE_SIZE && !oldest.done) cache.delete(oldest.value);
       cache.set(clientId, { metadata, until: Date.now() + CLIENT_CACHE_MS });
       return metadata;
     },

@@ -104,7 +104,7 @@ export function buildConfiguration({
       const { client, session, provider } = ctx.oidc;
       const grantId = ctx.oidc.result?.consent?.grantId ?? (client && session?.grantIdFor(client.clientId));
       const existing = grantId ? await provider.Grant.find(grantId) : undefined;
-      if (!client?.['first_party'] || !session?.accountId) return existing;
+      if (!client?.first_party || !session?.accountId) return existing;
       const requested = String(ctx.oidc.params?.scope ?? '')
         .split(' ')
         .filter(Boolean);

@@ -60,8 +60,10 @@ export function createSessionTermination(deps: Deps) {
       }
       await Promise.all(
         authorizations
-          .filter(([, authorization]) => authorization.grantId && !authorization.persistsLogout)
-          .map(([, authorization]) => revokeGrant(authorization.grantId!)),
+          .flatMap(([, authorization]) =>
+            authorization.grantId && !authorization.persistsLogout ? [authorization.grantId] : [],
+          )
+          .map((grantId) => revokeGrant(grantId)),
       );
       await session.destroy();
       return true;

@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { createKeyEncryption } from './key-encryption.ts';
 import type { SigningKeyRepository } from './signing-key.repository.ts';
+import { required } from '../shared/required.ts';
 
 const generate = promisify(generateKeyPair);
 
@@ -25,15 +26,16 @@ export function createSigningKeys(repository: SigningKeyRepository, secret: stri
   const sealing = createKeyEncryption(secret);
 
   async function addKeySet(): Promise<string[]> {
-    const jwks = await Promise.all(SIGNING_ALGORITHMS.map(generateJwk));
+    const jwks = (await Promise.all(SIGNING_ALGORITHMS.map(generateJwk))).map((jwk) => ({
+      jwk,
+      // generateJwk sets both.
+      kid: required(jwk.kid, 'a new key id'),
+      alg: required(jwk.alg, 'a new key algorithm'),
+    }));
     await repository.insert(
-      jwks.map((jwk) => ({
-        kid: jwk.kid!,
-        alg: jwk.alg!,
-        encrypted_jwk: sealing.encrypt(jwk.kid!, JSON.stringify(jwk)),
-      })),
+      jwks.map(({ jwk, kid, alg }) => ({ kid, alg, encrypted_jwk: sealing.encrypt(kid, JSON.stringify(jwk)) })),
     );
-    return jwks.map((jwk) => jwk.kid!);
+    return jwks.map(({ kid }) => kid);
   }
 
   return {

@@ -44,7 +44,7 @@ export function invitationPageRoutes(deps: {
 
   router.get('/', async (ctx) => {
     try {
-      const { invitation, organization } = await deps.invitations.preview(ctx.params.token!);
+      const { invitation, organization } = await deps.invitations.preview(String(ctx.params.token));
       const account = await signedInAccount(ctx);
       await deps.renderer.render(ctx, 'invitation', {
         token: ctx.params.token,
@@ -61,7 +61,7 @@ export function invitationPageRoutes(deps: {
 
   router.post('/sign-in', async (ctx) => {
     try {
-      const { invitation } = await deps.invitations.preview(ctx.params.token!);
+      const { invitation } = await deps.invitations.preview(String(ctx.params.token));
       ctx.status = 303;
       ctx.redirect(
         await deps.session.signInUrl(`/invitations/${ctx.params.token}`, {
@@ -79,8 +79,8 @@ export function invitationPageRoutes(deps: {
       try {
         const account = await signedInAccount(ctx);
         if (!account) throw new InvitationUnusable('wrong_account');
-        const { organization } = await deps.invitations.preview(ctx.params.token!);
-        await deps.invitations[answer](ctx.params.token!, account);
+        const { organization } = await deps.invitations.preview(String(ctx.params.token));
+        await deps.invitations[answer](String(ctx.params.token), account);
         const message =
           answer === 'accept'
             ? `You are now a member of ${organization.name}.`

@@ -5,6 +5,7 @@ import { organizationErrors as errors } from './organization.errors.ts';
 import { createOrganizationRepository, type OrganizationRepository } from './organization.repository.ts';
 import type { Organization } from './organization.table.ts';
 import { allows, type OrganizationStatus, type Permission, type Role } from './permissions.ts';
+import { required } from '../shared/required.ts';
 
 export type ApprovalMode = 'manual' | 'auto';
 export type PageRequest = { cursor: CursorKey | undefined; limit: number };
@@ -175,7 +176,8 @@ export function createOrganizationService(deps: {
           action: `organization.${transition.past}`,
           details: { from: organization.status, to: transition.to, reason: reason ?? null },
         });
-        return updated!;
+        // The row was locked above, so the update found it.
+        return required(updated, 'the updated organization');
       });
     },
 

@@ -21,8 +21,7 @@ export function createSealedBox(secret: string, purpose: string) {
 
     open(context: string, sealed: string): string {
       const [iv, body, tag, extra] = sealed.split('.').map((part) => Buffer.from(part, 'base64url'));
-      if (!iv || iv.length !== 12 || !body || !tag || tag.length !== 16 || extra)
-        throw new UnsealError('not a sealed value');
+      if (iv?.length !== 12 || !body || !tag || tag.length !== 16 || extra) throw new UnsealError('not a sealed value');
       const decipher = createDecipheriv('aes-256-gcm', key, iv).setAAD(Buffer.from(context)).setAuthTag(tag);
       try {
         return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');

@@ -37,17 +37,21 @@ export function displayedAddress(recipient: Recipient): string {
 export const identifierOf = (recipient: Recipient): Identifier =>
   recipient.channel === 'email' ? `email:${recipient.address}` : `phone:${recipient.address}`;
 
+/** What a code proves, which decides the words of its message. */
+export type CodePurpose = 'sign_in' | 'identifier_change';
+
 /**
  * Six-digit codes bound to one flow (a sign-in interaction, an identifier change): a code works only
  * in the flow that asked for it, once, within its lifetime and its attempt budget. Every send and
- * every check also passes the shared abuse controls.
+ * every check also passes the shared abuse controls, whatever the purpose: `for(purpose)` only
+ * chooses the message that carries the code.
  */
 export function createOneTimeCodes(deps: {
   kv: KeyValueStore;
   secret: string;
   settings: OneTimeCodeSettings;
   abuse: AbuseControls;
-  deliver: (recipient: Recipient, code: string) => Promise<void>;
+  deliver: (recipient: Recipient, code: string, purpose: CodePurpose) => Promise<void>;
 }) {
   const { kv, settings, abuse } = deps;
   // One hash tag per flow keeps its keys in one Redis Cluster slot.
@@ -66,7 +70,7 @@ export function createOneTimeCodes(deps: {
     return { channel, address };
   };
 
-  return {
+  const codesFor = (purpose: CodePurpose) => ({
     pending,
 
     /** Sends a fresh code (replacing any earlier one), unless this flow was sent one moments ago or a budget is spent. */
@@ -87,7 +91,7 @@ export function createOneTimeCodes(deps: {
         { op: 'set', key: challengeKey(flow), value: JSON.stringify(challenge), ttlSeconds: settings.ttl },
       ]);
       try {
-        await deps.deliver(recipient, code);
+        await deps.deliver(recipient, code, purpose);
       } catch (error) {
         // Nothing was delivered, so nothing may be redeemed and the person may retry at once.
         await kv.del(challengeKey(flow), resendKey(flow));
@@ -135,10 +139,12 @@ export function createOneTimeCodes(deps: {
       await abuse.recordSuccess(identifier);
       return { status: 'ok', recipient };
     },
-  };
+  });
+
+  return { for: codesFor };
 }
 
-export type OneTimeCodes = ReturnType<typeof createOneTimeCodes>;
+export type OneTimeCodes = ReturnType<ReturnType<typeof createOneTimeCodes>['for']>;
 
 function sameDigest(a: string, b: string) {
   const left = Buffer.from(a);

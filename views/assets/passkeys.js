@@ -17,7 +17,7 @@
   var GENERIC = 'Something went wrong with the passkey. Try again, or use another way.';
 
   function ServerError(data, status) {
-    this.message = (data && data.error_description) || GENERIC;
+    this.message = data?.error_description || GENERIC;
     this.data = data || {};
     this.status = status;
   }
@@ -41,14 +41,13 @@
 
   function messageFor(error) {
     if (error instanceof ServerError) return error.message;
-    var name = error && (error.cause && error.cause.name ? error.cause.name : error.name);
+    var name = error && (error.cause?.name ? error.cause.name : error.name);
     return BROWSER_MESSAGES[name] || GENERIC;
   }
 
   function setup(block) {
     var kind = block.getAttribute('data-passkey');
-    var token =
-      block.getAttribute('data-csrf') || (document.querySelector('meta[name="csrf-token"]') || {}).content || '';
+    var token = block.getAttribute('data-csrf') || document.querySelector('meta[name="csrf-token"]')?.content || '';
     var optionsUrl = block.getAttribute('data-options-url');
     var verifyUrl = block.getAttribute('data-verify-url');
     var alert = block.querySelector('[role="alert"]');
@@ -112,7 +111,7 @@
   }
 
   function start() {
-    if (!webauthn || !webauthn.browserSupportsWebAuthn()) return;
+    if (!webauthn?.browserSupportsWebAuthn()) return;
     document.querySelectorAll('[data-passkey-unsupported]').forEach((note) => {
       note.hidden = true;
     });

@@ -1,0 +1,26 @@
+import type { Logger } from 'pino';
+import type { Mailer, SmsSender } from '../notifications/message.ts';
+import { identifierChangedNoticeEmail, identifierChangedNoticeSms } from './identifier-change-message.ts';
+import type { Recipient } from '../verification/one-time-codes.ts';
+
+/**
+ * Tells the identifier an account just left that it did (the new one shown masked), so a person
+ * whose account was moved elsewhere hears of it where they still read. The change stands whether
+ * or not the notice gets through; a failed one is logged.
+ */
+export function createIdentifierChangeNotice(deps: {
+  mailer: Mailer;
+  sms: SmsSender | undefined;
+  issuer: string;
+  log: Logger;
+}) {
+  return async function notifyPrevious(previous: Recipient, newMasked: string): Promise<void> {
+    const message =
+      previous.channel === 'email'
+        ? deps.mailer.send(identifierChangedNoticeEmail(previous.address, newMasked, deps.issuer))
+        : deps.sms?.send(identifierChangedNoticeSms(previous.address, newMasked));
+    await Promise.resolve(message).catch((error: unknown) =>
+      deps.log.warn({ err: error }, 'could not notify the previous sign-in identifier'),
+    );
+  };
+}

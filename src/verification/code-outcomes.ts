@@ -1,0 +1,142 @@
+import { MailDeliveryError, SmsDeliveryError } from '../notifications/message.ts';
+import { describeDuration, secondsUntil } from '../shared/duration.ts';
+import { lockedOutMessage } from './locked-out-message.ts';
+import type { Recipient, StartResult, VerifyResult } from './one-time-codes.ts';
+
+/**
+ * What a page shows when a one-time code could not be sent or did not work: one wording for every
+ * page that sends or checks codes (sign-in, the second step, identifier changes), so they agree.
+ * `retryAfter` goes into a Retry-After header (RFC 9110 10.2.3).
+ */
+export type CodeProblem = { status: number; message: string; retryAfter?: number };
+
+/** A failed check: where the page goes next, and what the audit trail records about it. */
+export type CheckProblem = CodeProblem & {
+  /** `code`: the code page again, while that code is still waiting; `start`: ask for a code afresh. */
+  page: 'code' | 'start';
+  /** The audit reason for a code that was checked and failed; undefined when nothing was checked. */
+  reason: 'wrong_code' | 'too_many_wrong_codes' | 'expired' | undefined;
+  /** When this wrong code started a lockout: until when (an audit event of its own). */
+  lockedOutUntil?: Date;
+};
+
+const SOURCE: Record<Recipient['channel'], string> = { email: 'email', sms: 'text message' };
+
+/** Six digits as typed into a form, spaces forgiven; undefined for anything else. */
+export function parseFormCode(body: unknown): string | undefined {
+  const typed = (body as Record<string, unknown> | undefined)?.code;
+  const code = typeof typed === 'string' ? typed.replace(/\s/g, '') : '';
+  return /^\d{6}$/.test(code) ? code : undefined;
+}
+
+/** For a form whose code is not six digits. */
+export function malformedCode(channel: Recipient['channel']): CodeProblem {
+  return { status: 400, message: `Enter the 6 digits from the ${SOURCE[channel]}.` };
+}
+
+/** An authenticator app's code (TOTP), checked at sign-in and when the app is added. */
+export const APP_CODE = {
+  malformed: 'Enter the 6 digits your authenticator app shows for FairyID.',
+  wrong: 'That code is not right. Check the time on your phone and enter the code your app shows now.',
+} as const;
+
+/** Said when there is no code waiting (it expired, was used, or was never sent). */
+export const EXPIRED_CODE = 'That code has expired. Ask for a new one.';
+
+/**
+ * A send that did not happen. Throttling is the person's doing (429); a mail server or SMS provider
+ * that fails is ours (503). `alternative` is what else the page offers ("use your email address").
+ */
+export function sendProblem(
+  outcome: Exclude<StartResult, { status: 'sent' }> | { status: 'undelivered' },
+  channel: Recipient['channel'],
+  alternative?: string,
+): CodeProblem {
+  switch (outcome.status) {
+    case 'locked_out':
+      return lockedOut(outcome.until, channel);
+    case 'throttled': {
+      const wait = describeDuration(outcome.retryAfter);
+      const message =
+        outcome.reason === 'resend'
+          ? `A code was just sent. You can ask for a new one in ${wait}.`
+          : `Too many codes were asked for. Try again in ${wait}.`;
+      return { status: 429, message, retryAfter: outcome.retryAfter };
+    }
+    case 'undelivered':
+      return {
+        status: 503,
+        message: `We could not send the ${SOURCE[channel]} just now. Please try again in a minute${alternative ? `, or ${alternative}` : ''}.`,
+      };
+  }
+}
+
+/**
+ * Sends a code through `start` and says what went wrong, if anything. Delivery errors become a 503
+ * problem; anything else is a bug and is thrown.
+ */
+export async function sendCode(
+  start: () => Promise<StartResult>,
+  channel: Recipient['channel'],
+  alternative?: string,
+): Promise<CodeProblem | undefined> {
+  try {
+    const started = await start();
+    return started.status === 'sent' ? undefined : sendProblem(started, channel, alternative);
+  } catch (error) {
+    if (error instanceof MailDeliveryError || error instanceof SmsDeliveryError)
+      return sendProblem({ status: 'undelivered' }, channel, alternative);
+    throw error;
+  }
+}
+
+/** A check that did not sign the person in (or prove the address). */
+export function checkProblem(
+  outcome: Exclude<VerifyResult, { status: 'ok' }>,
+  channel: Recipient['channel'] | undefined,
+): CheckProblem {
+  switch (outcome.status) {
+    case 'wrong': {
+      const tries = `${outcome.attemptsLeft} ${outcome.attemptsLeft === 1 ? 'try' : 'tries'}`;
+      return { status: 400, message: `That code is not right. ${tries} left.`, page: 'code', reason: 'wrong_code' };
+    }
+    case 'limited':
+      // Nothing was checked: the code still works once the wait is over.
+      return { ...refusedCheck(outcome), page: 'code', reason: undefined };
+    case 'locked_out':
+      // Only the wrong code that started the lockout is news; later attempts were refused unchecked.
+      return {
+        ...lockedOut(outcome.until, channel),
+        page: 'start',
+        reason: outcome.started ? 'wrong_code' : undefined,
+        ...(outcome.started ? { lockedOutUntil: outcome.until } : {}),
+      };
+    case 'locked':
+      return {
+        status: 429,
+        message: 'Too many wrong codes. Ask for a new code to try again.',
+        page: 'start',
+        reason: 'too_many_wrong_codes',
+      };
+    case 'expired':
+      return { status: 400, message: EXPIRED_CODE, page: 'start', reason: 'expired' };
+  }
+}
+
+/**
+ * A check the abuse controls refused before looking at the code or factor (an authenticator app's
+ * code, a backup code): a spent budget, or a lockout.
+ */
+export function refusedCheck(
+  verdict: { status: 'limited'; retryAfter: number } | { status: 'locked'; until: Date },
+  channel?: Recipient['channel'],
+): CodeProblem {
+  if (verdict.status === 'locked') return lockedOut(verdict.until, channel);
+  const message = `Too many attempts. Try again in ${describeDuration(verdict.retryAfter)}.`;
+  return { status: 429, message, retryAfter: verdict.retryAfter };
+}
+
+/** Names the locked channel when it is known, else the account. */
+function lockedOut(until: Date, channel: Recipient['channel'] | undefined): CodeProblem {
+  return { status: 429, message: lockedOutMessage(until, channel), retryAfter: secondsUntil(until) };
+}
