@@ -9,6 +9,7 @@ import { mountApiRoutes, openApiDocument, type ApiRoute } from './http/api-route
 import { assetRoutes } from './http/assets.routes.ts';
 import { errorPages } from './http/error-pages.ts';
 import { healthRoutes } from './http/health.routes.ts';
+import { inputRule } from './http/input-rule.ts';
 import { createLogger } from './http/logger.ts';
 import { createRenderer, type Renderer } from './http/render.ts';
 import { requestContext } from './http/request-context.ts';
@@ -17,8 +18,8 @@ import { accountPageRoutes } from './account-pages/overview.routes.ts';
 import { sessionPageRoutes } from './account-pages/sessions.routes.ts';
 import { activityPageRoutes } from './account-pages/activity.routes.ts';
 import { appPageRoutes } from './account-pages/apps.routes.ts';
-import { passkeyPageRoutes } from './account-pages/passkeys.routes.ts';
-import { passkeyInteractionRoutes } from './interaction/passkey.routes.ts';
+import { isPasskeyScriptRequest, passkeyPageRoutes } from './account-pages/passkeys.routes.ts';
+import { isPasskeyCeremonyRequest, passkeyInteractionRoutes } from './interaction/passkey.routes.ts';
 import {
   identifierChangedNoticeEmail,
   identifierChangedNoticeSms,
@@ -50,7 +51,7 @@ import { createBearerGuard } from './oidc/bearer-guard.ts';
 import { createClientRegistry, type ClientRegistry } from './oidc/client-registry.ts';
 import { demoCallbackRoutes, ensureDemoClient } from './oidc/demo-client.ts';
 import { createGrantRevocations } from './oidc/grant-revocations.ts';
-import { providerMount } from './oidc/provider-mount.ts';
+import { providerMount, providerProgramRequest } from './oidc/provider-mount.ts';
 import type { ProviderHost } from './oidc/provider.ts';
 import { whoamiRoutes } from './oidc/whoami.routes.ts';
 import { invitationEmail } from './organizations/invitation-email.ts';
@@ -145,6 +146,19 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   koa.use(errorPages(renderer));
   // Ahead of every body parser: Stripe's signature covers the raw bytes.
   if (billing) koa.use(billing.webhook);
+  // Before every other route and parser: no NUL or broken Unicode anywhere, bodies well-formed and bounded.
+  const providerProgram = providerProgramRequest(host.current());
+  koa.use(
+    inputRule({
+      renderer,
+      answersJson: (ctx) =>
+        ctx.path === '/api' ||
+        ctx.path.startsWith('/api/') ||
+        providerProgram(ctx) ||
+        isPasskeyCeremonyRequest(ctx) ||
+        isPasskeyScriptRequest(ctx),
+    }),
+  );
   koa.use(healthRoutes(services.checks));
   koa.use(assetRoutes());
   if (!config.production) {
