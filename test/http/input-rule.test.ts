@@ -2,7 +2,8 @@ import test from 'ava';
 import { signedInAt } from '../helpers/account-pages.ts';
 import { apiToken, callApi } from '../helpers/api.ts';
 import { csrfToken } from '../helpers/page-client.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { clearRedisPrefix, startServer, testRedisEnv, type TestServer } from '../helpers/server.ts';
 
 // The reproductions of issue 11 (item 4), each answered in the shape its caller reads. The fuzz test
 // (fuzz.test.ts) sends the same classes everywhere; these pin the shapes down.
@@ -27,9 +28,18 @@ async function jsonError(response: Response) {
 
 let server: TestServer;
 let token: string;
+let cleanUp: (() => Promise<void>) | undefined;
 
-test.before(async (t) => {
-  server = await startTestServer(t, { env: { PLATFORM_OWNER_EMAIL: EMAIL } });
+// One server for the file (hooks may not register teardowns): started before, stopped after.
+test.before(async () => {
+  const database = await createTestDatabase();
+  const redis = testRedisEnv();
+  server = await startServer({ ...database.env, ...redis, PLATFORM_OWNER_EMAIL: EMAIL });
+  cleanUp = async () => {
+    await server.stop();
+    await database.drop();
+    await clearRedisPrefix(redis);
+  };
   token = await apiToken(server, EMAIL, [
     'organizations:read',
     'organizations:write',
@@ -37,6 +47,10 @@ test.before(async (t) => {
     'dust:manage',
     'platform:manage',
   ]);
+});
+
+test.after.always(async () => {
+  await cleanUp?.();
 });
 
 test('a NUL in a form field at the token, introspection, revocation and device endpoints is an OAuth invalid_request', async (t) => {
@@ -116,8 +130,8 @@ test('malformed JSON, JSON that is no object, and bodies over the limit are refu
 });
 
 test('the account pages answer a NUL in a form with an error page, and the passkey steps answer JSON whatever is posted', async (t) => {
-  const { client, html } = await signedInAt(server, '/account/sessions', 'pages@example.com');
-  const csrf = csrfToken(html);
+  const { client } = await signedInAt(server, '/account', 'pages@example.com');
+  const csrf = csrfToken(await (await client.request('/account')).text());
   const signOut = await client.request('/account/sessions/sign-out', { form: { _csrf: csrf, session: 'a\u0000b' } });
   t.is(signOut.status, 400);
   t.regex(await signOut.text(), UNCLEAN);
