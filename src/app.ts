@@ -4,7 +4,7 @@ import { activityPageRoutes } from './account-pages/activity.routes.ts';
 import { appPageRoutes } from './account-pages/apps.routes.ts';
 import { identifierPageRoutes } from './account-pages/identifier.routes.ts';
 import { accountPageRoutes } from './account-pages/overview.routes.ts';
-import { passkeyPageRoutes } from './account-pages/passkeys.routes.ts';
+import { isPasskeyScriptRequest, passkeyPageRoutes } from './account-pages/passkeys.routes.ts';
 import { securityPageRoutes } from './account-pages/security.routes.ts';
 import { sessionPageRoutes } from './account-pages/sessions.routes.ts';
 import { accountRoutes } from './accounts/account.routes.ts';
@@ -15,6 +15,7 @@ import { type ApiRoute, mountApiRoutes, openApiDocument } from './http/api-route
 import { assetRoutes } from './http/assets.routes.ts';
 import { errorPages } from './http/error-pages.ts';
 import { healthRoutes } from './http/health.routes.ts';
+import { inputRule } from './http/input-rule.ts';
 import { createLogger } from './http/logger.ts';
 import { createPageSession } from './http/page-session.ts';
 import { requestContext } from './http/request-context.ts';
@@ -22,13 +23,13 @@ import { clientAddress } from './http/request-origin.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { interactionRoutes } from './interaction/interaction.routes.ts';
 import { mfaRoutes } from './interaction/mfa.routes.ts';
-import { passkeyInteractionRoutes } from './interaction/passkey.routes.ts';
+import { isPasskeyCeremonyRequest, passkeyInteractionRoutes } from './interaction/passkey.routes.ts';
 import { ledgerRoutes } from './ledger/ledger.routes.ts';
 import { outboxRoutes } from './notifications/outbox.routes.ts';
 import { sweepExpiredPayloads } from './oidc/adapter.ts';
 import { createBearerGuard } from './oidc/bearer-guard.ts';
 import { demoCallbackRoutes } from './oidc/demo-client.ts';
-import { providerMount } from './oidc/provider-mount.ts';
+import { providerMount, providerProgramRequest } from './oidc/provider-mount.ts';
 import { whoamiRoutes } from './oidc/whoami.routes.ts';
 import { invitationPageRoutes } from './organizations/invitation-pages.routes.ts';
 import { invitationRoutes } from './organizations/invitation.routes.ts';
@@ -47,11 +48,13 @@ export type App = Awaited<ReturnType<typeof createApp>>;
  *
  * 1. Plumbing every response needs: request id and log line, security headers, error pages.
  * 2. The Stripe webhook, ahead of every body parser: Stripe's signature covers the raw bytes.
- * 3. Health, static assets, the development outbox and demo callback (never in production).
- * 4. /api: its documentation, then the declared routes behind the bearer guard.
- * 5. Our pages: the page session's own routes, /account, invitations, the sign-in interaction.
- * 6. The device-code guess limit, in front of oidc-provider's verification route.
- * 7. oidc-provider, which takes whatever is left.
+ * 3. The input rule, before every other route and parser: no NUL or broken Unicode anywhere, bodies
+ *    well-formed and bounded.
+ * 4. Health, static assets, the development outbox and demo callback (never in production).
+ * 5. /api: its documentation, then the declared routes behind the bearer guard.
+ * 6. Our pages: the page session's own routes, /account, invitations, the sign-in interaction.
+ * 7. The device-code guess limit, in front of oidc-provider's verification route.
+ * 8. oidc-provider, which takes whatever is left.
  */
 export async function createApp(config: Config, log: Logger = createLogger(config.logLevel)) {
   const services = await createServerServices(config, log);
@@ -81,19 +84,32 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   // 2.
   if (services.billing) koa.use(services.billing.webhook);
   // 3.
+  const providerProgram = providerProgramRequest(host.current());
+  koa.use(
+    inputRule({
+      renderer,
+      answersJson: (ctx) =>
+        ctx.path === '/api' ||
+        ctx.path.startsWith('/api/') ||
+        providerProgram(ctx) ||
+        isPasskeyCeremonyRequest(ctx) ||
+        isPasskeyScriptRequest(ctx),
+    }),
+  );
+  // 4.
   koa.use(healthRoutes(services.checks));
   koa.use(assetRoutes());
   if (!config.production) {
     if (services.outbox) koa.use(outboxRoutes(services.outbox));
     koa.use(demoCallbackRoutes(renderer));
   }
-  // 4.
+  // 5.
   koa.use(apiDocsRoutes(apiDocument, renderer));
   // Outside production every answer is checked against its declared schema.
   koa.use(mountApiRoutes(apiRoutes, guard.requireScopes, { checkResponses: !config.production }));
-  // 5.
-  for (const routes of pageRoutes(services, session)) koa.use(routes);
   // 6.
+  for (const routes of pageRoutes(services, session)) koa.use(routes);
+  // 7.
   koa.use(
     deviceGuessLimit({
       abuse: services.abuse,
@@ -101,7 +117,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       verificationPath: () => host.current().pathFor('code_verification'),
     }),
   );
-  // 7.
+  // 8.
   koa.use(providerMount(host));
 
   const sweeper = setInterval(() => {

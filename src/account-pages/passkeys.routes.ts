@@ -42,9 +42,13 @@ type Deps = {
   renderer: Renderer;
 };
 
-// The script's JSON requests get JSON errors (a stale CSRF token included); the forms get pages.
-const scriptErrorsAsJson: Middleware = (ctx, next) =>
-  ctx.request.is('application/json') ? jsonErrors(ctx, next) : next();
+/** The script's steps (options, then the new passkey): JSON in and out, whatever a caller sends. */
+export const isPasskeyScriptRequest = (ctx: Pick<Context, 'method' | 'path'>) =>
+  ctx.method === 'POST' && /^\/account\/passkeys(?:\/options)?\/?$/.test(ctx.path);
+
+// The script's steps get JSON errors (a stale CSRF token, a body that is no JSON object); the
+// forms get pages. By route, not by content type: a form posted at a JSON step is still answered in JSON.
+const scriptErrorsAsJson: Middleware = (ctx, next) => (isPasskeyScriptRequest(ctx) ? jsonErrors(ctx, next) : next());
 
 /** A name as typed: empty means "choose one for me" when adding; otherwise 1 to 60 characters. */
 function parseName(typed: unknown): { name: string | undefined } | { error: string } {

@@ -1,23 +1,41 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context, Middleware } from 'koa';
+import { z } from 'zod';
+import { hasUncleanText } from '../http/input-rule.ts';
 import type { StripeEventService } from './stripe-events.service.ts';
 import { isSignatureError, type StripeEvent } from './stripe-gateway.ts';
 
 export const STRIPE_WEBHOOK_PATH = '/webhooks/stripe';
 // Stripe's event payloads are a few kilobytes; the cap only stops someone streaming junk at us.
 const MAX_BODY_BYTES = 256 * 1024;
+// Stripe refuses signatures older than its tolerance, but not ones from the future: a signature dated
+// ahead would stay replayable for as long as it is early. Clocks drift a little; this much, no more.
+const FUTURE_TOLERANCE_SECONDS = 60;
+
+// What the event service reads of an event: a signed body that is not this (`null`, an event with
+// no id, `data: null`) can never be handled, so it is acknowledged and dropped, not retried for days.
+const eventEnvelope = z.object({
+  id: z.string().min(1).max(255),
+  type: z.string().min(1).max(255),
+  created: z.number().int().nonnegative(),
+  data: z.object({ object: z.record(z.string(), z.unknown()) }),
+});
 
 /**
  * POST /webhooks/stripe. The signature covers the exact bytes Stripe sent, so the body is read raw
  * here, before any parser could reformat it, and nothing reaches the event service unverified.
- * Answers: 200 once handled (or ignored, or already handled), 400 when unsigned or badly signed,
+ * Answers: 200 once handled (or ignored, or already handled, or signed but not an event we can
+ * read), 400 when unsigned, badly signed or signed with a timestamp from the future,
  * 409 while another delivery of the same event is being handled, 500 when handling failed: Stripe
  * retries everything but 2xx.
  */
 export function stripeWebhookRoutes(deps: {
   constructEvent(raw: Buffer, signature: string): StripeEvent;
   events: StripeEventService;
+  /** Milliseconds since the epoch; tests of the timestamp rule move it. */
+  now?: () => number;
 }): Middleware {
+  const now = deps.now ?? Date.now;
   return async (ctx, next) => {
     if (ctx.path !== STRIPE_WEBHOOK_PATH) return next();
     ctx.set('Cache-Control', 'no-store');
@@ -55,6 +73,20 @@ export function stripeWebhookRoutes(deps: {
       }
       return reply(ctx, 400, { error: 'invalid_request', error_description: 'The body is not a Stripe event.' });
     }
+    if (signedAt(signature) > now() / 1000 + FUTURE_TOLERANCE_SECONDS) {
+      return reply(ctx, 400, {
+        error: 'invalid_signature',
+        error_description: 'The Stripe-Signature timestamp is in the future.',
+      });
+    }
+    const envelope = eventEnvelope.safeParse(event);
+    if (!envelope.success || hasUncleanText(event)) {
+      ctx.state.log?.warn(
+        { issue: envelope.success ? 'unclean text' : envelope.error.issues[0] },
+        'a signed Stripe event was not understood and is ignored',
+      );
+      return reply(ctx, 200, { received: true, outcome: 'ignored_malformed' });
+    }
 
     try {
       const result = await deps.events.handle(event);
@@ -76,6 +108,16 @@ export function stripeWebhookRoutes(deps: {
       });
     }
   };
+}
+
+/** The signature's timestamp (seconds), read as Stripe's own parser does: the last `t=` wins. */
+function signedAt(header: string): number {
+  let timestamp = Number.NaN;
+  for (const item of header.split(',')) {
+    const [key, value] = item.split('=');
+    if (key === 't') timestamp = Number.parseInt(value ?? '', 10);
+  }
+  return timestamp;
 }
 
 function reply(ctx: Context, status: number, body: Record<string, unknown>) {

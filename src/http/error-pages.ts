@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import { ApiError } from '../shared/api-error.ts';
 import { PageError } from './page-error.ts';
 import type { Renderer } from './render.ts';
 
@@ -28,7 +29,9 @@ export function errorPages(renderer: Renderer): Middleware {
         );
         return;
       }
-      if (err.status && err.status < 500 && err.expose) {
+      // A client error meant for a script (its message is safe to show by definition) that reached a page.
+      const clientError = err instanceof ApiError || err.expose;
+      if (err.status && err.status >= 400 && err.status < 500 && clientError) {
         await renderer.render(ctx, 'error', { title: 'That request did not work', message: err.message }, err.status);
         return;
       }

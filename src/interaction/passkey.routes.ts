@@ -24,6 +24,12 @@ import type { SecondFactorCompletion } from './second-factor-completion.ts';
 const signInBody = z.object({ credential: authenticationResponseSchema });
 const enrollBody = z.object({ credential: registrationResponseSchema, name: factorNameSchema.optional() });
 
+const PREFIX = '/interaction/:uid/passkey';
+
+/** The ceremonies' requests, which views/assets/passkeys.js sends and which are answered in JSON, errors too. */
+export const isPasskeyCeremonyRequest = (ctx: Pick<Context, 'path'>) =>
+  /^\/interaction\/[^/]+\/passkey\//.test(ctx.path);
+
 /**
  * The passkey ceremonies inside a sign-in (JSON, called by views/assets/passkeys.js): a passkey as
  * the first factor (prompt `login`), as the second factor (prompt `mfa`), and creating one when the
@@ -36,7 +42,7 @@ export function passkeyInteractionRoutes(deps: {
   secondFactor: SecondFactorCompletion;
   audit: AuditService;
 }) {
-  const router = new Router({ prefix: '/interaction/:uid/passkey' });
+  const router = new Router({ prefix: PREFIX });
   router.use(jsonErrors, bodyParser({ enableTypes: ['json'], jsonLimit: '64kb' }), csrfProtection);
 
   const binding = (interaction: Interaction) => `interaction:${interaction.uid}`;

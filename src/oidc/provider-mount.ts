@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { ProviderHost } from './provider.ts';
 
@@ -15,4 +15,33 @@ export function providerMount(host: ProviderHost): Middleware {
     ctx.respond = false;
     await handler(ctx.req, ctx.res);
   };
+}
+
+// The endpoints of oidc-provider that programs call, whose errors are JSON (RFC 6749 §5.2, RFC 7662,
+// RFC 7009, RFC 8628 §3.2, RFC 9126); the rest (authorization, device verification, logout) are pages.
+const PROGRAM_ENDPOINTS = [
+  'token',
+  'introspection',
+  'revocation',
+  'device_authorization',
+  'pushed_authorization_request',
+  'backchannel_authentication',
+  'registration',
+  'userinfo',
+  'jwks',
+];
+
+/** Whether a request is for one of oidc-provider's program endpoints (or its discovery documents). */
+export function providerProgramRequest(provider: Provider): (ctx: Pick<Context, 'path'>) => boolean {
+  const paths = new Set(
+    PROGRAM_ENDPOINTS.flatMap((name) => {
+      try {
+        return [provider.pathFor(name)];
+      } catch {
+        // A feature that is turned off has no route.
+        return [];
+      }
+    }),
+  );
+  return (ctx) => paths.has(ctx.path) || ctx.path.startsWith('/.well-known/');
 }

@@ -118,8 +118,31 @@ function buildProvider(deps: HostDeps, jwks: ProviderDeps['jwks']): Provider {
       .onGrantRevoked(grantId)
       .catch((error: unknown) => deps.log.error({ err: error, grantId }, 'recording a revoked grant failed'));
   });
+  keepDeviceResumeErrorPages(provider);
   recordSessions(provider, deps);
   return provider;
+}
+
+/**
+ * oidc-provider 9 answers 500 to GET /device/<anything> from a browser with no session: its error
+ * handler puts an anti-forgery secret into the new session after the session middleware left it
+ * unsaved, then fails to persist a session that was never saved ("persist can only be called on
+ * previously persisted Sessions"). The error page is rendered by then; that page is the answer.
+ */
+function keepDeviceResumeErrorPages(provider: Provider) {
+  provider.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      const { oidc } = ctx as Partial<KoaContextWithOIDC>;
+      const unsavedSession =
+        error instanceof TypeError &&
+        error.message.includes('previously persisted') &&
+        (oidc?.session as { new?: boolean } | undefined)?.new === true;
+      if (oidc?.route === 'device_resume' && unsavedSession && ctx.body !== undefined) return;
+      throw error;
+    }
+  });
 }
 
 /**

@@ -3,7 +3,14 @@ import test, { type ExecutionContext } from 'ava';
 import { apiToken, callApi } from '../helpers/api.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { charge, dispute, paidSession, stripeEvent, subscription } from '../helpers/stripe-events.ts';
-import { deliver, signatureFor, startStripeStandIn, stripeEnv } from '../helpers/stripe-stand-in.ts';
+import {
+  deliver,
+  STRIPE_WEBHOOK_SECRET,
+  signatureFor,
+  startStripeStandIn,
+  stripeEnv,
+} from '../helpers/stripe-stand-in.ts';
+import Stripe from 'stripe';
 
 const PLANS = 'team:price_team:10,business:price_business:50';
 
@@ -277,4 +284,42 @@ test('event types we do not handle are answered 200 at once and stored nowhere',
   );
   t.like(unpaid.body, { outcome: 'waiting_for_payment' });
   t.is(await balance(server, token), 25);
+});
+
+// One server for both rules: this file already starts a server per test.
+test('correctly signed events we cannot read are acknowledged and dropped; signatures from the future are refused', async (t) => {
+  const { server, token, paid } = await buyer(t);
+  const event = stripeEvent('checkout.session.completed', paid);
+  const { id: _id, ...withoutId } = event;
+  for (const body of [
+    'null',
+    '"evt"',
+    JSON.stringify(withoutId),
+    JSON.stringify({ ...event, data: null }),
+    JSON.stringify({ ...event, id: 'evt_\u0000' }),
+    JSON.stringify({ ...event, type: '\ud800' }),
+  ]) {
+    // A 500 here would have Stripe retry the delivery for days.
+    const answer = await deliver(server.url, event, { body });
+    t.is(answer.status, 200, body.slice(0, 40));
+    t.like(answer.body, { received: true, outcome: 'ignored_malformed' });
+  }
+  t.is(await balance(server, token), 25);
+  t.deepEqual(await server.app.services.db.selectFrom('stripe_events').select('id').execute(), []);
+
+  const payload = JSON.stringify(event);
+  const signedAt = (offset: number) =>
+    Stripe.webhooks.generateTestHeaderString({
+      payload,
+      secret: STRIPE_WEBHOOK_SECRET,
+      timestamp: Math.floor(Date.now() / 1000) + offset,
+    });
+  const ahead = await deliver(server.url, {}, { body: payload, signature: signedAt(3600) });
+  t.is(ahead.status, 400);
+  t.is(ahead.body!.error, 'invalid_signature');
+  t.is(await balance(server, token), 25);
+  // A little clock drift is not refused.
+  const drifting = await deliver(server.url, {}, { body: payload, signature: signedAt(20) });
+  t.is(drifting.status, 200);
+  t.is(await balance(server, token), 125);
 });

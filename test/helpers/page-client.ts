@@ -44,7 +44,8 @@ export class PageClient {
     return { response, url: location };
   }
 
-  private cookieHeader(path: string) {
+  /** The Cookie header this browser would send to `path`. */
+  cookieHeader(path: string) {
     return this.cookies
       .filter(
         (cookie) =>

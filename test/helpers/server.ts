@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ExecutionContext } from 'ava';
 import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { createApp, type App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
@@ -25,7 +26,7 @@ export function testRedisEnv(): Record<string, string> {
  */
 export async function startServer(
   env: Record<string, string>,
-  options: { port?: number; issuer?: string; hostname?: 'localhost' } = {},
+  options: { port?: number; issuer?: string; hostname?: 'localhost'; log?: Logger } = {},
 ): Promise<TestServer> {
   const server: Server = createServer();
   // As in main.ts: idle keep-alive connections outlive the client's, so a reused one is never closing.
@@ -51,7 +52,7 @@ export async function startServer(
       ISSUER: issuer,
       PORT: String(port),
     });
-    const app = await createApp(config);
+    const app = await createApp(config, options.log);
     server.on('request', app.koa.callback());
     return {
       url,
@@ -74,13 +75,19 @@ export async function startServer(
  */
 export async function startTestServer(
   t: ExecutionContext,
-  options: { env?: Record<string, string>; database?: TestDatabase; hostname?: 'localhost' } = {},
+  options: {
+    env?: Record<string, string>;
+    database?: TestDatabase;
+    hostname?: 'localhost';
+    /** The app's logger (a test that reads the log lines passes one writing to memory). */
+    log?: Logger;
+  } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
   const redis = testRedisEnv();
   const server = await startServer(
     { ...database.env, ...redis, ...options.env },
-    options.hostname ? { hostname: options.hostname } : {},
+    { ...(options.hostname ? { hostname: options.hostname } : {}), ...(options.log ? { log: options.log } : {}) },
   );
   t.teardown(async () => {
     await server.stop();

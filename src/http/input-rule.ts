@@ -1,0 +1,178 @@
+import { IncomingMessage } from 'node:http';
+import { unescape as percentDecode } from 'node:querystring';
+import type { Context, Middleware } from 'koa';
+import type { Renderer } from './render.ts';
+
+/** The largest body any route reads (the /api and passkey JSON parsers); oidc-provider and forms take less. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+// Beyond this, a refused body is not read to its end: the connection is closed instead.
+const DRAIN_LIMIT_BYTES = 1024 * 1024;
+
+// The body types someone parses: our parsers (@koa/bodyparser: forms and JSON) and oidc-provider's.
+// Other types are read by nobody, so nothing in them can reach a query or a log.
+const PARSED_TYPES = ['urlencoded', 'json', '+json', 'application/csp-report'];
+
+/**
+ * Text we store or pass on: no NUL (Postgres text cannot hold U+0000 and refuses the whole
+ * statement) and no lone surrogate (not Unicode at all: JSON columns and UTF-8 encoders refuse it).
+ */
+export function isCleanText(text: string): boolean {
+  return !text.includes('\u0000') && text.isWellFormed();
+}
+
+/** Whether any string in a parsed JSON value, key or value, at any depth, is not clean text. */
+export function hasUncleanText(value: unknown): boolean {
+  // Iterative: a 64 kB body can nest deeper than the call stack goes.
+  const pending: unknown[] = [value];
+  while (pending.length) {
+    const item = pending.pop();
+    if (typeof item === 'string') {
+      if (!isCleanText(item)) return true;
+    } else if (Array.isArray(item)) {
+      pending.push(...item);
+    } else if (item && typeof item === 'object') {
+      for (const [key, inner] of Object.entries(item)) {
+        if (!isCleanText(key)) return true;
+        pending.push(inner);
+      }
+    }
+  }
+  return false;
+}
+
+/** Percent-decoding as Koa's query parser and oidc-provider do it: where that fails, byte by byte. */
+function decodeComponent(text: string) {
+  return percentDecode(text.replaceAll('+', ' '));
+}
+
+type Refusal = { status: number; code: string; message: string };
+
+const UNCLEAN: Refusal = {
+  status: 400,
+  code: 'invalid_request',
+  message: 'The request contains a character we do not accept (a NUL byte or a broken Unicode character).',
+};
+
+/**
+ * The one input rule, ahead of every route and parser: no NUL and no lone surrogate in the path, the
+ * query string, a header value, a form field or a JSON string; JSON bodies are well-formed objects;
+ * bodies fit the largest limit. Everything downstream (our parsers, oidc-provider, the database)
+ * may then assume clean text. A refusal is shaped for where the request was going: the JSON error
+ * `{ error, error_description }` (RFC 6749 §5.2, which /api shares) where `answersJson` says the
+ * caller is a program, else a human error page. That includes oidc-provider's authorization
+ * endpoint: its client_id is unvalidated here, so we must not redirect to anything it names.
+ *
+ * The body is read once here and replayed to whoever parses it next, byte for byte.
+ */
+export function inputRule(deps: { renderer: Renderer; answersJson(ctx: Context): boolean }): Middleware {
+  const refuse = async (ctx: Context, refusal: Refusal) => {
+    const json = deps.answersJson(ctx) || ctx.request.is('json', '+json') || ctx.accepts('html', 'json') === 'json';
+    if (json) {
+      ctx.status = refusal.status;
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { error: refusal.code, error_description: refusal.message };
+      return;
+    }
+    await deps.renderer.render(
+      ctx,
+      'error',
+      { title: 'That request did not work', message: refusal.message },
+      refusal.status,
+    );
+  };
+
+  return async (ctx, next) => {
+    if (!isCleanText(decodeComponent(ctx.path)) || !isCleanText(decodeComponent(ctx.querystring)))
+      return refuse(ctx, UNCLEAN);
+    // Node's parser already refuses a NUL in a header; this keeps the rule whole if that ever changes.
+    if (ctx.req.rawHeaders.some((text) => !isCleanText(text))) return refuse(ctx, UNCLEAN);
+
+    if (!ctx.request.is(PARSED_TYPES)) return next();
+    const encoding = ctx.get('content-encoding').trim().toLowerCase();
+    if (encoding && encoding !== 'identity') {
+      // Compressed bodies would hide their text from this rule; no client of ours compresses them.
+      return refuse(ctx, {
+        status: 415,
+        code: 'invalid_request',
+        message: 'Compressed request bodies are not accepted.',
+      });
+    }
+    const body = await readBody(ctx.req).catch(() => 'aborted' as const);
+    if (body === 'aborted')
+      return refuse(ctx, { status: 400, code: 'invalid_request', message: 'The request body could not be read.' });
+    if (body === 'too_large') {
+      // Node discards the unread rest of a body of declared length, so a client that sent a little too
+      // much gets its answer on a connection that stays usable; an endless or huge one is cut off.
+      if (ctx.req.readableDidRead || ctx.request.length === undefined || ctx.request.length > DRAIN_LIMIT_BYTES)
+        ctx.set('Connection', 'close');
+      return refuse(ctx, {
+        status: 413,
+        code: 'request_too_large',
+        message: `The request body is larger than ${BODY_LIMIT_BYTES / 1024} kB.`,
+      });
+    }
+    if (body.length) {
+      const problem = bodyProblem(ctx, body);
+      if (problem) return refuse(ctx, problem);
+    }
+    replayBody(ctx, body);
+    return next();
+  };
+}
+
+function bodyProblem(ctx: Context, body: Buffer): Refusal | undefined {
+  // A raw NUL byte is refused in any charset: in UTF-16 and the rest it is part of a NUL character.
+  if (body.includes(0)) return UNCLEAN;
+  const text = body.toString('utf8');
+  if (ctx.request.is('urlencoded')) return isCleanText(decodeComponent(text)) ? undefined : UNCLEAN;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { status: 400, code: 'invalid_request', message: 'The request body is not valid JSON.' };
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    return { status: 400, code: 'invalid_request', message: 'The request body must be a JSON object.' };
+  return hasUncleanText(parsed) ? UNCLEAN : undefined;
+}
+
+/** The body, or 'too_large' as soon as it (or its declared length) passes the limit. */
+async function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
+  if (Number(req.headers['content-length'] ?? 0) > BODY_LIMIT_BYTES) return 'too_large';
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > BODY_LIMIT_BYTES) {
+      req.pause();
+      return 'too_large';
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/**
+ * Hands the parsers downstream (ours read `ctx.req`, oidc-provider reads the request it is given)
+ * a request that is the same in every respect but whose stream holds the bytes already read.
+ */
+function replayBody(ctx: Context, body: Buffer) {
+  const original = ctx.req;
+  const replay = new IncomingMessage(original.socket);
+  replay.httpVersionMajor = original.httpVersionMajor;
+  replay.httpVersionMinor = original.httpVersionMinor;
+  replay.httpVersion = original.httpVersion;
+  replay.method = original.method;
+  replay.url = original.url;
+  replay.headers = original.headers;
+  replay.rawHeaders = original.rawHeaders;
+  replay.trailers = original.trailers;
+  replay.rawTrailers = original.rawTrailers;
+  replay.complete = true;
+  replay.push(body);
+  replay.push(null);
+  ctx.req = replay;
+  ctx.request.req = replay;
+  ctx.response.req = replay;
+}
