@@ -2,6 +2,7 @@ import { IncomingMessage } from 'node:http';
 import { unescape as percentDecode } from 'node:querystring';
 import type { Context, Middleware } from 'koa';
 import type { Renderer } from './render.ts';
+import { carryClientAddress } from './request-origin.ts';
 
 /** The largest body any route reads (the /api and passkey JSON parsers); oidc-provider and forms take less. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -172,6 +173,7 @@ function replayBody(ctx: Context, body: Buffer) {
   replay.complete = true;
   replay.push(body);
   replay.push(null);
+  carryClientAddress(original, replay);
   ctx.req = replay;
   ctx.request.req = replay;
   ctx.response.req = replay;

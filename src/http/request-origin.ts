@@ -40,6 +40,12 @@ export function clientAddress(trustedProxyHops: number): Middleware {
   };
 }
 
+/** For middleware that hands downstream a new request object standing for the same request. */
+export function carryClientAddress(from: IncomingMessage, to: IncomingMessage) {
+  const address = addresses.get(from);
+  if (address !== undefined) addresses.set(to, address);
+}
+
 /** The client address of a request, in our routes or inside oidc-provider: the one source for budgets and audit. */
 export function clientIp(ctx: Pick<Context, 'req'>): string {
   const address = addresses.get(ctx.req);
