@@ -1,5 +1,6 @@
 import type { Config, Rate } from '../config.ts';
 import type { KeyValueStore } from '../db/key-value.ts';
+import { type Clock, systemClock } from '../shared/clock.ts';
 
 /**
  * What a code is sent to or checked against: `email:a@b.example`, `phone:+15551234567`, or
@@ -25,7 +26,7 @@ type Request = { identifier: Identifier; ip: string | null; accountId?: string |
  * same three budgets; on top, repeated failures lock the identifier, and the person is told when
  * it unlocks. The per-code attempt limit (one-time-codes.ts) still applies within each code.
  */
-export function createAbuseControls(kv: KeyValueStore, limits: Config['limits']) {
+export function createAbuseControls(kv: KeyValueStore, limits: Config['limits'], clock: Clock = systemClock) {
   const lockKey = (identifier: Identifier) => `abuse:lock:${identifier}`;
   const failuresKey = (identifier: Identifier) => `abuse:failures:${identifier}`;
 
@@ -37,7 +38,8 @@ export function createAbuseControls(kv: KeyValueStore, limits: Config['limits'])
 
   const lockedUntil = async (identifier: Identifier): Promise<Date | undefined> => {
     const until = await kv.get(lockKey(identifier));
-    return until && Number(until) > Date.now() ? new Date(Number(until)) : undefined;
+    // By the lock's own time, not the store's expiry, so a lock ends when the clock says so.
+    return until && Number(until) > clock.now() ? new Date(Number(until)) : undefined;
   };
 
   const budgets = async (
@@ -81,7 +83,7 @@ export function createAbuseControls(kv: KeyValueStore, limits: Config['limits'])
       const { max, windowSeconds } = limits.lockoutAfterFailures;
       const failures = await kv.increment(failuresKey(identifier), windowSeconds);
       if (failures < max) return undefined;
-      const until = new Date(Date.now() + limits.lockoutSeconds * 1000);
+      const until = new Date(clock.now() + limits.lockoutSeconds * 1000);
       await kv.write([
         { op: 'set', key: lockKey(identifier), value: String(until.getTime()), ttlSeconds: limits.lockoutSeconds },
       ]);
