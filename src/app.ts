@@ -36,6 +36,7 @@ import { invitationRoutes } from './organizations/invitation.routes.ts';
 import { organizationClientRoutes } from './organizations/organization-client.routes.ts';
 import { organizationRoutes, platformRoutes } from './organizations/organization.routes.ts';
 import { createServerServices, type ServerServices } from './services.ts';
+import { type Clock, systemClock } from './shared/clock.ts';
 import { deviceGuessLimit } from './verification/device-guess-limit.routes.ts';
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -55,9 +56,15 @@ export type App = Awaited<ReturnType<typeof createApp>>;
  * 6. Our pages: the page session's own routes, /account, invitations, the sign-in interaction.
  * 7. The device-code guess limit, in front of oidc-provider's verification route.
  * 8. oidc-provider, which takes whatever is left.
+ *
+ * `clock` is for tests, which move time forward instead of sleeping.
  */
-export async function createApp(config: Config, log: Logger = createLogger(config.logLevel)) {
-  const services = await createServerServices(config, log);
+export async function createApp(
+  config: Config,
+  log: Logger = createLogger(config.logLevel),
+  clock: Clock = systemClock,
+) {
+  const services = await createServerServices(config, log, clock);
   const { provider: host, renderer } = services;
 
   const apiRoutes = buildApiRoutes(services);

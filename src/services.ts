@@ -49,6 +49,7 @@ import { createGrantRevocations } from './oidc/revoked-grants.ts';
 import { invitationEmail } from './organizations/invitation-email.ts';
 import { createInvitationService } from './organizations/invitation.service.ts';
 import { createOrganizationClientService } from './organizations/organization-client.service.ts';
+import { type Clock, systemClock } from './shared/clock.ts';
 import { describeDuration } from './shared/duration.ts';
 import { required } from './shared/required.ts';
 import { createOneTimeCodes } from './verification/one-time-codes.ts';
@@ -59,7 +60,7 @@ import { createAuditService } from './audit/audit.service.ts';
 import { createPlanService } from './billing/plan.service.ts';
 
 /** Storage and the services over it: shared by the server (app.ts) and the operator CLI. */
-export async function createServices(config: Config, log: Logger) {
+export async function createServices(config: Config, log: Logger, clock: Clock = systemClock) {
   const releaseLock = 'dataDir' in config.database ? await acquireDataDirLock(config.database.dataDir) : () => {};
   const db = await createDatabase(config.database, log);
   let kv: KeyValueStore | undefined;
@@ -105,7 +106,7 @@ export async function createServices(config: Config, log: Logger) {
     audit,
     accountSessions: createAccountSessionService(createAccountSessionRepository(db), audit),
     // One set of counters for every path that sends or checks a code, the device pages included.
-    abuse: createAbuseControls(kv, config.limits),
+    abuse: createAbuseControls(kv, config.limits, clock),
     organizations,
     // Read by other domains whether or not Stripe is configured; only Stripe's webhooks change plans.
     plans: createPlanService({ db, offers: config.plans }),
@@ -157,8 +158,8 @@ export function startProvider(
  * them, the registered clients, delivery of mail and texts, one-time codes, and the domain services
  * that need a sender or the provider. app.ts only assembles middleware and routes over these.
  */
-export async function createServerServices(config: Config, log: Logger) {
-  const services = await createServices(config, log);
+export async function createServerServices(config: Config, log: Logger, clock: Clock = systemClock) {
+  const services = await createServices(config, log, clock);
   const revocations = createGrantRevocations(services.kv, config.ttl.accessToken);
   const renderer = createRenderer({ reloadTemplates: config.env === 'development' });
   let host: ProviderHost | undefined;
@@ -203,6 +204,7 @@ export async function createServerServices(config: Config, log: Logger) {
     secret: config.keysSecret,
     settings: config.otp,
     abuse: services.abuse,
+    clock,
     deliver: async (recipient, code, purpose) => {
       const messages = CODE_MESSAGES[purpose];
       if (recipient.channel === 'email') return mailer.send(messages.email(recipient.address, code, codeLifetime));

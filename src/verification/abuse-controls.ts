@@ -1,5 +1,6 @@
 import type { Config, Rate } from '../config.ts';
 import type { KeyValueStore } from '../db/key-value.ts';
+import { type Clock, systemClock } from '../shared/clock.ts';
 
 /**
  * What a code is sent to or checked against: `email:a@b.example`, `phone:+15551234567`, or
@@ -25,7 +26,7 @@ type Request = { identifier: Identifier; ip: string | null; accountId?: string |
  * same three budgets; on top, repeated failures lock the identifier, and the person is told when
  * it unlocks. The per-code attempt limit (one-time-codes.ts) still applies within each code.
  */
-export function createAbuseControls(kv: KeyValueStore, limits: Config['limits']) {
+export function createAbuseControls(kv: KeyValueStore, limits: Config['limits'], clock: Clock = systemClock) {
   const lockKey = (identifier: Identifier) => `abuse:lock:${identifier}`;
   const failuresKey = (identifier: Identifier) => `abuse:failures:${identifier}`;
 
@@ -37,7 +38,8 @@ export function createAbuseControls(kv: KeyValueStore, limits: Config['limits'])
 
   const lockedUntil = async (identifier: Identifier): Promise<Date | undefined> => {
     const until = await kv.get(lockKey(identifier));
-    return until && Number(until) > Date.now() ? new Date(Number(until)) : undefined;
+    // By the lock's own time, not the store's expiry, so a lock ends when the clock says so.
+    return until && Number(until) > clock.now() ? new Date(Number(until)) : undefined;
   };
 
   const budgets = async (
@@ -110,7 +112,7 @@ export function createAbuseControls(kv: KeyValueStore, limits: Config['limits'])
     async recordFailure(identifier: Identifier): Promise<{ status: 'locked'; until: Date } | undefined> {
       const failures = Number(await kv.get(failuresKey(identifier)));
       if (failures < limits.lockoutAfterFailures.max) return undefined;
-      const until = new Date(Date.now() + limits.lockoutSeconds * 1000);
+      const until = new Date(clock.now() + limits.lockoutSeconds * 1000);
       if (!(await kv.setIfAbsent(lockKey(identifier), String(until.getTime()), limits.lockoutSeconds)))
         return undefined;
       await kv.del(failuresKey(identifier));

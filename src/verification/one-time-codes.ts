@@ -1,6 +1,7 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { formatPhoneNumber } from '../accounts/phone-number.ts';
 import type { KeyValueStore } from '../db/key-value.ts';
+import { type Clock, systemClock } from '../shared/clock.ts';
 import type { AbuseControls, Identifier } from './abuse-controls.ts';
 
 export type OneTimeCodeSettings = { ttl: number; maxAttempts: number; resendSeconds: number };
@@ -11,7 +12,8 @@ export type Recipient = { channel: 'email' | 'sms'; address: string };
 /** Who is asking, for the per-IP and per-account budgets. */
 export type Requester = { ip: string | null; accountId?: string | undefined };
 
-type Challenge = Recipient & { hash: string };
+/** `expiresAt` (ms) decides expiry; the store's own expiry only clears the key away. */
+type Challenge = Recipient & { hash: string; expiresAt?: number };
 
 export type StartResult =
   | { status: 'sent' }
@@ -52,8 +54,10 @@ export function createOneTimeCodes(deps: {
   settings: OneTimeCodeSettings;
   abuse: AbuseControls;
   deliver: (recipient: Recipient, code: string, purpose: CodePurpose) => Promise<void>;
+  clock?: Clock;
 }) {
   const { kv, settings, abuse } = deps;
+  const clock = deps.clock ?? systemClock;
   // One hash tag per flow keeps its keys in one Redis Cluster slot.
   const challengeKey = (flow: string) => `otp:{${flow}}:challenge`;
   const attemptsKey = (flow: string) => `otp:{${flow}}:attempts`;
@@ -63,11 +67,30 @@ export function createOneTimeCodes(deps: {
       .update(`${flow}\n${recipient.channel}\n${recipient.address}\n${code}`)
       .digest('base64url');
 
-  const pending = async (flow: string): Promise<Recipient | undefined> => {
+  /** The flow's code while it is still valid. */
+  const challengeOf = async (flow: string): Promise<Challenge | undefined> => {
     const raw = await kv.get(challengeKey(flow));
     if (!raw) return undefined;
-    const { channel, address } = JSON.parse(raw) as Challenge;
-    return { channel, address };
+    const challenge = JSON.parse(raw) as Challenge;
+    return challenge.expiresAt !== undefined && challenge.expiresAt <= clock.now() ? undefined : challenge;
+  };
+
+  const pending = async (flow: string): Promise<Recipient | undefined> => {
+    const challenge = await challengeOf(flow);
+    return challenge && { channel: challenge.channel, address: challenge.address };
+  };
+
+  /**
+   * Claims this flow's resend wait, or says how long is left of it. The wait is measured from the
+   * last send's time by the clock; the store's expiry of the key only clears it away.
+   */
+  const claimResend = async (flow: string): Promise<number> => {
+    const now = clock.now();
+    if (await kv.setIfAbsent(resendKey(flow), String(now), settings.resendSeconds)) return 0;
+    const wait = Math.ceil((Number(await kv.get(resendKey(flow))) + settings.resendSeconds * 1000 - now) / 1000);
+    if (wait > 0) return wait;
+    await kv.write([{ op: 'set', key: resendKey(flow), value: String(now), ttlSeconds: settings.resendSeconds }]);
+    return 0;
   };
 
   const codesFor = (purpose: CodePurpose) => ({
@@ -75,9 +98,8 @@ export function createOneTimeCodes(deps: {
 
     /** Sends a fresh code (replacing any earlier one), unless this flow was sent one moments ago or a budget is spent. */
     async start(flow: string, recipient: Recipient, requester: Requester): Promise<StartResult> {
-      if (!(await kv.setIfAbsent(resendKey(flow), '1', settings.resendSeconds))) {
-        return { status: 'throttled', reason: 'resend', retryAfter: Math.max(1, await kv.ttl(resendKey(flow))) };
-      }
+      const wait = await claimResend(flow);
+      if (wait > 0) return { status: 'throttled', reason: 'resend', retryAfter: wait };
       const verdict = await abuse.allowSend({ identifier: identifierOf(recipient), ...requester });
       // Nothing was sent, so this flow's resend wait must not hold the person back (nor claim "a code was just sent").
       if (verdict.status !== 'allowed') await kv.del(resendKey(flow));
@@ -85,7 +107,11 @@ export function createOneTimeCodes(deps: {
       if (verdict.status === 'limited')
         return { status: 'throttled', reason: 'limited', retryAfter: verdict.retryAfter };
       const code = String(randomInt(1_000_000)).padStart(6, '0');
-      const challenge: Challenge = { ...recipient, hash: digest(flow, recipient, code) };
+      const challenge: Challenge = {
+        ...recipient,
+        hash: digest(flow, recipient, code),
+        expiresAt: clock.now() + settings.ttl * 1000,
+      };
       await kv.del(attemptsKey(flow));
       await kv.write([
         { op: 'set', key: challengeKey(flow), value: JSON.stringify(challenge), ttlSeconds: settings.ttl },
@@ -101,13 +127,12 @@ export function createOneTimeCodes(deps: {
     },
 
     async verify(flow: string, code: string, requester: Requester): Promise<VerifyResult> {
-      const raw = await kv.get(challengeKey(flow));
+      const challenge = await challengeOf(flow);
       // A locked code is gone, but its spent attempts stay counted until a new code is sent.
-      if (!raw)
+      if (!challenge)
         return Number(await kv.get(attemptsKey(flow))) >= settings.maxAttempts
           ? { status: 'locked' }
           : { status: 'expired' };
-      const challenge = JSON.parse(raw) as Challenge;
       const recipient: Recipient = { channel: challenge.channel, address: challenge.address };
       const identifier = identifierOf(recipient);
       const verdict = await abuse.allowCheck({ identifier, ...requester });

@@ -1,8 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import test, { type ExecutionContext } from 'ava';
-import { createTestDatabase } from '../helpers/database.ts';
 import { latestCode, outboxMessages } from '../helpers/outbox.ts';
-import { clearRedisPrefix, startServer, startTestServer, testRedisEnv, type TestServer } from '../helpers/server.ts';
+import { persistedServers, startTestServer, type TestServer } from '../helpers/server.ts';
 import { askForCode, openSignInPage, otherThan, submitCode } from '../helpers/sign-in-pages.ts';
 
 // Without Redis the counters live in the process, so only a Redis set-up can keep a lock across a restart.
@@ -69,7 +67,7 @@ test('repeated wrong codes lock the address with the unlock time shown, no code 
   t.is(events.length, 1, 'the lockout is audited once');
   t.like(events[0]!.detail, { channel: 'email' });
 
-  await sleep(2500);
+  server.clock.advance(3);
   const after = await openSignInPage(server);
   const asked = await askForCode(after.client, after.html, 'ada@example.com');
   t.is(asked.status, 303, 'the lock has ended');
@@ -101,24 +99,13 @@ test('the right code does not work on a locked address', async (t) => {
 });
 
 onRedis('a lockout survives a restart of the server on the same Redis', async (t) => {
-  const database = await createTestDatabase({ persisted: true });
-  const env = { ...database.env, ...testRedisEnv(), LOCKOUT_AFTER_FAILURES: '2/60', LOCKOUT_SECONDS: '600' };
-  let running: TestServer | undefined;
-  t.teardown(async () => {
-    await running?.stop();
-    await database.drop();
-    await clearRedisPrefix(env);
-  });
-
+  const servers = await persistedServers(t, { LOCKOUT_AFTER_FAILURES: '2/60', LOCKOUT_SECONDS: '600' });
   const before = Date.now();
-  running = await startServer(env);
-  const { answers } = await failRepeatedly(running, 'ada@example.com', 2);
+  const first = await servers.start();
+  const { answers } = await failRepeatedly(first, 'ada@example.com', 2);
   showsLock(t, answers[1]!, 'with this email address', unlockTimes(before, 600));
-  await running.stop();
-  running = undefined;
 
-  running = await startServer(env);
-  const page = await openSignInPage(running);
+  const page = await openSignInPage(await servers.start());
   showsLock(
     t,
     await askForCode(page.client, page.html, 'ada@example.com'),

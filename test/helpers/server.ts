@@ -6,13 +6,15 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createApp, type App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
+import { type TestClock, testClock } from './clock.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 // Every test client is 127.0.0.1, so the per-IP budgets would be shared by a whole file's flows;
 // tests of those budgets set them explicitly.
 const PER_IP_HEADROOM = { LIMIT_SENDS_PER_IP: '10000/3600', LIMIT_CHECKS_PER_IP: '10000/3600' };
 
-export type TestServer = { url: string; app: App; stop(): Promise<void> };
+/** `clock` moves the server's time forward (lockouts, code expiry, resend waits) without sleeping. */
+export type TestServer = { url: string; app: App; clock: TestClock; stop(): Promise<void> };
 
 /** A Redis key prefix of the test file's own, so files run in parallel on one Redis. */
 export function testRedisEnv(): Record<string, string> {
@@ -28,6 +30,7 @@ export async function startServer(
   env: Record<string, string>,
   options: { port?: number; issuer?: string; hostname?: 'localhost'; log?: Logger } = {},
 ): Promise<TestServer> {
+  const clock = testClock();
   const server: Server = createServer();
   // As in main.ts: idle keep-alive connections outlive the client's, so a reused one is never closing.
   server.keepAliveTimeout = 65_000;
@@ -52,11 +55,12 @@ export async function startServer(
       ISSUER: issuer,
       PORT: String(port),
     });
-    const app = await createApp(config, options.log);
+    const app = await createApp(config, options.log, clock);
     server.on('request', app.koa.callback());
     return {
       url,
       app,
+      clock,
       async stop() {
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));
@@ -106,4 +110,33 @@ export async function clearRedisPrefix(redis: Record<string, string>) {
   } finally {
     client.disconnect();
   }
+}
+
+/**
+ * For restart tests: a persisted database and a Redis prefix that outlive each server. `start()`
+ * stops whatever runs and starts a server on them; everything is cleaned up with ava.
+ */
+export async function persistedServers(t: ExecutionContext, env: Record<string, string> = {}) {
+  const database = await createTestDatabase({ persisted: true });
+  // The same Redis prefix on every run: a restart keeps Redis, as it keeps the database.
+  const shared = { ...database.env, ...testRedisEnv(), ...env };
+  let running: TestServer | undefined;
+  const stop = async () => {
+    await running?.stop();
+    running = undefined;
+  };
+  t.teardown(async () => {
+    await stop();
+    await database.drop();
+    await clearRedisPrefix(shared);
+  });
+  return {
+    env: shared,
+    stop,
+    async start(extra: Record<string, string> = {}, options: { port?: number } = {}) {
+      await stop();
+      running = await startServer({ ...shared, ...extra }, options);
+      return running;
+    },
+  };
 }

@@ -1,6 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import test, { type ExecutionContext } from 'ava';
 import * as oidc from 'openid-client';
 import { SMTPServer } from 'smtp-server';
@@ -201,7 +200,7 @@ test('a new code that cannot be delivered sends the person back to the email for
 
   // The mail server goes away; the resend window (1 second) passes.
   await smtp.close();
-  await sleep(1500);
+  server.clock.advance(2);
   const resent = await flow.client.request(formAction(codeHtml, '/resend'), { form: { _csrf: csrfToken(codeHtml) } });
   t.is(resent.status, 503);
   const page = await resent.text();

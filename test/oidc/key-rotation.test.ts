@@ -2,9 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import * as oidc from 'openid-client';
-import { createTestDatabase } from '../helpers/database.ts';
 import { discover, pkcePair, registerClient, RP_REDIRECT } from '../helpers/relying-party.ts';
-import { clearRedisPrefix, startServer, startTestServer, testRedisEnv, type TestServer } from '../helpers/server.ts';
+import { persistedServers, startTestServer, type TestServer } from '../helpers/server.ts';
 import { signInThroughPages } from '../helpers/sign-in.ts';
 
 const SECRET_A = 'first-keys-secret-0123456789abcdefghijklmnop';
@@ -177,25 +176,13 @@ test('signing keys are encrypted at rest and only public keys are published', as
 });
 
 test('a server with a different KEYS_SECRET refuses to start on the same database, naming KEYS_SECRET', async (t) => {
-  const database = await createTestDatabase({ persisted: true });
-  const env = { ...database.env, ...testRedisEnv() };
-  let running: TestServer | undefined;
-  t.teardown(async () => {
-    await running?.stop();
-    await database.drop();
-    await clearRedisPrefix(env);
-  });
-
-  running = await startServer({ ...env, KEYS_SECRET: SECRET_A });
-  const jwks = await fetchJwks(running);
-  await running.stop();
-  running = undefined;
+  const servers = await persistedServers(t);
+  const jwks = await fetchJwks(await servers.start({ KEYS_SECRET: SECRET_A }));
 
   // (Were it to start anyway, it is stopped again so that the failure is reported, not a hang.)
-  const error = await t.throwsAsync(startServer({ ...env, KEYS_SECRET: SECRET_B }).then((server) => server.stop()));
+  const error = await t.throwsAsync(servers.start({ KEYS_SECRET: SECRET_B }).then(() => servers.stop()));
   t.regex(error?.message ?? '', /KEYS_SECRET/);
 
   // The failed start changed nothing: the right secret still opens the same keys.
-  running = await startServer({ ...env, KEYS_SECRET: SECRET_A });
-  t.deepEqual(await fetchJwks(running), jwks);
+  t.deepEqual(await fetchJwks(await servers.start({ KEYS_SECRET: SECRET_A })), jwks);
 });

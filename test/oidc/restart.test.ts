@@ -1,10 +1,8 @@
 import test from 'ava';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import * as oidc from 'openid-client';
-import { createTestDatabase } from '../helpers/database.ts';
 import { discover, registerClient } from '../helpers/relying-party.ts';
-import { clearRedisPrefix, startServer, testRedisEnv, type TestServer } from '../helpers/server.ts';
-import { startServerOnPort } from '../helpers/server-on-port.ts';
+import { persistedServers, type TestServer } from '../helpers/server.ts';
 import { codeFlowWithOfflineAccess } from '../helpers/sign-in.ts';
 
 // The same file runs on both storage set-ups; the title says which one this run exercised.
@@ -23,19 +21,10 @@ async function fetchJwks(config: oidc.Configuration): Promise<JSONWebKeySet> {
 }
 
 test(`the same flow after a server restart (storage: ${storage}; sessions: ${sessions})`, async (t) => {
-  const database = await createTestDatabase({ persisted: true });
-  // The same Redis prefix on both runs: a restart keeps Redis, as it keeps the database.
-  const env = { ...database.env, ...testRedisEnv() };
-  let running: TestServer | undefined;
-  t.teardown(async () => {
-    await running?.stop();
-    await database.drop();
-    await clearRedisPrefix(env);
-  });
+  const servers = await persistedServers(t);
 
   // First run: a client, a person, their tokens.
-  const first = await startServer(env);
-  running = first;
+  const first = await servers.start();
   const { clientId, clientSecret } = await registerClient(first.app);
   const before = await signIn(first, clientId, clientSecret, 'restart@example.com');
   const sub = before.tokens.claims()!.sub;
@@ -43,14 +32,12 @@ test(`the same flow after a server restart (storage: ${storage}; sessions: ${ses
   const profileBefore = await oidc.fetchUserInfo(before.config, before.tokens.access_token, sub);
   const jwksBefore = await fetchJwks(before.config);
 
-  await first.stop();
-  running = undefined;
+  await servers.stop();
   // Nothing answers any more, so whatever works below is served by the second process alone.
   await t.throwsAsync(fetch(`${first.url}/.well-known/openid-configuration`));
 
   // Second run on the same database and the same port, hence the same issuer.
-  const second = await startServerOnPort(env, Number(new URL(first.url).port));
-  running = second;
+  const second = await servers.start({}, { port: Number(new URL(first.url).port) });
   t.is(second.url, first.url);
   const config = await discover(second.url, clientId, clientSecret);
   t.is(config.serverMetadata().issuer, before.config.serverMetadata().issuer);

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import test, { type ExecutionContext } from 'ava';
 import * as oidc from 'openid-client';
 import { latestCode, outboxMessages } from '../helpers/outbox.ts';
@@ -102,7 +101,7 @@ test('five wrong codes lock the code: the right one no longer works and no accou
 
 test('an expired code is refused with a message a person can act on', async (t) => {
   const { server, client, html, code } = await codePage(t, { OTP_TTL: '1' });
-  await sleep(2500);
+  server.clock.advance(2);
   const late = await submitCode(client, html, code);
   t.is(late.response.status, 400);
   t.is(late.response.headers.get('location'), null);
@@ -186,7 +185,7 @@ test('a new code can be asked for only after the resend window, and it replaces 
   t.regex(await early.text(), /A code was just sent\. You can ask for a new one in (1 second|2 seconds)\./);
   t.is((await outboxMessages(server.url)).length, 1, 'no second email');
 
-  await sleep(2500);
+  server.clock.advance(3);
   const later = await client.request(resendAction, { form: { _csrf: csrfToken(html) } });
   t.is(later.status, 200);
   const page = await later.text();

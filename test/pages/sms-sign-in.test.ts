@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import test, { type ExecutionContext } from 'ava';
 import * as oidc from 'openid-client';
 import { latestCode, outboxMessages } from '../helpers/outbox.ts';
@@ -129,7 +128,7 @@ test('SMS codes follow the email rules: wrong codes count down, the resend waits
   t.regex(await early.text(), /A code was just sent\. You can ask for a new one in (1 second|2 seconds)\./);
   t.is(twilio.messages.length, 1);
 
-  await sleep(2500);
+  server.clock.advance(3);
   const resent = await page.client.request(formAction(html, '/resend'), { form: { _csrf: csrfToken(html) } });
   t.is(resent.status, 200);
   t.true((await resent.text()).includes('We sent a new code. Earlier codes no longer work.'));
