@@ -18,9 +18,15 @@ async function failRepeatedly(server: TestServer, identifier: string, failures: 
   return { page, answers, code, codeHtml: asked.html };
 }
 
-/** "HH:MM UTC" for the moments a lock that started between `before` and now would end. */
+/**
+ * "HH:MM UTC" for the moments a lock that started between `before` and now would end, also with the
+ * date in front, which the page adds when the lock ends on another day (a test run near midnight).
+ */
 function unlockTimes(before: number, lockSeconds: number) {
-  return [before, Date.now()].map((start) => `${new Date(start + lockSeconds * 1000).toISOString().slice(11, 16)} UTC`);
+  return [before, Date.now()].flatMap((start) => {
+    const iso = new Date(start + lockSeconds * 1000).toISOString();
+    return [`${iso.slice(11, 16)} UTC`, `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`];
+  });
 }
 
 function showsLock(
@@ -31,7 +37,7 @@ function showsLock(
 ) {
   t.is(answer.response.status, 429);
   const message = new RegExp(
-    `Too many wrong codes\\. Signing in ${subject} is locked until (\\d\\d:\\d\\d UTC)\\.`,
+    `Too many wrong codes\\. Signing in ${subject} is locked until ((?:\\d{4}-\\d\\d-\\d\\d )?\\d\\d:\\d\\d UTC)\\.`,
   ).exec(answer.html);
   t.truthy(message, 'the page says what is locked and until when');
   t.true(times.includes(message?.[1] ?? ''), `unlock time ${message?.[1]} is one of ${times.join(', ')}`);
