@@ -96,7 +96,7 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
     clientRepository,
     accounts,
     backupCodes: createBackupCodeService(createBackupCodeRepository(db), config.keysSecret),
-    totp: createTotpService(createTotpRepository(db), config.keysSecret),
+    totp: createTotpService(createTotpRepository(db), config.keysSecret, clock),
     passkeys: createPasskeyService({
       repository: createPasskeyRepository(db),
       kv,

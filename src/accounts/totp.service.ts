@@ -3,6 +3,7 @@ import QRCode from 'qrcode';
 import { createSealedBox, UnsealError } from '../shared/sealed-box.ts';
 import type { TotpRepository } from './totp.repository.ts';
 import { required } from '../shared/required.ts';
+import { type Clock, systemClock } from '../shared/clock.ts';
 
 const ISSUER_NAME = 'FairyID';
 const ENROLLMENT_SECONDS = 15 * 60;
@@ -27,7 +28,7 @@ export type TotpCheck = 'ok' | 'wrong' | 'replayed' | 'none';
  * secret is sealed at rest under KEYS_SECRET; a code is accepted once, and never one from a step at
  * or before the last accepted one.
  */
-export function createTotpService(repository: TotpRepository, secret: string) {
+export function createTotpService(repository: TotpRepository, secret: string, clock: Clock = systemClock) {
   const sealedSecrets = createSealedBox(secret, 'totp-secrets-at-rest');
   const enrollments = createSealedBox(secret, 'totp-enrollment');
 
@@ -37,7 +38,7 @@ export function createTotpService(repository: TotpRepository, secret: string) {
         secret: string;
         issuedAt: number;
       };
-      return Date.now() / 1000 - issuedAt <= ENROLLMENT_SECONDS ? base32 : undefined;
+      return clock.now() / 1000 - issuedAt <= ENROLLMENT_SECONDS ? base32 : undefined;
     } catch (error) {
       if (error instanceof UnsealError || error instanceof SyntaxError) return undefined;
       throw error;
@@ -67,7 +68,7 @@ export function createTotpService(repository: TotpRepository, secret: string) {
     async beginEnrollment(accountId: string, label: string): Promise<TotpEnrollment> {
       const pending = enrollments.seal(
         accountId,
-        JSON.stringify({ secret: generateSecret(), issuedAt: Math.floor(Date.now() / 1000) }),
+        JSON.stringify({ secret: generateSecret(), issuedAt: Math.floor(clock.now() / 1000) }),
       );
       // Sealed a moment ago with this process's key, so it opens.
       return required(await enrollmentOf(accountId, label, pending), 'the new enrollment');
@@ -84,7 +85,7 @@ export function createTotpService(repository: TotpRepository, secret: string) {
     ): Promise<'ok' | 'wrong' | 'expired' | 'exists'> {
       const base32 = openPending(accountId, pending);
       if (!base32) return 'expired';
-      const step = await matchedStep(base32, code);
+      const step = await matchedStep(base32, code, clock);
       if (step === undefined) return 'wrong';
       const inserted = await repository.insert({
         account_id: accountId,
@@ -100,7 +101,7 @@ export function createTotpService(repository: TotpRepository, secret: string) {
       const factor = await repository.find(accountId);
       if (!factor) return 'none';
       const base32 = sealedSecrets.open(accountId, factor.sealed_secret);
-      const step = await matchedStep(base32, code);
+      const step = await matchedStep(base32, code, clock);
       if (step === undefined) return 'wrong';
       return (await repository.advanceStep(accountId, step)) ? 'ok' : 'replayed';
     },
@@ -113,8 +114,13 @@ export function createTotpService(repository: TotpRepository, secret: string) {
 }
 
 /** The RFC 6238 time step the code belongs to, within the tolerance; undefined for a wrong code. */
-async function matchedStep(secret: string, code: string): Promise<number | undefined> {
-  const result = await verify({ secret, token: code, epochTolerance: TOLERANCE_SECONDS });
+async function matchedStep(secret: string, code: string, clock: Clock): Promise<number | undefined> {
+  const result = await verify({
+    secret,
+    token: code,
+    epoch: Math.floor(clock.now() / 1000),
+    epochTolerance: TOLERANCE_SECONDS,
+  });
   return result.valid && 'timeStep' in result ? result.timeStep : undefined;
 }
 

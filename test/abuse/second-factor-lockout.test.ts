@@ -11,7 +11,7 @@ test('wrong authenticator codes lock the account’s second step; while locked e
   const { client } = await signedInAt(server, '/account/security', email);
   const setup = await (await client.request('/account/security/totp')).text();
   const secret = secretFromPage(setup);
-  const first = await nextAppCode(secret);
+  const first = await nextAppCode(secret, 0, server.clock);
   await submitForm(client, setup, '/account/security/totp', {
     pending: /name="pending" value="([^"]+)"/.exec(setup)![1]!,
     code: first.code,
@@ -21,7 +21,7 @@ test('wrong authenticator codes lock the account’s second step; while locked e
   const config = await discover(server.url, clientId, clientSecret);
   const flow = await authorize(server, config);
   const page = await passEmailCode(server, flow.client, flow, email);
-  const right = await nextAppCode(secret, first.step);
+  const right = await nextAppCode(secret, first.step, server.clock);
   const wrongCode = right.code === '000000' ? '111111' : '000000';
   for (let attempt = 1; attempt <= 2; attempt += 1) {
     const wrong = await submit(flow.client, page, '/mfa/totp', { code: wrongCode });

@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { generate } from 'otplib';
+import type { TestClock } from './clock.ts';
 
 const PERIOD = 30;
 
@@ -12,14 +12,17 @@ export function secretFromPage(html: string): string {
 
 /**
  * What an authenticator app would show, as a phone does: codes only move forward, so each call
- * returns the code of a step after `after` (the server refuses a step it has accepted), waiting
- * for the clock when the next step has not come within the server's one-step tolerance yet.
+ * returns the code of a step after `after` (the server refuses a step it has accepted). When the
+ * next step has not come within the server's one-step tolerance yet, the server's clock is moved
+ * to it instead of waiting.
  */
-export async function nextAppCode(secret: string, after = 0): Promise<{ code: string; step: number }> {
-  for (;;) {
-    const now = Math.floor(Date.now() / 1000 / PERIOD);
-    const step = Math.max(after + 1, now);
-    if (step <= now + 1) return { code: await generate({ secret, epoch: step * PERIOD }), step };
-    await sleep((now + 1) * PERIOD * 1000 - Date.now() + 50);
-  }
+export async function nextAppCode(
+  secret: string,
+  after: number,
+  clock: TestClock,
+): Promise<{ code: string; step: number }> {
+  const now = Math.floor(clock.now() / 1000 / PERIOD);
+  const step = Math.max(after + 1, now);
+  if (step > now + 1) clock.advance((step - 1) * PERIOD - clock.now() / 1000);
+  return { code: await generate({ secret, epoch: step * PERIOD }), step };
 }

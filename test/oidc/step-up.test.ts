@@ -36,7 +36,7 @@ async function enrollAuthenticatorApp(server: TestServer, config: oidc.Configura
     throw new Error(`expected the enrollment page, got ${enroll.url.href}`);
   const setup = await land(flow.client, `${enroll.url.pathname}/totp-setup`);
   const secret = secretFromPage(setup.html);
-  const { code, step } = await nextAppCode(secret);
+  const { code, step } = await nextAppCode(secret, 0, server.clock);
   const saved = await submit(flow.client, setup, '/mfa/totp-setup', { code, pending: pendingField(setup.html) });
   const backupCodes = [...saved.html.matchAll(/<li><code>([0-9a-z-]+)<\/code><\/li>/g)].map((match) => match[1]!);
   const next = /href="([^"]+)">I saved them/.exec(saved.html)?.[1];
@@ -96,11 +96,11 @@ test('once a person has an authenticator app, every sign-in asks for it, and a c
   t.true(mfaPath(page), 'a plain request stops at the second step too');
   t.true(page.html.includes('/mfa/totp"'));
   const wrong = await submit(flow.client, page, '/mfa/totp', {
-    code: '000000' === (await nextAppCode(secret, step)).code ? '111111' : '000000',
+    code: '000000' === (await nextAppCode(secret, step, server.clock)).code ? '111111' : '000000',
   });
   t.is(wrong.response.status, 400);
   t.regex(wrong.html, /not right/);
-  const { code } = await nextAppCode(secret, step);
+  const { code } = await nextAppCode(secret, step, server.clock);
   const signedIn = await submit(flow.client, page, '/mfa/totp', { code });
   const claims = await finish(config, flow, signedIn);
   t.is(claims.acr, 'mfa');
@@ -212,7 +212,7 @@ test('holding only the first factor, nobody can enroll an authenticator app past
     { ...page, html: page.html.replace('/mfa/totp"', '/mfa/totp-setup"') },
     '/mfa/totp-setup',
     {
-      code: (await nextAppCode(secret, step)).code,
+      code: (await nextAppCode(secret, step, server.clock)).code,
       pending: 'forged',
     },
   );

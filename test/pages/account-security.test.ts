@@ -13,7 +13,7 @@ async function withAuthenticatorApp(server: TestServer, email: string) {
   const html = await setup.text();
   const secret = secretFromPage(html);
   const pending = /name="pending" value="([^"]+)"/.exec(html)![1]!;
-  const { code, step } = await nextAppCode(secret);
+  const { code, step } = await nextAppCode(secret, 0, server.clock);
   const { response } = await submitForm(client, html, `${PAGE}/totp`, { pending, code });
   if (response.status !== 303) throw new Error(`turning on the app answered ${response.status}`);
   return { client, secret, step, codesPage: response.headers.get('location')! };
@@ -64,7 +64,7 @@ test('a wrong code does not turn the app on, and a forged or foreign setup form 
   const setup = await (await client.request(`${PAGE}/totp`)).text();
   const pending = /name="pending" value="([^"]+)"/.exec(setup)![1]!;
   const secret = secretFromPage(setup);
-  const right = (await nextAppCode(secret)).code;
+  const right = (await nextAppCode(secret, 0, server.clock)).code;
   const wrong = await submitForm(client, setup, `${PAGE}/totp`, {
     pending,
     code: right === '123456' ? '654321' : '123456',
@@ -78,7 +78,7 @@ test('a wrong code does not turn the app on, and a forged or foreign setup form 
   const theirPending = /name="pending" value="([^"]+)"/.exec(theirs)![1]!;
   const foreign = await submitForm(client, setup, `${PAGE}/totp`, {
     pending: theirPending,
-    code: (await nextAppCode(secretFromPage(theirs))).code,
+    code: (await nextAppCode(secretFromPage(theirs), 0, server.clock)).code,
   });
   t.is(foreign.response.status, 400);
   const forged = await submitForm(client, setup, `${PAGE}/totp`, { pending: 'a.b.c', code: right });
@@ -157,7 +157,7 @@ test('two concurrent checks of one authenticator code: exactly one is accepted',
   const email = 'totp-race@example.com';
   const { secret, step } = await withAuthenticatorApp(server, email);
   const account = await accountByEmail(server, email);
-  const { code } = await nextAppCode(secret, step);
+  const { code } = await nextAppCode(secret, step, server.clock);
   const results = await Promise.all(Array.from({ length: 8 }, () => server.app.services.totp.check(account.id, code)));
   t.is(results.filter((result) => result === 'ok').length, 1);
   t.true(results.filter((result) => result !== 'ok').every((result) => result === 'replayed'));

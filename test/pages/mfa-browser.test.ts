@@ -64,7 +64,7 @@ async function journey(t: ExecutionContext, viewport: Viewport) {
   await checkPage(t, page, viewport, 'account-totp', 'Set up your authenticator app');
   t.true(await page.locator('.qr-code svg').isVisible(), 'the QR code is drawn in the page');
   const secret = (await page.locator('#totp-secret').innerText()).replace(/\s/g, '');
-  let { code, step } = await nextAppCode(secret);
+  let { code, step } = await nextAppCode(secret, 0, server.clock);
   await page.locator('#code').fill(code);
   await page.getByRole('button', { name: 'Turn on' }).click();
   await page.waitForURL((url) => url.pathname === '/account/security/backup-codes');
@@ -83,7 +83,7 @@ async function journey(t: ExecutionContext, viewport: Viewport) {
   const second = await signInAtApp(t, server, config, viewport, email);
   await second.page.waitForURL(/\/interaction\/[^/]+\/mfa$/);
   await checkPage(t, second.page, viewport, 'mfa', 'Confirm it’s you');
-  ({ code, step } = await nextAppCode(secret, step));
+  ({ code, step } = await nextAppCode(secret, step, server.clock));
   await second.page.locator('#code').fill(code);
   await second.page.getByRole('button', { name: 'Continue' }).click();
   await atCallback(second.page);
@@ -146,7 +146,7 @@ browserTest('desktop: the same, then every backup code used up, and a new set ma
   await account.goto(`${server.url}/account/security`);
   await signInByEmailCode(server, account, email);
   await account.waitForURL(/\/interaction\/[^/]+\/mfa$/);
-  await account.locator('#code').fill((await nextAppCode(secret, step)).code);
+  await account.locator('#code').fill((await nextAppCode(secret, step, server.clock)).code);
   await account.getByRole('button', { name: 'Continue' }).click();
   await account.waitForURL((url) => url.pathname === '/account/security');
   t.regex(await account.locator('#backup-codes ~ .section-hint').innerText(), /0 of 10/);
@@ -187,7 +187,7 @@ async function stepUp(t: ExecutionContext, viewport: Viewport) {
   await page.getByRole('link', { name: 'Use an authenticator app' }).click();
   await checkPage(t, page, viewport, 'mfa-totp-setup', 'Set up your authenticator app');
   const secret = (await page.locator('#totp-secret').innerText()).replace(/\s/g, '');
-  await page.locator('#code').fill((await nextAppCode(secret)).code);
+  await page.locator('#code').fill((await nextAppCode(secret, 0, server.clock)).code);
   await page.getByRole('button', { name: 'Turn on' }).click();
   await page.waitForURL(/\/mfa\/backup-codes$/);
   await checkPage(t, page, viewport, 'mfa-backup-codes', 'Save your backup codes');
