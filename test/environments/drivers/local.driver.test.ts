@@ -66,7 +66,7 @@ async function setup(t: ExecutionContext, driverOptions: { sshd?: string } = {})
 }
 
 test('a local machine serves the pinned host key and the template files, keeps its volume across stop and start, and leaves nothing after destroy', async (t) => {
-  const { dataDir, driver, spec, host, phoneHome, ssh, active } = await setup(t);
+  const { dataDir, driver, spec, host, client, phoneHome, ssh, active } = await setup(t);
 
   const ids = await driver.create(spec, {});
   t.truthy(ids.machineId);
@@ -88,6 +88,18 @@ test('a local machine serves the pinned host key and the template files, keeps i
   t.regex(look.output, /from the template/);
   t.regex(look.output, /tmux-ok/);
   if (asRoot) t.regex(look.output, /^\/home\/devpocket$/m);
+
+  // A machine presenting any other host key is refused: the pin is what lets the connection through.
+  await t.throwsAsync(
+    sshExec({
+      ...first.address!,
+      username: asRoot ? 'devpocket' : (process.env.USER ?? 'root'),
+      privateKey: client.private,
+      hostPublicKey: newKeyPair('other').public,
+      command: 'true',
+    }),
+    { message: /verification failed/i },
+  );
 
   const afterStop = await driver.stop(ids);
   t.deepEqual(afterStop, { volumeId: ids.volumeId, sshKeyId: ids.sshKeyId });
