@@ -66,7 +66,7 @@ export type StandInCall = { method: string; path: string; status: number };
  */
 export async function startDigitalOceanStandIn(
   t: ExecutionContext,
-  options: { addressBlock: number; firstHost?: number; lastHost?: number },
+  options: { addressBlock: number; firstHost?: number; lastHost?: number; maxPerPage?: number },
 ) {
   const dataDir = await mkdtemp(join(tmpdir(), 'fairyid-do-stand-in-'));
   const calls: StandInCall[] = [];
@@ -82,6 +82,8 @@ export async function startDigitalOceanStandIn(
     failing: 0,
     failStatus: 503,
     failOnly: undefined as { method: string; path: RegExp } | undefined,
+    // A real `shutdown` only issues the command; a machine may ignore it and stay active.
+    ignoreShutdown: false,
   };
   let nextId = 3_000_000;
   const id = () => (nextId += 1);
@@ -193,7 +195,10 @@ export async function startDigitalOceanStandIn(
     }
 
     const page = <T>(key: string, items: T[]) => {
-      const perPage = Math.min(Math.max(Number(url.searchParams.get('per_page') ?? 20) || 20, 1), 200);
+      const perPage = Math.min(
+        Math.max(Number(url.searchParams.get('per_page') ?? 20) || 20, 1),
+        options.maxPerPage ?? 200,
+      );
       const current = Math.max(Number(url.searchParams.get('page') ?? 1) || 1, 1);
       const last = Math.max(Math.ceil(items.length / perPage), 1);
       const link = (n: number) => {
@@ -294,6 +299,10 @@ export async function startDigitalOceanStandIn(
         return refuse(422, 'unprocessable_entity', `The stand-in does not do ${type}.`);
       }
       const action = newAction(type, { id: droplet.id, type: 'droplet' }, droplet.region.slug);
+      if (type === 'shutdown' && switches.ignoreShutdown) {
+        setImmediate(() => settle(action, true));
+        return send(201, { action });
+      }
       void halt(droplet.id).then(() => {
         if (droplets.has(droplet.id)) droplet.status = 'off';
         settle(action, true);
@@ -453,6 +462,12 @@ export async function startDigitalOceanStandIn(
       switches.failing = count;
       switches.failStatus = status;
       switches.failOnly = only;
+    },
+    /** The types of every action so far, in order. */
+    actionTypes: () => [...actions.values()].map((action) => action.type),
+    /** Droplets complete `shutdown` actions but stay active, as a hung guest would. */
+    ignoreShutdowns() {
+      switches.ignoreShutdown = true;
     },
     /** What exists at the "provider" now; a test ends with all of it empty. */
     leftovers: () => ({

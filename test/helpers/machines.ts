@@ -60,10 +60,19 @@ export function machineCloudConfig(input: {
 export type PhoneHomeCall = { path: string; contentType: string | undefined; fields: Record<string, string> };
 
 /** Receives cloud-init's phone_home POSTs, as FairyID's per-environment URL would. */
-export async function startPhoneHomeReceiver(t: ExecutionContext) {
+export async function startPhoneHomeReceiver(t: ExecutionContext, options: { failFirst?: number } = {}) {
   const calls: PhoneHomeCall[] = [];
+  const failed: PhoneHomeCall[] = [];
+  let failing = options.failFirst ?? 0;
   const server = createServer(async (req, res) => {
     const body = await readBody(req);
+    // A FairyID that is briefly unavailable: cloud-init tries again.
+    if (failing > 0) {
+      failing -= 1;
+      failed.push({ path: req.url ?? '/', contentType: req.headers['content-type'], fields: {} });
+      res.writeHead(503).end();
+      return;
+    }
     calls.push({
       path: req.url ?? '/',
       contentType: req.headers['content-type'],
@@ -77,6 +86,7 @@ export async function startPhoneHomeReceiver(t: ExecutionContext) {
   return {
     url,
     calls,
+    failed,
     /** Waits for a POST to `path`; the machine posts once sshd is up and runcmd has run. */
     waitFor: (path: string) => until(() => calls.find((call) => call.path === path), `a phone_home POST to ${path}`),
   };

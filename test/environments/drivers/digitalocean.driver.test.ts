@@ -11,12 +11,17 @@ import { machineCloudConfig, newKeyPair, sshExec, startPhoneHomeReceiver, until 
 const ADDRESS_BLOCK = 61;
 let standIns = 0;
 
-async function setup(t: ExecutionContext, driverOptions: { now?: () => number } = {}) {
+async function setup(
+  t: ExecutionContext,
+  driverOptions: { now?: () => number; shutdownTimeoutMs?: number } = {},
+  standInOptions: { maxPerPage?: number } = {},
+) {
   const first = 1 + 20 * standIns++;
   const standIn = await startDigitalOceanStandIn(t, {
     addressBlock: ADDRESS_BLOCK,
     firstHost: first,
     lastHost: first + 19,
+    ...standInOptions,
   });
   const phoneHome = await startPhoneHomeReceiver(t);
   const driver = createDigitalOceanDriver({
@@ -197,4 +202,50 @@ test('an unknown size or region is a non-retryable error with a human message, a
   const [sshKeyId] = standIn.keys.keys();
   await driver.destroy({ volumeId, sshKeyId: String(sshKeyId) });
   t.deepEqual(standIn.leftovers(), { droplets: [], volumes: [], keys: [], machines: [] });
+});
+
+test('a droplet that ignores the shutdown is powered off, then stopped as usual', async (t) => {
+  const { standIn, driver, spec, active } = await setup(t, { shutdownTimeoutMs: 200 });
+  const ids = await driver.create(spec, {});
+  await active(ids);
+  standIn.ignoreShutdowns();
+  const kept = await driver.stop(ids);
+  const dropletActions = standIn.calls.filter(
+    (call) => call.method === 'POST' && call.path === `/v2/droplets/${ids.machineId}/actions`,
+  );
+  t.deepEqual(standIn.actionTypes(), ['create', 'shutdown', 'power_off', 'detach_volume']);
+  t.is(dropletActions.length, 2);
+  t.deepEqual(standIn.leftovers(), {
+    droplets: [],
+    volumes: [ids.volumeId],
+    keys: [Number(ids.sshKeyId)],
+    machines: [],
+  });
+  await driver.destroy(kept);
+  t.deepEqual(standIn.leftovers(), { droplets: [], volumes: [], keys: [], machines: [] });
+});
+
+test('destroy removes every droplet tagged for the environment, following the pages of the list', async (t) => {
+  const { standIn, driver, spec, active } = await setup(t, {}, { maxPerPage: 1 });
+  const ids = await driver.create(spec, {});
+  await active(ids);
+  // A second droplet with the environment's tag, as a lost race between two instances would leave.
+  const response = await fetch(`${standIn.url}/v2/droplets`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${standIn.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name: `${spec.hostname}-twin`,
+      region: spec.region,
+      size: spec.size,
+      image: spec.image,
+      tags: ['fairyid', `fairyid-env-${spec.environmentId}`],
+    }),
+  });
+  t.is(response.status, 202);
+  t.is(standIn.droplets.size, 2);
+
+  await driver.destroy(ids);
+  t.deepEqual(standIn.leftovers(), { droplets: [], volumes: [], keys: [], machines: [] });
+  // With one droplet per page, finding the twin took the second page.
+  t.true(standIn.calls.filter((call) => call.method === 'GET' && call.path === '/v2/droplets').length >= 2);
 });

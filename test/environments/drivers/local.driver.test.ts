@@ -12,9 +12,9 @@ import { machineCloudConfig, newKeyPair, sshExec, startPhoneHomeReceiver, until 
 // As root each machine gets the cloud-config's own Linux user; otherwise it serves the current user.
 const asRoot = process.getuid?.() === 0;
 
-async function setup(t: ExecutionContext, driverOptions: { sshd?: string } = {}) {
+async function setup(t: ExecutionContext, driverOptions: { sshd?: string } = {}, failPhoneHomes = 0) {
   const dataDir = await mkdtemp(join(tmpdir(), 'fairyid-local-driver-'));
-  const phoneHome = await startPhoneHomeReceiver(t);
+  const phoneHome = await startPhoneHomeReceiver(t, { failFirst: failPhoneHomes });
   const warnings: string[][] = [];
   const driver = createLocalDriver({
     dataDir,
@@ -155,4 +155,24 @@ test('without sshd, creating a local machine is a clear non-retryable error nami
   const error = await t.throwsAsync(driver.create(spec, {}), { instanceOf: ProviderError });
   t.false(error.retryable);
   t.regex(error.message, /openssh-server/);
+});
+
+test('phone_home tries again when FairyID answers with an error, like cloud-init', async (t) => {
+  const { driver, spec, phoneHome, active } = await setup(t, {}, 2);
+  const ids = await driver.create(spec, {});
+  await active(ids);
+  const call = await phoneHome.waitFor(`/phone-home/${spec.environmentId}`);
+  t.is(phoneHome.failed.length, 2);
+  t.is(phoneHome.calls.length, 1);
+  t.is(call.fields.instance_id, ids.machineId);
+});
+
+test('closing the driver stops every machine and keeps the volumes', async (t) => {
+  const { dataDir, driver, spec, active } = await setup(t);
+  const ids = await driver.create(spec, {});
+  const address = await active(ids);
+  await driver.close();
+  t.false(await sshBanner(address.address!.host, address.address!.port));
+  t.is((await driver.inspect(ids)).status, 'missing');
+  t.true(existsSync(join(dataDir, 'environments', spec.volume.name, 'devpocket')));
 });
