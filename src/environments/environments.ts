@@ -11,6 +11,7 @@ import { createClock, type Clock } from '../shared/clock.ts';
 import type { EnvironmentDriver } from './driver.ts';
 import { environmentEmail } from './environment-email.ts';
 import { createEnvironmentService } from './environment.service.ts';
+import { createDigitalOceanDriver } from './digitalocean.driver.ts';
 import { createLocalDriver } from './local.driver.ts';
 import { createMachineKeySeal } from './machine-keys.ts';
 import { createReconciler, type Reconciler } from './reconciler.ts';
@@ -45,7 +46,7 @@ export function createEnvironments(deps: EnvironmentsDeps) {
   // The local driver reports what it could not apply once when the machine starts and again when
   // runcmd ends; the trail gets each line once.
   const noted = new Map<string, Set<string>>();
-  const driver =
+  const driver: (EnvironmentDriver & { close?(): Promise<void> }) | undefined =
     deps.driver ??
     (settings.driver.kind === 'local'
       ? createLocalDriver({
@@ -60,7 +61,7 @@ export function createEnvironments(deps: EnvironmentsDeps) {
           },
         })
       : settings.driver.kind === 'digitalocean'
-        ? undefined
+        ? createDigitalOceanDriver({ token: settings.driver.token, baseUrl: settings.driver.apiUrl })
         : undefined);
   const keySeal = createMachineKeySeal(deps.keysSecret);
   const service = createEnvironmentService({

@@ -149,6 +149,20 @@ export function createReconciler(deps: ReconcilerDeps) {
         updated_at: now,
       });
       const started = environment.transition_started_at ?? environment.created_at;
+      if (!environment.machine_created_at && address) {
+        // phone_home came before the reconciler saw the machine up: the trail still shows both phases.
+        await tx.insertEvent({
+          environment_id: environmentId,
+          kind: 'machine_created',
+          from_state: environment.state,
+          to_state: null,
+          message: `Machine up at ${address.host}`,
+          actor_id: null,
+          client_id: null,
+          detail: { elapsed_ms: now.getTime() - started.getTime() },
+          created_at: now,
+        });
+      }
       const timings = {
         via,
         requested_at: started.toISOString(),
