@@ -6,9 +6,17 @@ import { stringify } from 'yaml';
 
 export type KeyPair = { public: string; private: string };
 
+/**
+ * An ed25519 pair from ssh2. About 1 in 256 of its pairs cannot be parsed back (it strips a leading
+ * zero byte of the public key: mscdex/ssh2#1513), so a pair is kept only once both halves parse.
+ */
 export const newKeyPair = (comment: string): KeyPair => {
-  const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment });
-  return { public: keys.public.trim(), private: keys.private };
+  for (;;) {
+    const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment });
+    const parsed = [ssh2.utils.parseKey(keys.public), ssh2.utils.parseKey(keys.private)];
+    if (parsed.some((key) => key instanceof Error)) continue;
+    return { public: keys.public.trim(), private: keys.private };
+  }
 };
 
 /** A #cloud-config shaped like the one the environments domain renders for a template. */
