@@ -104,7 +104,7 @@ export function createDigitalOceanDriver(options: DigitalOceanDriverOptions): En
     try {
       return await api.createSshKey({ name: environmentTag(spec.environmentId), public_key: spec.sshPublicKey });
     } catch (error) {
-      const raced = error instanceof ProviderError && !error.retryable ? await api.getSshKey(fingerprint) : undefined;
+      const raced = error instanceof ProviderError ? await api.getSshKey(fingerprint) : undefined;
       if (raced) return raced;
       throw error;
     }
@@ -131,10 +131,7 @@ export function createDigitalOceanDriver(options: DigitalOceanDriverOptions): En
         tags: [FAIRYID_TAG, environmentTag(spec.environmentId)],
       });
     } catch (error) {
-      const [raced] =
-        error instanceof ProviderError && !error.retryable
-          ? await api.volumesByName(spec.volume.name, spec.region)
-          : [];
+      const [raced] = error instanceof ProviderError ? await api.volumesByName(spec.volume.name, spec.region) : [];
       if (raced) return raced;
       throw error;
     }

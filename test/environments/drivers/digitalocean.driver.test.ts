@@ -249,3 +249,22 @@ test('destroy removes every droplet tagged for the environment, following the pa
   // With one droplet per page, finding the twin took the second page.
   t.true(standIn.calls.filter((call) => call.method === 'GET' && call.path === '/v2/droplets').length >= 2);
 });
+
+test('two instances creating the same environment at once end with one key, one volume and one droplet', async (t) => {
+  const { standIn, driver, spec, active } = await setup(t);
+  const results = await Promise.allSettled([driver.create(spec, {}), driver.create(spec, {})]);
+  const made = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  t.true(made.length >= 1);
+  // The loser of the race, if any, is told to try again rather than failing the environment.
+  for (const result of results) {
+    if (result.status === 'rejected') t.true((result.reason as ProviderError).retryable, String(result.reason));
+  }
+  const ids = await driver.create(spec, made[0] ?? {});
+  for (const other of made) t.deepEqual(other, ids);
+  t.is(standIn.keys.size, 1);
+  t.is(standIn.volumes.size, 1);
+  t.is(standIn.droplets.size, 1);
+  await active(ids);
+  await driver.destroy(ids);
+  t.deepEqual(standIn.leftovers(), { droplets: [], volumes: [], keys: [], machines: [] });
+});
