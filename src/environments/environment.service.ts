@@ -162,8 +162,9 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
     to: EnvironmentState,
     patch: Parameters<EnvironmentRepository['update']>[1],
     verb: string,
+    // The phone_home secret is derived from this instant, so the caller who hashed it passes it in.
+    now = clock.now(),
   ) {
-    const now = clock.now();
     const updated = await inTransaction(async (repo) => {
       const environment = await repo.lock(id);
       if (!environment) throw errors.notFound();
@@ -359,6 +360,7 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
           phone_home_hash: hashToken(phoneHomeToken(id, now)),
         },
         'start',
+        now,
       );
       await audit(actor, 'environment_started', started);
       return started;

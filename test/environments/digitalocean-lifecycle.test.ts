@@ -1,4 +1,5 @@
 import test, { type ExecutionContext } from 'ava';
+import ssh2 from 'ssh2';
 import { createDigitalOceanDriver } from '../../src/environments/digitalocean.driver.ts';
 import { apiToken, callApi } from '../helpers/api.ts';
 import { startDigitalOceanStandIn } from '../helpers/digitalocean-stand-in.ts';
@@ -26,6 +27,16 @@ async function setUp(t: ExecutionContext, addressBlock: number, env: Record<stri
   return { standIn, server };
 }
 
+/** The reconciler books the first started hour on its next visit after the machine is ready. */
+async function firstHourPaid(server: TestServer, token: string, id: string) {
+  for (let i = 0; i < 100; i++) {
+    const env = (await callApi(server, token, 'GET', `/api/environments/${id}`)).body!;
+    if (env.cost_since_start > 0) return env;
+    await server.app.environments.reconciler.tick();
+  }
+  throw new Error('the first hour was never booked');
+}
+
 type Events = { kind: string; message: string | null; detail: Record<string, unknown> }[];
 const eventsOf = async (server: TestServer, token: string, id: string) =>
   (await callApi(server, token, 'GET', `/api/environments/${id}/events?limit=100`)).body!.data as Events;
@@ -40,7 +51,9 @@ async function lifecycle(
   const created = await createEnvironment(server, token, body);
   t.is(created.status, 201, JSON.stringify(created.body));
   const id = created.body.id as string;
-  const running = await waitForState(server, token, id, 'running');
+  await waitForState(server, token, id, 'running');
+  const running = await firstHourPaid(server, token, id);
+  t.is(running.cost_since_start, 1);
   const trail = await eventsOf(server, token, id);
   t.deepEqual(
     trail.map((event) => event.kind).filter((kind) => kind !== 'retry'),
@@ -73,7 +86,7 @@ async function lifecycle(
   t.is(await sshRun({ ...ssh(running), command: 'cat ~/hello.txt' }), 'hello from the template\n');
   await sshRun({ ...ssh(running), command: 'echo written-before-stop > ~/notes.txt' });
   await t.throwsAsync(
-    sshRun({ ...ssh(running), hostPublicKey: running.host_public_key.replace(/AAAA\S{8}/, 'AAAAC3NzaC1l') }),
+    sshRun({ ...ssh(running), command: 'true', hostPublicKey: ssh2.utils.generateKeyPairSync('ed25519').public }),
     undefined,
     'another host key is refused',
   );
@@ -84,7 +97,8 @@ async function lifecycle(
   t.is(standIn.volumes.size, 1, 'the volume is kept');
 
   t.is((await callApi(server, token, 'POST', `/api/environments/${id}/start`)).status, 202);
-  const again = await waitForState(server, token, id, 'running');
+  await waitForState(server, token, id, 'running');
+  const again = await firstHourPaid(server, token, id);
   const [second] = [...standIn.droplets.values()];
   t.not(second!.id, droplet!.id, 'a new droplet');
   t.deepEqual(second!.volume_ids, volumeIds, 'with the same volume');
