@@ -181,27 +181,40 @@ test('server errors and unreachable APIs are retryable; a wrong token is not', a
   t.regex(refused.message, /token/);
 });
 
-test('an unknown size or region is a non-retryable error with a human message, and destroy cleans up what was made', async (t) => {
+test('an unknown size or region is a non-retryable error with a human message, and nothing is left behind', async (t) => {
   const { standIn, driver, spec } = await setup(t);
   const badSize = await t.throwsAsync(driver.create({ ...spec, size: 's-64vcpu-fantasy' }, {}), {
     instanceOf: ProviderError,
   });
   t.false(badSize.retryable);
   t.regex(badSize.message, /invalid size/);
-  t.is(standIn.droplets.size, 0);
+  // The key and the volume made before the refusal are gone: the reconciler never learnt their ids.
+  t.deepEqual(standIn.leftovers(), { droplets: [], volumes: [], keys: [], machines: [] });
 
-  const badRegion = await t.throwsAsync(
-    driver.create({ ...spec, region: 'atlantis1', volume: { ...spec.volume, name: `${spec.volume.name}-b` } }, {}),
-    { instanceOf: ProviderError },
-  );
+  const badRegion = await t.throwsAsync(driver.create({ ...spec, region: 'atlantis1' }, {}), {
+    instanceOf: ProviderError,
+  });
   t.false(badRegion.retryable);
   t.regex(badRegion.message, /Region is not available/);
-
-  // The first attempt made the key and the volume before the refusal; they are found and removed.
-  const [volumeId] = standIn.volumes.keys();
-  const [sshKeyId] = standIn.keys.keys();
-  await driver.destroy({ volumeId, sshKeyId: String(sshKeyId) });
   t.deepEqual(standIn.leftovers(), { droplets: [], volumes: [], keys: [], machines: [] });
+});
+
+test('a refused start after a stop keeps the recorded volume and key', async (t) => {
+  const { standIn, driver, spec, active } = await setup(t);
+  const ids = await driver.create(spec, {});
+  await active(ids);
+  const kept = await driver.stop(ids);
+  const refused = await t.throwsAsync(driver.create({ ...spec, size: 's-64vcpu-fantasy' }, kept), {
+    instanceOf: ProviderError,
+  });
+  t.false(refused.retryable);
+  t.deepEqual(standIn.leftovers(), {
+    droplets: [],
+    volumes: [ids.volumeId],
+    keys: [Number(ids.sshKeyId)],
+    machines: [],
+  });
+  await driver.destroy(kept);
 });
 
 test('a droplet that ignores the shutdown is powered off, then stopped as usual', async (t) => {
