@@ -84,6 +84,8 @@ export async function startDigitalOceanStandIn(
     failOnly: undefined as { method: string; path: RegExp } | undefined,
     // A real `shutdown` only issues the command; a machine may ignore it and stay active.
     ignoreShutdown: false,
+    // The next answer reports the hourly quota spent (ratelimit-remaining 0) while still succeeding.
+    spentResetAt: 0,
   };
   let nextId = 3_000_000;
   const id = () => (nextId += 1);
@@ -165,6 +167,10 @@ export async function startDigitalOceanStandIn(
     const method = req.method ?? 'GET';
     const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
       calls.push({ method, path, status });
+      if (switches.spentResetAt) {
+        headers = { 'ratelimit-remaining': '0', 'ratelimit-reset': String(switches.spentResetAt), ...headers };
+        switches.spentResetAt = 0;
+      }
       res.writeHead(status, {
         ...(payload === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }),
         'ratelimit-limit': '5000',
@@ -456,6 +462,10 @@ export async function startDigitalOceanStandIn(
     rateLimit(count: number, resetAt: number) {
       switches.rateLimited = count;
       switches.rateLimitResetAt = resetAt;
+    },
+    /** The next answer succeeds but says no requests remain until `resetAt` (Unix seconds). */
+    spendQuota(resetAt: number) {
+      switches.spentResetAt = resetAt;
     },
     /** The next `count` requests (or only those matching `only`) fail with a server error. */
     fail(count: number, status = 503, only?: { method: string; path: RegExp }) {

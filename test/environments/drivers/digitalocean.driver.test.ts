@@ -163,6 +163,22 @@ test('HTTP 429 is a retryable error that waits until ratelimit-reset, and a spen
   t.is(standIn.calls.length, calls);
 });
 
+test('an answer saying the quota is spent makes the next call wait for ratelimit-reset without asking', async (t) => {
+  let now = 1_800_000_000_000;
+  const { standIn, driver } = await setup(t, { now: () => now });
+  standIn.spendQuota(now / 1000 + 30);
+  t.is((await driver.inspect({ machineId: '1' })).status, 'missing');
+  const calls = standIn.calls.length;
+  const waiting = await t.throwsAsync(driver.inspect({ machineId: '1' }), { instanceOf: ProviderError });
+  t.true(waiting.retryable);
+  t.is(waiting.retryAfterMs, 30_000);
+  t.is(standIn.calls.length, calls);
+  // Once the reset time has passed, requests go out again.
+  now += 30_000;
+  t.is((await driver.inspect({ machineId: '1' })).status, 'missing');
+  t.is(standIn.calls.length, calls + 1);
+});
+
 test('server errors and unreachable APIs are retryable; a wrong token is not', async (t) => {
   const { standIn, driver, spec } = await setup(t);
   standIn.fail(1, 503);
