@@ -266,9 +266,8 @@ export async function startLocalMachine(options: LocalMachineOptions): Promise<L
     await writeFile(file, ensureNewline(config.sshKeys[`${type}_private`] ?? ''), { mode: 0o600 });
     await chmod(file, 0o600);
     const given = config.sshKeys[`${type}_public`];
-    hostPublicKeys[`pub_key_${type}`] = given
-      ? ensureNewline(given)
-      : (await run('ssh-keygen', ['-y', '-f', file])).stdout;
+    // cloud-init writes a given public key verbatim and phone_home posts the file, so it is sent as given.
+    hostPublicKeys[`pub_key_${type}`] = given ?? (await run('ssh-keygen', ['-y', '-f', file])).stdout;
     hostKeyFiles.push(file);
   }
 
