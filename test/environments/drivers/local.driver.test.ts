@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -176,3 +177,47 @@ test('closing the driver stops every machine and keeps the volumes', async (t) =
   t.is((await driver.inspect(ids)).status, 'missing');
   t.true(existsSync(join(dataDir, 'environments', spec.volume.name, 'devpocket')));
 });
+
+test('a machine whose port was taken meanwhile is a retryable failure, and the next create picks another port', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'fairyid-local-driver-'));
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const takenPort = (taken.address() as AddressInfo).port;
+  let calls = 0;
+  const driver = createLocalDriver({
+    dataDir,
+    // The first machine is handed a port someone else holds, as a race with another process would.
+    hostFor: async () => ({ host: '127.0.0.1', port: calls++ === 0 ? takenPort : await freePortFor() }),
+  });
+  t.teardown(async () => {
+    await driver.close();
+    taken.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  const { spec } = await setup(t);
+  const ids = await driver.create(spec, {});
+  const failure = await until(
+    () =>
+      driver.inspect(ids).then(
+        () => undefined,
+        (error: ProviderError) => error,
+      ),
+    'the start to fail',
+  );
+  t.true(failure.retryable, failure.message);
+  t.is((await driver.inspect(ids)).status, 'missing');
+  const again = await driver.create(spec, ids);
+  const state = await until(async () => {
+    const current = await driver.inspect(again);
+    return current.status === 'active' ? current : undefined;
+  }, 'the second start');
+  t.not(state.address?.port, takenPort);
+});
+
+async function freePortFor() {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
