@@ -15,9 +15,6 @@ import type { TestServer } from '../helpers/server.ts';
 
 // The stand-in's droplets are sshd processes on 127.0.<block>.N:22, which needs root.
 const rootTest = process.getuid?.() === 0 ? test : test.skip;
-// Known gap, kept visible: a create refused after the driver made the account SSH key leaves that key
-// (the driver's create throws without the ids it made; see the final report). ava reports when it passes.
-const knownGapTest = process.getuid?.() === 0 ? test.failing : test.skip;
 
 async function setUp(t: ExecutionContext, addressBlock: number, env: Record<string, string> = {}) {
   const standIn = await startDigitalOceanStandIn(t, { addressBlock });
@@ -163,7 +160,7 @@ rootTest('an organization’s environment on DigitalOcean, paid from its wallet'
   );
 });
 
-knownGapTest(
+rootTest(
   'a region the provider refuses (422) puts the environment in error with the reason, and delete cleans up',
   async (t) => {
     // Offered by this server's configuration, unknown to the provider.
