@@ -71,7 +71,10 @@ export function environmentPageRoutes(deps: {
     const organizations = new Map(memberships.map((row) => [row.id, row]));
     const items = await Promise.all(
       rows.slice(0, 100).map(async (environment: Environment) => {
-        const money = await environments.money(environment);
+        const [money, timings] = await Promise.all([
+          environments.money(environment),
+          environments.lastStartTimings(environment.id),
+        ]);
         const organization = environment.organization_id ? organizations.get(environment.organization_id) : undefined;
         return {
           id: environment.id,
@@ -89,6 +92,7 @@ export function environmentPageRoutes(deps: {
           stopReason: environment.state === 'stopped' ? environment.stop_reason : undefined,
           idleWarning: environment.state === 'running' && environment.idle_warned_at !== null,
           lowBalance: environment.state === 'running' && money.balance < money.ratePerHour,
+          timings,
           ...money,
           canStart: environment.state === 'stopped' || environment.state === 'error',
           canStop: ['provisioning', 'starting', 'running', 'error'].includes(environment.state),

@@ -139,6 +139,18 @@ export function createEnvironmentRepository(db: Db) {
         .execute();
     },
 
+    findLatestEvent(environmentId: string, kind: string) {
+      return db
+        .selectFrom('environment_events')
+        .selectAll()
+        .where('environment_id', '=', environmentId)
+        .where('kind', '=', kind)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+    },
+
     /**
      * Claims up to `limit` environments with work due for `owner` until `leaseUntil`. Rows another
      * instance is claiming right now are skipped (SKIP LOCKED), and a claim whose holder died runs

@@ -394,6 +394,22 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
       return deleting;
     },
 
+    /** How long the last start took, phase by phase (from its `ready` event): what the page shows. */
+    async lastStartTimings(id: string) {
+      const ready = await read.findLatestEvent(id, 'ready');
+      if (!ready) return undefined;
+      const detail = ready.detail as { total_ms?: number; machine_to_ready_ms?: number; via?: string };
+      if (typeof detail.total_ms !== 'number') return undefined;
+      return {
+        totalSeconds: Math.round(detail.total_ms / 1000),
+        machineSeconds:
+          typeof detail.machine_to_ready_ms === 'number'
+            ? Math.round((detail.total_ms - detail.machine_to_ready_ms) / 1000)
+            : undefined,
+        via: detail.via === 'ssh_probe' ? 'SSH check' : 'machine report',
+      };
+    },
+
     /** A person's own DUST balance, for the page that shows it beside their environments. */
     personalBalance: (accountId: string) => deps.ledger.balance('person', accountId),
 
