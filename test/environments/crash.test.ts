@@ -28,11 +28,11 @@ rootTest(
     const port = Number(new URL(first.url).port);
     const token = await apiToken(first, 'crash@example.com', ENVIRONMENT_SCOPES);
     const { id: accountId } = await first.app.services.db
-    .selectFrom('accounts')
-    .select('id')
-    .where('email', '=', 'crash@example.com')
-    .executeTakeFirstOrThrow();
-  await first.stop();
+      .selectFrom('accounts')
+      .select('id')
+      .where('email', '=', 'crash@example.com')
+      .executeTakeFirstOrThrow();
+    await first.stop();
 
     // The same server in its own process asks DigitalOcean for the machine and is killed as soon as
     // the droplet exists: before phone_home, before the machine is recorded as up.
