@@ -93,7 +93,8 @@ export function createReconciler(deps: ReconcilerDeps) {
         outcome: to === 'error' ? 'failure' : 'success',
         origin: { ip: null, userAgent: null },
         accountId: environment.created_by,
-        detail: { environment_id: environment.id, from: environment.state, to, reason: message },
+        // `cause`, not `reason`: the activity page reads `reason` as a failure's.
+        detail: { environment_id: environment.id, name: environment.name, from: environment.state, to, cause: message },
       });
     }
   }
@@ -193,7 +194,7 @@ export function createReconciler(deps: ReconcilerDeps) {
       outcome: 'success',
       origin: { ip: null, userAgent: null },
       accountId: ready.created_by,
-      detail: { environment_id: ready.id, from: ready.state, to: 'running', reason: via },
+      detail: { environment_id: ready.id, name: ready.name, from: ready.state, to: 'running', cause: via },
     });
     wake();
     return true;
