@@ -12,7 +12,6 @@ import { PAGES_CLIENT_ID } from '../interaction/page-session.ts';
 import { ApiError } from '../shared/api-error.ts';
 import type { Actor, EnvironmentService } from './environment.service.ts';
 import type { Environment } from './environment.table.ts';
-import { MACHINE_USER } from './template.ts';
 
 const PAGE = '/account/environments';
 const NAME = /^[^\p{Cc}\p{Cs}]{1,60}$/u;
@@ -86,7 +85,7 @@ export function environmentPageRoutes(deps: {
           stateLabel: STATE_LABELS[environment.state] ?? environment.state,
           ssh:
             environment.state === 'running' && environment.ip_address
-              ? `ssh -p ${environment.ssh_port} ${MACHINE_USER}@${environment.ip_address}`
+              ? `ssh -p ${environment.ssh_port} ${environments.sshUser}@${environment.ip_address}`
               : undefined,
           lastError: environment.state === 'error' ? environment.last_error : undefined,
           stopReason: environment.state === 'stopped' ? environment.stop_reason : undefined,

@@ -9,7 +9,6 @@ import { toPage } from '../shared/cursor.ts';
 import { environmentErrors } from './environment.errors.ts';
 import type { Actor, EnvironmentService } from './environment.service.ts';
 import { ENVIRONMENT_STATES, type Environment, type EnvironmentEvent } from './environment.table.ts';
-import { MACHINE_USER } from './template.ts';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const name = z
@@ -100,7 +99,7 @@ export async function presentEnvironment(service: EnvironmentService, environmen
         ? {
             host: environment.ip_address,
             port: environment.ssh_port,
-            user: MACHINE_USER,
+            user: service.sshUser,
             host_public_key: environment.host_public_key,
           }
         : null,

@@ -77,6 +77,8 @@ export type EnvironmentServiceDeps = {
   /** Tells the reconciler there is work now rather than at its next poll. */
   wake(): void;
   available: boolean;
+  /** The account FairyID and the owner sign in as (the local driver without root serves the current user). */
+  sshUser: string;
 };
 
 /**
@@ -191,6 +193,7 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
   }
 
   return {
+    sshUser: deps.sshUser,
     priceOf,
     phoneHomeToken,
     hashToken,

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/account.service.ts';
 import type { AuditService } from '../audit/audit.service.ts';
@@ -16,6 +17,7 @@ import { createLocalDriver } from './local.driver.ts';
 import { createMachineKeySeal } from './machine-keys.ts';
 import { createReconciler, type Reconciler } from './reconciler.ts';
 import type { TemplateCatalog } from './template-catalog.ts';
+import { MACHINE_USER } from './template.ts';
 
 export type EnvironmentsDeps = {
   db: Db;
@@ -78,6 +80,8 @@ export function createEnvironments(deps: EnvironmentsDeps) {
     audit: deps.audit,
     wake: () => reconciler?.wake(),
     available: driver !== undefined,
+    // Without root a local machine can only serve the user running FairyID (see local-machine.ts).
+    sshUser: driver?.name === 'local' && process.getuid?.() !== 0 ? userInfo().username : MACHINE_USER,
   });
   reconciler = createReconciler({
     db: deps.db,

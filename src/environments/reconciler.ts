@@ -14,7 +14,7 @@ import type { Environment, EnvironmentState } from './environment.table.ts';
 import type { MachineKeySeal } from './machine-keys.ts';
 import { probeMachine } from './ssh-probe.ts';
 import type { TemplateCatalog } from './template-catalog.ts';
-import { MACHINE_USER, type CloudConfigParts } from './template.ts';
+import type { CloudConfigParts } from './template.ts';
 
 const LEASE_MS = 120_000;
 const BATCH = 10;
@@ -253,7 +253,7 @@ export function createReconciler(deps: ReconcilerDeps) {
     const reachable = await probeMachine({
       host: machine.address.host,
       port: machine.address.port,
-      username: MACHINE_USER,
+      username: deps.service.sshUser,
       privateKey: deps.keySeal.open(environment.id, 'client', environment.client_private_key_sealed),
       hostPublicKey: environment.host_public_key,
       timeoutMs: 10_000,
