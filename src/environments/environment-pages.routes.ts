@@ -15,6 +15,7 @@ import type { Environment } from './environment.table.ts';
 
 const PAGE = '/account/environments';
 const NAME = /^[^\p{Cc}\p{Cs}]{1,60}$/u;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const STATE_LABELS: Record<string, string> = {
   provisioning: 'Setting up',
@@ -159,8 +160,10 @@ export function environmentPageRoutes(deps: {
         throw new ApiError(400, 'invalid_request', 'Give the environment a name (up to 60 characters).');
       const tier = TIERS.includes(form.tier as Tier) ? (form.tier as Tier) : undefined;
       const owner = typeof form.owner === 'string' && form.owner !== 'me' ? form.owner : undefined;
-      const key = typeof form.idempotency_key === 'string' ? form.idempotency_key.slice(0, 64) : '';
-      if (!key) throw new ApiError(400, 'invalid_request', 'This form expired; reload the page and try again.');
+      if (owner !== undefined && !UUID.test(owner)) throw new ApiError(400, 'invalid_request', 'Choose who pays.');
+      const key = typeof form.idempotency_key === 'string' ? form.idempotency_key : '';
+      if (!/^[\x21-\x7e]{1,64}$/.test(key))
+        throw new ApiError(400, 'invalid_request', 'This form expired; reload the page and try again.');
       await environments.create(
         actorOf(ctx, accountId),
         { name, template: String(form.template ?? ''), tier, organizationId: owner },
@@ -179,7 +182,7 @@ export function environmentPageRoutes(deps: {
     router.post(`/:id/${path}`, (ctx) =>
       act(ctx, async (accountId) => {
         const id = ctx.params.id ?? '';
-        if (!/^[0-9a-f-]{36}$/.test(id)) throw new ApiError(404, 'environment_not_found', 'No such environment.');
+        if (!UUID.test(id)) throw new ApiError(404, 'environment_not_found', 'No such environment.');
         const actor = actorOf(ctx, accountId);
         if (path === 'start') await environments.start(actor, id);
         else if (path === 'stop') await environments.stop(actor, id);
@@ -196,7 +199,7 @@ export function environmentPageRoutes(deps: {
     if (!current) return;
     const id = ctx.params.id ?? '';
     try {
-      if (!/^[0-9a-f-]{36}$/.test(id)) throw new ApiError(404, 'environment_not_found', 'No such environment.');
+      if (!UUID.test(id)) throw new ApiError(404, 'environment_not_found', 'No such environment.');
       const environment = await environments.get(current.accountId, id);
       await deps.renderer.render(ctx, 'account-environment-delete', { id, name: environment.name });
     } catch (error) {

@@ -190,9 +190,12 @@ export function environmentRoutes(service: EnvironmentService): ApiRoute[] {
       scopes: ['environments:write'],
       body: z.object({
         name,
-        template: z.string().min(1).max(40),
+        template: z.string().min(1).max(40).describe('A template id from GET /api/environment-templates'),
         tier: z.enum(TIERS).optional().describe('The template’s default tier when left out'),
-        region: z.string().min(1).max(20).optional(),
+        region: z
+          .string()
+          .regex(/^[a-z0-9-]{1,20}$/, 'must be a region slug such as ams3')
+          .optional(),
         organization_id: z.uuid().optional().describe('Create it for this organization, paid from its wallet'),
       }),
       response: environmentSchema,

@@ -14,6 +14,7 @@ import { createEnvironmentRepository, type EnvironmentRepository } from './envir
 import type { Environment, EnvironmentState } from './environment.table.ts';
 import { generateMachineKeys, type MachineKeySeal } from './machine-keys.ts';
 import type { TemplateCatalog } from './template-catalog.ts';
+import { TEMPLATE_ID } from './template.ts';
 
 /** The provider's size slug for each tier. */
 export const TIER_SIZES: Record<Tier, string> = {
@@ -217,7 +218,8 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
         if (replay.request_hash !== requestHash) throw errors.idempotencyKeyReused();
         return { environment: replay, replayed: true };
       }
-      const template = await deps.templates.find(input.template);
+      // Template ids are file names (template.ts); anything else is unknown without asking the database.
+      const template = TEMPLATE_ID.test(input.template) ? await deps.templates.find(input.template) : undefined;
       if (!template || template.retired) throw errors.unknownTemplate(input.template);
       const tier = input.tier ?? (template.default_tier as Tier);
       const region = input.region ?? settings.regions[0]!;

@@ -72,7 +72,7 @@ export class TemplateError extends Error {
   override name = 'TemplateError';
 }
 
-const TEMPLATE_ID = /^[a-z0-9][a-z0-9-]{0,38}$/;
+export const TEMPLATE_ID = /^[a-z0-9][a-z0-9-]{0,38}$/;
 
 /**
  * Reads and validates every `*.yaml` in `dir`. Every problem in every file is reported at once,
