@@ -35,8 +35,10 @@ import { invitationPageRoutes } from './organizations/invitation-pages.routes.ts
 import { invitationRoutes } from './organizations/invitation.routes.ts';
 import { organizationClientRoutes } from './organizations/organization-client.routes.ts';
 import { organizationRoutes, platformRoutes } from './organizations/organization.routes.ts';
-import { createServerServices, type ServerServices } from './services.ts';
-import { type Clock, systemClock } from './shared/clock.ts';
+import { environmentPageRoutes } from './environments/environment-pages.routes.ts';
+import { environmentRoutes } from './environments/environment.routes.ts';
+import { phoneHomeRoutes } from './environments/phone-home.routes.ts';
+import { createServerServices, type ServerOverrides, type ServerServices } from './services.ts';
 import { deviceGuessLimit } from './verification/device-guess-limit.routes.ts';
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -57,14 +59,14 @@ export type App = Awaited<ReturnType<typeof createApp>>;
  * 7. The device-code guess limit, in front of oidc-provider's verification route.
  * 8. oidc-provider, which takes whatever is left.
  *
- * `clock` is for tests, which move time forward instead of sleeping.
+ * `overrides` are for tests: a clock they move instead of sleeping, an environment driver of their own.
  */
 export async function createApp(
   config: Config,
   log: Logger = createLogger(config.logLevel),
-  clock: Clock = systemClock,
+  overrides: ServerOverrides = {},
 ) {
-  const services = await createServerServices(config, log, clock);
+  const services = await createServerServices(config, log, overrides);
   const { provider: host, renderer } = services;
 
   const apiRoutes = buildApiRoutes(services);
@@ -133,6 +135,7 @@ export async function createApp(
       .expireIdempotencyKeys()
       .catch((error: unknown) => log.error({ err: error }, 'idempotency key sweep failed'));
   }, SWEEP_INTERVAL_MS).unref();
+  services.environments.start();
 
   return {
     koa,
@@ -140,6 +143,7 @@ export async function createApp(
     services,
     clients: services.clients,
     provider: host,
+    environments: services.environments,
     async close() {
       clearInterval(sweeper);
       await services.close();
@@ -159,6 +163,7 @@ function buildApiRoutes(services: ServerServices): ApiRoute[] {
     ...organizationClientRoutes(services.organizationClients),
     ...ledgerRoutes({ ledger }),
     ...(services.billing ? billingRoutes(services.billing.service) : []),
+    ...environmentRoutes(services.environments.service),
   ];
 }
 
@@ -191,6 +196,8 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
     appPageRoutes({ connectedApps: services.connectedApps, audit, session, renderer }),
     activityPageRoutes({ audit, clients: services.clientRepository, session, renderer }),
     invitationPageRoutes({ invitations: services.invitations, accounts, session, renderer }),
+    phoneHomeRoutes(services.environments.reconciler),
+    environmentPageRoutes({ environments: services.environments.service, organizations, session, renderer }),
     sessionPageRoutes({
       accountSessions: services.accountSessions,
       providerSessions: { exists: services.provider.sessionExists, end: services.provider.endSession },

@@ -58,6 +58,9 @@ import { createLedgerService } from './ledger/ledger.service.ts';
 import { createAuditRepository } from './audit/audit.repository.ts';
 import { createAuditService } from './audit/audit.service.ts';
 import { createPlanService } from './billing/plan.service.ts';
+import type { EnvironmentDriver } from './environments/driver.ts';
+import { createEnvironments } from './environments/environments.ts';
+import { createTemplateCatalog } from './environments/template-catalog.ts';
 
 /** Storage and the services over it: shared by the server (app.ts) and the operator CLI. */
 export async function createServices(config: Config, log: Logger, clock: Clock = systemClock) {
@@ -66,9 +69,12 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
   let kv: KeyValueStore | undefined;
   let expectedMigration = '';
   const keys = createSigningKeys(createSigningKeyRepository(db), config.keysSecret);
+  const environmentTemplates = createTemplateCatalog(db, config.environments.templatesDir);
   try {
     await migrateToLatest(db);
     expectedMigration = await latestMigrationName();
+    // Environment templates are validated at every start; a bad file stops it with every problem named.
+    await environmentTemplates.reload();
     kv = 'url' in config.redis ? await connectRedis(config.redis) : new MemoryStore();
     await keys.ensureKeys();
   } catch (error) {
@@ -110,6 +116,7 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
     organizations,
     // Read by other domains whether or not Stripe is configured; only Stripe's webhooks change plans.
     plans: createPlanService({ db, offers: config.plans }),
+    environmentTemplates,
     checks: {
       database: async () => void (await sql`select 1`.execute(db)),
       schema: async () => {
@@ -158,7 +165,11 @@ export function startProvider(
  * them, the registered clients, delivery of mail and texts, one-time codes, and the domain services
  * that need a sender or the provider. app.ts only assembles middleware and routes over these.
  */
-export async function createServerServices(config: Config, log: Logger, clock: Clock = systemClock) {
+/** What tests replace: the clock they move, and the DigitalOcean stand-in's driver or a local one. */
+export type ServerOverrides = { clock?: Clock; environmentDriver?: EnvironmentDriver & { close?(): Promise<void> } };
+
+export async function createServerServices(config: Config, log: Logger, overrides: ServerOverrides = {}) {
+  const clock = overrides.clock ?? systemClock;
   const services = await createServices(config, log, clock);
   const revocations = createGrantRevocations(services.kv, config.ttl.accessToken);
   const renderer = createRenderer({ reloadTemplates: config.env === 'development' });
@@ -215,6 +226,22 @@ export async function createServerServices(config: Config, log: Logger, clock: C
   });
 
   const handOff = createBackupCodeHandOff(services.kv, config.keysSecret);
+  const environments = createEnvironments({
+    db: services.db,
+    settings: config.environments,
+    issuer: config.issuer,
+    keysSecret: config.keysSecret,
+    templates: services.environmentTemplates,
+    ledger: services.ledger,
+    organizations: services.organizations,
+    limitsFor: services.plans.limitsFor,
+    accounts: services.accounts,
+    audit: services.audit,
+    mailer,
+    log,
+    clock,
+    ...(overrides.environmentDriver ? { driver: overrides.environmentDriver } : {}),
+  });
   return {
     ...services,
     config,
@@ -261,7 +288,9 @@ export async function createServerServices(config: Config, log: Logger, clock: C
           log,
         })
       : undefined,
+    environments,
     async close() {
+      await environments.close();
       provider.stop();
       await services.close();
     },

@@ -55,7 +55,7 @@ export async function startServer(
       ISSUER: issuer,
       PORT: String(port),
     });
-    const app = await createApp(config, options.log, clock);
+    const app = await createApp(config, options.log, { clock });
     server.on('request', app.koa.callback());
     return {
       url,
