@@ -47,7 +47,7 @@ for (const viewport of Object.keys(VIEWPORTS) as Viewport[]) {
       t.true(
         await page
           .getByRole('alert')
-          .filter({ hasText: /Signing in with this phone number is locked until (?:\d{4}-\d\d-\d\d )?\d\d:\d\d UTC\./ })
+          .filter({ hasText: /Signing in with this phone number is locked until (\d{4}-\d\d-\d\d )?\d\d:\d\d UTC\./ })
           .isVisible(),
       );
       await checkPage(t, page, viewport, 'sign-in-locked', 'Sign in');
