@@ -61,6 +61,10 @@ import { organizationClientRoutes } from './organizations/organization-client.ro
 import { createOrganizationClientService } from './organizations/organization-client.service.ts';
 import { organizationRoutes, platformRoutes } from './organizations/organization.routes.ts';
 import { createServices, startProvider, type Services } from './services.ts';
+import { createEnvironments, type EnvironmentsDeps } from './environments/environments.ts';
+import { environmentRoutes } from './environments/environment.routes.ts';
+import { environmentPageRoutes } from './environments/environment-pages.routes.ts';
+import { phoneHomeRoutes } from './environments/phone-home.routes.ts';
 import { describeDuration } from './shared/duration.ts';
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -69,7 +73,12 @@ const API_VERSION = '1.0.0';
 export type App = Awaited<ReturnType<typeof createApp>>;
 
 /** The composition root: the only module that knows every folder. */
-export async function createApp(config: Config, log: Logger = createLogger(config.logLevel)) {
+export async function createApp(
+  config: Config,
+  log: Logger = createLogger(config.logLevel),
+  // Tests run environments on the DigitalOcean stand-in's driver and move their clock.
+  overrides: { environments?: Pick<EnvironmentsDeps, 'driver' | 'clock'> } = {},
+) {
   const services = await createServices(config, log);
   const revocations = createGrantRevocations(services.kv, config.ttl.accessToken);
   let host: ProviderHost | undefined;
@@ -118,9 +127,25 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
         log,
       })
     : undefined;
+  const environments = createEnvironments({
+    db: services.db,
+    settings: config.environments,
+    issuer: config.issuer,
+    keysSecret: config.keysSecret,
+    templates: services.environmentTemplates,
+    ledger: services.ledger,
+    organizations: services.organizations,
+    limitsFor: services.plans.limitsFor,
+    accounts: services.accounts,
+    audit: services.audit,
+    mailer,
+    log,
+    ...overrides.environments,
+  });
   const apiRoutes = [
     ...buildApiRoutes(services, clients, invitations),
     ...(billing ? billingRoutes(billing.service) : []),
+    ...environmentRoutes(environments.service),
   ];
   const apiDocument = openApiDocument(apiRoutes, { issuer: config.issuer, version: API_VERSION });
   const guard = createBearerGuard({ host, issuer: config.issuer, kv: services.kv, revocations });
@@ -187,6 +212,15 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   };
   for (const routes of selfServicePageRoutes(selfService)) koa.use(routes);
   koa.use(invitationPageRoutes({ invitations, accounts: services.accounts, session: pageSession, renderer }));
+  koa.use(phoneHomeRoutes(environments.reconciler));
+  koa.use(
+    environmentPageRoutes({
+      environments: environments.service,
+      organizations: services.organizations,
+      session: pageSession,
+      renderer,
+    }),
+  );
   koa.use(
     sessionPageRoutes({
       accountSessions: services.accountSessions,
@@ -233,6 +267,8 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       .catch((error: unknown) => log.error({ err: error }, 'idempotency key sweep failed'));
   }, SWEEP_INTERVAL_MS).unref();
 
+  environments.start();
+
   const provider = host;
   return {
     koa,
@@ -240,8 +276,10 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     services,
     clients,
     provider,
+    environments,
     async close() {
       clearInterval(sweeper);
+      await environments.close();
       provider.stop();
       await services.close();
     },

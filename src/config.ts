@@ -52,6 +52,18 @@ const plans = catalog<PlanOffer>(
     id === 'free' ? undefined : { id: id!, priceId: priceId!, environments: Number(environments) },
 );
 
+/** The fixed tiers; only their DUST prices are configuration. */
+export const TIERS = ['free', 'starter', 'pro'] as const;
+export type Tier = (typeof TIERS)[number];
+const environmentPrices = catalog<{ id: string; dust: number }>(
+  new RegExp(`^${CATALOG_ID}:\\d{1,6}$`),
+  'tier:dust-per-hour (e.g. free:1)',
+  ([id, dust]) => ((TIERS as readonly string[]).includes(id!) ? { id: id!, dust: Number(dust) } : undefined),
+  { required: true },
+).refine((entries) => TIERS.every((tier) => entries.some((entry) => entry.id === tier)), {
+  message: `must price every tier: ${TIERS.join(', ')}`,
+});
+
 /** `count/seconds`: at most `count` events in a window of `seconds` (e.g. `10/3600`). */
 const rate = (fallback: string) =>
   z
@@ -175,6 +187,28 @@ const schema = z
       .optional(),
     DUST_PACKS: dustPacks.prefault('small:100:500:usd,large:1000:4000:usd'),
     STRIPE_PLANS: plans.optional(),
+    // Environments: `local` (sshd on this machine, development only) or `digitalocean`.
+    ENVIRONMENT_DRIVER: z.enum(['local', 'digitalocean']).optional(),
+    DO_API_TOKEN: z.string().min(10).optional(),
+    DO_API_URL: z
+      .url({ protocol: /^https?$/ })
+      .refine((value) => !value.endsWith('/') && !value.includes('?') && !value.includes('#'), {
+        message: 'must be an http(s) URL without a trailing slash, query or fragment',
+      })
+      .optional(),
+    ENVIRONMENT_PRICES: environmentPrices.prefault('free:1,starter:2,pro:4'),
+    ENVIRONMENT_REGIONS: z
+      .string()
+      .default('ams3,fra1,lon1,nyc3,sfo3,sgp1')
+      .transform((value) => value.split(',').map((region) => region.trim()))
+      .pipe(z.array(z.string().regex(/^[a-z]{3}\d$/, 'each region must be a slug such as ams3')).min(1)),
+    ENVIRONMENTS_PER_PERSON: z.coerce.number().int().min(0).max(1000).default(2),
+    ENVIRONMENT_IDLE_MINUTES: z.coerce.number().int().min(5).default(120),
+    ENVIRONMENT_IDLE_WARNING_MINUTES: z.coerce.number().int().min(1).default(15),
+    ENVIRONMENT_READY_TIMEOUT: seconds(900),
+    ENVIRONMENT_PHONE_HOME_GRACE: seconds(120),
+    ENVIRONMENT_RECONCILE_MS: z.coerce.number().int().min(20).default(2000),
+    TEMPLATES_DIR: z.string().min(1).default('templates'),
   })
   .superRefine((env, issues) => {
     if (env.STRIPE_SECRET_KEY && !env.STRIPE_WEBHOOK_SECRET) {
@@ -191,6 +225,28 @@ const schema = z
         code: 'custom',
         path: ['TWILIO_ACCOUNT_SID'],
         message: 'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM go together',
+      });
+    }
+    if (env.ENVIRONMENT_DRIVER === 'digitalocean' && !env.DO_API_TOKEN) {
+      issues.addIssue({
+        code: 'custom',
+        path: ['DO_API_TOKEN'],
+        message: 'is required with ENVIRONMENT_DRIVER=digitalocean',
+      });
+    }
+    if (env.NODE_ENV === 'production' && env.ENVIRONMENT_DRIVER === 'local') {
+      // The local driver runs sshd on the server itself: never a production machine's business.
+      issues.addIssue({
+        code: 'custom',
+        path: ['ENVIRONMENT_DRIVER'],
+        message: 'local is for development only; use digitalocean (with DO_API_TOKEN) when NODE_ENV=production',
+      });
+    }
+    if (env.ENVIRONMENT_IDLE_WARNING_MINUTES >= env.ENVIRONMENT_IDLE_MINUTES) {
+      issues.addIssue({
+        code: 'custom',
+        path: ['ENVIRONMENT_IDLE_WARNING_MINUTES'],
+        message: 'must be shorter than ENVIRONMENT_IDLE_MINUTES',
       });
     }
     if (env.NODE_ENV !== 'production') return;
@@ -260,6 +316,24 @@ export type Config = Readonly<{
   stripe: Readonly<{ secretKey: string; webhookSecret: string; apiUrl: string | undefined }> | undefined;
   dustPacks: readonly DustPack[];
   plans: readonly PlanOffer[];
+  environments: EnvironmentSettings;
+}>;
+
+export type EnvironmentSettings = Readonly<{
+  /** `none` in production without DO_API_TOKEN: environments are then not offered. */
+  driver: Readonly<
+    { kind: 'local'; dataDir: string } | { kind: 'digitalocean'; token: string; apiUrl: string } | { kind: 'none' }
+  >;
+  /** DUST per started hour of a running environment, by tier; stopped ones cost nothing. */
+  prices: Readonly<Record<Tier, number>>;
+  regions: readonly string[];
+  perPersonLimit: number;
+  idleMinutes: number;
+  idleWarningMinutes: number;
+  readyTimeoutSeconds: number;
+  phoneHomeGraceSeconds: number;
+  reconcileIntervalMs: number;
+  templatesDir: string;
 }>;
 
 export class ConfigError extends Error {
@@ -337,7 +411,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : undefined,
     dustPacks: Object.freeze(e.DUST_PACKS.map((pack) => Object.freeze(pack))),
     plans: Object.freeze((e.STRIPE_PLANS ?? []).map((plan) => Object.freeze(plan))),
+    environments: Object.freeze({
+      driver: environmentDriver(e),
+      prices: Object.freeze(
+        Object.fromEntries(e.ENVIRONMENT_PRICES.map((entry) => [entry.id, entry.dust])) as Record<Tier, number>,
+      ),
+      regions: Object.freeze(e.ENVIRONMENT_REGIONS),
+      perPersonLimit: e.ENVIRONMENTS_PER_PERSON,
+      idleMinutes: e.ENVIRONMENT_IDLE_MINUTES,
+      idleWarningMinutes: e.ENVIRONMENT_IDLE_WARNING_MINUTES,
+      readyTimeoutSeconds: e.ENVIRONMENT_READY_TIMEOUT,
+      phoneHomeGraceSeconds: e.ENVIRONMENT_PHONE_HOME_GRACE,
+      reconcileIntervalMs: e.ENVIRONMENT_RECONCILE_MS,
+      templatesDir: e.TEMPLATES_DIR,
+    }),
   });
+}
+
+function environmentDriver(e: z.output<typeof schema>): EnvironmentSettings['driver'] {
+  const kind =
+    e.ENVIRONMENT_DRIVER ?? (e.DO_API_TOKEN ? 'digitalocean' : e.NODE_ENV === 'production' ? 'none' : 'local');
+  if (kind === 'digitalocean')
+    return Object.freeze({ kind, token: e.DO_API_TOKEN!, apiUrl: e.DO_API_URL ?? 'https://api.digitalocean.com' });
+  // In-memory databases (tests) still need a real folder for the machines' home directories.
+  if (kind === 'local') return Object.freeze({ kind, dataDir: e.DATA_DIR === 'memory://' ? '.data' : e.DATA_DIR });
+  return Object.freeze({ kind: 'none' as const });
 }
 
 /** Loads `.env` from the working directory when present; real environment variables win. */

@@ -32,6 +32,7 @@ import { createLedgerService } from './ledger/ledger.service.ts';
 import { createAuditRepository } from './audit/audit.repository.ts';
 import { createAuditService } from './audit/audit.service.ts';
 import { createPlanService } from './billing/plan.service.ts';
+import { createTemplateCatalog } from './environments/template-catalog.ts';
 
 /** Storage and the services over it: shared by the server (app.ts) and the operator CLI. */
 export async function createServices(config: Config, log: Logger) {
@@ -40,9 +41,12 @@ export async function createServices(config: Config, log: Logger) {
   let kv: KeyValueStore | undefined;
   let expectedMigration = '';
   const keys = createSigningKeys(createSigningKeyRepository(db), config.keysSecret);
+  const environmentTemplates = createTemplateCatalog(db, config.environments.templatesDir);
   try {
     await migrateToLatest(db);
     expectedMigration = await latestMigrationName();
+    // Environment templates are validated at every start; a bad file stops it with every problem named.
+    await environmentTemplates.reload();
     kv = 'url' in config.redis ? await connectRedis(config.redis) : new MemoryStore();
     await keys.ensureKeys();
   } catch (error) {
@@ -82,6 +86,7 @@ export async function createServices(config: Config, log: Logger) {
     }),
     // Read by other domains whether or not Stripe is configured; only Stripe's webhooks change plans.
     plans: createPlanService({ db, offers: config.plans }),
+    environmentTemplates,
     checks: {
       database: async () => void (await sql`select 1`.execute(db)),
       schema: async () => {

@@ -19,6 +19,12 @@ export const EVENT_LABELS: Record<AuditEventName, string> = {
   email_changed: 'Email address changed',
   phone_changed: 'Phone number changed',
   profile_updated: 'Profile updated',
+  environment_created: 'Environment created',
+  environment_started: 'Environment started',
+  environment_stopped: 'Environment stopped',
+  environment_renamed: 'Environment renamed',
+  environment_deleted: 'Environment deleted',
+  environment_state_changed: 'Environment changed state',
 };
 
 /** Where the plain label would say something happened that did not. */

@@ -24,6 +24,7 @@ const KIND_LABELS: Record<string, string> = {
   transfer: 'Transfer with an organization',
   purchase: 'Bought',
   purchase_reversal: 'Purchase refunded',
+  environment_usage: 'Environment time',
 };
 
 /** What the overview says after a change made elsewhere redirects back to it (`?saved=` / `?changed=`). */

@@ -19,7 +19,13 @@ export type AuditEventName =
   | 'grant_revoked'
   | 'email_changed'
   | 'phone_changed'
-  | 'profile_updated';
+  | 'profile_updated'
+  | 'environment_created'
+  | 'environment_started'
+  | 'environment_stopped'
+  | 'environment_renamed'
+  | 'environment_deleted'
+  | 'environment_state_changed';
 
 export type AuditRecord = {
   event: AuditEventName;

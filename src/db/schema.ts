@@ -5,6 +5,7 @@ import type { FactorTables } from '../accounts/factor.table.ts';
 import type { AccountSessionTables } from '../accounts/account-session.table.ts';
 import type { AuditTables } from '../audit/audit.table.ts';
 import type { BillingTables } from '../billing/billing.table.ts';
+import type { EnvironmentTables } from '../environments/environment.table.ts';
 import type { OidcTables } from '../oidc/oidc.tables.ts';
 import type { LedgerTables } from '../ledger/ledger.table.ts';
 import type { OrganizationTables } from '../organizations/organization.table.ts';
@@ -17,4 +18,5 @@ export interface Database
     OidcTables,
     OrganizationTables,
     LedgerTables,
-    BillingTables {}
+    BillingTables,
+    EnvironmentTables {}

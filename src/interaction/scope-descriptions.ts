@@ -11,6 +11,8 @@ const DESCRIPTIONS: Record<string, string> = {
   'dust:read': 'See your DUST balance and history',
   'dust:spend': 'Spend your DUST in this app (every charge shows in your history)',
   'dust:manage': 'Move DUST between you and your organizations, and set what apps may spend',
+  'environments:read': 'See your development environments and those of your organizations',
+  'environments:write': 'Create, start, stop and delete development environments, which spend DUST',
   'platform:manage': 'Approve, reject and suspend organizations (platform owner only)',
 };
 

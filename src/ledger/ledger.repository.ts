@@ -70,6 +70,16 @@ export function createLedgerRepository(db: Db) {
         .executeTakeFirst();
     },
 
+    async sumByReferencePrefix(kind: TransactionKind, prefix: string): Promise<number> {
+      const row = await db
+        .selectFrom('ledger_transactions')
+        .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('amount'), sql<number>`0`).as('total'))
+        .where('kind', '=', kind)
+        .where(sql<boolean>`starts_with(reference, ${prefix})`)
+        .executeTakeFirstOrThrow();
+      return Number(row.total);
+    },
+
     /** Serializes refunds of one charge. */
     lockTransaction(id: string) {
       return db.selectFrom('ledger_transactions').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();

@@ -6,7 +6,7 @@ import { createLedgerRepository, type LedgerRepository } from './ledger.reposito
 import type { LedgerTransaction, TransactionKind, Wallet, WalletKind } from './ledger.table.ts';
 
 export const SIGNUP_GRANT = 25;
-const SYSTEM = { signupGrants: 'signup_grants', purchases: 'purchases' } as const;
+const SYSTEM = { signupGrants: 'signup_grants', purchases: 'purchases', environments: 'environments' } as const;
 
 type Move = { wallet: Wallet; amount: number };
 type Booking = Parameters<LedgerRepository['insertTransaction']>[0];
@@ -172,6 +172,43 @@ export function createLedgerService(db: Db) {
       };
       return repo ? work(repo) : inTransaction(work);
     },
+
+    /**
+     * Environment time, from a person's or an organization's wallet to the platform. `reference`
+     * names the hour being paid (one per environment, run and hour), so a repeat books nothing and
+     * answers undefined; a wallet that cannot pay throws `insufficient_funds` and nothing is booked.
+     */
+    async chargeUsage(input: {
+      wallet: { kind: 'person' | 'organization'; ownerId: string };
+      amount: number;
+      reference: string;
+      description: string;
+    }) {
+      return inTransaction(async (repo) => {
+        const [payer, platform] = [
+          await repo.ensureWallet(input.wallet.kind, input.wallet.ownerId),
+          await repo.ensureWallet('system', SYSTEM.environments),
+        ];
+        return book(
+          repo,
+          {
+            kind: 'environment_usage',
+            reference: input.reference,
+            amount: input.amount,
+            account_id: input.wallet.kind === 'person' ? input.wallet.ownerId : null,
+            organization_id: input.wallet.kind === 'organization' ? input.wallet.ownerId : null,
+            description: input.description,
+          },
+          [
+            { wallet: payer, amount: -input.amount },
+            { wallet: platform, amount: input.amount },
+          ],
+        );
+      });
+    },
+
+    /** What environment usage booked under references starting with `prefix` adds up to. */
+    usageTotal: (prefix: string) => read.sumByReferencePrefix('environment_usage', prefix),
 
     async setAllowance(accountId: string, clientId: string, amount: number) {
       await read.setAllowance(accountId, clientId, amount);

@@ -10,6 +10,7 @@ export const TRANSACTION_KINDS = [
   'transfer',
   'purchase',
   'purchase_reversal',
+  'environment_usage',
 ] as const;
 export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
 

@@ -9,6 +9,8 @@ export const API_SCOPES = [
   'dust:read',
   'dust:spend',
   'dust:manage',
+  'environments:read',
+  'environments:write',
 ] as const;
 
 export const apiAudience = (issuer: string) => `${issuer}/api`;

@@ -1,0 +1,206 @@
+import { randomBytes } from 'node:crypto';
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Context } from 'koa';
+import { TIERS, type Tier } from '../config.ts';
+import { csrfProtection } from '../http/csrf.ts';
+import type { Renderer } from '../http/render.ts';
+import { requestOrigin } from '../http/request-origin.ts';
+import type { PageSession } from '../interaction/page-session.ts';
+import type { OrganizationService } from '../organizations/organization.service.ts';
+import { PAGES_CLIENT_ID } from '../interaction/page-session.ts';
+import { ApiError } from '../shared/api-error.ts';
+import type { Actor, EnvironmentService } from './environment.service.ts';
+import type { Environment } from './environment.table.ts';
+import { MACHINE_USER } from './template.ts';
+
+const PAGE = '/account/environments';
+const NAME = /^[^\p{Cc}\p{Cs}]{1,60}$/u;
+
+const STATE_LABELS: Record<string, string> = {
+  provisioning: 'Setting up',
+  running: 'Running',
+  stopping: 'Stopping',
+  stopped: 'Stopped',
+  starting: 'Starting',
+  deleting: 'Deleting',
+  error: 'Needs attention',
+};
+const NOTICES: Record<string, string> = {
+  created: 'Your environment is being set up. It shows as Running once the machine reports that it is ready.',
+  started: 'Starting: a new machine is being set up with your files.',
+  stopped: 'Stopping: the machine is removed and your files are kept.',
+  deleted: 'Deleting: the machine and its files are being removed.',
+  kept: 'It keeps running.',
+};
+
+/**
+ * `/account/environments`: the person's and their organizations' environments, with what each costs
+ * and what the wallet has; create (a template picker), start, stop and delete (after a confirmation).
+ * The forms call the same service as the API, so the rules (roles, limits, DUST) are the same.
+ */
+export function environmentPageRoutes(deps: {
+  environments: EnvironmentService;
+  organizations: OrganizationService;
+  session: PageSession;
+  renderer: Renderer;
+}) {
+  const { environments } = deps;
+  const router = new Router({ prefix: PAGE });
+  router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }), csrfProtection);
+
+  const actorOf = (ctx: Context, accountId: string): Actor => ({
+    accountId,
+    clientId: PAGES_CLIENT_ID,
+    origin: requestOrigin(ctx),
+  });
+
+  async function renderPage(
+    ctx: Context,
+    accountId: string,
+    messages: { notice?: string | undefined; error?: string },
+    typed: Record<string, string> = {},
+    status = 200,
+  ) {
+    const [rows, templates, memberships, balance] = await Promise.all([
+      environments.list(accountId, { cursor: undefined, limit: 100 }),
+      environments.templates(),
+      deps.organizations.membershipsOf(accountId),
+      environments.personalBalance(accountId),
+    ]);
+    const organizations = new Map(memberships.map((row) => [row.id, row]));
+    const items = await Promise.all(
+      rows.slice(0, 100).map(async (environment: Environment) => {
+        const money = await environments.money(environment);
+        const organization = environment.organization_id ? organizations.get(environment.organization_id) : undefined;
+        return {
+          id: environment.id,
+          name: environment.name,
+          owner: organization ? organization.name : 'You',
+          template: templates.find((template) => template.id === environment.template)?.name ?? environment.template,
+          tier: environment.tier,
+          state: environment.state,
+          stateLabel: STATE_LABELS[environment.state] ?? environment.state,
+          ssh:
+            environment.state === 'running' && environment.ip_address
+              ? `ssh -p ${environment.ssh_port} ${MACHINE_USER}@${environment.ip_address}`
+              : undefined,
+          lastError: environment.state === 'error' ? environment.last_error : undefined,
+          stopReason: environment.state === 'stopped' ? environment.stop_reason : undefined,
+          idleWarning: environment.state === 'running' && environment.idle_warned_at !== null,
+          lowBalance: environment.state === 'running' && money.balance < money.ratePerHour,
+          ...money,
+          canStart: environment.state === 'stopped' || environment.state === 'error',
+          canStop: ['provisioning', 'starting', 'running', 'error'].includes(environment.state),
+          canDelete: environment.state !== 'deleting',
+        };
+      }),
+    );
+    await deps.renderer.render(
+      ctx,
+      'account-environments',
+      {
+        environments: items,
+        templates: templates.map((template) => ({
+          id: template.id,
+          name: template.name,
+          description: template.description,
+          tier: template.default_tier,
+        })),
+        tiers: TIERS.map((tier) => ({ id: tier, price: environments.priceOf(tier) })),
+        owners: memberships
+          .filter((row) => row.status === 'active' && (row.role === 'owner' || row.role === 'admin'))
+          .map((row) => ({ id: row.id, name: row.name })),
+        balance,
+        lowBalance: items.some((item) => item.lowBalance),
+        idleWarning: items.some((item) => item.idleWarning),
+        typed: { name: typed.name ?? '', template: typed.template ?? templates[0]?.id ?? '', tier: typed.tier ?? '' },
+        // One key per rendered form: a double-submitted create makes one environment.
+        idempotencyKey: randomBytes(16).toString('base64url'),
+        ...messages,
+      },
+      status,
+    );
+  }
+
+  /** Runs a form action; a refusal (a limit, no DUST, a role) re-renders the page with its message. */
+  async function act(ctx: Context, work: (accountId: string) => Promise<string>) {
+    const current = await deps.session.require(ctx, PAGE);
+    if (!current) return;
+    const form = (ctx.request.body ?? {}) as Record<string, unknown>;
+    try {
+      const notice = await work(current.accountId);
+      ctx.status = 303;
+      ctx.redirect(`${PAGE}?done=${notice}`);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      const typed = Object.fromEntries(
+        ['name', 'template', 'tier'].map((field) => [field, String(form[field] ?? '').slice(0, 100)]),
+      );
+      await renderPage(ctx, current.accountId, { error: error.message }, typed, error.status);
+    }
+  }
+
+  router.get('/', async (ctx) => {
+    const current = await deps.session.require(ctx, PAGE);
+    if (!current) return;
+    const done = typeof ctx.query.done === 'string' ? NOTICES[ctx.query.done] : undefined;
+    await renderPage(ctx, current.accountId, { notice: done });
+  });
+
+  router.post('/', (ctx) =>
+    act(ctx, async (accountId) => {
+      const form = ctx.request.body as Record<string, unknown>;
+      const name = typeof form.name === 'string' ? form.name.trim() : '';
+      if (!NAME.test(name))
+        throw new ApiError(400, 'invalid_request', 'Give the environment a name (up to 60 characters).');
+      const tier = TIERS.includes(form.tier as Tier) ? (form.tier as Tier) : undefined;
+      const owner = typeof form.owner === 'string' && form.owner !== 'me' ? form.owner : undefined;
+      const key = typeof form.idempotency_key === 'string' ? form.idempotency_key.slice(0, 64) : '';
+      if (!key) throw new ApiError(400, 'invalid_request', 'This form expired; reload the page and try again.');
+      await environments.create(
+        actorOf(ctx, accountId),
+        { name, template: String(form.template ?? ''), tier, organizationId: owner },
+        { scope: `page:${accountId}`, key },
+      );
+      return 'created';
+    }),
+  );
+
+  for (const [path, notice] of [
+    ['start', 'started'],
+    ['stop', 'stopped'],
+    ['keep-running', 'kept'],
+    ['delete', 'deleted'],
+  ] as const) {
+    router.post(`/:id/${path}`, (ctx) =>
+      act(ctx, async (accountId) => {
+        const id = ctx.params.id ?? '';
+        if (!/^[0-9a-f-]{36}$/.test(id)) throw new ApiError(404, 'environment_not_found', 'No such environment.');
+        const actor = actorOf(ctx, accountId);
+        if (path === 'start') await environments.start(actor, id);
+        else if (path === 'stop') await environments.stop(actor, id);
+        else if (path === 'keep-running') await environments.keepRunning(actor, id);
+        else await environments.remove(actor, id);
+        return notice;
+      }),
+    );
+  }
+
+  // Deleting loses the files, so it takes a second, explicit step.
+  router.get('/:id/delete', async (ctx) => {
+    const current = await deps.session.require(ctx, `${PAGE}`);
+    if (!current) return;
+    const id = ctx.params.id ?? '';
+    try {
+      if (!/^[0-9a-f-]{36}$/.test(id)) throw new ApiError(404, 'environment_not_found', 'No such environment.');
+      const environment = await environments.get(current.accountId, id);
+      await deps.renderer.render(ctx, 'account-environment-delete', { id, name: environment.name });
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      await renderPage(ctx, current.accountId, { error: error.message }, {}, error.status);
+    }
+  });
+
+  return router.routes();
+}

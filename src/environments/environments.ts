@@ -1,0 +1,115 @@
+import type { Logger } from 'pino';
+import type { AccountService } from '../accounts/account.service.ts';
+import type { AuditService } from '../audit/audit.service.ts';
+import type { PlanLimits } from '../billing/plan.service.ts';
+import type { EnvironmentSettings } from '../config.ts';
+import type { Db } from '../db/database.ts';
+import type { LedgerService } from '../ledger/ledger.service.ts';
+import type { Mailer } from '../notifications/message.ts';
+import type { OrganizationService } from '../organizations/organization.service.ts';
+import { createClock, type Clock } from '../shared/clock.ts';
+import type { EnvironmentDriver } from './driver.ts';
+import { environmentEmail } from './environment-email.ts';
+import { createEnvironmentService } from './environment.service.ts';
+import { createLocalDriver } from './local.driver.ts';
+import { createMachineKeySeal } from './machine-keys.ts';
+import { createReconciler, type Reconciler } from './reconciler.ts';
+import type { TemplateCatalog } from './template-catalog.ts';
+
+export type EnvironmentsDeps = {
+  db: Db;
+  settings: EnvironmentSettings;
+  issuer: string;
+  keysSecret: string;
+  templates: TemplateCatalog;
+  ledger: LedgerService;
+  organizations: OrganizationService;
+  limitsFor(organizationId: string): Promise<PlanLimits>;
+  accounts: AccountService;
+  audit: AuditService;
+  mailer: Mailer;
+  log: Logger;
+  /** Tests bring their own driver (the DigitalOcean stand-in's, a local one on 127.0.0.N) and clock. */
+  driver?: EnvironmentDriver & { close?(): Promise<void> };
+  clock?: Clock;
+};
+
+/**
+ * The environments domain put together: the driver ENVIRONMENT_DRIVER chose, the service the API
+ * and the pages call, and the reconciler that does the provider work in the background.
+ */
+export function createEnvironments(deps: EnvironmentsDeps) {
+  const { settings, log } = deps;
+  const clock = deps.clock ?? createClock();
+  let reconciler: Reconciler | undefined;
+  // The local driver reports what it could not apply once when the machine starts and again when
+  // runcmd ends; the trail gets each line once.
+  const noted = new Map<string, Set<string>>();
+  const driver =
+    deps.driver ??
+    (settings.driver.kind === 'local'
+      ? createLocalDriver({
+          dataDir: settings.driver.dataDir,
+          onWarnings: (environmentId, warnings) => {
+            const seen = noted.get(environmentId) ?? new Set<string>();
+            noted.set(environmentId, seen);
+            for (const warning of warnings.filter((line) => !seen.has(line))) {
+              seen.add(warning);
+              void reconciler?.note(environmentId, warning).catch(() => {});
+            }
+          },
+        })
+      : settings.driver.kind === 'digitalocean'
+        ? undefined
+        : undefined);
+  const keySeal = createMachineKeySeal(deps.keysSecret);
+  const service = createEnvironmentService({
+    db: deps.db,
+    clock,
+    settings,
+    issuer: deps.issuer,
+    secret: deps.keysSecret,
+    keySeal,
+    templates: deps.templates,
+    ledger: deps.ledger,
+    organizations: deps.organizations,
+    limitsFor: deps.limitsFor,
+    audit: deps.audit,
+    wake: () => reconciler?.wake(),
+    available: driver !== undefined,
+  });
+  reconciler = createReconciler({
+    db: deps.db,
+    clock,
+    settings,
+    driver,
+    service,
+    templates: deps.templates,
+    keySeal,
+    ledger: deps.ledger,
+    audit: deps.audit,
+    pageUrl: `${deps.issuer}/account/environments`,
+    log,
+    async notify(environment, notice) {
+      const account = await deps.accounts.findById(environment.created_by);
+      if (!account?.email) return;
+      await deps.mailer
+        .send(environmentEmail(account.email, notice))
+        .catch((error: unknown) => log.warn({ err: error }, 'could not send an environment notice'));
+    },
+  });
+  return {
+    clock,
+    driver,
+    service,
+    reconciler,
+    keySeal,
+    start: () => reconciler.start(),
+    async close() {
+      await reconciler.stop();
+      await driver?.close?.();
+    },
+  };
+}
+
+export type Environments = ReturnType<typeof createEnvironments>;

@@ -1,0 +1,33 @@
+import ssh2 from 'ssh2';
+import { createSealedBox } from '../shared/sealed-box.ts';
+
+export type MachineKeys = {
+  client: { publicKey: string; privateKey: string };
+  host: { publicKey: string; privateKey: string };
+};
+
+/**
+ * Per environment: the key FairyID signs in with, and the machine's own host key. FairyID makes
+ * the host key too, so the first connection already knows whom to expect (no trust on first use)
+ * and a machine rebuilt by start presents the same key.
+ */
+export function generateMachineKeys(environmentId: string): MachineKeys {
+  const pair = (comment: string) => {
+    const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment });
+    return { publicKey: keys.public.trim(), privateKey: keys.private };
+  };
+  return { client: pair(`fairyid-${environmentId}`), host: pair(`host-${environmentId}`) };
+}
+
+/** Private halves at rest: sealed under KEYS_SECRET and bound to the environment and the key's role. */
+export function createMachineKeySeal(secret: string) {
+  const box = createSealedBox(secret, 'environment-ssh-keys');
+  return {
+    seal: (environmentId: string, role: 'client' | 'host', privateKey: string) =>
+      box.seal(`${environmentId}:${role}`, privateKey),
+    open: (environmentId: string, role: 'client' | 'host', sealed: string) =>
+      box.open(`${environmentId}:${role}`, sealed),
+  };
+}
+
+export type MachineKeySeal = ReturnType<typeof createMachineKeySeal>;

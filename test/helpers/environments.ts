@@ -1,0 +1,152 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { ExecutionContext } from 'ava';
+import ssh2 from 'ssh2';
+import { createApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import type { EnvironmentsDeps } from '../../src/environments/environments.ts';
+import { callApi } from './api.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+import { clearRedisPrefix, type TestServer, testRedisEnv } from './server.ts';
+
+export const TEST_TEMPLATES = fileURLToPath(new URL('../environments/templates/', import.meta.url));
+export const ENVIRONMENT_SCOPES = ['environments:read', 'environments:write', 'dust:read', 'dust:manage'];
+
+/**
+ * The app on a loopback port with environment overrides (a driver, a clock), on the database
+ * given (so a second instance or a restart shares it). Environments are reconciled every 50 ms.
+ */
+export async function startEnvironmentServer(
+  env: Record<string, string>,
+  overrides: Pick<EnvironmentsDeps, 'driver' | 'clock'> = {},
+): Promise<TestServer> {
+  const server: Server = createServer();
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      LIMIT_SENDS_PER_IP: '10000/3600',
+      LIMIT_CHECKS_PER_IP: '10000/3600',
+      ORG_APPROVAL: 'auto',
+      TEMPLATES_DIR: TEST_TEMPLATES,
+      ENVIRONMENT_RECONCILE_MS: '50',
+      ...env,
+      ISSUER: url,
+      PORT: String(port),
+    });
+    const app = await createApp(config, undefined, { environments: overrides });
+    server.on('request', app.koa.callback());
+    return {
+      url,
+      app,
+      async stop() {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+        await app.close();
+      },
+    };
+  } catch (error) {
+    server.close();
+    throw error;
+  }
+}
+
+/** Storage of a test file's own (database and Redis prefix), dropped when the test ends. */
+export async function environmentStorage(t: ExecutionContext, options: { persisted?: boolean } = {}) {
+  const database: TestDatabase = await createTestDatabase(options);
+  const redis = testRedisEnv();
+  t.teardown(async () => {
+    await database.drop();
+    await clearRedisPrefix(redis);
+  });
+  return { ...database.env, ...redis };
+}
+
+/** Polls the API until the environment is in `state` (the reconciler works in the background). */
+export async function waitForState(
+  server: TestServer,
+  token: string,
+  id: string,
+  state: string,
+  timeoutMs = 60_000,
+): Promise<Record<string, any>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Record<string, any> | undefined;
+  while (Date.now() < deadline) {
+    const response = await callApi(server, token, 'GET', `/api/environments/${id}`);
+    last = response.body;
+    if (last?.state === state) return last;
+    if (last?.state === 'error' && state !== 'error') throw new Error(`environment failed: ${last.last_error}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`environment ${id} never became ${state}; last seen ${JSON.stringify(last)}`);
+}
+
+/** POST /api/environments with an Idempotency-Key. */
+export async function createEnvironment(
+  server: TestServer,
+  token: string,
+  body: Record<string, unknown>,
+  key: string | null = crypto.randomUUID(),
+) {
+  const response = await fetch(`${server.url}/api/environments`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      ...(key ? { 'idempotency-key': key } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    replayed: response.headers.get('idempotent-replayed'),
+    body: (await response.json()) as Record<string, any>,
+  };
+}
+
+/**
+ * Runs `command` over SSH as the environment's user with the environment's private key, accepting
+ * only the host key FairyID generated; resolves with stdout.
+ */
+export function sshRun(input: {
+  host: string;
+  port: number;
+  username: string;
+  privateKey: string;
+  hostPublicKey: string;
+  command: string;
+}): Promise<string> {
+  const expected = ssh2.utils.parseKey(input.hostPublicKey);
+  if (expected instanceof Error) throw expected;
+  const blob = (Array.isArray(expected) ? expected[0] : expected).getPublicSSH();
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    client.on('error', reject);
+    client.on('ready', () => {
+      client.exec(input.command, (error, stream) => {
+        if (error) return reject(error);
+        let out = '';
+        stream.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        stream.stderr.resume();
+        stream.on('close', () => {
+          client.end();
+          resolve(out);
+        });
+      });
+    });
+    client.connect({
+      host: input.host,
+      port: input.port,
+      username: input.username,
+      privateKey: input.privateKey,
+      readyTimeout: 20_000,
+      hostVerifier: (key: Buffer) => Buffer.compare(key, blob) === 0,
+    });
+  });
+}
