@@ -65,6 +65,9 @@ import { createEnvironments, type EnvironmentsDeps } from './environments/enviro
 import { environmentRoutes } from './environments/environment.routes.ts';
 import { environmentPageRoutes } from './environments/environment-pages.routes.ts';
 import { phoneHomeRoutes } from './environments/phone-home.routes.ts';
+import { createTerminals } from './environments/terminal/terminals.ts';
+import type { TerminalLimits } from './environments/terminal/terminal-session.ts';
+import { terminalRoutes } from './environments/terminal/terminal.routes.ts';
 import { describeDuration } from './shared/duration.ts';
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -77,14 +80,23 @@ export async function createApp(
   config: Config,
   log: Logger = createLogger(config.logLevel),
   // Tests run environments on the DigitalOcean stand-in's driver and move their clock.
-  overrides: { environments?: Pick<EnvironmentsDeps, 'driver' | 'clock'> } = {},
+  overrides: {
+    environments?: Pick<EnvironmentsDeps, 'driver' | 'clock'>;
+    terminalLimits?: Partial<TerminalLimits>;
+  } = {},
 ) {
   const services = await createServices(config, log);
   const revocations = createGrantRevocations(services.kv, config.ttl.accessToken);
+  // Open terminals end with their grant; they are built after the provider that reports revocations.
+  let onGrantRevoked = (_grantId: string) => {};
+  const markRevoked = async (grantId: string) => {
+    await revocations.markRevoked(grantId);
+    onGrantRevoked(grantId);
+  };
   let host: ProviderHost | undefined;
   let clients: ClientRegistry;
   try {
-    host = await startProvider(config, services, log, revocations.markRevoked);
+    host = await startProvider(config, services, log, markRevoked);
     const provider = host;
     clients = createClientRegistry(services.clientRepository, (metadata) =>
       provider.current().Client.validate(metadata),
@@ -142,10 +154,32 @@ export async function createApp(
     log,
     ...overrides.environments,
   });
+  const terminals = createTerminals({
+    issuer: config.issuer,
+    settings: config.terminal,
+    kv: services.kv,
+    clock: environments.clock,
+    service: environments.service,
+    keySeal: environments.keySeal,
+    audit: services.audit,
+    clientOrigins: async (clientId) =>
+      ((await clients.find(clientId))?.redirect_uris ?? []).flatMap((uri) => {
+        try {
+          return [new URL(uri).origin];
+        } catch {
+          return [];
+        }
+      }),
+    isRevoked: revocations.isRevoked,
+    log,
+    ...(overrides.terminalLimits ? { limits: overrides.terminalLimits } : {}),
+  });
+  onGrantRevoked = terminals.gateway.grantRevoked;
   const apiRoutes = [
     ...buildApiRoutes(services, clients, invitations),
     ...(billing ? billingRoutes(billing.service) : []),
     ...environmentRoutes(environments.service),
+    ...terminalRoutes(terminals),
   ];
   const apiDocument = openApiDocument(apiRoutes, { issuer: config.issuer, version: API_VERSION });
   const guard = createBearerGuard({ host, issuer: config.issuer, kv: services.kv, revocations });
@@ -206,7 +240,7 @@ export async function createApp(
     mailer,
     sms,
     log,
-    markRevoked: revocations.markRevoked,
+    markRevoked,
     session: pageSession,
     renderer,
   };
@@ -277,8 +311,12 @@ export async function createApp(
     clients,
     provider,
     environments,
+    terminals,
+    /** For the Node HTTP server's `upgrade` event: the terminal's WebSocket. */
+    upgrade: terminals.upgrade,
     async close() {
       clearInterval(sweeper);
+      await terminals.close();
       await environments.close();
       provider.stop();
       await services.close();

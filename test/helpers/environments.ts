@@ -20,6 +20,7 @@ export const ENVIRONMENT_SCOPES = ['environments:read', 'environments:write', 'd
 export async function startEnvironmentServer(
   env: Record<string, string>,
   overrides: Pick<EnvironmentsDeps, 'driver' | 'clock'> = {},
+  appOverrides: Omit<Parameters<typeof createApp>[2], 'environments'> = {},
 ): Promise<TestServer> {
   const server: Server = createServer();
   server.keepAliveTimeout = 65_000;
@@ -39,12 +40,14 @@ export async function startEnvironmentServer(
       ISSUER: url,
       PORT: String(port),
     });
-    const app = await createApp(config, undefined, { environments: overrides });
+    const app = await createApp(config, undefined, { ...appOverrides, environments: overrides });
     server.on('request', app.koa.callback());
+    server.on('upgrade', (req, socket, head) => void app.upgrade(req, socket, head));
     return {
       url,
       app,
       async stop() {
+        await app.terminals.close();
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));
         await app.close();

@@ -53,10 +53,12 @@ export async function startServer(
     });
     const app = await createApp(config);
     server.on('request', app.koa.callback());
+    server.on('upgrade', (req, socket, head) => void app.upgrade(req, socket, head));
     return {
       url,
       app,
       async stop() {
+        await app.terminals.close();
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));
         await app.close();

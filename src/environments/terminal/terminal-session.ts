@@ -76,6 +76,8 @@ export class TerminalSession {
   #idleTimer: NodeJS.Timeout | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
   bytesIn = 0;
+  /** When someone last typed or the machine last printed (Date.now()), for the environment's idle rule. */
+  lastActivityAt = Date.now();
 
   private constructor(
     client: ssh2.Client,
@@ -202,6 +204,7 @@ export class TerminalSession {
   /** @internal called by Viewer */
   detach(viewer: Viewer) {
     if (!this.#viewers.delete(viewer)) return;
+    // A viewer that leaves is no reason to keep the stream paused for it.
     this.#departedCursor = Math.max(this.#departedCursor, viewer.cursor);
     if (this.#viewers.size === 0) this.#startGrace();
     this.#updateFlow();
@@ -258,6 +261,7 @@ export class TerminalSession {
   }
 
   #touch() {
+    this.lastActivityAt = Date.now();
     clearTimeout(this.#idleTimer);
     this.#idleTimer = setTimeout(() => this.close(CLOSE.idle), this.#limits.idleMs).unref();
   }
@@ -318,6 +322,13 @@ export class Viewer {
   detach() {
     if (this.ended) return;
     this.ended = true;
+    this.session.detach(this);
+  }
+
+  /** Ends this viewer alone (its grant was revoked, its heartbeat stopped); the session stays. */
+  kick(reason: CloseReason) {
+    if (this.ended) return;
+    this.end(reason);
     this.session.detach(this);
   }
 
