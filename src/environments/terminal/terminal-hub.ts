@@ -91,7 +91,17 @@ export function createTerminalHub(deps: {
       };
       entries.set(key, entry);
       session.then(
-        (opened) => opened.onEnd(() => entries.get(key) === entry && entries.delete(key)),
+        (opened) => {
+          opened.explainEnd = async () => {
+            const state = await deps.service.usable(claims.accountId, claims.environmentId).then(
+              (environment) => environment.state,
+              () => 'forbidden' as const,
+            );
+            if (state === 'forbidden') return CLOSE.revoked;
+            return state === 'running' ? undefined : CLOSE.stopped;
+          };
+          opened.onEnd(() => entries.get(key) === entry && entries.delete(key));
+        },
         () => entries.get(key) === entry && entries.delete(key),
       );
       return session;

@@ -72,6 +72,7 @@ export class TerminalSession {
   #departedCursor = 0;
   #paused = false;
   #attachedBefore = false;
+  #explaining = false;
   #ended: CloseReason | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
@@ -92,8 +93,8 @@ export class TerminalSession {
     this.ring = new OutputRing(limits.ringBytes);
     stream.on('data', (chunk: Buffer) => this.#onOutput(chunk));
     stream.stderr.on('data', (chunk: Buffer) => this.#onOutput(chunk));
-    stream.on('close', () => this.close(CLOSE.ended));
-    client.on('close', () => this.close(closeReason(CLOSE.ended, 'the connection to the machine dropped')));
+    stream.on('close', () => this.#remoteEnded(CLOSE.ended));
+    client.on('close', () => this.#remoteEnded(closeReason(CLOSE.ended, 'the connection to the machine dropped')));
     client.on('error', () => {});
     this.#touch();
     this.#startGrace();
@@ -136,6 +137,19 @@ export class TerminalSession {
 
   onEnd(listener: (reason: CloseReason) => void) {
     this.#onEnd.push(listener);
+  }
+
+  /**
+   * Asked why the machine's side went away: a stop destroys the machine before any periodic check
+   * notices, and "environment stopped" tells the person more than "connection dropped".
+   */
+  explainEnd: (() => Promise<CloseReason | undefined>) | undefined;
+
+  #remoteEnded(fallback: CloseReason) {
+    if (this.#ended || this.#explaining) return;
+    this.#explaining = true;
+    const explain = this.explainEnd?.().catch(() => undefined) ?? Promise.resolve(undefined);
+    void explain.then((reason) => this.close(reason ?? fallback));
   }
 
   /** Adds a viewer; it gets `hello`, then either the missing bytes or a `redraw`, then live output. */
