@@ -68,6 +68,7 @@ import { phoneHomeRoutes } from './environments/phone-home.routes.ts';
 import { createTerminals } from './environments/terminal/terminals.ts';
 import type { TerminalLimits } from './environments/terminal/terminal-session.ts';
 import { terminalRoutes } from './environments/terminal/terminal.routes.ts';
+import { environmentLogRoutes, terminalPageRoutes } from './environments/terminal/terminal-pages.routes.ts';
 import { describeDuration } from './shared/duration.ts';
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -211,6 +212,14 @@ export async function createApp(
     koa.use(demoCallbackRoutes(renderer));
   }
   koa.use(apiDocsRoutes(apiDocument, renderer));
+  // Server-Sent Events, ahead of the JSON routes that answer every other /api path.
+  koa.use(
+    environmentLogRoutes({
+      service: environments.service,
+      requireScopes: guard.requireScopes,
+      pollMs: Math.min(config.terminal.checkMs, 1000),
+    }),
+  );
   koa.use(mountApiRoutes(apiRoutes, guard.requireScopes));
   koa.use(pageSession.routes());
   koa.use(
@@ -253,6 +262,15 @@ export async function createApp(
       organizations: services.organizations,
       session: pageSession,
       renderer,
+    }),
+  );
+  koa.use(
+    terminalPageRoutes({
+      service: environments.service,
+      terminals,
+      session: pageSession,
+      renderer,
+      pollMs: Math.min(config.terminal.checkMs, 1000),
     }),
   );
   koa.use(
