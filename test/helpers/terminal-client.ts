@@ -34,6 +34,8 @@ export async function openTerminal(
       const message = JSON.parse(data.toString()) as Control;
       controls.push(message);
       if (message.type === 'hello' || message.type === 'redraw') offset = message.from;
+      // A client resuming its input stream continues after the last frame the server applied.
+      if (message.type === 'hello' && message.input > seq) seq = message.input;
       return;
     }
     const frame = parseOutputFrame(data);

@@ -50,6 +50,8 @@ export function connectPinned(target: SshTarget, timeoutMs: number): Promise<ssh
     };
     client.once('ready', () => {
       settled = true;
+      // Keystrokes are a few bytes each: Nagle's algorithm would hold them back for the previous ACK.
+      client.setNoDelay(true);
       resolve(client);
     });
     client.on('error', (error: Error) => {
