@@ -23,6 +23,14 @@ rootTest('stopping the environment closes its open terminal with 4004 "environme
   const ticket = await ticketFor(server, environment.token, environment.id);
   const terminal = await openTerminal(ticket.body!.url);
   await terminal.hello();
+  // Typing counts as activity for the environment's idle rule.
+  const before = await server.app.environments.service.get(accountOf(environment.token), environment.id);
+  terminal.type('echo "active-$((2*3))"\r');
+  await terminal.waitFor('active-6');
+  await until(async () => {
+    const now = await server.app.environments.service.get(accountOf(environment.token), environment.id);
+    return (now.last_activity_at?.getTime() ?? 0) > (before.last_activity_at?.getTime() ?? 0) || undefined;
+  }, 'last_activity_at to move');
   t.is((await callApi(server, environment.token, 'POST', `/api/environments/${environment.id}/stop`)).status, 202);
   const closed = await terminal.closedPromise;
   t.deepEqual(closed, { code: CLOSE.stopped.code, reason: 'environment stopped' });

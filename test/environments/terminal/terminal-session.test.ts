@@ -171,3 +171,13 @@ test('a viewer that reads nothing pauses the SSH stream instead of growing memor
   t.true(stuck.received <= 320 * 1024);
   t.true(process.memoryUsage().rss - before < 64 * 1024 * 1024, 'memory stays bounded');
 });
+
+test('a session with nothing typed and nothing printed for the idle timeout closes its viewers with 4008', async (t) => {
+  const machine = await startTerminalMachine(t);
+  const session = await TerminalSession.open(machine, { tmux: 'idle', ...size, limits: { idleMs: 1000 } });
+  t.teardown(() => session.close(CLOSE.normal));
+  const view = recorder();
+  session.attach(view.sink, { inputStream: 'a', ...size });
+  const closed = await until(() => view.closed, 'the idle close');
+  t.deepEqual(closed, CLOSE.idle);
+});
