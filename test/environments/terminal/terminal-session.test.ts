@@ -66,9 +66,15 @@ test('a resize reaches the PTY: stty size answers the new rows and columns', asy
   const view = recorder();
   session.attach(view.sink, { inputStream: 'a', ...size });
   session.resize(77, 21);
-  session.input('a', 1, Buffer.from('echo "size=$(stty size)="\r'));
-  // tmux keeps the last row for its status line.
-  await until(() => /size=20 77=/.test(view.text()) || undefined, 'stty size after resize');
+  // tmux resizes the pane after the PTY changes, so stty is asked until it answers the new size
+  // (tmux keeps the last row for its status line).
+  let asked = 0;
+  await until(() => {
+    if (/size=20 77=/.test(view.text())) return true;
+    if (asked % 20 === 0) session.input('a', asked / 20 + 1, Buffer.from('echo "size=$(stty size)="\r'));
+    asked += 1;
+    return undefined;
+  }, 'stty size after resize');
   t.pass();
 });
 

@@ -45,9 +45,14 @@ rootTest(
     await first.waitFor(token, 'the echo');
 
     first.control({ type: 'resize', cols: 91, rows: 33 });
-    first.type('echo "size=$(stty size)="\r');
-    // tmux keeps a row for its status line.
-    await first.waitFor('size=32 91=', 'stty size after resize');
+    // tmux resizes the pane after the PTY changes, so stty is asked until it answers the new size
+    // (tmux keeps a row for its status line).
+    let asked = 0;
+    await until(() => {
+      if (first.text().includes('size=32 91=')) return true;
+      if (asked++ % 20 === 0) first.type('echo "size=$(stty size)="\r');
+      return undefined;
+    }, 'stty size after resize');
 
     first.type('export KEPT=value-$((6*7))\r');
     first.type('echo "kept:$KEPT"\r');
@@ -187,3 +192,15 @@ rootTest(
     t.is((await ticketFor(server, noScope, environment.id)).status, 403, 'the ticket needs environments:connect');
   },
 );
+
+rootTest('a frame over the 64 KiB maximum closes with 1009, and an unreadable control message with 4002', async (t) => {
+  const big = await open({ tmux_session: 'limits' });
+  await big.hello();
+  big.type('x'.repeat(65 * 1024));
+  t.is((await big.closedPromise).code, 1009);
+
+  const garbled = await open({ tmux_session: 'limits' });
+  await garbled.hello();
+  garbled.ws.send('{"type":"resize","cols":"wide"}');
+  t.deepEqual(await garbled.closedPromise, { code: 4002, reason: 'protocol error: unreadable control message' });
+});
