@@ -3,6 +3,7 @@ import { runClientsCommand } from './cli/clients.command.ts';
 import { runKeysCommand } from './cli/keys.command.ts';
 import { runLedgerCommand } from './cli/ledger.command.ts';
 import { runPlatformOwnerCommand } from './cli/platform-owner.command.ts';
+import { runTemplatesCommand } from './cli/templates.command.ts';
 import { openCliContext } from './cli/context.ts';
 import { UsageError } from './cli/usage-error.ts';
 import { ClientRegistrationError } from './oidc/client-registry.ts';
@@ -19,7 +20,9 @@ const USAGE = `Usage: npm run cli -- <command>
   clients remove <client_id>
   ledger verify                   check that every DUST transaction balances and every balance matches
   platform-owner add <email>      make the account with this email a platform owner
-  platform-owner remove <email>`;
+  platform-owner remove <email>
+  templates reload                validate TEMPLATES_DIR and offer its environment templates on every instance
+  templates list                  list the environment templates on offer`;
 
 loadDotEnv();
 const [command, ...rest] = process.argv.slice(2);
@@ -34,6 +37,7 @@ try {
       else if (command === 'clients') await runClientsCommand(context, rest);
       else if (command === 'ledger') await runLedgerCommand(context, rest);
       else if (command === 'platform-owner') await runPlatformOwnerCommand(context, rest);
+      else if (command === 'templates') await runTemplatesCommand(context, rest);
       else throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
     } finally {
       await context.close();

@@ -15,6 +15,7 @@ export async function openCliContext(config: Config) {
     keys: services.keys,
     accounts: services.accounts,
     ledger: services.ledger,
+    environmentTemplates: services.environmentTemplates,
     clients: createClientRegistry(services.clientRepository, (metadata) => host.current().Client.validate(metadata)),
     close: () => services.close(),
   };

@@ -101,6 +101,14 @@ export function createDoApi(options: DoApiOptions) {
     if (response.status === 401 || response.status === 403) {
       throw new ProviderError('DigitalOcean refused the API token (DO_API_TOKEN); an operator must fix it', false);
     }
+    // A resource busy with another action (a droplet still being created, a volume not yet detached)
+    // is refused for now, not for good.
+    if (
+      response.status === 409 ||
+      (response.status === 422 && /pending event|in progress|locked|attached/i.test(message))
+    ) {
+      throw new ProviderError(`DigitalOcean is busy with this machine (${message}); trying again`, true);
+    }
     if (response.status === 422) throw new ProviderError(`DigitalOcean refused the machine: ${message}`, false);
     throw new ProviderError(`DigitalOcean refused the request (${response.status}): ${message}`, false);
   }

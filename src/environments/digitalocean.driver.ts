@@ -12,6 +12,7 @@ import {
   type DoApi,
   type DoApiOptions,
   type DoDroplet,
+  type DoSshKey,
   type DoVolume,
 } from './digitalocean.api.ts';
 import type { EnvironmentDriver, MachineSpec, MachineState, ProviderIds } from './driver.ts';
@@ -104,7 +105,7 @@ export function createDigitalOceanDriver(options: DigitalOceanDriverOptions): En
     try {
       return await api.createSshKey({ name: environmentTag(spec.environmentId), public_key: spec.sshPublicKey });
     } catch (error) {
-      const raced = error instanceof ProviderError && !error.retryable ? await api.getSshKey(fingerprint) : undefined;
+      const raced = error instanceof ProviderError ? await api.getSshKey(fingerprint) : undefined;
       if (raced) return raced;
       throw error;
     }
@@ -131,50 +132,66 @@ export function createDigitalOceanDriver(options: DigitalOceanDriverOptions): En
         tags: [FAIRYID_TAG, environmentTag(spec.environmentId)],
       });
     } catch (error) {
-      const [raced] =
-        error instanceof ProviderError && !error.retryable
-          ? await api.volumesByName(spec.volume.name, spec.region)
-          : [];
+      const [raced] = error instanceof ProviderError ? await api.volumesByName(spec.volume.name, spec.region) : [];
       if (raced) return raced;
       throw error;
     }
+  }
+
+  /** The environment's droplet: the recorded one, one an interrupted create made, or a new one. */
+  async function ensureDroplet(spec: MachineSpec, existing: ProviderIds, key: DoSshKey, volume: DoVolume) {
+    if (existing.machineId) {
+      const droplet = await api.getDroplet(existing.machineId);
+      if (droplet && droplet.status !== 'archive') return String(droplet.id);
+    }
+    const tagged = (await api.dropletsByTag(environmentTag(spec.environmentId))).filter(
+      (droplet) => droplet.status !== 'archive',
+    );
+    // A tagged droplet that is off and without the volume is one a stop is destroying.
+    const mine =
+      tagged.find((droplet) => volume.droplet_ids.includes(droplet.id)) ??
+      tagged.find((droplet) => droplet.status === 'new' || droplet.status === 'active');
+    if (mine) return String(mine.id);
+    if (volume.droplet_ids.length > 0) {
+      throw new ProviderError('the volume holding /home is still attached to another machine', true);
+    }
+    const droplet = await api.createDroplet({
+      name: spec.hostname,
+      region: spec.region,
+      size: spec.size,
+      image: spec.image,
+      ssh_keys: [key.id],
+      user_data: spec.userData,
+      tags: [FAIRYID_TAG, environmentTag(spec.environmentId)],
+      volumes: [volume.id],
+    });
+    return String(droplet.id);
   }
 
   return {
     name: 'digitalocean',
 
     async create(spec: MachineSpec, existing: ProviderIds): Promise<ProviderIds> {
-      const key = await ensureSshKey(spec, existing);
-      const volume = await ensureVolume(spec, existing);
-      const ids = { volumeId: volume.id, sshKeyId: String(key.id) };
-
-      if (existing.machineId) {
-        const droplet = await api.getDroplet(existing.machineId);
-        if (droplet && droplet.status !== 'archive') return { ...ids, machineId: String(droplet.id) };
+      let key: DoSshKey | undefined;
+      let volume: DoVolume | undefined;
+      try {
+        key = await ensureSshKey(spec, existing);
+        volume = await ensureVolume(spec, existing);
+        return {
+          volumeId: volume.id,
+          sshKeyId: String(key.id),
+          machineId: await ensureDroplet(spec, existing, key, volume),
+        };
+      } catch (error) {
+        // A refusal (an unknown size or region) ends the creation, and the reconciler learns no ids
+        // from a throw: what it has not recorded is removed now instead of being left at the provider.
+        // A start after a stop has both recorded, so its volume and key are never touched here.
+        if (error instanceof ProviderError && !error.retryable) {
+          if (volume && !existing.volumeId && volume.droplet_ids.length === 0) await api.deleteVolume(volume.id);
+          if (key && !existing.sshKeyId) await api.deleteSshKey(String(key.id));
+        }
+        throw error;
       }
-      const tagged = (await api.dropletsByTag(environmentTag(spec.environmentId))).filter(
-        (droplet) => droplet.status !== 'archive',
-      );
-      // A tagged droplet that is off and without the volume is one a stop is destroying.
-      const mine =
-        tagged.find((droplet) => volume.droplet_ids.includes(droplet.id)) ??
-        tagged.find((droplet) => droplet.status === 'new' || droplet.status === 'active');
-      if (mine) return { ...ids, machineId: String(mine.id) };
-      if (volume.droplet_ids.length > 0) {
-        throw new ProviderError('the volume holding /home is still attached to another machine', true);
-      }
-
-      const droplet = await api.createDroplet({
-        name: spec.hostname,
-        region: spec.region,
-        size: spec.size,
-        image: spec.image,
-        ssh_keys: [key.id],
-        user_data: spec.userData,
-        tags: [FAIRYID_TAG, environmentTag(spec.environmentId)],
-        volumes: [volume.id],
-      });
-      return { ...ids, machineId: String(droplet.id) };
     },
 
     async inspect(ids: ProviderIds): Promise<MachineState> {

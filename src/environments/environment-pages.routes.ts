@@ -12,10 +12,10 @@ import { PAGES_CLIENT_ID } from '../interaction/page-session.ts';
 import { ApiError } from '../shared/api-error.ts';
 import type { Actor, EnvironmentService } from './environment.service.ts';
 import type { Environment } from './environment.table.ts';
-import { MACHINE_USER } from './template.ts';
 
 const PAGE = '/account/environments';
 const NAME = /^[^\p{Cc}\p{Cs}]{1,60}$/u;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const STATE_LABELS: Record<string, string> = {
   provisioning: 'Setting up',
@@ -71,7 +71,10 @@ export function environmentPageRoutes(deps: {
     const organizations = new Map(memberships.map((row) => [row.id, row]));
     const items = await Promise.all(
       rows.slice(0, 100).map(async (environment: Environment) => {
-        const money = await environments.money(environment);
+        const [money, timings] = await Promise.all([
+          environments.money(environment),
+          environments.lastStartTimings(environment.id),
+        ]);
         const organization = environment.organization_id ? organizations.get(environment.organization_id) : undefined;
         return {
           id: environment.id,
@@ -83,12 +86,13 @@ export function environmentPageRoutes(deps: {
           stateLabel: STATE_LABELS[environment.state] ?? environment.state,
           ssh:
             environment.state === 'running' && environment.ip_address
-              ? `ssh -p ${environment.ssh_port} ${MACHINE_USER}@${environment.ip_address}`
+              ? `ssh -p ${environment.ssh_port} ${environments.sshUser}@${environment.ip_address}`
               : undefined,
           lastError: environment.state === 'error' ? environment.last_error : undefined,
           stopReason: environment.state === 'stopped' ? environment.stop_reason : undefined,
           idleWarning: environment.state === 'running' && environment.idle_warned_at !== null,
           lowBalance: environment.state === 'running' && money.balance < money.ratePerHour,
+          timings,
           ...money,
           canStart: environment.state === 'stopped' || environment.state === 'error',
           canStop: ['provisioning', 'starting', 'running', 'error'].includes(environment.state),
@@ -156,8 +160,10 @@ export function environmentPageRoutes(deps: {
         throw new ApiError(400, 'invalid_request', 'Give the environment a name (up to 60 characters).');
       const tier = TIERS.includes(form.tier as Tier) ? (form.tier as Tier) : undefined;
       const owner = typeof form.owner === 'string' && form.owner !== 'me' ? form.owner : undefined;
-      const key = typeof form.idempotency_key === 'string' ? form.idempotency_key.slice(0, 64) : '';
-      if (!key) throw new ApiError(400, 'invalid_request', 'This form expired; reload the page and try again.');
+      if (owner !== undefined && !UUID.test(owner)) throw new ApiError(400, 'invalid_request', 'Choose who pays.');
+      const key = typeof form.idempotency_key === 'string' ? form.idempotency_key : '';
+      if (!/^[\x21-\x7e]{1,64}$/.test(key))
+        throw new ApiError(400, 'invalid_request', 'This form expired; reload the page and try again.');
       await environments.create(
         actorOf(ctx, accountId),
         { name, template: String(form.template ?? ''), tier, organizationId: owner },
@@ -176,7 +182,7 @@ export function environmentPageRoutes(deps: {
     router.post(`/:id/${path}`, (ctx) =>
       act(ctx, async (accountId) => {
         const id = ctx.params.id ?? '';
-        if (!/^[0-9a-f-]{36}$/.test(id)) throw new ApiError(404, 'environment_not_found', 'No such environment.');
+        if (!UUID.test(id)) throw new ApiError(404, 'environment_not_found', 'No such environment.');
         const actor = actorOf(ctx, accountId);
         if (path === 'start') await environments.start(actor, id);
         else if (path === 'stop') await environments.stop(actor, id);
@@ -193,7 +199,7 @@ export function environmentPageRoutes(deps: {
     if (!current) return;
     const id = ctx.params.id ?? '';
     try {
-      if (!/^[0-9a-f-]{36}$/.test(id)) throw new ApiError(404, 'environment_not_found', 'No such environment.');
+      if (!UUID.test(id)) throw new ApiError(404, 'environment_not_found', 'No such environment.');
       const environment = await environments.get(current.accountId, id);
       await deps.renderer.render(ctx, 'account-environment-delete', { id, name: environment.name });
     } catch (error) {

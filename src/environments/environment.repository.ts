@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { sql, type Insertable, type Updateable } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { CursorKey } from '../shared/cursor.ts';
@@ -11,6 +11,12 @@ import type {
 
 /** The states the reconciler has work in: transitions, and running machines (metering, idleness). */
 export const WORKING_STATES: EnvironmentState[] = ['provisioning', 'starting', 'running', 'stopping', 'deleting'];
+
+// Trail ids sort in insertion order within a millisecond, so two events written together (machine
+// created, then ready) read back in that order: pages of the trail are ordered by (created_at, id).
+let sequence = 0;
+const eventId = (at: Date) =>
+  `${at.getTime().toString(16).padStart(12, '0')}-${(sequence++ % 0xffffffff).toString(16).padStart(8, '0')}-${randomBytes(6).toString('hex')}`;
 
 export type EnvironmentPatch = Updateable<EnvironmentsTable>;
 export type NewEvent = Omit<Insertable<EnvironmentEventsTable>, 'id' | 'detail'> & { detail?: Record<string, unknown> };
@@ -117,7 +123,7 @@ export function createEnvironmentRepository(db: Db) {
     async insertEvent(event: NewEvent) {
       await db
         .insertInto('environment_events')
-        .values({ ...event, id: randomUUID(), detail: JSON.stringify(event.detail ?? {}) })
+        .values({ ...event, id: eventId(event.created_at), detail: JSON.stringify(event.detail ?? {}) })
         .execute();
     },
 
@@ -131,6 +137,18 @@ export function createEnvironmentRepository(db: Db) {
         .orderBy('id')
         .limit(limit + 1)
         .execute();
+    },
+
+    findLatestEvent(environmentId: string, kind: string) {
+      return db
+        .selectFrom('environment_events')
+        .selectAll()
+        .where('environment_id', '=', environmentId)
+        .where('kind', '=', kind)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
     },
 
     /**

@@ -9,7 +9,6 @@ import { toPage } from '../shared/cursor.ts';
 import { environmentErrors } from './environment.errors.ts';
 import type { Actor, EnvironmentService } from './environment.service.ts';
 import { ENVIRONMENT_STATES, type Environment, type EnvironmentEvent } from './environment.table.ts';
-import { MACHINE_USER } from './template.ts';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const name = z
@@ -100,7 +99,7 @@ export async function presentEnvironment(service: EnvironmentService, environmen
         ? {
             host: environment.ip_address,
             port: environment.ssh_port,
-            user: MACHINE_USER,
+            user: service.sshUser,
             host_public_key: environment.host_public_key,
           }
         : null,
@@ -191,9 +190,12 @@ export function environmentRoutes(service: EnvironmentService): ApiRoute[] {
       scopes: ['environments:write'],
       body: z.object({
         name,
-        template: z.string().min(1).max(40),
+        template: z.string().min(1).max(40).describe('A template id from GET /api/environment-templates'),
         tier: z.enum(TIERS).optional().describe('The template’s default tier when left out'),
-        region: z.string().min(1).max(20).optional(),
+        region: z
+          .string()
+          .regex(/^[a-z0-9-]{1,20}$/, 'must be a region slug such as ams3')
+          .optional(),
         organization_id: z.uuid().optional().describe('Create it for this organization, paid from its wallet'),
       }),
       response: environmentSchema,

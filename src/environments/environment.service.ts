@@ -14,6 +14,7 @@ import { createEnvironmentRepository, type EnvironmentRepository } from './envir
 import type { Environment, EnvironmentState } from './environment.table.ts';
 import { generateMachineKeys, type MachineKeySeal } from './machine-keys.ts';
 import type { TemplateCatalog } from './template-catalog.ts';
+import { TEMPLATE_ID } from './template.ts';
 
 /** The provider's size slug for each tier. */
 export const TIER_SIZES: Record<Tier, string> = {
@@ -77,6 +78,8 @@ export type EnvironmentServiceDeps = {
   /** Tells the reconciler there is work now rather than at its next poll. */
   wake(): void;
   available: boolean;
+  /** The account FairyID and the owner sign in as (the local driver without root serves the current user). */
+  sshUser: string;
 };
 
 /**
@@ -162,8 +165,9 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
     to: EnvironmentState,
     patch: Parameters<EnvironmentRepository['update']>[1],
     verb: string,
+    // The phone_home secret is derived from this instant, so the caller who hashed it passes it in.
+    now = clock.now(),
   ) {
-    const now = clock.now();
     const updated = await inTransaction(async (repo) => {
       const environment = await repo.lock(id);
       if (!environment) throw errors.notFound();
@@ -190,6 +194,7 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
   }
 
   return {
+    sshUser: deps.sshUser,
     priceOf,
     phoneHomeToken,
     hashToken,
@@ -213,7 +218,8 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
         if (replay.request_hash !== requestHash) throw errors.idempotencyKeyReused();
         return { environment: replay, replayed: true };
       }
-      const template = await deps.templates.find(input.template);
+      // Template ids are file names (template.ts); anything else is unknown without asking the database.
+      const template = TEMPLATE_ID.test(input.template) ? await deps.templates.find(input.template) : undefined;
       if (!template || template.retired) throw errors.unknownTemplate(input.template);
       const tier = input.tier ?? (template.default_tier as Tier);
       const region = input.region ?? settings.regions[0]!;
@@ -361,6 +367,7 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
           phone_home_hash: hashToken(phoneHomeToken(id, now)),
         },
         'start',
+        now,
       );
       await audit(actor, 'environment_started', started);
       return started;
@@ -392,6 +399,22 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
       );
       await audit(actor, 'environment_deleted', deleting);
       return deleting;
+    },
+
+    /** How long the last start took, phase by phase (from its `ready` event): what the page shows. */
+    async lastStartTimings(id: string) {
+      const ready = await read.findLatestEvent(id, 'ready');
+      if (!ready) return undefined;
+      const detail = ready.detail as { total_ms?: number; machine_to_ready_ms?: number; via?: string };
+      if (typeof detail.total_ms !== 'number') return undefined;
+      return {
+        totalSeconds: Math.round(detail.total_ms / 1000),
+        machineSeconds:
+          typeof detail.machine_to_ready_ms === 'number'
+            ? Math.round((detail.total_ms - detail.machine_to_ready_ms) / 1000)
+            : undefined,
+        via: detail.via === 'ssh_probe' ? 'SSH check' : 'machine report',
+      };
     },
 
     /** A person's own DUST balance, for the page that shows it beside their environments. */

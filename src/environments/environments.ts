@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/account.service.ts';
 import type { AuditService } from '../audit/audit.service.ts';
@@ -11,10 +12,12 @@ import { createClock, type Clock } from '../shared/clock.ts';
 import type { EnvironmentDriver } from './driver.ts';
 import { environmentEmail } from './environment-email.ts';
 import { createEnvironmentService } from './environment.service.ts';
+import { createDigitalOceanDriver } from './digitalocean.driver.ts';
 import { createLocalDriver } from './local.driver.ts';
 import { createMachineKeySeal } from './machine-keys.ts';
 import { createReconciler, type Reconciler } from './reconciler.ts';
 import type { TemplateCatalog } from './template-catalog.ts';
+import { MACHINE_USER } from './template.ts';
 
 export type EnvironmentsDeps = {
   db: Db;
@@ -45,7 +48,7 @@ export function createEnvironments(deps: EnvironmentsDeps) {
   // The local driver reports what it could not apply once when the machine starts and again when
   // runcmd ends; the trail gets each line once.
   const noted = new Map<string, Set<string>>();
-  const driver =
+  const driver: (EnvironmentDriver & { close?(): Promise<void> }) | undefined =
     deps.driver ??
     (settings.driver.kind === 'local'
       ? createLocalDriver({
@@ -60,7 +63,7 @@ export function createEnvironments(deps: EnvironmentsDeps) {
           },
         })
       : settings.driver.kind === 'digitalocean'
-        ? undefined
+        ? createDigitalOceanDriver({ token: settings.driver.token, baseUrl: settings.driver.apiUrl })
         : undefined);
   const keySeal = createMachineKeySeal(deps.keysSecret);
   const service = createEnvironmentService({
@@ -77,6 +80,8 @@ export function createEnvironments(deps: EnvironmentsDeps) {
     audit: deps.audit,
     wake: () => reconciler?.wake(),
     available: driver !== undefined,
+    // Without root a local machine can only serve the user running FairyID (see local-machine.ts).
+    sshUser: driver?.name === 'local' && process.getuid?.() !== 0 ? userInfo().username : MACHINE_USER,
   });
   reconciler = createReconciler({
     db: deps.db,

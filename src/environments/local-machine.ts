@@ -8,8 +8,8 @@
 // several machines with the same user name run side by side. Without root it serves the current
 // user, whose session is moved into the volume's home folder by a forced command.
 
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { constants as fsConstants } from 'node:fs';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { constants as fsConstants, readdirSync, readlinkSync } from 'node:fs';
 import {
   access,
   appendFile,
@@ -224,6 +224,7 @@ export async function startLocalMachine(options: LocalMachineOptions): Promise<L
   const ownRunDir = !options.runDir;
   const runDir = options.runDir ?? (await mkdtemp(join(tmpdir(), 'fairyid-machine-')));
   await mkdir(runDir, { recursive: true, mode: 0o700 });
+  await reapStale(runDir, root);
   await mkdir(options.volumeDir, { recursive: true });
   // The volume is /home inside the machine: it must be traversable by its users, like /home is.
   await chmod(options.volumeDir, 0o755);
@@ -265,9 +266,8 @@ export async function startLocalMachine(options: LocalMachineOptions): Promise<L
     await writeFile(file, ensureNewline(config.sshKeys[`${type}_private`] ?? ''), { mode: 0o600 });
     await chmod(file, 0o600);
     const given = config.sshKeys[`${type}_public`];
-    hostPublicKeys[`pub_key_${type}`] = given
-      ? ensureNewline(given)
-      : (await run('ssh-keygen', ['-y', '-f', file])).stdout;
+    // cloud-init writes a given public key verbatim and phone_home posts the file, so it is sent as given.
+    hostPublicKeys[`pub_key_${type}`] = given ?? (await run('ssh-keygen', ['-y', '-f', file])).stdout;
     hostKeyFiles.push(file);
   }
 
@@ -391,8 +391,16 @@ export async function startLocalMachine(options: LocalMachineOptions): Promise<L
     // A stopped machine keeps nothing running: sessions, tmux servers and runcmd leftovers live in
     // the machine's own mount namespace, which identifies them even though the user is shared.
     if (namespace && namespace !== (await namespaceOf(process.pid))) await killNamespace(namespace);
+    // Without root there is no namespace; the machine's tmux server is found by its own socket folder.
+    if (!root) await run('tmux', ['kill-server'], { env: { ...process.env, TMUX_TMPDIR: tmpDir } }).catch(() => {});
+    unregister();
     if (ownRunDir) await rm(runDir, { recursive: true, force: true });
   };
+  const unregister = onProcessExit(() => {
+    child.kill('SIGKILL');
+    if (namespace) killNamespaceSync(namespace);
+    if (!root) spawnSync('tmux', ['kill-server'], { env: { ...process.env, TMUX_TMPDIR: tmpDir }, stdio: 'ignore' });
+  });
 
   try {
     await Promise.race([
@@ -689,8 +697,72 @@ async function namespaceOf(pid: number): Promise<string | undefined> {
   return readlink(`/proc/${pid}/ns/mnt`).catch(() => undefined);
 }
 
+// Machines still running in this process. If it exits without stopping them (an uncaught error,
+// process.exit in a test worker), they are killed on the way out, since nothing else would.
+const exitCleanups = new Set<() => void>();
+function onProcessExit(cleanup: () => void): () => void {
+  if (exitCleanups.size === 0) process.once('exit', runExitCleanups);
+  exitCleanups.add(cleanup);
+  return () => {
+    exitCleanups.delete(cleanup);
+    if (exitCleanups.size === 0) process.off('exit', runExitCleanups);
+  };
+}
+function runExitCleanups() {
+  for (const cleanup of exitCleanups) {
+    try {
+      cleanup();
+    } catch {}
+  }
+}
+
+/**
+ * A machine left running by a process that died without stopping it (a crash, SIGKILL) holds its
+ * address and sessions; starting the same machine again ends it first. It is recognised by the pid
+ * file in its run folder and, to never kill a stranger that reused the pid, by that run folder
+ * showing in the process's command line (without root) or mounts (as root).
+ */
+async function reapStale(runDir: string, root: boolean) {
+  const pid = Number((await readFile(join(runDir, 'sshd.pid'), 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  if (!cmdline.includes('sshd')) return;
+  const mine = root
+    ? (await readFile(`/proc/${pid}/mountinfo`, 'utf8').catch(() => '')).includes(` ${runDir} ${INNER_RUN_DIR} `)
+    : cmdline.includes(join(runDir, 'sshd_config'));
+  if (!mine) return;
+  const namespace = root ? await namespaceOf(pid) : undefined;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {}
+  if (namespace && namespace !== (await namespaceOf(process.pid))) await killNamespace(namespace);
+  if (!root) {
+    await run('tmux', ['kill-server'], { env: { ...process.env, TMUX_TMPDIR: join(runDir, 'tmp') } }).catch(() => {});
+  }
+  await rm(join(runDir, 'sshd.pid'), { force: true });
+}
+
+function killNamespaceSync(namespace: string) {
+  if (namespace === readlinkSync('/proc/self/ns/mnt')) return;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let link = '';
+    try {
+      link = readlinkSync(`/proc/${entry}/ns/mnt`);
+    } catch {
+      continue;
+    }
+    if (link !== namespace || Number(entry) === process.pid) continue;
+    try {
+      process.kill(Number(entry), 'SIGKILL');
+    } catch {}
+  }
+}
+
 /** Kills every process left in a mount namespace (sessions, tmux servers, runcmd's background jobs). */
 async function killNamespace(namespace: string) {
+  // Never this process's own namespace: that would be every process on the computer.
+  if (namespace === (await namespaceOf(process.pid))) return;
   for (let round = 0; round < 20; round += 1) {
     let found = false;
     for (const entry of await readdir('/proc')) {

@@ -133,7 +133,9 @@ export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
       if (running.failure) {
         const message = running.failure.message;
         if (ids.machineId) await stopMachine(ids.machineId);
-        throw new ProviderError(`the local machine did not start: ${message}`, false);
+        // The free port can be taken between choosing it and sshd binding it: the next create picks another.
+        const retryable = /Address already in use/i.test(message);
+        throw new ProviderError(`the local machine did not start: ${message}`, retryable);
       }
       const machine = running.machine;
       if (!machine) return { status: 'creating' };

@@ -14,7 +14,7 @@ import type { Environment, EnvironmentState } from './environment.table.ts';
 import type { MachineKeySeal } from './machine-keys.ts';
 import { probeMachine } from './ssh-probe.ts';
 import type { TemplateCatalog } from './template-catalog.ts';
-import { MACHINE_USER, type CloudConfigParts } from './template.ts';
+import type { CloudConfigParts } from './template.ts';
 
 const LEASE_MS = 120_000;
 const BATCH = 10;
@@ -93,7 +93,8 @@ export function createReconciler(deps: ReconcilerDeps) {
         outcome: to === 'error' ? 'failure' : 'success',
         origin: { ip: null, userAgent: null },
         accountId: environment.created_by,
-        detail: { environment_id: environment.id, from: environment.state, to, reason: message },
+        // `cause`, not `reason`: the activity page reads `reason` as a failure's.
+        detail: { environment_id: environment.id, name: environment.name, from: environment.state, to, cause: message },
       });
     }
   }
@@ -149,6 +150,20 @@ export function createReconciler(deps: ReconcilerDeps) {
         updated_at: now,
       });
       const started = environment.transition_started_at ?? environment.created_at;
+      if (!environment.machine_created_at && address) {
+        // phone_home came before the reconciler saw the machine up: the trail still shows both phases.
+        await tx.insertEvent({
+          environment_id: environmentId,
+          kind: 'machine_created',
+          from_state: environment.state,
+          to_state: null,
+          message: `Machine up at ${address.host}`,
+          actor_id: null,
+          client_id: null,
+          detail: { elapsed_ms: now.getTime() - started.getTime() },
+          created_at: now,
+        });
+      }
       const timings = {
         via,
         requested_at: started.toISOString(),
@@ -179,7 +194,7 @@ export function createReconciler(deps: ReconcilerDeps) {
       outcome: 'success',
       origin: { ip: null, userAgent: null },
       accountId: ready.created_by,
-      detail: { environment_id: ready.id, from: ready.state, to: 'running', reason: via },
+      detail: { environment_id: ready.id, name: ready.name, from: ready.state, to: 'running', cause: via },
     });
     wake();
     return true;
@@ -238,7 +253,7 @@ export function createReconciler(deps: ReconcilerDeps) {
     const reachable = await probeMachine({
       host: machine.address.host,
       port: machine.address.port,
-      username: MACHINE_USER,
+      username: deps.service.sshUser,
       privateKey: deps.keySeal.open(environment.id, 'client', environment.client_private_key_sealed),
       hostPublicKey: environment.host_public_key,
       timeoutMs: 10_000,

@@ -28,22 +28,32 @@ const writeFile = z
   })
   .strict();
 
-const userData = z
-  .object({
-    package_update: z.boolean().optional(),
-    package_upgrade: z.boolean().optional(),
-    packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]*$/, 'must be a Debian package name')).optional(),
-    write_files: z.array(writeFile).optional(),
-    runcmd: z.array(z.union([z.string().min(1), z.array(z.string()).min(1)])).optional(),
-    timezone: z.string().optional(),
-    locale: z.string().optional(),
-  })
-  .strict()
-  .superRefine((value, issues) => {
-    for (const key of RESERVED)
-      if (key in (value as object))
-        issues.addIssue({ code: 'custom', path: [key], message: 'is set by FairyID and cannot be in a template' });
-  });
+const userDataShape = {
+  package_update: z.boolean().optional(),
+  package_upgrade: z.boolean().optional(),
+  packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]*$/, 'must be a Debian package name')).optional(),
+  write_files: z.array(writeFile).optional(),
+  runcmd: z.array(z.union([z.string().min(1), z.array(z.string()).min(1)])).optional(),
+  timezone: z.string().optional(),
+  locale: z.string().optional(),
+};
+const ALLOWED = Object.keys(userDataShape);
+
+// Unknown keys pass the schema and are refused by `keyProblems`, which also runs when a field is
+// invalid (a zod refinement would not), so one pass names them all.
+const userData = z.object(userDataShape).loose();
+
+function keyProblems(raw: unknown): string[] {
+  const value = (raw as { user_data?: unknown } | null)?.user_data;
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return [];
+  return Object.keys(value).flatMap((key) =>
+    RESERVED.includes(key)
+      ? [`user_data.${key}: is set by FairyID and cannot be in a template`]
+      : ALLOWED.includes(key)
+        ? []
+        : [`user_data.${key}: is not one of ${ALLOWED.join(', ')}`],
+  );
+}
 
 const templateSchema = z
   .object({
@@ -62,7 +72,7 @@ export class TemplateError extends Error {
   override name = 'TemplateError';
 }
 
-const TEMPLATE_ID = /^[a-z0-9][a-z0-9-]{0,38}$/;
+export const TEMPLATE_ID = /^[a-z0-9][a-z0-9-]{0,38}$/;
 
 /**
  * Reads and validates every `*.yaml` in `dir`. Every problem in every file is reported at once,
@@ -92,11 +102,14 @@ export async function loadTemplates(dir: string): Promise<EnvironmentTemplate[]>
       continue;
     }
     const parsed = templateSchema.safeParse(raw);
+    const keys = keyProblems(raw).map((problem) => `${file}: ${problem}`);
+    problems.push(...keys);
     if (!parsed.success) {
       for (const issue of parsed.error.issues)
         problems.push(`${file}: ${issue.path.length ? issue.path.join('.') : '(top level)'}: ${issue.message}`);
       continue;
     }
+    if (keys.length) continue;
     templates.push({ id, ...parsed.data });
   }
   if (!files.length) problems.push('no *.yaml files');

@@ -49,8 +49,14 @@ rootTest(
     t.is(ready?.detail.via, 'phone_home', 'running is reached through phone_home');
     t.true(typeof ready?.detail.total_ms === 'number');
     t.is(running.price_per_hour, 1);
-    t.is(running.cost_since_start, 1, 'the first started hour is booked when it becomes ready');
-    t.is(running.balance, 24);
+    // The reconciler books the first started hour on its next visit after the machine is ready.
+    let paid = running;
+    for (let i = 0; i < 100 && paid.cost_since_start === 0; i++) {
+      await server.app.environments.reconciler.tick();
+      paid = (await callApi(server, token, 'GET', `/api/environments/${id}`)).body!;
+    }
+    t.is(paid.cost_since_start, 1, 'the first started hour is booked once it is ready');
+    t.is(paid.balance, 24);
 
     const stored = (await server.app.environments.service.get(running.owner.id, id))!;
     const privateKey = server.app.environments.keySeal.open(id, 'client', stored.client_private_key_sealed);
@@ -90,3 +96,50 @@ async function waitForDeleted(server: Parameters<typeof callApi>[0], token: stri
   }
   throw new Error('never deleted');
 }
+
+rootTest(
+  'with nothing configured the local driver runs environments under DATA_DIR and notes what it cannot apply',
+  async (t) => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'fairyid-default-driver-'));
+    t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+    // No driver override: ENVIRONMENT_DRIVER's default (local) under DATA_DIR, as `npm start` gets it.
+    const storage = await environmentStorage(t, { persisted: true });
+    const server = await startEnvironmentServer({ DATA_DIR: dataDir, ...storage });
+    t.teardown(() => server.stop());
+    t.is(server.app.environments.driver?.name, 'local');
+    const token = await apiToken(server, 'laptop@example.com', ENVIRONMENT_SCOPES);
+    const created = await createEnvironment(server, token, { name: 'Default', template: 'test-box' });
+    const id = created.body.id as string;
+    const running = await waitForState(server, token, id, 'running');
+    await stat(join(storage.DATA_DIR ?? dataDir, 'environments', `fairyid-${id}`));
+    const row = await server.app.services.db
+      .selectFrom('environments')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    const privateKey = server.app.environments.keySeal.open(id, 'client', row.client_private_key_sealed);
+    const output = await sshRun({
+      host: running.ssh.host,
+      port: running.ssh.port,
+      username: running.ssh.user,
+      privateKey,
+      hostPublicKey: running.host_public_key,
+      command: 'cat ~/runcmd.txt',
+    });
+    t.is(output, 'ran\n', 'runcmd ran as the machine user');
+    let notes: string[] = [];
+    for (let i = 0; i < 100 && !notes.length; i++) {
+      const trail = await callApi(server, token, 'GET', `/api/environments/${id}/events?limit=100`);
+      notes = (trail.body!.data as { kind: string; message: string }[])
+        .filter((event) => event.kind === 'machine_note')
+        .map((event) => event.message);
+      if (!notes.length) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    t.true(
+      notes.some((note) => /sudo/.test(note)),
+      `the trail says what a local machine does not apply: ${notes.join('; ')}`,
+    );
+    t.is((await callApi(server, token, 'DELETE', `/api/environments/${id}`)).status, 202);
+    await waitForDeleted(server, token, id);
+  },
+);

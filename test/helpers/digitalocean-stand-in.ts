@@ -66,7 +66,7 @@ export type StandInCall = { method: string; path: string; status: number };
  */
 export async function startDigitalOceanStandIn(
   t: ExecutionContext,
-  options: { addressBlock: number; firstHost?: number; lastHost?: number },
+  options: { addressBlock: number; firstHost?: number; lastHost?: number; maxPerPage?: number },
 ) {
   const dataDir = await mkdtemp(join(tmpdir(), 'fairyid-do-stand-in-'));
   const calls: StandInCall[] = [];
@@ -82,6 +82,10 @@ export async function startDigitalOceanStandIn(
     failing: 0,
     failStatus: 503,
     failOnly: undefined as { method: string; path: RegExp } | undefined,
+    // A real `shutdown` only issues the command; a machine may ignore it and stay active.
+    ignoreShutdown: false,
+    // The next answer reports the hourly quota spent (ratelimit-remaining 0) while still succeeding.
+    spentResetAt: 0,
   };
   let nextId = 3_000_000;
   const id = () => (nextId += 1);
@@ -163,6 +167,10 @@ export async function startDigitalOceanStandIn(
     const method = req.method ?? 'GET';
     const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
       calls.push({ method, path, status });
+      if (switches.spentResetAt) {
+        headers = { 'ratelimit-remaining': '0', 'ratelimit-reset': String(switches.spentResetAt), ...headers };
+        switches.spentResetAt = 0;
+      }
       res.writeHead(status, {
         ...(payload === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }),
         'ratelimit-limit': '5000',
@@ -193,7 +201,10 @@ export async function startDigitalOceanStandIn(
     }
 
     const page = <T>(key: string, items: T[]) => {
-      const perPage = Math.min(Math.max(Number(url.searchParams.get('per_page') ?? 20) || 20, 1), 200);
+      const perPage = Math.min(
+        Math.max(Number(url.searchParams.get('per_page') ?? 20) || 20, 1),
+        options.maxPerPage ?? 200,
+      );
       const current = Math.max(Number(url.searchParams.get('page') ?? 1) || 1, 1);
       const last = Math.max(Math.ceil(items.length / perPage), 1);
       const link = (n: number) => {
@@ -294,6 +305,10 @@ export async function startDigitalOceanStandIn(
         return refuse(422, 'unprocessable_entity', `The stand-in does not do ${type}.`);
       }
       const action = newAction(type, { id: droplet.id, type: 'droplet' }, droplet.region.slug);
+      if (type === 'shutdown' && switches.ignoreShutdown) {
+        setImmediate(() => settle(action, true));
+        return send(201, { action });
+      }
       void halt(droplet.id).then(() => {
         if (droplets.has(droplet.id)) droplet.status = 'off';
         settle(action, true);
@@ -448,11 +463,21 @@ export async function startDigitalOceanStandIn(
       switches.rateLimited = count;
       switches.rateLimitResetAt = resetAt;
     },
+    /** The next answer succeeds but says no requests remain until `resetAt` (Unix seconds). */
+    spendQuota(resetAt: number) {
+      switches.spentResetAt = resetAt;
+    },
     /** The next `count` requests (or only those matching `only`) fail with a server error. */
     fail(count: number, status = 503, only?: { method: string; path: RegExp }) {
       switches.failing = count;
       switches.failStatus = status;
       switches.failOnly = only;
+    },
+    /** The types of every action so far, in order. */
+    actionTypes: () => [...actions.values()].map((action) => action.type),
+    /** Droplets complete `shutdown` actions but stay active, as a hung guest would. */
+    ignoreShutdowns() {
+      switches.ignoreShutdown = true;
     },
     /** What exists at the "provider" now; a test ends with all of it empty. */
     leftovers: () => ({

@@ -20,11 +20,15 @@ export const ENVIRONMENT_SCOPES = ['environments:read', 'environments:write', 'd
 export async function startEnvironmentServer(
   env: Record<string, string>,
   overrides: Pick<EnvironmentsDeps, 'driver' | 'clock'> = {},
-  appOverrides: Omit<Parameters<typeof createApp>[2], 'environments'> = {},
+  /**
+   * A restarted server takes its predecessor's port, so the issuer and its tokens stay the same;
+   * the terminal tests shrink its limits.
+   */
+  options: { port?: number } & Omit<NonNullable<Parameters<typeof createApp>[2]>, 'environments'> = {},
 ): Promise<TestServer> {
   const server: Server = createServer();
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   try {
@@ -40,6 +44,7 @@ export async function startEnvironmentServer(
       ISSUER: url,
       PORT: String(port),
     });
+    const { port: _port, ...appOverrides } = options;
     const app = await createApp(config, undefined, { ...appOverrides, environments: overrides });
     server.on('request', app.koa.callback());
     server.on('upgrade', (req, socket, head) => void app.upgrade(req, socket, head));
@@ -87,7 +92,13 @@ export async function waitForState(
     if (last?.state === 'error' && state !== 'error') throw new Error(`environment failed: ${last.last_error}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`environment ${id} never became ${state}; last seen ${JSON.stringify(last)}`);
+  const trail = await callApi(server, token, 'GET', `/api/environments/${id}/events?limit=100`);
+  const events = (trail.body?.data ?? []) as { kind: string; message: string | null; created_at: string }[];
+  throw new Error(
+    `environment ${id} never became ${state}; last seen ${JSON.stringify(last)}; trail:\n${events
+      .map((event) => `  ${event.created_at} ${event.kind} ${event.message ?? ''}`)
+      .join('\n')}`,
+  );
 }
 
 /** POST /api/environments with an Idempotency-Key. */

@@ -6,9 +6,17 @@ import { stringify } from 'yaml';
 
 export type KeyPair = { public: string; private: string };
 
+/**
+ * An ed25519 pair from ssh2. About 1 in 256 of its pairs cannot be parsed back (it strips a leading
+ * zero byte of the public key: mscdex/ssh2#1513), so a pair is kept only once both halves parse.
+ */
 export const newKeyPair = (comment: string): KeyPair => {
-  const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment });
-  return { public: keys.public.trim(), private: keys.private };
+  for (;;) {
+    const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment });
+    const parsed = [ssh2.utils.parseKey(keys.public), ssh2.utils.parseKey(keys.private)];
+    if (parsed.some((key) => key instanceof Error)) continue;
+    return { public: keys.public.trim(), private: keys.private };
+  }
 };
 
 /** A #cloud-config shaped like the one the environments domain renders for a template. */
@@ -60,10 +68,19 @@ export function machineCloudConfig(input: {
 export type PhoneHomeCall = { path: string; contentType: string | undefined; fields: Record<string, string> };
 
 /** Receives cloud-init's phone_home POSTs, as FairyID's per-environment URL would. */
-export async function startPhoneHomeReceiver(t: ExecutionContext) {
+export async function startPhoneHomeReceiver(t: ExecutionContext, options: { failFirst?: number } = {}) {
   const calls: PhoneHomeCall[] = [];
+  const failed: PhoneHomeCall[] = [];
+  let failing = options.failFirst ?? 0;
   const server = createServer(async (req, res) => {
     const body = await readBody(req);
+    // A FairyID that is briefly unavailable: cloud-init tries again.
+    if (failing > 0) {
+      failing -= 1;
+      failed.push({ path: req.url ?? '/', contentType: req.headers['content-type'], fields: {} });
+      res.writeHead(503).end();
+      return;
+    }
     calls.push({
       path: req.url ?? '/',
       contentType: req.headers['content-type'],
@@ -77,6 +94,7 @@ export async function startPhoneHomeReceiver(t: ExecutionContext) {
   return {
     url,
     calls,
+    failed,
     /** Waits for a POST to `path`; the machine posts once sshd is up and runcmd has run. */
     waitFor: (path: string) => until(() => calls.find((call) => call.path === path), `a phone_home POST to ${path}`),
   };

@@ -2,7 +2,6 @@ import type { TerminalSettings } from '../../config.ts';
 import { ApiError } from '../../shared/api-error.ts';
 import type { EnvironmentService } from '../environment.service.ts';
 import type { MachineKeySeal } from '../machine-keys.ts';
-import { MACHINE_USER } from '../template.ts';
 import { CLOSE, type CloseReason } from './close-codes.ts';
 import type { SshTarget } from './ssh-shell.ts';
 import { type TerminalLimits, TerminalSession } from './terminal-session.ts';
@@ -30,7 +29,7 @@ export const terminalErrors = {
  */
 export function createTerminalHub(deps: {
   settings: TerminalSettings;
-  service: Pick<EnvironmentService, 'usable' | 'recordActivity'>;
+  service: Pick<EnvironmentService, 'usable' | 'recordActivity' | 'sshUser'>;
   keySeal: MachineKeySeal;
   limits?: Partial<TerminalLimits>;
 }) {
@@ -48,7 +47,8 @@ export function createTerminalHub(deps: {
     return {
       host: environment.ip_address,
       port: environment.ssh_port,
-      username: MACHINE_USER,
+      // The user the machine serves (devpocket, or this computer's user for a local machine without root).
+      username: deps.service.sshUser,
       privateKey: deps.keySeal.open(environment.id, 'client', environment.client_private_key_sealed),
       hostPublicKey: environment.host_public_key,
     };

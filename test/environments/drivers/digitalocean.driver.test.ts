@@ -11,12 +11,17 @@ import { machineCloudConfig, newKeyPair, sshExec, startPhoneHomeReceiver, until 
 const ADDRESS_BLOCK = 61;
 let standIns = 0;
 
-async function setup(t: ExecutionContext, driverOptions: { now?: () => number } = {}) {
+async function setup(
+  t: ExecutionContext,
+  driverOptions: { now?: () => number; shutdownTimeoutMs?: number } = {},
+  standInOptions: { maxPerPage?: number } = {},
+) {
   const first = 1 + 20 * standIns++;
   const standIn = await startDigitalOceanStandIn(t, {
     addressBlock: ADDRESS_BLOCK,
     firstHost: first,
     lastHost: first + 19,
+    ...standInOptions,
   });
   const phoneHome = await startPhoneHomeReceiver(t);
   const driver = createDigitalOceanDriver({
@@ -158,6 +163,22 @@ test('HTTP 429 is a retryable error that waits until ratelimit-reset, and a spen
   t.is(standIn.calls.length, calls);
 });
 
+test('an answer saying the quota is spent makes the next call wait for ratelimit-reset without asking', async (t) => {
+  let now = 1_800_000_000_000;
+  const { standIn, driver } = await setup(t, { now: () => now });
+  standIn.spendQuota(now / 1000 + 30);
+  t.is((await driver.inspect({ machineId: '1' })).status, 'missing');
+  const calls = standIn.calls.length;
+  const waiting = await t.throwsAsync(driver.inspect({ machineId: '1' }), { instanceOf: ProviderError });
+  t.true(waiting.retryable);
+  t.is(waiting.retryAfterMs, 30_000);
+  t.is(standIn.calls.length, calls);
+  // Once the reset time has passed, requests go out again.
+  now += 30_000;
+  t.is((await driver.inspect({ machineId: '1' })).status, 'missing');
+  t.is(standIn.calls.length, calls + 1);
+});
+
 test('server errors and unreachable APIs are retryable; a wrong token is not', async (t) => {
   const { standIn, driver, spec } = await setup(t);
   standIn.fail(1, 503);
@@ -176,25 +197,103 @@ test('server errors and unreachable APIs are retryable; a wrong token is not', a
   t.regex(refused.message, /token/);
 });
 
-test('an unknown size or region is a non-retryable error with a human message, and destroy cleans up what was made', async (t) => {
+test('an unknown size or region is a non-retryable error with a human message, and nothing is left behind', async (t) => {
   const { standIn, driver, spec } = await setup(t);
   const badSize = await t.throwsAsync(driver.create({ ...spec, size: 's-64vcpu-fantasy' }, {}), {
     instanceOf: ProviderError,
   });
   t.false(badSize.retryable);
   t.regex(badSize.message, /invalid size/);
-  t.is(standIn.droplets.size, 0);
+  // The key and the volume made before the refusal are gone: the reconciler never learnt their ids.
+  t.deepEqual(standIn.leftovers(), { droplets: [], volumes: [], keys: [], machines: [] });
 
-  const badRegion = await t.throwsAsync(
-    driver.create({ ...spec, region: 'atlantis1', volume: { ...spec.volume, name: `${spec.volume.name}-b` } }, {}),
-    { instanceOf: ProviderError },
-  );
+  const badRegion = await t.throwsAsync(driver.create({ ...spec, region: 'atlantis1' }, {}), {
+    instanceOf: ProviderError,
+  });
   t.false(badRegion.retryable);
   t.regex(badRegion.message, /Region is not available/);
+  t.deepEqual(standIn.leftovers(), { droplets: [], volumes: [], keys: [], machines: [] });
+});
 
-  // The first attempt made the key and the volume before the refusal; they are found and removed.
-  const [volumeId] = standIn.volumes.keys();
-  const [sshKeyId] = standIn.keys.keys();
-  await driver.destroy({ volumeId, sshKeyId: String(sshKeyId) });
+test('a refused start after a stop keeps the recorded volume and key', async (t) => {
+  const { standIn, driver, spec, active } = await setup(t);
+  const ids = await driver.create(spec, {});
+  await active(ids);
+  const kept = await driver.stop(ids);
+  const refused = await t.throwsAsync(driver.create({ ...spec, size: 's-64vcpu-fantasy' }, kept), {
+    instanceOf: ProviderError,
+  });
+  t.false(refused.retryable);
+  t.deepEqual(standIn.leftovers(), {
+    droplets: [],
+    volumes: [ids.volumeId],
+    keys: [Number(ids.sshKeyId)],
+    machines: [],
+  });
+  await driver.destroy(kept);
+});
+
+test('a droplet that ignores the shutdown is powered off, then stopped as usual', async (t) => {
+  const { standIn, driver, spec, active } = await setup(t, { shutdownTimeoutMs: 200 });
+  const ids = await driver.create(spec, {});
+  await active(ids);
+  standIn.ignoreShutdowns();
+  const kept = await driver.stop(ids);
+  const dropletActions = standIn.calls.filter(
+    (call) => call.method === 'POST' && call.path === `/v2/droplets/${ids.machineId}/actions`,
+  );
+  t.deepEqual(standIn.actionTypes(), ['create', 'shutdown', 'power_off', 'detach_volume']);
+  t.is(dropletActions.length, 2);
+  t.deepEqual(standIn.leftovers(), {
+    droplets: [],
+    volumes: [ids.volumeId],
+    keys: [Number(ids.sshKeyId)],
+    machines: [],
+  });
+  await driver.destroy(kept);
+  t.deepEqual(standIn.leftovers(), { droplets: [], volumes: [], keys: [], machines: [] });
+});
+
+test('destroy removes every droplet tagged for the environment, following the pages of the list', async (t) => {
+  const { standIn, driver, spec, active } = await setup(t, {}, { maxPerPage: 1 });
+  const ids = await driver.create(spec, {});
+  await active(ids);
+  // A second droplet with the environment's tag, as a lost race between two instances would leave.
+  const response = await fetch(`${standIn.url}/v2/droplets`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${standIn.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name: `${spec.hostname}-twin`,
+      region: spec.region,
+      size: spec.size,
+      image: spec.image,
+      tags: ['fairyid', `fairyid-env-${spec.environmentId}`],
+    }),
+  });
+  t.is(response.status, 202);
+  t.is(standIn.droplets.size, 2);
+
+  await driver.destroy(ids);
+  t.deepEqual(standIn.leftovers(), { droplets: [], volumes: [], keys: [], machines: [] });
+  // With one droplet per page, finding the twin took the second page.
+  t.true(standIn.calls.filter((call) => call.method === 'GET' && call.path === '/v2/droplets').length >= 2);
+});
+
+test('two instances creating the same environment at once end with one key, one volume and one droplet', async (t) => {
+  const { standIn, driver, spec, active } = await setup(t);
+  const results = await Promise.allSettled([driver.create(spec, {}), driver.create(spec, {})]);
+  const made = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  t.true(made.length >= 1);
+  // The loser of the race, if any, is told to try again rather than failing the environment.
+  for (const result of results) {
+    if (result.status === 'rejected') t.true((result.reason as ProviderError).retryable, String(result.reason));
+  }
+  const ids = await driver.create(spec, made[0] ?? {});
+  for (const other of made) t.deepEqual(other, ids);
+  t.is(standIn.keys.size, 1);
+  t.is(standIn.volumes.size, 1);
+  t.is(standIn.droplets.size, 1);
+  await active(ids);
+  await driver.destroy(ids);
   t.deepEqual(standIn.leftovers(), { droplets: [], volumes: [], keys: [], machines: [] });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -12,9 +13,9 @@ import { machineCloudConfig, newKeyPair, sshExec, startPhoneHomeReceiver, until 
 // As root each machine gets the cloud-config's own Linux user; otherwise it serves the current user.
 const asRoot = process.getuid?.() === 0;
 
-async function setup(t: ExecutionContext, driverOptions: { sshd?: string } = {}) {
+async function setup(t: ExecutionContext, driverOptions: { sshd?: string } = {}, failPhoneHomes = 0) {
   const dataDir = await mkdtemp(join(tmpdir(), 'fairyid-local-driver-'));
-  const phoneHome = await startPhoneHomeReceiver(t);
+  const phoneHome = await startPhoneHomeReceiver(t, { failFirst: failPhoneHomes });
   const warnings: string[][] = [];
   const driver = createLocalDriver({
     dataDir,
@@ -156,3 +157,67 @@ test('without sshd, creating a local machine is a clear non-retryable error nami
   t.false(error.retryable);
   t.regex(error.message, /openssh-server/);
 });
+
+test('phone_home tries again when FairyID answers with an error, like cloud-init', async (t) => {
+  const { driver, spec, phoneHome, active } = await setup(t, {}, 2);
+  const ids = await driver.create(spec, {});
+  await active(ids);
+  const call = await phoneHome.waitFor(`/phone-home/${spec.environmentId}`);
+  t.is(phoneHome.failed.length, 2);
+  t.is(phoneHome.calls.length, 1);
+  t.is(call.fields.instance_id, ids.machineId);
+});
+
+test('closing the driver stops every machine and keeps the volumes', async (t) => {
+  const { dataDir, driver, spec, active } = await setup(t);
+  const ids = await driver.create(spec, {});
+  const address = await active(ids);
+  await driver.close();
+  t.false(await sshBanner(address.address!.host, address.address!.port));
+  t.is((await driver.inspect(ids)).status, 'missing');
+  t.true(existsSync(join(dataDir, 'environments', spec.volume.name, 'devpocket')));
+});
+
+test('a machine whose port was taken meanwhile is a retryable failure, and the next create picks another port', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'fairyid-local-driver-'));
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const takenPort = (taken.address() as AddressInfo).port;
+  let calls = 0;
+  const driver = createLocalDriver({
+    dataDir,
+    // The first machine is handed a port someone else holds, as a race with another process would.
+    hostFor: async () => ({ host: '127.0.0.1', port: calls++ === 0 ? takenPort : await freePortFor() }),
+  });
+  t.teardown(async () => {
+    await driver.close();
+    taken.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  const { spec } = await setup(t);
+  const ids = await driver.create(spec, {});
+  const failure = await until(
+    () =>
+      driver.inspect(ids).then(
+        () => undefined,
+        (error: ProviderError) => error,
+      ),
+    'the start to fail',
+  );
+  t.true(failure.retryable, failure.message);
+  t.is((await driver.inspect(ids)).status, 'missing');
+  const again = await driver.create(spec, ids);
+  const state = await until(async () => {
+    const current = await driver.inspect(again);
+    return current.status === 'active' ? current : undefined;
+  }, 'the second start');
+  t.not(state.address?.port, takenPort);
+});
+
+async function freePortFor() {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
