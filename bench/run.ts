@@ -23,6 +23,7 @@ import { cpuSeconds } from './lib/processes.ts';
 import { externalTarget, startLocalTargets } from './lib/setup.ts';
 import { runSignInFlows, type FlowResult } from './lib/signin.ts';
 import type { Target } from './lib/target.ts';
+import { runTerminalBench, type TerminalReport, terminalReportText, terminalUnavailable } from './lib/terminal.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const SIGN_IN_CONCURRENCY = [1, 8];
@@ -68,6 +69,7 @@ type Flows = { rep: number } & FlowResult;
 
 async function main(options: Options) {
   const startedAt = new Date();
+  if (options.only?.size === 1 && options.only.has('terminal')) return terminalOnly(startedAt);
   const selected = options.only ?? (options.instances > 1 ? new Set(INSTANCE_SCENARIOS) : undefined);
   const wants = (name: string) => !selected || selected.has(name);
   const scenarios = SCENARIOS.filter((scenario) => wants(scenario.name));
@@ -159,6 +161,17 @@ async function main(options: Options) {
     ).catch((error: unknown) => ({ skipped: `failed: ${error instanceof Error ? error.message : String(error)}` }));
   }
 
+  // The terminal runs its own FairyID in this process (a local sshd per environment), after the rest.
+  let terminal: TerminalReport | { skipped: string } | undefined;
+  if (single && !options.target && wants('terminal')) {
+    const unavailable = await terminalUnavailable();
+    terminal = unavailable
+      ? { skipped: unavailable }
+      : await runTerminalBench(ROOT, log).catch((error: unknown) => ({
+          skipped: `failed: ${error instanceof Error ? error.message : String(error)}`,
+        }));
+  }
+
   const rows = scenarios.map((scenario) => summarize(scenario, runs, primary, targets));
   const withBaseline = targets.length > 1;
   console.log(`\n${scenarioTable(rows, { a: primary.name, withBaseline })}`);
@@ -183,6 +196,8 @@ async function main(options: Options) {
     );
     console.log(signInGoals(flows));
   }
+  if (terminal && 'skipped' in terminal) console.log(`\nterminal: skipped (${terminal.skipped})`);
+  else if (terminal) console.log(`\n${terminalReportText(terminal)}`);
   if (Object.keys(memory).length) console.log(`\n${memoryLine(memory)}`);
   const [fairyMemory, referenceMemory] = [memory.FairyID, memory.reference];
   if (fairyMemory && referenceMemory) {
@@ -218,8 +233,21 @@ async function main(options: Options) {
     signIn: flows,
     memory,
     expiredRows,
+    terminal,
   };
   writeFileSync(file, `${JSON.stringify(raw, null, 2)}\n`);
+  console.log(`raw results: ${file}`);
+}
+
+/** `--only terminal`: the terminal phase alone, without starting the HTTP targets. */
+async function terminalOnly(startedAt: Date) {
+  const unavailable = await terminalUnavailable();
+  if (unavailable) return console.log(`terminal: skipped (${unavailable})`);
+  const terminal = await runTerminalBench(ROOT, log);
+  console.log(`\n${terminalReportText(terminal)}`);
+  const file = join(ROOT, 'bench/results', `${startedAt.toISOString().replaceAll(':', '-')}-terminal.json`);
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ startedAt: startedAt.toISOString(), terminal }, null, 2)}\n`);
   console.log(`raw results: ${file}`);
 }
 

@@ -38,6 +38,8 @@ import { organizationRoutes, platformRoutes } from './organizations/organization
 import { environmentPageRoutes } from './environments/environment-pages.routes.ts';
 import { environmentRoutes } from './environments/environment.routes.ts';
 import { phoneHomeRoutes } from './environments/phone-home.routes.ts';
+import { environmentLogRoutes, terminalPageRoutes } from './environments/terminal/terminal-pages.routes.ts';
+import { terminalRoutes } from './environments/terminal/terminal.routes.ts';
 import { createServerServices, type ServerOverrides, type ServerServices } from './services.ts';
 import { deviceGuessLimit } from './verification/device-guess-limit.routes.ts';
 
@@ -114,6 +116,14 @@ export async function createApp(
   }
   // 5.
   koa.use(apiDocsRoutes(apiDocument, renderer));
+  // Server-Sent Events, ahead of the JSON routes that answer every other /api path.
+  koa.use(
+    environmentLogRoutes({
+      service: services.environments.service,
+      requireScopes: guard.requireScopes,
+      pollMs: services.terminals.pollMs,
+    }),
+  );
   // Outside production every answer is checked against its declared schema.
   koa.use(mountApiRoutes(apiRoutes, guard.requireScopes, { checkResponses: !config.production }));
   // 6.
@@ -144,6 +154,9 @@ export async function createApp(
     clients: services.clients,
     provider: host,
     environments: services.environments,
+    terminals: services.terminals,
+    /** For the Node HTTP server's `upgrade` event: the terminal's WebSocket. */
+    upgrade: services.terminals.upgrade,
     async close() {
       clearInterval(sweeper);
       await services.close();
@@ -164,6 +177,7 @@ function buildApiRoutes(services: ServerServices): ApiRoute[] {
     ...ledgerRoutes({ ledger }),
     ...(services.billing ? billingRoutes(services.billing.service) : []),
     ...environmentRoutes(services.environments.service),
+    ...terminalRoutes(services.terminals),
   ];
 }
 
@@ -198,6 +212,13 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
     invitationPageRoutes({ invitations: services.invitations, accounts, session, renderer }),
     phoneHomeRoutes(services.environments.reconciler),
     environmentPageRoutes({ environments: services.environments.service, organizations, session, renderer }),
+    terminalPageRoutes({
+      service: services.environments.service,
+      terminals: services.terminals,
+      session,
+      renderer,
+      pollMs: services.terminals.pollMs,
+    }),
     sessionPageRoutes({
       accountSessions: services.accountSessions,
       providerSessions: { exists: services.provider.sessionExists, end: services.provider.endSession },

@@ -215,6 +215,11 @@ const schema = z
     ENVIRONMENT_PHONE_HOME_GRACE: seconds(120),
     ENVIRONMENT_RECONCILE_MS: z.coerce.number().int().min(20).default(2000),
     TEMPLATES_DIR: z.string().min(1).default('templates'),
+    TERMINALS_PER_ENVIRONMENT: z.coerce.number().int().min(1).max(1000).default(4),
+    TERMINALS_PER_PERSON: z.coerce.number().int().min(1).max(1000).default(8),
+    TERMINAL_IDLE_MINUTES: z.coerce.number().int().min(1).max(1440).default(30),
+    TERMINAL_RING_KIB: z.coerce.number().int().min(2048).max(65536).default(2048),
+    TERMINAL_CHECK_MS: z.coerce.number().int().min(20).max(60_000).default(5000),
   })
   .superRefine((env, issues) => {
     if (env.STRIPE_SECRET_KEY && !env.STRIPE_WEBHOOK_SECRET) {
@@ -340,6 +345,18 @@ export type Config = Readonly<{
   dustPacks: readonly DustPack[];
   plans: readonly PlanOffer[];
   environments: EnvironmentSettings;
+  terminal: TerminalSettings;
+}>;
+
+export type TerminalSettings = Readonly<{
+  /** Open terminal sessions per environment and per person, counted on each instance. */
+  perEnvironment: number;
+  perPerson: number;
+  idleMinutes: number;
+  /** Output kept per session for lossless reconnects (at least 2 MiB). */
+  ringBytes: number;
+  /** How often open terminals re-check that the environment runs and the grant stands. */
+  checkMs: number;
 }>;
 
 export type EnvironmentSettings = Readonly<{
@@ -451,6 +468,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       phoneHomeGraceSeconds: e.ENVIRONMENT_PHONE_HOME_GRACE,
       reconcileIntervalMs: e.ENVIRONMENT_RECONCILE_MS,
       templatesDir: e.TEMPLATES_DIR,
+    }),
+    terminal: Object.freeze({
+      perEnvironment: e.TERMINALS_PER_ENVIRONMENT,
+      perPerson: e.TERMINALS_PER_PERSON,
+      idleMinutes: e.TERMINAL_IDLE_MINUTES,
+      ringBytes: e.TERMINAL_RING_KIB * 1024,
+      checkMs: e.TERMINAL_CHECK_MS,
     }),
   });
 }

@@ -22,6 +22,7 @@ const app = await createApp(config, log).catch((error: unknown) => {
   process.exit(1);
 });
 const server = createServer(app.koa.callback());
+server.on('upgrade', (req, socket, head) => void app.upgrade(req, socket, head));
 // Longer than the usual load balancer idle timeout (60 s), so the balancer, not we, closes idle
 // connections and never sends a request down one we are closing.
 server.keepAliveTimeout = 65_000;
@@ -38,6 +39,8 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'shutting down');
+  // Upgraded sockets are no longer the HTTP server's to close: terminals end first, with 1001.
+  await app.terminals.close();
   server.close();
   server.closeIdleConnections();
   const force = setTimeout(() => server.closeAllConnections(), 10_000).unref();

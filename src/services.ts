@@ -61,6 +61,8 @@ import { createPlanService } from './billing/plan.service.ts';
 import type { EnvironmentDriver } from './environments/driver.ts';
 import { createEnvironments } from './environments/environments.ts';
 import { createTemplateCatalog } from './environments/template-catalog.ts';
+import type { TerminalLimits } from './environments/terminal/terminal-session.ts';
+import { createTerminals } from './environments/terminal/terminals.ts';
 
 /** Storage and the services over it: shared by the server (app.ts) and the operator CLI. */
 export async function createServices(config: Config, log: Logger, clock: Clock = systemClock) {
@@ -166,17 +168,28 @@ export function startProvider(
  * that need a sender or the provider. app.ts only assembles middleware and routes over these.
  */
 /** What tests replace: the clock they move, and the DigitalOcean stand-in's driver or a local one. */
-export type ServerOverrides = { clock?: Clock; environmentDriver?: EnvironmentDriver & { close?(): Promise<void> } };
+export type ServerOverrides = {
+  clock?: Clock;
+  environmentDriver?: EnvironmentDriver & { close?(): Promise<void> };
+  /** The terminal tests shrink the session limits (idle timeout, ring). */
+  terminalLimits?: Partial<TerminalLimits>;
+};
 
 export async function createServerServices(config: Config, log: Logger, overrides: ServerOverrides = {}) {
   const clock = overrides.clock ?? systemClock;
   const services = await createServices(config, log, clock);
   const revocations = createGrantRevocations(services.kv, config.ttl.accessToken);
+  // Open terminals end with their grant; they are built after the provider that reports revocations.
+  let endTerminalsOf = (_grantId: string) => {};
+  const markRevoked = async (grantId: string) => {
+    await revocations.markRevoked(grantId);
+    endTerminalsOf(grantId);
+  };
   const renderer = createRenderer({ reloadTemplates: config.env === 'development' });
   let host: ProviderHost | undefined;
   let clients: ClientRegistry;
   try {
-    host = await startProvider(config, services, log, { renderer, onGrantRevoked: revocations.markRevoked });
+    host = await startProvider(config, services, log, { renderer, onGrantRevoked: markRevoked });
     const provider = host;
     clients = createClientRegistry(services.clientRepository, (metadata) =>
       provider.current().Client.validate(metadata),
@@ -242,6 +255,29 @@ export async function createServerServices(config: Config, log: Logger, override
     clock,
     ...(overrides.environmentDriver ? { driver: overrides.environmentDriver } : {}),
   });
+  const registered = clients;
+  const terminals = createTerminals({
+    issuer: config.issuer,
+    settings: config.terminal,
+    kv: services.kv,
+    clock,
+    service: environments.service,
+    keySeal: environments.keySeal,
+    audit: services.audit,
+    // The WebSocket upgrade accepts the issuer's origin and those of the client's redirect URIs.
+    clientOrigins: async (clientId) =>
+      ((await registered.find(clientId))?.redirect_uris ?? []).flatMap((uri) => {
+        try {
+          return [new URL(uri).origin];
+        } catch {
+          return [];
+        }
+      }),
+    isRevoked: revocations.isRevoked,
+    log,
+    ...(overrides.terminalLimits ? { limits: overrides.terminalLimits } : {}),
+  });
+  endTerminalsOf = terminals.gateway.grantRevoked;
   return {
     ...services,
     config,
@@ -272,7 +308,7 @@ export async function createServerServices(config: Config, log: Logger, override
     connectedApps: createConnectedAppService({
       grants: createGrantRepository(services.db),
       clients: services.clientRepository,
-      revokeGrant: createGrantRevoker({ provider: provider.current, onGrantRevoked: revocations.markRevoked }),
+      revokeGrant: createGrantRevoker({ provider: provider.current, onGrantRevoked: markRevoked }),
       organizations: services.organizations,
       hiddenClientIds: [PAGES_CLIENT_ID],
     }),
@@ -289,7 +325,9 @@ export async function createServerServices(config: Config, log: Logger, override
         })
       : undefined,
     environments,
+    terminals,
     async close() {
+      await terminals.close();
       await environments.close();
       provider.stop();
       await services.close();

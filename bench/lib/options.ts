@@ -9,7 +9,7 @@ export const USAGE = `Usage: npm run bench -- [options]
                       5 with --instances, so that every instance has had its share of warm-up)
   --only a,b          run only these scenarios (discovery, jwks, client_credentials, refresh,
                       introspection, userinfo, api_jwt, api_jwt_person, signin,
-                      token_after_expired_rows)
+                      token_after_expired_rows, terminal)
   --runtime R         how FairyID runs: auto (default: dist/ when it is up to date, else tsx),
                       dist, or tsx
   --no-reference      measure FairyID only (no oidc-provider reference, no Koa hello)

@@ -179,7 +179,7 @@ export const SCENARIOS: Scenario[] = [
 ];
 
 /** Scenarios that are not autocannon runs, handled by run.ts. */
-export const PHASES = ['signin', 'token_after_expired_rows'];
+export const PHASES = ['signin', 'token_after_expired_rows', 'terminal'];
 export const SCENARIO_NAMES = [...SCENARIOS.map((scenario) => scenario.name), ...PHASES];
 
 /** The Koa hello world serves only as the api_* baseline. */

@@ -25,6 +25,8 @@ export const EVENT_LABELS: Record<AuditEventName, string> = {
   environment_renamed: 'Environment renamed',
   environment_deleted: 'Environment deleted',
   environment_state_changed: 'Environment changed state',
+  terminal_session_started: 'Terminal opened',
+  terminal_session_ended: 'Terminal closed',
 };
 
 /** Where the plain label would say something happened that did not. */

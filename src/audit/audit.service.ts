@@ -25,7 +25,9 @@ export type AuditEventName =
   | 'environment_stopped'
   | 'environment_renamed'
   | 'environment_deleted'
-  | 'environment_state_changed';
+  | 'environment_state_changed'
+  | 'terminal_session_started'
+  | 'terminal_session_ended';
 
 export type AuditRecord = {
   event: AuditEventName;

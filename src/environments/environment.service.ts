@@ -323,6 +323,8 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
     },
 
     get: (accountId: string, id: string) => visible(accountId, id, 'read', 'see its environments'),
+    /** The environment if the person may use it (type into its terminal); 404 or 403 otherwise. */
+    usable: (accountId: string, id: string) => visible(accountId, id, 'use', 'use its environments'),
 
     async events(accountId: string, id: string, page: { cursor: CursorKey | undefined; limit: number }) {
       await visible(accountId, id, 'read', 'see its environments');

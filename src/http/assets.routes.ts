@@ -17,7 +17,14 @@ const simpleWebAuthnBrowser = join(
   '../dist/bundle/index.umd.min.js',
 );
 
+// xterm.js and its fit add-on for the terminal page, as published (UMD builds: `Terminal`, `FitAddon`).
+const fromPackage = (name: string, file: string) => join(dirname(createRequire(import.meta.url).resolve(name)), file);
+
 const ASSETS: Record<string, Asset> = {
+  '/assets/xterm.js': asset(fromPackage('@xterm/xterm', 'xterm.js'), 'text/javascript'),
+  '/assets/xterm.css': asset(fromPackage('@xterm/xterm', '../css/xterm.css'), 'text/css'),
+  '/assets/xterm-addon-fit.js': asset(fromPackage('@xterm/addon-fit', 'addon-fit.js'), 'text/javascript'),
+  '/assets/terminal.js': asset(new URL('../../views/assets/terminal.js', import.meta.url), 'text/javascript'),
   '/assets/fairyid.css': asset(new URL('../../views/assets/fairyid.css', import.meta.url), 'text/css'),
   '/assets/passkeys.js': asset(new URL('../../views/assets/passkeys.js', import.meta.url), 'text/javascript'),
   '/assets/simplewebauthn-browser.js': asset(simpleWebAuthnBrowser, 'text/javascript'),

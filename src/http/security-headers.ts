@@ -21,6 +21,18 @@ const POLICY_WITH_REMOTE_IMAGES = CONTENT_SECURITY_POLICY.replace(
   "img-src 'self' data: https:",
 );
 
+// xterm.js sizes and themes its screen with <style> elements it creates at run time, which no
+// nonce or hash can cover; the terminal page alone allows inline styles. Scripts stay 'self' only.
+const POLICY_WITH_INLINE_STYLES = CONTENT_SECURITY_POLICY.replace(
+  "style-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+);
+
+/** For the terminal page (see POLICY_WITH_INLINE_STYLES). */
+export function allowInlineStyles(ctx: Pick<Context, 'state'>) {
+  ctx.state.inlineStyles = true;
+}
+
 /** For a page that shows a picture from elsewhere (see POLICY_WITH_REMOTE_IMAGES). */
 export function allowRemoteImages(ctx: Pick<Context, 'state'>) {
   ctx.state.remoteImages = true;
@@ -69,6 +81,7 @@ export function securityHeaders(options: { hsts: boolean }): Middleware {
     if (ctx.response.is('html')) {
       ctx.set(HTML_PAGE);
       if (ctx.state.remoteImages === true) ctx.set('Content-Security-Policy', POLICY_WITH_REMOTE_IMAGES);
+      if (ctx.state.inlineStyles === true) ctx.set('Content-Security-Policy', POLICY_WITH_INLINE_STYLES);
     }
   };
 }

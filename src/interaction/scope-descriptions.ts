@@ -13,6 +13,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'dust:manage': 'Move DUST between you and your organizations, and set what apps may spend',
   'environments:read': 'See your development environments and those of your organizations',
   'environments:write': 'Create, start, stop and delete development environments, which spend DUST',
+  'environments:connect': 'Open terminals to your development environments and type commands in them',
   'platform:manage': 'Approve, reject and suspend organizations (platform owner only)',
 };
 

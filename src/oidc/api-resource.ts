@@ -11,6 +11,7 @@ export const API_SCOPES = [
   'dust:manage',
   'environments:read',
   'environments:write',
+  'environments:connect',
 ] as const;
 
 export const apiAudience = (issuer: string) => `${issuer}/api`;

@@ -74,6 +74,7 @@ export function createBearerGuard(deps: {
         accountId: payload.sub === clientId ? undefined : payload.sub,
         organization: organizationOf(payload),
         expiresAt: required(payload.exp, 'the token expiry'),
+        grantId: typeof payload.grant_id === 'string' ? payload.grant_id : undefined,
       },
       exp: required(payload.exp, 'the token expiry'),
       jkt: (payload.cnf as { jkt?: string } | undefined)?.jkt,

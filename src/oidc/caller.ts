@@ -9,6 +9,8 @@ export type Caller = {
   /** The organization an org-scoped token acts for. */
   organization: { id: string; role: string } | undefined;
   expiresAt: number;
+  /** The grant the token belongs to, so what outlives a request (an open terminal) can end with it. */
+  grantId?: string | undefined;
 };
 
 export function organizationOf(claims: Record<string, unknown> | undefined): Caller['organization'] {

@@ -7,6 +7,7 @@ import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { EnvironmentDriver } from '../../src/environments/driver.ts';
 import { type TestClock, testClock } from './clock.ts';
+import type { TerminalLimits } from '../../src/environments/terminal/terminal-session.ts';
 import { callApi } from './api.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { clearRedisPrefix, type TestServer, testRedisEnv } from './server.ts';
@@ -21,8 +22,11 @@ export const ENVIRONMENT_SCOPES = ['environments:read', 'environments:write', 'd
 export async function startEnvironmentServer(
   env: Record<string, string>,
   overrides: { driver?: EnvironmentDriver & { close?(): Promise<void> }; clock?: TestClock } = {},
-  /** A restarted server takes its predecessor's port, so the issuer and its tokens stay the same. */
-  options: { port?: number } = {},
+  /**
+   * A restarted server takes its predecessor's port, so the issuer and its tokens stay the same;
+   * the terminal tests shrink its limits.
+   */
+  options: { port?: number; terminalLimits?: Partial<TerminalLimits> } = {},
 ): Promise<TestServer> {
   const server: Server = createServer();
   server.keepAliveTimeout = 65_000;
@@ -46,13 +50,16 @@ export async function startEnvironmentServer(
     const app = await createApp(config, undefined, {
       clock,
       ...(overrides.driver ? { environmentDriver: overrides.driver } : {}),
+      ...(options.terminalLimits ? { terminalLimits: options.terminalLimits } : {}),
     });
     server.on('request', app.koa.callback());
+    server.on('upgrade', (req, socket, head) => void app.upgrade(req, socket, head));
     return {
       url,
       app,
       clock,
       async stop() {
+        await app.terminals.close();
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));
         await app.close();

@@ -57,11 +57,13 @@ export async function startServer(
     });
     const app = await createApp(config, options.log, { clock });
     server.on('request', app.koa.callback());
+    server.on('upgrade', (req, socket, head) => void app.upgrade(req, socket, head));
     return {
       url,
       app,
       clock,
       async stop() {
+        await app.terminals.close();
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));
         await app.close();

@@ -1,0 +1,156 @@
+import Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { apiErrors } from '../../http/api-errors.ts';
+import { csrfProtection } from '../../http/csrf.ts';
+import type { Renderer } from '../../http/render.ts';
+import { allowInlineStyles } from '../../http/security-headers.ts';
+import { PAGES_CLIENT_ID, type PageSession } from '../../http/page-session.ts';
+import { requirePerson } from '../../oidc/caller.ts';
+import { ApiError } from '../../shared/api-error.ts';
+import { decodeCursor, encodeCursor } from '../../shared/cursor.ts';
+import type { EnvironmentService } from '../environment.service.ts';
+import { tmuxSessionName } from './terminal.routes.ts';
+import type { Terminals } from './terminals.ts';
+
+const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** SSE comments keep proxies from closing a quiet stream. */
+const KEEP_ALIVE_MS = 15_000;
+
+const notFound = () => new ApiError(404, 'environment_not_found', 'No such environment.');
+
+/**
+ * The environment's trail as Server-Sent Events (provisioning steps, readiness, warnings of what the
+ * machine could not apply, stops), each with its cursor as the event id, so a reconnecting
+ * EventSource sends Last-Event-ID and gets only what it has not seen.
+ */
+async function streamLogs(
+  ctx: Context,
+  service: EnvironmentService,
+  accountId: string,
+  environmentId: string,
+  pollMs: number,
+) {
+  // Throws the API's 404/403 before the stream starts.
+  await service.events(accountId, environmentId, { cursor: undefined, limit: 1 });
+  const header = ctx.get('last-event-id');
+  let cursor = header ? decodeCursor(header) : undefined;
+  // Written straight to the socket: Koa would treat a client hanging up on a piped body as an error.
+  ctx.respond = false;
+  ctx.req.setTimeout(0);
+  const stream = ctx.res;
+  stream.writeHead(200, {
+    'Content-Type': 'text/event-stream',
+    'Cache-Control': 'no-store',
+    'X-Accel-Buffering': 'no',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  let open = true;
+  const stop = () => {
+    open = false;
+  };
+  ctx.req.on('close', stop);
+  stream.on('close', stop);
+  stream.write(`retry: 2000\n\n`);
+  void (async () => {
+    let quietSince = Date.now();
+    while (open) {
+      const rows = await service.events(accountId, environmentId, { cursor, limit: 100 }).catch(() => undefined);
+      if (!rows) break;
+      for (const row of rows.slice(0, 100)) {
+        const data = {
+          kind: row.kind,
+          state: row.to_state,
+          message: row.message ?? row.kind.replace(/_/g, ' '),
+          detail: row.detail,
+          at: row.created_at.toISOString(),
+        };
+        stream.write(`id: ${encodeCursor(row)}\ndata: ${JSON.stringify(data)}\n\n`);
+        cursor = { at: row.created_at.toISOString(), id: row.id };
+        quietSince = Date.now();
+      }
+      if (Date.now() - quietSince > KEEP_ALIVE_MS) {
+        stream.write(': keep-alive\n\n');
+        quietSince = Date.now();
+      }
+      if (rows.length <= 100) await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+    stream.end();
+  })();
+}
+
+/** GET /api/environments/{id}/logs (scope environments:read): Server-Sent Events; not in the JSON OpenAPI routes. */
+export function environmentLogRoutes(deps: {
+  service: EnvironmentService;
+  requireScopes(...scopes: string[]): Middleware;
+  pollMs: number;
+}) {
+  const router = new Router();
+  router.get('/api/environments/:id/logs', apiErrors, deps.requireScopes('environments:read'), async (ctx) => {
+    const id = ctx.params.id ?? '';
+    if (!ID.test(id)) throw notFound();
+    await streamLogs(ctx, deps.service, requirePerson(ctx.state), id, deps.pollMs);
+  });
+  return router.routes();
+}
+
+/**
+ * `/account/environments/{id}/terminal`: xterm.js over the terminal WebSocket, its ticket through
+ * the signed-in page session (CSRF header), and the provisioning log while the machine starts.
+ */
+export function terminalPageRoutes(deps: {
+  service: EnvironmentService;
+  terminals: Terminals;
+  session: PageSession;
+  renderer: Renderer;
+  pollMs: number;
+}) {
+  const router = new Router({ prefix: '/account/environments/:id' });
+  router.use(csrfProtection);
+
+  router.get('/terminal', async (ctx) => {
+    const id = ctx.params.id ?? '';
+    const current = await deps.session.require(
+      ctx,
+      ID.test(id) ? `/account/environments/${id}/terminal` : '/account/environments',
+    );
+    if (!current) return;
+    if (!ID.test(id)) return ctx.redirect('/account/environments');
+    const environment = await deps.service.usable(current.accountId, id).catch(() => undefined);
+    if (!environment) return ctx.redirect('/account/environments');
+    allowInlineStyles(ctx);
+    await deps.renderer.render(ctx, 'account-environment-terminal', {
+      id,
+      name: environment.name,
+      state: environment.state,
+    });
+  });
+
+  router.post('/terminal/ticket', async (ctx) => {
+    const accountId = await deps.session.accountId(ctx);
+    await apiErrors(ctx, async () => {
+      if (!accountId) throw new ApiError(401, 'sign_in_required', 'Sign in again to open the terminal.');
+      const id = ctx.params.id ?? '';
+      if (!ID.test(id)) throw notFound();
+      const tmux = tmuxSessionName.safeParse(ctx.query.tmux_session ?? 'main');
+      ctx.status = 201;
+      ctx.body = await deps.terminals.issueTicket({
+        environmentId: id,
+        accountId,
+        clientId: PAGES_CLIENT_ID,
+        tmux: tmux.success ? tmux.data : 'main',
+      });
+    });
+  });
+
+  router.get('/logs', async (ctx) => {
+    const accountId = await deps.session.accountId(ctx);
+    await apiErrors(ctx, async () => {
+      if (!accountId) throw new ApiError(401, 'sign_in_required', 'Sign in again to see the log.');
+      const id = ctx.params.id ?? '';
+      if (!ID.test(id)) throw notFound();
+      await streamLogs(ctx, deps.service, accountId, id, deps.pollMs);
+    });
+  });
+
+  return router.routes();
+}
