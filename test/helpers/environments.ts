@@ -1,16 +1,12 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
 import ssh2 from 'ssh2';
-import { createApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
 import type { EnvironmentDriver } from '../../src/environments/driver.ts';
-import { type TestClock, testClock } from './clock.ts';
+import type { TestClock } from './clock.ts';
 import type { TerminalLimits } from '../../src/environments/terminal/terminal-session.ts';
 import { callApi } from './api.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
-import { clearRedisPrefix, type TestServer, testRedisEnv } from './server.ts';
+import { clearRedisPrefix, startServer, type TestServer, testRedisEnv } from './server.ts';
 
 export const TEST_TEMPLATES = fileURLToPath(new URL('../environments/templates/', import.meta.url));
 export const ENVIRONMENT_SCOPES = ['environments:read', 'environments:write', 'dust:read', 'dust:manage'];
@@ -28,47 +24,22 @@ export async function startEnvironmentServer(
    */
   options: { port?: number; terminalLimits?: Partial<TerminalLimits> } = {},
 ): Promise<TestServer> {
-  const server: Server = createServer();
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      LIMIT_SENDS_PER_IP: '10000/3600',
-      LIMIT_CHECKS_PER_IP: '10000/3600',
+  return startServer(
+    {
       ORG_APPROVAL: 'auto',
       TEMPLATES_DIR: TEST_TEMPLATES,
       ENVIRONMENT_RECONCILE_MS: '50',
       ...env,
-      ISSUER: url,
-      PORT: String(port),
-    });
-    const clock = overrides.clock ?? testClock();
-    const app = await createApp(config, undefined, {
-      clock,
-      ...(overrides.driver ? { environmentDriver: overrides.driver } : {}),
-      ...(options.terminalLimits ? { terminalLimits: options.terminalLimits } : {}),
-    });
-    server.on('request', app.koa.callback());
-    server.on('upgrade', (req, socket, head) => void app.upgrade(req, socket, head));
-    return {
-      url,
-      app,
-      clock,
-      async stop() {
-        await app.terminals.close();
-        server.closeAllConnections();
-        await new Promise((resolve) => server.close(resolve));
-        await app.close();
+    },
+    {
+      ...(options.port ? { port: options.port } : {}),
+      overrides: {
+        ...(overrides.clock ? { clock: overrides.clock } : {}),
+        ...(overrides.driver ? { environmentDriver: overrides.driver } : {}),
+        ...(options.terminalLimits ? { terminalLimits: options.terminalLimits } : {}),
       },
-    };
-  } catch (error) {
-    server.close();
-    throw error;
-  }
+    },
+  );
 }
 
 /** Storage of a test file's own (database and Redis prefix), dropped when the test ends. */

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { createApp, type App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { type TestClock, testClock } from './clock.ts';
+import type { ServerOverrides } from '../../src/services.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 // Every test client is 127.0.0.1, so the per-IP budgets would be shared by a whole file's flows;
@@ -28,9 +29,16 @@ export function testRedisEnv(): Record<string, string> {
  */
 export async function startServer(
   env: Record<string, string>,
-  options: { port?: number; issuer?: string; hostname?: 'localhost'; log?: Logger } = {},
+  options: {
+    port?: number;
+    issuer?: string;
+    hostname?: 'localhost';
+    log?: Logger;
+    /** What the app takes from a test beyond configuration: a clock shared by instances, a driver. */
+    overrides?: Omit<ServerOverrides, 'clock'> & { clock?: TestClock };
+  } = {},
 ): Promise<TestServer> {
-  const clock = testClock();
+  const clock = options.overrides?.clock ?? testClock();
   const server: Server = createServer();
   // As in main.ts: idle keep-alive connections outlive the client's, so a reused one is never closing.
   server.keepAliveTimeout = 65_000;
@@ -55,7 +63,7 @@ export async function startServer(
       ISSUER: issuer,
       PORT: String(port),
     });
-    const app = await createApp(config, options.log, { clock });
+    const app = await createApp(config, options.log, { ...options.overrides, clock });
     server.on('request', app.koa.callback());
     server.on('upgrade', (req, socket, head) => void app.upgrade(req, socket, head));
     return {
