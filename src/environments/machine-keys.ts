@@ -12,11 +12,20 @@ export type MachineKeys = {
  * and a machine rebuilt by start presents the same key.
  */
 export function generateMachineKeys(environmentId: string): MachineKeys {
-  const pair = (comment: string) => {
+  return { client: sshKeyPair(`fairyid-${environmentId}`), host: sshKeyPair(`host-${environmentId}`) };
+}
+
+/**
+ * An ed25519 pair in OpenSSH format. ssh2 writes a pair that it cannot read back about once in 256
+ * (mscdex/ssh2#1513); such a pair would break the login or the host-key pin for good, so it is
+ * made again until both halves parse.
+ */
+export function sshKeyPair(comment: string): { publicKey: string; privateKey: string } {
+  for (;;) {
     const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment });
+    if ([keys.public, keys.private].some((key) => ssh2.utils.parseKey(key) instanceof Error)) continue;
     return { publicKey: keys.public.trim(), privateKey: keys.private };
-  };
-  return { client: pair(`fairyid-${environmentId}`), host: pair(`host-${environmentId}`) };
+  }
 }
 
 /** Private halves at rest: sealed under KEYS_SECRET and bound to the environment and the key's role. */

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { ExecutionContext } from 'ava';
 import ssh2 from 'ssh2';
 import { stringify } from 'yaml';
+import { sshKeyPair } from '../../src/environments/machine-keys.ts';
 
 export type KeyPair = { public: string; private: string };
 
@@ -11,12 +12,8 @@ export type KeyPair = { public: string; private: string };
  * zero byte of the public key: mscdex/ssh2#1513), so a pair is kept only once both halves parse.
  */
 export const newKeyPair = (comment: string): KeyPair => {
-  for (;;) {
-    const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment });
-    const parsed = [ssh2.utils.parseKey(keys.public), ssh2.utils.parseKey(keys.private)];
-    if (parsed.some((key) => key instanceof Error)) continue;
-    return { public: keys.public.trim(), private: keys.private };
-  }
+  const { publicKey, privateKey } = sshKeyPair(comment);
+  return { public: publicKey, private: privateKey };
 };
 
 /** A #cloud-config shaped like the one the environments domain renders for a template. */
