@@ -5,7 +5,8 @@ import type { Reconciler } from './reconciler.ts';
 /**
  * cloud-init's phone_home module: the machine posts form fields (`instance_id`, `hostname`, `fqdn`,
  * `pub_key_ed25519`, ...) to its own single-use URL once everything before it, runcmd included, has
- * run. The token in the path is the only credential; an unknown or used one is a plain 404.
+ * run. The token in the path is the only credential; an unknown or used one is a plain 404. One
+ * that comes before the machine's address is known is a 503, which cloud-init retries.
  */
 export function phoneHomeRoutes(reconciler: Reconciler) {
   const router = new Router({ prefix: '/environments/phone-home' });
@@ -13,10 +14,20 @@ export function phoneHomeRoutes(reconciler: Reconciler) {
     const form = (ctx.request.body ?? {}) as Record<string, unknown>;
     const key = typeof form.pub_key_ed25519 === 'string' ? form.pub_key_ed25519 : undefined;
     const token = ctx.params.token ?? '';
-    const accepted = /^[\w-]{20,100}$/.test(token) && (await reconciler.phoneHome(token, { pubKeyEd25519: key }));
-    ctx.status = accepted ? 200 : 404;
+    const outcome = /^[\w-]{20,100}$/.test(token)
+      ? await reconciler.phoneHome(token, { pubKeyEd25519: key })
+      : 'unknown';
     ctx.type = 'text/plain';
-    ctx.body = accepted ? 'ready\n' : 'unknown or used phone_home URL\n';
+    if (outcome === 'ready') {
+      ctx.body = 'ready\n';
+    } else if (outcome === 'not_yet') {
+      ctx.status = 503;
+      ctx.set('Retry-After', '3');
+      ctx.body = 'the machine is not recorded yet; phone again\n';
+    } else {
+      ctx.status = 404;
+      ctx.body = 'unknown or used phone_home URL\n';
+    }
   });
   return router.routes();
 }

@@ -552,20 +552,27 @@ export function createReconciler(deps: ReconcilerDeps) {
       while (current) await current;
     },
 
-    /** The machine's phone_home: single use, and refused when it presents a host key other than ours. */
-    async phoneHome(token: string, report: { pubKeyEd25519?: string | undefined }): Promise<boolean> {
+    /**
+     * The machine's phone_home: single use, and refused when it presents a host key other than ours.
+     * Running means reachable, so a phone_home that arrives before the reconciler has recorded the
+     * machine and its address is `not_yet`: the machine phones again (cloud-init tries ten times).
+     */
+    async phoneHome(
+      token: string,
+      report: { pubKeyEd25519?: string | undefined },
+    ): Promise<'ready' | 'not_yet' | 'unknown'> {
       const environment = await repo.findByPhoneHomeHash(deps.service.hashToken(token));
-      if (!environment) return false;
+      if (!environment) return 'unknown';
       if (report.pubKeyEd25519 && !sameKey(report.pubKeyEd25519, environment.host_public_key)) {
         await event(environment, 'phone_home_refused', null, 'A phone_home presented another host key; ignored');
-        return false;
+        return 'unknown';
       }
-      let address: { host: string; port: number } | undefined;
-      if (environment.machine_id && deps.driver) {
-        const machine = await deps.driver.inspect(idsOf(environment)).catch(() => undefined);
-        address = machine?.address;
-      }
-      return markReady(environment.id, 'phone_home', address);
+      const machine =
+        environment.machine_id && deps.driver
+          ? await deps.driver.inspect(idsOf(environment)).catch(() => undefined)
+          : undefined;
+      if (!machine?.address) return 'not_yet';
+      return (await markReady(environment.id, 'phone_home', machine.address)) ? 'ready' : 'unknown';
     },
 
     /** What a driver reports about a machine (template parts it could not apply, say), into the trail. */
