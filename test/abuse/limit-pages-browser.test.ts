@@ -68,7 +68,8 @@ for (const viewport of Object.keys(VIEWPORTS) as Viewport[]) {
       for (let guess = 0; guess < 2; guess += 1) {
         await page.goto(`${server.url}/device`);
         await page.getByLabel('Device code').fill('BCDF-GHJK');
-        await page.getByRole('button', { name: 'Continue' }).click();
+        // The answer must have loaded before the next goto, or that goto aborts the submission.
+        await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Continue' }).click()]);
       }
       t.true(
         await page
