@@ -12,8 +12,9 @@ export const redisServerAvailable = spawnSync('redis-server', ['--version']).sta
  */
 export async function startRedisCluster(): Promise<{ url: string; stop(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'fairyid-cluster-'));
-  // Cluster bus ports are the client port + 10000, so stay below 55535.
-  const base = 20000 + Math.floor(Math.random() * 20000);
+  // Cluster bus ports are the client port + 10000. Both stay below Linux's ephemeral range (32768 and
+  // up), where a port picked at random may already hold a connection or another test's listener.
+  const base = 10000 + Math.floor(Math.random() * 12000);
   const ports = [base, base + 1, base + 2];
   for (const port of ports) {
     const started = spawnSync('redis-server', [
@@ -89,8 +90,9 @@ async function clusterOk(port: number) {
   }
 }
 
+// A minute means hung, not slow: forming the cluster takes seconds on a busy two-core machine.
 async function waitFor(check: () => Promise<boolean>) {
-  for (let attempt = 0; attempt < 100; attempt += 1) {
+  for (let attempt = 0; attempt < 600; attempt += 1) {
     if (await check()) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
