@@ -369,9 +369,6 @@ export async function startLocalMachine(options: LocalMachineOptions): Promise<L
     log(chunk.toString().trimEnd());
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  // 'exit' can come before the last of stderr has been read; 'close' comes after it, so a start that
-  // fails says why (an address taken since the port was chosen, say, which the driver retries).
-  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let alive = true;
   child.once('exit', () => {
     alive = false;
@@ -408,7 +405,7 @@ export async function startLocalMachine(options: LocalMachineOptions): Promise<L
   try {
     await Promise.race([
       spawnError,
-      closed.then(() => {
+      exited.then(() => {
         throw new LocalMachineError(`sshd exited while starting: ${stderr.trim() || 'no output'}`);
       }),
       waitForSsh(options.host, options.port, options.startTimeoutMs ?? 20_000),
