@@ -457,6 +457,9 @@ export function createReconciler(deps: ReconcilerDeps) {
 
   /** One visit: the step, then the claim released with when to come back (sooner if someone asked). */
   async function visit(environment: Environment, driver: EnvironmentDriver) {
+    // Delays are computed from the time the step started; counting them from its end would push the
+    // next visit late by however long the step (or a clock jump meanwhile) took.
+    const startedAt = clock.now();
     let delay: number;
     let attempts = 0;
     try {
@@ -495,7 +498,7 @@ export function createReconciler(deps: ReconcilerDeps) {
     }
     await repo.release(environment.id, instance, {
       attempts,
-      next_attempt_at: new Date(clock.now() + delay),
+      next_attempt_at: new Date(startedAt + delay),
     });
   }
 
