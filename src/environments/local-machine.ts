@@ -17,6 +17,7 @@ import {
   chown,
   mkdir,
   mkdtemp,
+  open,
   readdir,
   readFile,
   readlink,
@@ -369,6 +370,9 @@ export async function startLocalMachine(options: LocalMachineOptions): Promise<L
     log(chunk.toString().trimEnd());
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // 'close' comes after 'exit' once stderr is drained: only then does a failed start's message say why.
+  // Listened for from the spawn on, since it may fire in the same tick as 'exit'.
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let alive = true;
   child.once('exit', () => {
     alive = false;
@@ -378,8 +382,8 @@ export async function startLocalMachine(options: LocalMachineOptions): Promise<L
 
   const children = new Set<ChildProcess>();
   let stopping = false;
-  // Read once sshd runs: right after spawn the child may still be unshare in this namespace.
-  let namespace: string | undefined;
+  // Held once sshd runs: right after spawn the child may still be unshare in this namespace.
+  let namespace: HeldNamespace | undefined;
 
   const stop = async () => {
     stopping = true;
@@ -390,7 +394,9 @@ export async function startLocalMachine(options: LocalMachineOptions): Promise<L
     }
     // A stopped machine keeps nothing running: sessions, tmux servers and runcmd leftovers live in
     // the machine's own mount namespace, which identifies them even though the user is shared.
-    if (namespace && namespace !== (await namespaceOf(process.pid))) await killNamespace(namespace);
+    const held = namespace;
+    namespace = undefined;
+    if (held) await killNamespace(held);
     // Without root there is no namespace; the machine's tmux server is found by its own socket folder.
     if (!root) await run('tmux', ['kill-server'], { env: { ...process.env, TMUX_TMPDIR: tmpDir } }).catch(() => {});
     unregister();
@@ -398,19 +404,19 @@ export async function startLocalMachine(options: LocalMachineOptions): Promise<L
   };
   const unregister = onProcessExit(() => {
     child.kill('SIGKILL');
-    if (namespace) killNamespaceSync(namespace);
+    if (namespace) killNamespaceSync(namespace.id);
     if (!root) spawnSync('tmux', ['kill-server'], { env: { ...process.env, TMUX_TMPDIR: tmpDir }, stdio: 'ignore' });
   });
 
   try {
     await Promise.race([
       spawnError,
-      exited.then(() => {
+      closed.then(() => {
         throw new LocalMachineError(`sshd exited while starting: ${stderr.trim() || 'no output'}`);
       }),
       waitForSsh(options.host, options.port, options.startTimeoutMs ?? 20_000),
     ]);
-    if (root && child.pid) namespace = await namespaceOf(child.pid);
+    if (root && child.pid) namespace = await holdNamespace(child.pid);
   } catch (error) {
     await stop();
     throw error instanceof LocalMachineError ? error : new LocalMachineError(`sshd did not start: ${String(error)}`);
@@ -731,11 +737,11 @@ async function reapStale(runDir: string, root: boolean) {
     ? (await readFile(`/proc/${pid}/mountinfo`, 'utf8').catch(() => '')).includes(` ${runDir} ${INNER_RUN_DIR} `)
     : cmdline.includes(join(runDir, 'sshd_config'));
   if (!mine) return;
-  const namespace = root ? await namespaceOf(pid) : undefined;
+  const namespace = root ? await holdNamespace(pid) : undefined;
   try {
     process.kill(pid, 'SIGKILL');
   } catch {}
-  if (namespace && namespace !== (await namespaceOf(process.pid))) await killNamespace(namespace);
+  if (namespace) await killNamespace(namespace);
   if (!root) {
     await run('tmux', ['kill-server'], { env: { ...process.env, TMUX_TMPDIR: join(runDir, 'tmp') } }).catch(() => {});
   }
@@ -759,10 +765,35 @@ function killNamespaceSync(namespace: string) {
   }
 }
 
+type HeldNamespace = { id: string; release(): Promise<void> };
+
+/**
+ * A mount namespace kept open until its leftovers are killed. Its id is an inode number that the
+ * kernel hands out again once the namespace is gone: unheld, a namespace whose last process exited
+ * could come back as another machine's, and killing by id would kill that machine.
+ */
+async function holdNamespace(pid: number): Promise<HeldNamespace | undefined> {
+  const handle = await open(`/proc/${pid}/ns/mnt`, 'r').catch(() => undefined);
+  if (!handle) return undefined;
+  const id = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => undefined);
+  if (!id) {
+    await handle.close();
+    return undefined;
+  }
+  return { id, release: () => handle.close() };
+}
+
 /** Kills every process left in a mount namespace (sessions, tmux servers, runcmd's background jobs). */
-async function killNamespace(namespace: string) {
-  // Never this process's own namespace: that would be every process on the computer.
-  if (namespace === (await namespaceOf(process.pid))) return;
+async function killNamespace(namespace: HeldNamespace) {
+  try {
+    // Never this process's own namespace: that would be every process on the computer.
+    if (namespace.id !== (await namespaceOf(process.pid))) await killAllIn(namespace.id);
+  } finally {
+    await namespace.release();
+  }
+}
+
+async function killAllIn(namespace: string) {
   for (let round = 0; round < 20; round += 1) {
     let found = false;
     for (const entry of await readdir('/proc')) {
