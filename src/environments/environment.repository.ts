@@ -87,6 +87,18 @@ export function createEnvironmentRepository(db: Db) {
       return result.numUpdatedRows > 0n;
     },
 
+    /** Records the machine's arrival once: false when phone_home (or another visit) recorded it first. */
+    async recordMachineCreated(id: string, states: EnvironmentState[], patch: EnvironmentPatch): Promise<boolean> {
+      const result = await db
+        .updateTable('environments')
+        .set(patch)
+        .where('id', '=', id)
+        .where('state', 'in', states)
+        .where('machine_created_at', 'is', null)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
     async update(id: string, patch: EnvironmentPatch) {
       await db.updateTable('environments').set(patch).where('id', '=', id).execute();
     },

@@ -245,16 +245,32 @@ export function createReconciler(deps: ReconcilerDeps) {
     if (machine.status !== 'active' || !machine.address) return POLL_MS;
     if (!environment.machine_created_at) {
       const now = new Date(clock.now());
-      await repo.update(environment.id, {
-        machine_created_at: now,
-        ip_address: machine.address.host,
-        ssh_port: machine.address.port,
-        updated_at: now,
+      const address = machine.address;
+      // One transaction, conditional on no machine yet: a phone_home that arrived meanwhile has
+      // recorded the machine (and made it ready) already, and the trail must not show it twice.
+      const first = await deps.db.transaction().execute(async (trx) => {
+        const tx = createEnvironmentRepository(trx);
+        const recorded = await tx.recordMachineCreated(environment.id, [environment.state], {
+          machine_created_at: now,
+          ip_address: address.host,
+          ssh_port: address.port,
+          updated_at: now,
+        });
+        if (recorded)
+          await tx.insertEvent({
+            environment_id: environment.id,
+            kind: 'machine_created',
+            from_state: environment.state,
+            to_state: null,
+            message: `Machine up at ${address.host}`,
+            actor_id: null,
+            client_id: null,
+            detail: { elapsed_ms: since(environment.transition_started_at) },
+            created_at: now,
+          });
+        return recorded;
       });
-      await event(environment, 'machine_created', null, `Machine up at ${machine.address.host}`, {
-        elapsed_ms: since(environment.transition_started_at),
-      });
-      return settings.phoneHomeGraceSeconds * 1000;
+      return first ? settings.phoneHomeGraceSeconds * 1000 : 0;
     }
     const waited = since(environment.machine_created_at);
     if (waited < settings.phoneHomeGraceSeconds * 1000) return settings.phoneHomeGraceSeconds * 1000 - waited;
