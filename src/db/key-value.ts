@@ -18,10 +18,19 @@ export interface KeyValueStore {
   /** Increments and starts the key's TTL on first use. */
   increment(key: string, ttlSeconds: number): Promise<number>;
   /**
-   * Takes one back from a counter that `increment` made, never below 0 and never creating the key
-   * (a window that ended meanwhile stays ended).
+   * Counts one event in a fixed window that opens with the first event after the last window closed
+   * and lasts `windowSeconds` by `now`, the caller's clock (so tests move time instead of sleeping).
+   * Atomic: concurrent callers on one store each get their own count. The store's own expiry only
+   * clears the key away, well after the window closed.
    */
-  decrement(key: string): Promise<void>;
+  countInWindow(key: string, windowSeconds: number, now: number): Promise<{ count: number; openedAt: number }>;
+  /** The count of the window still open at `now`, or 0. */
+  windowCount(key: string, windowSeconds: number, now: number): Promise<number>;
+  /**
+   * Takes one back from a window's count, never below 0 and never opening a window (a window that
+   * closed meanwhile stays closed: the next count starts a new one from 1).
+   */
+  uncount(key: string): Promise<void>;
   /** Seconds left, or 0 when the key is absent. */
   ttl(key: string): Promise<number>;
   members(key: string): Promise<string[]>;
@@ -31,3 +40,10 @@ export interface KeyValueStore {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * How long a rate window's key stays in the store: twice the window. Windows close by the caller's
+ * clock, never by this expiry, which only clears keys away; the margin outlasts any difference
+ * between instances' clocks, and a test clock only ever runs ahead of real time.
+ */
+export const windowKeySeconds = (windowSeconds: number) => 2 * windowSeconds;

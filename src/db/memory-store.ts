@@ -1,6 +1,7 @@
-import type { KeyValueStore, KeyValueWrite } from './key-value.ts';
+import { type KeyValueStore, type KeyValueWrite, windowKeySeconds } from './key-value.ts';
 
-type Entry = { value: string | Set<string> | string[]; expiresAt: number };
+type RateWindow = { openedAt: number; count: number };
+type Entry = { value: string | Set<string> | string[] | RateWindow; expiresAt: number };
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -52,10 +53,24 @@ export class MemoryStore implements KeyValueStore {
     return next;
   }
 
-  async decrement(key: string) {
-    const entry = this.live(key);
-    if (entry && typeof entry.value === 'string' && Number(entry.value) > 0)
-      entry.value = String(Number(entry.value) - 1);
+  async countInWindow(key: string, windowSeconds: number, now: number) {
+    const open = this.openWindow(key, windowSeconds, now);
+    if (open) {
+      open.count += 1;
+      return { ...open };
+    }
+    const opened: RateWindow = { openedAt: now, count: 1 };
+    this.entries.set(key, { value: opened, expiresAt: expiry(windowKeySeconds(windowSeconds)) });
+    return { ...opened };
+  }
+
+  async windowCount(key: string, windowSeconds: number, now: number) {
+    return this.openWindow(key, windowSeconds, now)?.count ?? 0;
+  }
+
+  async uncount(key: string) {
+    const value = this.live(key)?.value;
+    if (isRateWindow(value) && value.count > 0) value.count -= 1;
   }
 
   async ttl(key: string) {
@@ -95,6 +110,11 @@ export class MemoryStore implements KeyValueStore {
     return entry;
   }
 
+  private openWindow(key: string, windowSeconds: number, now: number): RateWindow | undefined {
+    const value = this.live(key)?.value;
+    return isRateWindow(value) && now < value.openedAt + windowSeconds * 1000 ? value : undefined;
+  }
+
   private sweep() {
     const now = Date.now();
     for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
@@ -103,4 +123,8 @@ export class MemoryStore implements KeyValueStore {
 
 function expiry(ttlSeconds: number) {
   return Date.now() + ttlSeconds * 1000;
+}
+
+function isRateWindow(value: Entry['value'] | undefined): value is RateWindow {
+  return typeof value === 'object' && !(value instanceof Set) && !Array.isArray(value);
 }

@@ -1,6 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
 import { describeEndpoint, StartupError } from '../shared/startup-error.ts';
-import type { KeyValueStore, KeyValueWrite } from './key-value.ts';
+import { type KeyValueStore, type KeyValueWrite, windowKeySeconds } from './key-value.ts';
 
 export type RedisSettings = { url: string; prefix: string; cluster: boolean };
 
@@ -58,9 +58,23 @@ async function connectOrExplain(client: Redis | Cluster, url: string) {
   }
 }
 
-const DECREMENT_IF_POSITIVE = `
-local count = tonumber(redis.call('GET', KEYS[1]))
-if count and count > 0 then return redis.call('DECR', KEYS[1]) end
+// A rate window is one hash (when it opened, its count), so a cluster keeps it in one slot. Scripts,
+// so that no other instance's command runs between reading the window and changing it.
+// ARGV: now (ms), window (ms), the key's expiry (s).
+const COUNT_IN_WINDOW = `
+local opened = tonumber(redis.call('HGET', KEYS[1], 'openedAt'))
+local now = tonumber(ARGV[1])
+if opened and now < opened + tonumber(ARGV[2]) then
+  return {redis.call('HINCRBY', KEYS[1], 'count', 1), opened}
+end
+redis.call('HSET', KEYS[1], 'openedAt', ARGV[1], 'count', 1)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return {1, now}`;
+
+// A plain HINCRBY on a cleared key would create it at -1 without an expiry: a lasting credit.
+const UNCOUNT_IF_POSITIVE = `
+local count = tonumber(redis.call('HGET', KEYS[1], 'count'))
+if count and count > 0 then return redis.call('HINCRBY', KEYS[1], 'count', -1) end
 return 0`;
 
 class RedisStore implements KeyValueStore {
@@ -113,10 +127,26 @@ class RedisStore implements KeyValueStore {
     return Number(results?.[0]?.[1] ?? 0);
   }
 
-  async decrement(key: string) {
-    // One script, so nothing runs between the read and the DECR; a plain DECR on an expired key
-    // would create it at -1 without a TTL: a lasting credit.
-    await this.redis.eval(DECREMENT_IF_POSITIVE, 1, key);
+  async countInWindow(key: string, windowSeconds: number, now: number) {
+    const at = Math.floor(now);
+    const [count, openedAt] = (await this.redis.eval(
+      COUNT_IN_WINDOW,
+      1,
+      key,
+      at,
+      windowSeconds * 1000,
+      windowKeySeconds(windowSeconds),
+    )) as [number, number];
+    return { count, openedAt };
+  }
+
+  async windowCount(key: string, windowSeconds: number, now: number) {
+    const [openedAt, count] = await this.redis.hmget(key, 'openedAt', 'count');
+    return openedAt !== null && now < Number(openedAt) + windowSeconds * 1000 ? Number(count) : 0;
+  }
+
+  async uncount(key: string) {
+    await this.redis.eval(UNCOUNT_IF_POSITIVE, 1, key);
   }
 
   async ttl(key: string) {

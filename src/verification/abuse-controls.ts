@@ -19,7 +19,8 @@ type Request = { identifier: Identifier; ip: string | null; accountId?: string |
 
 /**
  * Abuse controls shared by every path that sends or checks a code. Counters are fixed windows in
- * the key-value store, so every instance on one Redis shares them and a restart forgets nothing.
+ * the key-value store, so every instance on one Redis shares them and a restart forgets nothing; a
+ * window opens with its first event and closes by the clock, like lockouts.
  *
  * Sends are limited per recipient (an inbox or phone cannot be flooded), per IP (one client cannot
  * spray many recipients) and per account (all of a person's channels together). Checks have the
@@ -28,12 +29,20 @@ type Request = { identifier: Identifier; ip: string | null; accountId?: string |
  */
 export function createAbuseControls(kv: KeyValueStore, limits: Config['limits'], clock: Clock = systemClock) {
   const lockKey = (identifier: Identifier) => `abuse:lock:${identifier}`;
-  const failuresKey = (identifier: Identifier) => `abuse:failures:${identifier}`;
+  // Counters are rate windows (hashes in Redis), named apart from the plain counters that earlier
+  // versions kept under `abuse:<kind>:`, which a shared Redis may still hold until they expire.
+  const failuresKey = (identifier: Identifier) => `abuse:window:failures:${identifier}`;
+  const deviceGuessesKey = (ip: string) => `abuse:window:device-guesses:${ip}`;
 
   /** Counts one event against a budget; the count past `max` is refused with the window's remaining time. */
   const spend = async (key: string, rate: Rate): Promise<Exclude<Verdict, { status: 'locked' }>> => {
-    const count = await kv.increment(key, rate.windowSeconds);
-    return count > rate.max ? { status: 'limited', retryAfter: Math.max(1, await kv.ttl(key)) } : { status: 'allowed' };
+    const now = clock.now();
+    const { count, openedAt } = await kv.countInWindow(key, rate.windowSeconds, now);
+    if (count <= rate.max) return { status: 'allowed' };
+    return {
+      status: 'limited',
+      retryAfter: Math.max(1, Math.ceil((openedAt + rate.windowSeconds * 1000 - now) / 1000)),
+    };
   };
 
   const lockedUntil = async (identifier: Identifier): Promise<Date | undefined> => {
@@ -53,10 +62,10 @@ export function createAbuseControls(kv: KeyValueStore, limits: Config['limits'],
       (await lockedUntil(request.identifier)) ??
       (request.accountId ? await lockedUntil(`account:${request.accountId}`) : undefined);
     if (locked) return { status: 'locked', until: locked } satisfies Verdict;
-    const checks: [string, Rate][] = [[`abuse:${kind}:${request.identifier}`, perRecipient]];
-    if (request.ip) checks.push([`abuse:${kind}:ip:${request.ip}`, perIp]);
+    const checks: [string, Rate][] = [[`abuse:window:${kind}:${request.identifier}`, perRecipient]];
+    if (request.ip) checks.push([`abuse:window:${kind}:ip:${request.ip}`, perIp]);
     if (request.accountId && `account:${request.accountId}` !== request.identifier) {
-      checks.push([`abuse:${kind}:account:${request.accountId}`, perAccount]);
+      checks.push([`abuse:window:${kind}:account:${request.accountId}`, perAccount]);
     }
     for (const [key, rate] of checks) {
       const verdict = await spend(key, rate);
@@ -89,19 +98,19 @@ export function createAbuseControls(kv: KeyValueStore, limits: Config['limits'],
       );
       if (verdict.status !== 'allowed') return verdict;
       const key = failuresKey(request.identifier);
-      const held = await kv.increment(key, limits.lockoutAfterFailures.windowSeconds);
+      const { count: held } = await kv.countInWindow(key, limits.lockoutAfterFailures.windowSeconds, clock.now());
       // Looked at again after the increment: a lockout that started meanwhile cleared the count this
       // place was taken in, but it set the lock before it did.
       const locked = await lockedUntil(request.identifier);
       if (held <= limits.lockoutAfterFailures.max && !locked) return verdict;
-      await kv.decrement(key);
+      await kv.uncount(key);
       // Without a lock yet, failures and checks in flight already reach it: this one waits for them to settle.
       return locked ? { status: 'locked', until: locked } : { status: 'limited', retryAfter: 1 };
     },
 
     /** An allowed check that ended neither right nor wrong (an expired or used-up code): its place is given back. */
     async releaseCheck(identifier: Identifier): Promise<void> {
-      await kv.decrement(failuresKey(identifier));
+      await kv.uncount(failuresKey(identifier));
     },
 
     /**
@@ -110,7 +119,11 @@ export function createAbuseControls(kv: KeyValueStore, limits: Config['limits'],
      * the one that sets the lock starts it.
      */
     async recordFailure(identifier: Identifier): Promise<{ status: 'locked'; until: Date } | undefined> {
-      const failures = Number(await kv.get(failuresKey(identifier)));
+      const failures = await kv.windowCount(
+        failuresKey(identifier),
+        limits.lockoutAfterFailures.windowSeconds,
+        clock.now(),
+      );
       if (failures < limits.lockoutAfterFailures.max) return undefined;
       const until = new Date(clock.now() + limits.lockoutSeconds * 1000);
       if (!(await kv.setIfAbsent(lockKey(identifier), String(until.getTime()), limits.lockoutSeconds)))
@@ -130,17 +143,17 @@ export function createAbuseControls(kv: KeyValueStore, limits: Config['limits'],
      * of them is counted. Only wrong guesses stay spent: see releaseDeviceGuess.
      */
     async reserveDeviceGuess(ip: string) {
-      const key = `abuse:device-guesses:${ip}`;
+      const key = deviceGuessesKey(ip);
       const verdict = await spend(key, limits.deviceCodeGuessesPerIp);
       // A refused guess is never looked up, so it holds no slot: the count stays the wrong guesses
       // plus those in flight, and the budget comes back whole when the window ends.
-      if (verdict.status !== 'allowed') await kv.decrement(key);
+      if (verdict.status !== 'allowed') await kv.uncount(key);
       return verdict;
     },
 
     /** A reserved guess that was not a wrong code (a right one, or no lookup at all): it does not count. */
     async releaseDeviceGuess(ip: string): Promise<void> {
-      await kv.decrement(`abuse:device-guesses:${ip}`);
+      await kv.uncount(deviceGuessesKey(ip));
     },
   };
 }

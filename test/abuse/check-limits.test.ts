@@ -1,10 +1,11 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import test, { type ExecutionContext } from 'ava';
 import { latestCode } from '../helpers/outbox.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { askForCode, openSignInPage, otherThan, submitCode } from '../helpers/sign-in-pages.ts';
 
-const WINDOW = 2;
+// Five-minute windows, within a code's ten-minute life: a busy machine never sees one end by itself;
+// the test moves the clock past it.
+const WINDOW = 300;
 
 /** A sign-in flow waiting on its code page for `identifier`, and the code it was sent. */
 async function codeWaiting(server: TestServer, identifier: string, headers: Record<string, string> = {}) {
@@ -16,10 +17,10 @@ async function codeWaiting(server: TestServer, identifier: string, headers: Reco
 
 function isRefusedForVolume(t: ExecutionContext, refused: { response: Response; html: string }) {
   t.is(refused.response.status, 429);
-  t.regex(refused.html, /Too many attempts\. Try again in (1 second|2 seconds)\./);
+  t.regex(refused.html, /Too many attempts\. Try again in 5 minutes\./);
   t.true(refused.html.includes('Sign-in code'), 'the code page stays, so the person can try again later');
   const retryAfter = Number(refused.response.headers.get('retry-after'));
-  t.true(retryAfter >= 1 && retryAfter <= WINDOW, `Retry-After ${retryAfter}`);
+  t.true(retryAfter > WINDOW - 60 && retryAfter <= WINDOW, `Retry-After ${retryAfter}`);
 }
 
 test('checks for one address stop at LIMIT_CHECKS_PER_RECIPIENT across its sign-ins, even for the right code, and resume after the window', async (t) => {
@@ -39,7 +40,11 @@ test('checks for one address stop at LIMIT_CHECKS_PER_RECIPIENT across its sign-
     'another address from the same IP is not held back',
   );
 
-  await sleep((WINDOW + 0.5) * 1000);
+  server.clock.advance(WINDOW - 60);
+  const late = await submitCode(second.client, second.html, second.code);
+  t.is(late.response.status, 429, 'the window has not ended yet');
+  t.true(Number(late.response.headers.get('retry-after')) <= 60);
+  server.clock.advance(60);
   t.is(
     (await submitCode(second.client, second.html, second.code)).response.status,
     303,
@@ -65,6 +70,6 @@ test('checks from one IP stop at LIMIT_CHECKS_PER_IP across addresses, another I
     'another client is not held back',
   );
 
-  await sleep((WINDOW + 0.5) * 1000);
+  server.clock.advance(WINDOW);
   t.is((await submitCode(three.client, three.html, three.code, fromA)).response.status, 303);
 });

@@ -25,3 +25,23 @@ export async function submitForm(
 export async function accountByEmail(server: TestServer, email: string) {
   return server.app.services.db.selectFrom('accounts').selectAll().where('email', '=', email).executeTakeFirstOrThrow();
 }
+
+/**
+ * Moves the sign-in of each of the account's sessions back in time, as if the person had signed in
+ * `seconds` earlier (negative: later). oidc-provider measures a session's age (max_age) by the real
+ * time, which the test clock does not move.
+ */
+export async function ageSignIn(server: TestServer, email: string, seconds: number) {
+  const account = await accountByEmail(server, email);
+  const rows = await server.app.services.db
+    .selectFrom('account_sessions')
+    .select('session_uid')
+    .where('account_id', '=', account.id)
+    .execute();
+  for (const { session_uid } of rows) {
+    const session = await server.app.provider.current().Session.findByUid(session_uid);
+    if (!session) continue;
+    session.loginTs = (session.loginTs ?? 0) - seconds;
+    await session.persist();
+  }
+}

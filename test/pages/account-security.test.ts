@@ -1,5 +1,5 @@
 import test from 'ava';
-import { accountByEmail, signedInAt, submitForm } from '../helpers/account-pages.ts';
+import { accountByEmail, ageSignIn, signedInAt, submitForm } from '../helpers/account-pages.ts';
 import { nextAppCode, secretFromPage } from '../helpers/authenticator-app.ts';
 import type { PageClient } from '../helpers/page-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -22,22 +22,6 @@ async function withAuthenticatorApp(server: TestServer, email: string) {
 async function securityPage(client: PageClient) {
   const response = await client.request(PAGE);
   return { response, html: await response.text() };
-}
-
-/** Moves the session's sign-in back in time, as if the person had signed in `seconds` ago. */
-async function ageSignIn(server: TestServer, email: string, seconds: number) {
-  const account = await accountByEmail(server, email);
-  const rows = await server.app.services.db
-    .selectFrom('account_sessions')
-    .select('session_uid')
-    .where('account_id', '=', account.id)
-    .execute();
-  for (const { session_uid } of rows) {
-    const session = await server.app.provider.current().Session.findByUid(session_uid);
-    if (!session) continue;
-    session.loginTs = (session.loginTs ?? 0) - seconds;
-    await session.persist();
-  }
 }
 
 test('turning on an authenticator app gives ten backup codes once, and the session that did it stays signed in', async (t) => {
