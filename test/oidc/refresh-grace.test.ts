@@ -78,6 +78,15 @@ test('a second reuse of the rotated token revokes the grant, its successor inclu
   );
 });
 
+test('a reuse after the successor was itself used revokes the grant, even within the window', async (t) => {
+  const { config, r0 } = await signedIn(t);
+  const first = await oidc.refreshTokenGrant(config, r0);
+  const second = await oidc.refreshTokenGrant(config, first.refresh_token!);
+
+  await refusedAsInvalidGrant(t, oidc.refreshTokenGrant(config, r0), 'the chain has moved on');
+  await refusedAsInvalidGrant(t, oidc.refreshTokenGrant(config, second.refresh_token!), 'the grant is gone');
+});
+
 test('the rotated token presented by another client within the window revokes the grant', async (t) => {
   const { server, config, r0 } = await signedIn(t);
   const first = await oidc.refreshTokenGrant(config, r0);
