@@ -134,6 +134,8 @@ const schema = z
     ACCESS_TOKEN_TTL: seconds(3600),
     ID_TOKEN_TTL: seconds(3600),
     REFRESH_TOKEN_TTL: seconds(14 * 24 * 3600),
+    // A few seconds cover a refresh whose answer was lost; a long window would blunt reuse detection.
+    REFRESH_TOKEN_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(60).default(10),
     SESSION_TTL: seconds(14 * 24 * 3600),
     INTERACTION_TTL: seconds(3600),
     DEVICE_CODE_TTL: seconds(600),
@@ -170,6 +172,7 @@ const schema = z
       .optional(),
     BACKCHANNEL_PRIVATE_NETWORKS: boolean(false),
     DEMO_CLIENT: boolean(true),
+    FAIRY_CLI_CLIENT: boolean(true),
     PLATFORM_OWNER_EMAIL: z
       .email()
       .transform((value) => value.toLowerCase())
@@ -319,6 +322,11 @@ export type Config = Readonly<{
     interaction: number;
     deviceCode: number;
   }>;
+  /**
+   * How long after a rotation the rotated refresh token may be presented once more by its client and
+   * answered with its successor (see oidc/refresh-grace.ts); 0 revokes the grant on any reuse.
+   */
+  refreshTokenReuseGraceSeconds: number;
   otp: Readonly<{ ttl: number; maxAttempts: number; resendSeconds: number }>;
   /** Abuse controls on every path that sends or checks a code; shared through Redis. */
   limits: Readonly<{
@@ -337,6 +345,8 @@ export type Config = Readonly<{
   /** Lets back-channel logout reach relying parties on loopback and private addresses. */
   backchannelPrivateNetworks: boolean;
   demoClient: boolean;
+  /** Whether the `fairy-cli` public client exists (see oidc/cli-client.ts). */
+  cliClient: boolean;
   platformOwnerEmail: string | undefined;
   organizationApproval: 'manual' | 'auto';
   logLevel: string;
@@ -414,6 +424,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       interaction: e.INTERACTION_TTL,
       deviceCode: e.DEVICE_CODE_TTL,
     }),
+    refreshTokenReuseGraceSeconds: e.REFRESH_TOKEN_REUSE_GRACE_SECONDS,
     otp: Object.freeze({
       ttl: e.OTP_TTL,
       maxAttempts: e.OTP_MAX_ATTEMPTS,
@@ -442,6 +453,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : undefined,
     backchannelPrivateNetworks: e.BACKCHANNEL_PRIVATE_NETWORKS,
     demoClient: e.DEMO_CLIENT && e.NODE_ENV === 'development',
+    cliClient: e.FAIRY_CLI_CLIENT,
     platformOwnerEmail: e.PLATFORM_OWNER_EMAIL,
     organizationApproval: e.ORG_APPROVAL,
     logLevel: e.LOG_LEVEL,

@@ -41,6 +41,7 @@ import { createSmtpMailer } from './notifications/smtp-mailer.ts';
 import { createTwilioSms } from './notifications/twilio-sms.ts';
 import { createClientRegistry, type ClientRegistry } from './oidc/client-registry.ts';
 import { createConnectedAppService } from './oidc/connected-app.service.ts';
+import { CLI_CLIENT_ID, ensureCliClient } from './oidc/cli-client.ts';
 import { ensureDemoClient } from './oidc/demo-client.ts';
 import { createGrantRepository } from './oidc/grant.repository.ts';
 import { createGrantRevoker } from './oidc/grant-revoker.ts';
@@ -146,8 +147,9 @@ export function startProvider(
   config: Config,
   services: Services,
   log: Logger,
-  options: { renderer: Renderer; onGrantRevoked?: (grantId: string) => Promise<void> },
+  options: { renderer: Renderer; onGrantRevoked?: (grantId: string) => Promise<void>; clock?: Clock },
 ) {
+  const graceSeconds = config.refreshTokenReuseGraceSeconds;
   return startProviderHost({
     config,
     log,
@@ -159,6 +161,10 @@ export function startProvider(
     organizationClaims: services.organizations.grantClaims,
     requiresSecondFactor: services.accounts.requiresSecondFactor,
     pages: createProviderPages(options.renderer),
+    refreshGrace:
+      graceSeconds > 0
+        ? { windowSeconds: graceSeconds, kv: services.kv, clock: options.clock ?? systemClock, audit: services.audit }
+        : undefined,
   });
 }
 
@@ -189,13 +195,14 @@ export async function createServerServices(config: Config, log: Logger, override
   let host: ProviderHost | undefined;
   let clients: ClientRegistry;
   try {
-    host = await startProvider(config, services, log, { renderer, onGrantRevoked: markRevoked });
+    host = await startProvider(config, services, log, { renderer, onGrantRevoked: markRevoked, clock });
     const provider = host;
     clients = createClientRegistry(services.clientRepository, (metadata) =>
       provider.current().Client.validate(metadata),
     );
     await ensurePagesClient(clients, config.issuer);
     if (config.demoClient) await ensureDemoClient(clients, config.issuer);
+    await (config.cliClient ? ensureCliClient(clients) : clients.remove(CLI_CLIENT_ID));
     // Accounts from before the ledger, or whose grant was interrupted, get their sign-up DUST now.
     const granted = await services.ledger.grantMissingSignups();
     if (granted) log.info({ granted }, 'granted missing sign-up DUST');
