@@ -106,6 +106,9 @@ const schema = z
     // Unset, one proxy: the usual single TLS-terminating balancer. More hops than that are told explicitly.
     TRUSTED_PROXY_HOPS: z.coerce.number().int().min(1).max(10).optional(),
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+    // How long a request waits for a free connection before it is answered 503 with Retry-After.
+    DATABASE_POOL_WAIT_MS: z.coerce.number().int().min(10).max(120_000).default(10_000),
     DATA_DIR: z.string().min(1).default('.data'),
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
     REDIS_PREFIX: z
@@ -307,7 +310,7 @@ export type Config = Readonly<{
    * outermost of them wrote, that many from the right (0 without TRUST_PROXY: the socket's peer).
    */
   trustedProxyHops: number;
-  database: { url: string } | { dataDir: string };
+  database: { url: string; poolSize: number; poolWaitMs: number } | { dataDir: string };
   redis: { url: string; prefix: string; cluster: boolean } | { prefix: string };
   keysSecret: string;
   cookieKeys: string[];
@@ -407,7 +410,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     trustProxy: e.TRUST_PROXY,
     trustedProxyHops: e.TRUST_PROXY ? (e.TRUSTED_PROXY_HOPS ?? 1) : 0,
-    database: e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: e.DATA_DIR },
+    database: e.DATABASE_URL
+      ? { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, poolWaitMs: e.DATABASE_POOL_WAIT_MS }
+      : { dataDir: e.DATA_DIR },
     redis: e.REDIS_URL
       ? { url: e.REDIS_URL, prefix: e.REDIS_PREFIX, cluster: e.REDIS_CLUSTER }
       : { prefix: e.REDIS_PREFIX },

@@ -26,10 +26,26 @@ async function ensureReachable(db: Db, url: string) {
   }
 }
 
+/**
+ * pg-pool's two timeouts: no connection came free within connectionTimeoutMillis (every one is busy
+ * under a burst), or connecting took that long. Both pass; the request may be tried again.
+ */
+export function isDatabaseBusy(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : '';
+  return (
+    message === 'timeout exceeded when trying to connect' ||
+    message === 'Connection terminated due to connection timeout'
+  );
+}
+
 async function dialectFor(database: Config['database'], log?: Logger): Promise<Dialect> {
   if ('url' in database) {
-    // A blackholed host fails the start (or a request) after ten seconds instead of hanging.
-    const pool = new pg.Pool({ connectionString: database.url, max: 10, connectionTimeoutMillis: 10_000 });
+    // A blackholed host fails the start (or a request) after the wait instead of hanging.
+    const pool = new pg.Pool({
+      connectionString: database.url,
+      max: database.poolSize,
+      connectionTimeoutMillis: database.poolWaitMs,
+    });
     // The server closing an idle connection (a restart, a failover, pg_terminate_backend) surfaces as
     // a pool 'error' event, which crashes the process when nobody listens. The pool has already
     // dropped that client and connects afresh for the next query, so noting it is enough.

@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import { isDatabaseBusy } from '../db/database.ts';
 import { ApiError } from '../shared/api-error.ts';
 import { PageError } from './page-error.ts';
 import type { Renderer } from './render.ts';
@@ -33,6 +34,17 @@ export function errorPages(renderer: Renderer): Middleware {
       const clientError = err instanceof ApiError || err.expose;
       if (err.status && err.status >= 400 && err.status < 500 && clientError) {
         await renderer.render(ctx, 'error', { title: 'That request did not work', message: err.message }, err.status);
+        return;
+      }
+      if (isDatabaseBusy(err)) {
+        ctx.state.log?.warn({ err }, 'database busy: answered 503');
+        ctx.set('Retry-After', '1');
+        await renderer.render(
+          ctx,
+          'error',
+          { title: 'FairyID is busy', message: 'Too many people at once. Please try again in a moment.' },
+          503,
+        );
         return;
       }
       ctx.state.log?.error({ err }, 'unhandled error');

@@ -7,7 +7,9 @@ import { createTestDatabase } from './database.ts';
 export async function migratedDatabase(t: ExecutionContext): Promise<Db> {
   const database = await createTestDatabase();
   const db = await createDatabase(
-    database.env.DATABASE_URL ? { url: database.env.DATABASE_URL } : { dataDir: database.env.DATA_DIR! },
+    database.env.DATABASE_URL
+      ? { url: database.env.DATABASE_URL, poolSize: 10, poolWaitMs: 60_000 }
+      : { dataDir: database.env.DATA_DIR! },
   );
   t.teardown(async () => {
     await db.destroy();

@@ -13,15 +13,24 @@ async function charge(
   body: Record<string, unknown>,
   key: string | null = randomUUID(),
 ) {
-  const response = await fetch(`${server.url}/api/dust/charges`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${token}`,
-      'content-type': 'application/json',
-      ...(key ? { 'idempotency-key': key } : {}),
-    },
-    body: JSON.stringify(body),
-  });
+  const send = () =>
+    fetch(`${server.url}/api/dust/charges`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        ...(key ? { 'idempotency-key': key } : {}),
+      },
+      body: JSON.stringify(body),
+    });
+  let response = await send();
+  // A busy machine may run out of database connections during a burst: the server says 503, and a
+  // client tries again with the same idempotency key, as real ones do.
+  while (response.status === 503 && key) {
+    await response.body?.cancel();
+    await new Promise((resolve) => setTimeout(resolve, Number(response.headers.get('retry-after')) * 1000));
+    response = await send();
+  }
   return {
     status: response.status,
     replayed: response.headers.get('idempotent-replayed'),
