@@ -164,7 +164,7 @@ rootTest('an organization’s environment on DigitalOcean, paid from its wallet'
 rootTest(
   'an organization’s environment through an admin’s organization-scoped token, paid from its wallet',
   async (t) => {
-    const setup = await setUp(t, 74);
+    const setup = await setUp(t, 77);
     const { server } = setup;
     const ownerToken = await apiToken(server, 'owner@example.com', [
       ...ENVIRONMENT_SCOPES,

@@ -52,7 +52,7 @@ async function machineUp(server: TestServer, token: string, id: string) {
 rootTest(
   'with no phone_home the environment becomes running through the SSH probe once the grace has passed',
   async (t) => {
-    const { standIn, server, token } = await setUp(t, 75);
+    const { standIn, server, token } = await setUp(t, 78);
     standIn.blockPhoneHome();
     const created = await createEnvironment(server, token, { name: 'Quiet box', template: 'test-box' });
     t.is(created.status, 201);
@@ -78,7 +78,7 @@ rootTest(
 rootTest(
   'a machine never ready within ENVIRONMENT_READY_TIMEOUT goes to error with the reason, its droplet removed and volume kept',
   async (t) => {
-    const { standIn, server, token } = await setUp(t, 76);
+    const { standIn, server, token } = await setUp(t, 79);
     standIn.blockPhoneHome();
     standIn.bootUnreachable();
     const created = await createEnvironment(server, token, { name: 'Broken box', template: 'test-box' });
