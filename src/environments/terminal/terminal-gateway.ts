@@ -36,6 +36,7 @@ export function createTerminalGateway(deps: {
   /** Origins of the client the ticket was issued to (its redirect URIs'). */
   clientOrigins(clientId: string): Promise<string[]>;
   isRevoked(grantId: string): Promise<boolean>;
+  sessionExists(sessionUid: string): Promise<boolean>;
   stillUsable(accountId: string, environmentId: string): Promise<'running' | 'stopped' | 'forbidden'>;
   checkMs: number;
   log: Logger;
@@ -76,6 +77,8 @@ export function createTerminalGateway(deps: {
       throw new ApiError(401, 'invalid_ticket', 'The terminal ticket was already used; ask for a new one.');
     if (claims.grantId && (await deps.isRevoked(claims.grantId)))
       throw new ApiError(401, 'invalid_token', 'The access was revoked.');
+    if (claims.sessionUid && !(await deps.sessionExists(claims.sessionUid)))
+      throw new ApiError(401, 'sign_in_required', 'You were signed out; sign in again to open the terminal.');
     const target = await deps.hub.targetFor(claims.accountId, environmentId);
     deps.hub.checkLimits(environmentId, claims.accountId, claims.tmux);
     return {
@@ -207,11 +210,19 @@ export function createTerminalGateway(deps: {
     ws.on('error', () => {});
   }
 
-  /** Ends terminals whose grant was revoked or whose environment stopped, here or on another instance. */
+  /**
+   * Ends terminals whose grant was revoked, whose page session was signed out or whose environment
+   * stopped, here or on another instance.
+   */
   async function check() {
+    const sessions = new Map<string, Promise<boolean>>();
     for (const connection of [...connections]) {
-      const grantId = connection.claims.grantId;
+      const { grantId, sessionUid } = connection.claims;
       if (grantId && (await deps.isRevoked(grantId))) connection.kick(CLOSE.revoked);
+      else if (sessionUid) {
+        if (!sessions.has(sessionUid)) sessions.set(sessionUid, deps.sessionExists(sessionUid));
+        if (!(await sessions.get(sessionUid))) connection.kick(CLOSE.revoked);
+      }
     }
     const seen = new Set<string>();
     for (const { environmentId, accountId } of deps.hub.open()) {

@@ -126,17 +126,20 @@ export function terminalPageRoutes(deps: {
   });
 
   router.post('/terminal/ticket', async (ctx) => {
-    const accountId = await deps.session.accountId(ctx);
+    const current = await deps.session.signedIn(ctx);
     await apiErrors(ctx, async () => {
-      if (!accountId) throw new ApiError(401, 'sign_in_required', 'Sign in again to open the terminal.');
+      if (!current) throw new ApiError(401, 'sign_in_required', 'Sign in again to open the terminal.');
       const id = ctx.params.id ?? '';
       if (!ID.test(id)) throw notFound();
       const tmux = tmuxSessionName.safeParse(ctx.query.tmux_session ?? 'main');
       ctx.status = 201;
+      // The terminal lives as long as this sign-in: its grant and its session are checked while it is open.
       ctx.body = await deps.terminals.issueTicket({
         environmentId: id,
-        accountId,
+        accountId: current.accountId,
         clientId: PAGES_CLIENT_ID,
+        grantId: current.pagesGrantId,
+        sessionUid: current.sessionUid,
         tmux: tmux.success ? tmux.data : 'main',
       });
     });

@@ -21,6 +21,8 @@ export function createTerminals(deps: {
   audit: AuditService;
   clientOrigins(clientId: string): Promise<string[]>;
   isRevoked(grantId: string): Promise<boolean>;
+  /** Whether a provider session (our pages' sign-in) still exists. */
+  sessionExists(sessionUid: string): Promise<boolean>;
   log: Logger;
   /** Tests shrink the session limits (idle timeout, ring). */
   limits?: Partial<TerminalLimits>;
@@ -39,6 +41,7 @@ export function createTerminals(deps: {
     audit: deps.audit,
     clientOrigins: deps.clientOrigins,
     isRevoked: deps.isRevoked,
+    sessionExists: deps.sessionExists,
     async stillUsable(accountId, environmentId) {
       try {
         const environment = await deps.service.usable(accountId, environmentId);
