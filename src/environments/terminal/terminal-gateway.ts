@@ -19,7 +19,14 @@ const HEARTBEAT_MS = 10_000;
 const RESUME_WITHIN_MS = 10_000;
 const PENDING_INPUT_FRAMES = 64;
 
-type Admitted = { claims: TicketClaims; target: SshTarget; ip: string | null; userAgent: string | null };
+type Admitted = {
+  claims: TicketClaims;
+  target: SshTarget;
+  ip: string | null;
+  userAgent: string | null;
+  /** Gives back the place under the limits the upgrade held until its session opened. */
+  release(): void;
+};
 
 type Connection = { claims: TicketClaims; kick(reason: CloseReason): void };
 
@@ -80,10 +87,11 @@ export function createTerminalGateway(deps: {
     if (claims.sessionUid && !(await deps.sessionExists(claims.sessionUid)))
       throw new ApiError(401, 'sign_in_required', 'You were signed out; sign in again to open the terminal.');
     const target = await deps.hub.targetFor(claims.accountId, environmentId);
-    deps.hub.checkLimits(environmentId, claims.accountId, claims.tmux);
+    const release = await deps.hub.admit({ environmentId, accountId: claims.accountId, tmux: claims.tmux });
     return {
       claims,
       target,
+      release,
       ip: req.socket.remoteAddress ?? null,
       userAgent: req.headers['user-agent'] ?? null,
     };
@@ -140,7 +148,7 @@ export function createTerminalGateway(deps: {
       clearTimeout(resumeTimer);
       inputStream = `${claims.accountId}:${resume.input_stream}`;
       try {
-        const session = await deps.hub.session(admitted.target, claims, resume);
+        const session = await deps.hub.session(admitted.target, claims, resume).finally(admitted.release);
         if (closing) return;
         viewer = session.attach(
           {
@@ -188,6 +196,7 @@ export function createTerminalGateway(deps: {
       clearTimeout(resumeTimer);
       clearInterval(heartbeat);
       connections.delete(connection);
+      admitted.release();
       if (!viewer) return;
       viewer.detach();
       void deps.audit.record({
@@ -233,6 +242,7 @@ export function createTerminalGateway(deps: {
       if (state === 'forbidden') await deps.hub.closeEnvironment(environmentId, CLOSE.revoked, accountId);
     }
     await deps.hub.reportActivity();
+    await deps.hub.publish();
   }
   let checking = false;
   const checker = setInterval(() => {
@@ -253,6 +263,8 @@ export function createTerminalGateway(deps: {
       if (!match?.[1]) return refuse(socket, new ApiError(404, 'not_found', 'No WebSocket here.'));
       try {
         const admitted = await admit(req, match[1], url.searchParams.get('ticket'));
+        // A socket that went away during the upgrade never reaches serve(): its place is given back.
+        socket.once('close', admitted.release);
         wss.handleUpgrade(req, socket, head, (ws) => serve(ws, admitted));
       } catch (error) {
         if (error instanceof ApiError) return refuse(socket, error);
