@@ -241,6 +241,7 @@ export function createTerminalGateway(deps: {
       if (state === 'stopped') await deps.hub.closeEnvironment(environmentId, CLOSE.stopped);
       if (state === 'forbidden') await deps.hub.closeEnvironment(environmentId, CLOSE.revoked, accountId);
     }
+    await deps.hub.closeIdle();
     await deps.hub.reportActivity();
     await deps.hub.publish();
   }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { TerminalSettings } from '../../config.ts';
+import type { Clock } from '../../shared/clock.ts';
 import { ApiError } from '../../shared/api-error.ts';
 import type { EnvironmentService } from '../environment.service.ts';
 import type { MachineKeySeal } from '../machine-keys.ts';
@@ -36,6 +37,7 @@ export function createTerminalHub(deps: {
   service: Pick<EnvironmentService, 'usable' | 'recordActivity' | 'sshUser'>;
   keySeal: MachineKeySeal;
   registry: TerminalRegistry;
+  clock: Clock;
   log: Logger;
   limits?: Partial<TerminalLimits>;
 }) {
@@ -132,6 +134,7 @@ export function createTerminalHub(deps: {
       const session = TerminalSession.open(target, {
         tmux: claims.tmux,
         ...size,
+        clock: deps.clock,
         limits: { ringBytes: deps.settings.ringBytes, idleMs: deps.settings.idleMinutes * 60_000, ...deps.limits },
       });
       const entry: Entry = {
@@ -172,6 +175,11 @@ export function createTerminalHub(deps: {
 
     /** The environments and people with open sessions, for the periodic checks. */
     open: () => [...entries.values()].map(({ environmentId, accountId }) => ({ environmentId, accountId })),
+
+    /** Ends the sessions idle for TERMINAL_IDLE_MINUTES (tmux keeps running on the machine). */
+    async closeIdle() {
+      for (const entry of [...entries.values()]) (await entry.session.catch(() => undefined))?.closeIfIdle();
+    },
 
     /** Passes terminal activity on to the environment's idle rule (last_activity_at), once per change. */
     async reportActivity() {

@@ -34,6 +34,7 @@ export function createTerminals(deps: {
     service: deps.service,
     keySeal: deps.keySeal,
     // Renewed at every periodic check: an instance that died stops counting after three missed ones.
+    clock: deps.clock,
     registry: createTerminalRegistry(deps.kv, {
       ttlSeconds: Math.max(15, Math.ceil((3 * deps.settings.checkMs) / 1000)),
     }),
