@@ -3,7 +3,7 @@ import type { Context, Middleware } from 'koa';
 import { apiErrors } from '../../http/api-errors.ts';
 import { csrfProtection } from '../../http/csrf.ts';
 import type { Renderer } from '../../http/render.ts';
-import { allowInlineStyles } from '../../http/security-headers.ts';
+import { allowStyleNonce } from '../../http/security-headers.ts';
 import { PAGES_CLIENT_ID, type PageSession } from '../../http/page-session.ts';
 import { requirePerson } from '../../oidc/caller.ts';
 import { ApiError } from '../../shared/api-error.ts';
@@ -117,8 +117,8 @@ export function terminalPageRoutes(deps: {
     if (!ID.test(id)) return ctx.redirect('/account/environments');
     const environment = await deps.service.usable(current.accountId, id).catch(() => undefined);
     if (!environment) return ctx.redirect('/account/environments');
-    allowInlineStyles(ctx);
     await deps.renderer.render(ctx, 'account-environment-terminal', {
+      styleNonce: allowStyleNonce(ctx),
       id,
       name: environment.name,
       state: environment.state,
