@@ -281,6 +281,7 @@ export async function createServerServices(config: Config, log: Logger, override
         }
       }),
     isRevoked: revocations.isRevoked,
+    sessionExists: provider.sessionExists,
     log,
     ...(overrides.terminalLimits ? { limits: overrides.terminalLimits } : {}),
   });

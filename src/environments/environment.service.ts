@@ -418,6 +418,20 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
       };
     },
 
+    /**
+     * Who hears that an environment is running out of money or idle, or was stopped: the person who
+     * owns it; for an organization's, its owners and admins (who pay and decide) and the member who
+     * created it while they still belong to it.
+     */
+    async noticeRecipients(environment: Environment): Promise<string[]> {
+      if (!environment.organization_id) return [required(environment.account_id, 'the owning account')];
+      const members = await deps.organizations.memberRoles(environment.organization_id);
+      const managers = ORG_ENVIRONMENT_RULES.manage as readonly Role[];
+      return members
+        .filter((member) => managers.includes(member.role) || member.accountId === environment.created_by)
+        .map((member) => member.accountId);
+    },
+
     /** A person's own DUST balance, for the page that shows it beside their environments. */
     personalBalance: (accountId: string) => deps.ledger.balance('person', accountId),
 

@@ -96,11 +96,17 @@ export function createEnvironments(deps: EnvironmentsDeps) {
     pageUrl: `${deps.issuer}/account/environments`,
     log,
     async notify(environment, notice) {
-      const account = await deps.accounts.findById(environment.created_by);
-      if (!account?.email) return;
-      await deps.mailer
-        .send(environmentEmail(account.email, notice))
-        .catch((error: unknown) => log.warn({ err: error }, 'could not send an environment notice'));
+      const warn = (error: unknown) =>
+        log.warn({ err: error, environmentId: environment.id }, 'could not send an environment notice');
+      const recipients = await service.noticeRecipients(environment).catch((error: unknown) => {
+        warn(error);
+        return [];
+      });
+      // One address that fails does not keep the notice from the others.
+      for (const accountId of recipients) {
+        const account = await deps.accounts.findById(accountId).catch(warn);
+        if (account?.email) await deps.mailer.send(environmentEmail(account.email, notice)).catch(warn);
+      }
     },
   });
   return {

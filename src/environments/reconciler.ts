@@ -34,7 +34,7 @@ export type ReconcilerDeps = {
   keySeal: MachineKeySeal;
   ledger: LedgerService;
   audit: AuditService;
-  /** Emails the person who created the environment; a failure is logged, never fatal. */
+  /** Emails the people `noticeRecipients` names (the owner; an organization's owners and admins); never fatal. */
   notify(environment: Environment, notice: EnvironmentNotice): Promise<void>;
   pageUrl: string;
   log: Logger;

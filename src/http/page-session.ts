@@ -21,6 +21,8 @@ export type SignedIn = {
   amr: string[];
   /** When the person last proved who they are, in seconds since the epoch. */
   loginTs: number;
+  /** Our pages' grant in this session, when they signed in through it: signing out revokes it. */
+  pagesGrantId: string | undefined;
 };
 
 export type SignInOptions = {
@@ -65,6 +67,8 @@ export function createPageSession(deps: {
       acr: session.acr,
       amr: session.amr ?? [],
       loginTs: session.loginTs ?? 0,
+      // Read, not through authorizationFor(), which would add an empty entry to the session.
+      pagesGrantId: session.authorizations?.[PAGES_CLIENT_ID]?.grantId,
     };
   };
 

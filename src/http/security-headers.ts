@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 
 // Pages load nothing but our own stylesheet and scripts, and run no inline script; form-action is
@@ -21,16 +22,18 @@ const POLICY_WITH_REMOTE_IMAGES = CONTENT_SECURITY_POLICY.replace(
   "img-src 'self' data: https:",
 );
 
-// xterm.js sizes and themes its screen with <style> elements it creates at run time, which no
-// nonce or hash can cover; the terminal page alone allows inline styles. Scripts stay 'self' only.
-const POLICY_WITH_INLINE_STYLES = CONTENT_SECURITY_POLICY.replace(
-  "style-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-);
+// xterm.js sizes and themes its screen with <style> elements it creates at run time, whose content
+// changes with the screen, so no hash can cover them. The terminal page gets a fresh nonce (CSP3
+// 6.7.3.1) that its own script gives to those elements alone; nothing else may add a style, and
+// scripts stay 'self' only.
+const policyWithStyleNonce = (nonce: string) =>
+  CONTENT_SECURITY_POLICY.replace("style-src 'self'", `style-src 'self' 'nonce-${nonce}'`);
 
-/** For the terminal page (see POLICY_WITH_INLINE_STYLES). */
-export function allowInlineStyles(ctx: Pick<Context, 'state'>) {
-  ctx.state.inlineStyles = true;
+/** For the terminal page: a nonce for the styles its script creates (see policyWithStyleNonce). */
+export function allowStyleNonce(ctx: Pick<Context, 'state'>): string {
+  const nonce = randomBytes(16).toString('base64');
+  ctx.state.styleNonce = nonce;
+  return nonce;
 }
 
 /** For a page that shows a picture from elsewhere (see POLICY_WITH_REMOTE_IMAGES). */
@@ -81,7 +84,8 @@ export function securityHeaders(options: { hsts: boolean }): Middleware {
     if (ctx.response.is('html')) {
       ctx.set(HTML_PAGE);
       if (ctx.state.remoteImages === true) ctx.set('Content-Security-Policy', POLICY_WITH_REMOTE_IMAGES);
-      if (ctx.state.inlineStyles === true) ctx.set('Content-Security-Policy', POLICY_WITH_INLINE_STYLES);
+      if (typeof ctx.state.styleNonce === 'string')
+        ctx.set('Content-Security-Policy', policyWithStyleNonce(ctx.state.styleNonce));
     }
   };
 }

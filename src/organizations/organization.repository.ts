@@ -112,6 +112,15 @@ export function createOrganizationRepository(db: Db) {
         .execute();
     },
 
+    listMemberRoles(organizationId: string) {
+      return db
+        .selectFrom('memberships')
+        .select(['account_id', 'role'])
+        .where('organization_id', '=', organizationId)
+        .orderBy('created_at')
+        .execute();
+    },
+
     /** The owners' rows, locked: the last-owner rule is checked against a count nobody can change meanwhile. */
     lockOwners(organizationId: string) {
       return db

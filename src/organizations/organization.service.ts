@@ -202,6 +202,12 @@ export function createOrganizationService(deps: {
       return binding.role ? { org_id: binding.organization_id, org_role: binding.role } : null;
     },
 
+    /** Every member and their role, for other domains that tell an organization's people something. */
+    async memberRoles(organizationId: string): Promise<{ accountId: string; role: Role }[]> {
+      const rows = await read.listMemberRoles(organizationId);
+      return rows.map((row) => ({ accountId: row.account_id, role: row.role }));
+    },
+
     /** For other domains: actions that cost money need an approved organization. */
     async requireActive(organizationId: string): Promise<Organization> {
       const organization = await read.findById(organizationId);

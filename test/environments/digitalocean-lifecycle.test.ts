@@ -11,6 +11,7 @@ import {
   startEnvironmentServer,
   waitForState,
 } from '../helpers/environments.ts';
+import { joinByInvitation, organizationToken } from '../helpers/organizations.ts';
 import type { TestServer } from '../helpers/server.ts';
 
 // The stand-in's droplets are sshd processes on 127.0.<block>.N:22, which needs root.
@@ -34,7 +35,7 @@ async function firstHourPaid(server: TestServer, token: string, id: string) {
   throw new Error('the first hour was never booked');
 }
 
-type Events = { kind: string; message: string | null; detail: Record<string, unknown> }[];
+type Events = { kind: string; message: string | null; actor_id: string | null; detail: Record<string, unknown> }[];
 const eventsOf = async (server: TestServer, token: string, id: string) =>
   (await callApi(server, token, 'GET', `/api/environments/${id}/events?limit=100`)).body!.data as Events;
 
@@ -159,6 +160,47 @@ rootTest('an organization’s environment on DigitalOcean, paid from its wallet'
     5,
   );
 });
+
+rootTest(
+  'an organization’s environment through an admin’s organization-scoped token, paid from its wallet',
+  async (t) => {
+    const setup = await setUp(t, 77);
+    const { server } = setup;
+    const ownerToken = await apiToken(server, 'owner@example.com', [
+      ...ENVIRONMENT_SCOPES,
+      'organizations:read',
+      'organizations:write',
+    ]);
+    const org = (
+      await callApi(server, ownerToken, 'POST', '/api/organizations', { name: 'Acorn', slug: 'acorn-cloud' })
+    ).body!;
+    const transfer = await fetch(`${server.url}/api/dust/transfers`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${ownerToken}`,
+        'content-type': 'application/json',
+        'idempotency-key': crypto.randomUUID(),
+      },
+      body: JSON.stringify({ organization_id: org.id, direction: 'to_organization', amount: 20 }),
+    });
+    t.is(transfer.status, 201);
+    const admin = await joinByInvitation(server, ownerToken, org.id, 'admin@example.com', 'admin');
+    // The app names no organization: the token acts for the one the admin picked on the consent page.
+    const token = await organizationToken(server, 'admin@example.com', 'Acorn', ENVIRONMENT_SCOPES);
+
+    const { id, trail } = await lifecycle(t, setup, token, { name: 'Acorn box', template: 'test-box' });
+    const requested = trail.find((event) => event.kind === 'requested');
+    t.is(requested?.actor_id, admin.accountId, 'the admin created it');
+    const row = await server.app.services.db
+      .selectFrom('environments')
+      .select(['organization_id', 'account_id'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    t.deepEqual(row, { organization_id: org.id, account_id: null }, 'owned by the organization');
+    t.is(await server.app.services.ledger.balance('organization', org.id), 18, 'two runs, one hour each');
+    t.is(await server.app.services.ledger.balance('person', admin.accountId), 25, 'the admin paid nothing');
+  },
+);
 
 rootTest(
   'a region the provider refuses (422) puts the environment in error with the reason, and delete cleans up',

@@ -86,6 +86,10 @@ export async function startDigitalOceanStandIn(
     ignoreShutdown: false,
     // The next answer reports the hourly quota spent (ratelimit-remaining 0) while still succeeding.
     spentResetAt: 0,
+    // Droplets cannot reach FairyID (a firewall, say): cloud-init's phone_home never arrives.
+    phoneHomeBlocked: false,
+    // Droplets come up `active` with an address, but sshd never answers (a broken image or cloud-init).
+    unreachable: false,
   };
   let nextId = 3_000_000;
   const id = () => (nextId += 1);
@@ -123,6 +127,16 @@ export async function startDigitalOceanStandIn(
 
   const boot = (droplet: Droplet, userData: string, action: Action) => {
     const address = freeAddress();
+    const up = () => {
+      droplet.status = 'active';
+      droplet.networks.v4 = [{ ip_address: address, netmask: '255.255.255.0', gateway: '127.0.0.1', type: 'public' }];
+      settle(action, true);
+    };
+    if (switches.unreachable) {
+      setImmediate(up);
+      machines.set(droplet.id, { address, starting: Promise.resolve(undefined) });
+      return;
+    }
     // A droplet without a volume still has a disk; its /home lives and dies with it.
     const home = droplet.volume_ids[0] ? volumeDir(droplet.volume_ids[0]) : join(dataDir, 'disks', String(droplet.id));
     const starting = startLocalMachine({
@@ -134,15 +148,15 @@ export async function startDigitalOceanStandIn(
       instanceId: String(droplet.id),
       hostname: droplet.name,
       phoneHomeIntervalMs: 100,
+      // Port 9 on loopback: nothing listens, as nothing answers a droplet whose egress is blocked.
+      ...(switches.phoneHomeBlocked ? { phoneHomeUrl: 'http://127.0.0.1:9/phone-home-blocked' } : {}),
     }).then(
       (machine) => {
         if (!droplets.has(droplet.id)) {
           void machine.stop();
           return undefined;
         }
-        droplet.status = 'active';
-        droplet.networks.v4 = [{ ip_address: address, netmask: '255.255.255.0', gateway: '127.0.0.1', type: 'public' }];
-        settle(action, true);
+        up();
         return machine;
       },
       (error: Error) => {
@@ -475,6 +489,14 @@ export async function startDigitalOceanStandIn(
     },
     /** The types of every action so far, in order. */
     actionTypes: () => [...actions.values()].map((action) => action.type),
+    /** Droplets booted from now on cannot reach FairyID: their phone_home never arrives. */
+    blockPhoneHome() {
+      switches.phoneHomeBlocked = true;
+    },
+    /** Droplets booted from now on become `active` with an address where no sshd ever answers. */
+    bootUnreachable() {
+      switches.unreachable = true;
+    },
     /** Droplets complete `shutdown` actions but stay active, as a hung guest would. */
     ignoreShutdowns() {
       switches.ignoreShutdown = true;

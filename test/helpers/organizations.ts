@@ -1,6 +1,8 @@
+import * as oidc from 'openid-client';
 import { callApi } from './api.ts';
 import { outboxMessages } from './outbox.ts';
 import { csrfToken, PageClient } from './page-client.ts';
+import { discover, pkcePair, registerClient, RP_REDIRECT } from './relying-party.ts';
 import type { TestServer } from './server.ts';
 import { signInThroughPages } from './sign-in.ts';
 
@@ -53,4 +55,32 @@ export async function joinByInvitation(
   );
   if (!member) throw new Error(`${email} accepted but is not listed among the members`);
   return { accountId: member.account_id };
+}
+
+/**
+ * An organization-scoped access token: an app asks for the `organization` scope with `scopes`, and
+ * `email` picks the organization named `pick` on the consent page, as a person would.
+ */
+export async function organizationToken(server: TestServer, email: string, pick: string, scopes: string[]) {
+  const { clientId, clientSecret } = await registerClient(server.app);
+  const config = await discover(server.url, clientId, clientSecret);
+  const { verifier, challenge } = await pkcePair();
+  const resource = `${server.url}/api`;
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: RP_REDIRECT,
+    scope: ['openid', 'organization', ...scopes].join(' '),
+    resource,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
+  const { html, client } = await signInThroughPages(server.url, url.href, email, { consent: false });
+  const option = new RegExp(`value="([^"]+)"[^>]*>\\s*<span>${pick}`).exec(html);
+  if (!option) throw new Error(`no organization ${pick} on the consent page`);
+  const action = /action="(\/interaction\/[^"]+\/confirm)"/.exec(html)?.[1];
+  if (!action) throw new Error('no consent form');
+  const { url: callback } = await client.follow(action, {
+    form: { _csrf: csrfToken(html), organization_id: option[1] ?? '' },
+  });
+  const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier }, { resource });
+  return tokens.access_token;
 }

@@ -2,6 +2,23 @@
 // It keeps the session id and the offset of the last byte it received, so every reconnect resumes
 // exactly where it stopped, and numbers its input so a frame resent after a reconnect runs once.
 (() => {
+  // The page's Content-Security-Policy allows only styles that carry this response's nonce (no
+  // 'unsafe-inline'). xterm.js creates <style> elements for its screen, so each gets the nonce; and
+  // it colours 24-bit text with setAttribute('style'), which the policy refuses, so that goes through
+  // the CSSOM instead (style.cssText), which the policy does not govern. Only this page does this.
+  const styleNonce = document.currentScript.nonce;
+  const createElement = Document.prototype.createElement;
+  Document.prototype.createElement = function createWithNonce(name, options) {
+    const element = createElement.call(this, name, options);
+    if (String(name).toLowerCase() === 'style') element.nonce = styleNonce;
+    return element;
+  };
+  const setAttribute = Element.prototype.setAttribute;
+  Element.prototype.setAttribute = function setStyleThroughCssom(name, value) {
+    if (String(name).toLowerCase() !== 'style') return setAttribute.call(this, name, value);
+    this.style.cssText = value;
+  };
+
   const app = document.getElementById('terminal-app');
   const environmentId = app.dataset.environment;
   const csrf = app.dataset.csrf;

@@ -19,7 +19,14 @@ const HEARTBEAT_MS = 10_000;
 const RESUME_WITHIN_MS = 10_000;
 const PENDING_INPUT_FRAMES = 64;
 
-type Admitted = { claims: TicketClaims; target: SshTarget; ip: string | null; userAgent: string | null };
+type Admitted = {
+  claims: TicketClaims;
+  target: SshTarget;
+  ip: string | null;
+  userAgent: string | null;
+  /** Gives back the place under the limits the upgrade held until its session opened. */
+  release(): void;
+};
 
 type Connection = { claims: TicketClaims; kick(reason: CloseReason): void };
 
@@ -36,6 +43,7 @@ export function createTerminalGateway(deps: {
   /** Origins of the client the ticket was issued to (its redirect URIs'). */
   clientOrigins(clientId: string): Promise<string[]>;
   isRevoked(grantId: string): Promise<boolean>;
+  sessionExists(sessionUid: string): Promise<boolean>;
   stillUsable(accountId: string, environmentId: string): Promise<'running' | 'stopped' | 'forbidden'>;
   checkMs: number;
   log: Logger;
@@ -76,11 +84,14 @@ export function createTerminalGateway(deps: {
       throw new ApiError(401, 'invalid_ticket', 'The terminal ticket was already used; ask for a new one.');
     if (claims.grantId && (await deps.isRevoked(claims.grantId)))
       throw new ApiError(401, 'invalid_token', 'The access was revoked.');
+    if (claims.sessionUid && !(await deps.sessionExists(claims.sessionUid)))
+      throw new ApiError(401, 'sign_in_required', 'You were signed out; sign in again to open the terminal.');
     const target = await deps.hub.targetFor(claims.accountId, environmentId);
-    deps.hub.checkLimits(environmentId, claims.accountId, claims.tmux);
+    const release = await deps.hub.admit({ environmentId, accountId: claims.accountId, tmux: claims.tmux });
     return {
       claims,
       target,
+      release,
       ip: req.socket.remoteAddress ?? null,
       userAgent: req.headers['user-agent'] ?? null,
     };
@@ -137,7 +148,7 @@ export function createTerminalGateway(deps: {
       clearTimeout(resumeTimer);
       inputStream = `${claims.accountId}:${resume.input_stream}`;
       try {
-        const session = await deps.hub.session(admitted.target, claims, resume);
+        const session = await deps.hub.session(admitted.target, claims, resume).finally(admitted.release);
         if (closing) return;
         viewer = session.attach(
           {
@@ -185,6 +196,7 @@ export function createTerminalGateway(deps: {
       clearTimeout(resumeTimer);
       clearInterval(heartbeat);
       connections.delete(connection);
+      admitted.release();
       if (!viewer) return;
       viewer.detach();
       void deps.audit.record({
@@ -207,11 +219,19 @@ export function createTerminalGateway(deps: {
     ws.on('error', () => {});
   }
 
-  /** Ends terminals whose grant was revoked or whose environment stopped, here or on another instance. */
+  /**
+   * Ends terminals whose grant was revoked, whose page session was signed out or whose environment
+   * stopped, here or on another instance.
+   */
   async function check() {
+    const sessions = new Map<string, Promise<boolean>>();
     for (const connection of [...connections]) {
-      const grantId = connection.claims.grantId;
+      const { grantId, sessionUid } = connection.claims;
       if (grantId && (await deps.isRevoked(grantId))) connection.kick(CLOSE.revoked);
+      else if (sessionUid) {
+        if (!sessions.has(sessionUid)) sessions.set(sessionUid, deps.sessionExists(sessionUid));
+        if (!(await sessions.get(sessionUid))) connection.kick(CLOSE.revoked);
+      }
     }
     const seen = new Set<string>();
     for (const { environmentId, accountId } of deps.hub.open()) {
@@ -221,7 +241,9 @@ export function createTerminalGateway(deps: {
       if (state === 'stopped') await deps.hub.closeEnvironment(environmentId, CLOSE.stopped);
       if (state === 'forbidden') await deps.hub.closeEnvironment(environmentId, CLOSE.revoked, accountId);
     }
+    await deps.hub.closeIdle();
     await deps.hub.reportActivity();
+    await deps.hub.publish();
   }
   let checking = false;
   const checker = setInterval(() => {
@@ -242,6 +264,8 @@ export function createTerminalGateway(deps: {
       if (!match?.[1]) return refuse(socket, new ApiError(404, 'not_found', 'No WebSocket here.'));
       try {
         const admitted = await admit(req, match[1], url.searchParams.get('ticket'));
+        // A socket that went away during the upgrade never reaches serve(): its place is given back.
+        socket.once('close', admitted.release);
         wss.handleUpgrade(req, socket, head, (ws) => serve(ws, admitted));
       } catch (error) {
         if (error instanceof ApiError) return refuse(socket, error);

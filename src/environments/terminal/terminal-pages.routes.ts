@@ -3,7 +3,7 @@ import type { Context, Middleware } from 'koa';
 import { apiErrors } from '../../http/api-errors.ts';
 import { csrfProtection } from '../../http/csrf.ts';
 import type { Renderer } from '../../http/render.ts';
-import { allowInlineStyles } from '../../http/security-headers.ts';
+import { allowStyleNonce } from '../../http/security-headers.ts';
 import { PAGES_CLIENT_ID, type PageSession } from '../../http/page-session.ts';
 import { requirePerson } from '../../oidc/caller.ts';
 import { ApiError } from '../../shared/api-error.ts';
@@ -117,8 +117,8 @@ export function terminalPageRoutes(deps: {
     if (!ID.test(id)) return ctx.redirect('/account/environments');
     const environment = await deps.service.usable(current.accountId, id).catch(() => undefined);
     if (!environment) return ctx.redirect('/account/environments');
-    allowInlineStyles(ctx);
     await deps.renderer.render(ctx, 'account-environment-terminal', {
+      styleNonce: allowStyleNonce(ctx),
       id,
       name: environment.name,
       state: environment.state,
@@ -126,17 +126,20 @@ export function terminalPageRoutes(deps: {
   });
 
   router.post('/terminal/ticket', async (ctx) => {
-    const accountId = await deps.session.accountId(ctx);
+    const current = await deps.session.signedIn(ctx);
     await apiErrors(ctx, async () => {
-      if (!accountId) throw new ApiError(401, 'sign_in_required', 'Sign in again to open the terminal.');
+      if (!current) throw new ApiError(401, 'sign_in_required', 'Sign in again to open the terminal.');
       const id = ctx.params.id ?? '';
       if (!ID.test(id)) throw notFound();
       const tmux = tmuxSessionName.safeParse(ctx.query.tmux_session ?? 'main');
       ctx.status = 201;
+      // The terminal lives as long as this sign-in: its grant and its session are checked while it is open.
       ctx.body = await deps.terminals.issueTicket({
         environmentId: id,
-        accountId,
+        accountId: current.accountId,
         clientId: PAGES_CLIENT_ID,
+        grantId: current.pagesGrantId,
+        sessionUid: current.sessionUid,
         tmux: tmux.success ? tmux.data : 'main',
       });
     });

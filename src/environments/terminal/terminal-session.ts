@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type ssh2 from 'ssh2';
+import { type Clock, systemClock } from '../../shared/clock.ts';
 import { CLOSE, type CloseReason, closeReason } from './close-codes.ts';
 import { OutputRing } from './output-ring.ts';
 import { ShellError, type SshTarget, connectPinned, openPty, runCommand, shellWord } from './ssh-shell.ts';
@@ -13,7 +14,7 @@ export type TerminalLimits = {
   viewerWindowBytes: number;
   /** Largest output frame sent. */
   frameBytes: number;
-  /** No input and no output for this long ends the session. */
+  /** No input and no output for this long ends the session (see `closeIfIdle`). */
   idleMs: number;
   /** With no viewer attached, the SSH connection stays this long for a reconnect to resume. */
   detachedGraceMs: number;
@@ -65,6 +66,7 @@ export class TerminalSession {
   readonly #client: ssh2.Client;
   readonly #stream: ssh2.ClientChannel;
   readonly #tmuxName: string | undefined;
+  readonly #clock: Clock;
   readonly #viewers = new Set<Viewer>();
   readonly #lastInput = new Map<string, number>();
   readonly #onEnd: Array<(reason: CloseReason) => void> = [];
@@ -74,22 +76,24 @@ export class TerminalSession {
   #attachedBefore = false;
   #explaining = false;
   #ended: CloseReason | undefined;
-  #idleTimer: NodeJS.Timeout | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
   bytesIn = 0;
-  /** When someone last typed or the machine last printed (Date.now()), for the environment's idle rule. */
-  lastActivityAt = Date.now();
+  /** When someone last typed or the machine last printed (the injected clock), for the idle rules. */
+  lastActivityAt: number;
 
   private constructor(
     client: ssh2.Client,
     stream: ssh2.ClientChannel,
     limits: TerminalLimits,
     tmuxName: string | undefined,
+    clock: Clock,
   ) {
     this.#client = client;
     this.#stream = stream;
     this.#limits = limits;
     this.#tmuxName = tmuxName;
+    this.#clock = clock;
+    this.lastActivityAt = clock.now();
     this.ring = new OutputRing(limits.ringBytes);
     stream.on('data', (chunk: Buffer) => this.#onOutput(chunk));
     stream.stderr.on('data', (chunk: Buffer) => this.#onOutput(chunk));
@@ -106,7 +110,14 @@ export class TerminalSession {
    */
   static async open(
     target: SshTarget,
-    options: { tmux?: string; command?: string; cols: number; rows: number; limits?: Partial<TerminalLimits> },
+    options: {
+      tmux?: string;
+      command?: string;
+      cols: number;
+      rows: number;
+      limits?: Partial<TerminalLimits>;
+      clock?: Clock;
+    },
   ): Promise<TerminalSession> {
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
     if (limits.highWaterBytes + limits.viewerWindowBytes > limits.ringBytes) {
@@ -116,7 +127,8 @@ export class TerminalSession {
     const command = options.command ?? `tmux new-session -A -s ${shellWord(options.tmux ?? 'main')}`;
     try {
       const stream = await openPty(client, command, options);
-      return new TerminalSession(client, stream, limits, options.command ? undefined : (options.tmux ?? 'main'));
+      const tmux = options.command ? undefined : (options.tmux ?? 'main');
+      return new TerminalSession(client, stream, limits, tmux, options.clock ?? systemClock);
     } catch (error) {
       client.end();
       throw error instanceof ShellError ? error : new ShellError(closeReason(CLOSE.sshFailed, String(error)));
@@ -206,7 +218,6 @@ export class TerminalSession {
   close(reason: CloseReason) {
     if (this.#ended) return;
     this.#ended = reason;
-    clearTimeout(this.#idleTimer);
     clearTimeout(this.#graceTimer);
     for (const viewer of [...this.#viewers]) viewer.end(reason);
     this.#viewers.clear();
@@ -274,10 +285,18 @@ export class TerminalSession {
     viewer.pump();
   }
 
+  /**
+   * Ends the session with 4008 once nothing was typed or printed for `idleMs` by the injected clock;
+   * the hub asks at every periodic check. True when it ended it.
+   */
+  closeIfIdle(): boolean {
+    if (this.#ended || this.#clock.now() - this.lastActivityAt < this.#limits.idleMs) return false;
+    this.close(CLOSE.idle);
+    return true;
+  }
+
   #touch() {
-    this.lastActivityAt = Date.now();
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = setTimeout(() => this.close(CLOSE.idle), this.#limits.idleMs).unref();
+    this.lastActivityAt = this.#clock.now();
   }
 
   #startGrace() {

@@ -9,8 +9,10 @@ export type TicketClaims = {
   environmentId: string;
   accountId: string;
   clientId: string;
-  /** The token's grant: revoking it ends the terminal. Absent for our own pages' session. */
+  /** The token's grant (for our pages, their grant in the session): revoking it ends the terminal. */
   grantId?: string | undefined;
+  /** Our pages' session the ticket was issued in: signing it out (here or elsewhere) ends the terminal. */
+  sessionUid?: string | undefined;
   /** The tmux session on the machine. */
   tmux: string;
   expiresAt: number;

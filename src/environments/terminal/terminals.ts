@@ -7,6 +7,7 @@ import type { EnvironmentService } from '../environment.service.ts';
 import type { MachineKeySeal } from '../machine-keys.ts';
 import { createTerminalGateway, socketPath } from './terminal-gateway.ts';
 import { createTerminalHub } from './terminal-hub.ts';
+import { createTerminalRegistry } from './terminal-registry.ts';
 import type { TerminalLimits } from './terminal-session.ts';
 import { createTerminalTickets, TICKET_SECONDS, type TicketClaims } from './terminal-tickets.ts';
 
@@ -21,6 +22,8 @@ export function createTerminals(deps: {
   audit: AuditService;
   clientOrigins(clientId: string): Promise<string[]>;
   isRevoked(grantId: string): Promise<boolean>;
+  /** Whether a provider session (our pages' sign-in) still exists. */
+  sessionExists(sessionUid: string): Promise<boolean>;
   log: Logger;
   /** Tests shrink the session limits (idle timeout, ring). */
   limits?: Partial<TerminalLimits>;
@@ -30,6 +33,12 @@ export function createTerminals(deps: {
     settings: deps.settings,
     service: deps.service,
     keySeal: deps.keySeal,
+    // Renewed at every periodic check: an instance that died stops counting after three missed ones.
+    clock: deps.clock,
+    registry: createTerminalRegistry(deps.kv, {
+      ttlSeconds: Math.max(15, Math.ceil((3 * deps.settings.checkMs) / 1000)),
+    }),
+    log: deps.log,
     limits: deps.limits,
   });
   const gateway = createTerminalGateway({
@@ -39,6 +48,7 @@ export function createTerminals(deps: {
     audit: deps.audit,
     clientOrigins: deps.clientOrigins,
     isRevoked: deps.isRevoked,
+    sessionExists: deps.sessionExists,
     async stillUsable(accountId, environmentId) {
       try {
         const environment = await deps.service.usable(accountId, environmentId);
@@ -62,7 +72,7 @@ export function createTerminals(deps: {
     /** A ticket for a person who may use the running environment, within the limits; refusals are API errors. */
     async issueTicket(claims: Omit<TicketClaims, 'expiresAt'>) {
       await hub.targetFor(claims.accountId, claims.environmentId);
-      hub.checkLimits(claims.environmentId, claims.accountId, claims.tmux);
+      await hub.checkLimits({ environmentId: claims.environmentId, accountId: claims.accountId, tmux: claims.tmux });
       const { ticket, expiresAt } = await tickets.issue(claims);
       return {
         ticket,

@@ -88,6 +88,25 @@ rootTest(
   },
 );
 
+rootTest(
+  'a terminal idle for TERMINAL_IDLE_MINUTES by the server’s clock closes with 4008 "idle timeout"',
+  async (t) => {
+    const { server } = await startTerminalServer(t, { env: { TERMINAL_IDLE_MINUTES: '1' } });
+    const environment = await runningEnvironment(server, 'idler@example.com');
+    const terminal = await openTerminal((await ticketFor(server, environment.token, environment.id)).body!.url);
+    await terminal.hello();
+    terminal.type('echo "awake-$((5+5))"\r');
+    await terminal.waitFor('awake-10');
+    t.is(terminal.closed, undefined);
+    // tmux may repaint its status line now and then, which counts as output: the clock moves on until a check sees a quiet minute.
+    const closed = await until(() => {
+      server.clock.advance(61);
+      return terminal.closed;
+    }, 'the idle close');
+    t.deepEqual(closed, { code: CLOSE.idle.code, reason: 'idle timeout' });
+  },
+);
+
 sharedTest('a ticket issued by one instance opens the terminal on another', async (t) => {
   const storage = await environmentStorage(t);
   const dataDir = await mkdtemp(join(tmpdir(), 'fairyid-terminal-two-'));

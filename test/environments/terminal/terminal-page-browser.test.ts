@@ -9,6 +9,12 @@ const asRoot = process.getuid?.() === 0;
 // Debian's chromium, and root for the local machines' own users; serial, one machine at a time.
 const test = asRoot && existsSync('/usr/bin/chromium') ? avaTest.serial : avaTest.skip;
 
+/** Runs in the page, which has getComputedStyle (these tests are typed without the DOM). */
+const computedStyle = (element: unknown, property: string) =>
+  (globalThis as unknown as { getComputedStyle(element: unknown): Record<string, string> }).getComputedStyle(element)[
+    property
+  ];
+
 async function useTerminal(t: ExecutionContext, viewport: Viewport) {
   const { server } = await startTerminalServer(t);
   const email = `browser-${viewport}@example.com`;
@@ -18,6 +24,9 @@ async function useTerminal(t: ExecutionContext, viewport: Viewport) {
   await page.goto(`${server.url}/account/environments/${environment.id}/terminal`);
   await signInByEmailCode(server, page, email);
   await page.waitForURL(/\/terminal$/);
+  const csp = (await page.reload())?.headers()['content-security-policy'] ?? '';
+  t.regex(csp, /style-src 'self' 'nonce-[A-Za-z0-9+/=]{24}'/, 'styles need this response\u2019s nonce');
+  t.notRegex(csp, /unsafe-inline/);
   await page.locator('#terminal-status', { hasText: 'connected' }).waitFor();
 
   await page.locator('.xterm').click();
@@ -25,6 +34,27 @@ async function useTerminal(t: ExecutionContext, viewport: Viewport) {
   await page.keyboard.press('Enter');
   const rows = page.locator('.xterm-rows');
   await rows.filter({ hasText: 'browser-42' }).waitFor();
+  // xterm's own <style> elements apply under the nonce: their cell layout, and the palette colour
+  // tmux turns this 24-bit red into (xterm-fg-196).
+  await page.keyboard.type("printf '\\e[38;2;255;0;0mtrue-%s\\e[0m\\n' red");
+  await page.keyboard.press('Enter');
+  const red = rows.locator('span', { hasText: 'true-red' });
+  await red.waitFor();
+  t.is(await red.evaluate(computedStyle, 'color'), 'rgb(255, 0, 0)');
+  t.is(await red.evaluate(computedStyle, 'display'), 'inline-block');
+  // What xterm does for 24-bit colour that reaches it (a tmux with truecolor on): a style attribute
+  // set from script, which the page sends through the CSSOM, so it applies without a CSP refusal.
+  t.is(
+    await page.evaluate(`(() => {
+      const span = document.createElement('span');
+      span.setAttribute('style', 'color: rgb(1, 2, 3)');
+      document.body.append(span);
+      const color = getComputedStyle(span).color;
+      span.remove();
+      return color;
+    })()`),
+    'rgb(1, 2, 3)',
+  );
   // The extra keys type what a phone keyboard lacks: `~` here.
   await page.keyboard.type('cd ');
   await page.getByRole('button', { name: '~', exact: true }).click();

@@ -2,6 +2,7 @@ import test from 'ava';
 import { CLOSE } from '../../../src/environments/terminal/close-codes.ts';
 import { ShellError } from '../../../src/environments/terminal/ssh-shell.ts';
 import { TerminalSession, type ViewerSink } from '../../../src/environments/terminal/terminal-session.ts';
+import { testClock } from '../../helpers/clock.ts';
 import { newKeyPair, until } from '../../helpers/machines.ts';
 import { startTerminalMachine } from '../../helpers/terminal-machine.ts';
 
@@ -180,10 +181,35 @@ test('a viewer that reads nothing pauses the SSH stream instead of growing memor
 
 test('a session with nothing typed and nothing printed for the idle timeout closes its viewers with 4008', async (t) => {
   const machine = await startTerminalMachine(t);
-  const session = await TerminalSession.open(machine, { tmux: 'idle', ...size, limits: { idleMs: 1000 } });
+  const clock = testClock();
+  const session = await TerminalSession.open(machine, { tmux: 'idle', ...size, clock, limits: { idleMs: 60_000 } });
   t.teardown(() => session.close(CLOSE.normal));
   const view = recorder();
   session.attach(view.sink, { inputStream: 'a', ...size });
-  const closed = await until(() => view.closed, 'the idle close');
-  t.deepEqual(closed, CLOSE.idle);
+  session.input('a', 1, Buffer.from('echo "typed-$((2+2))"\r'));
+  await until(() => view.text().includes('typed-4') || undefined, 'the echo');
+
+  // Each step below runs without yielding, so output arriving meanwhile cannot count as activity.
+  clock.advance(59);
+  t.false(session.closeIfIdle(), 'not idle before the timeout');
+  clock.advance(2);
+  t.true(session.closeIfIdle());
+  t.deepEqual(view.closed, CLOSE.idle);
+  t.deepEqual(session.ended, CLOSE.idle);
+});
+
+test('typing counts as activity: the idle timeout runs from the last keystroke', async (t) => {
+  const machine = await startTerminalMachine(t);
+  const clock = testClock();
+  const session = await TerminalSession.open(machine, { tmux: 'busy', ...size, clock, limits: { idleMs: 60_000 } });
+  t.teardown(() => session.close(CLOSE.normal));
+  const view = recorder();
+  session.attach(view.sink, { inputStream: 'a', ...size });
+  clock.advance(50);
+  session.input('a', 1, Buffer.from(' '));
+  clock.advance(50);
+  t.false(session.closeIfIdle(), '50 s after the keystroke');
+  clock.advance(11);
+  t.true(session.closeIfIdle());
+  t.deepEqual(view.closed, CLOSE.idle);
 });
