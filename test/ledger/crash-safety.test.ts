@@ -96,7 +96,8 @@ onPostgres('a server killed in the middle of a burst of charges leaves no half-w
 });
 
 async function waitForHealth(url: string) {
-  for (let attempt = 0; attempt < 200; attempt += 1) {
+  // Two minutes: only a server that hangs takes that long, however busy the machine is.
+  for (let attempt = 0; attempt < 1200; attempt += 1) {
     if (
       await fetch(`${url}/health`).then(
         (response) => response.ok,

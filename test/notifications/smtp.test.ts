@@ -161,7 +161,8 @@ test('an SMTP server that never answers costs a few seconds and a clear message,
     await new Promise((resolve) => gate.close(resolve));
   });
   const port = (gate.address() as AddressInfo).port;
-  const server = await startTestServer(t, { env: { SMTP_URL: `smtp://127.0.0.1:${port}`, SMTP_TIMEOUT_MS: '500' } });
+  // Long enough for the retry's real delivery on a busy machine, short enough that silence is a failure.
+  const server = await startTestServer(t, { env: { SMTP_URL: `smtp://127.0.0.1:${port}`, SMTP_TIMEOUT_MS: '3000' } });
   const flow = await openSignIn(server);
 
   const failed = await flow.client.request(formAction(flow.html, '/email'), {
@@ -189,7 +190,8 @@ test('an SMTP server that never answers costs a few seconds and a clear message,
 test('a new code that cannot be delivered sends the person back to the email form, not to a dead code', async (t) => {
   const smtp = await startSmtpStandIn(t);
   const server = await startTestServer(t, {
-    env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, SMTP_TIMEOUT_MS: '500', OTP_RESEND_SECONDS: '1' },
+    // The first code must get through however busy the machine is; the closed server later refuses at once.
+    env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, SMTP_TIMEOUT_MS: '30000', OTP_RESEND_SECONDS: '1' },
   });
   const flow = await openSignIn(server);
   const sent = await flow.client.follow(formAction(flow.html, '/email'), {

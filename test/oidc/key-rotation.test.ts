@@ -134,7 +134,7 @@ test('a running instance picks up a rotation on its own by polling', async (t) =
   // Rotated behind the server's back, as the CLI or another instance would: nobody calls refreshKeys().
   const newKids = await server.app.services.keys.rotate();
   let published = kids(before);
-  for (let attempt = 0; attempt < 100 && !newKids.every((kid) => published.includes(kid)); attempt += 1) {
+  for (let attempt = 0; attempt < 300 && !newKids.every((kid) => published.includes(kid)); attempt += 1) {
     await sleep(200);
     published = kids(await fetchJwks(server));
   }

@@ -150,7 +150,7 @@ shared('a key rotated through one instance is served by the other within seconds
   const before = await kids(b);
   const added = await a.app.services.keys.rotate();
   let seen: string[] = before;
-  for (let attempt = 0; attempt < 40 && !added.every((kid) => seen.includes(kid)); attempt += 1) {
+  for (let attempt = 0; attempt < 240 && !added.every((kid) => seen.includes(kid)); attempt += 1) {
     await new Promise((resolve) => setTimeout(resolve, 250));
     seen = await kids(b);
   }
