@@ -13,9 +13,9 @@ const CACHE_CONTROL: Record<Document, string> = {
 };
 
 // oidc-provider builds its endpoint URLs from the request's origin (Host, or X-Forwarded-Host
-// behind a trusted proxy), so each origin has its own bytes; past this many, requests simply go to
-// oidc-provider, so made-up Host headers cannot grow the cache.
-const ORIGINS_PER_PROVIDER = 8;
+// behind a trusted proxy), so each origin has its own bytes of each document; past this many,
+// requests simply go to oidc-provider, so made-up Host headers cannot grow the cache.
+const DOCUMENTS_PER_PROVIDER = 24;
 
 type Document = 'discovery' | 'jwks';
 type Rendered = { status: number; headers: Record<string, string>; body: Buffer; etag: string };
@@ -50,7 +50,7 @@ export function providerDocuments(host: ProviderHost) {
     const key = `${ctx.protocol}://${ctx.host}${ctx.path}`;
     let entry = byOrigin.get(key);
     if (!entry) {
-      if (byOrigin.size >= ORIGINS_PER_PROVIDER) return next();
+      if (byOrigin.size >= DOCUMENTS_PER_PROVIDER) return next();
       entry = render(current, ctx);
       byOrigin.set(key, entry);
       // A failed render is not kept: the next request tries again.
