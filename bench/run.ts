@@ -14,6 +14,7 @@ import {
   percentile,
   scenarioTable,
   signInTable,
+  breakdownTable,
   type MemoryReport,
   type ScenarioRow,
 } from './lib/report.ts';
@@ -21,7 +22,7 @@ import { SCENARIOS, SCENARIO_NAMES, type Prepared, type Scenario } from './lib/s
 import { Cleanups } from './lib/servers.ts';
 import { cpuSeconds } from './lib/processes.ts';
 import { externalTarget, startLocalTargets } from './lib/setup.ts';
-import { runSignInFlows, type FlowResult } from './lib/signin.ts';
+import { runSignInFlows, signInBreakdown, type FlowResult, type FlowStep } from './lib/signin.ts';
 import type { Target } from './lib/target.ts';
 import { runTerminalBench, type TerminalReport, terminalReportText, terminalUnavailable } from './lib/terminal.ts';
 
@@ -147,6 +148,8 @@ async function main(options: Options) {
       );
     }
   }
+  // One more flow, alone, timed request by request: where a sign-in's time goes.
+  const breakdown: FlowStep[] | undefined = signInTarget ? await signInBreakdown(signInTarget) : undefined;
   // Read before the expired-rows phase, which stops FairyID.
   const memory: MemoryReport = Object.fromEntries(setup.processes.map((server) => [server.name, server.memory()]));
 
@@ -195,6 +198,10 @@ async function main(options: Options) {
       signInTable(new Map(SIGN_IN_CONCURRENCY.map((c) => [c, flows.filter((flow) => flow.concurrency === c)]))),
     );
     console.log(signInGoals(flows));
+    if (breakdown)
+      console.log(
+        `\none sign-in, request by request (ms to the response headers / to its end)\n${breakdownTable(breakdown)}`,
+      );
   }
   if (terminal && 'skipped' in terminal) console.log(`\nterminal: skipped (${terminal.skipped})`);
   else if (terminal) console.log(`\n${terminalReportText(terminal)}`);
@@ -231,6 +238,7 @@ async function main(options: Options) {
     summary: rows,
     runs,
     signIn: flows,
+    signInBreakdown: breakdown,
     memory,
     expiredRows,
     terminal,

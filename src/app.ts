@@ -17,6 +17,7 @@ import { errorPages } from './http/error-pages.ts';
 import { healthRoutes } from './http/health.routes.ts';
 import { inputRule } from './http/input-rule.ts';
 import { createLogger } from './http/logger.ts';
+import { dispatchByPath, type Layer } from './http/dispatch.ts';
 import { createPageSession } from './http/page-session.ts';
 import { requestContext } from './http/request-context.ts';
 import { clientAddress } from './http/request-origin.ts';
@@ -29,6 +30,7 @@ import { outboxRoutes } from './notifications/outbox.routes.ts';
 import { sweepExpiredPayloads } from './oidc/adapter.ts';
 import { createBearerGuard } from './oidc/bearer-guard.ts';
 import { demoCallbackRoutes } from './oidc/demo-client.ts';
+import { providerDocuments } from './oidc/provider-documents.ts';
 import { providerMount, providerProgramRequest } from './oidc/provider-mount.ts';
 import { whoamiRoutes } from './oidc/whoami.routes.ts';
 import { invitationPageRoutes } from './organizations/invitation-pages.routes.ts';
@@ -60,6 +62,11 @@ export type App = Awaited<ReturnType<typeof createApp>>;
  * 6. Our pages: the page session's own routes, /account, invitations, the sign-in interaction.
  * 7. The device-code guess limit, in front of oidc-provider's verification route.
  * 8. oidc-provider, which takes whatever is left.
+ *
+ * Steps 4 to 8 are chosen once, by path, after step 3: a request for one of oidc-provider's program
+ * endpoints (token, introspection, userinfo, JWKS, discovery, ...) matches none of the routers of 4 to
+ * 7, so it goes straight to 8 (discovery and the JWKS from bytes rendered once, provider-documents.ts);
+ * one under /api goes straight to 5. Every other request passes 4 to 8 in the order above.
  *
  * `overrides` are for tests: a clock they move instead of sleeping, an environment driver of their own.
  */
@@ -100,44 +107,47 @@ export async function createApp(
     inputRule({
       renderer,
       answersJson: (ctx) =>
-        ctx.path === '/api' ||
-        ctx.path.startsWith('/api/') ||
-        providerProgram(ctx) ||
-        isPasskeyCeremonyRequest(ctx) ||
-        isPasskeyScriptRequest(ctx),
+        isApiPath(ctx) || providerProgram(ctx) || isPasskeyCeremonyRequest(ctx) || isPasskeyScriptRequest(ctx),
     }),
   );
   // 4.
-  koa.use(healthRoutes(services.checks));
-  koa.use(assetRoutes());
+  const plumbing: Layer[] = [healthRoutes(services.checks), assetRoutes()];
   if (!config.production) {
-    if (services.outbox) koa.use(outboxRoutes(services.outbox));
-    koa.use(demoCallbackRoutes(renderer));
+    if (services.outbox) plumbing.push(outboxRoutes(services.outbox));
+    plumbing.push(demoCallbackRoutes(renderer));
   }
   // 5.
-  koa.use(apiDocsRoutes(apiDocument, renderer));
-  // Server-Sent Events, ahead of the JSON routes that answer every other /api path.
-  koa.use(
+  const api: Layer[] = [
+    apiDocsRoutes(apiDocument, renderer),
+    // Server-Sent Events, ahead of the JSON routes that answer every other /api path.
     environmentLogRoutes({
       service: services.environments.service,
       requireScopes: guard.requireScopes,
       pollMs: services.terminals.pollMs,
     }),
-  );
-  // Outside production every answer is checked against its declared schema.
-  koa.use(mountApiRoutes(apiRoutes, guard.requireScopes, { checkResponses: !config.production }));
+    // Outside production every answer is checked against its declared schema.
+    mountApiRoutes(apiRoutes, guard.requireScopes, { checkResponses: !config.production }),
+  ];
   // 6.
-  for (const routes of pageRoutes(services, session)) koa.use(routes);
+  const pages = pageRoutes(services, session);
   // 7.
-  koa.use(
-    deviceGuessLimit({
-      abuse: services.abuse,
-      renderer,
-      verificationPath: () => host.current().pathFor('code_verification'),
-    }),
-  );
+  const deviceGuesses = deviceGuessLimit({
+    abuse: services.abuse,
+    renderer,
+    verificationPath: () => host.current().pathFor('code_verification'),
+  });
   // 8.
-  koa.use(providerMount(host));
+  const documents = providerDocuments(host);
+  const provider: Layer[] = [documents.middleware, providerMount(host)];
+  koa.use(
+    dispatchByPath(
+      [
+        { matches: providerProgram, layers: provider },
+        { matches: isApiPath, layers: api },
+      ],
+      [...plumbing, ...api, ...pages, deviceGuesses, ...provider],
+    ),
+  );
 
   const sweeper = setInterval(() => {
     sweepExpiredPayloads(services.db).catch((error: unknown) => log.error({ err: error }, 'token sweep failed'));
@@ -162,6 +172,10 @@ export async function createApp(
       await services.close();
     },
   };
+}
+
+function isApiPath(ctx: { path: string }) {
+  return ctx.path === '/api' || ctx.path.startsWith('/api/');
 }
 
 /** Every /api route, each domain's declared with its schemas (which also make the OpenAPI document). */

@@ -90,6 +90,7 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
   log.debug('storage ready');
   const accounts = createAccountService(createAccountRepository(db), createFactorSummaryRepository(db), {
     platformOwnerEmail: config.platformOwnerEmail,
+    clock,
   });
   const audit = createAuditService(createAuditRepository(db));
   const clientRepository = withClientCache(createClientRepository(db));
@@ -156,7 +157,12 @@ export function startProvider(
     onGrantRevoked: options.onGrantRevoked ?? (async () => {}),
     sessions: services.accountSessions,
     keys: services.keys,
-    adapter: createAdapterFactory({ db: services.db, kv: services.kv, clients: services.clientRepository }),
+    adapter: createAdapterFactory({
+      db: services.db,
+      kv: services.kv,
+      clients: services.clientRepository,
+      sharedKeyValue: 'url' in config.redis,
+    }),
     findAccount: createFindAccount(services.accounts, services.organizations.grantClaims),
     organizationClaims: services.organizations.grantClaims,
     requiresSecondFactor: services.accounts.requiresSecondFactor,

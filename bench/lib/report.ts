@@ -1,6 +1,6 @@
 import type { ExpiredRowsReport } from './expired-rows.ts';
 import type { LoadResult } from './load.ts';
-import type { FlowResult } from './signin.ts';
+import type { FlowResult, FlowStep } from './signin.ts';
 
 export function median(values: number[]): number {
   if (values.length === 0) return NaN;
@@ -109,6 +109,24 @@ export function signInTable(byConcurrency: Map<number, FlowResult[]>): string {
     ];
   });
   return table([header, ...body]);
+}
+
+/** One sign-in's requests in order, with a total line: where the time of a flow goes. */
+export function breakdownTable(steps: FlowStep[]): string {
+  const header = ['#', 'request', 'status', 'headers ms', 'end ms'];
+  const body = steps.map((step, index) => [
+    String(index + 1),
+    `${step.method} ${step.path}`,
+    String(step.status),
+    fixed(step.headersMs, 1),
+    fixed(step.totalMs, 1),
+  ]);
+  const sum = (pick: (step: FlowStep) => number) =>
+    fixed(
+      steps.reduce((total, step) => total + pick(step), 0),
+      1,
+    );
+  return table([header, ...body, ['', 'all requests', '', sum((step) => step.headersMs), sum((step) => step.totalMs)]]);
 }
 
 export function table(rows: string[][]): string {

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import diagnostics from 'node:diagnostics_channel';
 import { benchEmail, type Target } from './target.ts';
 
 export type FlowResult = {
@@ -51,4 +52,51 @@ export async function runSignInFlows(target: Target, concurrency: number, durati
     timesMs,
     ...(firstFailure ? { firstFailure } : {}),
   };
+}
+
+export type FlowStep = { method: string; path: string; status: number; headersMs: number; totalMs: number };
+
+/**
+ * One complete sign-in, alone, with the time of each of its HTTP requests as undici reports them
+ * (diagnostics_channel): from the request's creation to the response headers (the server's work
+ * plus a loopback round trip) and to the end of the body. Paths lose their query strings, which
+ * carry codes and state.
+ */
+export async function signInBreakdown(target: Target): Promise<FlowStep[]> {
+  const started = new WeakMap<object, { at: number; step: FlowStep }>();
+  const steps: FlowStep[] = [];
+  const onCreate = (message: unknown) => {
+    const { request } = message as { request: { method: string; path: string; origin: string } };
+    const step = {
+      method: request.method,
+      path: request.path.split('?')[0] ?? '',
+      status: 0,
+      headersMs: 0,
+      totalMs: 0,
+    };
+    started.set(request, { at: performance.now(), step });
+    steps.push(step);
+  };
+  const onHeaders = (message: unknown) => {
+    const { request, response } = message as { request: object; response: { statusCode: number } };
+    const entry = started.get(request);
+    if (!entry) return;
+    entry.step.status = response.statusCode;
+    entry.step.headersMs = performance.now() - entry.at;
+  };
+  const onTrailers = (message: unknown) => {
+    const entry = started.get((message as { request: object }).request);
+    if (entry) entry.step.totalMs = performance.now() - entry.at;
+  };
+  diagnostics.subscribe('undici:request:create', onCreate);
+  diagnostics.subscribe('undici:request:headers', onHeaders);
+  diagnostics.subscribe('undici:request:trailers', onTrailers);
+  try {
+    await target.signIn!(benchEmail('breakdown'));
+  } finally {
+    diagnostics.unsubscribe('undici:request:create', onCreate);
+    diagnostics.unsubscribe('undici:request:headers', onHeaders);
+    diagnostics.unsubscribe('undici:request:trailers', onTrailers);
+  }
+  return steps;
 }

@@ -4,16 +4,44 @@ import { hasSecondFactor, type FactorSummaryRepository } from './factor-summary.
 import type { Account } from './account.table.ts';
 import { generateFairyname } from './fairyname.ts';
 import type { Profile } from './profile.ts';
+import { type Clock, systemClock } from '../shared/clock.ts';
 
 const FAIRYNAME_ATTEMPTS = 8;
+
+/**
+ * How long an account read for token claims (userinfo, refresh, ID tokens) may be reused. A change
+ * made through this service is seen at once by this instance; another instance sees it within this.
+ */
+export const CLAIMS_CACHE_SECONDS = 10;
+const CLAIMS_CACHE_SIZE = 10_000;
 
 export function createAccountService(
   accounts: AccountRepository,
   factors: FactorSummaryRepository,
-  options: { platformOwnerEmail?: string | undefined } = {},
+  options: { platformOwnerEmail?: string | undefined; clock?: Clock } = {},
 ) {
+  const clock = options.clock ?? systemClock;
+  const claimsCache = new Map<string, { account: Account; until: number }>();
+  const forget = <T>(id: string, result: T): T => {
+    claimsCache.delete(id);
+    return result;
+  };
+
   return {
     findById: (id: string) => accounts.findById(id),
+
+    /** The account as token claims show it: at most CLAIMS_CACHE_SECONDS old. */
+    async findForClaims(id: string): Promise<Account | undefined> {
+      const cached = claimsCache.get(id);
+      if (cached && cached.until > clock.now()) return cached.account;
+      claimsCache.delete(id);
+      const account = await accounts.findById(id);
+      if (!account) return undefined;
+      const oldest = claimsCache.keys().next();
+      if (claimsCache.size >= CLAIMS_CACHE_SIZE && !oldest.done) claimsCache.delete(oldest.value);
+      claimsCache.set(id, { account, until: clock.now() + CLAIMS_CACHE_SECONDS * 1000 });
+      return account;
+    },
 
     factorSummary: (id: string) => factors.summarize(id),
 
@@ -63,15 +91,16 @@ export function createAccountService(
     },
 
     /** False when the account no longer exists. */
-    updateProfile: (id: string, profile: Profile) =>
-      accounts.updateProfile(id, { name: profile.name, picture_url: profile.pictureUrl }),
+    updateProfile: async (id: string, profile: Profile) =>
+      forget(id, await accounts.updateProfile(id, { name: profile.name, picture_url: profile.pictureUrl })),
 
     /** A newly verified email becomes the one the account signs in with; `taken` when another account has it. */
-    changeEmail: (id: string, email: string): Promise<IdentifierUpdate> => accounts.updateEmail(id, email),
+    changeEmail: async (id: string, email: string): Promise<IdentifierUpdate> =>
+      forget(id, await accounts.updateEmail(id, email)),
 
     /** A newly verified phone number (E.164) becomes the one the account signs in with; `taken` when another account has it. */
-    changePhone: (id: string, phoneNumber: string): Promise<IdentifierUpdate> =>
-      accounts.updatePhoneNumber(id, phoneNumber),
+    changePhone: async (id: string, phoneNumber: string): Promise<IdentifierUpdate> =>
+      forget(id, await accounts.updatePhoneNumber(id, phoneNumber)),
 
     /** The account an email address or phone number signs in to, if any (to file a failed attempt under it). */
     findBySignInAddress(channel: 'email' | 'sms', address: string): Promise<Account | undefined> {

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { describeEndpoint, StartupError } from '../shared/startup-error.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
+import { migratedPglite } from './pglite-snapshot.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -54,6 +55,6 @@ async function dialectFor(database: Config['database'], log?: Logger): Promise<D
   }
   // Loaded on demand: the WASM build is only paid for by the embedded mode.
   const { PGlite } = await import('@electric-sql/pglite');
-  const dataDir = database.dataDir === 'memory://' ? undefined : database.dataDir;
-  return new PGliteDialect(new PGlite(dataDir));
+  if (database.dataDir === 'memory://') return new PGliteDialect(await migratedPglite(PGlite));
+  return new PGliteDialect(new PGlite(database.dataDir));
 }

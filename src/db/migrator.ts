@@ -1,4 +1,5 @@
-import { readdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely/migration';
 import { sql } from 'kysely';
@@ -18,6 +19,14 @@ class FolderMigrationProvider implements MigrationProvider {
     }
     return migrations;
   }
+}
+
+/** Changes whenever a migration file is added or changed (the embedded snapshot's key, pglite-snapshot.ts). */
+export async function migrationsDigest(): Promise<string> {
+  const hash = createHash('sha256');
+  const files = (await readdir(fileURLToPath(MIGRATIONS_DIR))).sort();
+  for (const file of files) hash.update(file).update(await readFile(new URL(file, MIGRATIONS_DIR)));
+  return hash.digest('hex');
 }
 
 /** The newest migration this build ships: the schema it needs. */

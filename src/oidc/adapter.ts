@@ -1,19 +1,39 @@
-import { sql } from 'kysely';
+import { type CompiledQuery, type Compilable, sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { KeyValueStore, KeyValueWrite } from '../db/key-value.ts';
 import type { ClientRepository } from './client.repository.ts';
 
-/** Models that must outlive a restart of the embedded store; everything else is short-lived state. */
-const DURABLE_MODELS = new Set(['Grant', 'RefreshToken', 'AccessToken', 'ClientCredentials']);
+/**
+ * Models that must outlive a restart of the embedded store; everything else is short-lived state.
+ * A refresh token's rotation (the old one consumed, the new one inserted) is committed before the
+ * response goes out, so a crash can neither bring a rotated token back nor lose the new one.
+ */
+const DURABLE_MODELS = new Set(['Grant', 'RefreshToken', 'AccessToken']);
+
+/**
+ * With Redis, opaque access tokens (an hour at most, only for userinfo and introspection) live there
+ * as in oidc-provider's own Redis adapter: a lookup is a Redis GET instead of a Postgres query, and
+ * issuing one costs no commit. Revocation deletes them through the grant's set of keys; Redis expires
+ * them with the token. Without Redis they stay in the database, which then is the only shared store.
+ */
+const KEY_VALUE_WITH_REDIS = new Set(['AccessToken']);
 
 const SWEEP_BATCH = 500;
 
-export type AdapterDeps = { db: Db; kv: KeyValueStore; clients: ClientRepository };
+export type AdapterDeps = {
+  db: Db;
+  kv: KeyValueStore;
+  clients: ClientRepository;
+  /** True when `kv` is Redis, shared by every instance and outliving them. */
+  sharedKeyValue: boolean;
+};
 
 export function createAdapterFactory(deps: AdapterDeps) {
   return (model: string): Adapter => {
     if (model === 'Client') return new ClientAdapter(deps.clients);
+    if (model === 'ClientCredentials') return new UnstoredAdapter(model);
+    if (deps.sharedKeyValue && KEY_VALUE_WITH_REDIS.has(model)) return new KeyValueAdapter(model, deps.kv);
     return DURABLE_MODELS.has(model) ? new SqlAdapter(model, deps.db) : new KeyValueAdapter(model, deps.kv);
   };
 }
@@ -54,33 +74,105 @@ class ClientAdapter implements Adapter {
   async revokeByGrantId() {}
 }
 
+/**
+ * Client-credentials tokens are always RFC 9068 JWTs (the API is their only resource, and it asks
+ * for JWTs: api-resource.ts), which oidc-provider never stores: looking one up, as introspection
+ * without a token_type_hint does for every token, could only find nothing.
+ */
+class UnstoredAdapter implements Adapter {
+  constructor(private readonly model: string) {}
+
+  async upsert(): Promise<never> {
+    throw new Error(`${this.model} tokens are JWTs and never stored; an opaque one would be lost`);
+  }
+  async find() {
+    return undefined;
+  }
+  async findByUserCode() {
+    return undefined;
+  }
+  async findByUid() {
+    return undefined;
+  }
+  async consume() {}
+  async destroy() {}
+  async revokeByGrantId() {}
+}
+
+// Stand-ins for the values of a statement compiled once: never a real id, payload or time.
+const ID = '\u0000id';
+const PAYLOAD = '\u0000payload';
+const GRANT_ID = '\u0000grant_id';
+const EXPIRES_AT = '\u0000expires_at';
+
+/** A statement compiled once; each run puts its values where the stand-ins were. */
+function prepared<R>(db: Db, query: Compilable<R>) {
+  const compiled = query.compile();
+  return (values: Record<string, unknown>) =>
+    db.executeQuery<R>({
+      ...compiled,
+      parameters: compiled.parameters.map((value) =>
+        typeof value === 'string' && value in values ? values[value] : value,
+      ),
+    } as CompiledQuery<R>);
+}
+
 class SqlAdapter implements Adapter {
-  constructor(
-    private readonly model: string,
-    private readonly db: Db,
-  ) {}
+  // Built and compiled once per model, not on every call: the token paths run these on every request.
+  private readonly statements;
+
+  constructor(model: string, db: Db) {
+    const row = {
+      payload: PAYLOAD,
+      grant_id: GRANT_ID,
+      expires_at: EXPIRES_AT as unknown as Date,
+    };
+    const byId = { model, id: ID };
+    this.statements = {
+      upsert: prepared(
+        db,
+        db
+          .insertInto('oidc_payloads')
+          .values({ ...byId, consumed_at: null, ...row })
+          .onConflict((c) => c.columns(['model', 'id']).doUpdateSet(row)),
+      ),
+      find: prepared(
+        db,
+        db
+          .selectFrom('oidc_payloads')
+          .select(['payload', 'consumed_at'])
+          .where('model', '=', model)
+          .where('id', '=', ID)
+          .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)])),
+      ),
+      consume: prepared(
+        db,
+        db
+          .updateTable('oidc_payloads')
+          .set({ consumed_at: sql<Date>`now()` })
+          .where('model', '=', model)
+          .where('id', '=', ID),
+      ),
+      destroy: prepared(db, db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', ID)),
+      revokeByGrantId: prepared(
+        db,
+        db.deleteFrom('oidc_payloads').where('model', '=', model).where('grant_id', '=', GRANT_ID),
+      ),
+    };
+  }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
-    const row = {
-      payload: JSON.stringify(payload),
-      grant_id: payload.grantId ?? null,
-      expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
-    };
-    await this.db
-      .insertInto('oidc_payloads')
-      .values({ model: this.model, id, consumed_at: null, ...row })
-      .onConflict((c) => c.columns(['model', 'id']).doUpdateSet(row))
-      .execute();
+    await this.statements.upsert({
+      [ID]: id,
+      [PAYLOAD]: JSON.stringify(payload),
+      [GRANT_ID]: payload.grantId ?? null,
+      [EXPIRES_AT]: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
+    });
   }
 
   async find(id: string) {
-    const row = await this.db
-      .selectFrom('oidc_payloads')
-      .select(['payload', 'consumed_at'])
-      .where('model', '=', this.model)
-      .where('id', '=', id)
-      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]))
-      .executeTakeFirst();
+    const { rows } = await this.statements.find({ [ID]: id });
+    const row = rows[0];
     if (!row) return undefined;
     const payload = row.payload as AdapterPayload;
     return row.consumed_at ? { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : payload;
@@ -95,20 +187,15 @@ class SqlAdapter implements Adapter {
   }
 
   async consume(id: string) {
-    await this.db
-      .updateTable('oidc_payloads')
-      .set({ consumed_at: sql<Date>`now()` })
-      .where('model', '=', this.model)
-      .where('id', '=', id)
-      .execute();
+    await this.statements.consume({ [ID]: id });
   }
 
   async destroy(id: string) {
-    await this.db.deleteFrom('oidc_payloads').where('model', '=', this.model).where('id', '=', id).execute();
+    await this.statements.destroy({ [ID]: id });
   }
 
   async revokeByGrantId(grantId: string) {
-    await this.db.deleteFrom('oidc_payloads').where('model', '=', this.model).where('grant_id', '=', grantId).execute();
+    await this.statements.revokeByGrantId({ [GRANT_ID]: grantId });
   }
 }
 

@@ -7,7 +7,7 @@ export function createFindAccount(
   organizationClaims: ProviderDeps['organizationClaims'],
 ): FindAccount {
   return async (ctx, sub) => {
-    const account = await accounts.findById(sub);
+    const account = await accounts.findForClaims(sub);
     if (!account) return undefined;
     return {
       accountId: account.id,
