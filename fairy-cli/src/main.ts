@@ -2,6 +2,9 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { authCommands } from './commands/auth.ts';
+import { dustCommands } from './commands/dust.ts';
+import { orgsCommands } from './commands/orgs.ts';
+import { whoamiCommand } from './commands/whoami.ts';
 import { CliError, EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
 import { run } from './run.ts';
 
@@ -18,6 +21,7 @@ const program = new Command('fairy')
     `\nEnvironment: FAIRY_ISSUER, FAIRY_TOKEN (an access token to use instead of the stored logins, for CI),\n` +
       `XDG_CONFIG_HOME (credentials live in $XDG_CONFIG_HOME/fairy, files 0600).\n\n${EXIT_CODES_HELP}`,
   )
+  .configureHelp({ showGlobalOptions: true })
   .showHelpAfterError('(add --help for usage)')
   // Usage errors exit 2 like other Unix tools, not commander's 1, which fairy keeps for failures.
   .exitOverride((error: CommanderError) => {
@@ -25,6 +29,9 @@ const program = new Command('fairy')
   });
 
 authCommands(program, run);
+whoamiCommand(program, run);
+orgsCommands(program, run);
+dustCommands(program, run);
 
 try {
   await program.parseAsync(process.argv);

@@ -52,6 +52,14 @@ browserTest(
     t.is(whoami.status, 200, 'the printed token is one /api accepts');
     t.is(whoami.body!.client_id, 'fairy-cli');
     t.regex(whoami.body!.scope, /environments:connect/);
+
+    const me = await fairy(['whoami'], env);
+    t.is(me.code, 0, me.stderr);
+    t.regex(me.stdout, new RegExp(`^[a-z]+_[a-z]+_\\d{4} \\(<cli-person@example\\.com>\\) at ${server.url}\\n`));
+    const orgs = await fairy(['orgs', '--json'], env);
+    t.deepEqual([orgs.code, JSON.parse(orgs.stdout)], [0, []]);
+    const dust = await fairy(['dust', 'balance'], env);
+    t.deepEqual([dust.code, dust.stdout], [0, '25 DUST\n']);
   },
 );
 
