@@ -134,6 +134,8 @@ const schema = z
     ACCESS_TOKEN_TTL: seconds(3600),
     ID_TOKEN_TTL: seconds(3600),
     REFRESH_TOKEN_TTL: seconds(14 * 24 * 3600),
+    // A few seconds cover a refresh whose answer was lost; a long window would blunt reuse detection.
+    REFRESH_TOKEN_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(60).default(10),
     SESSION_TTL: seconds(14 * 24 * 3600),
     INTERACTION_TTL: seconds(3600),
     DEVICE_CODE_TTL: seconds(600),
@@ -319,6 +321,11 @@ export type Config = Readonly<{
     interaction: number;
     deviceCode: number;
   }>;
+  /**
+   * How long after a rotation the rotated refresh token may be presented once more by its client and
+   * answered with its successor (see oidc/refresh-grace.ts); 0 revokes the grant on any reuse.
+   */
+  refreshTokenReuseGraceSeconds: number;
   otp: Readonly<{ ttl: number; maxAttempts: number; resendSeconds: number }>;
   /** Abuse controls on every path that sends or checks a code; shared through Redis. */
   limits: Readonly<{
@@ -414,6 +421,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       interaction: e.INTERACTION_TTL,
       deviceCode: e.DEVICE_CODE_TTL,
     }),
+    refreshTokenReuseGraceSeconds: e.REFRESH_TOKEN_REUSE_GRACE_SECONDS,
     otp: Object.freeze({
       ttl: e.OTP_TTL,
       maxAttempts: e.OTP_MAX_ATTEMPTS,

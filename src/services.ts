@@ -146,8 +146,9 @@ export function startProvider(
   config: Config,
   services: Services,
   log: Logger,
-  options: { renderer: Renderer; onGrantRevoked?: (grantId: string) => Promise<void> },
+  options: { renderer: Renderer; onGrantRevoked?: (grantId: string) => Promise<void>; clock?: Clock },
 ) {
+  const graceSeconds = config.refreshTokenReuseGraceSeconds;
   return startProviderHost({
     config,
     log,
@@ -159,6 +160,10 @@ export function startProvider(
     organizationClaims: services.organizations.grantClaims,
     requiresSecondFactor: services.accounts.requiresSecondFactor,
     pages: createProviderPages(options.renderer),
+    refreshGrace:
+      graceSeconds > 0
+        ? { windowSeconds: graceSeconds, kv: services.kv, clock: options.clock ?? systemClock, audit: services.audit }
+        : undefined,
   });
 }
 
@@ -189,7 +194,7 @@ export async function createServerServices(config: Config, log: Logger, override
   let host: ProviderHost | undefined;
   let clients: ClientRegistry;
   try {
-    host = await startProvider(config, services, log, { renderer, onGrantRevoked: markRevoked });
+    host = await startProvider(config, services, log, { renderer, onGrantRevoked: markRevoked, clock });
     const provider = host;
     clients = createClientRegistry(services.clientRepository, (metadata) =>
       provider.current().Client.validate(metadata),

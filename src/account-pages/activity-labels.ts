@@ -16,6 +16,7 @@ export const EVENT_LABELS: Record<AuditEventName, string> = {
   sign_out: 'Signed out',
   consent_granted: 'App allowed',
   grant_revoked: 'App disconnected',
+  refresh_token_reused: 'App retried with the token it had just replaced',
   email_changed: 'Email address changed',
   phone_changed: 'Phone number changed',
   profile_updated: 'Profile updated',
@@ -33,6 +34,7 @@ export const EVENT_LABELS: Record<AuditEventName, string> = {
 export const FAILURE_LABELS: Partial<Record<AuditEventName, string>> = {
   email_changed: 'Email address change not completed',
   phone_changed: 'Phone number change not completed',
+  refresh_token_reused: 'App disconnected: an old token of it was used again',
 };
 
 const METHODS: Record<string, string> = {
@@ -59,6 +61,10 @@ const REASONS: Record<string, string> = {
   user_not_verified: 'the device did not confirm it was you',
   cloned: 'the passkey may have been copied',
   backup_state: 'the passkey changed how it is stored',
+  already_used: 'its grace retry was already used',
+  window_over: 'it was replaced too long ago',
+  other_client: 'another app presented it',
+  other_key: 'it came without the app’s key',
 };
 
 const FIELDS: Record<string, string> = { name: 'name', picture: 'picture' };

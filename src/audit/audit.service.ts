@@ -17,6 +17,7 @@ export type AuditEventName =
   | 'sign_out'
   | 'consent_granted'
   | 'grant_revoked'
+  | 'refresh_token_reused'
   | 'email_changed'
   | 'phone_changed'
   | 'profile_updated'

@@ -5,6 +5,7 @@ import { API_SCOPES, createApiResource } from './api-resource.ts';
 import { ACR_VALUES, buildInteractionPolicy } from './authentication-policy.ts';
 import { DPOP_SIGNING_ALGS } from './dpop-proof.ts';
 import type { ProviderPages } from './page-sources.ts';
+import { isGraceReuse } from './refresh-grace.ts';
 
 export type ProviderDeps = {
   config: Config;
@@ -85,8 +86,9 @@ export function buildConfiguration({
       RefreshToken: config.ttl.refreshToken,
       Session: config.ttl.session,
     },
-    // Always rotate: reuse of a rotated token then revokes the whole grant (Security BCP 4.14.2).
-    rotateRefreshToken: () => true,
+    // Always rotate: reuse of a rotated token then revokes the whole grant (Security BCP 4.14.2), but
+    // for the one grace reuse refresh-grace.ts answers with the successor it already issued.
+    rotateRefreshToken: (ctx) => !isGraceReuse(ctx),
     // grant_id lets the /api guard refuse JWTs whose grant was revoked (see revoked-grants.ts);
     // org_id/org_role say which organization the token acts for. A person removed from that
     // organization gets no more tokens for it: the next refresh fails.

@@ -5,6 +5,7 @@ import { requestOrigin } from '../http/request-origin.ts';
 import type { RequestOrigin } from '../shared/request-origin.ts';
 import { clientSecretMatches } from './client-secrets.ts';
 import { buildConfiguration, type ProviderDeps } from './configuration.ts';
+import { type RefreshGraceDeps, withRefreshGrace } from './refresh-grace.ts';
 import { createSessionTermination } from './session-termination.ts';
 import type { SigningKeys } from './signing-keys.ts';
 
@@ -48,6 +49,8 @@ type HostDeps = Omit<ProviderDeps, 'jwks'> & {
   log: Logger;
   onGrantRevoked(grantId: string): Promise<void>;
   sessions: SessionEvents;
+  /** Unset when REFRESH_TOKEN_REUSE_GRACE_SECONDS is 0: every reuse of a rotated token then revokes. */
+  refreshGrace?: Omit<RefreshGraceDeps, 'log' | 'onGrantRevoked'> | undefined;
 };
 
 /**
@@ -97,7 +100,10 @@ function toPublicKeySet(jwks: JWK[]): JSONWebKeySet {
 }
 
 function buildProvider(deps: HostDeps, jwks: ProviderDeps['jwks']): Provider {
-  const provider = new Provider(deps.config.issuer, buildConfiguration({ ...deps, jwks }));
+  const Base = deps.refreshGrace
+    ? withRefreshGrace({ ...deps.refreshGrace, log: deps.log, onGrantRevoked: deps.onGrantRevoked })
+    : Provider;
+  const provider = new Base(deps.config.issuer, buildConfiguration({ ...deps, jwks }));
   provider.proxy = deps.config.trustProxy;
   // Our code reads the client address through clientIp (http/request-origin.ts); this keeps
   // oidc-provider's own ctx.ip (the device confirm page's deviceInfo) on the same entry.

@@ -39,6 +39,7 @@ withRedis('sign-in, refresh with rotation and revocation work on a real Redis Cl
   t.is((await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub)).email, 'cluster@example.com');
 
   const rotated = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+  server.clock.advance(11); // past the refresh-token grace window
   const reuse = await t.throwsAsync<oidc.ResponseBodyError>(oidc.refreshTokenGrant(config, tokens.refresh_token!));
   t.is(reuse?.error, 'invalid_grant');
   t.false((await oidc.tokenIntrospection(config, rotated.access_token)).active, 'reuse revoked the grant');
