@@ -109,3 +109,37 @@ test('the same race without a shared lock and with the grace window off makes Fa
     t.false(await tokenWorks(server, result.stdout.trim()), 'even the winner’s access token died with the grant');
   }
 });
+
+/**
+ * Two copies of one login, refreshed one after the other: the second presents the refresh token the
+ * first has just rotated. The grace window answers it with the same successor; without the window
+ * the same sequence revokes the login. This is the difference the window makes. (60 s, the longest
+ * window allowed, so a slow machine between the two processes cannot close it.)
+ */
+for (const [grace, outcome] of [
+  ['60', 'keeps the login'],
+  ['0', 'revokes the login'],
+] as const) {
+  test(`a stale copy refreshing right after another with REFRESH_TOKEN_REUSE_GRACE_SECONDS=${grace} ${outcome}`, async (t) => {
+    const { server, home, active } = await loggedIn(t, { REFRESH_TOKEN_REUSE_GRACE_SECONDS: grace });
+    await expireAccessToken(home);
+    const [copy] = await copies(t, home, 1);
+
+    const first = await fairy(['auth', 'token'], fairyEnv(home, server));
+    t.is(first.code, 0, first.stderr);
+    const second = await fairy(['auth', 'token'], fairyEnv(copy!, server));
+
+    if (grace === '60') {
+      t.is(second.code, 0, second.stderr);
+      t.is((await stored(copy!)).refresh_token, (await stored(home)).refresh_token, 'both hold the one successor');
+      t.true(await active((await stored(home)).refresh_token));
+      t.true(await tokenWorks(server, first.stdout.trim()));
+      t.true(await tokenWorks(server, second.stdout.trim()));
+    } else {
+      t.is(second.code, 3);
+      t.regex(second.stderr, /has ended \(invalid_grant/);
+      t.false(await active((await stored(home)).refresh_token), 'the first copy lost its login too');
+      t.false(await tokenWorks(server, first.stdout.trim()));
+    }
+  });
+}
