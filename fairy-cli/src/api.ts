@@ -21,19 +21,24 @@ export class Api {
     return url;
   }
 
+  /** The Authorization header value for a request made outside `request` (a stream, a WebSocket ticket). */
+  async authorization(): Promise<string> {
+    return `Bearer ${await (this.token ?? (() => this.session.accessToken()))()}`;
+  }
+
   async request<T>(
     method: string,
     path: string,
     options: { query?: Query; body?: unknown; headers?: Record<string, string> } = {},
   ): Promise<T> {
     const url = await this.url(path, options.query);
-    const token = await (this.token ?? (() => this.session.accessToken()))();
+    const authorization = await this.authorization();
     let response: Response;
     try {
       response = await fetch(url, {
         method,
         headers: {
-          authorization: `Bearer ${token}`,
+          authorization,
           accept: 'application/json',
           ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
           ...options.headers,
@@ -41,7 +46,7 @@ export class Api {
         ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
       });
     } catch (error) {
-      throw new CliError(`Cannot reach ${url.origin}: ${(error as Error).cause ?? (error as Error).message}`);
+      throw new NetworkError(`Cannot reach ${url.origin}: ${(error as Error).cause ?? (error as Error).message}`);
     }
     const text = await response.text();
     if (!response.ok) throw apiError(response.status, text);
@@ -68,6 +73,9 @@ export class Api {
     return items;
   }
 }
+
+/** The network failed (nothing was answered): worth trying again, unlike a refusal. */
+export class NetworkError extends CliError {}
 
 export function apiError(status: number, text: string): CliError {
   let code = `HTTP ${status}`;

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { authCommands } from './commands/auth.ts';
 import { dustCommands } from './commands/dust.ts';
+import { envCommands } from './commands/env.ts';
 import { orgsCommands } from './commands/orgs.ts';
 import { whoamiCommand } from './commands/whoami.ts';
 import { CliError, EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
@@ -32,6 +33,7 @@ authCommands(program, run);
 whoamiCommand(program, run);
 orgsCommands(program, run);
 dustCommands(program, run);
+envCommands(program, run);
 
 try {
   await program.parseAsync(process.argv);

@@ -22,7 +22,7 @@ export async function startEnvironmentServer(
    * A restarted server takes its predecessor's port, so the issuer and its tokens stay the same;
    * the terminal tests shrink its limits.
    */
-  options: { port?: number; terminalLimits?: Partial<TerminalLimits> } = {},
+  options: { port?: number; issuer?: string; terminalLimits?: Partial<TerminalLimits> } = {},
 ): Promise<TestServer> {
   return startServer(
     {
@@ -33,6 +33,7 @@ export async function startEnvironmentServer(
     },
     {
       ...(options.port ? { port: options.port } : {}),
+      ...(options.issuer ? { issuer: options.issuer } : {}),
       overrides: {
         ...(overrides.clock ? { clock: overrides.clock } : {}),
         ...(overrides.driver ? { environmentDriver: overrides.driver } : {}),
