@@ -172,6 +172,7 @@ const schema = z
       .optional(),
     BACKCHANNEL_PRIVATE_NETWORKS: boolean(false),
     DEMO_CLIENT: boolean(true),
+    FAIRY_CLI_CLIENT: boolean(true),
     PLATFORM_OWNER_EMAIL: z
       .email()
       .transform((value) => value.toLowerCase())
@@ -344,6 +345,8 @@ export type Config = Readonly<{
   /** Lets back-channel logout reach relying parties on loopback and private addresses. */
   backchannelPrivateNetworks: boolean;
   demoClient: boolean;
+  /** Whether the `fairy-cli` public client exists (see oidc/cli-client.ts). */
+  cliClient: boolean;
   platformOwnerEmail: string | undefined;
   organizationApproval: 'manual' | 'auto';
   logLevel: string;
@@ -450,6 +453,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : undefined,
     backchannelPrivateNetworks: e.BACKCHANNEL_PRIVATE_NETWORKS,
     demoClient: e.DEMO_CLIENT && e.NODE_ENV === 'development',
+    cliClient: e.FAIRY_CLI_CLIENT,
     platformOwnerEmail: e.PLATFORM_OWNER_EMAIL,
     organizationApproval: e.ORG_APPROVAL,
     logLevel: e.LOG_LEVEL,

@@ -41,6 +41,7 @@ import { createSmtpMailer } from './notifications/smtp-mailer.ts';
 import { createTwilioSms } from './notifications/twilio-sms.ts';
 import { createClientRegistry, type ClientRegistry } from './oidc/client-registry.ts';
 import { createConnectedAppService } from './oidc/connected-app.service.ts';
+import { CLI_CLIENT_ID, ensureCliClient } from './oidc/cli-client.ts';
 import { ensureDemoClient } from './oidc/demo-client.ts';
 import { createGrantRepository } from './oidc/grant.repository.ts';
 import { createGrantRevoker } from './oidc/grant-revoker.ts';
@@ -201,6 +202,7 @@ export async function createServerServices(config: Config, log: Logger, override
     );
     await ensurePagesClient(clients, config.issuer);
     if (config.demoClient) await ensureDemoClient(clients, config.issuer);
+    await (config.cliClient ? ensureCliClient(clients) : clients.remove(CLI_CLIENT_ID));
     // Accounts from before the ledger, or whose grant was interrupted, get their sign-up DUST now.
     const granted = await services.ledger.grantMissingSignups();
     if (granted) log.info({ granted }, 'granted missing sign-up DUST');

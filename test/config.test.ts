@@ -34,6 +34,10 @@ for (const [name, value] of [
   ['TRUSTED_PROXY_HOPS', '2'],
   ['OTP_TTL', '0'],
   ['LOG_LEVEL', 'loud'],
+  ['REFRESH_TOKEN_REUSE_GRACE_SECONDS', '-1'],
+  ['REFRESH_TOKEN_REUSE_GRACE_SECONDS', '61'],
+  ['REFRESH_TOKEN_REUSE_GRACE_SECONDS', '2.5'],
+  ['FAIRY_CLI_CLIENT', 'maybe'],
 ] as const) {
   test(`${name}=${value} is refused with a ConfigError naming ${name}`, (t) => {
     const { error, names } = refusal({ [name]: value });
@@ -49,6 +53,25 @@ test('TRUSTED_PROXY_HOPS counts the proxies that append to X-Forwarded-For: one 
   for (const hops of ['0', '-1', '1.5', 'two', '11']) {
     t.deepEqual(refusal({ TRUST_PROXY: 'true', TRUSTED_PROXY_HOPS: hops }).names, ['TRUSTED_PROXY_HOPS'], hops);
   }
+});
+
+test('the refresh-token grace window is 10 seconds by default, and 0 turns it off', (t) => {
+  t.is(loadConfig({}).refreshTokenReuseGraceSeconds, 10);
+  t.is(loadConfig({ REFRESH_TOKEN_REUSE_GRACE_SECONDS: '0' }).refreshTokenReuseGraceSeconds, 0);
+  t.is(loadConfig({ REFRESH_TOKEN_REUSE_GRACE_SECONDS: '60' }).refreshTokenReuseGraceSeconds, 60);
+});
+
+test('the fairy-cli client exists by default, in production too, unless FAIRY_CLI_CLIENT=false', (t) => {
+  t.true(loadConfig({}).cliClient);
+  t.false(loadConfig({ FAIRY_CLI_CLIENT: 'false' }).cliClient);
+  const production = {
+    NODE_ENV: 'production',
+    ISSUER: 'https://id.example.com',
+    KEYS_SECRET: SECRET,
+    COOKIE_KEYS: SECRET,
+    SMTP_URL: 'smtp://mail.example.com:587',
+  };
+  t.true(loadConfig(production).cliClient);
 });
 
 test('every malformed variable is reported at once', (t) => {

@@ -93,8 +93,9 @@ export function createClientRegistry(
     },
 
     /**
-     * For clients FairyID makes itself (the demo, our pages): registers it, or re-registers it when
-     * its redirect URIs no longer match the issuer (a changed ISSUER or PORT).
+     * For clients FairyID makes itself (the demo, our pages, the CLI): registers it, or re-registers
+     * it when its redirect URIs no longer match the issuer (a changed ISSUER or PORT), or when a new
+     * release changed its grant types or scopes.
      */
     async ensure(registration: ClientRegistration & { clientId: string }) {
       const existing = await repository.find(registration.clientId);
@@ -103,6 +104,8 @@ export function createClientRegistry(
         existing &&
         same(existing.redirect_uris, registration.redirectUris) &&
         same(existing.post_logout_redirect_uris, registration.postLogoutRedirectUris) &&
+        same(existing.grant_types, registration.grantTypes) &&
+        existing.scope === registration.scope &&
         existing.backchannel_logout_uri === registration.backchannelLogoutUri
       ) {
         return;

@@ -24,7 +24,8 @@ import { createGrantRevoker } from './grant-revoker.ts';
  * (with the same DPoP key, if it is bound to one), and is answered with its successor and a fresh
  * access token: the same successor, not a new one, so the grant keeps a single rotation chain and
  * the next reuse of either copy is still detected. Every other reuse (a second one, concurrent or
- * not; another client; another DPoP key; after the window) revokes the grant as before.
+ * not; another client; another DPoP key; after the window; after the successor was used itself)
+ * revokes the grant as before.
  *
  * Hooked in one place: the refresh_token grant handler oidc-provider registers is wrapped, so its
  * own checks and token issuance run unchanged. Rotations are remembered in the shared store; a
@@ -67,8 +68,9 @@ type ParameterNames = string | readonly string[] | ReadonlySet<string>;
 /** oidc-provider's Provider, with the refresh_token grant wrapped in the grace window. */
 export function withRefreshGrace(deps: RefreshGraceDeps): typeof Provider {
   const windowMs = deps.windowSeconds * 1000;
-  // Each record outlives the window by a second of rounding; the clock check decides, the TTL only cleans up.
-  const ttlSeconds = deps.windowSeconds + 1;
+  // The clock decides when the window ends; the TTL only cleans up, a minute later, so that the window
+  // is never cut short by a store whose time runs apart from the injected clock.
+  const ttlSeconds = deps.windowSeconds + 60;
   // The rotated token is no longer valid, yet it is hashed so that the store's keys name no token.
   const key = (token: string) => `refresh-grace:${createHash('sha256').update(token).digest('base64url')}`;
 

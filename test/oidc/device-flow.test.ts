@@ -4,8 +4,8 @@ import * as oidc from 'openid-client';
 import { readForm } from '../helpers/html-form.ts';
 import { PageClient } from '../helpers/page-client.ts';
 import { discover, registerClient } from '../helpers/relying-party.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { signInThroughPages } from '../helpers/sign-in.ts';
+import { startTestServer } from '../helpers/server.ts';
+import { answerConfirmPage, confirmAndSignIn, openCompleteVerificationUri } from '../helpers/device-approval.ts';
 
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -37,14 +37,6 @@ function startPolling(t: ExecutionContext, config: oidc.Configuration, device: o
   return polling;
 }
 
-/** Opens the verification URI with the code filled in, as scanning the QR code on a TV does. */
-async function openCompleteVerificationUri(browser: PageClient, device: oidc.DeviceAuthorizationResponse) {
-  const response = await browser.request(device.verification_uri_complete!);
-  // oidc-provider answers with a self-submitting form; a browser without JavaScript presses Continue.
-  const autoSubmit = readForm(await response.text());
-  return browser.request(autoSubmit.action, { form: autoSubmit.fields });
-}
-
 /** Opens the bare verification URI and types the code into our device-input page. */
 async function typeUserCode(browser: PageClient, verificationUri: string, userCode: string) {
   const page = await browser.request(verificationUri);
@@ -55,21 +47,6 @@ async function typeUserCode(browser: PageClient, verificationUri: string, userCo
     html,
     submitted: await browser.request(input.action, { form: { ...input.fields, user_code: userCode } }),
   };
-}
-
-/** Presses one of the two buttons on the device-confirm page (both submit op.deviceConfirmForm). */
-async function answerConfirmPage(browser: PageClient, confirmPage: Response, answer: 'yes' | 'deny') {
-  const form = readForm(await confirmPage.text(), 'op.deviceConfirmForm');
-  const fields = answer === 'deny' ? { ...form.fields, abort: 'yes' } : form.fields;
-  return browser.follow(form.action, { form: fields });
-}
-
-/** After "Yes, it is my device": sign in with an emailed code and allow the scopes. */
-async function confirmAndSignIn(server: TestServer, browser: PageClient, confirmPage: Response, email: string) {
-  const { url } = await answerConfirmPage(browser, confirmPage, 'yes');
-  if (!url.pathname.startsWith('/interaction/'))
-    throw new Error(`confirming the device led to ${url.href}, not to sign-in`);
-  return signInThroughPages(server.url, url.href, email, { client: browser });
 }
 
 test('a person approves a device through verification_uri_complete and the polling device gets tokens for them', async (t) => {

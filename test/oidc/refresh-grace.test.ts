@@ -173,7 +173,8 @@ test('ten concurrent reuses within the window: one is granted the grace, the oth
 // Instances share rotations and the single use of their grace only through Redis.
 const shared = process.env.DATABASE_URL && process.env.REDIS_URL ? test : test.skip;
 
-shared('two instances racing the same reuse grant the grace once, and the other reuse revokes the grant', async (t) => {
+/** Two instances of one issuer on one Postgres and one Redis, with one clock, as behind a load balancer. */
+async function twoInstances(t: ExecutionContext) {
   const database = await createTestDatabase();
   const redis = testRedisEnv();
   const env = { ...database.env, ...redis };
@@ -188,6 +189,11 @@ shared('two instances racing the same reuse grant the grace once, and the other 
   });
   const client = await registerClient(a.app);
   const config = await discover(a.url, client.clientId, client.clientSecret);
+  return { a, b, clock, client, config };
+}
+
+shared('two instances racing the same reuse grant the grace once, and the other reuse revokes the grant', async (t) => {
+  const { a, b, client, config } = await twoInstances(t);
   const tokens = await codeFlowWithOfflineAccess(a.url, config, 'ada@example.com');
   const r0 = tokens.refresh_token!;
   const first = await oidc.refreshTokenGrant(config, r0);
@@ -198,7 +204,9 @@ shared('two instances racing the same reuse grant the grace once, and the other 
     bodies.some((body) => body.error === 'invalid_grant'),
     'at least one of them is refused',
   );
-  t.deepEqual(
+  // The graced one may still lose to the other's revocation before its tokens are issued.
+  t.true(bodies.every((body) => body.error === 'invalid_grant' || body.refresh_token === first.refresh_token));
+  t.is(
     (await graceEvents(a)).filter((event) => event.outcome === 'success').length,
     1,
     'one instance granted the grace, and only one',
@@ -207,20 +215,7 @@ shared('two instances racing the same reuse grant the grace once, and the other 
 });
 
 shared('a rotation on one instance is graced on the other within the window, and not after it', async (t) => {
-  const database = await createTestDatabase();
-  const redis = testRedisEnv();
-  const env = { ...database.env, ...redis };
-  const clock = testClock();
-  const a = await startServer(env, { overrides: { clock } });
-  const b = await startServer(env, { issuer: a.url, overrides: { clock } });
-  t.teardown(async () => {
-    await a.stop();
-    await b.stop();
-    await database.drop();
-    await clearRedisPrefix(redis);
-  });
-  const client = await registerClient(a.app);
-  const config = await discover(a.url, client.clientId, client.clientSecret);
+  const { a, b, clock, client, config } = await twoInstances(t);
   const signIn = async () => (await codeFlowWithOfflineAccess(a.url, config, 'ada@example.com')).refresh_token!;
 
   const r0 = await signIn();
