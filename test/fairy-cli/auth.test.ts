@@ -4,15 +4,7 @@ import test from 'ava';
 import * as oidc from 'openid-client';
 import { callApi } from '../helpers/api.ts';
 import { browserTest, phonePage } from '../helpers/browser.ts';
-import {
-  approveInChromium,
-  configHome,
-  ensureFairyCliClient,
-  fairy,
-  fairyEnv,
-  loginWithCli,
-  startLogin,
-} from '../helpers/fairy-cli.ts';
+import { approveInChromium, configHome, fairy, fairyEnv, loginWithCli, startLogin } from '../helpers/fairy-cli.ts';
 import { discover } from '../helpers/relying-party.ts';
 import { startTestServer } from '../helpers/server.ts';
 
@@ -26,7 +18,6 @@ browserTest(
   'fairy auth login prints a code that a person approves in Chromium, and the CLI is logged in',
   async (t) => {
     const server = await startTestServer(t);
-    await ensureFairyCliClient(server);
     const home = await configHome(t);
     const env = fairyEnv(home, server);
 
@@ -65,7 +56,6 @@ browserTest(
 
 test('credentials are stored 0600 in a 0700 folder under XDG_CONFIG_HOME', async (t) => {
   const server = await startTestServer(t);
-  await ensureFairyCliClient(server);
   const home = await configHome(t);
   await loginWithCli(server, fairyEnv(home, server), 'files@example.com');
 
@@ -79,7 +69,6 @@ test('credentials are stored 0600 in a 0700 folder under XDG_CONFIG_HOME', async
 
 test('a damaged credentials file gives a clear message and exit code 3, never a stack trace', async (t) => {
   const server = await startTestServer(t);
-  await ensureFairyCliClient(server);
   const home = await configHome(t);
   const env = fairyEnv(home, server);
   await loginWithCli(server, env, 'damaged@example.com');
@@ -110,7 +99,6 @@ test('a damaged credentials file gives a clear message and exit code 3, never a 
 
 test('fairy auth logout revokes the refresh token at FairyID, then forgets the login', async (t) => {
   const server = await startTestServer(t);
-  await ensureFairyCliClient(server);
   const home = await configHome(t);
   const env = fairyEnv(home, server);
   await loginWithCli(server, env, 'leaving@example.com');

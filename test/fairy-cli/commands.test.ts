@@ -1,11 +1,10 @@
 import test, { type ExecutionContext } from 'ava';
-import { configHome, ensureFairyCliClient, fairy, fairyEnv, loginWithCli } from '../helpers/fairy-cli.ts';
+import { configHome, fairy, fairyEnv, loginWithCli } from '../helpers/fairy-cli.ts';
 import { outboxMessages } from '../helpers/outbox.ts';
 import { startTestServer } from '../helpers/server.ts';
 
 async function loggedIn(t: ExecutionContext, email: string) {
   const server = await startTestServer(t, { env: { ORG_APPROVAL: 'auto' } });
-  await ensureFairyCliClient(server);
   const home = await configHome(t);
   const env = fairyEnv(home, server);
   await loginWithCli(server, env, email);

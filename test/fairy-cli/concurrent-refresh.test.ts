@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import * as oidc from 'openid-client';
 import { callApi } from '../helpers/api.ts';
-import { configHome, ensureFairyCliClient, fairy, fairyEnv, loginWithCli } from '../helpers/fairy-cli.ts';
+import { configHome, fairy, fairyEnv, loginWithCli } from '../helpers/fairy-cli.ts';
 import { discover } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -12,7 +12,6 @@ type Stored = { access_token: string; refresh_token: string; expires_at: number 
 /** A server, and a person logged in with the real CLI in a config home of their own. */
 async function loggedIn(t: ExecutionContext, env: Record<string, string> = {}) {
   const server = await startTestServer(t, { env });
-  await ensureFairyCliClient(server);
   const home = await configHome(t);
   await loginWithCli(server, fairyEnv(home, server), 'racer@example.com');
   const config = await discover(server.url, 'fairy-cli');

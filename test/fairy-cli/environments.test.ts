@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Socket } from 'node:net';
+import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import test, { type ExecutionContext } from 'ava';
-import { configHome, ensureFairyCliClient, fairy, fairyEnv, loginWithCli, startFairy } from '../helpers/fairy-cli.ts';
+import { configHome, FAIRY, fairy, fairyEnv, loginWithCli, startFairy } from '../helpers/fairy-cli.ts';
 import { until } from '../helpers/machines.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { startTerminalServer } from '../helpers/terminal-environment.ts';
@@ -10,7 +13,6 @@ import { startTerminalServer } from '../helpers/terminal-environment.ts';
 const rootTest = process.getuid?.() === 0 ? test.serial : test.skip;
 
 async function loggedIn(t: ExecutionContext, server: TestServer, email: string) {
-  await ensureFairyCliClient(server);
   const env = fairyEnv(await configHome(t), server);
   await loginWithCli(server, env, email);
   const run = async (...args: string[]) => {
@@ -68,6 +70,8 @@ rootTest('env: create from a template, list, follow the logs, ssh through the br
   terminal.type('exit\n');
   const ended = await terminal.done;
   t.is(ended.code, 0, ended.stderr);
+
+  await inLocalTerminal(t, env, 'box');
 
   t.is(await run('env', 'stop', 'box', '--wait'), 'box is stopped.\n');
   await until(
@@ -151,3 +155,34 @@ rootTest('env ssh reconnects by itself after the network drops and prints every 
   const ended = await terminal.done;
   t.is(ended.code, 0, ended.stderr);
 });
+
+/**
+ * `fairy env ssh` on a real terminal: a local tmux window plays the person's terminal emulator.
+ * Raw mode shows in Ctrl-C reaching the remote shell (fairy itself keeps running); a resized window
+ * reaches the remote PTY (SIGWINCH, then the protocol's resize), which stty reports (the remote tmux
+ * keeps one row for its status line).
+ */
+async function inLocalTerminal(t: ExecutionContext, env: NodeJS.ProcessEnv, name: string) {
+  const tmux = (...args: string[]) =>
+    promisify(execFile)('tmux', ['-L', socketName, ...args], { env: { ...env, TERM: 'xterm-256color' } });
+  const socketName = `fairy-cli-test-${randomBytes(4).toString('hex')}`;
+  t.teardown(() => tmux('kill-server').catch(() => {}));
+  await tmux('new-session', '-d', '-x', '100', '-y', '30', process.execPath, FAIRY, 'env', 'ssh', name);
+  const screen = async () => (await tmux('capture-pane', '-p', '-t', '0')).stdout;
+  const typeUntil = async (keys: string, pattern: RegExp, what: string) => {
+    let asked = 0;
+    await until(async () => {
+      if (pattern.test(await screen())) return true;
+      // The remote shell may not be ready for the first keys: ask again now and then.
+      if (asked++ % 20 === 0) await tmux('send-keys', '-t', '0', keys, 'Enter');
+      return undefined;
+    }, what);
+  };
+  await typeUntil('echo "size=$(stty size)="', /size=29 100=/, 'the remote size of a 100x30 terminal');
+  await tmux('resize-window', '-t', '0', '-x', '120', '-y', '40');
+  await typeUntil('echo "size=$(stty size)="', /size=39 120=/, 'the remote size after the window grew');
+  await tmux('send-keys', '-t', '0', 'sleep 1000', 'Enter');
+  await tmux('send-keys', '-t', '0', 'C-c');
+  await typeUntil('echo "still-$((6*7))"', /still-42/, 'the shell after Ctrl-C, with fairy still attached');
+  t.pass();
+}

@@ -15,7 +15,7 @@ import { signInByEmailCode } from './browser-sign-in.ts';
  * The CLI's own entry file, run by this Node (24, which strips the types itself): the tests run the
  * real `fairy` process, from source, so they need no build step.
  */
-const FAIRY = fileURLToPath(new URL('../../fairy-cli/src/main.ts', import.meta.url));
+export const FAIRY = fileURLToPath(new URL('../../fairy-cli/src/main.ts', import.meta.url));
 
 export type FairyResult = { code: number | null; stdout: string; stderr: string };
 
@@ -119,17 +119,4 @@ export async function loginWithCli(server: TestServer, env: NodeJS.ProcessEnv, e
   const result = await login.done;
   if (result.code !== 0) throw new Error(`fairy auth login exited ${result.code}: ${result.stderr}`);
   return result;
-}
-
-/** The public client the CLI logs in as, registered like FairyID's own clients. */
-export async function ensureFairyCliClient(server: TestServer) {
-  await server.app.clients.ensure({
-    clientId: 'fairy-cli',
-    name: 'fairy CLI',
-    redirectUris: [],
-    postLogoutRedirectUris: [],
-    grantTypes: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
-    authMethod: 'none',
-    firstParty: true,
-  });
 }
