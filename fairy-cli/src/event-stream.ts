@@ -30,7 +30,7 @@ export async function followLogs(api: Api, id: string, print: (event: LogEvent) 
       if (!response.ok || !response.body) throw apiError(response.status, await response.text());
       let buffer = '';
       let data: string[] = [];
-      let id_: string | undefined;
+      let eventId: string | undefined;
       for await (const chunk of response.body.pipeThrough(new TextDecoderStream())) {
         buffer += chunk;
         let newline = buffer.search(/\r\n|\r|\n/);
@@ -40,7 +40,7 @@ export async function followLogs(api: Api, id: string, print: (event: LogEvent) 
           newline = buffer.search(/\r\n|\r|\n/);
           if (field === '') {
             if (data.length > 0) {
-              if (id_ !== undefined) lastEventId = id_;
+              if (eventId !== undefined) lastEventId = eventId;
               print(JSON.parse(data.join('\n')) as LogEvent);
             }
             data = [];
@@ -51,7 +51,7 @@ export async function followLogs(api: Api, id: string, print: (event: LogEvent) 
           const name = colon < 0 ? field : field.slice(0, colon);
           const value = colon < 0 ? '' : field.slice(colon + 1).replace(/^ /, '');
           if (name === 'data') data.push(value);
-          else if (name === 'id') id_ = value;
+          else if (name === 'id') eventId = value;
           else if (name === 'retry' && /^\d+$/.test(value)) retryMs = Number(value);
         }
       }

@@ -15,9 +15,9 @@ export type GlobalOptions = { issuer?: string; account?: string; json?: boolean 
 export class Session {
   readonly store: CredentialStore;
   readonly options: GlobalOptions;
-  constructor(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env) {
+  constructor(options: GlobalOptions) {
     this.options = options;
-    this.store = new CredentialStore(configDir(env));
+    this.store = new CredentialStore(configDir());
   }
 
   get json(): boolean {

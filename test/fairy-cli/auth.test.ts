@@ -117,3 +117,48 @@ test('fairy auth logout revokes the refresh token at FairyID, then forgets the l
   const status = await fairy(['auth', 'status', '--json'], env);
   t.deepEqual(JSON.parse(status.stdout), { fairy_token: false, accounts: [], problems: [] });
 });
+
+test('several accounts and issuers live side by side: a default per issuer, --account, --issuer, switch', async (t) => {
+  const first = await startTestServer(t);
+  const second = await startTestServer(t);
+  const home = await configHome(t);
+  const at = (server: typeof first) => fairyEnv(home, server);
+  await loginWithCli(first, at(first), 'ada@example.com');
+  await loginWithCli(first, at(first), 'bob@example.com');
+  await loginWithCli(second, at(second), 'cy@example.com');
+  const whoami = async (env: NodeJS.ProcessEnv, ...args: string[]) => {
+    const result = await fairy(['whoami', '--json', ...args], env);
+    t.is(result.code, 0, result.stderr);
+    return JSON.parse(result.stdout) as { email: string; fairyname: string };
+  };
+
+  t.is((await whoami(at(first))).email, 'bob@example.com', 'the last login at an issuer is its default');
+  t.is((await whoami(at(second))).email, 'cy@example.com');
+  // Without FAIRY_ISSUER, --issuer picks the issuer, else the last one logged in to.
+  const { FAIRY_ISSUER: _unset, ...noIssuer } = at(first);
+  t.is((await whoami(noIssuer)).email, 'cy@example.com');
+  t.is((await whoami(noIssuer, '--issuer', first.url)).email, 'bob@example.com');
+
+  const status = JSON.parse((await fairy(['auth', 'status', '--json'], noIssuer)).stdout);
+  t.deepEqual(
+    status.accounts.map((account: any) => [account.issuer, account.email, account.default]).sort(),
+    [
+      [first.url, 'ada@example.com', false],
+      [first.url, 'bob@example.com', true],
+      [second.url, 'cy@example.com', true],
+    ].sort(),
+  );
+  const adaName = status.accounts.find((account: any) => account.email === 'ada@example.com').account;
+  t.is((await whoami(at(first), '--account', adaName)).email, 'ada@example.com');
+
+  const switched = await fairy(['auth', 'switch', adaName], at(first));
+  t.is(switched.stdout, `${adaName} is now the default account at ${first.url}.\n`);
+  t.is((await whoami(at(first))).email, 'ada@example.com');
+  t.is((await fairy(['auth', 'logout'], at(first))).code, 0);
+  t.is(
+    (await whoami(at(first))).email,
+    'bob@example.com',
+    'after logging out the default, another login there takes over',
+  );
+  t.is((await whoami(at(second))).email, 'cy@example.com', 'the other issuer is untouched');
+});

@@ -30,14 +30,8 @@ export async function configHome(t: ExecutionContext): Promise<string> {
  * The environment a fairy process gets: its own config home and issuer, no display (so no browser is
  * ever opened) and none of the runner's FAIRY_* variables.
  */
-export function fairyEnv(home: string, server: TestServer, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: home,
-    XDG_CONFIG_HOME: home,
-    FAIRY_ISSUER: server.url,
-  };
-  return { ...env, ...extra };
+export function fairyEnv(home: string, server: TestServer): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: home, FAIRY_ISSUER: server.url };
 }
 
 /** Starts `fairy args...`; `done` resolves with its exit code and output. */
