@@ -5,6 +5,8 @@ import * as oidc from 'openid-client';
 import { callApi } from '../helpers/api.ts';
 import { browserTest, phonePage } from '../helpers/browser.ts';
 import { approveInChromium, configHome, fairy, fairyEnv, loginWithCli, startLogin } from '../helpers/fairy-cli.ts';
+import { readForm } from '../helpers/html-form.ts';
+import { PageClient } from '../helpers/page-client.ts';
 import { discover } from '../helpers/relying-party.ts';
 import { startTestServer } from '../helpers/server.ts';
 
@@ -161,4 +163,31 @@ test('several accounts and issuers live side by side: a default per issuer, --ac
     'after logging out the default, another login there takes over',
   );
   t.is((await whoami(at(second))).email, 'cy@example.com', 'the other issuer is untouched');
+});
+
+test('a login denied on the device page ends with a clear message and exit code 3, storing nothing', async (t) => {
+  const server = await startTestServer(t);
+  const home = await configHome(t);
+  const env = fairyEnv(home, server);
+  const { login, userCode, verificationUri } = await startLogin(env);
+  const browser = new PageClient(server.url);
+  const input = readForm(await (await browser.request(verificationUri)).text());
+  const confirmPage = await browser.request(input.action, { form: { ...input.fields, user_code: userCode } });
+  const confirm = readForm(await confirmPage.text(), 'op.deviceConfirmForm');
+  await browser.follow(confirm.action, { form: { ...confirm.fields, abort: 'yes' } });
+
+  const result = await login.done;
+  t.is(result.code, 3);
+  t.regex(result.stderr, /\nfairy: The login was denied on the device page\. Nothing was stored\.\n$/);
+  t.is(result.stdout, '');
+  t.deepEqual(JSON.parse((await fairy(['auth', 'status', '--json'], env)).stdout).accounts, []);
+});
+
+test('a code nobody approves in time ends the login with a clear message and exit code 3', async (t) => {
+  // A one-second code: openid-client stops polling once expires_in has passed (RFC 8628 3.2).
+  const server = await startTestServer(t, { env: { DEVICE_CODE_TTL: '1' } });
+  const { login } = await startLogin(fairyEnv(await configHome(t), server));
+  const result = await login.done;
+  t.is(result.code, 3);
+  t.regex(result.stderr, /\nfairy: The code expired before it was approved\. Run `fairy auth login` again\.\n$/);
 });

@@ -68,6 +68,12 @@ test('whoami, orgs and dust print what FairyID holds, as tables and as JSON', as
   );
   const [entry] = JSON.parse(await run('dust', 'history', '--json'));
   t.like(entry, { kind: 'signup_grant', amount: 25 });
+
+  // CI: no stored login at all, only FAIRY_TOKEN.
+  const token = (await run('auth', 'token')).trim();
+  const ci = await fairy(['whoami', '--json'], { ...fairyEnv(await configHome(t), server), FAIRY_TOKEN: token });
+  t.is(ci.code, 0, ci.stderr);
+  t.is(JSON.parse(ci.stdout).email, 'builder@example.com');
 });
 
 test('exit codes tell scripts what went wrong', async (t) => {

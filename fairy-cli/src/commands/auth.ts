@@ -75,7 +75,8 @@ async function login(session: Session, options: { browser: boolean; clientId?: s
     tokens = await oidc.pollDeviceAuthorizationGrant(config, device, { resource });
   } catch (error) {
     const code = oauthError(error);
-    if (code === 'expired_token') {
+    // openid-client stops polling itself once the code's expires_in has passed (RFC 8628 3.2).
+    if (code === 'expired_token' || (error as { code?: unknown }).code === 'OAUTH_TIMEOUT') {
       throw new CliError('The code expired before it was approved. Run `fairy auth login` again.', EXIT.auth);
     }
     if (code === 'access_denied')
