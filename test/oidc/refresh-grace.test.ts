@@ -7,6 +7,9 @@ import { clearRedisPrefix, startServer, startTestServer, testRedisEnv, type Test
 import { testClock } from '../helpers/clock.ts';
 import { codeFlowWithOfflineAccess } from '../helpers/sign-in.ts';
 
+// Each test starts a server of its own (several move its clock); one at a time, so that on the
+// embedded database their WASM Postgres start-ups do not compete for a busy machine's CPU.
+
 /** A person signed in to a web app with offline access: the app holds R0, a refresh token never used. */
 async function signedIn(t: ExecutionContext, env: Record<string, string> = {}) {
   const server = await startTestServer(t, { env });
@@ -43,27 +46,30 @@ async function graceEvents(server: TestServer) {
     .execute();
 }
 
-test('within the window the rotated token is answered with its successor, and the person stays signed in', async (t) => {
-  const { server, config, r0 } = await signedIn(t);
-  const first = await oidc.refreshTokenGrant(config, r0);
-  const r1 = first.refresh_token!;
-  t.not(r1, r0);
+test.serial(
+  'within the window the rotated token is answered with its successor, and the person stays signed in',
+  async (t) => {
+    const { server, config, r0 } = await signedIn(t);
+    const first = await oidc.refreshTokenGrant(config, r0);
+    const r1 = first.refresh_token!;
+    t.not(r1, r0);
 
-  // The app never saw `first` (its connection dropped) and retries with the token it has.
-  const retry = await oidc.refreshTokenGrant(config, r0);
-  t.is(retry.refresh_token, r1, 'the same successor: the grant keeps one rotation chain');
-  t.not(retry.access_token, first.access_token, 'a fresh access token');
-  t.true((await oidc.tokenIntrospection(config, retry.access_token)).active);
-  t.is(retry.claims()!.sub, first.claims()!.sub);
+    // The app never saw `first` (its connection dropped) and retries with the token it has.
+    const retry = await oidc.refreshTokenGrant(config, r0);
+    t.is(retry.refresh_token, r1, 'the same successor: the grant keeps one rotation chain');
+    t.not(retry.access_token, first.access_token, 'a fresh access token');
+    t.true((await oidc.tokenIntrospection(config, retry.access_token)).active);
+    t.is(retry.claims()!.sub, first.claims()!.sub);
 
-  const next = await oidc.refreshTokenGrant(config, r1);
-  const after = await oidc.refreshTokenGrant(config, next.refresh_token!);
-  const userinfo = await oidc.fetchUserInfo(config, after.access_token, first.claims()!.sub);
-  t.is(userinfo.email, 'ada@example.com');
-  t.deepEqual(await graceEvents(server), [{ outcome: 'success', detail: null }]);
-});
+    const next = await oidc.refreshTokenGrant(config, r1);
+    const after = await oidc.refreshTokenGrant(config, next.refresh_token!);
+    const userinfo = await oidc.fetchUserInfo(config, after.access_token, first.claims()!.sub);
+    t.is(userinfo.email, 'ada@example.com');
+    t.deepEqual(await graceEvents(server), [{ outcome: 'success', detail: null }]);
+  },
+);
 
-test('a second reuse of the rotated token revokes the grant, its successor included', async (t) => {
+test.serial('a second reuse of the rotated token revokes the grant, its successor included', async (t) => {
   const { server, config, r0 } = await signedIn(t);
   const first = await oidc.refreshTokenGrant(config, r0);
   const retry = await oidc.refreshTokenGrant(config, r0);
@@ -78,7 +84,16 @@ test('a second reuse of the rotated token revokes the grant, its successor inclu
   );
 });
 
-test('the rotated token presented by another client within the window revokes the grant', async (t) => {
+test.serial('a reuse after the successor was itself used revokes the grant, even within the window', async (t) => {
+  const { config, r0 } = await signedIn(t);
+  const first = await oidc.refreshTokenGrant(config, r0);
+  const second = await oidc.refreshTokenGrant(config, first.refresh_token!);
+
+  await refusedAsInvalidGrant(t, oidc.refreshTokenGrant(config, r0), 'the chain has moved on');
+  await refusedAsInvalidGrant(t, oidc.refreshTokenGrant(config, second.refresh_token!), 'the grant is gone');
+});
+
+test.serial('the rotated token presented by another client within the window revokes the grant', async (t) => {
   const { server, config, r0 } = await signedIn(t);
   const first = await oidc.refreshTokenGrant(config, r0);
   const other = await registerClient(server.app, { name: 'Other app' });
@@ -90,7 +105,7 @@ test('the rotated token presented by another client within the window revokes th
   t.false((await oidc.tokenIntrospection(config, first.access_token)).active);
 });
 
-test('a reuse after the window revokes the grant', async (t) => {
+test.serial('a reuse after the window revokes the grant', async (t) => {
   const { server, config, r0 } = await signedIn(t);
   const first = await oidc.refreshTokenGrant(config, r0);
   server.clock.advance(11);
@@ -103,25 +118,28 @@ test('a reuse after the window revokes the grant', async (t) => {
   );
 });
 
-test('the window is as long as REFRESH_TOKEN_REUSE_GRACE_SECONDS says', async (t) => {
+test.serial('the window is as long as REFRESH_TOKEN_REUSE_GRACE_SECONDS says', async (t) => {
   const { server, config, r0 } = await signedIn(t, { REFRESH_TOKEN_REUSE_GRACE_SECONDS: '30' });
   const first = await oidc.refreshTokenGrant(config, r0);
   server.clock.advance(29);
   t.is((await oidc.refreshTokenGrant(config, r0)).refresh_token, first.refresh_token);
 });
 
-test('with REFRESH_TOKEN_REUSE_GRACE_SECONDS=0 the first reuse revokes the grant, as with no window', async (t) => {
-  const { server, config, r0 } = await signedIn(t, { REFRESH_TOKEN_REUSE_GRACE_SECONDS: '0' });
-  const first = await oidc.refreshTokenGrant(config, r0);
+test.serial(
+  'with REFRESH_TOKEN_REUSE_GRACE_SECONDS=0 the first reuse revokes the grant, as with no window',
+  async (t) => {
+    const { server, config, r0 } = await signedIn(t, { REFRESH_TOKEN_REUSE_GRACE_SECONDS: '0' });
+    const first = await oidc.refreshTokenGrant(config, r0);
 
-  await refusedAsInvalidGrant(t, oidc.refreshTokenGrant(config, r0), 'no grace at all');
-  await refusedAsInvalidGrant(t, oidc.refreshTokenGrant(config, first.refresh_token!), 'the grant is gone');
-  t.deepEqual(await graceEvents(server), [], 'nothing of the grace window runs');
-});
+    await refusedAsInvalidGrant(t, oidc.refreshTokenGrant(config, r0), 'no grace at all');
+    await refusedAsInvalidGrant(t, oidc.refreshTokenGrant(config, first.refresh_token!), 'the grant is gone');
+    t.deepEqual(await graceEvents(server), [], 'nothing of the grace window runs');
+  },
+);
 
 // RFC 9449 5: only a public client's refresh tokens are bound to its DPoP key (a confidential
 // client's are bound to its credentials already).
-test('a DPoP-bound rotated token is answered within the window only with a proof of the same key', async (t) => {
+test.serial('a DPoP-bound rotated token is answered within the window only with a proof of the same key', async (t) => {
   const server = await startTestServer(t);
   const client = await registerClient(server.app, { authMethod: 'none' });
   const { config, tokens, DPoP } = await apiTokens(server, 'dee@example.com', ['account:read', 'offline_access'], {
@@ -155,23 +173,26 @@ test('a DPoP-bound rotated token is answered within the window only with a proof
 // Ten presentations of one rotated token cannot be told from a thief racing its owner (RFC 9700
 // 4.14.2), so the grace goes to one of them and the others revoke the grant: the person signs in
 // again. Concurrent CLI processes avoid this by refreshing one at a time (the CLI's file lock).
-test('ten concurrent reuses within the window: one is granted the grace, the others revoke the grant', async (t) => {
-  const { server, client, config, r0 } = await signedIn(t);
-  const first = await oidc.refreshTokenGrant(config, r0);
+test.serial(
+  'ten concurrent reuses within the window: one is granted the grace, the others revoke the grant',
+  async (t) => {
+    const { server, client, config, r0 } = await signedIn(t);
+    const first = await oidc.refreshTokenGrant(config, r0);
 
-  const answers = await Promise.all(Array.from({ length: 10 }, () => refreshOn(server, client, r0)));
-  const bodies = await Promise.all(answers.map((answer) => answer.json() as Promise<TokenAnswer>));
-  const refused = bodies.filter((body) => body.error === 'invalid_grant');
-  // The graced one may still lose to a revocation by the others before its tokens are issued.
-  t.true(refused.length >= 9, 'every reuse but the graced one is refused');
-  t.is(bodies.filter((body) => body.refresh_token === first.refresh_token).length, 10 - refused.length);
-  const events = await graceEvents(server);
-  t.is(events.filter((event) => event.outcome === 'success').length, 1, 'exactly one reuse was granted the grace');
-  await refusedAsInvalidGrant(t, oidc.refreshTokenGrant(config, first.refresh_token!), 'the grant is revoked');
-});
+    const answers = await Promise.all(Array.from({ length: 10 }, () => refreshOn(server, client, r0)));
+    const bodies = await Promise.all(answers.map((answer) => answer.json() as Promise<TokenAnswer>));
+    const refused = bodies.filter((body) => body.error === 'invalid_grant');
+    // The graced one may still lose to a revocation by the others before its tokens are issued.
+    t.true(refused.length >= 9, 'every reuse but the graced one is refused');
+    t.is(bodies.filter((body) => body.refresh_token === first.refresh_token).length, 10 - refused.length);
+    const events = await graceEvents(server);
+    t.is(events.filter((event) => event.outcome === 'success').length, 1, 'exactly one reuse was granted the grace');
+    await refusedAsInvalidGrant(t, oidc.refreshTokenGrant(config, first.refresh_token!), 'the grant is revoked');
+  },
+);
 
 // Instances share rotations and the single use of their grace only through Redis.
-const shared = process.env.DATABASE_URL && process.env.REDIS_URL ? test : test.skip;
+const shared = process.env.DATABASE_URL && process.env.REDIS_URL ? test.serial : test.skip;
 
 /** Two instances of one issuer on one Postgres and one Redis, with one clock, as behind a load balancer. */
 async function twoInstances(t: ExecutionContext) {
