@@ -20,7 +20,7 @@ const DEAD_AFTER_MS = 30_000;
 const RESEND_WINDOW_BYTES = 1024 * 1024;
 const MAX_ATTEMPTS = 20;
 
-/** Close codes after which reconnecting cannot help, with the exit code and whether to say why. */
+/** Close codes after which reconnecting cannot help (README, Close codes), and what fairy exits with. */
 const FINAL: Record<number, ExitCode> = {
   1000: EXIT.ok,
   1009: EXIT.error,
@@ -149,9 +149,6 @@ export async function openTerminal(api: Api, environmentId: string, tmux: string
         } else if (message.type === 'pong') {
           lastPong = Date.now();
         }
-      });
-      ws.on('pong', () => {
-        lastPong = Date.now();
       });
       ws.on('unexpected-response', (_request, response) => {
         let body = '';

@@ -33,63 +33,67 @@ function ssh(env: NodeJS.ProcessEnv, name: string) {
   };
 }
 
-rootTest('env: create from a template, list, follow the logs, ssh through the bridge, stop and delete', async (t) => {
-  const { server } = await startTerminalServer(t);
-  const { env, run } = await loggedIn(t, server, 'env-builder@example.com');
+rootTest(
+  'env: create from a template, list, follow the logs, ssh through the bridge, stop, start and delete',
+  async (t) => {
+    const { server } = await startTerminalServer(t);
+    const { env, run } = await loggedIn(t, server, 'env-builder@example.com');
 
-  t.regex(
-    await run('env', 'templates'),
-    /^TEMPLATE\s+NAME\s+TIER\s+DUST\s+DESCRIPTION\ntest-box\s+Test box\s+free\s+1\/h\s+A template/,
-  );
-  t.is(await run('env'), 'No environments yet: fairy env templates, then fairy env create.\n');
+    t.regex(
+      await run('env', 'templates'),
+      /^TEMPLATE\s+NAME\s+TIER\s+DUST\s+DESCRIPTION\ntest-box\s+Test box\s+free\s+1\/h\s+A template/,
+    );
+    t.is(await run('env'), 'No environments yet: fairy env templates, then fairy env create.\n');
 
-  const created = await run('env', 'create', 'box', '--template', 'test-box', '--wait');
-  const [, id] = /^box is running \(([0-9a-f-]{36})\): fairy env ssh \1\n$/.exec(created) ?? [];
-  t.truthy(id, created);
-  t.regex(
-    await run('env', 'list'),
-    new RegExp(
-      `^NAME\\s+STATE\\s+TEMPLATE\\s+TIER\\s+DUST\\s+SSH\\s+ID\\nbox\\s+running\\s+test-box\\s+free\\s+1/h\\s+\\S+@127\\.0\\.0\\.1:\\d+\\s+${id}\\n$`,
-    ),
-  );
-  t.like(JSON.parse(await run('env', '--json'))[0], { id, name: 'box', state: 'running' });
+    const created = await run('env', 'create', 'box', '--template', 'test-box', '--wait');
+    const [, id] = /^box is running \(([0-9a-f-]{36})\): fairy env ssh \1\n$/.exec(created) ?? [];
+    t.truthy(id, created);
+    t.regex(
+      await run('env', 'list'),
+      new RegExp(
+        `^NAME\\s+STATE\\s+TEMPLATE\\s+TIER\\s+DUST\\s+SSH\\s+ID\\nbox\\s+running\\s+test-box\\s+free\\s+1/h\\s+\\S+@127\\.0\\.0\\.1:\\d+\\s+${id}\\n$`,
+      ),
+    );
+    t.like(JSON.parse(await run('env', '--json'))[0], { id, name: 'box', state: 'running' });
 
-  const logs = await run('env', 'logs', 'box');
-  t.regex(logs, /\d\d:\d\d {2}provisioning +/);
-  t.regex(logs, /\d\d:\d\d {2}running +/);
-  const follow = startFairy(['env', 'logs', '-f', id!, '--json'], env);
-  t.teardown(() => follow.child.kill());
-  await until(
-    () => /"state":"running"/.test(follow.output().stdout) || undefined,
-    'the followed trail reaching running',
-  );
+    const logs = await run('env', 'logs', 'box');
+    t.regex(logs, /\d\d:\d\d {2}provisioning +/);
+    t.regex(logs, /\d\d:\d\d {2}running +/);
+    const follow = startFairy(['env', 'logs', '-f', id!, '--json'], env);
+    t.teardown(() => follow.child.kill());
+    await until(
+      () => /"state":"running"/.test(follow.output().stdout) || undefined,
+      'the followed trail reaching running',
+    );
 
-  const terminal = ssh(env, 'box');
-  terminal.type('echo fairy-$((6*7))\n');
-  await terminal.waitFor(/fairy-42/, 'the echo through the bridge');
-  terminal.type('exit\n');
-  const ended = await terminal.done;
-  t.is(ended.code, 0, ended.stderr);
+    const terminal = ssh(env, 'box');
+    terminal.type('echo fairy-$((6*7))\n');
+    await terminal.waitFor(/fairy-42/, 'the echo through the bridge');
+    terminal.type('exit\n');
+    const ended = await terminal.done;
+    t.is(ended.code, 0, ended.stderr);
 
-  await inLocalTerminal(t, env, 'box');
+    await inLocalTerminal(t, env, 'box');
 
-  t.is(await run('env', 'stop', 'box', '--wait'), 'box is stopped.\n');
-  await until(
-    () => /"state":"stopped"/.test(follow.output().stdout) || undefined,
-    'the followed trail reaching stopped',
-  );
-  for (const entry of follow.output().stdout.trim().split('\n'))
-    t.truthy(JSON.parse(entry).at, 'one JSON object per line');
-  const notRunning = await fairy(['env', 'ssh', 'box'], env);
-  t.is(notRunning.code, 1);
-  t.regex(notRunning.stderr, /environment_not_running/);
+    t.is(await run('env', 'stop', 'box', '--wait'), 'box is stopped.\n');
+    await until(
+      () => /"state":"stopped"/.test(follow.output().stdout) || undefined,
+      'the followed trail reaching stopped',
+    );
+    for (const entry of follow.output().stdout.trim().split('\n'))
+      t.truthy(JSON.parse(entry).at, 'one JSON object per line');
+    const notRunning = await fairy(['env', 'ssh', 'box'], env);
+    t.is(notRunning.code, 1);
+    t.regex(notRunning.stderr, /environment_not_running/);
+    t.is(await run('env', 'start', 'box', '--wait'), 'box is running.\n');
 
-  t.is(await run('env', 'delete', id!, '--wait'), 'box is deleted.\n');
-  t.is(await run('env'), 'No environments yet: fairy env templates, then fairy env create.\n');
-  const gone = await fairy(['env', 'logs', 'box'], env);
-  t.is(gone.code, 4);
-  t.regex(gone.stderr, /^fairy: No environment named "box"; see fairy env list\.\n$/);
-});
+    t.is(await run('env', 'delete', id!, '--wait'), 'box is deleted.\n');
+    t.is(await run('env'), 'No environments yet: fairy env templates, then fairy env create.\n');
+    const gone = await fairy(['env', 'logs', 'box'], env);
+    t.is(gone.code, 4);
+    t.regex(gone.stderr, /^fairy: No environment named "box"; see fairy env list\.\n$/);
+  },
+);
 
 /** A TCP proxy in front of the server whose connections the test can cut, as a network drop does. */
 async function cuttableProxy(t: ExecutionContext) {
