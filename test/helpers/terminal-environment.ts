@@ -19,7 +19,13 @@ export const TERMINAL_SCOPES = [...ENVIRONMENT_SCOPES, 'environments:connect', '
 /** The app with the local driver (a real sshd per environment) and terminal checks every 100 ms. */
 export async function startTerminalServer(
   t: ExecutionContext,
-  options: { storage?: Record<string, string>; env?: Record<string, string>; limits?: Partial<TerminalLimits> } = {},
+  options: {
+    storage?: Record<string, string>;
+    env?: Record<string, string>;
+    limits?: Partial<TerminalLimits>;
+    /** Another address for the issuer (a proxy in front of the server), which tickets' URLs then name. */
+    issuer?: string;
+  } = {},
 ) {
   const dataDir = await mkdtemp(join(tmpdir(), 'fairyid-terminal-env-'));
   const driver = createLocalDriver({ dataDir, phoneHomeIntervalMs: 100 });
@@ -27,7 +33,10 @@ export async function startTerminalServer(
   const server = await startEnvironmentServer(
     { TERMINAL_CHECK_MS: '100', TERMINALS_PER_ENVIRONMENT: '20', ...storage, ...options.env },
     { driver },
-    options.limits ? { terminalLimits: options.limits } : {},
+    {
+      ...(options.limits ? { terminalLimits: options.limits } : {}),
+      ...(options.issuer ? { issuer: options.issuer } : {}),
+    },
   );
   t.teardown(async () => {
     await server.stop();
