@@ -52,6 +52,19 @@ const storedIds = (ids: ProviderIds) => ({
   ssh_key_id: ids.sshKeyId ?? null,
 });
 
+/** The trail's record of a machine first seen up, timed from the start of the transition. */
+const machineCreated = (environment: Environment, host: string, now: Date) => ({
+  environment_id: environment.id,
+  kind: 'machine_created',
+  from_state: environment.state,
+  to_state: null,
+  message: `Machine up at ${host}`,
+  actor_id: null,
+  client_id: null,
+  detail: { elapsed_ms: now.getTime() - (environment.transition_started_at ?? environment.created_at).getTime() },
+  created_at: now,
+});
+
 /**
  * Drives every environment toward its desired state, one small idempotent driver step per visit.
  * Work is claimed row by row with a lease (see `claimDue`), so several instances share it without
@@ -156,17 +169,7 @@ export function createReconciler(deps: ReconcilerDeps) {
       const started = environment.transition_started_at ?? environment.created_at;
       if (!environment.machine_created_at && address) {
         // phone_home came before the reconciler saw the machine up: the trail still shows both phases.
-        await tx.insertEvent({
-          environment_id: environmentId,
-          kind: 'machine_created',
-          from_state: environment.state,
-          to_state: null,
-          message: `Machine up at ${address.host}`,
-          actor_id: null,
-          client_id: null,
-          detail: { elapsed_ms: now.getTime() - started.getTime() },
-          created_at: now,
-        });
+        await tx.insertEvent(machineCreated(environment, address.host, now));
       }
       const timings = {
         via,
@@ -256,18 +259,7 @@ export function createReconciler(deps: ReconcilerDeps) {
           ssh_port: address.port,
           updated_at: now,
         });
-        if (recorded)
-          await tx.insertEvent({
-            environment_id: environment.id,
-            kind: 'machine_created',
-            from_state: environment.state,
-            to_state: null,
-            message: `Machine up at ${address.host}`,
-            actor_id: null,
-            client_id: null,
-            detail: { elapsed_ms: since(environment.transition_started_at) },
-            created_at: now,
-          });
+        if (recorded) await tx.insertEvent(machineCreated(environment, address.host, now));
         return recorded;
       });
       return first ? settings.phoneHomeGraceSeconds * 1000 : 0;

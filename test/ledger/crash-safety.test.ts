@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { startServerProcess } from '../helpers/server-process.ts';
 import test from 'ava';
 import { sql } from 'kysely';
 import { apiToken } from '../helpers/api.ts';
@@ -20,7 +20,6 @@ onPostgres('a server killed in the middle of a burst of charges leaves no half-w
 
   // Set up in process: a person with 525 DUST and an API token, on the port the child will take over.
   const setup = await startServer(env);
-  const port = new URL(setup.url).port;
   const token = await apiToken(setup, 'crash@example.com', ['dust:read', 'dust:spend']);
   const accountId = (await setup.app.services.db.selectFrom('accounts').select('id').executeTakeFirstOrThrow()).id;
   await setup.app.services.ledger.purchase({
@@ -31,20 +30,7 @@ onPostgres('a server killed in the middle of a burst of charges leaves no half-w
   });
   await setup.stop();
 
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: {
-      ...process.env,
-      ...env,
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      PORT: port,
-      HOST: '127.0.0.1',
-      ISSUER: setup.url,
-    },
-    stdio: 'ignore',
-  });
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  await waitForHealth(setup.url);
+  const { child, exited } = await startServerProcess(env, setup.url);
 
   const keys = Array.from({ length: BURST }, () => randomUUID());
   const send = (key: string) =>
@@ -69,7 +55,7 @@ onPostgres('a server killed in the middle of a burst of charges leaves no half-w
   const confirmed = statuses.filter((status) => status === 201).length;
   t.true(statuses.includes('no answer'), 'the kill interrupted requests in flight');
 
-  const after = await startServer(env, { port: Number(port) });
+  const after = await startServer(env, { port: Number(new URL(setup.url).port) });
   t.teardown(() => after.stop());
   const { db, ledger } = after.app.services;
   t.deepEqual(await ledger.verify(), { unbalancedTransactions: [], walletsOutOfBalance: [] });
@@ -94,18 +80,3 @@ onPostgres('a server killed in the middle of a burst of charges leaves no half-w
   t.is(await ledger.balance('person', accountId), 525 - BURST);
   t.deepEqual(await ledger.verify(), { unbalancedTransactions: [], walletsOutOfBalance: [] });
 });
-
-async function waitForHealth(url: string) {
-  // Two minutes: only a server that hangs takes that long, however busy the machine is.
-  for (let attempt = 0; attempt < 1200; attempt += 1) {
-    if (
-      await fetch(`${url}/health`).then(
-        (response) => response.ok,
-        () => false,
-      )
-    )
-      return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the server did not start');
-}

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { startServerProcess } from '../helpers/server-process.ts';
 import test from 'ava';
 import { createTestDatabase } from '../helpers/database.ts';
 import { discover, registerClient } from '../helpers/relying-party.ts';
@@ -27,7 +27,6 @@ onPostgres(
 
     // Set up in process: a client and people with refresh tokens, on the port the child will take over.
     const setup = await startServer(env);
-    const port = new URL(setup.url).port;
     const { clientId, clientSecret } = await registerClient(setup.app);
     const config = await discover(setup.url, clientId, clientSecret);
     const chains: Array<{ current: string; previous?: string; accessToken?: string }> = [];
@@ -37,20 +36,7 @@ onPostgres(
     }
     await setup.stop();
 
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: {
-        ...process.env,
-        ...env,
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'silent',
-        PORT: port,
-        HOST: '127.0.0.1',
-        ISSUER: setup.url,
-      },
-      stdio: 'ignore',
-    });
-    const exited = new Promise((resolve) => child.on('exit', resolve));
-    await waitForHealth(setup.url);
+    const { child, exited } = await startServerProcess(env, setup.url);
 
     const basic = `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret ?? '')}`).toString('base64')}`;
     const refresh = (refreshToken: string) =>
@@ -74,7 +60,7 @@ onPostgres(
     }
     await exited;
 
-    const after = await startServer(env, { port: Number(port) });
+    const after = await startServer(env, { port: Number(new URL(setup.url).port) });
     t.teardown(() => after.stop());
     for (const [index, chain] of chains.entries()) {
       // The newest token and its access token work: nothing the client did wrong, nothing revoked.
@@ -93,18 +79,4 @@ onPostgres(
 function required<T>(value: T | undefined): T {
   if (value === undefined) throw new Error('every chain rotated at least once');
   return value;
-}
-
-async function waitForHealth(url: string) {
-  for (let attempt = 0; attempt < 300; attempt += 1) {
-    if (
-      await fetch(`${url}/health`).then(
-        (response) => response.ok,
-        () => false,
-      )
-    )
-      return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the server did not start');
 }
