@@ -1,11 +1,14 @@
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { apiToken, callApi } from '../helpers/api.ts';
+import { organizationSignIn } from '../helpers/organizations.ts';
 import { outboxMessages } from '../helpers/outbox.ts';
 import { csrfToken, PageClient } from '../helpers/page-client.ts';
 import { discover, pkcePair, registerClient, RP_REDIRECT } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { signInThroughPages } from '../helpers/sign-in.ts';
+
+const SIGN_IN_SCOPES = ['offline_access', 'account:read'];
 
 const ORG_SCOPES = ['account:read', 'organizations:read', 'organizations:write'];
 
@@ -27,40 +30,13 @@ async function joinByInvitation(server: TestServer, ownerToken: string, organiza
   await browser.request(`${new URL(link).pathname}/accept`, { form: { _csrf: csrfToken(html) } });
 }
 
-/** An app asks for the organization scope; the person picks `pick` (an org name) on the consent page. */
-async function orgScopedSignIn(server: TestServer, email: string, pick: string) {
-  const { clientId, clientSecret } = await registerClient(server.app, {
-    grantTypes: ['authorization_code', 'refresh_token'],
-  });
-  const config = await discover(server.url, clientId, clientSecret);
-  const { verifier, challenge } = await pkcePair();
-  const resource = `${server.url}/api`;
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: RP_REDIRECT,
-    scope: 'openid organization offline_access account:read',
-    prompt: 'consent',
-    resource,
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-  });
-  const { html, client } = await signInThroughPages(server.url, url.href, email, { consent: false });
-  const option = new RegExp(`value="([^"]+)"[^>]*>\\s*<span>${pick}`).exec(html);
-  if (!option) throw new Error(`no organization ${pick} on the consent page`);
-  const action = /action="(\/interaction\/[^"]+\/confirm)"/.exec(html)![1]!;
-  const { url: callback } = await client.follow(action, {
-    form: { _csrf: csrfToken(html), organization_id: option[1]! },
-  });
-  const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier }, { resource });
-  return { config, tokens, resource };
-}
-
 test('the person picks an organization on consent and tokens say which one and with what role', async (t) => {
   const server = await startTestServer(t);
   const owner = await apiToken(server, 'boss@example.com', ORG_SCOPES);
   const acorn = (await callApi(server, owner, 'POST', '/api/organizations', { name: 'Acorn', slug: 'acorn' })).body!;
   await callApi(server, owner, 'POST', '/api/organizations', { name: 'Bramble', slug: 'bramble' });
 
-  const { config, tokens, resource } = await orgScopedSignIn(server, 'boss@example.com', 'Acorn');
+  const { config, tokens, resource } = await organizationSignIn(server, 'boss@example.com', 'Acorn', SIGN_IN_SCOPES);
   t.like(jwtPayload(tokens.access_token), { org_id: acorn.id, org_role: 'owner' });
   t.like(tokens.claims(), { org_id: acorn.id, org_role: 'owner' });
   const whoami = await callApi(server, tokens.access_token, 'GET', '/api/whoami');
@@ -76,7 +52,7 @@ test('removing a member from the organization makes their next org-scoped refres
   const org = (await callApi(server, owner, 'POST', '/api/organizations', { name: 'Acorn', slug: 'acorn' })).body!;
   await joinByInvitation(server, owner, org.id, 'helper@example.com');
 
-  const { config, tokens, resource } = await orgScopedSignIn(server, 'helper@example.com', 'Acorn');
+  const { config, tokens, resource } = await organizationSignIn(server, 'helper@example.com', 'Acorn', SIGN_IN_SCOPES);
   t.like(jwtPayload(tokens.access_token), { org_id: org.id, org_role: 'member' });
   const helperId = tokens.claims()!.sub;
   t.is((await callApi(server, owner, 'DELETE', `/api/organizations/${org.id}/members/${helperId}`)).status, 204);

@@ -58,17 +58,20 @@ export async function joinByInvitation(
 }
 
 /**
- * An organization-scoped access token: an app asks for the `organization` scope with `scopes`, and
- * `email` picks the organization named `pick` on the consent page, as a person would.
+ * An organization-scoped sign-in: an app asks for the `organization` scope with `scopes`, and `email`
+ * picks the organization named `pick` on the consent page, as a person would.
  */
-export async function organizationToken(server: TestServer, email: string, pick: string, scopes: string[]) {
-  const { clientId, clientSecret } = await registerClient(server.app);
+export async function organizationSignIn(server: TestServer, email: string, pick: string, scopes: string[]) {
+  const { clientId, clientSecret } = await registerClient(server.app, {
+    grantTypes: ['authorization_code', 'refresh_token'],
+  });
   const config = await discover(server.url, clientId, clientSecret);
   const { verifier, challenge } = await pkcePair();
   const resource = `${server.url}/api`;
   const url = oidc.buildAuthorizationUrl(config, {
     redirect_uri: RP_REDIRECT,
     scope: ['openid', 'organization', ...scopes].join(' '),
+    ...(scopes.includes('offline_access') ? { prompt: 'consent' } : {}),
     resource,
     code_challenge: challenge,
     code_challenge_method: 'S256',
@@ -82,5 +85,10 @@ export async function organizationToken(server: TestServer, email: string, pick:
     form: { _csrf: csrfToken(html), organization_id: option[1] ?? '' },
   });
   const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier }, { resource });
-  return tokens.access_token;
+  return { config, tokens, resource };
+}
+
+/** The access token of an organization-scoped sign-in. */
+export async function organizationToken(server: TestServer, email: string, pick: string, scopes: string[]) {
+  return (await organizationSignIn(server, email, pick, scopes)).tokens.access_token;
 }
