@@ -69,7 +69,19 @@ export async function openTerminal(api: Api, environmentId: string, tmux: string
     if (ready) socket?.send(JSON.stringify({ type: 'resize', ...size() }));
   };
 
-  if (interactive) stdin.setRawMode(true);
+  // Killed mid-session (SIGTERM, or SIGHUP when the local terminal closes): the local terminal must not be
+  // left in raw mode, where the person's shell would no longer echo or read lines.
+  const onSignal = (signal: NodeJS.Signals) => {
+    try {
+      stdin.setRawMode(false);
+    } catch {}
+    process.exit(signal === 'SIGHUP' ? 129 : 143);
+  };
+  if (interactive) {
+    stdin.setRawMode(true);
+    process.once('SIGTERM', onSignal);
+    process.once('SIGHUP', onSignal);
+  }
   stdin.on('data', onInput);
   stdout.on('resize', onResize);
   try {
@@ -103,7 +115,11 @@ export async function openTerminal(api: Api, environmentId: string, tmux: string
   } finally {
     stdin.off('data', onInput);
     stdout.off('resize', onResize);
-    if (interactive) stdin.setRawMode(false);
+    if (interactive) {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onSignal);
+      stdin.setRawMode(false);
+    }
     stdin.destroy();
   }
 

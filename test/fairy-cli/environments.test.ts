@@ -171,14 +171,31 @@ async function inLocalTerminal(t: ExecutionContext, env: NodeJS.ProcessEnv, name
     promisify(execFile)('tmux', ['-L', socketName, ...args], { env: { ...env, TERM: 'xterm-256color' } });
   const socketName = `fairy-cli-test-${randomBytes(4).toString('hex')}`;
   t.teardown(() => tmux('kill-server').catch(() => {}));
-  await tmux('new-session', '-d', '-x', '100', '-y', '30', process.execPath, FAIRY, 'env', 'ssh', name);
+  // After fairy ends, the window's shell reports its terminal's modes and waits, so they can be read.
+  const modes = 'stty -a | tr " ;" "\\n\\n" | grep -x -e icanon -e -icanon -e echo -e -echo | tr "\\n" " "';
+  await tmux(
+    'new-session',
+    '-d',
+    '-x',
+    '100',
+    '-y',
+    '30',
+    '/bin/sh',
+    '-c',
+    `"$0" "$@"; echo; echo "modes: $(${modes})"; read x`,
+    process.execPath,
+    FAIRY,
+    'env',
+    'ssh',
+    name,
+  );
   const screen = async () => (await tmux('capture-pane', '-p', '-t', '0')).stdout;
-  const typeUntil = async (keys: string, pattern: RegExp, what: string) => {
+  const typeUntil = async (keys: string, pattern: RegExp, what: string, first: string[] = []) => {
     let asked = 0;
     await until(async () => {
       if (pattern.test(await screen())) return true;
       // The remote shell may not be ready for the first keys: ask again now and then.
-      if (asked++ % 20 === 0) await tmux('send-keys', '-t', '0', keys, 'Enter');
+      if (asked++ % 20 === 0) await tmux('send-keys', '-t', '0', ...first, keys, 'Enter');
       return undefined;
     }, what);
   };
@@ -186,7 +203,19 @@ async function inLocalTerminal(t: ExecutionContext, env: NodeJS.ProcessEnv, name
   await tmux('resize-window', '-t', '0', '-x', '120', '-y', '40');
   await typeUntil('echo "size=$(stty size)="', /size=39 120=/, 'the remote size after the window grew');
   await tmux('send-keys', '-t', '0', 'sleep 1000', 'Enter');
-  await tmux('send-keys', '-t', '0', 'C-c');
-  await typeUntil('echo "still-$((6*7))"', /still-42/, 'the shell after Ctrl-C, with fairy still attached');
-  t.pass();
+  // Ctrl-C goes before each try: one that reached the remote shell before sleep was in the foreground
+  // interrupted nothing. Without raw mode it would end fairy itself, and nothing would come back.
+  await typeUntil('echo "still-$((6*7))"', /still-42/, 'the shell after Ctrl-C, with fairy still attached', ['C-c']);
+
+  // Killed in the middle of the session, fairy gives the local terminal back in its normal modes.
+  const [shell] = (await tmux('list-panes', '-F', '#{pane_pid}')).stdout.trim().split('\n');
+  const fairy = (await promisify(execFile)('pgrep', ['-P', shell ?? ''])).stdout.trim().split('\n')[0];
+  process.kill(Number(fairy), 'SIGTERM');
+  await until(async () => /modes: .*\S/.test(await screen()) || undefined, 'the modes after fairy was killed');
+  const restored =
+    /modes: (.*)/
+      .exec(await screen())?.[1]
+      ?.trim()
+      .split(/\s+/) ?? [];
+  t.deepEqual(restored.sort(), ['echo', 'icanon'], 'line editing and echo are back on');
 }
