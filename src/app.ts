@@ -35,6 +35,7 @@ import { invitationPageRoutes } from './organizations/invitation-pages.routes.ts
 import { invitationRoutes } from './organizations/invitation.routes.ts';
 import { organizationClientRoutes } from './organizations/organization-client.routes.ts';
 import { organizationRoutes, platformRoutes } from './organizations/organization.routes.ts';
+import { federationRoutes } from './federation/federation.routes.ts';
 import { environmentPageRoutes } from './environments/environment-pages.routes.ts';
 import { environmentRoutes } from './environments/environment.routes.ts';
 import { phoneHomeRoutes } from './environments/phone-home.routes.ts';
@@ -181,7 +182,10 @@ function buildApiRoutes(services: ServerServices): ApiRoute[] {
   ];
 }
 
-/** Our own pages: /account and its sub-pages, invitations, and the hosted sign-in under /interaction. */
+/**
+ * Our own pages: /account and its sub-pages, invitations, and the hosted sign-in under /interaction
+ * (with sign-in through upstream providers and their callback).
+ */
 function pageRoutes(services: ServerServices, session: ReturnType<typeof createPageSession>) {
   const { accounts, audit, renderer, organizations } = services;
   const smsAvailable = services.sms !== undefined;
@@ -255,6 +259,16 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
       secondFactor: services.secondFactor,
       handOff: services.handOff,
     }),
+    ...federationRoutes({
+      provider: services.provider.current,
+      federation: services.federation,
+      renderer,
+      codes: services.signInCodes,
+      codeLifetime: services.codeLifetime,
+      audit,
+      onAccountCreated: services.ledger.grantSignup,
+      interactionTtl: services.config.ttl.interaction,
+    }),
     interactionRoutes({
       provider: services.provider.current,
       renderer,
@@ -264,6 +278,7 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
       smsAvailable,
       audit,
       onAccountCreated: services.ledger.grantSignup,
+      upstreamProviders: services.federation.providers,
       organizations: {
         choices: (accountId) => organizations.membershipsOf(accountId),
         bind: organizations.bindGrant,

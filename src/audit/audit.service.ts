@@ -20,6 +20,7 @@ export type AuditEventName =
   | 'email_changed'
   | 'phone_changed'
   | 'profile_updated'
+  | 'identity_linked'
   | 'environment_created'
   | 'environment_started'
   | 'environment_stopped'
