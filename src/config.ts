@@ -97,7 +97,7 @@ const upstreamIssuer = z
   });
 
 const isHttps = (value: string) => value.startsWith('https://');
-const HTTPS_IN_PRODUCTION = { message: 'must use https when NODE_ENV=production' };
+const HTTPS_IN_PRODUCTION = 'must use https when NODE_ENV=production';
 
 function isLoopback(hostname: string) {
   return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
@@ -333,7 +333,7 @@ const schema = z
       issues.addIssue({ code: 'custom', path: ['COOKIE_KEYS'], message: PUBLIC_SECRET });
     }
     if (env.GOOGLE_ISSUER_URL && !isHttps(env.GOOGLE_ISSUER_URL)) {
-      issues.addIssue({ code: 'custom', path: ['GOOGLE_ISSUER_URL'], ...HTTPS_IN_PRODUCTION });
+      issues.addIssue({ code: 'custom', path: ['GOOGLE_ISSUER_URL'], message: HTTPS_IN_PRODUCTION });
     }
     if (!env.ISSUER?.startsWith('https://')) {
       issues.addIssue({ code: 'custom', path: ['ISSUER'], message: 'must use https when NODE_ENV=production' });
@@ -576,7 +576,9 @@ function genericProviderSchema(list: string | undefined, production: boolean) {
   const shape: Record<string, z.ZodType> = {};
   for (const id of ids) {
     const prefix = providerPrefix(id);
-    shape[`${prefix}ISSUER`] = production ? upstreamIssuer.refine(isHttps, HTTPS_IN_PRODUCTION) : upstreamIssuer;
+    shape[`${prefix}ISSUER`] = production
+      ? upstreamIssuer.refine(isHttps, { message: HTTPS_IN_PRODUCTION })
+      : upstreamIssuer;
     shape[`${prefix}CLIENT_ID`] = z.string().min(1);
     shape[`${prefix}CLIENT_SECRET`] = z.string().min(1);
     shape[`${prefix}NAME`] = z.string().min(1).max(40).optional();
