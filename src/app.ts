@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { activityPageRoutes } from './account-pages/activity.routes.ts';
 import { appPageRoutes } from './account-pages/apps.routes.ts';
 import { identifierPageRoutes } from './account-pages/identifier.routes.ts';
+import { linkedIdentityPageRoutes } from './account-pages/linked-identities.routes.ts';
 import { accountPageRoutes } from './account-pages/overview.routes.ts';
 import { isPasskeyScriptRequest, passkeyPageRoutes } from './account-pages/passkeys.routes.ts';
 import { securityPageRoutes } from './account-pages/security.routes.ts';
@@ -212,6 +213,7 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
       notifyPrevious: services.notifyPrevious,
     }),
     appPageRoutes({ connectedApps: services.connectedApps, audit, session, renderer }),
+    linkedIdentityPageRoutes({ federation: services.federation, audit, session, renderer }),
     activityPageRoutes({ audit, clients: services.clientRepository, session, renderer }),
     invitationPageRoutes({ invitations: services.invitations, accounts, session, renderer }),
     phoneHomeRoutes(services.environments.reconciler),

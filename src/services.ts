@@ -64,7 +64,6 @@ import { createTemplateCatalog } from './environments/template-catalog.ts';
 import type { TerminalLimits } from './environments/terminal/terminal-session.ts';
 import { createTerminals } from './environments/terminal/terminals.ts';
 import { createFederationService } from './federation/federation.service.ts';
-import { createLinkedIdentityRepository } from './federation/linked-identity.repository.ts';
 
 /** Storage and the services over it: shared by the server (app.ts) and the operator CLI. */
 export async function createServices(config: Config, log: Logger, clock: Clock = systemClock) {
@@ -333,7 +332,7 @@ export async function createServerServices(config: Config, log: Logger, override
       issuer: config.issuer,
       timeoutSeconds: config.federation.timeoutSeconds,
       kv: services.kv,
-      identities: createLinkedIdentityRepository(services.db),
+      db: services.db,
       accounts: services.accounts,
       clock,
     }),

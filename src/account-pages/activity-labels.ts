@@ -20,6 +20,7 @@ export const EVENT_LABELS: Record<AuditEventName, string> = {
   phone_changed: 'Phone number changed',
   profile_updated: 'Profile updated',
   identity_linked: 'Sign-in provider linked',
+  identity_unlinked: 'Sign-in provider unlinked',
   environment_created: 'Environment created',
   environment_started: 'Environment started',
   environment_stopped: 'Environment stopped',

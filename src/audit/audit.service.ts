@@ -21,6 +21,7 @@ export type AuditEventName =
   | 'phone_changed'
   | 'profile_updated'
   | 'identity_linked'
+  | 'identity_unlinked'
   | 'environment_created'
   | 'environment_started'
   | 'environment_stopped'

@@ -4,7 +4,9 @@ import type { Account } from '../accounts/account.table.ts';
 import type { UpstreamProviderSettings } from '../config.ts';
 import type { KeyValueStore } from '../db/key-value.ts';
 import type { Clock } from '../shared/clock.ts';
-import type { LinkedIdentityRepository } from './linked-identity.repository.ts';
+import type { Db } from '../db/database.ts';
+import { createLinkedIdentityRepository } from './linked-identity.repository.ts';
+import type { LinkedIdentity } from './linked-identity.table.ts';
 import {
   createUpstreamClient,
   type UpstreamClient,
@@ -46,7 +48,7 @@ export function createFederationService(deps: {
   issuer: string;
   timeoutSeconds: number;
   kv: KeyValueStore;
-  identities: LinkedIdentityRepository;
+  db: Db;
   accounts: AccountService;
   clock: Clock;
 }) {
@@ -60,6 +62,7 @@ export function createFederationService(deps: {
       }),
     ]),
   );
+  const identities = createLinkedIdentityRepository(deps.db);
   const flowKey = (state: string) => `federation:flow:${state}`;
   const linkKey = (uid: string) => `federation:link:${uid}`;
   const now = () => new Date(deps.clock.now());
@@ -75,7 +78,7 @@ export function createFederationService(deps: {
   };
 
   const link = async (accountId: string, provider: string, identity: UpstreamIdentity) => {
-    const inserted = await deps.identities.insert(
+    const inserted = await identities.insert(
       {
         id: randomUUID(),
         account_id: accountId,
@@ -87,7 +90,7 @@ export function createFederationService(deps: {
       now(),
     );
     // A concurrent first sign-in with the same identity linked it first: that link stands.
-    return inserted ?? (await deps.identities.find(provider, identity.subject));
+    return inserted ?? (await identities.find(provider, identity.subject));
   };
 
   const signedIn = async (accountId: string, created: boolean, linked: boolean): Promise<SignedIn> => {
@@ -128,13 +131,9 @@ export function createFederationService(deps: {
       const client = clients.get(flow.provider);
       if (!client) return undefined;
       const identity = await client.redeem(response, flow);
-      const existingLink = await deps.identities.find(flow.provider, identity.subject);
+      const existingLink = await identities.find(flow.provider, identity.subject);
       if (existingLink) {
-        await deps.identities.updateLastUsed(
-          existingLink.id,
-          { email: identity.email, display_name: identity.name },
-          now(),
-        );
+        await identities.updateLastUsed(existingLink.id, { email: identity.email, display_name: identity.name }, now());
         return signedIn(existingLink.account_id, false, false);
       }
       // An address the upstream did not verify (the boolean true) matches nothing and is given to no account.
@@ -160,6 +159,33 @@ export function createFederationService(deps: {
       const linked = await link(account.id, flow.provider, identity);
       if (!linked) throw new Error('the linked identity vanished while it was being linked');
       return signedIn(linked.account_id, created && linked.account_id === account.id, !created);
+    },
+
+    /** The identities linked to an account, oldest first, with the name of their provider. */
+    async linkedTo(accountId: string): Promise<(LinkedIdentity & { providerName: string })[]> {
+      return (await identities.findByAccount(accountId)).map((identity) => ({
+        ...identity,
+        // A provider no longer configured keeps its links (they work again if it comes back).
+        providerName: clients.get(identity.provider)?.settings.name ?? identity.provider,
+      }));
+    },
+
+    /**
+     * Unlinks one of the account's identities, unless it is the last way to sign in: the account
+     * keeps an email address, a phone number, a passkey or another linked identity.
+     */
+    async unlink(accountId: string, identityId: string): Promise<LinkedIdentity | 'last_method' | 'not_found'> {
+      const account = await deps.accounts.findById(accountId);
+      if (!account) return 'not_found';
+      const { passkeys } = await deps.accounts.factorSummary(accountId);
+      const otherMethods = Boolean(account.email || account.phone_number || passkeys > 0);
+      return deps.db.transaction().execute(async (trx) => {
+        const locked = createLinkedIdentityRepository(trx);
+        const linked = await locked.lockByAccount(accountId);
+        if (!linked.some((identity) => identity.id === identityId)) return 'not_found';
+        if (linked.length === 1 && !otherMethods) return 'last_method';
+        return (await locked.delete(accountId, identityId)) ?? 'not_found';
+      });
     },
 
     /** Keeps a link that waits for proof of the account, for as long as the sign-in lasts. */

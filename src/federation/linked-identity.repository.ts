@@ -15,6 +15,30 @@ export function createLinkedIdentityRepository(db: Db) {
         .executeTakeFirst();
     },
 
+    findByAccount(accountId: string): Promise<LinkedIdentity[]> {
+      return db
+        .selectFrom('linked_identities')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+    },
+
+    /** The account's identities, locked until the transaction ends: two unlinks cannot both take the last but one. */
+    lockByAccount(accountId: string): Promise<{ id: string }[]> {
+      return db.selectFrom('linked_identities').select('id').where('account_id', '=', accountId).forUpdate().execute();
+    },
+
+    async delete(accountId: string, id: string): Promise<LinkedIdentity | undefined> {
+      return db
+        .deleteFrom('linked_identities')
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+    },
+
     /** Undefined when the identity is already linked (to this account or another): the unique constraint decides. */
     insert(
       row: { id: string; account_id: string; provider: string; subject: string } & UpstreamProfile,
