@@ -1,17 +1,19 @@
 import * as oidc from 'openid-client';
 import { browserTest } from '../helpers/browser.ts';
 import { federationSetUp } from '../helpers/federation.ts';
-import { pkcePair, RP_REDIRECT } from '../helpers/relying-party.ts';
+import { discover, pkcePair, registerClient } from '../helpers/relying-party.ts';
 import { checkPage, VIEWPORTS, type Viewport, watchComplaints } from '../helpers/viewport-pages.ts';
 
 for (const viewport of Object.keys(VIEWPORTS) as Viewport[]) {
   browserTest(`a person continues with an upstream provider in a real browser (${viewport})`, async (t) => {
-    const { acme, config } = await federationSetUp(t);
+    const { server, acme } = await federationSetUp(t);
+    // The development callback page stands for the app, so the browser has somewhere to arrive.
+    const redirectUri = `${server.url}/dev/callback`;
+    const app = await registerClient(server.app, { redirectUris: [redirectUri] });
+    const config = await discover(server.url, app.clientId, app.clientSecret);
     acme.state.person = { sub: 'acme-ivy', email: 'ivy@acme.example', email_verified: true, name: 'Ivy' };
     const page = await VIEWPORTS[viewport].open(t);
     const complaints = watchComplaints(page);
-    // The relying party's redirect URI answers nothing; the browser only has to arrive there.
-    await page.route(`${RP_REDIRECT}**`, (route) => route.fulfill({ status: 200, body: 'back at the app' }));
     const start = async () => {
       const { verifier, challenge } = await pkcePair();
       const check = {
@@ -20,7 +22,7 @@ for (const viewport of Object.keys(VIEWPORTS) as Viewport[]) {
         expectedNonce: oidc.randomNonce(),
       };
       const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: RP_REDIRECT,
+        redirect_uri: redirectUri,
         scope: 'openid',
         code_challenge: challenge,
         code_challenge_method: 'S256',
@@ -38,9 +40,15 @@ for (const viewport of Object.keys(VIEWPORTS) as Viewport[]) {
     await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
     await checkPage(t, page, viewport, 'federation-consent', 'Allow access?');
     await page.getByRole('button', { name: 'Allow' }).click();
-    await page.waitForURL((url) => url.href.startsWith(RP_REDIRECT));
+    await page.waitForURL((url) => url.href.startsWith(redirectUri));
     const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), check);
     t.deepEqual(tokens.claims()?.amr, ['fed']);
+
+    // The same session opens the account pages, where the linked provider is listed.
+    await page.goto(`${server.url}/account/providers`);
+    await page.getByRole('heading', { name: 'Sign-in providers' }).waitFor();
+    t.true(await page.getByText('Ivy · ivy@acme.example').isVisible());
+    await checkPage(t, page, viewport, 'federation-account-providers', 'Sign-in providers');
 
     // A person who declines at the provider reads why, and can sign in another way.
     await page.context().clearCookies();
