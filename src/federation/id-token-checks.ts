@@ -48,6 +48,8 @@ export async function verifyIdToken(
       clockTolerance: IAT_SKEW_SECONDS,
     });
   } catch (error) {
+    // A JWKS that does not come in time is an outage, not a verdict on the token.
+    if (error instanceof joseErrors.JWKSTimeout) throw error;
     if (error instanceof joseErrors.JOSEError) throw new IdTokenRefused(`ID token refused: ${error.message}`);
     throw error;
   }

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
 import * as oidc from 'openid-client';
 import type { UpstreamProviderSettings } from '../config.ts';
 import type { Clock } from '../shared/clock.ts';
@@ -167,6 +167,6 @@ function classify(error: unknown): UpstreamFailure {
     (error instanceof Error && ['TimeoutError', 'AbortError'].includes(error.name)) ||
     (error instanceof TypeError && error.message === 'fetch failed') ||
     (cause instanceof Response && cause.status >= 500) ||
-    (error instanceof Error && error.name === 'JWKSTimeout');
+    error instanceof joseErrors.JWKSTimeout;
   return new UpstreamFailure(unreachable ? 'unavailable' : 'refused', undefined, { cause: error });
 }
