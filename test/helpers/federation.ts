@@ -1,8 +1,8 @@
 import type { ExecutionContext } from 'ava';
 import { authorize, type Authorization } from './authorization.ts';
 import { discover, registerClient } from './relying-party.ts';
-import { startTestServer, type TestServer } from './server.ts';
-import { startUpstream, type Upstream } from './upstream-provider.ts';
+import { startTestServer } from './server.ts';
+import { startUpstream } from './upstream-provider.ts';
 
 export const ACME_SECRET = 'acme-client-secret-for-fairyid';
 export const GOOGLE_SECRET = 'google-client-secret-for-fairyid';
@@ -48,5 +48,3 @@ export async function federationSetUp(t: ExecutionContext, env: Record<string, s
     signInPage: (extra: Record<string, string> = {}): Promise<Authorization> => authorize(server, config, extra),
   };
 }
-
-export type FederationSetUp = { server: TestServer; acme: Upstream; google: Upstream };

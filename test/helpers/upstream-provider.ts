@@ -116,8 +116,6 @@ export async function startUpstream(t: ExecutionContext, host = '127.0.0.2') {
   };
 }
 
-export type Upstream = Awaited<ReturnType<typeof startUpstream>>;
-
 export async function newKey(kid: string): Promise<Key> {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   return { privateKey, kid };
