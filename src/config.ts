@@ -266,6 +266,11 @@ const schema = z
     GOOGLE_CLIENT_ID: z.string().min(1).optional(),
     GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
     GOOGLE_ISSUER_URL: upstreamIssuer.optional(),
+    GITHUB_CLIENT_ID: z.string().min(1).optional(),
+    GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
+    // GitHub signs people in on github.com and answers its API on api.github.com: a stand-in overrides both.
+    GITHUB_URL: upstreamIssuer.optional(),
+    GITHUB_API_URL: upstreamIssuer.optional(),
   })
   .superRefine((env, issues) => {
     if (env.STRIPE_SECRET_KEY && !env.STRIPE_WEBHOOK_SECRET) {
@@ -282,6 +287,13 @@ const schema = z
         code: 'custom',
         path: ['TWILIO_ACCOUNT_SID'],
         message: 'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM go together',
+      });
+    }
+    if (Boolean(env.GITHUB_CLIENT_ID) !== Boolean(env.GITHUB_CLIENT_SECRET)) {
+      issues.addIssue({
+        code: 'custom',
+        path: ['GITHUB_CLIENT_ID'],
+        message: 'GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET go together',
       });
     }
     if (Boolean(env.GOOGLE_CLIENT_ID) !== Boolean(env.GOOGLE_CLIENT_SECRET)) {
@@ -332,8 +344,9 @@ const schema = z
     if (env.COOKIE_KEYS?.includes(DEVELOPMENT_SECRET)) {
       issues.addIssue({ code: 'custom', path: ['COOKIE_KEYS'], message: PUBLIC_SECRET });
     }
-    if (env.GOOGLE_ISSUER_URL && !isHttps(env.GOOGLE_ISSUER_URL)) {
-      issues.addIssue({ code: 'custom', path: ['GOOGLE_ISSUER_URL'], message: HTTPS_IN_PRODUCTION });
+    for (const name of ['GOOGLE_ISSUER_URL', 'GITHUB_URL', 'GITHUB_API_URL'] as const) {
+      const value = env[name];
+      if (value && !isHttps(value)) issues.addIssue({ code: 'custom', path: [name], message: HTTPS_IN_PRODUCTION });
     }
     if (!env.ISSUER?.startsWith('https://')) {
       issues.addIssue({ code: 'custom', path: ['ISSUER'], message: 'must use https when NODE_ENV=production' });
@@ -346,8 +359,11 @@ export type UpstreamProviderSettings = Readonly<{
   id: string;
   /** On the "Continue with …" button. */
   name: string;
-  kind: 'oidc' | 'google';
+  kind: 'oidc' | 'google' | 'github';
+  /** The OpenID issuer; for GitHub, which has none, the site that signs people in (github.com). */
   issuer: string;
+  /** GitHub's REST API (api.github.com), where the person's id and verified addresses are read. */
+  apiUrl?: string;
   clientId: string;
   clientSecret: string;
   /**
@@ -597,6 +613,19 @@ function upstreamProviders(e: z.output<typeof schema>, generic: Record<string, u
       clientId: e.GOOGLE_CLIENT_ID,
       clientSecret: e.GOOGLE_CLIENT_SECRET,
       // Google sets email_verified to true only for an address it has verified with its owner.
+      trustsEmail: true,
+    });
+  }
+  if (e.GITHUB_CLIENT_ID && e.GITHUB_CLIENT_SECRET) {
+    providers.push({
+      id: 'github',
+      name: 'GitHub',
+      kind: 'github',
+      issuer: e.GITHUB_URL ?? 'https://github.com',
+      apiUrl: e.GITHUB_API_URL ?? 'https://api.github.com',
+      clientId: e.GITHUB_CLIENT_ID,
+      clientSecret: e.GITHUB_CLIENT_SECRET,
+      // Only the primary address GitHub marks verified is used: GitHub verifies it with its owner.
       trustsEmail: true,
     });
   }

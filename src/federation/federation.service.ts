@@ -7,6 +7,7 @@ import type { Clock } from '../shared/clock.ts';
 import type { Db } from '../db/database.ts';
 import { createLinkedIdentityRepository } from './linked-identity.repository.ts';
 import type { LinkedIdentity } from './linked-identity.table.ts';
+import { createGitHubClient } from './github-client.ts';
 import {
   createUpstreamClient,
   type UpstreamClient,
@@ -53,14 +54,16 @@ export function createFederationService(deps: {
   clock: Clock;
 }) {
   const clients = new Map<string, UpstreamClient>(
-    deps.providers.map((settings) => [
-      settings.id,
-      createUpstreamClient(settings, {
+    deps.providers.map((settings) => {
+      const options = {
         redirectUri: callbackUri(deps.issuer, settings.id),
         timeoutSeconds: deps.timeoutSeconds,
         clock: deps.clock,
-      }),
-    ]),
+      };
+      const client =
+        settings.kind === 'github' ? createGitHubClient(settings, options) : createUpstreamClient(settings, options);
+      return [settings.id, client];
+    }),
   );
   const identities = createLinkedIdentityRepository(deps.db);
   const flowKey = (state: string) => `federation:flow:${state}`;

@@ -141,8 +141,8 @@ export function createUpstreamClient(
 
 export type UpstreamClient = ReturnType<typeof createUpstreamClient>;
 
-/** Runs one exchange with the upstream and names what went wrong in the terms the pages use. */
-async function upstreamCall<T>(call: () => Promise<T>): Promise<T> {
+/** Runs one exchange with the upstream and names what went wrong in the terms the pages use (also GitHub's). */
+export async function upstreamCall<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {

@@ -24,11 +24,14 @@ test('each generic provider named in FEDERATION_PROVIDERS is read from its own v
     FEDERATION_ACME_NAME: 'Acme SSO',
     GOOGLE_CLIENT_ID: 'id',
     GOOGLE_CLIENT_SECRET: 'secret',
+    GITHUB_CLIENT_ID: 'Iv1.id',
+    GITHUB_CLIENT_SECRET: 'secret',
   });
   t.deepEqual(
     federation.providers.map(({ id, name, issuer, trustsEmail }) => ({ id, name, issuer, trustsEmail })),
     [
       { id: 'google', name: 'Google', issuer: 'https://accounts.google.com', trustsEmail: true },
+      { id: 'github', name: 'GitHub', issuer: 'https://github.com', trustsEmail: true },
       { id: 'acme', name: 'Acme SSO', issuer: 'https://sso.acme.example', trustsEmail: false },
     ],
   );
@@ -43,6 +46,7 @@ test('a provider missing its variables, a built-in id, a plain-http issuer off l
     FEDERATION_CORP_CLIENT_ID: 'x',
     FEDERATION_CORP_CLIENT_SECRET: 'y',
     GOOGLE_CLIENT_ID: 'only-the-id',
+    GITHUB_CLIENT_SECRET: 'only-the-secret',
   });
   for (const name of [
     'FEDERATION_PROVIDERS',
@@ -51,6 +55,7 @@ test('a provider missing its variables, a built-in id, a plain-http issuer off l
     'FEDERATION_ACME_CLIENT_SECRET',
     'FEDERATION_CORP_ISSUER',
     'GOOGLE_CLIENT_ID',
+    'GITHUB_CLIENT_ID',
   ]) {
     t.regex(message, new RegExp(`^  ${name}(\\.\\d+)?: `, 'm'), name);
   }
