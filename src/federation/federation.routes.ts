@@ -16,7 +16,12 @@ import {
 } from '../interaction/interaction-details.ts';
 import { checkProblem, malformedCode, parseFormCode, sendCode } from '../verification/code-outcomes.ts';
 import type { OneTimeCodes, Recipient } from '../verification/one-time-codes.ts';
-import type { FederatedOutcome, FederationService, SignedIn } from './federation.service.ts';
+import {
+  ACCOUNT_LINK_RETURN,
+  type FederatedOutcome,
+  type FederationService,
+  type SignedIn,
+} from './federation.service.ts';
 import { UpstreamFailure } from './upstream-client.ts';
 
 type Deps = {
@@ -38,7 +43,8 @@ const UNKNOWN_ANSWER =
 /**
  * Sign-in through upstream identity providers: the "Continue with …" buttons start it, the
  * upstream sends the browser back to /federation/:provider/callback (the redirect URI registered
- * there), which hands the answer to the interaction it belongs to. The interaction's own cookie
+ * there), which hands the answer to the interaction it belongs to (or to the account page that
+ * links another provider, whose session must match in the same way). The interaction's own cookie
  * binds the answer to the browser that asked: an answer carried to another browser ends there.
  */
 export function federationRoutes(deps: Deps) {
@@ -52,7 +58,11 @@ export function federationRoutes(deps: Deps) {
     const flow = state ? await federation.flowFor(state) : undefined;
     if (!flow || flow.provider !== ctx.params.provider) throw new PageError(400, UNKNOWN_ANSWER);
     ctx.status = 303;
-    ctx.redirect(`/interaction/${flow.uid}/federation/return?${ctx.querystring}`);
+    ctx.redirect(
+      'interaction' in flow.owner
+        ? `/interaction/${flow.owner.interaction}/federation/return?${ctx.querystring}`
+        : `${ACCOUNT_LINK_RETURN}?${ctx.querystring}`,
+    );
   });
 
   const router = new Router({ prefix: '/interaction/:uid/federation' });
@@ -129,7 +139,7 @@ export function federationRoutes(deps: Deps) {
     const name = federation.nameOf(provider);
     if (!name) throw new PageError(404, 'That sign-in provider is not offered here.');
     try {
-      const url = await federation.begin(provider, interaction.uid);
+      const url = await federation.begin(provider, { interaction: interaction.uid });
       if (!url) throw new PageError(404, 'That sign-in provider is not offered here.');
       ctx.status = 303;
       ctx.redirect(url.href);

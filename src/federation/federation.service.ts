@@ -15,8 +15,15 @@ import {
   type UpstreamIdentity,
 } from './upstream-client.ts';
 
-/** An authorization request sent to an upstream, waiting for its answer: bound to one sign-in interaction. */
-export type PendingFlow = UpstreamFlow & { provider: string; uid: string };
+/**
+ * An authorization request sent to an upstream, waiting for its answer: bound to one sign-in
+ * interaction, or to a signed-in session linking another provider from the account pages.
+ */
+export type FlowOwner = { interaction: string } | { account: string; session: string };
+export type PendingFlow = UpstreamFlow & { provider: string; owner: FlowOwner };
+
+/** Linking from the account pages: the identity was linked, was already this account's, or signs in to another account. */
+export type AccountLinkOutcome = { status: 'linked' | 'already_linked' | 'taken' };
 
 /** An upstream identity whose address belongs to an existing account, waiting for the person to prove that account. */
 export type PendingLink = {
@@ -75,6 +82,15 @@ export function createFederationService(deps: {
     return raw ? (JSON.parse(raw) as PendingFlow) : undefined;
   };
 
+  /** The flow `response` answers, used up, if `owns` accepts its owner; a replayed answer finds nothing. */
+  const takeFlow = async (response: URLSearchParams, owns: (owner: FlowOwner) => boolean) => {
+    const state = response.get('state');
+    const flow = state ? await flowFor(state) : undefined;
+    if (!state || !flow || !owns(flow.owner) || (await deps.kv.del(flowKey(state))) !== 1) return undefined;
+    const client = clients.get(flow.provider);
+    return client && { flow, client };
+  };
+
   const heldLink = async (uid: string): Promise<PendingLink | undefined> => {
     const raw = await deps.kv.get(linkKey(uid));
     return raw ? (JSON.parse(raw) as PendingLink) : undefined;
@@ -108,12 +124,12 @@ export function createFederationService(deps: {
 
     nameOf: (provider: string) => clients.get(provider)?.settings.name,
 
-    /** Starts a sign-in at `provider` for interaction `uid`; undefined for a provider that is not enabled. */
-    async begin(provider: string, uid: string): Promise<URL | undefined> {
+    /** Starts a sign-in at `provider` for `owner`; undefined for a provider that is not enabled. */
+    async begin(provider: string, owner: FlowOwner): Promise<URL | undefined> {
       const client = clients.get(provider);
       if (!client) return undefined;
       const { url, flow } = await client.authorizationUrl();
-      const pending: PendingFlow = { ...flow, provider, uid };
+      const pending: PendingFlow = { ...flow, provider, owner };
       await deps.kv.write([
         { op: 'set', key: flowKey(flow.state), value: JSON.stringify(pending), ttlSeconds: FLOW_TTL_SECONDS },
       ]);
@@ -128,11 +144,9 @@ export function createFederationService(deps: {
      * `uid`. A flow is used once: a replayed answer finds nothing (undefined).
      */
     async finish(uid: string, response: URLSearchParams): Promise<FederatedOutcome | undefined> {
-      const state = response.get('state');
-      const flow = state ? await flowFor(state) : undefined;
-      if (!state || !flow || flow.uid !== uid || (await deps.kv.del(flowKey(state))) !== 1) return undefined;
-      const client = clients.get(flow.provider);
-      if (!client) return undefined;
+      const taken = await takeFlow(response, (owner) => 'interaction' in owner && owner.interaction === uid);
+      if (!taken) return undefined;
+      const { flow, client } = taken;
       const identity = await client.redeem(response, flow);
       const existingLink = await identities.find(flow.provider, identity.subject);
       if (existingLink) {
@@ -162,6 +176,30 @@ export function createFederationService(deps: {
       const linked = await link(account.id, flow.provider, identity);
       if (!linked) throw new Error('the linked identity vanished while it was being linked');
       return signedIn(linked.account_id, created && linked.account_id === account.id, !created);
+    },
+
+    /**
+     * Links another provider from the account pages: the answer must come back to the session that
+     * asked for it. An identity already linked to another account stays there.
+     */
+    async linkToAccount(
+      accountId: string,
+      sessionUid: string,
+      response: URLSearchParams,
+    ): Promise<(AccountLinkOutcome & { provider: string }) | undefined> {
+      const taken = await takeFlow(
+        response,
+        (owner) => 'account' in owner && owner.account === accountId && owner.session === sessionUid,
+      );
+      if (!taken) return undefined;
+      const { flow, client } = taken;
+      const identity = await client.redeem(response, flow);
+      const { provider } = flow;
+      const existing = await identities.find(provider, identity.subject);
+      if (existing) return { status: existing.account_id === accountId ? 'already_linked' : 'taken', provider };
+      // The unique constraint decides a race with a first sign-in of the same identity.
+      const linked = await link(accountId, provider, identity);
+      return { status: linked?.account_id === accountId ? 'linked' : 'taken', provider };
     },
 
     /** The identities linked to an account, oldest first, with the name of their provider. */
@@ -215,6 +253,9 @@ export function createFederationService(deps: {
 }
 
 export type FederationService = ReturnType<typeof createFederationService>;
+
+/** Where an answer to linking from the account pages goes on (account-pages/linked-identities.routes.ts). */
+export const ACCOUNT_LINK_RETURN = '/account/providers/return';
 
 /** The redirect URI to register at the upstream provider. */
 export function callbackUri(issuer: string, provider: string): string {

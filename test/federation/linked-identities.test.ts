@@ -1,8 +1,8 @@
 import test from 'ava';
-import { land } from '../helpers/authorization.ts';
-import { signedInAt, submitForm } from '../helpers/account-pages.ts';
+import { land, redeem, submit } from '../helpers/authorization.ts';
+import { accountByEmail, signedInAt, submitForm } from '../helpers/account-pages.ts';
 import { federationSetUp } from '../helpers/federation.ts';
-import { PageClient } from '../helpers/page-client.ts';
+import { csrfToken, formAction, PageClient } from '../helpers/page-client.ts';
 import { continueWith } from '../helpers/upstream-provider.ts';
 
 const PAGE = '/account/providers';
@@ -43,7 +43,7 @@ test('the account page lists linked providers, unlinks one, and refuses to unlin
 
   const unlinked = await submitForm(fresh, raePage.html, `${PAGE}/unlink`, { identity });
   t.is(unlinked.response.status, 303);
-  const after = await land(fresh, `${PAGE}?unlinked=1`);
+  const after = await land(fresh, `${PAGE}?done=unlinked`);
   t.regex(after.html, /Unlinked\. That account no longer signs you in here/);
   t.regex(after.html, /No sign-in provider is linked/);
   const events = await server.app.services.db
@@ -60,4 +60,53 @@ test('the account page lists linked providers, unlinks one, and refuses to unlin
     ],
   );
   t.is(raeSignIn.response.status, 200);
+});
+
+/** Presses "Link <provider>" on the account page, goes through the upstream and back; returns where it lands. */
+async function linkFromAccountPage(client: PageClient, page: { html: string; url: URL }, provider: string) {
+  const started = await client.follow(new URL(formAction(page.html, `/link/${provider}`), page.url).href, {
+    form: { _csrf: csrfToken(page.html) },
+  });
+  const { url: callback } = await new PageClient(started.url.origin).follow(started.url.href);
+  return land(client, callback.href);
+}
+
+test('a signed-in person links another provider from the account page, and signs in with it afterwards', async (t) => {
+  const { server, acme, config, signInPage } = await federationSetUp(t);
+  // Someone else already signs in with one Acme identity.
+  acme.state.person = { sub: 'acme-olly', email: 'olly@acme.example', email_verified: true };
+  const olly = new PageClient(server.url);
+  await continueWith(olly, await land(olly, PAGE), 'acme');
+
+  const { client: kim, html } = await signedInAt(server, PAGE, 'kim@example.com');
+  const kimAccount = await accountByEmail(server, 'kim@example.com');
+  const page = { html, url: new URL(PAGE, server.url) };
+  t.regex(html, /Link Acme SSO/);
+
+  // An identity that signs in to another account stays there.
+  const taken = await linkFromAccountPage(kim, page, 'acme');
+  t.is(taken.response.status, 409);
+  t.regex(taken.html, /That Acme SSO account already signs in to another FairyID account/);
+
+  acme.state.person = { sub: 'acme-kim', email: 'kim@acme.example', email_verified: false, name: 'Kim' };
+  // An answer carried to another signed-in browser links nothing there.
+  const started = await kim.follow(new URL(formAction(taken.html, '/link/acme'), taken.url).href, {
+    form: { _csrf: csrfToken(taken.html) },
+  });
+  const { url: stolen } = await new PageClient(started.url.origin).follow(started.url.href);
+  const elsewhere = await land(olly, stolen.href);
+  t.is(elsewhere.response.status, 400);
+  t.regex(elsewhere.html, /does not belong to a link you started here/);
+  t.notRegex(elsewhere.html, /Kim ·/);
+
+  const linked = await linkFromAccountPage(kim, taken, 'acme');
+  t.is(linked.url.pathname, PAGE);
+  t.regex(linked.html, /Linked\. You can now sign in with it/);
+  t.regex(linked.html, /Kim · kim@acme.example/);
+
+  // From now on Acme signs Kim in to this account.
+  const signIn = await signInPage();
+  const consent = await continueWith(signIn.client, signIn, 'acme');
+  const done = await submit(signIn.client, consent, '/confirm');
+  t.is((await redeem(config, done.url, signIn.check)).sub, kimAccount.id);
 });
