@@ -271,6 +271,11 @@ const schema = z
     // GitHub signs people in on github.com and answers its API on api.github.com: a stand-in overrides both.
     GITHUB_URL: upstreamIssuer.optional(),
     GITHUB_API_URL: upstreamIssuer.optional(),
+    FACEBOOK_CLIENT_ID: z.string().min(1).optional(),
+    FACEBOOK_CLIENT_SECRET: z.string().min(1).optional(),
+    // Facebook signs people in on www.facebook.com and answers on graph.facebook.com: a stand-in overrides both.
+    FACEBOOK_URL: upstreamIssuer.optional(),
+    FACEBOOK_API_URL: upstreamIssuer.optional(),
   })
   .superRefine((env, issues) => {
     if (env.STRIPE_SECRET_KEY && !env.STRIPE_WEBHOOK_SECRET) {
@@ -287,6 +292,13 @@ const schema = z
         code: 'custom',
         path: ['TWILIO_ACCOUNT_SID'],
         message: 'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM go together',
+      });
+    }
+    if (Boolean(env.FACEBOOK_CLIENT_ID) !== Boolean(env.FACEBOOK_CLIENT_SECRET)) {
+      issues.addIssue({
+        code: 'custom',
+        path: ['FACEBOOK_CLIENT_ID'],
+        message: 'FACEBOOK_CLIENT_ID and FACEBOOK_CLIENT_SECRET go together',
       });
     }
     if (Boolean(env.GITHUB_CLIENT_ID) !== Boolean(env.GITHUB_CLIENT_SECRET)) {
@@ -344,7 +356,13 @@ const schema = z
     if (env.COOKIE_KEYS?.includes(DEVELOPMENT_SECRET)) {
       issues.addIssue({ code: 'custom', path: ['COOKIE_KEYS'], message: PUBLIC_SECRET });
     }
-    for (const name of ['GOOGLE_ISSUER_URL', 'GITHUB_URL', 'GITHUB_API_URL'] as const) {
+    for (const name of [
+      'GOOGLE_ISSUER_URL',
+      'GITHUB_URL',
+      'GITHUB_API_URL',
+      'FACEBOOK_URL',
+      'FACEBOOK_API_URL',
+    ] as const) {
       const value = env[name];
       if (value && !isHttps(value)) issues.addIssue({ code: 'custom', path: [name], message: HTTPS_IN_PRODUCTION });
     }
@@ -359,10 +377,10 @@ export type UpstreamProviderSettings = Readonly<{
   id: string;
   /** On the "Continue with …" button. */
   name: string;
-  kind: 'oidc' | 'google' | 'github';
+  kind: 'oidc' | 'google' | 'github' | 'facebook';
   /** The OpenID issuer; for GitHub, which has none, the site that signs people in (github.com). */
   issuer: string;
-  /** GitHub's REST API (api.github.com), where the person's id and verified addresses are read. */
+  /** GitHub's REST API (api.github.com) or Facebook's Graph API, where the person is read. */
   apiUrl?: string;
   clientId: string;
   clientSecret: string;
@@ -627,6 +645,19 @@ function upstreamProviders(e: z.output<typeof schema>, generic: Record<string, u
       clientSecret: e.GITHUB_CLIENT_SECRET,
       // Only the primary address GitHub marks verified is used: GitHub verifies it with its owner.
       trustsEmail: true,
+    });
+  }
+  if (e.FACEBOOK_CLIENT_ID && e.FACEBOOK_CLIENT_SECRET) {
+    providers.push({
+      id: 'facebook',
+      name: 'Facebook',
+      kind: 'facebook',
+      issuer: e.FACEBOOK_URL ?? 'https://www.facebook.com',
+      apiUrl: e.FACEBOOK_API_URL ?? 'https://graph.facebook.com',
+      clientId: e.FACEBOOK_CLIENT_ID,
+      clientSecret: e.FACEBOOK_CLIENT_SECRET,
+      // Facebook gives only a confirmed address, but says nothing of how or when it was confirmed: proof first.
+      trustsEmail: false,
     });
   }
   for (const id of e.FEDERATION_PROVIDERS ?? []) {

@@ -7,6 +7,7 @@ import type { Clock } from '../shared/clock.ts';
 import type { Db } from '../db/database.ts';
 import { createLinkedIdentityRepository } from './linked-identity.repository.ts';
 import type { LinkedIdentity } from './linked-identity.table.ts';
+import { createFacebookClient } from './facebook-client.ts';
 import { createGitHubClient } from './github-client.ts';
 import {
   createUpstreamClient,
@@ -68,7 +69,11 @@ export function createFederationService(deps: {
         clock: deps.clock,
       };
       const client =
-        settings.kind === 'github' ? createGitHubClient(settings, options) : createUpstreamClient(settings, options);
+        settings.kind === 'github'
+          ? createGitHubClient(settings, options)
+          : settings.kind === 'facebook'
+            ? createFacebookClient(settings, options)
+            : createUpstreamClient(settings, options);
       return [settings.id, client];
     }),
   );

@@ -26,12 +26,15 @@ test('each generic provider named in FEDERATION_PROVIDERS is read from its own v
     GOOGLE_CLIENT_SECRET: 'secret',
     GITHUB_CLIENT_ID: 'Iv1.id',
     GITHUB_CLIENT_SECRET: 'secret',
+    FACEBOOK_CLIENT_ID: '123',
+    FACEBOOK_CLIENT_SECRET: 'secret',
   });
   t.deepEqual(
     federation.providers.map(({ id, name, issuer, trustsEmail }) => ({ id, name, issuer, trustsEmail })),
     [
       { id: 'google', name: 'Google', issuer: 'https://accounts.google.com', trustsEmail: true },
       { id: 'github', name: 'GitHub', issuer: 'https://github.com', trustsEmail: true },
+      { id: 'facebook', name: 'Facebook', issuer: 'https://www.facebook.com', trustsEmail: false },
       { id: 'acme', name: 'Acme SSO', issuer: 'https://sso.acme.example', trustsEmail: false },
     ],
   );
@@ -47,6 +50,7 @@ test('a provider missing its variables, a built-in id, a plain-http issuer off l
     FEDERATION_CORP_CLIENT_SECRET: 'y',
     GOOGLE_CLIENT_ID: 'only-the-id',
     GITHUB_CLIENT_SECRET: 'only-the-secret',
+    FACEBOOK_CLIENT_ID: 'only-the-id',
   });
   for (const name of [
     'FEDERATION_PROVIDERS',
@@ -56,6 +60,7 @@ test('a provider missing its variables, a built-in id, a plain-http issuer off l
     'FEDERATION_CORP_ISSUER',
     'GOOGLE_CLIENT_ID',
     'GITHUB_CLIENT_ID',
+    'FACEBOOK_CLIENT_ID',
   ]) {
     t.regex(message, new RegExp(`^  ${name}(\\.\\d+)?: `, 'm'), name);
   }
