@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { activityPageRoutes } from './account-pages/activity.routes.ts';
 import { appPageRoutes } from './account-pages/apps.routes.ts';
 import { identifierPageRoutes } from './account-pages/identifier.routes.ts';
+import { linkedIdentityPageRoutes } from './account-pages/linked-identities.routes.ts';
 import { accountPageRoutes } from './account-pages/overview.routes.ts';
 import { isPasskeyScriptRequest, passkeyPageRoutes } from './account-pages/passkeys.routes.ts';
 import { securityPageRoutes } from './account-pages/security.routes.ts';
@@ -37,6 +38,7 @@ import { invitationPageRoutes } from './organizations/invitation-pages.routes.ts
 import { invitationRoutes } from './organizations/invitation.routes.ts';
 import { organizationClientRoutes } from './organizations/organization-client.routes.ts';
 import { organizationRoutes, platformRoutes } from './organizations/organization.routes.ts';
+import { federationRoutes } from './federation/federation.routes.ts';
 import { environmentPageRoutes } from './environments/environment-pages.routes.ts';
 import { environmentRoutes } from './environments/environment.routes.ts';
 import { phoneHomeRoutes } from './environments/phone-home.routes.ts';
@@ -195,7 +197,10 @@ function buildApiRoutes(services: ServerServices): ApiRoute[] {
   ];
 }
 
-/** Our own pages: /account and its sub-pages, invitations, and the hosted sign-in under /interaction. */
+/**
+ * Our own pages: /account and its sub-pages, invitations, and the hosted sign-in under /interaction
+ * (with sign-in through upstream providers and their callback).
+ */
 function pageRoutes(services: ServerServices, session: ReturnType<typeof createPageSession>) {
   const { accounts, audit, renderer, organizations } = services;
   const smsAvailable = services.sms !== undefined;
@@ -222,6 +227,7 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
       notifyPrevious: services.notifyPrevious,
     }),
     appPageRoutes({ connectedApps: services.connectedApps, audit, session, renderer }),
+    linkedIdentityPageRoutes({ federation: services.federation, audit, session, renderer }),
     activityPageRoutes({ audit, clients: services.clientRepository, session, renderer }),
     invitationPageRoutes({ invitations: services.invitations, accounts, session, renderer }),
     phoneHomeRoutes(services.environments.reconciler),
@@ -269,6 +275,16 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
       secondFactor: services.secondFactor,
       handOff: services.handOff,
     }),
+    ...federationRoutes({
+      provider: services.provider.current,
+      federation: services.federation,
+      renderer,
+      codes: services.signInCodes,
+      codeLifetime: services.codeLifetime,
+      audit,
+      onAccountCreated: services.ledger.grantSignup,
+      interactionTtl: services.config.ttl.interaction,
+    }),
     interactionRoutes({
       provider: services.provider.current,
       renderer,
@@ -278,6 +294,7 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
       smsAvailable,
       audit,
       onAccountCreated: services.ledger.grantSignup,
+      upstreamProviders: services.federation.providers,
       organizations: {
         choices: (accountId) => organizations.membershipsOf(accountId),
         bind: organizations.bindGrant,

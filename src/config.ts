@@ -82,6 +82,27 @@ const rate = (fallback: string) =>
       return Object.freeze({ max: Number(match[1]), windowSeconds: Number(match[2]) });
     });
 
+/** Built-in upstream providers, whose ids a generic provider may not take. */
+const PRESET_PROVIDERS = ['google', 'microsoft', 'apple', 'github', 'facebook'];
+
+/**
+ * An upstream issuer: https, or plain http on a loopback address (a provider started by the tests,
+ * or run next to a development server); production refuses the latter separately.
+ */
+const upstreamIssuer = z
+  .url({ protocol: /^https?$/ })
+  .refine((value) => !value.includes('?') && !value.includes('#'), { message: 'must not have a query or fragment' })
+  .refine((value) => value.startsWith('https://') || isLoopback(new URL(value).hostname), {
+    message: 'must use https (plain http only on a loopback address)',
+  });
+
+const isHttps = (value: string) => value.startsWith('https://');
+const HTTPS_IN_PRODUCTION = 'must use https when NODE_ENV=production';
+
+function isLoopback(hostname: string) {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
 const boolean = (fallback: boolean) =>
   z
     .enum(['true', 'false', '1', '0'])
@@ -226,6 +247,41 @@ const schema = z
     TERMINAL_IDLE_MINUTES: z.coerce.number().int().min(1).max(1440).default(30),
     TERMINAL_RING_KIB: z.coerce.number().int().min(2048).max(65536).default(2048),
     TERMINAL_CHECK_MS: z.coerce.number().int().min(20).max(60_000).default(5000),
+    // Upstream identity providers: generic OpenID providers by id (each with FEDERATION_<ID>_* below), and Google.
+    FEDERATION_PROVIDERS: z
+      .string()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((id) => id.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z
+          .array(
+            z
+              .string()
+              .regex(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/, 'each id must be lowercase letters, digits and dashes')
+              .refine((id) => !PRESET_PROVIDERS.includes(id), { message: 'names a built-in provider' }),
+          )
+          .refine((ids) => new Set(ids).size === ids.length, { message: 'lists an id twice' }),
+      )
+      .optional(),
+    // Seconds; an upstream that takes longer (discovery, token, userinfo, keys) is reported as unavailable.
+    FEDERATION_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(5),
+    GOOGLE_CLIENT_ID: z.string().min(1).optional(),
+    GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
+    GOOGLE_ISSUER_URL: upstreamIssuer.optional(),
+    GITHUB_CLIENT_ID: z.string().min(1).optional(),
+    GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
+    // GitHub signs people in on github.com and answers its API on api.github.com: a stand-in overrides both.
+    GITHUB_URL: upstreamIssuer.optional(),
+    GITHUB_API_URL: upstreamIssuer.optional(),
+    FACEBOOK_CLIENT_ID: z.string().min(1).optional(),
+    FACEBOOK_CLIENT_SECRET: z.string().min(1).optional(),
+    // Facebook signs people in on www.facebook.com and answers on graph.facebook.com: a stand-in overrides both.
+    FACEBOOK_URL: upstreamIssuer.optional(),
+    FACEBOOK_API_URL: upstreamIssuer.optional(),
   })
   .superRefine((env, issues) => {
     if (env.STRIPE_SECRET_KEY && !env.STRIPE_WEBHOOK_SECRET) {
@@ -242,6 +298,27 @@ const schema = z
         code: 'custom',
         path: ['TWILIO_ACCOUNT_SID'],
         message: 'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM go together',
+      });
+    }
+    if (Boolean(env.FACEBOOK_CLIENT_ID) !== Boolean(env.FACEBOOK_CLIENT_SECRET)) {
+      issues.addIssue({
+        code: 'custom',
+        path: ['FACEBOOK_CLIENT_ID'],
+        message: 'FACEBOOK_CLIENT_ID and FACEBOOK_CLIENT_SECRET go together',
+      });
+    }
+    if (Boolean(env.GITHUB_CLIENT_ID) !== Boolean(env.GITHUB_CLIENT_SECRET)) {
+      issues.addIssue({
+        code: 'custom',
+        path: ['GITHUB_CLIENT_ID'],
+        message: 'GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET go together',
+      });
+    }
+    if (Boolean(env.GOOGLE_CLIENT_ID) !== Boolean(env.GOOGLE_CLIENT_SECRET)) {
+      issues.addIssue({
+        code: 'custom',
+        path: ['GOOGLE_CLIENT_ID'],
+        message: 'GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET go together',
       });
     }
     if (env.TRUSTED_PROXY_HOPS !== undefined && !env.TRUST_PROXY) {
@@ -285,10 +362,40 @@ const schema = z
     if (env.COOKIE_KEYS?.includes(DEVELOPMENT_SECRET)) {
       issues.addIssue({ code: 'custom', path: ['COOKIE_KEYS'], message: PUBLIC_SECRET });
     }
+    for (const name of [
+      'GOOGLE_ISSUER_URL',
+      'GITHUB_URL',
+      'GITHUB_API_URL',
+      'FACEBOOK_URL',
+      'FACEBOOK_API_URL',
+    ] as const) {
+      const value = env[name];
+      if (value && !isHttps(value)) issues.addIssue({ code: 'custom', path: [name], message: HTTPS_IN_PRODUCTION });
+    }
     if (!env.ISSUER?.startsWith('https://')) {
       issues.addIssue({ code: 'custom', path: ['ISSUER'], message: 'must use https when NODE_ENV=production' });
     }
   });
+
+/** One upstream identity provider people may sign in with (see src/federation/). */
+export type UpstreamProviderSettings = Readonly<{
+  /** In URLs and in linked identities: `google`, or a generic provider's id from FEDERATION_PROVIDERS. */
+  id: string;
+  /** On the "Continue with …" button. */
+  name: string;
+  kind: 'oidc' | 'google' | 'github' | 'facebook';
+  /** The OpenID issuer; for GitHub, which has none, the site that signs people in (github.com). */
+  issuer: string;
+  /** GitHub's REST API (api.github.com) or Facebook's Graph API, where the person is read. */
+  apiUrl?: string;
+  clientId: string;
+  clientSecret: string;
+  /**
+   * Whether the provider's `email_verified: true` is proof enough to link to an existing account
+   * with that address. Never for a generic provider added by issuer URL.
+   */
+  trustsEmail: boolean;
+}>;
 
 /** At most `max` events per `windowSeconds`. */
 export type Rate = Readonly<{ max: number; windowSeconds: number }>;
@@ -359,6 +466,7 @@ export type Config = Readonly<{
   plans: readonly PlanOffer[];
   environments: EnvironmentSettings;
   terminal: TerminalSettings;
+  federation: Readonly<{ providers: readonly UpstreamProviderSettings[]; timeoutSeconds: number }>;
 }>;
 
 export type TerminalSettings = Readonly<{
@@ -395,9 +503,16 @@ export class ConfigError extends Error {
 
 /** Parses the environment once; every other module receives the frozen result. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(withoutEmptyValues(env));
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+  const present = withoutEmptyValues(env);
+  const parsed = schema.safeParse(present);
+  // Each generic provider's own variables, named after its id: checked in the same pass, so every
+  // bad variable is reported at once.
+  const upstream = genericProviderSchema(present.FEDERATION_PROVIDERS, present.NODE_ENV === 'production').safeParse(
+    present,
+  );
+  const issues = [...(parsed.error?.issues ?? []), ...(upstream.error?.issues ?? [])];
+  if (!parsed.success || !upstream.success) {
+    const lines = issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
@@ -493,7 +608,88 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ringBytes: e.TERMINAL_RING_KIB * 1024,
       checkMs: e.TERMINAL_CHECK_MS,
     }),
+    federation: Object.freeze({
+      providers: Object.freeze(upstreamProviders(e, upstream.data)),
+      timeoutSeconds: e.FEDERATION_TIMEOUT_SECONDS,
+    }),
   });
+}
+
+/** `acme` reads FEDERATION_ACME_*; a dash in an id is an underscore in its variables. */
+const providerPrefix = (id: string) => `FEDERATION_${id.toUpperCase().replaceAll('-', '_')}_`;
+
+/** The variables of each generic provider listed in FEDERATION_PROVIDERS (ids are checked by the main schema). */
+function genericProviderSchema(list: string | undefined, production: boolean) {
+  const ids = (list ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => /^[a-z0-9-]+$/.test(id));
+  const shape: Record<string, z.ZodType> = {};
+  for (const id of ids) {
+    const prefix = providerPrefix(id);
+    shape[`${prefix}ISSUER`] = production
+      ? upstreamIssuer.refine(isHttps, { message: HTTPS_IN_PRODUCTION })
+      : upstreamIssuer;
+    shape[`${prefix}CLIENT_ID`] = z.string().min(1);
+    shape[`${prefix}CLIENT_SECRET`] = z.string().min(1);
+    shape[`${prefix}NAME`] = z.string().min(1).max(40).optional();
+  }
+  return z.object(shape);
+}
+
+function upstreamProviders(e: z.output<typeof schema>, generic: Record<string, unknown>): UpstreamProviderSettings[] {
+  const providers: UpstreamProviderSettings[] = [];
+  if (e.GOOGLE_CLIENT_ID && e.GOOGLE_CLIENT_SECRET) {
+    providers.push({
+      id: 'google',
+      name: 'Google',
+      kind: 'google',
+      issuer: e.GOOGLE_ISSUER_URL ?? 'https://accounts.google.com',
+      clientId: e.GOOGLE_CLIENT_ID,
+      clientSecret: e.GOOGLE_CLIENT_SECRET,
+      // Google sets email_verified to true only for an address it has verified with its owner.
+      trustsEmail: true,
+    });
+  }
+  if (e.GITHUB_CLIENT_ID && e.GITHUB_CLIENT_SECRET) {
+    providers.push({
+      id: 'github',
+      name: 'GitHub',
+      kind: 'github',
+      issuer: e.GITHUB_URL ?? 'https://github.com',
+      apiUrl: e.GITHUB_API_URL ?? 'https://api.github.com',
+      clientId: e.GITHUB_CLIENT_ID,
+      clientSecret: e.GITHUB_CLIENT_SECRET,
+      // Only the primary address GitHub marks verified is used: GitHub verifies it with its owner.
+      trustsEmail: true,
+    });
+  }
+  if (e.FACEBOOK_CLIENT_ID && e.FACEBOOK_CLIENT_SECRET) {
+    providers.push({
+      id: 'facebook',
+      name: 'Facebook',
+      kind: 'facebook',
+      issuer: e.FACEBOOK_URL ?? 'https://www.facebook.com',
+      apiUrl: e.FACEBOOK_API_URL ?? 'https://graph.facebook.com',
+      clientId: e.FACEBOOK_CLIENT_ID,
+      clientSecret: e.FACEBOOK_CLIENT_SECRET,
+      // Facebook gives only a confirmed address, but says nothing of how or when it was confirmed: proof first.
+      trustsEmail: false,
+    });
+  }
+  for (const id of e.FEDERATION_PROVIDERS ?? []) {
+    const prefix = providerPrefix(id);
+    providers.push({
+      id,
+      name: String(generic[`${prefix}NAME`] ?? id),
+      kind: 'oidc',
+      issuer: String(generic[`${prefix}ISSUER`]),
+      clientId: String(generic[`${prefix}CLIENT_ID`]),
+      clientSecret: String(generic[`${prefix}CLIENT_SECRET`]),
+      trustsEmail: false,
+    });
+  }
+  return providers.map((provider) => Object.freeze(provider));
 }
 
 function environmentDriver(e: z.output<typeof schema>): EnvironmentSettings['driver'] {

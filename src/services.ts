@@ -64,6 +64,7 @@ import { createEnvironments } from './environments/environments.ts';
 import { createTemplateCatalog } from './environments/template-catalog.ts';
 import type { TerminalLimits } from './environments/terminal/terminal-session.ts';
 import { createTerminals } from './environments/terminal/terminals.ts';
+import { createFederationService } from './federation/federation.service.ts';
 
 /** Storage and the services over it: shared by the server (app.ts) and the operator CLI. */
 export async function createServices(config: Config, log: Logger, clock: Clock = systemClock) {
@@ -340,6 +341,15 @@ export async function createServerServices(config: Config, log: Logger, override
       : undefined,
     environments,
     terminals,
+    federation: createFederationService({
+      providers: config.federation.providers,
+      issuer: config.issuer,
+      timeoutSeconds: config.federation.timeoutSeconds,
+      kv: services.kv,
+      db: services.db,
+      accounts: services.accounts,
+      clock,
+    }),
     async close() {
       await terminals.close();
       await environments.close();

@@ -20,6 +20,8 @@ export const EVENT_LABELS: Record<AuditEventName, string> = {
   email_changed: 'Email address changed',
   phone_changed: 'Phone number changed',
   profile_updated: 'Profile updated',
+  identity_linked: 'Sign-in provider linked',
+  identity_unlinked: 'Sign-in provider unlinked',
   environment_created: 'Environment created',
   environment_started: 'Environment started',
   environment_stopped: 'Environment stopped',
@@ -46,6 +48,7 @@ const METHODS: Record<string, string> = {
   passkey_hwk: 'security key',
   passkey_swk: 'passkey',
   backup_codes: 'backup codes',
+  federated: 'sign-in provider',
 };
 
 const REASONS: Record<string, string> = {
@@ -60,6 +63,9 @@ const REASONS: Record<string, string> = {
   wrong_account: 'a passkey of another account',
   user_not_verified: 'the device did not confirm it was you',
   cloned: 'the passkey may have been copied',
+  upstream_denied: 'not allowed at the sign-in provider',
+  upstream_refused: 'the sign-in provider’s answer did not check out',
+  upstream_unavailable: 'the sign-in provider did not answer',
   backup_state: 'the passkey changed how it is stored',
   already_used: 'its grace retry was already used',
   window_over: 'it was replaced too long ago',

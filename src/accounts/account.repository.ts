@@ -50,6 +50,16 @@ export function createAccountRepository(db: Db) {
     updatePhoneNumber: (id: string, phoneNumber: string) =>
       updateIdentifier(db, id, { phone_number: phoneNumber, phone_number_verified: true }, 'phone_number'),
 
+    /** An account with neither email nor phone (signed in through an upstream provider); undefined on a fairyname conflict. */
+    insertWithoutAddress(row: { id: string; fairyname: string }): Promise<Account | undefined> {
+      return db
+        .insertInto('accounts')
+        .values(row)
+        .onConflict((c) => c.doNothing())
+        .returningAll()
+        .executeTakeFirst();
+    },
+
     /** Inserts unless the email is taken; returns undefined on any unique conflict. */
     insertWithEmail(row: { id: string; email: string; fairyname: string }): Promise<Account | undefined> {
       return db

@@ -90,6 +90,18 @@ export function createAccountService(
       throw new Error('could not allocate a unique fairyname');
     },
 
+    /**
+     * A new account that signs in only through an upstream identity linked to it: the upstream's
+     * address is not one FairyID has verified, so the account does not take it.
+     */
+    async signUpWithoutAddress(): Promise<Account> {
+      for (let attempt = 0; attempt < FAIRYNAME_ATTEMPTS; attempt += 1) {
+        const inserted = await accounts.insertWithoutAddress({ id: randomUUID(), fairyname: generateFairyname() });
+        if (inserted) return inserted;
+      }
+      throw new Error('could not allocate a unique fairyname');
+    },
+
     /** False when the account no longer exists. */
     updateProfile: async (id: string, profile: Profile) =>
       forget(id, await accounts.updateProfile(id, { name: profile.name, picture_url: profile.pictureUrl })),

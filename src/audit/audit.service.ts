@@ -21,6 +21,8 @@ export type AuditEventName =
   | 'email_changed'
   | 'phone_changed'
   | 'profile_updated'
+  | 'identity_linked'
+  | 'identity_unlinked'
   | 'environment_created'
   | 'environment_started'
   | 'environment_stopped'

@@ -6,6 +6,7 @@ import type { AccountSessionTables } from '../accounts/account-session.table.ts'
 import type { AuditTables } from '../audit/audit.table.ts';
 import type { BillingTables } from '../billing/billing.table.ts';
 import type { EnvironmentTables } from '../environments/environment.table.ts';
+import type { FederationTables } from '../federation/linked-identity.table.ts';
 import type { OidcTables } from '../oidc/oidc.tables.ts';
 import type { LedgerTables } from '../ledger/ledger.table.ts';
 import type { OrganizationTables } from '../organizations/organization.table.ts';
@@ -19,4 +20,5 @@ export interface Database
     OrganizationTables,
     LedgerTables,
     BillingTables,
-    EnvironmentTables {}
+    EnvironmentTables,
+    FederationTables {}

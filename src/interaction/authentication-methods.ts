@@ -25,6 +25,17 @@ export function firstFactor(method: Method): AuthenticationContext {
   return { amr: [...amr], acr: isPasskey(amr) ? 'phr' : '1fa' };
 }
 
+/**
+ * A sign-in through an upstream identity provider. `fed` is not in RFC 8176's registry; it is the
+ * value Microsoft Entra uses for the same meaning. The upstream's own `amr` is not carried over: we
+ * cannot check what it claims, so a federated sign-in is one factor (`1fa`) whatever it says, and
+ * the `mfa` prompt still asks a person with a second factor for it. `provedAddress`: the person also
+ * typed a code sent to the account's email (to link the identity to it).
+ */
+export function federatedSignIn(provedAddress: boolean): AuthenticationContext {
+  return { amr: provedAddress ? ['fed', 'otp'] : ['fed'], acr: '1fa' };
+}
+
 /** The context after a further factor on top of what the session already proved. */
 export function addFactor(previousAmr: readonly string[] | undefined, method: Method): AuthenticationContext {
   const amr = [...new Set([...(previousAmr ?? []).filter((value) => value !== 'mfa'), ...AMR[method], 'mfa'])];

@@ -44,6 +44,8 @@ type Deps = {
   /** Whether a text message can be delivered (Twilio, or the development outbox); without it the page asks for an email. */
   smsAvailable: boolean;
   audit: AuditService;
+  /** The upstream providers offered as "Continue with …" buttons (src/federation/). */
+  upstreamProviders: readonly { id: string; name: string; kind: string }[];
 };
 
 const emailSchema = z.email().max(254);
@@ -97,6 +99,7 @@ export function interactionRoutes(deps: Deps) {
         uid: interaction.uid,
         clientName: await clientName(interaction.params.client_id),
         smsAvailable: deps.smsAvailable,
+        upstreamProviders: deps.upstreamProviders,
         ...data,
       },
       status,

@@ -1,0 +1,142 @@
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Context } from 'koa';
+import type { AuditService } from '../audit/audit.service.ts';
+import type { FederationService } from '../federation/federation.service.ts';
+import { UpstreamFailure } from '../federation/upstream-client.ts';
+import { csrfProtection } from '../http/csrf.ts';
+import type { PageSession, SignedIn } from '../http/page-session.ts';
+import type { Renderer } from '../http/render.ts';
+import { requestOrigin } from '../http/request-origin.ts';
+
+const PAGE = '/account/providers';
+const UNLINKED = 'Unlinked. That account no longer signs you in here.';
+const LINKED = 'Linked. You can now sign in with it.';
+const ALREADY_LINKED = 'That account was already linked to yours.';
+const NOT_OFFERED = 'That sign-in provider is not offered here.';
+const UNKNOWN_ANSWER =
+  'This answer does not belong to a link you started here: it expired, was already used, or was meant for another browser. Try again.';
+const NOT_LINKED = 'That sign-in provider is not linked to your account.';
+const LAST_METHOD =
+  'This is the only way you sign in. Add an email address, a phone number or a passkey first, then unlink it.';
+
+const date = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' });
+const when = (at: Date) => ({ iso: at.toISOString(), text: date.format(at) });
+
+/** `/account/providers`: the upstream identities that sign in to this account, and unlinking one. */
+export function linkedIdentityPageRoutes(deps: {
+  federation: FederationService;
+  audit: AuditService;
+  session: PageSession;
+  renderer: Renderer;
+}) {
+  const router = new Router({ prefix: PAGE });
+  router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }), csrfProtection);
+
+  const renderPage = async (
+    ctx: Context,
+    current: SignedIn,
+    messages: { notice?: string | undefined; error?: string },
+    status = 200,
+  ) => {
+    const identities = (await deps.federation.linkedTo(current.accountId)).map((identity) => ({
+      id: identity.id,
+      providerName: identity.providerName,
+      upstreamName: identity.display_name,
+      email: identity.email,
+      linked: when(identity.created_at),
+      lastUsed: when(identity.last_used_at),
+    }));
+    await deps.renderer.render(
+      ctx,
+      'account-providers',
+      { identities, providers: deps.federation.providers, ...messages },
+      status,
+    );
+  };
+
+  router.get('/', async (ctx) => {
+    const current = await deps.session.require(ctx, PAGE);
+    if (!current) return;
+    const notice = { unlinked: UNLINKED, linked: LINKED, already: ALREADY_LINKED }[String(ctx.query.done)];
+    await renderPage(ctx, current, { notice });
+  });
+
+  // Linking adds a way to sign in, so it needs a recent sign-in: a stolen session cookie must not plant one.
+  router.post('/link/:provider', async (ctx) => {
+    const current = await deps.session.requireRecent(ctx, PAGE);
+    if (!current) return;
+    const provider = String(ctx.params.provider);
+    const name = deps.federation.nameOf(provider);
+    if (!name) return renderPage(ctx, current, { error: NOT_OFFERED }, 404);
+    try {
+      const url = await deps.federation.begin(provider, { account: current.accountId, session: current.sessionUid });
+      if (!url) return renderPage(ctx, current, { error: NOT_OFFERED }, 404);
+      ctx.status = 303;
+      ctx.redirect(url.href);
+    } catch (error) {
+      if (!(error instanceof UpstreamFailure)) throw error;
+      ctx.state.log?.warn({ err: error.cause, provider }, 'upstream discovery failed');
+      await renderPage(ctx, current, { error: `${name} is not answering just now. Try again in a moment.` }, 502);
+    }
+  });
+
+  // The federation callback hands linking answers on to here (ACCOUNT_LINK_RETURN); the session must be the one that asked.
+  router.get('/return', async (ctx) => {
+    const current = await deps.session.require(ctx, PAGE);
+    if (!current) return;
+    const response = new URLSearchParams(ctx.querystring);
+    const flow = await deps.federation.flowFor(response.get('state') ?? '');
+    const name = (flow && deps.federation.nameOf(flow.provider)) ?? 'The sign-in provider';
+    try {
+      const outcome = await deps.federation.linkToAccount(current.accountId, current.sessionUid, response);
+      if (!outcome) return renderPage(ctx, current, { error: UNKNOWN_ANSWER }, 400);
+      if (outcome.status === 'taken') {
+        const error = `That ${name} account already signs in to another FairyID account, so it was not linked to this one.`;
+        return renderPage(ctx, current, { error }, 409);
+      }
+      if (outcome.status === 'linked') {
+        await deps.audit.record({
+          event: 'identity_linked',
+          outcome: 'success',
+          origin: requestOrigin(ctx),
+          accountId: current.accountId,
+          detail: { provider: outcome.provider },
+        });
+      }
+      ctx.status = 303;
+      ctx.redirect(`${PAGE}?done=${outcome.status === 'linked' ? 'linked' : 'already'}`);
+    } catch (error) {
+      if (!(error instanceof UpstreamFailure)) throw error;
+      ctx.state.log?.warn({ err: error.cause, provider: flow?.provider }, `upstream link ${error.reason}`);
+      const message =
+        error.reason === 'denied'
+          ? `You did not allow linking ${name}.`
+          : error.reason === 'unavailable'
+            ? `${name} did not answer in time. Try again in a moment.`
+            : `${name} could not confirm who you are, so nothing was linked.`;
+      await renderPage(ctx, current, { error: message }, error.reason === 'unavailable' ? 502 : 400);
+    }
+  });
+
+  router.post('/unlink', async (ctx) => {
+    const current = await deps.session.require(ctx, PAGE);
+    if (!current) return;
+    const id = (ctx.request.body as Record<string, unknown>).identity;
+    const result = typeof id === 'string' ? await deps.federation.unlink(current.accountId, id) : 'not_found';
+    // Someone else's identity, or one already unlinked: all the same here.
+    if (result === 'not_found') return renderPage(ctx, current, { error: NOT_LINKED }, 404);
+    if (result === 'last_method') return renderPage(ctx, current, { error: LAST_METHOD }, 409);
+    await deps.audit.record({
+      event: 'identity_unlinked',
+      outcome: 'success',
+      origin: requestOrigin(ctx),
+      accountId: current.accountId,
+      detail: { provider: result.provider },
+    });
+    ctx.status = 303;
+    ctx.redirect(`${PAGE}?done=unlinked`);
+  });
+
+  return router.routes();
+}

@@ -1,0 +1,243 @@
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
+import { csrfProtection } from '../http/csrf.ts';
+import { PageError } from '../http/page-error.ts';
+import type { Renderer } from '../http/render.ts';
+import { clientIp, requestOrigin } from '../http/request-origin.ts';
+import { federatedSignIn } from '../interaction/authentication-methods.ts';
+import {
+  EXPIRED_INTERACTION,
+  finishInteraction,
+  loadInteraction,
+  type Interaction,
+} from '../interaction/interaction-details.ts';
+import { checkProblem, malformedCode, parseFormCode, sendCode } from '../verification/code-outcomes.ts';
+import type { OneTimeCodes, Recipient } from '../verification/one-time-codes.ts';
+import {
+  ACCOUNT_LINK_RETURN,
+  type FederatedOutcome,
+  type FederationService,
+  type SignedIn,
+} from './federation.service.ts';
+import { UpstreamFailure } from './upstream-client.ts';
+
+type Deps = {
+  provider: () => Provider;
+  federation: FederationService;
+  renderer: Renderer;
+  codes: OneTimeCodes;
+  codeLifetime: string;
+  audit: AuditService;
+  /** What a new account gets (its sign-up DUST). */
+  onAccountCreated(accountId: string): Promise<unknown>;
+  /** Seconds a sign-in interaction lives: a link waiting for proof lives as long. */
+  interactionTtl: number;
+};
+
+const UNKNOWN_ANSWER =
+  'This answer does not belong to a sign-in in progress: it expired, was already used, or was meant for another browser. Go back to the app and start signing in again.';
+
+/**
+ * Sign-in through upstream identity providers: the "Continue with …" buttons start it, the
+ * upstream sends the browser back to /federation/:provider/callback (the redirect URI registered
+ * there), which hands the answer to the interaction it belongs to (or to the account page that
+ * links another provider, whose session must match in the same way). The interaction's own cookie
+ * binds the answer to the browser that asked: an answer carried to another browser ends there.
+ */
+export function federationRoutes(deps: Deps) {
+  const { federation, renderer, codes } = deps;
+
+  const callback = new Router();
+  // The answer's `state` names the flow, and so the interaction (RFC 6749 10.12); the redemption waits
+  // for the interaction's cookie, path-scoped to /interaction/:uid.
+  callback.get('/federation/:provider/callback', async (ctx) => {
+    const state = typeof ctx.query.state === 'string' ? ctx.query.state : undefined;
+    const flow = state ? await federation.flowFor(state) : undefined;
+    if (!flow || flow.provider !== ctx.params.provider) throw new PageError(400, UNKNOWN_ANSWER);
+    ctx.status = 303;
+    ctx.redirect(
+      'interaction' in flow.owner
+        ? `/interaction/${flow.owner.interaction}/federation/return?${ctx.querystring}`
+        : `${ACCOUNT_LINK_RETURN}?${ctx.querystring}`,
+    );
+  });
+
+  const router = new Router({ prefix: '/interaction/:uid/federation' });
+  router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }), csrfProtection);
+  const linkFlow = (uid: string) => `federation:${uid}`;
+
+  const signInStep = async (ctx: Context) => {
+    const interaction = await loadInteraction(deps.provider(), ctx);
+    if (interaction.prompt.name !== 'login') throw new PageError(400, EXPIRED_INTERACTION);
+    return interaction;
+  };
+
+  const audit = (ctx: Context, interaction: Interaction, entry: Omit<AuditRecord, 'origin' | 'clientId'>) =>
+    deps.audit.record({ ...entry, origin: requestOrigin(ctx), clientId: String(interaction.params.client_id) });
+
+  /** The page an upstream sign-in ends on when it did not work, with the way back to the sign-in page. */
+  const failed = (ctx: Context, interaction: Interaction, status: number, message: string, upstream?: string) =>
+    renderer.render(
+      ctx,
+      'federation-error',
+      // An upstream's own words are shown as text (escaped), and not at length.
+      { uid: interaction.uid, message, upstreamDescription: upstream?.slice(0, 200) },
+      status,
+    );
+
+  const signIn = async (
+    ctx: Context,
+    interaction: Interaction,
+    outcome: SignedIn,
+    provider: string,
+    provedAddress: boolean,
+  ) => {
+    const { account, created, linked } = outcome;
+    if (created) await deps.onAccountCreated(account.id);
+    if (linked) {
+      await audit(ctx, interaction, {
+        event: 'identity_linked',
+        outcome: 'success',
+        accountId: account.id,
+        detail: { provider },
+      });
+    }
+    await audit(ctx, interaction, {
+      event: 'sign_in',
+      outcome: 'success',
+      accountId: account.id,
+      detail: { method: 'federated', provider, created },
+    });
+    await finishInteraction(deps.provider(), ctx, {
+      login: { accountId: account.id, ...federatedSignIn(provedAddress) },
+    });
+  };
+
+  const renderLink = async (ctx: Context, uid: string, data: { error?: string } = {}, status = 200) => {
+    const held = await federation.heldLink(uid);
+    if (!held) throw new PageError(400, EXPIRED_INTERACTION);
+    await renderer.render(
+      ctx,
+      'federation-link',
+      {
+        uid,
+        providerName: federation.nameOf(held.provider) ?? held.provider,
+        address: held.email,
+        lifetime: deps.codeLifetime,
+        ...data,
+      },
+      status,
+    );
+  };
+
+  router.post('/start/:provider', async (ctx) => {
+    const interaction = await signInStep(ctx);
+    const provider = String(ctx.params.provider);
+    const name = federation.nameOf(provider);
+    if (!name) throw new PageError(404, 'That sign-in provider is not offered here.');
+    try {
+      const url = await federation.begin(provider, { interaction: interaction.uid });
+      if (!url) throw new PageError(404, 'That sign-in provider is not offered here.');
+      ctx.status = 303;
+      ctx.redirect(url.href);
+    } catch (error) {
+      if (!(error instanceof UpstreamFailure)) throw error;
+      ctx.state.log?.warn({ err: error.cause, provider }, 'upstream discovery failed');
+      await failed(
+        ctx,
+        interaction,
+        502,
+        `${name} is not answering just now. Try again in a moment, or sign in another way.`,
+      );
+    }
+  });
+
+  router.get('/return', async (ctx) => {
+    const interaction = await signInStep(ctx);
+    const response = new URLSearchParams(ctx.querystring);
+    const flow = await federation.flowFor(response.get('state') ?? '');
+    const name = (flow && federation.nameOf(flow.provider)) ?? 'The sign-in provider';
+    let outcome: FederatedOutcome | undefined;
+    try {
+      outcome = await federation.finish(interaction.uid, response);
+    } catch (error) {
+      if (!(error instanceof UpstreamFailure)) throw error;
+      ctx.state.log?.warn({ err: error.cause, provider: flow?.provider }, `upstream sign-in ${error.reason}`);
+      await audit(ctx, interaction, {
+        event: 'sign_in_failed',
+        outcome: 'failure',
+        detail: { method: 'federated', provider: flow?.provider, reason: `upstream_${error.reason}` },
+      });
+      if (error.reason === 'denied')
+        return failed(ctx, interaction, 400, `You did not allow signing in with ${name}. You can sign in another way.`);
+      if (error.reason === 'unavailable')
+        return failed(
+          ctx,
+          interaction,
+          502,
+          `${name} did not answer in time. Try again in a moment, or sign in another way.`,
+        );
+      return failed(
+        ctx,
+        interaction,
+        400,
+        `${name} could not confirm who you are, so you are not signed in. Try again, or sign in another way.`,
+        error.upstreamDescription,
+      );
+    }
+    if (!outcome || !flow) return failed(ctx, interaction, 400, UNKNOWN_ANSWER);
+    if (outcome.status === 'signed_in') return signIn(ctx, interaction, outcome, flow.provider, false);
+    await federation.holdLink(interaction.uid, outcome.link, deps.interactionTtl);
+    const recipient: Recipient = { channel: 'email', address: outcome.link.email };
+    const problem = await sendCode(
+      () => codes.start(linkFlow(interaction.uid), recipient, { ip: clientIp(ctx), accountId: outcome.link.accountId }),
+      'email',
+    );
+    if (problem) {
+      if (problem.retryAfter) ctx.set('Retry-After', String(problem.retryAfter));
+      return failed(ctx, interaction, problem.status, problem.message);
+    }
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${interaction.uid}/federation/link`);
+  });
+
+  router.get('/link', async (ctx) => {
+    const interaction = await signInStep(ctx);
+    await renderLink(ctx, interaction.uid);
+  });
+
+  // The person proves the existing account with the code sent to its address; only then is the identity linked.
+  router.post('/link', async (ctx) => {
+    const interaction = await signInStep(ctx);
+    const held = await federation.heldLink(interaction.uid);
+    if (!held) throw new PageError(400, EXPIRED_INTERACTION);
+    const code = parseFormCode(ctx.request.body);
+    if (!code) return renderLink(ctx, interaction.uid, { error: malformedCode('email').message }, 400);
+    const result = await codes.verify(linkFlow(interaction.uid), code, {
+      ip: clientIp(ctx),
+      accountId: held.accountId,
+    });
+    if (result.status !== 'ok') {
+      const problem = checkProblem(result, 'email');
+      if (problem.reason) {
+        await audit(ctx, interaction, {
+          event: 'sign_in_failed',
+          outcome: 'failure',
+          accountId: held.accountId,
+          detail: { method: 'federated', provider: held.provider, reason: problem.reason },
+        });
+      }
+      if (problem.retryAfter) ctx.set('Retry-After', String(problem.retryAfter));
+      if (problem.page === 'code') return renderLink(ctx, interaction.uid, { error: problem.message }, problem.status);
+      return failed(ctx, interaction, problem.status, problem.message);
+    }
+    const outcome = await federation.completeLink(interaction.uid);
+    if (!outcome) throw new PageError(400, EXPIRED_INTERACTION);
+    await signIn(ctx, interaction, outcome, held.provider, true);
+  });
+
+  return [callback.routes(), router.routes()];
+}

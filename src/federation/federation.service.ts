@@ -1,0 +1,268 @@
+import { randomUUID } from 'node:crypto';
+import type { AccountService } from '../accounts/account.service.ts';
+import type { Account } from '../accounts/account.table.ts';
+import type { UpstreamProviderSettings } from '../config.ts';
+import type { KeyValueStore } from '../db/key-value.ts';
+import type { Clock } from '../shared/clock.ts';
+import type { Db } from '../db/database.ts';
+import { createLinkedIdentityRepository } from './linked-identity.repository.ts';
+import type { LinkedIdentity } from './linked-identity.table.ts';
+import { createFacebookClient } from './facebook-client.ts';
+import { createGitHubClient } from './github-client.ts';
+import {
+  createUpstreamClient,
+  type UpstreamClient,
+  type UpstreamFlow,
+  type UpstreamIdentity,
+} from './upstream-client.ts';
+
+/**
+ * An authorization request sent to an upstream, waiting for its answer: bound to one sign-in
+ * interaction, or to a signed-in session linking another provider from the account pages.
+ */
+export type FlowOwner = { interaction: string } | { account: string; session: string };
+export type PendingFlow = UpstreamFlow & { provider: string; owner: FlowOwner };
+
+/** Linking from the account pages: the identity was linked, was already this account's, or signs in to another account. */
+export type AccountLinkOutcome = { status: 'linked' | 'already_linked' | 'taken' };
+
+/** An upstream identity whose address belongs to an existing account, waiting for the person to prove that account. */
+export type PendingLink = {
+  provider: string;
+  subject: string;
+  email: string;
+  displayName: string | null;
+  accountId: string;
+};
+
+/**
+ * Where an upstream sign-in lands: an account (found through its linked identity, linked now, or
+ * created now), or a request to prove the existing account with the upstream's address first.
+ */
+export type FederatedOutcome = SignedIn | { status: 'proof_needed'; link: PendingLink };
+export type SignedIn = { status: 'signed_in'; account: Account; created: boolean; linked: boolean };
+
+// Longer than any upstream sign-in page takes; the answer must come back within it.
+const FLOW_TTL_SECONDS = 600;
+
+/**
+ * Upstream identity providers and the linking rules. An identity signs in to the account it is
+ * linked to; a first sign-in links to the account with the same address only when the upstream
+ * asserts that address as verified (the boolean `true`) and is trusted for that (`trustsEmail`);
+ * an untrusted but verified address must prove the existing account with a code first; anything
+ * else creates a new account, which takes the address only from a trusted provider.
+ */
+export function createFederationService(deps: {
+  providers: readonly UpstreamProviderSettings[];
+  issuer: string;
+  timeoutSeconds: number;
+  kv: KeyValueStore;
+  db: Db;
+  accounts: AccountService;
+  clock: Clock;
+}) {
+  const clients = new Map<string, UpstreamClient>(
+    deps.providers.map((settings) => {
+      const options = {
+        redirectUri: callbackUri(deps.issuer, settings.id),
+        timeoutSeconds: deps.timeoutSeconds,
+        clock: deps.clock,
+      };
+      const client =
+        settings.kind === 'github'
+          ? createGitHubClient(settings, options)
+          : settings.kind === 'facebook'
+            ? createFacebookClient(settings, options)
+            : createUpstreamClient(settings, options);
+      return [settings.id, client];
+    }),
+  );
+  const identities = createLinkedIdentityRepository(deps.db);
+  const flowKey = (state: string) => `federation:flow:${state}`;
+  const linkKey = (uid: string) => `federation:link:${uid}`;
+  const now = () => new Date(deps.clock.now());
+
+  const flowFor = async (state: string): Promise<PendingFlow | undefined> => {
+    const raw = await deps.kv.get(flowKey(state));
+    return raw ? (JSON.parse(raw) as PendingFlow) : undefined;
+  };
+
+  /** The flow `response` answers, used up, if `owns` accepts its owner; a replayed answer finds nothing. */
+  const takeFlow = async (response: URLSearchParams, owns: (owner: FlowOwner) => boolean) => {
+    const state = response.get('state');
+    const flow = state ? await flowFor(state) : undefined;
+    if (!state || !flow || !owns(flow.owner) || (await deps.kv.del(flowKey(state))) !== 1) return undefined;
+    const client = clients.get(flow.provider);
+    return client && { flow, client };
+  };
+
+  const heldLink = async (uid: string): Promise<PendingLink | undefined> => {
+    const raw = await deps.kv.get(linkKey(uid));
+    return raw ? (JSON.parse(raw) as PendingLink) : undefined;
+  };
+
+  const link = async (accountId: string, provider: string, identity: UpstreamIdentity) => {
+    const inserted = await identities.insert(
+      {
+        id: randomUUID(),
+        account_id: accountId,
+        provider,
+        subject: identity.subject,
+        email: identity.email,
+        display_name: identity.name,
+      },
+      now(),
+    );
+    // A concurrent first sign-in with the same identity linked it first: that link stands.
+    return inserted ?? (await identities.find(provider, identity.subject));
+  };
+
+  const signedIn = async (accountId: string, created: boolean, linked: boolean): Promise<SignedIn> => {
+    const account = await deps.accounts.findById(accountId);
+    if (!account) throw new Error(`linked account ${accountId} does not exist`);
+    return { status: 'signed_in', account, created, linked };
+  };
+
+  return {
+    /** The enabled providers, for the sign-in page's buttons. */
+    providers: deps.providers.map(({ id, name, kind }) => ({ id, name, kind })),
+
+    nameOf: (provider: string) => clients.get(provider)?.settings.name,
+
+    /** Starts a sign-in at `provider` for `owner`; undefined for a provider that is not enabled. */
+    async begin(provider: string, owner: FlowOwner): Promise<URL | undefined> {
+      const client = clients.get(provider);
+      if (!client) return undefined;
+      const { url, flow } = await client.authorizationUrl();
+      const pending: PendingFlow = { ...flow, provider, owner };
+      await deps.kv.write([
+        { op: 'set', key: flowKey(flow.state), value: JSON.stringify(pending), ttlSeconds: FLOW_TTL_SECONDS },
+      ]);
+      return url;
+    },
+
+    /** The flow an answer's `state` belongs to, while it waits; it is not used up by looking. */
+    flowFor,
+
+    /**
+     * Redeems the upstream's answer for the flow `state` names, which must belong to interaction
+     * `uid`. A flow is used once: a replayed answer finds nothing (undefined).
+     */
+    async finish(uid: string, response: URLSearchParams): Promise<FederatedOutcome | undefined> {
+      const taken = await takeFlow(response, (owner) => 'interaction' in owner && owner.interaction === uid);
+      if (!taken) return undefined;
+      const { flow, client } = taken;
+      const identity = await client.redeem(response, flow);
+      const existingLink = await identities.find(flow.provider, identity.subject);
+      if (existingLink) {
+        await identities.updateLastUsed(existingLink.id, { email: identity.email, display_name: identity.name }, now());
+        return signedIn(existingLink.account_id, false, false);
+      }
+      // An address the upstream did not verify (the boolean true) matches nothing and is given to no account.
+      const email = identity.emailVerified ? identity.email : null;
+      const holder = email ? await deps.accounts.findBySignInAddress('email', email) : undefined;
+      if (holder && email && !client.settings.trustsEmail) {
+        return {
+          status: 'proof_needed',
+          link: {
+            provider: flow.provider,
+            subject: identity.subject,
+            email,
+            displayName: identity.name,
+            accountId: holder.id,
+          },
+        };
+      }
+      const { account, created } = holder
+        ? { account: holder, created: false }
+        : email && client.settings.trustsEmail
+          ? await deps.accounts.signInWithVerifiedEmail(email)
+          : { account: await deps.accounts.signUpWithoutAddress(), created: true };
+      const linked = await link(account.id, flow.provider, identity);
+      if (!linked) throw new Error('the linked identity vanished while it was being linked');
+      return signedIn(linked.account_id, created && linked.account_id === account.id, !created);
+    },
+
+    /**
+     * Links another provider from the account pages: the answer must come back to the session that
+     * asked for it. An identity already linked to another account stays there.
+     */
+    async linkToAccount(
+      accountId: string,
+      sessionUid: string,
+      response: URLSearchParams,
+    ): Promise<(AccountLinkOutcome & { provider: string }) | undefined> {
+      const taken = await takeFlow(
+        response,
+        (owner) => 'account' in owner && owner.account === accountId && owner.session === sessionUid,
+      );
+      if (!taken) return undefined;
+      const { flow, client } = taken;
+      const identity = await client.redeem(response, flow);
+      const { provider } = flow;
+      const existing = await identities.find(provider, identity.subject);
+      if (existing) return { status: existing.account_id === accountId ? 'already_linked' : 'taken', provider };
+      // The unique constraint decides a race with a first sign-in of the same identity.
+      const linked = await link(accountId, provider, identity);
+      return { status: linked?.account_id === accountId ? 'linked' : 'taken', provider };
+    },
+
+    /** The identities linked to an account, oldest first, with the name of their provider. */
+    async linkedTo(accountId: string): Promise<(LinkedIdentity & { providerName: string })[]> {
+      return (await identities.findByAccount(accountId)).map((identity) => ({
+        ...identity,
+        // A provider no longer configured keeps its links (they work again if it comes back).
+        providerName: clients.get(identity.provider)?.settings.name ?? identity.provider,
+      }));
+    },
+
+    /**
+     * Unlinks one of the account's identities, unless it is the last way to sign in: the account
+     * keeps an email address, a phone number, a passkey or another linked identity.
+     */
+    async unlink(accountId: string, identityId: string): Promise<LinkedIdentity | 'last_method' | 'not_found'> {
+      const account = await deps.accounts.findById(accountId);
+      if (!account) return 'not_found';
+      const { passkeys } = await deps.accounts.factorSummary(accountId);
+      const otherMethods = Boolean(account.email || account.phone_number || passkeys > 0);
+      return deps.db.transaction().execute(async (trx) => {
+        const locked = createLinkedIdentityRepository(trx);
+        const linked = await locked.lockByAccount(accountId);
+        if (!linked.some((identity) => identity.id === identityId)) return 'not_found';
+        if (linked.length === 1 && !otherMethods) return 'last_method';
+        return (await locked.delete(accountId, identityId)) ?? 'not_found';
+      });
+    },
+
+    /** Keeps a link that waits for proof of the account, for as long as the sign-in lasts. */
+    async holdLink(uid: string, pending: PendingLink, ttlSeconds: number): Promise<void> {
+      await deps.kv.write([{ op: 'set', key: linkKey(uid), value: JSON.stringify(pending), ttlSeconds }]);
+    },
+
+    heldLink,
+
+    /** After the person proved the account: links the identity and signs in to that account. */
+    async completeLink(uid: string): Promise<SignedIn | undefined> {
+      const pending = await heldLink(uid);
+      if (!pending || (await deps.kv.del(linkKey(uid))) !== 1) return undefined;
+      const linked = await link(pending.accountId, pending.provider, {
+        subject: pending.subject,
+        email: pending.email,
+        emailVerified: true,
+        name: pending.displayName,
+      });
+      if (!linked) throw new Error('the linked identity vanished while it was being linked');
+      return signedIn(linked.account_id, false, true);
+    },
+  };
+}
+
+export type FederationService = ReturnType<typeof createFederationService>;
+
+/** Where an answer to linking from the account pages goes on (account-pages/linked-identities.routes.ts). */
+export const ACCOUNT_LINK_RETURN = '/account/providers/return';
+
+/** The redirect URI to register at the upstream provider. */
+export function callbackUri(issuer: string, provider: string): string {
+  return `${issuer}/federation/${provider}/callback`;
+}

@@ -1,0 +1,96 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ExecutionContext } from 'ava';
+
+/** A GitHub user as the stand-in serves it: `/user`, and the addresses `/user/emails` lists. */
+export type GitHubPerson = {
+  id: number;
+  login: string;
+  name: string | null;
+  emails: { email: string; primary: boolean; verified: boolean; visibility: string | null }[];
+};
+
+/**
+ * GitHub's OAuth app endpoints and the two REST calls FairyID makes, on one loopback address,
+ * behaving as github.com and api.github.com do: the authorize page answers at once for `person`
+ * (with `code` and `state`), the token endpoint checks the client, the code, its redirect URI and
+ * the PKCE verifier and answers errors with a 200 and an `error` field as GitHub does, and the API
+ * wants a Bearer token and a User-Agent.
+ */
+export async function startGitHubStandIn(t: ExecutionContext, host = '127.0.0.5') {
+  const state = {
+    person: { id: 1, login: 'octo', name: 'Octo', emails: [] } as GitHubPerson,
+    tokenRequests: 0,
+    client: { id: '', secret: '', redirectUri: '' },
+  };
+  const codes = new Map<string, { challenge: string; redirectUri: string; person: GitHubPerson }>();
+  const tokens = new Map<string, GitHubPerson>();
+
+  const json = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(JSON.stringify(body));
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://stand-in');
+    if (req.method === 'GET' && url.pathname === '/login/oauth/authorize') {
+      const query = url.searchParams;
+      if (query.get('client_id') !== state.client.id || query.get('redirect_uri') !== state.client.redirectUri)
+        return json(res, 400, { error: 'redirect_uri_mismatch' });
+      const code = randomBytes(10).toString('hex');
+      codes.set(code, {
+        challenge: String(query.get('code_challenge')),
+        redirectUri: String(query.get('redirect_uri')),
+        person: state.person,
+      });
+      const back = new URL(state.client.redirectUri);
+      back.searchParams.set('code', code);
+      back.searchParams.set('state', String(query.get('state')));
+      res.writeHead(302, { location: back.href });
+      return res.end();
+    }
+    if (req.method === 'POST' && url.pathname === '/login/oauth/access_token') {
+      state.tokenRequests += 1;
+      let raw = '';
+      for await (const chunk of req) raw += chunk;
+      const form = new URLSearchParams(raw);
+      if (form.get('client_id') !== state.client.id || form.get('client_secret') !== state.client.secret)
+        return json(res, 200, {
+          error: 'incorrect_client_credentials',
+          error_description: 'The client_id and/or client_secret passed are incorrect.',
+        });
+      const grant = codes.get(String(form.get('code')));
+      codes.delete(String(form.get('code')));
+      const verifier = String(form.get('code_verifier'));
+      const challenge = createHash('sha256').update(verifier).digest('base64url');
+      if (!grant || grant.redirectUri !== form.get('redirect_uri') || grant.challenge !== challenge)
+        return json(res, 200, {
+          error: 'bad_verification_code',
+          error_description: 'The code passed is incorrect or expired.',
+        });
+      const accessToken = `gho_${randomBytes(18).toString('hex')}`;
+      tokens.set(accessToken, grant.person);
+      return json(res, 200, { access_token: accessToken, token_type: 'bearer', scope: 'read:user,user:email' });
+    }
+    if (req.method === 'GET' && (url.pathname === '/user' || url.pathname === '/user/emails')) {
+      if (!req.headers['user-agent']) return json(res, 403, { message: 'Request forbidden by administrative rules.' });
+      const person = tokens.get(String(req.headers.authorization).replace(/^Bearer /, ''));
+      if (!person) return json(res, 401, { message: 'Bad credentials' });
+      if (url.pathname === '/user') return json(res, 200, { id: person.id, login: person.login, name: person.name });
+      return json(res, 200, person.emails);
+    }
+    json(res, 404, { message: 'Not Found' });
+  };
+
+  const server = createServer((req, res) => void handle(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => resolve());
+  });
+  t.teardown(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return { url: `http://${host}:${(server.address() as AddressInfo).port}`, state };
+}
