@@ -53,7 +53,13 @@ export function splitOutput(bytes: Buffer, final: boolean, eventBytes: number): 
       const newline = bytes.lastIndexOf(NEWLINE, end - 1);
       end = newline >= start ? newline + 1 : characterBoundary(bytes, start, end);
     }
-    const text = bytes.subarray(start, end).toString('utf8').replace(/\r\n/g, '\n').replace(CONTROL, '');
+    const text = bytes
+      .subarray(start, end)
+      .toString('utf8')
+      .replace(/\r\n/g, '\n')
+      // A carriage return redraws its line (progress bars): the line shows what came after the last one.
+      .replace(/[^\n]*\r/g, '')
+      .replace(CONTROL, '');
     pieces.push({ text: text.replace(/\n$/, ''), end });
     start = end;
   }
