@@ -492,7 +492,9 @@ export async function startLocalMachine(options: LocalMachineOptions): Promise<L
   const finished = (async () => {
     if (config.runcmd.length > 0) {
       // cloud-init turns runcmd into one shell script (lists quoted word by word) run from the home folder.
+      // Its log has stdout and stderr in the order printed: one pipe for both keeps that order.
       const script = [
+        'exec 2>&1',
         'cd "$HOME" || exit 1',
         ...config.runcmd.map((entry) => runcmdLine(entry, primary.name, primaryAccount.shell)),
       ].join('\n');

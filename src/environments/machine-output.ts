@@ -81,10 +81,11 @@ export async function collectMachineOutput(input: {
 }): Promise<void> {
   const { repo, clock, environment } = input;
   const path = input.path ?? CLOUD_INIT_OUTPUT_LOG;
-  // Each start reads a new machine's log from its beginning: progress counts from this start's events.
-  const started = environment.transition_started_at?.toISOString() ?? null;
+  // Every machine (each start, and a replacement for one lost while starting) has a log of its own,
+  // read from its beginning: progress counts from the events of this machine, known by when it came up.
+  const machine = environment.machine_created_at?.toISOString() ?? null;
   const latest = await repo.findLatestEvent(environment.id, OUTPUT_KINDS);
-  const current = latest?.detail.started === started ? latest : undefined;
+  const current = latest?.detail.machine_created_at === machine ? latest : undefined;
   if (current && current.kind !== 'machine_output') return;
   const offset = Number(current?.detail.offset ?? 0);
 
@@ -98,7 +99,7 @@ export async function collectMachineOutput(input: {
       actor_id: null,
       client_id: null,
       // The log's byte this event reaches: the next read starts there, also on another instance.
-      detail: { started, offset: end },
+      detail: { machine_created_at: machine, offset: end },
       created_at: new Date(clock.now()),
     });
 

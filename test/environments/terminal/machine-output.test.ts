@@ -145,6 +145,15 @@ rootTest(
       t.is(response.status, 400, bad.slice(0, 20));
       t.is(((await response.json()) as { error: string }).error, 'invalid_request');
     }
+
+    // A start after a stop is a new machine with a log of its own, read from its beginning.
+    const { id, token } = environment;
+    t.is((await callApi(server, token, 'POST', `/api/environments/${id}/stop`)).status, 202);
+    await waitForState(server, token, id, 'stopped');
+    t.is((await callApi(server, token, 'POST', `/api/environments/${id}/start`)).status, 202);
+    await waitForState(server, token, id, 'running');
+    const both = await readEvents(server, token, path, (events) => output(events) === `${expected}\n${expected}`);
+    t.true(both.length > first.length);
   },
 );
 
