@@ -2,6 +2,9 @@
 // driver one small step at a time and records what it returns, so a restart between two steps picks
 // up where it left off: every call must be safe to repeat with the ids it returned last time.
 
+/** Where cloud-init writes what its modules (runcmd, packages) print, on a droplet. */
+export const CLOUD_INIT_OUTPUT_LOG = '/var/log/cloud-init-output.log';
+
 /** What a driver needs to bring one machine up (first start, or a start after a stop). */
 export interface MachineSpec {
   /** Our environment id: drivers name and tag what they create with it, to find it again after a crash. */
@@ -34,6 +37,8 @@ export interface MachineState {
   status: MachineStatus;
   /** Where sshd answers, once the provider has given the machine an address. */
   address?: { host: string; port: number };
+  /** Where the machine keeps cloud-init's output log, when not at CLOUD_INIT_OUTPUT_LOG as on a droplet. */
+  outputLog?: string;
 }
 
 export interface EnvironmentDriver {

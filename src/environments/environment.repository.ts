@@ -151,12 +151,12 @@ export function createEnvironmentRepository(db: Db) {
         .execute();
     },
 
-    findLatestEvent(environmentId: string, kind: string) {
+    findLatestEvent(environmentId: string, kind: string | readonly string[]) {
       return db
         .selectFrom('environment_events')
         .selectAll()
         .where('environment_id', '=', environmentId)
-        .where('kind', '=', kind)
+        .where('kind', 'in', typeof kind === 'string' ? [kind] : kind)
         .orderBy('created_at', 'desc')
         .orderBy('id', 'desc')
         .limit(1)

@@ -30,6 +30,7 @@ import { delimiter, dirname, join, posix, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
+import { CLOUD_INIT_OUTPUT_LOG } from './driver.ts';
 
 const run = promisify(execFile);
 
@@ -204,6 +205,11 @@ export interface LocalMachine {
   readonly warnings: string[];
   /** Settles once runcmd has run and phone_home has been tried (cloud-init's final stage). */
   readonly finished: Promise<void>;
+  /**
+   * Where an SSH session on this machine finds runcmd's output, as cloud-init's output log:
+   * /var/log/cloud-init-output.log as root (the machine's own /var/log), the run folder otherwise.
+   */
+  readonly outputLog: string;
   /** True while sshd runs. */
   running(): boolean;
   /** Stops sshd and every process of the machine's sessions; keeps the volume. Safe to repeat. */
@@ -312,6 +318,12 @@ export async function startLocalMachine(options: LocalMachineOptions): Promise<L
   const tmpDir = join(runDir, 'tmp');
   await mkdir(tmpDir, { recursive: true });
   await chmod(tmpDir, 0o1777);
+  // The machine's own /var/log (as root, mounted over the host's in its namespace): cloud-init's
+  // output log is read over SSH at the path a droplet has it, and never lands in this computer's logs.
+  const logDir = join(runDir, 'log');
+  await mkdir(logDir, { recursive: true, mode: 0o755 });
+  const outputLog = join(logDir, 'cloud-init-output.log');
+  await writeFile(outputLog, '', { mode: 0o644 });
   // Paths as sshd sees them: inside the namespace the run folder is reached at INNER_RUN_DIR, since
   // it may itself live under the /tmp that the machine's own /tmp hides.
   const inner = (file: string) => (root ? join(INNER_RUN_DIR, relative(runDir, file)) : file);
@@ -353,7 +365,7 @@ export async function startLocalMachine(options: LocalMachineOptions): Promise<L
         '--',
         '/bin/sh',
         '-c',
-        `mount --bind "$0" /home && mount --bind "$1" ${INNER_RUN_DIR} && mount --bind ${INNER_RUN_DIR}/tmp /tmp && shift && exec "$@"`,
+        `mount --bind "$0" /home && mount --bind "$1" ${INNER_RUN_DIR} && mount --bind ${INNER_RUN_DIR}/tmp /tmp && mount --bind ${INNER_RUN_DIR}/log /var/log && shift && exec "$@"`,
         options.volumeDir,
         runDir,
         sshd,
@@ -422,7 +434,7 @@ export async function startLocalMachine(options: LocalMachineOptions): Promise<L
     throw error instanceof LocalMachineError ? error : new LocalMachineError(`sshd did not start: ${String(error)}`);
   }
 
-  const runAsUser = (script: string): Promise<{ code: number; output: string }> => {
+  const runAsUser = (script: string, outputFile?: string): Promise<{ code: number; output: string }> => {
     const env = {
       // Debian's root PATH: nsenter and runuser live in /usr/sbin; the user's script sees it too.
       PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
@@ -456,8 +468,11 @@ export async function startLocalMachine(options: LocalMachineOptions): Promise<L
       });
       children.add(helper);
       let output = '';
+      // Appended as it comes, like cloud-init's log, so a reader over SSH sees a long runcmd progress.
+      let written = Promise.resolve();
       const collect = (chunk: Buffer) => {
         output = (output + chunk.toString()).slice(-4000);
+        if (outputFile) written = written.then(() => appendFile(outputFile, chunk)).catch(() => {});
       };
       helper.stdout?.on('data', collect);
       helper.stderr?.on('data', collect);
@@ -465,9 +480,11 @@ export async function startLocalMachine(options: LocalMachineOptions): Promise<L
         children.delete(helper);
         resolve({ code: -1, output: String(error) });
       });
+      // 'exit', not 'close': like cloud-init, a background job left holding the output does not hold up
+      // the boot; what it prints later still reaches the log.
       helper.once('exit', (code) => {
         children.delete(helper);
-        resolve({ code: code ?? -1, output });
+        void written.then(() => resolve({ code: code ?? -1, output }));
       });
     });
   };
@@ -475,13 +492,14 @@ export async function startLocalMachine(options: LocalMachineOptions): Promise<L
   const finished = (async () => {
     if (config.runcmd.length > 0) {
       // cloud-init turns runcmd into one shell script (lists quoted word by word) run from the home folder.
+      // Its log has stdout and stderr in the order printed: one pipe for both keeps that order.
       const script = [
+        'exec 2>&1',
         'cd "$HOME" || exit 1',
         ...config.runcmd.map((entry) => runcmdLine(entry, primary.name, primaryAccount.shell)),
       ].join('\n');
-      const result = await runAsUser(script);
+      const result = await runAsUser(script, outputLog);
       if (stopping) return;
-      await writeFile(join(runDir, 'runcmd.log'), result.output).catch(() => {});
       if (result.code !== 0) {
         warnings.push(`runcmd exited with status ${result.code}: ${result.output.trim().slice(-500)}`);
       }
@@ -515,6 +533,7 @@ export async function startLocalMachine(options: LocalMachineOptions): Promise<L
     hostPublicKeys,
     warnings,
     finished,
+    outputLog: root ? CLOUD_INIT_OUTPUT_LOG : outputLog,
     running: () => alive,
     stop,
   };

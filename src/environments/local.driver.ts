@@ -140,7 +140,7 @@ export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
       const machine = running.machine;
       if (!machine) return { status: 'creating' };
       if (!machine.running()) return { status: 'off' };
-      return { status: 'active', address: { host: machine.host, port: machine.port } };
+      return { status: 'active', address: { host: machine.host, port: machine.port }, outputLog: machine.outputLog };
     },
 
     async stop(ids: ProviderIds): Promise<ProviderIds> {

@@ -6,13 +6,20 @@ import type { Db } from '../db/database.ts';
 import type { LedgerService } from '../ledger/ledger.service.ts';
 import type { Clock } from '../shared/clock.ts';
 import { renderCloudConfig } from './cloud-config.ts';
-import { type EnvironmentDriver, type MachineSpec, ProviderError, type ProviderIds } from './driver.ts';
+import {
+  type EnvironmentDriver,
+  type MachineSpec,
+  type MachineState,
+  ProviderError,
+  type ProviderIds,
+} from './driver.ts';
 import type { EnvironmentNotice } from './environment-email.ts';
 import { createEnvironmentRepository } from './environment.repository.ts';
 import { HOUR_MS, runReference, TIER_VOLUME_GB, walletOf, type EnvironmentService } from './environment.service.ts';
 import type { Environment, EnvironmentState } from './environment.table.ts';
 import type { MachineKeySeal } from './machine-keys.ts';
-import { probeMachine } from './ssh-probe.ts';
+import { collectMachineOutput } from './machine-output.ts';
+import { type MachineLogin, probeMachine } from './ssh-probe.ts';
 import type { TemplateCatalog } from './template-catalog.ts';
 import type { CloudConfigParts } from './template.ts';
 import { required } from '../shared/required.ts';
@@ -139,6 +146,28 @@ export function createReconciler(deps: ReconcilerDeps) {
     };
   }
 
+  const loginTo = (environment: Environment, address: { host: string; port: number }): MachineLogin => ({
+    host: address.host,
+    port: address.port,
+    username: deps.service.sshUser,
+    privateKey: deps.keySeal.open(environment.id, 'client', environment.client_private_key_sealed),
+    hostPublicKey: environment.host_public_key,
+    timeoutMs: 10_000,
+  });
+
+  /** The machine's cloud-init output since the last visit, into the trail (see machine-output.ts). */
+  const copyOutput = (environment: Environment, machine: MachineState, final: boolean) =>
+    machine.address
+      ? collectMachineOutput({
+          repo,
+          clock,
+          environment,
+          login: loginTo(environment, machine.address),
+          path: machine.outputLog,
+          final,
+        })
+      : Promise.resolve();
+
   /** Ready: phone_home arrived (or the SSH probe passed). Only once per start, under the row lock. */
   async function markReady(
     environmentId: string,
@@ -262,18 +291,14 @@ export function createReconciler(deps: ReconcilerDeps) {
         if (recorded) await tx.insertEvent(machineCreated(environment, address.host, now));
         return recorded;
       });
-      return first ? settings.phoneHomeGraceSeconds * 1000 : 0;
+      return first ? Math.min(settings.phoneHomeGraceSeconds * 1000, POLL_MS) : 0;
     }
+    // While cloud-init runs, its output is followed every POLL_MS, so the page shows the boot as it goes.
+    await copyOutput(environment, machine, false);
     const waited = since(environment.machine_created_at);
-    if (waited < settings.phoneHomeGraceSeconds * 1000) return settings.phoneHomeGraceSeconds * 1000 - waited;
-    const reachable = await probeMachine({
-      host: machine.address.host,
-      port: machine.address.port,
-      username: deps.service.sshUser,
-      privateKey: deps.keySeal.open(environment.id, 'client', environment.client_private_key_sealed),
-      hostPublicKey: environment.host_public_key,
-      timeoutMs: 10_000,
-    });
+    if (waited < settings.phoneHomeGraceSeconds * 1000)
+      return Math.min(settings.phoneHomeGraceSeconds * 1000 - waited, POLL_MS);
+    const reachable = await probeMachine(loginTo(environment, machine.address));
     if (reachable) await markReady(environment.id, 'ssh_probe', machine.address);
     return reachable ? 0 : 10_000;
   }
@@ -328,6 +353,9 @@ export function createReconciler(deps: ReconcilerDeps) {
         machine_created_at: environment.machine_created_at ?? new Date(clock.now()),
       });
     }
+    // What cloud-init printed between the last read and ready (the whole of it, when ready came
+    // first), on the run's first visit: no hour is booked yet.
+    if (environment.metered_hours === 0) await copyOutput(environment, machine, true);
     const runningSince = required(environment.running_since, 'the running start');
     const now = new Date(clock.now());
     const price = deps.service.priceOf(environment.tier);

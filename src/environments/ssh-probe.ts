@@ -1,52 +1,70 @@
 import ssh2 from 'ssh2';
 import { required } from '../shared/required.ts';
 
-/**
- * The fallback when phone_home never arrives: signs in with the environment's key, insisting on the
- * host key FairyID generated (anything else is a different machine, or someone in between), and
- * checks that tmux answers. Resolves false on any failure; `timeoutMs` bounds the whole attempt.
- */
-export function probeMachine(input: {
+export type MachineLogin = {
   host: string;
   port: number;
   username: string;
   privateKey: string;
   hostPublicKey: string;
   timeoutMs: number;
-}): Promise<boolean> {
-  const expected = ssh2.utils.parseKey(input.hostPublicKey);
-  if (expected instanceof Error) return Promise.resolve(false);
+};
+
+/**
+ * Runs `command` on the machine, signed in with the environment's key and insisting on the host key
+ * FairyID generated (anything else is a different machine, or someone in between). Resolves with the
+ * exit code and at most `maxBytes` of stdout, or undefined on any failure; `timeoutMs` bounds the
+ * whole attempt.
+ */
+export function runOnMachine(
+  login: MachineLogin,
+  command: string,
+  maxBytes: number,
+): Promise<{ code: number; stdout: Buffer } | undefined> {
+  const expected = ssh2.utils.parseKey(login.hostPublicKey);
+  if (expected instanceof Error) return Promise.resolve(undefined);
   const expectedBlob = (
     Array.isArray(expected) ? required(expected[0], 'the parsed host key') : expected
   ).getPublicSSH();
   return new Promise((resolve) => {
     const client = new ssh2.Client();
     let settled = false;
-    const finish = (ok: boolean) => {
+    const finish = (result: { code: number; stdout: Buffer } | undefined) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       client.end();
-      resolve(ok);
+      resolve(result);
     };
-    const timer = setTimeout(() => finish(false), input.timeoutMs);
-    client.on('error', () => finish(false));
-    client.on('close', () => finish(false));
+    const timer = setTimeout(() => finish(undefined), login.timeoutMs);
+    client.on('error', () => finish(undefined));
+    client.on('close', () => finish(undefined));
     client.on('ready', () => {
-      client.exec('true', (error, stream) => {
-        if (error) return finish(false);
-        stream.on('close', (code: number) => finish(code === 0));
-        stream.resume();
+      client.exec(command, (error, stream) => {
+        if (error) return finish(undefined);
+        const chunks: Buffer[] = [];
+        let size = 0;
+        stream.on('data', (chunk: Buffer) => {
+          if (size >= maxBytes) return;
+          chunks.push(chunk.subarray(0, maxBytes - size));
+          size += Math.min(chunk.length, maxBytes - size);
+        });
+        stream.on('close', (code: number) => finish({ code, stdout: Buffer.concat(chunks) }));
         stream.stderr.resume();
       });
     });
     client.connect({
-      host: input.host,
-      port: input.port,
-      username: input.username,
-      privateKey: input.privateKey,
-      readyTimeout: input.timeoutMs,
+      host: login.host,
+      port: login.port,
+      username: login.username,
+      privateKey: login.privateKey,
+      readyTimeout: login.timeoutMs,
       hostVerifier: (key: Buffer) => Buffer.compare(key, expectedBlob) === 0,
     });
   });
+}
+
+/** The fallback when phone_home never arrives: the machine answers SSH with the pinned host key. */
+export async function probeMachine(login: MachineLogin): Promise<boolean> {
+  return (await runOnMachine(login, 'true', 0))?.code === 0;
 }

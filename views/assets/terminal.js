@@ -220,15 +220,19 @@
   window.addEventListener('resize', resize);
   if (window.visualViewport) window.visualViewport.addEventListener('resize', resize);
 
-  // The provisioning log (Server-Sent Events) while the machine starts.
+  // The provisioning log (Server-Sent Events) while the machine starts: the trail's steps with their
+  // time, and the machine's cloud-init output (kind machine_output) as it printed it.
   let logSource;
   function showLog() {
     logBox.hidden = false;
     if (logSource) return;
+    // A new stream replays the whole trail.
+    logBox.textContent = '';
     logSource = new EventSource(`/account/environments/${environmentId}/logs`);
     logSource.onmessage = (event) => {
       const entry = JSON.parse(event.data);
-      logBox.textContent += `${entry.at ? `${entry.at.slice(11, 19)} ` : ''}${entry.message}\n`;
+      const time = entry.kind !== 'machine_output' && entry.at ? `${entry.at.slice(11, 19)} ` : '';
+      logBox.textContent += `${time}${entry.message}\n`;
       logBox.scrollTop = logBox.scrollHeight;
     };
   }

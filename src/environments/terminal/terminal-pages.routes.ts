@@ -19,9 +19,9 @@ const KEEP_ALIVE_MS = 15_000;
 const notFound = () => new ApiError(404, 'environment_not_found', 'No such environment.');
 
 /**
- * The environment's trail as Server-Sent Events (provisioning steps, readiness, warnings of what the
- * machine could not apply, stops), each with its cursor as the event id, so a reconnecting
- * EventSource sends Last-Event-ID and gets only what it has not seen.
+ * The environment's trail as Server-Sent Events (provisioning steps, the machine's cloud-init output,
+ * readiness, warnings of what the machine could not apply, stops), each with its cursor as the event
+ * id, so a reconnecting EventSource sends Last-Event-ID and gets only what it has not seen.
  */
 async function streamLogs(
   ctx: Context,
@@ -34,6 +34,7 @@ async function streamLogs(
   await service.events(accountId, environmentId, { cursor: undefined, limit: 1 });
   const header = ctx.get('last-event-id');
   let cursor = header ? decodeCursor(header) : undefined;
+  if (header && !cursor) throw new ApiError(400, 'invalid_request', 'Last-Event-ID is not an event id of this stream.');
   // Written straight to the socket: Koa would treat a client hanging up on a piped body as an error.
   ctx.respond = false;
   ctx.req.setTimeout(0);
