@@ -86,10 +86,12 @@ export function createOneTimeCodes(deps: {
    */
   const claimResend = async (flow: string): Promise<number> => {
     const now = clock.now();
-    if (await kv.setIfAbsent(resendKey(flow), String(now), settings.resendSeconds)) return 0;
+    // Kept well past the wait, so a busy machine (or a test's clock) never sees it vanish early.
+    const keepSeconds = settings.resendSeconds + 300;
+    if (await kv.setIfAbsent(resendKey(flow), String(now), keepSeconds)) return 0;
     const wait = Math.ceil((Number(await kv.get(resendKey(flow))) + settings.resendSeconds * 1000 - now) / 1000);
     if (wait > 0) return wait;
-    await kv.write([{ op: 'set', key: resendKey(flow), value: String(now), ttlSeconds: settings.resendSeconds }]);
+    await kv.write([{ op: 'set', key: resendKey(flow), value: String(now), ttlSeconds: keepSeconds }]);
     return 0;
   };
 

@@ -32,7 +32,13 @@ export function watchComplaints(page: Page): string[] {
     if (['error', 'warning'].includes(message.type()) && !message.text().startsWith('Failed to load resource'))
       complaints.push(message.text());
   });
-  page.on('requestfailed', (request) => complaints.push(`${request.url()} failed`));
+  page.on('requestfailed', (request) => {
+    const why = request.failure()?.errorText ?? 'unknown';
+    // A script's own fetch that the browser cancelled (a reconnect superseding it, say) is not a defect;
+    // every failed asset, and every fetch that failed for another reason, is.
+    if (request.resourceType() === 'fetch' && why === 'net::ERR_ABORTED') return;
+    complaints.push(`${request.url()} failed (${why})`);
+  });
   page.on('response', (response) => {
     if (response.request().resourceType() !== 'document' && response.status() >= 400)
       complaints.push(`${response.url()} answered ${response.status()}`);

@@ -153,31 +153,35 @@ test('an input frame sent again after a reconnect runs once', async (t) => {
   t.false(second.text().includes('count-2-'));
 });
 
-test('a viewer that reads nothing pauses the SSH stream instead of growing memory, and a reader is unaffected', async (t) => {
-  const machine = await startTerminalMachine(t);
-  const session = await TerminalSession.open(machine, {
-    command: 'yes flood-flood-flood-flood',
-    ...size,
-    limits: { ringBytes: 2 * 1024 * 1024 },
-  });
-  t.teardown(() => session.close(CLOSE.normal));
-  const stuck = recorder({ reading: false });
-  session.attach(stuck.sink, { inputStream: 's', ...size });
-  const before = process.memoryUsage().rss;
-  // Alone, the stuck viewer lets the stream run to the high-water mark and no further.
-  await until(() => (session.paused ? true : undefined), 'the stream to pause');
-  t.log(session.ring.end, stuck.received);
-  t.true(session.ring.end < 2 * 1024 * 1024);
-  // The window plus the one frame that crossed it.
-  t.true(stuck.received <= 320 * 1024);
+// Serial: the memory it measures is this process's, which the file's other tests would share.
+test.serial(
+  'a viewer that reads nothing pauses the SSH stream instead of growing memory, and a reader is unaffected',
+  async (t) => {
+    const machine = await startTerminalMachine(t);
+    const session = await TerminalSession.open(machine, {
+      command: 'yes flood-flood-flood-flood',
+      ...size,
+      limits: { ringBytes: 2 * 1024 * 1024 },
+    });
+    t.teardown(() => session.close(CLOSE.normal));
+    const stuck = recorder({ reading: false });
+    session.attach(stuck.sink, { inputStream: 's', ...size });
+    const before = process.memoryUsage().rss;
+    // Alone, the stuck viewer lets the stream run to the high-water mark and no further.
+    await until(() => (session.paused ? true : undefined), 'the stream to pause');
+    t.log(session.ring.end, stuck.received);
+    t.true(session.ring.end < 2 * 1024 * 1024);
+    // The window plus the one frame that crossed it.
+    t.true(stuck.received <= 320 * 1024);
 
-  // A reading viewer keeps it flowing; the stuck one is overtaken and gets a redraw, not a gap.
-  const reader = recorder();
-  session.attach(reader.sink, { inputStream: 'r', ...size });
-  await until(() => (session.ring.end > 12 * 1024 * 1024 ? true : undefined), '12 MiB through the bridge');
-  t.true(stuck.received <= 320 * 1024);
-  t.true(process.memoryUsage().rss - before < 64 * 1024 * 1024, 'memory stays bounded');
-});
+    // A reading viewer keeps it flowing; the stuck one is overtaken and gets a redraw, not a gap.
+    const reader = recorder();
+    session.attach(reader.sink, { inputStream: 'r', ...size });
+    await until(() => (session.ring.end > 12 * 1024 * 1024 ? true : undefined), '12 MiB through the bridge');
+    t.true(stuck.received <= 320 * 1024);
+    t.true(process.memoryUsage().rss - before < 64 * 1024 * 1024, 'memory stays bounded');
+  },
+);
 
 test('a session with nothing typed and nothing printed for the idle timeout closes its viewers with 4008', async (t) => {
   const machine = await startTerminalMachine(t);
