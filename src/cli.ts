@@ -1,12 +1,20 @@
 import { ConfigError, loadConfig, loadDotEnv } from './config.ts';
-import { runClientsCommand } from './cli/clients.command.ts';
-import { runKeysCommand } from './cli/keys.command.ts';
-import { runLedgerCommand } from './cli/ledger.command.ts';
-import { runPlatformOwnerCommand } from './cli/platform-owner.command.ts';
-import { runTemplatesCommand } from './cli/templates.command.ts';
-import { openCliContext } from './cli/context.ts';
+import type { CliContext } from './cli/context.ts';
 import { UsageError } from './cli/usage-error.ts';
 import { ClientRegistrationError } from './oidc/client-registry.ts';
+
+type Command = (context: CliContext, args: string[]) => Promise<void>;
+
+// Each command's module, and the storage and services behind it, are loaded only when it runs: a
+// usage error or `help` opens nothing, and `clients add` does not load what the server alone needs.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  migrate: async () => async () => console.log('Database schema is up to date.'),
+  keys: async () => (await import('./cli/keys.command.ts')).runKeysCommand,
+  clients: async () => (await import('./cli/clients.command.ts')).runClientsCommand,
+  ledger: async () => (await import('./cli/ledger.command.ts')).runLedgerCommand,
+  'platform-owner': async () => (await import('./cli/platform-owner.command.ts')).runPlatformOwnerCommand,
+  templates: async () => (await import('./cli/templates.command.ts')).runTemplatesCommand,
+};
 
 const USAGE = `Usage: npm run cli -- <command>
 
@@ -30,15 +38,13 @@ try {
   if (!command || command === 'help' || command === '--help') {
     console.log(USAGE);
   } else {
-    const context = await openCliContext(loadConfig());
+    const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (!load) throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
+    const config = loadConfig();
+    const [run, { openCliContext }] = await Promise.all([load(), import('./cli/context.ts')]);
+    const context = await openCliContext(config);
     try {
-      if (command === 'migrate') console.log('Database schema is up to date.');
-      else if (command === 'keys') await runKeysCommand(context, rest);
-      else if (command === 'clients') await runClientsCommand(context, rest);
-      else if (command === 'ledger') await runLedgerCommand(context, rest);
-      else if (command === 'platform-owner') await runPlatformOwnerCommand(context, rest);
-      else if (command === 'templates') await runTemplatesCommand(context, rest);
-      else throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
+      await run(context, rest);
     } finally {
       await context.close();
     }

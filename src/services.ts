@@ -9,8 +9,6 @@ import { createBackupCodeRepository } from './accounts/backup-code.repository.ts
 import { createBackupCodeService } from './accounts/backup-code.service.ts';
 import { createTotpRepository } from './accounts/totp.repository.ts';
 import { createTotpService } from './accounts/totp.service.ts';
-import { createPasskeyRepository } from './accounts/passkey.repository.ts';
-import { createPasskeyService, relyingPartyOf } from './accounts/passkey.service.ts';
 import type { Config } from './config.ts';
 import { createDatabase } from './db/database.ts';
 import { acquireDataDirLock } from './db/data-dir-lock.ts';
@@ -29,7 +27,6 @@ import { createAbuseControls } from './verification/abuse-controls.ts';
 import { createRenderer, type Renderer } from './http/render.ts';
 import { createIdentifierChangeNotice } from './accounts/identifier-change-notice.ts';
 import { identifierChangeEmail, identifierChangeSms } from './accounts/identifier-change-message.ts';
-import { createStripeBilling } from './billing/stripe-billing.ts';
 import { ensurePagesClient, PAGES_CLIENT_ID } from './http/page-session.ts';
 import { createBackupCodeHandOff } from './interaction/backup-code-hand-off.ts';
 import { createSecondFactorCompletion } from './interaction/second-factor-completion.ts';
@@ -37,8 +34,6 @@ import { signInCodeEmail } from './interaction/sign-in-email.ts';
 import { signInCodeSms } from './interaction/sign-in-sms.ts';
 import { createDevOutbox } from './notifications/dev-outbox.ts';
 import { SmsDeliveryError, type Mailer, type SmsSender } from './notifications/message.ts';
-import { createSmtpMailer } from './notifications/smtp-mailer.ts';
-import { createTwilioSms } from './notifications/twilio-sms.ts';
 import { createClientRegistry, type ClientRegistry } from './oidc/client-registry.ts';
 import { createConnectedAppService } from './oidc/connected-app.service.ts';
 import { CLI_CLIENT_ID, ensureCliClient } from './oidc/cli-client.ts';
@@ -60,10 +55,8 @@ import { createAuditRepository } from './audit/audit.repository.ts';
 import { createAuditService } from './audit/audit.service.ts';
 import { createPlanService } from './billing/plan.service.ts';
 import type { EnvironmentDriver } from './environments/driver.ts';
-import { createEnvironments } from './environments/environments.ts';
 import { createTemplateCatalog } from './environments/template-catalog.ts';
 import type { TerminalLimits } from './environments/terminal/terminal-session.ts';
-import { createTerminals } from './environments/terminal/terminals.ts';
 import { createFederationService } from './federation/federation.service.ts';
 
 /** Storage and the services over it: shared by the server (app.ts) and the operator CLI. */
@@ -77,8 +70,6 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
   try {
     await migrateToLatest(db);
     expectedMigration = await latestMigrationName();
-    // Environment templates are validated at every start; a bad file stops it with every problem named.
-    await environmentTemplates.reload();
     kv = 'url' in config.redis ? await connectRedis(config.redis) : new MemoryStore();
     await keys.ensureKeys();
   } catch (error) {
@@ -108,11 +99,6 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
     accounts,
     backupCodes: createBackupCodeService(createBackupCodeRepository(db), config.keysSecret),
     totp: createTotpService(createTotpRepository(db), config.keysSecret, clock),
-    passkeys: createPasskeyService({
-      repository: createPasskeyRepository(db),
-      kv,
-      relyingParty: relyingPartyOf(config.issuer),
-    }),
     ledger: createLedgerService({ db, clients: clientRepository, organizations }),
     audit,
     accountSessions: createAccountSessionService(createAccountSessionRepository(db), audit),
@@ -190,6 +176,25 @@ export type ServerOverrides = {
 
 export async function createServerServices(config: Config, log: Logger, overrides: ServerOverrides = {}) {
   const clock = overrides.clock ?? systemClock;
+  // Loaded here rather than at the top: the operator CLI builds only createServices, and these
+  // modules (WebAuthn, Stripe, SMTP, environments and terminals) cost it a second and a half to load.
+  const [
+    { createPasskeyService, relyingPartyOf },
+    { createPasskeyRepository },
+    { createStripeBilling },
+    { createSmtpMailer },
+    { createTwilioSms },
+    { createEnvironments },
+    { createTerminals },
+  ] = await Promise.all([
+    import('./accounts/passkey.service.ts'),
+    import('./accounts/passkey.repository.ts'),
+    import('./billing/stripe-billing.ts'),
+    import('./notifications/smtp-mailer.ts'),
+    import('./notifications/twilio-sms.ts'),
+    import('./environments/environments.ts'),
+    import('./environments/terminal/terminals.ts'),
+  ]);
   const services = await createServices(config, log, clock);
   const revocations = createGrantRevocations(services.kv, config.ttl.accessToken);
   // Open terminals end with their grant; they are built after the provider that reports revocations.
@@ -202,6 +207,9 @@ export async function createServerServices(config: Config, log: Logger, override
   let host: ProviderHost | undefined;
   let clients: ClientRegistry;
   try {
+    // Environment templates are validated at every server start; a bad file stops it with every
+    // problem named. The CLI leaves them to `templates reload`: a quarter of a second per command.
+    await services.environmentTemplates.reload();
     host = await startProvider(config, services, log, { renderer, onGrantRevoked: markRevoked, clock });
     const provider = host;
     clients = createClientRegistry(services.clientRepository, (metadata) =>
@@ -295,6 +303,11 @@ export async function createServerServices(config: Config, log: Logger, override
   endTerminalsOf = terminals.gateway.grantRevoked;
   return {
     ...services,
+    passkeys: createPasskeyService({
+      repository: createPasskeyRepository(services.db),
+      kv: services.kv,
+      relyingParty: relyingPartyOf(config.issuer),
+    }),
     config,
     provider,
     clients,

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { ClientRegistry } from '../oidc/client-registry.ts';
 import type { ClientMetadata } from '../oidc/oidc.tables.ts';
 import type { CliContext } from './context.ts';
 import { UsageError } from './usage-error.ts';
@@ -21,7 +22,8 @@ const ADD_HELP = `Usage: npm run cli -- clients add --name NAME [options]
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
 
-export async function runClientsCommand({ clients }: CliContext, [action, ...args]: string[]) {
+export async function runClientsCommand(context: CliContext, [action, ...args]: string[]) {
+  const clients = await context.clients();
   switch (action) {
     case 'add':
       return add(clients, args);
@@ -54,7 +56,7 @@ export async function runClientsCommand({ clients }: CliContext, [action, ...arg
   }
 }
 
-async function add(clients: CliContext['clients'], args: string[]) {
+async function add(clients: ClientRegistry, args: string[]) {
   const { values } = parseArgs({
     args,
     options: {

@@ -8,16 +8,22 @@ import { createServices, startProvider } from '../services.ts';
 export async function openCliContext(config: Config) {
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   const services = await createServices(config, log);
-  // Clients are validated by the same provider configuration the server runs, so the CLI accepts
-  // exactly what the server will.
-  const host = await startProvider(config, services, log, { renderer: createRenderer({ reloadTemplates: false }) });
-  host.stop();
   return {
     keys: services.keys,
     accounts: services.accounts,
     ledger: services.ledger,
     environmentTemplates: services.environmentTemplates,
-    clients: createClientRegistry(services.clientRepository, (metadata) => host.current().Client.validate(metadata)),
+    /**
+     * Clients are validated by the same provider configuration the server runs, so the CLI accepts
+     * exactly what the server will. Only the clients commands build that provider.
+     */
+    async clients() {
+      const host = await startProvider(config, services, log, {
+        renderer: createRenderer({ reloadTemplates: false }),
+      });
+      host.stop();
+      return createClientRegistry(services.clientRepository, (metadata) => host.current().Client.validate(metadata));
+    },
     close: () => services.close(),
   };
 }

@@ -114,9 +114,10 @@ export function createOneTimeCodes(deps: {
         hash: digest(flow, recipient, code),
         expiresAt: clock.now() + settings.ttl * 1000,
       };
-      await kv.del(attemptsKey(flow));
-      await kv.write([
-        { op: 'set', key: challengeKey(flow), value: JSON.stringify(challenge), ttlSeconds: settings.ttl },
+      // Sent together: with Redis's auto-pipelining one round trip, still in this order.
+      await Promise.all([
+        kv.del(attemptsKey(flow)),
+        kv.write([{ op: 'set', key: challengeKey(flow), value: JSON.stringify(challenge), ttlSeconds: settings.ttl }]),
       ]);
       try {
         await deps.deliver(recipient, code, purpose);
