@@ -86,7 +86,7 @@ export function createOneTimeCodes(deps: {
    */
   const claimResend = async (flow: string): Promise<number> => {
     const now = clock.now();
-    // Kept well past the wait, so a busy machine (or a test's clock) never sees it vanish early.
+    // Kept well past the wait: on a busy machine the key must not vanish before the clock says so.
     const keepSeconds = settings.resendSeconds + 300;
     if (await kv.setIfAbsent(resendKey(flow), String(now), keepSeconds)) return 0;
     const wait = Math.ceil((Number(await kv.get(resendKey(flow))) + settings.resendSeconds * 1000 - now) / 1000);
