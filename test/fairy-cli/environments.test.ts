@@ -194,8 +194,11 @@ async function inLocalTerminal(t: ExecutionContext, env: NodeJS.ProcessEnv, name
     let asked = 0;
     await until(async () => {
       if (pattern.test(await screen())) return true;
-      // The remote shell may not be ready for the first keys: ask again now and then.
-      if (asked++ % 20 === 0) await tmux('send-keys', '-t', '0', ...first, keys, 'Enter');
+      // The remote shell may not be ready for the first keys: ask again now and then. `first` goes on
+      // its own, half a second ahead: what is typed with a Ctrl-C can be thrown away with the line.
+      const turn = asked++ % 20;
+      if (turn === 0 && first.length) await tmux('send-keys', '-t', '0', ...first);
+      if (turn === (first.length ? 10 : 0)) await tmux('send-keys', '-t', '0', keys, 'Enter');
       return undefined;
     }, what);
   };
