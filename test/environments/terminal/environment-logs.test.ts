@@ -1,47 +1,9 @@
 import test from 'ava';
-import { until } from '../../helpers/machines.ts';
-import type { TestServer } from '../../helpers/server.ts';
+import { readEvents } from '../../helpers/server-sent-events.ts';
 import { runningEnvironment, startTerminalServer } from '../../helpers/terminal-environment.ts';
 
 const asRoot = process.getuid?.() === 0;
 const rootTest = asRoot ? test.serial : test.skip;
-
-type ServerSentEvent = { id: string; data: Record<string, any> };
-
-/** Reads Server-Sent Events from `path` until `enough` says so, then hangs up. */
-async function readEvents(
-  server: TestServer,
-  token: string,
-  path: string,
-  enough: (events: ServerSentEvent[]) => boolean,
-  lastEventId?: string,
-) {
-  const controller = new AbortController();
-  const response = await fetch(`${server.url}${path}`, {
-    headers: { authorization: `Bearer ${token}`, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
-    signal: controller.signal,
-  });
-  const events: ServerSentEvent[] = [];
-  const contentType = response.headers.get('content-type');
-  if (!response.body) throw new Error('no body');
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  await until(async () => {
-    const { value, done } = await reader.read();
-    if (done) return true;
-    buffer += value;
-    for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const id = /^id: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (id && data) events.push({ id, data: JSON.parse(data) });
-    }
-    return enough(events) || undefined;
-  }, 'server-sent events');
-  controller.abort();
-  return { status: response.status, contentType, events };
-}
 
 rootTest(
   'GET /api/environments/{id}/logs streams the provisioning trail as Server-Sent Events and resumes after Last-Event-ID',

@@ -15,14 +15,13 @@ import {
   waitForState,
 } from '../../helpers/environments.ts';
 import { until } from '../../helpers/machines.ts';
+import { readEvents, type ServerSentEvent } from '../../helpers/server-sent-events.ts';
 import type { TestServer } from '../../helpers/server.ts';
 import { runningEnvironment, startTerminalServer } from '../../helpers/terminal-environment.ts';
 
 // Real sshd machines (the local driver and the DigitalOcean stand-in's droplets) with their own /home and
 // /var/log need root.
 const rootTest = process.getuid?.() === 0 ? test.serial : test.skip;
-
-type ServerSentEvent = { id: string; data: Record<string, any> };
 
 /** Templates whose runcmd prints what the tests look for; `test-box` stays for the helpers. */
 async function templatesDir(t: ExecutionContext) {
@@ -53,40 +52,6 @@ async function templatesDir(t: ExecutionContext) {
   return dir;
 }
 
-/** Reads Server-Sent Events from `path` until `enough` says so, then hangs up. */
-async function readEvents(
-  server: TestServer,
-  token: string,
-  path: string,
-  enough: (events: ServerSentEvent[]) => boolean,
-  lastEventId?: string,
-) {
-  const controller = new AbortController();
-  const response = await fetch(`${server.url}${path}`, {
-    headers: { authorization: `Bearer ${token}`, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
-    signal: controller.signal,
-  });
-  if (!response.body) throw new Error('no body');
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  const events: ServerSentEvent[] = [];
-  let buffer = '';
-  await until(async () => {
-    const { value, done } = await reader.read();
-    if (done) return true;
-    buffer += value;
-    for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const id = /^id: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (id && data) events.push({ id, data: JSON.parse(data) });
-    }
-    return enough(events) || undefined;
-  }, 'server-sent events');
-  controller.abort();
-  return events;
-}
-
 const output = (events: ServerSentEvent[]) =>
   events
     .filter((event) => event.data.kind === 'machine_output')
@@ -112,7 +77,7 @@ rootTest(
     const environment = await runningEnvironment(server, 'output@example.com');
     const path = `/api/environments/${environment.id}/logs`;
     const expected = 'line one\nline two\nno newline at the end';
-    const first = await readEvents(server, environment.token, path, (events) => output(events) === expected);
+    const first = (await readEvents(server, environment.token, path, (events) => output(events) === expected)).events;
     const kinds = first.map((event) => event.data.kind);
     t.true(kinds.indexOf('machine_requested') < kinds.indexOf('machine_output'), kinds.join(', '));
 
@@ -125,13 +90,15 @@ rootTest(
     t.is(stored.map((event) => event.message).join('\n'), expected, 'each line once');
 
     const firstOutput = first.findIndex((event) => event.data.kind === 'machine_output');
-    const resumed = await readEvents(
-      server,
-      environment.token,
-      path,
-      (events) => events.length >= first.length - firstOutput - 1,
-      first[firstOutput]!.id,
-    );
+    const resumed = (
+      await readEvents(
+        server,
+        environment.token,
+        path,
+        (events) => events.length >= first.length - firstOutput - 1,
+        first[firstOutput]!.id,
+      )
+    ).events;
     t.deepEqual(
       resumed.map((event) => event.id),
       first.slice(firstOutput + 1).map((event) => event.id),
@@ -152,7 +119,8 @@ rootTest(
     await waitForState(server, token, id, 'stopped');
     t.is((await callApi(server, token, 'POST', `/api/environments/${id}/start`)).status, 202);
     await waitForState(server, token, id, 'running');
-    const both = await readEvents(server, token, path, (events) => output(events) === `${expected}\n${expected}`);
+    const both = (await readEvents(server, token, path, (events) => output(events) === `${expected}\n${expected}`))
+      .events;
     t.true(both.length > first.length);
   },
 );
@@ -164,9 +132,11 @@ rootTest('a machine that prints without end is cut at the limit with an "output 
   t.is(created.status, 201, JSON.stringify(created.body));
   const id = created.body.id as string;
   await waitForState(server, token, id, 'running');
-  const events = await readEvents(server, token, `/api/environments/${id}/logs`, (seen) =>
-    seen.some((event) => event.data.kind === 'machine_output_truncated'),
-  );
+  const events = (
+    await readEvents(server, token, `/api/environments/${id}/logs`, (seen) =>
+      seen.some((event) => event.data.kind === 'machine_output_truncated'),
+    )
+  ).events;
   const text = output(events);
   const seq = Array.from({ length: 200_000 }, (_, i) => `${i + 1}\n`).join('');
   t.true(seq.startsWith(`${text}\n`), 'whole lines from the beginning, none twice');
@@ -237,7 +207,7 @@ rootTest(
     // No phone_home: ready through the SSH probe after the grace, then the last read.
     server.clock.advance(3601);
     await waitForState(server, token, id, 'running');
-    const events = await readEvents(server, token, path, (seen) => output(seen).endsWith('booted'));
+    const events = (await readEvents(server, token, path, (seen) => output(seen).endsWith('booted'))).events;
     t.is(output(events), 'booting one\nbooting two\nhalf-line\nbooted');
     const kinds = events.map((event) => event.data.kind);
     t.true(kinds.indexOf('machine_output') < kinds.indexOf('ready'), kinds.join(', '));
