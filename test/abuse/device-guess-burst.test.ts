@@ -1,10 +1,9 @@
 import test, { type ExecutionContext } from 'ava';
 import * as oidc from 'openid-client';
-import { createTestDatabase } from '../helpers/database.ts';
 import { type HtmlForm, readForm } from '../helpers/html-form.ts';
 import { PageClient } from '../helpers/page-client.ts';
 import { discover, registerClient } from '../helpers/relying-party.ts';
-import { clearRedisPrefix, startServer, startTestServer, testRedisEnv, type TestServer } from '../helpers/server.ts';
+import { startTestServer, type TestServer, twoInstances } from '../helpers/server.ts';
 
 const LIMIT = 10;
 const BURST = 50;
@@ -74,17 +73,7 @@ test(`${BURST} parallel wrong device codes from one IP get no more than LIMIT_DE
 shared(
   `${BURST} parallel wrong device codes from one IP across two instances get no more than the limit looked up`,
   async (t) => {
-    const database = await createTestDatabase();
-    const redis = testRedisEnv();
-    const env = { ...database.env, ...redis, ...LIMITS };
-    const a = await startServer(env);
-    const b = await startServer(env, { issuer: a.url });
-    t.teardown(async () => {
-      await a.stop();
-      await b.stop();
-      await database.drop();
-      await clearRedisPrefix(redis);
-    });
+    const { a, b } = await twoInstances(t, LIMITS);
     const device = await startDeviceFlow(a);
     const path = new URL(device.verification_uri).pathname;
     // The balancer sends every other browser to B.

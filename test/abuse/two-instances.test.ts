@@ -1,26 +1,15 @@
 import test, { type ExecutionContext } from 'ava';
-import { createTestDatabase } from '../helpers/database.ts';
 import { latestCode } from '../helpers/outbox.ts';
 import { discover, registerClient } from '../helpers/relying-party.ts';
-import { clearRedisPrefix, startServer, testRedisEnv, type TestServer } from '../helpers/server.ts';
+import { twoInstances as startTwoInstances, type TestServer } from '../helpers/server.ts';
 import { askForCode, openSignInPage, otherThan, submitCode } from '../helpers/sign-in-pages.ts';
 
 // Two instances share limits only through shared storage: real Postgres and Redis.
 const shared = process.env.DATABASE_URL && process.env.REDIS_URL ? test : test.skip;
 
-/** Two instances of one issuer on one Postgres and one Redis, as behind a load balancer. */
+/** Two instances behind a load balancer, with a client and a sign-in helper for either. */
 async function twoInstances(t: ExecutionContext, limits: Record<string, string>) {
-  const database = await createTestDatabase();
-  const redis = testRedisEnv();
-  const env = { ...database.env, ...redis, ...limits };
-  const a = await startServer(env);
-  const b = await startServer(env, { issuer: a.url });
-  t.teardown(async () => {
-    await a.stop();
-    await b.stop();
-    await database.drop();
-    await clearRedisPrefix(redis);
-  });
+  const { a, b } = await startTwoInstances(t, limits);
   const { clientId, clientSecret } = await registerClient(a.app);
   const config = await discover(a.url, clientId, clientSecret);
   /** A sign-in whose requests the balancer sends to `server`. */

@@ -1,9 +1,8 @@
 import test, { type ExecutionContext } from 'ava';
 import * as oidc from 'openid-client';
 import { apiTokens } from '../helpers/api.ts';
-import { createTestDatabase } from '../helpers/database.ts';
 import { discover, registerClient } from '../helpers/relying-party.ts';
-import { clearRedisPrefix, startServer, startTestServer, testRedisEnv, type TestServer } from '../helpers/server.ts';
+import { startTestServer, type TestServer, twoInstances } from '../helpers/server.ts';
 
 // RFC 9449 at /api, with openid-client's DPoP handle as the client.
 
@@ -249,17 +248,7 @@ shared('a proof used on one instance is refused as a replay on another', async (
 });
 /** Two instances of one issuer on one Postgres and one Redis, as behind a load balancer. */
 async function twoInstancesReplay(t: ExecutionContext) {
-  const database = await createTestDatabase();
-  const redis = testRedisEnv();
-  const env = { ...database.env, ...redis };
-  const a = await startServer(env);
-  const b = await startServer(env, { issuer: a.url });
-  t.teardown(async () => {
-    await a.stop();
-    await b.stop();
-    await database.drop();
-    await clearRedisPrefix(redis);
-  });
+  const { a, b } = await twoInstances(t);
   const { config, DPoP, token } = await boundMachineToken(a);
   // The client addresses the issuer's URL; the balancer may send the request to either instance.
   const proof = await proofFor(config, DPoP, token, `${a.url}/api/whoami`);

@@ -150,3 +150,27 @@ export async function persistedServers(t: ExecutionContext, env: Record<string, 
     },
   };
 }
+
+/**
+ * Two instances of one issuer on one Postgres and one Redis, as behind a load balancer: `b` serves
+ * `a`'s issuer. One clock (the test's, if given) runs both; everything is cleaned up with ava.
+ */
+export async function twoInstances(
+  t: ExecutionContext,
+  env: Record<string, string> = {},
+  options: { clock?: TestClock } = {},
+) {
+  const database = await createTestDatabase();
+  const redis = testRedisEnv();
+  const shared = { ...database.env, ...redis, ...env };
+  const clock = options.clock ?? testClock();
+  const a = await startServer(shared, { overrides: { clock } });
+  const b = await startServer(shared, { issuer: a.url, overrides: { clock } });
+  t.teardown(async () => {
+    await a.stop();
+    await b.stop();
+    await database.drop();
+    await clearRedisPrefix(redis);
+  });
+  return { a, b, clock };
+}

@@ -1,10 +1,8 @@
 import test, { type ExecutionContext } from 'ava';
 import * as oidc from 'openid-client';
 import { apiTokens } from '../helpers/api.ts';
-import { createTestDatabase } from '../helpers/database.ts';
 import { discover, registerClient } from '../helpers/relying-party.ts';
-import { clearRedisPrefix, startServer, startTestServer, testRedisEnv, type TestServer } from '../helpers/server.ts';
-import { testClock } from '../helpers/clock.ts';
+import { startTestServer, type TestServer, twoInstances } from '../helpers/server.ts';
 import { codeFlowWithOfflineAccess } from '../helpers/sign-in.ts';
 
 // Each test starts a server of its own (several move its clock); one at a time, so that on the
@@ -194,27 +192,16 @@ test.serial(
 // Instances share rotations and the single use of their grace only through Redis.
 const shared = process.env.DATABASE_URL && process.env.REDIS_URL ? test.serial : test.skip;
 
-/** Two instances of one issuer on one Postgres and one Redis, with one clock, as behind a load balancer. */
-async function twoInstances(t: ExecutionContext) {
-  const database = await createTestDatabase();
-  const redis = testRedisEnv();
-  const env = { ...database.env, ...redis };
-  const clock = testClock();
-  const a = await startServer(env, { overrides: { clock } });
-  const b = await startServer(env, { issuer: a.url, overrides: { clock } });
-  t.teardown(async () => {
-    await a.stop();
-    await b.stop();
-    await database.drop();
-    await clearRedisPrefix(redis);
-  });
+/** Two instances behind a load balancer, with a client registered on them. */
+async function instancesWithClient(t: ExecutionContext) {
+  const { a, b, clock } = await twoInstances(t);
   const client = await registerClient(a.app);
   const config = await discover(a.url, client.clientId, client.clientSecret);
   return { a, b, clock, client, config };
 }
 
 shared('two instances racing the same reuse grant the grace once, and the other reuse revokes the grant', async (t) => {
-  const { a, b, client, config } = await twoInstances(t);
+  const { a, b, client, config } = await instancesWithClient(t);
   const tokens = await codeFlowWithOfflineAccess(a.url, config, 'ada@example.com');
   const r0 = tokens.refresh_token!;
   const first = await oidc.refreshTokenGrant(config, r0);
@@ -236,7 +223,7 @@ shared('two instances racing the same reuse grant the grace once, and the other 
 });
 
 shared('a rotation on one instance is graced on the other within the window, and not after it', async (t) => {
-  const { a, b, clock, client, config } = await twoInstances(t);
+  const { a, b, clock, client, config } = await instancesWithClient(t);
   const signIn = async () => (await codeFlowWithOfflineAccess(a.url, config, 'ada@example.com')).refresh_token!;
 
   const r0 = await signIn();

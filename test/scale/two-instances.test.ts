@@ -1,32 +1,17 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import * as oidc from 'openid-client';
-import { createTestDatabase } from '../helpers/database.ts';
 import { readForm } from '../helpers/html-form.ts';
 import { latestCode } from '../helpers/outbox.ts';
 import { csrfToken, PageClient } from '../helpers/page-client.ts';
 import { discover, pkcePair, registerClient, RP_REDIRECT } from '../helpers/relying-party.ts';
-import { clearRedisPrefix, startServer, testRedisEnv, type TestServer } from '../helpers/server.ts';
+import { type TestServer, twoInstances } from '../helpers/server.ts';
 import { signInThroughPages } from '../helpers/sign-in.ts';
 
 // Instances are stateless only over shared storage: these tests need real Postgres and Redis.
 const shared = process.env.DATABASE_URL && process.env.REDIS_URL ? test : test.skip;
 
-/** Two instances of one issuer on one Postgres and one Redis, as behind a load balancer. */
-async function twoInstances(t: ExecutionContext) {
-  const database = await createTestDatabase();
-  const redis = testRedisEnv();
-  const env = { ...database.env, ...redis, KEYS_REFRESH_SECONDS: '1' };
-  const a = await startServer(env);
-  const b = await startServer(env, { issuer: a.url });
-  t.teardown(async () => {
-    await a.stop();
-    await b.stop();
-    await database.drop();
-    await clearRedisPrefix(redis);
-  });
-  return { a, b };
-}
+const instances = (t: ExecutionContext) => twoInstances(t, { KEYS_REFRESH_SECONDS: '1' });
 
 /** The same path on the other instance: the balancer chose another backend for this request. */
 const on = (server: TestServer, url: string | URL) => {
@@ -41,7 +26,7 @@ async function expectRedirect(response: Response) {
 }
 
 shared('an authorization flow started on one instance completes on the other', async (t) => {
-  const { a, b } = await twoInstances(t);
+  const { a, b } = await instances(t);
   const { clientId, clientSecret } = await registerClient(a.app);
   const config = await discover(a.url, clientId, clientSecret);
   const { verifier, challenge } = await pkcePair();
@@ -81,7 +66,7 @@ shared('an authorization flow started on one instance completes on the other', a
 });
 
 shared('one-time-code attempts and resend limits are counted across instances', async (t) => {
-  const { a, b } = await twoInstances(t);
+  const { a, b } = await instances(t);
   const { clientId, clientSecret } = await registerClient(a.app);
   const config = await discover(a.url, clientId, clientSecret);
   const { challenge } = await pkcePair();
@@ -113,7 +98,7 @@ shared('one-time-code attempts and resend limits are counted across instances', 
 });
 
 shared('a device approved through one instance is redeemed on the other', async (t) => {
-  const { a, b } = await twoInstances(t);
+  const { a, b } = await instances(t);
   const { clientId } = await registerClient(a.app, {
     authMethod: 'none',
     redirectUris: [],
@@ -144,7 +129,7 @@ shared('a device approved through one instance is redeemed on the other', async 
 });
 
 shared('a key rotated through one instance is served by the other within seconds', async (t) => {
-  const { a, b } = await twoInstances(t);
+  const { a, b } = await instances(t);
   const kids = async (server: TestServer) =>
     ((await (await fetch(`${server.url}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((key) => key.kid);
   const before = await kids(b);
