@@ -110,6 +110,16 @@ test('a client-credentials DPoP token works with the DPoP scheme and its own key
   t.is(asBearer.status, 401, 'without a proof the bound token is worthless');
   t.is(asBearer.error, 'invalid_token');
 
+  // Issue 21's report: as Bearer with a sound proof, at a route for people, it once passed
+  // authentication and ended 403 person_required. Authentication itself must refuse it (RFC 9449 7.2).
+  const meUrl = `${server.url}/api/me`;
+  const bearerWithProof = await refusal(
+    await send(meUrl, `Bearer ${token}`, [await proofFor(config, DPoP, token, meUrl)]),
+  );
+  t.is(bearerWithProof.status, 401);
+  t.is(bearerWithProof.error, 'invalid_token');
+  t.regex(bearerWithProof.challenge, /, DPoP realm="fairyid", error="invalid_token", /);
+
   // A proof from another key does not match the token's binding: the token is not this sender's.
   const otherKey = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
   const stolen = await refusal(await send(url, `DPoP ${token}`, [await proofFor(config, otherKey, token, url)]));
