@@ -34,7 +34,7 @@ export function createAuditRepository(db: Db) {
     },
 
     /** Newest first, `limit + 1` rows after the cursor (keyset on created_at, id). */
-    list(filter: AuditFilter, cursor: CursorKey | undefined, limit: number): Promise<AuditEvent[]> {
+    async list(filter: AuditFilter, cursor: CursorKey | undefined, limit: number): Promise<AuditEvent[]> {
       let query = db.selectFrom('audit_events').selectAll();
       if (filter.accountId !== undefined) query = query.where('account_id', '=', filter.accountId);
       if (filter.organizationId !== undefined) query = query.where('organization_id', '=', filter.organizationId);
@@ -44,11 +44,13 @@ export function createAuditRepository(db: Db) {
       if (filter.from !== undefined) query = query.where('created_at', '>=', filter.from);
       if (filter.to !== undefined) query = query.where('created_at', '<', filter.to);
       if (cursor) query = query.where(sql<boolean>`(created_at, id) < (${new Date(cursor.at)}, ${cursor.id}::bigint)`);
-      return query
+      const rows = await query
         .orderBy('created_at', 'desc')
         .orderBy('id', 'desc')
         .limit(limit + 1)
         .execute();
+      // pg returns a bigserial as a string, PGlite as a number: one type for the answer and the cursor.
+      return rows.map((row) => ({ ...row, id: String(row.id) }));
     },
   };
 }
