@@ -80,7 +80,19 @@ test('the families count sign-ins, failures, lockouts, codes, tokens, DUST and r
   t.is(wrong.response.status, 400);
   const signedIn = await submitCode(page.client, codePage.html, code);
   t.is(signedIn.response.status, 303);
-  await finishAtRelyingParty(page, signedIn.response);
+  const tokens = await finishAtRelyingParty(page, signedIn.response);
+
+  // DUST: a charge, its replay (same idempotency key: nothing moves again), one refused for want of funds.
+  const { ledger } = server.app.services;
+  const accountId = tokens.claims()!.sub;
+  t.is(await ledger.balance('person', accountId), 25);
+  const actor = { clientId: 'metered-app', accountId };
+  const charge = { accountId, amount: 5, description: 'metered' };
+  await ledger.charge(actor, charge, { key: 'charge-1', request: charge });
+  const replay = await ledger.charge(actor, charge, { key: 'charge-1', request: charge });
+  t.true(replay.replayed);
+  const tooMuch = { accountId, amount: 1000, description: 'too much' };
+  await t.throwsAsync(ledger.charge(actor, tooMuch, { key: 'charge-2', request: tooMuch }));
 
   // Someone else keeps guessing until the recipient is locked out.
   const guesser = await openSignInPage(server);
