@@ -9,6 +9,7 @@ import { isPasskeyScriptRequest, passkeyPageRoutes } from './account-pages/passk
 import { securityPageRoutes } from './account-pages/security.routes.ts';
 import { sessionPageRoutes } from './account-pages/sessions.routes.ts';
 import { accountRoutes } from './accounts/account.routes.ts';
+import { auditRoutes } from './audit/audit.routes.ts';
 import { billingRoutes } from './billing/billing.routes.ts';
 import type { Config } from './config.ts';
 import { apiDocsRoutes } from './http/api-docs.routes.ts';
@@ -27,6 +28,8 @@ import { interactionRoutes } from './interaction/interaction.routes.ts';
 import { mfaRoutes } from './interaction/mfa.routes.ts';
 import { isPasskeyCeremonyRequest, passkeyInteractionRoutes } from './interaction/passkey.routes.ts';
 import { ledgerRoutes } from './ledger/ledger.routes.ts';
+import { createHttpMetrics, providerRouteNames } from './metrics/http-metrics.ts';
+import { metricsRoutes } from './metrics/metrics.routes.ts';
 import { outboxRoutes } from './notifications/outbox.routes.ts';
 import { sweepExpiredPayloads } from './oidc/adapter.ts';
 import { createBearerGuard } from './oidc/bearer-guard.ts';
@@ -55,11 +58,12 @@ export type App = Awaited<ReturnType<typeof createApp>>;
 /**
  * Assembles the server over the services built in services.ts: middleware and routes, in this order.
  *
- * 1. Plumbing every response needs: request id and log line, security headers, error pages.
+ * 1. Plumbing every response needs: request id, log line and request metrics, security headers, error pages.
  * 2. The Stripe webhook, ahead of every body parser: Stripe's signature covers the raw bytes.
  * 3. The input rule, before every other route and parser: no NUL or broken Unicode anywhere, bodies
  *    well-formed and bounded.
- * 4. Health, static assets, the development outbox and demo callback (never in production).
+ * 4. Health, /metrics (behind METRICS_TOKEN, unless it has a port of its own), static assets, the
+ *    development outbox and demo callback (never in production).
  * 5. /api: its documentation, then the declared routes behind the bearer guard.
  * 6. Our pages: the page session's own routes, /account, invitations, the sign-in interaction.
  * 7. The device-code guess limit, in front of oidc-provider's verification route.
@@ -95,10 +99,16 @@ export async function createApp(
     requiresSecondFactor: services.accounts.requiresSecondFactor,
   });
 
+  // Requests are counted by route pattern, or by oidc-provider's route name for the paths it serves.
+  const httpMetrics = createHttpMetrics(
+    services.metrics.registry,
+    providerRouteNames((name) => host.current().pathFor(name)),
+  );
+
   const koa = new Koa({ proxy: config.trustProxy, keys: [...config.cookieKeys] });
   // 1.
   koa.use(clientAddress(config.trustedProxyHops));
-  koa.use(requestContext(log));
+  koa.use(requestContext(log, httpMetrics.observe));
   koa.use(securityHeaders({ hsts: config.production && config.issuer.startsWith('https://') }));
   koa.use(errorPages(renderer));
   // 2.
@@ -114,6 +124,8 @@ export async function createApp(
   );
   // 4.
   const plumbing: Layer[] = [healthRoutes(services.checks), assetRoutes()];
+  if (config.metrics.token !== undefined && config.metrics.port === undefined)
+    plumbing.push(metricsRoutes(services.metrics.registry, config.metrics.token));
   if (!config.production) {
     if (services.outbox) plumbing.push(outboxRoutes(services.outbox));
     plumbing.push(demoCallbackRoutes(renderer));
@@ -169,11 +181,20 @@ export async function createApp(
     terminals: services.terminals,
     /** For the Node HTTP server's `upgrade` event: the terminal's WebSocket. */
     upgrade: services.terminals.upgrade,
+    /** With METRICS_PORT: the request handler of the server main.ts listens with there (/metrics alone). */
+    metricsHandler: config.metrics.port === undefined ? undefined : metricsServer(services, config).callback(),
     async close() {
       clearInterval(sweeper);
       await services.close();
     },
   };
+}
+
+/** The metrics port: /metrics (behind METRICS_TOKEN too, when set) and nothing else. */
+function metricsServer(services: ServerServices, config: Config) {
+  const koa = new Koa();
+  koa.use(metricsRoutes(services.metrics.registry, config.metrics.token));
+  return koa;
 }
 
 function isApiPath(ctx: { path: string }) {
@@ -188,6 +209,7 @@ function buildApiRoutes(services: ServerServices): ApiRoute[] {
     ...accountRoutes({ accounts, memberships: organizations.membershipsOf }),
     ...organizationRoutes(organizations),
     ...platformRoutes(organizations),
+    ...auditRoutes(services.audit),
     ...invitationRoutes(services.invitations),
     ...organizationClientRoutes(services.organizationClients),
     ...ledgerRoutes({ ledger }),

@@ -203,6 +203,9 @@ const schema = z
       .optional(),
     ORG_APPROVAL: z.enum(['manual', 'auto']).default('manual'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // /metrics: behind this bearer token on the main port, or alone on METRICS_PORT; neither set, not served.
+    METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+    METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
     STRIPE_SECRET_KEY: z
       .string()
       .regex(/^(sk|rk)_\w+$/, 'must be a Stripe secret or restricted key (sk_... or rk_...)')
@@ -340,6 +343,9 @@ const schema = z
         message: 'local is for development only; use digitalocean (with DO_API_TOKEN) when NODE_ENV=production',
       });
     }
+    if (env.METRICS_PORT !== undefined && env.METRICS_PORT === env.PORT) {
+      issues.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT' });
+    }
     if (env.ENVIRONMENT_IDLE_WARNING_MINUTES >= env.ENVIRONMENT_IDLE_MINUTES) {
       issues.addIssue({
         code: 'custom',
@@ -460,6 +466,11 @@ export type Config = Readonly<{
   platformOwnerEmail: string | undefined;
   organizationApproval: 'manual' | 'auto';
   logLevel: string;
+  /**
+   * Prometheus metrics: `port` set, /metrics is served there alone (and not on the main port), with
+   * the token too when one is set; otherwise on the main port behind `token`; neither, not at all.
+   */
+  metrics: Readonly<{ token: string | undefined; port: number | undefined }>;
   /** Unset without STRIPE_SECRET_KEY: then there is no checkout and no webhook. */
   stripe: Readonly<{ secretKey: string; webhookSecret: string; apiUrl: string | undefined }> | undefined;
   dustPacks: readonly DustPack[];
@@ -577,6 +588,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     platformOwnerEmail: e.PLATFORM_OWNER_EMAIL,
     organizationApproval: e.ORG_APPROVAL,
     logLevel: e.LOG_LEVEL,
+    metrics: Object.freeze({ token: e.METRICS_TOKEN, port: e.METRICS_PORT }),
     stripe:
       e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET
         ? Object.freeze({

@@ -34,6 +34,12 @@ server.listen(config.port, config.host, () => {
   if (config.demoClient) console.log(`\n${demoInstructions(config.issuer)}\n`);
 });
 
+// /metrics on a port of its own, for a scraper on a private network; same interface as the app.
+const metricsServer = app.metricsHandler && createServer(app.metricsHandler);
+metricsServer?.listen(config.metrics.port, config.host, () => {
+  log.info({ port: config.metrics.port }, 'metrics listening');
+});
+
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
@@ -41,6 +47,8 @@ async function shutdown(signal: string) {
   log.info({ signal }, 'shutting down');
   // Upgraded sockets are no longer the HTTP server's to close: terminals end first, with 1001.
   await app.terminals.close();
+  metricsServer?.close();
+  metricsServer?.closeAllConnections();
   server.close();
   server.closeIdleConnections();
   const force = setTimeout(() => server.closeAllConnections(), 10_000).unref();

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { createAccountRepository } from './accounts/account.repository.ts';
 import { createAccountService } from './accounts/account.service.ts';
@@ -10,7 +11,7 @@ import { createBackupCodeService } from './accounts/backup-code.service.ts';
 import { createTotpRepository } from './accounts/totp.repository.ts';
 import { createTotpService } from './accounts/totp.service.ts';
 import type { Config } from './config.ts';
-import { createDatabase } from './db/database.ts';
+import { createDatabase, poolStats } from './db/database.ts';
 import { acquireDataDirLock } from './db/data-dir-lock.ts';
 import type { KeyValueStore } from './db/key-value.ts';
 import { MemoryStore } from './db/memory-store.ts';
@@ -58,9 +59,14 @@ import type { EnvironmentDriver } from './environments/driver.ts';
 import { createTemplateCatalog } from './environments/template-catalog.ts';
 import type { TerminalLimits } from './environments/terminal/terminal-session.ts';
 import { createFederationService } from './federation/federation.service.ts';
+import { createMetrics, type Metrics } from './metrics/metrics.ts';
+import { watchStorage } from './metrics/storage-metrics.ts';
 
-/** Storage and the services over it: shared by the server (app.ts) and the operator CLI. */
-export async function createServices(config: Config, log: Logger, clock: Clock = systemClock) {
+/**
+ * Storage and the services over it: shared by the server (app.ts) and the operator CLI. The server
+ * passes its metrics, which the audit trail and the ledger report to; the CLI has none.
+ */
+export async function createServices(config: Config, log: Logger, clock: Clock = systemClock, metrics?: Metrics) {
   const releaseLock = 'dataDir' in config.database ? await acquireDataDirLock(config.database.dataDir) : () => {};
   const db = await createDatabase(config.database, log);
   let kv: KeyValueStore | undefined;
@@ -84,7 +90,10 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
     platformOwnerEmail: config.platformOwnerEmail,
     clock,
   });
-  const audit = createAuditService(createAuditRepository(db));
+  const audit = createAuditService(createAuditRepository(db), {
+    isPlatformOwner: accounts.isPlatformOwner,
+    onRecord: metrics?.domain.audited,
+  });
   const clientRepository = withClientCache(createClientRepository(db));
   const organizations = createOrganizationService({
     db,
@@ -99,7 +108,12 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
     accounts,
     backupCodes: createBackupCodeService(createBackupCodeRepository(db), config.keysSecret),
     totp: createTotpService(createTotpRepository(db), config.keysSecret, clock),
-    ledger: createLedgerService({ db, clients: clientRepository, organizations }),
+    ledger: createLedgerService({
+      db,
+      clients: clientRepository,
+      organizations,
+      onBooked: metrics?.domain.dustMoved,
+    }),
     audit,
     accountSessions: createAccountSessionService(createAccountSessionRepository(db), audit),
     // One set of counters for every path that sends or checks a code, the device pages included.
@@ -135,13 +149,19 @@ export function startProvider(
   config: Config,
   services: Services,
   log: Logger,
-  options: { renderer: Renderer; onGrantRevoked?: (grantId: string) => Promise<void>; clock?: Clock },
+  options: {
+    renderer: Renderer;
+    onGrantRevoked?: (grantId: string) => Promise<void>;
+    clock?: Clock;
+    onProvider?: (provider: Provider) => void;
+  },
 ) {
   const graceSeconds = config.refreshTokenReuseGraceSeconds;
   return startProviderHost({
     config,
     log,
     onGrantRevoked: options.onGrantRevoked ?? (async () => {}),
+    onProvider: options.onProvider,
     sessions: services.accountSessions,
     keys: services.keys,
     adapter: createAdapterFactory({
@@ -195,7 +215,15 @@ export async function createServerServices(config: Config, log: Logger, override
     import('./environments/environments.ts'),
     import('./environments/terminal/terminals.ts'),
   ]);
-  const services = await createServices(config, log, clock);
+  // /metrics is served on the main port behind METRICS_TOKEN, or on METRICS_PORT; the counters run either way.
+  const metrics = createMetrics({ served: config.metrics.token !== undefined || config.metrics.port !== undefined });
+  const services = await createServices(config, log, clock, metrics);
+  watchStorage(metrics.registry, {
+    pool: () => poolStats(services.db),
+    database: services.checks.database,
+    keyValue: services.checks.keyValue,
+    keyValueKind: 'url' in config.redis ? 'redis' : 'memory',
+  });
   const revocations = createGrantRevocations(services.kv, config.ttl.accessToken);
   // Open terminals end with their grant; they are built after the provider that reports revocations.
   let endTerminalsOf = (_grantId: string) => {};
@@ -210,7 +238,12 @@ export async function createServerServices(config: Config, log: Logger, override
     // Environment templates are validated at every server start; a bad file stops it with every
     // problem named. The CLI leaves them to `templates reload`: a quarter of a second per command.
     await services.environmentTemplates.reload();
-    host = await startProvider(config, services, log, { renderer, onGrantRevoked: markRevoked, clock });
+    host = await startProvider(config, services, log, {
+      renderer,
+      onGrantRevoked: markRevoked,
+      clock,
+      onProvider: metrics.domain.watchProvider,
+    });
     const provider = host;
     clients = createClientRegistry(services.clientRepository, (metadata) =>
       provider.current().Client.validate(metadata),
@@ -251,6 +284,7 @@ export async function createServerServices(config: Config, log: Logger, override
     settings: config.otp,
     abuse: services.abuse,
     clock,
+    onSend: metrics.domain.codeSent,
     deliver: async (recipient, code, purpose) => {
       const messages = CODE_MESSAGES[purpose];
       if (recipient.channel === 'email') return mailer.send(messages.email(recipient.address, code, codeLifetime));
@@ -309,6 +343,7 @@ export async function createServerServices(config: Config, log: Logger, override
       relyingParty: relyingPartyOf(config.issuer),
     }),
     config,
+    metrics,
     provider,
     clients,
     revocations,

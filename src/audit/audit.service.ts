@@ -1,36 +1,40 @@
 import type { RequestOrigin } from '../shared/request-origin.ts';
-import type { AuditRepository } from './audit.repository.ts';
+import type { CursorKey } from '../shared/cursor.ts';
+import { auditErrors } from './audit.errors.ts';
+import type { AuditFilter, AuditRepository } from './audit.repository.ts';
 
 /** Everything a person or an operator may need to reconstruct about an account's security. */
-export type AuditEventName =
-  | 'sign_in'
-  | 'sign_in_failed'
-  | 'second_factor'
-  | 'second_factor_failed'
-  | 'lockout'
-  | 'factor_added'
-  | 'factor_renamed'
-  | 'factor_removed'
-  | 'backup_codes_generated'
-  | 'backup_code_used'
-  | 'session_revoked'
-  | 'sign_out'
-  | 'consent_granted'
-  | 'grant_revoked'
-  | 'refresh_token_reused'
-  | 'email_changed'
-  | 'phone_changed'
-  | 'profile_updated'
-  | 'identity_linked'
-  | 'identity_unlinked'
-  | 'environment_created'
-  | 'environment_started'
-  | 'environment_stopped'
-  | 'environment_renamed'
-  | 'environment_deleted'
-  | 'environment_state_changed'
-  | 'terminal_session_started'
-  | 'terminal_session_ended';
+export const AUDIT_EVENT_NAMES = [
+  'sign_in',
+  'sign_in_failed',
+  'second_factor',
+  'second_factor_failed',
+  'lockout',
+  'factor_added',
+  'factor_renamed',
+  'factor_removed',
+  'backup_codes_generated',
+  'backup_code_used',
+  'session_revoked',
+  'sign_out',
+  'consent_granted',
+  'grant_revoked',
+  'refresh_token_reused',
+  'email_changed',
+  'phone_changed',
+  'profile_updated',
+  'identity_linked',
+  'identity_unlinked',
+  'environment_created',
+  'environment_started',
+  'environment_stopped',
+  'environment_renamed',
+  'environment_deleted',
+  'environment_state_changed',
+  'terminal_session_started',
+  'terminal_session_ended',
+] as const;
+export type AuditEventName = (typeof AUDIT_EVENT_NAMES)[number];
 
 export type AuditRecord = {
   event: AuditEventName;
@@ -38,24 +42,50 @@ export type AuditRecord = {
   origin: RequestOrigin;
   accountId?: string | undefined;
   clientId?: string | undefined;
+  /** The organization the event concerns, if any: what the platform owner filters by. */
+  organizationId?: string | undefined;
   detail?: Record<string, unknown> | undefined;
 };
 
-export function createAuditService(repository: AuditRepository) {
+export type AuditDeps = {
+  /** Who may read the whole trail (accounts' isPlatformOwner). */
+  isPlatformOwner(accountId: string): Promise<boolean>;
+  /** Told of every entry as it is recorded (the metrics count sign-ins and lockouts here). */
+  onRecord?: ((entry: AuditRecord) => void) | undefined;
+};
+
+// The ids audit_events.id (bigserial) takes; anything else in a cursor is not one we issued.
+const ROW_ID = /^\d{1,18}$/;
+
+export function createAuditService(repository: AuditRepository, deps: AuditDeps) {
   return {
     record(entry: AuditRecord): Promise<void> {
+      deps.onRecord?.(entry);
       return repository.insert({
         event: entry.event,
         outcome: entry.outcome,
         account_id: entry.accountId ?? null,
         client_id: entry.clientId ?? null,
+        organization_id: entry.organizationId ?? null,
         ip: entry.origin.ip,
         user_agent: entry.origin.userAgent?.slice(0, 512) ?? null,
+        request_id: entry.origin.requestId ?? null,
         detail: entry.detail ? JSON.stringify(entry.detail) : null,
       });
     },
 
     recentFor: (accountId: string, limit = 20) => repository.findRecentForAccount(accountId, limit),
+
+    /** The whole trail, newest first, for the platform owner only. */
+    async listForPlatform(
+      actorId: string,
+      filter: AuditFilter,
+      page: { cursor: CursorKey | undefined; limit: number },
+    ) {
+      if (!(await deps.isPlatformOwner(actorId))) throw auditErrors.platformOwnerRequired();
+      if (page.cursor && !ROW_ID.test(page.cursor.id)) throw auditErrors.invalidCursor();
+      return repository.list(filter, page.cursor, page.limit);
+    },
   };
 }
 

@@ -9,9 +9,23 @@ import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
 
+/** A Postgres pool's state right now; the embedded database has no pool. */
+export type PoolStats = { max: number; total: number; idle: number; waiting: number };
+
+const pools = new WeakMap<Db, pg.Pool>();
+
+/** For the metrics: connections open, idle and awaited in the pool behind `db`, if it has one. */
+export function poolStats(db: Db): PoolStats | undefined {
+  const pool = pools.get(db);
+  if (!pool) return undefined;
+  return { max: pool.options.max, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
+}
+
 /** Real Postgres when DATABASE_URL is set; otherwise PGlite on disk (or in memory for `memory://`). */
 export async function createDatabase(database: Config['database'], log?: Logger): Promise<Db> {
-  const db = new Kysely<Database>({ dialect: await dialectFor(database, log) });
+  const dialect = await dialectFor(database, log);
+  const db = new Kysely<Database>({ dialect: dialect.dialect });
+  if (dialect.pool) pools.set(db, dialect.pool);
   if ('url' in database) await ensureReachable(db, database.url);
   return db;
 }
@@ -39,7 +53,7 @@ export function isDatabaseBusy(error: unknown): boolean {
   );
 }
 
-async function dialectFor(database: Config['database'], log?: Logger): Promise<Dialect> {
+async function dialectFor(database: Config['database'], log?: Logger): Promise<{ dialect: Dialect; pool?: pg.Pool }> {
   if ('url' in database) {
     // A blackholed host fails the start (or a request) after the wait instead of hanging.
     const pool = new pg.Pool({
@@ -51,10 +65,10 @@ async function dialectFor(database: Config['database'], log?: Logger): Promise<D
     // a pool 'error' event, which crashes the process when nobody listens. The pool has already
     // dropped that client and connects afresh for the next query, so noting it is enough.
     pool.on('error', (error) => log?.warn({ err: error }, 'idle database connection lost'));
-    return new PostgresDialect({ pool });
+    return { dialect: new PostgresDialect({ pool }), pool };
   }
   // Loaded on demand: the WASM build is only paid for by the embedded mode.
   const { PGlite } = await import('@electric-sql/pglite');
-  if (database.dataDir === 'memory://') return new PGliteDialect(await migratedPglite(PGlite));
-  return new PGliteDialect(new PGlite(database.dataDir));
+  if (database.dataDir === 'memory://') return { dialect: new PGliteDialect(await migratedPglite(PGlite)) };
+  return { dialect: new PGliteDialect(new PGlite(database.dataDir)) };
 }

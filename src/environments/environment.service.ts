@@ -154,6 +154,7 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
       origin: actor.origin,
       accountId: actor.accountId,
       clientId: actor.clientId,
+      organizationId: environment.organization_id ?? undefined,
       detail: { environment_id: environment.id, name: environment.name, organization_id: environment.organization_id },
     });
   }

@@ -114,6 +114,7 @@ export function createReconciler(deps: ReconcilerDeps) {
         outcome: to === 'error' ? 'failure' : 'success',
         origin: { ip: null, userAgent: null },
         accountId: environment.created_by,
+        organizationId: environment.organization_id ?? undefined,
         // `cause`, not `reason`: the activity page reads `reason` as a failure's.
         detail: { environment_id: environment.id, name: environment.name, from: environment.state, to, cause: message },
       });
@@ -230,6 +231,7 @@ export function createReconciler(deps: ReconcilerDeps) {
       outcome: 'success',
       origin: { ip: null, userAgent: null },
       accountId: ready.created_by,
+      organizationId: ready.organization_id ?? undefined,
       detail: { environment_id: ready.id, name: ready.name, from: ready.state, to: 'running', cause: via },
     });
     wake();

@@ -1,33 +1,40 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { rememberRequestId } from './request-origin.ts';
 
 const INCOMING_ID = /^[\w.-]{8,128}$/;
 
-/** Gives every request an id (a trusted caller's X-Request-Id, or a fresh one) and logs one line per request. */
-export function requestContext(log: Logger): Middleware {
+/** A request once answered, for the metrics: its route pattern if a router matched one, never more of the path. */
+export type AnsweredRequest = { method: string; path: string; status: number; matchedRoute: unknown };
+
+/**
+ * Gives every request an id (a trusted caller's X-Request-Id, or a fresh one), logs one line per
+ * request and hands the answered request to `observe` (the metrics), synchronously, in the same
+ * `finally`: metrics add no middleware and no await to a request.
+ */
+export function requestContext(log: Logger, observe?: (request: AnsweredRequest, seconds: number) => void): Middleware {
   return async (ctx, next) => {
     const incoming = ctx.get('x-request-id');
     const requestId = INCOMING_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.requestId = requestId;
     ctx.state.log = log.child({ requestId });
     ctx.set('X-Request-Id', requestId);
+    rememberRequestId(ctx.req, requestId);
     const started = performance.now();
     try {
       await next();
     } finally {
+      const elapsed = performance.now() - started;
       // The route pattern where there is one (paths can carry invitation tokens), else the path;
       // never the query string, which carries user codes and login hints.
       const route = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+      const status = ctx.res.statusCode;
       ctx.state.log.info(
-        {
-          method: ctx.method,
-          path: typeof route === 'string' ? route : ctx.path,
-          status: ctx.res.statusCode,
-          ms: Math.round(performance.now() - started),
-        },
+        { method: ctx.method, path: typeof route === 'string' ? route : ctx.path, status, ms: Math.round(elapsed) },
         'request',
       );
+      observe?.({ method: ctx.method, path: ctx.path, status, matchedRoute: route }, elapsed / 1000);
     }
   };
 }

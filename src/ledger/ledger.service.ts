@@ -33,6 +33,8 @@ export type LedgerDeps = {
     /** Throws unless the organization is approved (active). */
     requireActive(organizationId: string): Promise<unknown>;
   };
+  /** Told of each booked transaction once its database transaction has committed (the metrics count DUST moved). */
+  onBooked?: ((transaction: LedgerTransaction) => void) | undefined;
 };
 
 /**
@@ -45,8 +47,19 @@ export type LedgerDeps = {
 export function createLedgerService(deps: LedgerDeps) {
   const { db } = deps;
   const read = createLedgerRepository(db);
-  const inTransaction = <T>(work: (repo: LedgerRepository) => Promise<T>) =>
-    db.transaction().execute((trx) => work(createLedgerRepository(trx)));
+  // What each unit of work booked, reported only after its commit: a rollback moved nothing.
+  const booked = new WeakMap<LedgerRepository, LedgerTransaction[]>();
+  const inTransaction = async <T>(work: (repo: LedgerRepository) => Promise<T>) => {
+    let bookings: LedgerTransaction[] = [];
+    const result = await db.transaction().execute((trx) => {
+      const repo = createLedgerRepository(trx);
+      bookings = [];
+      booked.set(repo, bookings);
+      return work(repo);
+    });
+    if (deps.onBooked) for (const transaction of bookings) deps.onBooked(transaction);
+    return result;
+  };
 
   /** First-party apps and apps of approved organizations may charge a person who is not present. */
   async function isApprovedApp(clientId: string) {
@@ -94,6 +107,7 @@ export function createLedgerService(deps: LedgerDeps) {
     await repo.insertEntries(
       moves.map((move) => ({ transaction_id: transaction.id, wallet_id: move.wallet.id, amount: move.amount })),
     );
+    booked.get(repo)?.push(transaction);
     return transaction;
   }
 

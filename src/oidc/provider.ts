@@ -49,6 +49,8 @@ type HostDeps = Omit<ProviderDeps, 'jwks'> & {
   log: Logger;
   onGrantRevoked(grantId: string): Promise<void>;
   sessions: SessionEvents;
+  /** Called with each provider built (at start and after each key rotation), to listen to its events. */
+  onProvider?: ((provider: Provider) => void) | undefined;
   /** Unset when REFRESH_TOKEN_REUSE_GRACE_SECONDS is 0: every reuse of a rotated token then revokes. */
   refreshGrace?: Omit<RefreshGraceDeps, 'log' | 'onGrantRevoked'> | undefined;
 };
@@ -126,6 +128,7 @@ function buildProvider(deps: HostDeps, jwks: ProviderDeps['jwks']): Provider {
   });
   keepDeviceResumeErrorPages(provider);
   recordSessions(provider, deps);
+  deps.onProvider?.(provider);
   return provider;
 }
 

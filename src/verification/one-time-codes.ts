@@ -39,6 +39,9 @@ export function displayedAddress(recipient: Recipient): string {
 export const identifierOf = (recipient: Recipient): Identifier =>
   recipient.channel === 'email' ? `email:${recipient.address}` : `phone:${recipient.address}`;
 
+/** What became of a request to send a code: sent, or why not. */
+export type SendOutcome = 'sent' | 'delivery_failed' | 'resend_wait' | 'limited' | 'locked_out';
+
 /** What a code proves, which decides the words of its message. */
 export type CodePurpose = 'sign_in' | 'identifier_change';
 
@@ -55,6 +58,8 @@ export function createOneTimeCodes(deps: {
   abuse: AbuseControls;
   deliver: (recipient: Recipient, code: string, purpose: CodePurpose) => Promise<void>;
   clock?: Clock;
+  /** Told what became of each request to send a code (the metrics count them by channel and outcome). */
+  onSend?: (channel: Recipient['channel'], purpose: CodePurpose, outcome: SendOutcome) => void;
 }) {
   const { kv, settings, abuse } = deps;
   const clock = deps.clock ?? systemClock;
@@ -100,14 +105,23 @@ export function createOneTimeCodes(deps: {
 
     /** Sends a fresh code (replacing any earlier one), unless this flow was sent one moments ago or a budget is spent. */
     async start(flow: string, recipient: Recipient, requester: Requester): Promise<StartResult> {
+      const told = (outcome: SendOutcome) => deps.onSend?.(recipient.channel, purpose, outcome);
       const wait = await claimResend(flow);
-      if (wait > 0) return { status: 'throttled', reason: 'resend', retryAfter: wait };
+      if (wait > 0) {
+        told('resend_wait');
+        return { status: 'throttled', reason: 'resend', retryAfter: wait };
+      }
       const verdict = await abuse.allowSend({ identifier: identifierOf(recipient), ...requester });
       // Nothing was sent, so this flow's resend wait must not hold the person back (nor claim "a code was just sent").
       if (verdict.status !== 'allowed') await kv.del(resendKey(flow));
-      if (verdict.status === 'locked') return { status: 'locked_out', until: verdict.until };
-      if (verdict.status === 'limited')
+      if (verdict.status === 'locked') {
+        told('locked_out');
+        return { status: 'locked_out', until: verdict.until };
+      }
+      if (verdict.status === 'limited') {
+        told('limited');
         return { status: 'throttled', reason: 'limited', retryAfter: verdict.retryAfter };
+      }
       const code = String(randomInt(1_000_000)).padStart(6, '0');
       const challenge: Challenge = {
         ...recipient,
@@ -122,10 +136,12 @@ export function createOneTimeCodes(deps: {
       try {
         await deps.deliver(recipient, code, purpose);
       } catch (error) {
+        told('delivery_failed');
         // Nothing was delivered, so nothing may be redeemed and the person may retry at once.
         await kv.del(challengeKey(flow), resendKey(flow));
         throw error;
       }
+      told('sent');
       return { status: 'sent' };
     },
 
