@@ -140,7 +140,22 @@ const schema = z
         message: 'must not contain { or } (they would become a cluster hash tag)',
       }),
     REDIS_CLUSTER: boolean(false),
-    KEYS_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    // Several secrets, comma-separated and newest first, while rotating: the newest seals, all open.
+    KEYS_SECRET: z
+      .string()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((secret) => secret.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z
+          .array(z.string().min(32, 'must be at least 32 characters (each, when several are listed)'))
+          .min(1)
+          .refine((secrets) => new Set(secrets).size === secrets.length, { message: 'lists a secret twice' }),
+      )
+      .optional(),
     COOKIE_KEYS: z
       .string()
       .transform((value) =>
@@ -356,7 +371,7 @@ const schema = z
     }
     // The development fallback is in this public source: as a production secret it would let anyone
     // decrypt the signing keys and forge cookies.
-    if (env.KEYS_SECRET === DEVELOPMENT_SECRET) {
+    if (env.KEYS_SECRET?.includes(DEVELOPMENT_SECRET)) {
       issues.addIssue({ code: 'custom', path: ['KEYS_SECRET'], message: PUBLIC_SECRET });
     }
     if (env.COOKIE_KEYS?.includes(DEVELOPMENT_SECRET)) {
@@ -419,7 +434,13 @@ export type Config = Readonly<{
   trustedProxyHops: number;
   database: { url: string; poolSize: number; poolWaitMs: number } | { dataDir: string };
   redis: { url: string; prefix: string; cluster: boolean } | { prefix: string };
+  /** The newest of `keysSecrets`: what seals and keys anything new. */
   keysSecret: string;
+  /**
+   * KEYS_SECRET's secrets, newest first. Sealed values open under any of them (shared/sealed-box.ts),
+   * so a new secret can be put in front while values sealed under the old ones stay readable.
+   */
+  keysSecrets: readonly string[];
   cookieKeys: string[];
   keysRefreshSeconds: number;
   smtp: { url: string; timeoutMs: number } | undefined;
@@ -531,7 +552,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redis: e.REDIS_URL
       ? { url: e.REDIS_URL, prefix: e.REDIS_PREFIX, cluster: e.REDIS_CLUSTER }
       : { prefix: e.REDIS_PREFIX },
-    keysSecret: e.KEYS_SECRET ?? DEVELOPMENT_SECRET,
+    keysSecret: e.KEYS_SECRET?.[0] ?? DEVELOPMENT_SECRET,
+    keysSecrets: Object.freeze(e.KEYS_SECRET ?? [DEVELOPMENT_SECRET]),
     cookieKeys: e.COOKIE_KEYS ?? [DEVELOPMENT_SECRET],
     keysRefreshSeconds: e.KEYS_REFRESH_SECONDS,
     smtp: e.SMTP_URL ? { url: e.SMTP_URL, timeoutMs: e.SMTP_TIMEOUT_MS } : undefined,

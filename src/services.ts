@@ -65,7 +65,7 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
   const db = await createDatabase(config.database, log);
   let kv: KeyValueStore | undefined;
   let expectedMigration = '';
-  const keys = createSigningKeys(createSigningKeyRepository(db), config.keysSecret);
+  const keys = createSigningKeys(createSigningKeyRepository(db), config.keysSecrets);
   const environmentTemplates = createTemplateCatalog(db, config.environments.templatesDir);
   try {
     await migrateToLatest(db);
@@ -97,8 +97,8 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
     keys,
     clientRepository,
     accounts,
-    backupCodes: createBackupCodeService(createBackupCodeRepository(db), config.keysSecret),
-    totp: createTotpService(createTotpRepository(db), config.keysSecret, clock),
+    backupCodes: createBackupCodeService(createBackupCodeRepository(db), config.keysSecrets),
+    totp: createTotpService(createTotpRepository(db), config.keysSecrets, clock),
     ledger: createLedgerService({ db, clients: clientRepository, organizations }),
     audit,
     accountSessions: createAccountSessionService(createAccountSessionRepository(db), audit),
@@ -260,12 +260,13 @@ export async function createServerServices(config: Config, log: Logger, override
     },
   });
 
-  const handOff = createBackupCodeHandOff(services.kv, config.keysSecret);
+  const handOff = createBackupCodeHandOff(services.kv, config.keysSecrets);
   const environments = createEnvironments({
     db: services.db,
     settings: config.environments,
     issuer: config.issuer,
     keysSecret: config.keysSecret,
+    keysSecrets: config.keysSecrets,
     templates: services.environmentTemplates,
     ledger: services.ledger,
     organizations: services.organizations,
