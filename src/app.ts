@@ -44,6 +44,7 @@ import { environmentRoutes } from './environments/environment.routes.ts';
 import { phoneHomeRoutes } from './environments/phone-home.routes.ts';
 import { environmentLogRoutes, terminalPageRoutes } from './environments/terminal/terminal-pages.routes.ts';
 import { terminalRoutes } from './environments/terminal/terminal.routes.ts';
+import { providerTokenRoutes } from './federation/provider-token.routes.ts';
 import { createServerServices, type ServerOverrides, type ServerServices } from './services.ts';
 import { deviceGuessLimit } from './verification/device-guess-limit.routes.ts';
 
@@ -158,6 +159,7 @@ export async function createApp(
       .catch((error: unknown) => log.error({ err: error }, 'idempotency key sweep failed'));
   }, SWEEP_INTERVAL_MS).unref();
   services.environments.start();
+  services.providerTokenRefresher.start();
 
   return {
     koa,
@@ -194,6 +196,7 @@ function buildApiRoutes(services: ServerServices): ApiRoute[] {
     ...(services.billing ? billingRoutes(services.billing.service) : []),
     ...environmentRoutes(services.environments.service),
     ...terminalRoutes(services.terminals),
+    ...providerTokenRoutes(services.providerTokens),
   ];
 }
 

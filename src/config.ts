@@ -287,6 +287,8 @@ const schema = z
     GOOGLE_CLIENT_ID: z.string().min(1).optional(),
     GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
     GOOGLE_ISSUER_URL: upstreamIssuer.optional(),
+    // Ask Google for a refresh token (access_type=offline), so apps can get fresh provider tokens.
+    GOOGLE_OFFLINE_ACCESS: boolean(false),
     GITHUB_CLIENT_ID: z.string().min(1).optional(),
     GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
     // GitHub signs people in on github.com and answers its API on api.github.com: a stand-in overrides both.
@@ -410,6 +412,11 @@ export type UpstreamProviderSettings = Readonly<{
    * with that address. Never for a generic provider added by issuer URL.
    */
   trustsEmail: boolean;
+  /**
+   * Whether sign-ins ask the upstream for a refresh token (offline_access, or Google's
+   * access_type=offline), so the provider tokens kept for apps can be refreshed.
+   */
+  offlineAccess?: boolean;
 }>;
 
 /** At most `max` events per `windowSeconds`. */
@@ -655,6 +662,7 @@ function genericProviderSchema(list: string | undefined, production: boolean) {
     shape[`${prefix}CLIENT_ID`] = z.string().min(1);
     shape[`${prefix}CLIENT_SECRET`] = z.string().min(1);
     shape[`${prefix}NAME`] = z.string().min(1).max(40).optional();
+    shape[`${prefix}OFFLINE_ACCESS`] = boolean(false);
   }
   return z.object(shape);
 }
@@ -671,6 +679,7 @@ function upstreamProviders(e: z.output<typeof schema>, generic: Record<string, u
       clientSecret: e.GOOGLE_CLIENT_SECRET,
       // Google sets email_verified to true only for an address it has verified with its owner.
       trustsEmail: true,
+      offlineAccess: e.GOOGLE_OFFLINE_ACCESS,
     });
   }
   if (e.GITHUB_CLIENT_ID && e.GITHUB_CLIENT_SECRET) {
@@ -709,6 +718,7 @@ function upstreamProviders(e: z.output<typeof schema>, generic: Record<string, u
       clientId: String(generic[`${prefix}CLIENT_ID`]),
       clientSecret: String(generic[`${prefix}CLIENT_SECRET`]),
       trustsEmail: false,
+      offlineAccess: generic[`${prefix}OFFLINE_ACCESS`] === true,
     });
   }
   return providers.map((provider) => Object.freeze(provider));

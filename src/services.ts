@@ -58,6 +58,9 @@ import type { EnvironmentDriver } from './environments/driver.ts';
 import { createTemplateCatalog } from './environments/template-catalog.ts';
 import type { TerminalLimits } from './environments/terminal/terminal-session.ts';
 import { createFederationService } from './federation/federation.service.ts';
+import { createProviderTokenRefresher } from './federation/provider-token-refresher.ts';
+import { createProviderTokenSeal } from './federation/provider-token-seal.ts';
+import { createProviderTokenKeeper, createProviderTokenService } from './federation/provider-token.service.ts';
 
 /** Storage and the services over it: shared by the server (app.ts) and the operator CLI. */
 export async function createServices(config: Config, log: Logger, clock: Clock = systemClock) {
@@ -302,6 +305,27 @@ export async function createServerServices(config: Config, log: Logger, override
     ...(overrides.terminalLimits ? { limits: overrides.terminalLimits } : {}),
   });
   endTerminalsOf = terminals.gateway.grantRevoked;
+  // Upstream tokens are kept at sign-in (the keeper, which federation calls) and refreshed through
+  // federation's clients (the service), so the keeper comes first.
+  const providerTokenSeal = createProviderTokenSeal(config.keysSecrets);
+  const federation = createFederationService({
+    providers: config.federation.providers,
+    issuer: config.issuer,
+    timeoutSeconds: config.federation.timeoutSeconds,
+    kv: services.kv,
+    db: services.db,
+    accounts: services.accounts,
+    clock,
+    keepTokens: createProviderTokenKeeper({ db: services.db, seal: providerTokenSeal, clock }).keep,
+  });
+  const providerTokens = createProviderTokenService({
+    db: services.db,
+    seal: providerTokenSeal,
+    clock,
+    upstream: federation,
+    log,
+  });
+  const providerTokenRefresher = createProviderTokenRefresher({ service: providerTokens, log });
   return {
     ...services,
     passkeys: createPasskeyService({
@@ -355,16 +379,11 @@ export async function createServerServices(config: Config, log: Logger, override
       : undefined,
     environments,
     terminals,
-    federation: createFederationService({
-      providers: config.federation.providers,
-      issuer: config.issuer,
-      timeoutSeconds: config.federation.timeoutSeconds,
-      kv: services.kv,
-      db: services.db,
-      accounts: services.accounts,
-      clock,
-    }),
+    federation,
+    providerTokens,
+    providerTokenRefresher,
     async close() {
+      await providerTokenRefresher.stop();
       await terminals.close();
       await environments.close();
       provider.stop();
