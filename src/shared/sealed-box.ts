@@ -44,12 +44,5 @@ export function createSealedBox(secrets: string | readonly string[], purpose: st
       }
       throw new UnsealError('the sealed value does not open with these secrets and this context');
     },
-
-    /** Whether `sealed` was sealed under an older secret than the newest (worth sealing again). */
-    sealedUnderOlderSecret(context: string, sealed: string): boolean {
-      const [iv, body, tag] = sealed.split('.').map((part) => Buffer.from(part, 'base64url'));
-      if (!iv || !body || !tag) return false;
-      return openWith(newest, context, iv, body, tag) === undefined;
-    },
   };
 }
