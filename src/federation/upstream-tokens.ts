@@ -33,6 +33,19 @@ export function upstreamTokens(response: oidc.TokenEndpointResponse & oidc.Token
   } satisfies UpstreamTokens;
 }
 
+// RFC 6749 5.2's invalid_grant; GitHub says bad_refresh_token (and answers it with a 200).
+const REFUSED_FOR_GOOD = new Set(['invalid_grant', 'bad_refresh_token']);
+
+/** The error code of a token endpoint's refusal: in a 4xx body (RFC 6749 5.2), or in a 200 body as GitHub sends it. */
+function refusalCode(error: unknown): string | undefined {
+  if (error instanceof oidc.ResponseBodyError) return error.error;
+  if (error instanceof oidc.ClientError && error.code === 'OAUTH_INVALID_RESPONSE') {
+    const body = (error.cause as { cause?: { body?: { error?: unknown } } } | undefined)?.cause?.body;
+    return typeof body?.error === 'string' ? body.error : undefined;
+  }
+  return undefined;
+}
+
 /**
  * A refresh token grant at the upstream (RFC 6749 6). `invalid_grant` means the person revoked
  * the access or the token expired there (RefreshRefused); anything else is an UpstreamFailure,
@@ -47,9 +60,8 @@ export async function refreshAt(
     try {
       return await oidc.refreshTokenGrant(config, refreshToken);
     } catch (error) {
-      if (error instanceof oidc.ResponseBodyError && error.error === 'invalid_grant') {
-        throw new RefreshRefused(error.error_description ?? 'invalid_grant', { cause: error });
-      }
+      const code = refusalCode(error);
+      if (code && REFUSED_FOR_GOOD.has(code)) throw new RefreshRefused(code, { cause: error });
       throw error;
     }
   }).catch((error: unknown) => {

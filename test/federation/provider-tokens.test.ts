@@ -4,6 +4,7 @@ import * as oidc from 'openid-client';
 import { callApi, apiToken } from '../helpers/api.ts';
 import { authorize, land, submit } from '../helpers/authorization.ts';
 import { testClock } from '../helpers/clock.ts';
+import { startGitHubStandIn } from '../helpers/github-stand-in.ts';
 import { PageClient } from '../helpers/page-client.ts';
 import { discover, registerClient } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer, twoInstances } from '../helpers/server.ts';
@@ -240,4 +241,73 @@ test('an upstream that answers invalid_grant marks the link, the account page sa
   const mended = await providerToken(server, app);
   t.is(mended.status, 200);
   t.is(await upstreamSubject(acme, mended.body?.access_token), 'acme-ada');
+});
+
+test("GitHub's expiring user tokens are refreshed, and its bad_refresh_token (sent with a 200) marks the link", async (t) => {
+  const github = await startGitHubStandIn(t, '127.0.0.23');
+  github.state.expiringTokens = true;
+  github.state.person = { id: 4242, login: 'octo', name: 'Octo', emails: [] };
+  const server = await startTestServer(t, {
+    env: {
+      GITHUB_CLIENT_ID: 'Iv1.fairyid',
+      GITHUB_CLIENT_SECRET: 'github-client-secret-for-fairyid',
+      GITHUB_URL: github.url,
+      GITHUB_API_URL: github.url,
+    },
+  });
+  github.state.client = {
+    id: 'Iv1.fairyid',
+    secret: 'github-client-secret-for-fairyid',
+    redirectUri: `${server.url}/federation/github/callback`,
+  };
+  const { clientId, clientSecret } = await registerClient(server.app);
+  const config = await discover(server.url, clientId, clientSecret);
+  const resource = `${server.url}/api`;
+  const signIn = await authorize(server, config, { scope: 'openid provider_tokens', resource });
+  const consent = await continueWith(signIn.client, signIn, 'github');
+  const done = await submit(signIn.client, consent, '/confirm');
+  const app = (await oidc.authorizationCodeGrant(config, done.url, signIn.check, { resource })).access_token;
+  const get = () => callApi(server, app, 'GET', '/api/provider-token/github');
+
+  const first = await get();
+  t.is(first.status, 200, JSON.stringify(first.body));
+  // A GitHub App's user token has the app's permissions rather than scopes: GitHub reports none.
+  t.deepEqual(first.body?.scopes, []);
+  t.is(github.ownerOf(first.body?.access_token), 4242);
+  t.true(Date.parse(first.body?.expires_at) > server.clock.now() + 7 * 3600_000);
+
+  // Eight hours on, the token has expired: the app gets a refreshed one.
+  server.clock.advance(8 * 3600);
+  const second = await get();
+  t.is(second.status, 200, JSON.stringify(second.body));
+  t.not(second.body?.access_token, first.body?.access_token);
+  t.is(github.ownerOf(second.body?.access_token), 4242);
+  t.is(github.state.refreshRequests, 1);
+
+  // The person revokes FairyID at GitHub; the background refresh is told bad_refresh_token.
+  github.revokeRefreshTokens();
+  server.clock.advance(8 * 3600);
+  await server.app.services.providerTokenRefresher.tick();
+  t.is(github.state.refreshRequests, 2);
+  const refused = await get();
+  t.is(refused.status, 409);
+  t.is(refused.body?.error, 'provider_reconsent_required');
+  t.is(github.state.refreshRequests, 2);
+});
+
+test('a client-credentials token with provider_tokens belongs to no person and gets no provider token', async (t) => {
+  const setup = await setUp(t);
+  const { server } = setup;
+  await appTokenVia(setup, ADA);
+  const { clientId, clientSecret } = await registerClient(server.app, {
+    grantTypes: ['client_credentials'],
+    redirectUris: [],
+    postLogoutRedirectUris: [],
+    scope: 'provider_tokens',
+  });
+  const machine = await discover(server.url, clientId, clientSecret);
+  const { access_token } = await oidc.clientCredentialsGrant(machine, { scope: 'provider_tokens' });
+  const refused = await providerToken(server, access_token);
+  t.is(refused.status, 403);
+  t.is(refused.body?.error, 'person_required');
 });
