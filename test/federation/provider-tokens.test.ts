@@ -143,6 +143,18 @@ test("another person's provider token never comes back, not even with sealed val
   t.is(swapped.body?.error, 'provider_token_missing');
   t.false(JSON.stringify(swapped.body).includes(adas.body?.access_token));
 
+  // Unlinking an identity takes its tokens with it.
+  await db.deleteFrom('linked_identities').where('id', '=', bobIdentity.id).execute();
+  t.is(
+    await db
+      .selectFrom('provider_tokens')
+      .select('linked_identity_id')
+      .where('linked_identity_id', '=', bobIdentity.id)
+      .executeTakeFirst(),
+    undefined,
+  );
+  t.is((await providerToken(server, bob)).body?.error, 'provider_not_linked');
+
   // An unknown provider is refused in the one JSON error shape.
   const unknown = await callApi(server, ada, 'GET', '/api/provider-token/nowhere');
   t.is(unknown.status, 404);
