@@ -1,9 +1,12 @@
 import test from 'ava';
 import * as oidc from 'openid-client';
+import { createBackupCodeRepository } from '../../src/accounts/backup-code.repository.ts';
+import { createBackupCodeService } from '../../src/accounts/backup-code.service.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createSealedBox, UnsealError } from '../../src/shared/sealed-box.ts';
 import { callApi } from '../helpers/api.ts';
 import { authorize, submit } from '../helpers/authorization.ts';
+import { migratedDatabase } from '../helpers/migrated-database.ts';
 import { discover, registerClient } from '../helpers/relying-party.ts';
 import { persistedServers } from '../helpers/server.ts';
 import { continueWith, startUpstream } from '../helpers/upstream-provider.ts';
@@ -79,4 +82,21 @@ test('after a new KEYS_SECRET is put in front, provider tokens kept under the ol
     refreshed.body?.access_token,
   );
   t.throws(() => createSealedBox([OLD], 'provider-tokens-at-rest').open(context, row.access_token_sealed));
+});
+
+test('backup codes issued before KEYS_SECRET was rotated still work once each, and new ones use the new secret', async (t) => {
+  const db = await migratedDatabase(t);
+  await db
+    .insertInto('accounts')
+    .values({ id: 'rotating', email: 'r@example.com', fairyname: 'rotating_1000' })
+    .execute();
+  const repository = createBackupCodeRepository(db);
+  const [code = ''] = await createBackupCodeService(repository, [OLD]).regenerate('rotating');
+  const rotated = createBackupCodeService(repository, [NEW, OLD]);
+  t.true(await rotated.consume('rotating', code));
+  t.false(await rotated.consume('rotating', code));
+  // A set issued after the rotation is hashed under the new secret alone.
+  const [fresh = ''] = await rotated.regenerate('rotating');
+  t.false(await createBackupCodeService(repository, [OLD]).consume('rotating', fresh));
+  t.true(await createBackupCodeService(repository, [NEW]).consume('rotating', fresh));
 });
