@@ -310,7 +310,7 @@ test("GitHub's expiring user tokens are refreshed, and its bad_refresh_token (se
 test('a client-credentials token with provider_tokens belongs to no person and gets no provider token', async (t) => {
   const setup = await setUp(t);
   const { server } = setup;
-  await appTokenVia(setup, ADA);
+  const ada = await appTokenVia(setup, ADA);
   const { clientId, clientSecret } = await registerClient(server.app, {
     grantTypes: ['client_credentials'],
     redirectUris: [],
@@ -322,4 +322,11 @@ test('a client-credentials token with provider_tokens belongs to no person and g
   const refused = await providerToken(server, access_token);
   t.is(refused.status, 403);
   t.is(refused.body?.error, 'person_required');
+
+  // Linked, but nothing kept (a link made before tokens were kept): the person is told what to do.
+  await server.app.services.db.deleteFrom('provider_tokens').execute();
+  const missing = await providerToken(server, ada);
+  t.is(missing.status, 404);
+  t.is(missing.body?.error, 'provider_token_missing');
+  t.regex(missing.body?.error_description, /sign in with Acme SSO once more/);
 });
