@@ -47,6 +47,7 @@ import { environmentRoutes } from './environments/environment.routes.ts';
 import { phoneHomeRoutes } from './environments/phone-home.routes.ts';
 import { environmentLogRoutes, terminalPageRoutes } from './environments/terminal/terminal-pages.routes.ts';
 import { terminalRoutes } from './environments/terminal/terminal.routes.ts';
+import { providerTokenRoutes } from './federation/provider-token.routes.ts';
 import { createServerServices, type ServerOverrides, type ServerServices } from './services.ts';
 import { deviceGuessLimit } from './verification/device-guess-limit.routes.ts';
 
@@ -170,6 +171,7 @@ export async function createApp(
       .catch((error: unknown) => log.error({ err: error }, 'idempotency key sweep failed'));
   }, SWEEP_INTERVAL_MS).unref();
   services.environments.start();
+  services.providerTokenRefresher.start();
 
   return {
     koa,
@@ -216,6 +218,7 @@ function buildApiRoutes(services: ServerServices): ApiRoute[] {
     ...(services.billing ? billingRoutes(services.billing.service) : []),
     ...environmentRoutes(services.environments.service),
     ...terminalRoutes(services.terminals),
+    ...providerTokenRoutes(services.providerTokens),
   ];
 }
 
@@ -249,7 +252,13 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
       notifyPrevious: services.notifyPrevious,
     }),
     appPageRoutes({ connectedApps: services.connectedApps, audit, session, renderer }),
-    linkedIdentityPageRoutes({ federation: services.federation, audit, session, renderer }),
+    linkedIdentityPageRoutes({
+      federation: services.federation,
+      providerTokens: services.providerTokens,
+      audit,
+      session,
+      renderer,
+    }),
     activityPageRoutes({ audit, clients: services.clientRepository, session, renderer }),
     invitationPageRoutes({ invitations: services.invitations, accounts, session, renderer }),
     phoneHomeRoutes(services.environments.reconciler),

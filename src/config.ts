@@ -140,7 +140,22 @@ const schema = z
         message: 'must not contain { or } (they would become a cluster hash tag)',
       }),
     REDIS_CLUSTER: boolean(false),
-    KEYS_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    // Several secrets, comma-separated and newest first, while rotating: the newest seals, all open.
+    KEYS_SECRET: z
+      .string()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((secret) => secret.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z
+          .array(z.string().min(32, 'must be at least 32 characters (each, when several are listed)'))
+          .min(1)
+          .refine((secrets) => new Set(secrets).size === secrets.length, { message: 'lists a secret twice' }),
+      )
+      .optional(),
     COOKIE_KEYS: z
       .string()
       .transform((value) =>
@@ -275,6 +290,8 @@ const schema = z
     GOOGLE_CLIENT_ID: z.string().min(1).optional(),
     GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
     GOOGLE_ISSUER_URL: upstreamIssuer.optional(),
+    // Ask Google for a refresh token (access_type=offline), so apps can get fresh provider tokens.
+    GOOGLE_OFFLINE_ACCESS: boolean(false),
     GITHUB_CLIENT_ID: z.string().min(1).optional(),
     GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
     // GitHub signs people in on github.com and answers its API on api.github.com: a stand-in overrides both.
@@ -362,7 +379,7 @@ const schema = z
     }
     // The development fallback is in this public source: as a production secret it would let anyone
     // decrypt the signing keys and forge cookies.
-    if (env.KEYS_SECRET === DEVELOPMENT_SECRET) {
+    if (env.KEYS_SECRET?.includes(DEVELOPMENT_SECRET)) {
       issues.addIssue({ code: 'custom', path: ['KEYS_SECRET'], message: PUBLIC_SECRET });
     }
     if (env.COOKIE_KEYS?.includes(DEVELOPMENT_SECRET)) {
@@ -401,6 +418,11 @@ export type UpstreamProviderSettings = Readonly<{
    * with that address. Never for a generic provider added by issuer URL.
    */
   trustsEmail: boolean;
+  /**
+   * Whether sign-ins ask the upstream for a refresh token (offline_access, or Google's
+   * access_type=offline), so the provider tokens kept for apps can be refreshed.
+   */
+  offlineAccess?: boolean;
 }>;
 
 /** At most `max` events per `windowSeconds`. */
@@ -425,7 +447,13 @@ export type Config = Readonly<{
   trustedProxyHops: number;
   database: { url: string; poolSize: number; poolWaitMs: number } | { dataDir: string };
   redis: { url: string; prefix: string; cluster: boolean } | { prefix: string };
+  /** The newest of `keysSecrets`: what seals and keys anything new. */
   keysSecret: string;
+  /**
+   * KEYS_SECRET's secrets, newest first. Sealed values open under any of them (shared/sealed-box.ts),
+   * so a new secret can be put in front while values sealed under the old ones stay readable.
+   */
+  keysSecrets: readonly string[];
   cookieKeys: string[];
   keysRefreshSeconds: number;
   smtp: { url: string; timeoutMs: number } | undefined;
@@ -542,7 +570,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redis: e.REDIS_URL
       ? { url: e.REDIS_URL, prefix: e.REDIS_PREFIX, cluster: e.REDIS_CLUSTER }
       : { prefix: e.REDIS_PREFIX },
-    keysSecret: e.KEYS_SECRET ?? DEVELOPMENT_SECRET,
+    keysSecret: e.KEYS_SECRET?.[0] ?? DEVELOPMENT_SECRET,
+    keysSecrets: Object.freeze(e.KEYS_SECRET ?? [DEVELOPMENT_SECRET]),
     cookieKeys: e.COOKIE_KEYS ?? [DEVELOPMENT_SECRET],
     keysRefreshSeconds: e.KEYS_REFRESH_SECONDS,
     smtp: e.SMTP_URL ? { url: e.SMTP_URL, timeoutMs: e.SMTP_TIMEOUT_MS } : undefined,
@@ -645,6 +674,7 @@ function genericProviderSchema(list: string | undefined, production: boolean) {
     shape[`${prefix}CLIENT_ID`] = z.string().min(1);
     shape[`${prefix}CLIENT_SECRET`] = z.string().min(1);
     shape[`${prefix}NAME`] = z.string().min(1).max(40).optional();
+    shape[`${prefix}OFFLINE_ACCESS`] = boolean(false);
   }
   return z.object(shape);
 }
@@ -661,6 +691,7 @@ function upstreamProviders(e: z.output<typeof schema>, generic: Record<string, u
       clientSecret: e.GOOGLE_CLIENT_SECRET,
       // Google sets email_verified to true only for an address it has verified with its owner.
       trustsEmail: true,
+      offlineAccess: e.GOOGLE_OFFLINE_ACCESS,
     });
   }
   if (e.GITHUB_CLIENT_ID && e.GITHUB_CLIENT_SECRET) {
@@ -699,6 +730,7 @@ function upstreamProviders(e: z.output<typeof schema>, generic: Record<string, u
       clientId: String(generic[`${prefix}CLIENT_ID`]),
       clientSecret: String(generic[`${prefix}CLIENT_SECRET`]),
       trustsEmail: false,
+      offlineAccess: generic[`${prefix}OFFLINE_ACCESS`] === true,
     });
   }
   return providers.map((provider) => Object.freeze(provider));

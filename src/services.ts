@@ -59,6 +59,9 @@ import type { EnvironmentDriver } from './environments/driver.ts';
 import { createTemplateCatalog } from './environments/template-catalog.ts';
 import type { TerminalLimits } from './environments/terminal/terminal-session.ts';
 import { createFederationService } from './federation/federation.service.ts';
+import { createProviderTokenRefresher } from './federation/provider-token-refresher.ts';
+import { createProviderTokenSeal } from './federation/provider-token-seal.ts';
+import { createProviderTokenKeeper, createProviderTokenService } from './federation/provider-token.service.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { watchStorage } from './metrics/storage-metrics.ts';
 
@@ -71,7 +74,7 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
   const db = await createDatabase(config.database, log);
   let kv: KeyValueStore | undefined;
   let expectedMigration = '';
-  const keys = createSigningKeys(createSigningKeyRepository(db), config.keysSecret);
+  const keys = createSigningKeys(createSigningKeyRepository(db), config.keysSecrets);
   const environmentTemplates = createTemplateCatalog(db, config.environments.templatesDir);
   try {
     await migrateToLatest(db);
@@ -106,8 +109,8 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
     keys,
     clientRepository,
     accounts,
-    backupCodes: createBackupCodeService(createBackupCodeRepository(db), config.keysSecret),
-    totp: createTotpService(createTotpRepository(db), config.keysSecret, clock),
+    backupCodes: createBackupCodeService(createBackupCodeRepository(db), config.keysSecrets),
+    totp: createTotpService(createTotpRepository(db), config.keysSecrets, clock),
     ledger: createLedgerService({
       db,
       clients: clientRepository,
@@ -294,12 +297,13 @@ export async function createServerServices(config: Config, log: Logger, override
     },
   });
 
-  const handOff = createBackupCodeHandOff(services.kv, config.keysSecret);
+  const handOff = createBackupCodeHandOff(services.kv, config.keysSecrets);
   const environments = createEnvironments({
     db: services.db,
     settings: config.environments,
     issuer: config.issuer,
     keysSecret: config.keysSecret,
+    keysSecrets: config.keysSecrets,
     templates: services.environmentTemplates,
     ledger: services.ledger,
     organizations: services.organizations,
@@ -335,6 +339,27 @@ export async function createServerServices(config: Config, log: Logger, override
     ...(overrides.terminalLimits ? { limits: overrides.terminalLimits } : {}),
   });
   endTerminalsOf = terminals.gateway.grantRevoked;
+  // Upstream tokens are kept at sign-in (the keeper, which federation calls) and refreshed through
+  // federation's clients (the service), so the keeper comes first.
+  const providerTokenSeal = createProviderTokenSeal(config.keysSecrets);
+  const federation = createFederationService({
+    providers: config.federation.providers,
+    issuer: config.issuer,
+    timeoutSeconds: config.federation.timeoutSeconds,
+    kv: services.kv,
+    db: services.db,
+    accounts: services.accounts,
+    clock,
+    keepTokens: createProviderTokenKeeper({ db: services.db, seal: providerTokenSeal, clock }).keep,
+  });
+  const providerTokens = createProviderTokenService({
+    db: services.db,
+    seal: providerTokenSeal,
+    clock,
+    upstream: federation,
+    log,
+  });
+  const providerTokenRefresher = createProviderTokenRefresher({ service: providerTokens, log });
   return {
     ...services,
     passkeys: createPasskeyService({
@@ -389,16 +414,11 @@ export async function createServerServices(config: Config, log: Logger, override
       : undefined,
     environments,
     terminals,
-    federation: createFederationService({
-      providers: config.federation.providers,
-      issuer: config.issuer,
-      timeoutSeconds: config.federation.timeoutSeconds,
-      kv: services.kv,
-      db: services.db,
-      accounts: services.accounts,
-      clock,
-    }),
+    federation,
+    providerTokens,
+    providerTokenRefresher,
     async close() {
+      await providerTokenRefresher.stop();
       await terminals.close();
       await environments.close();
       provider.stop();

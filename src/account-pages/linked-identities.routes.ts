@@ -12,7 +12,7 @@ import { requestOrigin } from '../http/request-origin.ts';
 const PAGE = '/account/providers';
 const UNLINKED = 'Unlinked. That account no longer signs you in here.';
 const LINKED = 'Linked. You can now sign in with it.';
-const ALREADY_LINKED = 'That account was already linked to yours.';
+const ALREADY_LINKED = 'That account was already linked to yours. It is connected again.';
 const NOT_OFFERED = 'That sign-in provider is not offered here.';
 const UNKNOWN_ANSWER =
   'This answer does not belong to a link you started here: it expired, was already used, or was meant for another browser. Try again.';
@@ -26,6 +26,8 @@ const when = (at: Date) => ({ iso: at.toISOString(), text: date.format(at) });
 /** `/account/providers`: the upstream identities that sign in to this account, and unlinking one. */
 export function linkedIdentityPageRoutes(deps: {
   federation: FederationService;
+  /** Which identities' upstream refused the kept token (provider-token.service.ts): the page offers to reconnect them. */
+  providerTokens: { reconsentNeeded(accountId: string): Promise<Set<string>> };
   audit: AuditService;
   session: PageSession;
   renderer: Renderer;
@@ -39,8 +41,11 @@ export function linkedIdentityPageRoutes(deps: {
     messages: { notice?: string | undefined; error?: string },
     status = 200,
   ) => {
+    const reconnect = await deps.providerTokens.reconsentNeeded(current.accountId);
     const identities = (await deps.federation.linkedTo(current.accountId)).map((identity) => ({
       id: identity.id,
+      provider: identity.provider,
+      needsReconnect: reconnect.has(identity.id),
       providerName: identity.providerName,
       upstreamName: identity.display_name,
       email: identity.email,

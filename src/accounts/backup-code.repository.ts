@@ -37,13 +37,16 @@ export function createBackupCodeRepository(db: Db) {
       });
     },
 
-    /** Marks the code used if it is unused: one statement, so two requests with one code cannot both win. */
-    async markUsed(accountId: string, hash: string): Promise<boolean> {
+    /**
+     * Marks the code used if it is unused: one statement, so two requests with one code cannot both
+     * win. `hashes` are the typed code's hashes under each KEYS_SECRET secret; at most one is stored.
+     */
+    async markUsed(accountId: string, hashes: string[]): Promise<boolean> {
       const row = await db
         .updateTable('backup_codes')
         .set({ used_at: new Date() })
         .where('account_id', '=', accountId)
-        .where('code_hash', '=', hash)
+        .where('code_hash', 'in', hashes)
         .where('used_at', 'is', null)
         .returning('code_hash')
         .executeTakeFirst();

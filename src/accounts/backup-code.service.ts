@@ -11,10 +11,15 @@ const HALF = 5;
  * Only keyed hashes are stored (HMAC under a key derived from KEYS_SECRET and bound to the
  * account), so a copy of the database alone does not let anyone test guesses offline.
  */
-export function createBackupCodeService(repository: BackupCodeRepository, secret: string) {
-  const key = Buffer.from(hkdfSync('sha256', secret, 'fairyid', 'backup-codes', 32));
-  const hash = (accountId: string, code: string) =>
+export function createBackupCodeService(repository: BackupCodeRepository, secrets: string | readonly string[]) {
+  // Newest first: new codes are hashed under the newest secret; a code issued under an older one
+  // (before KEYS_SECRET was rotated) still matches its hash under that one.
+  const keys = (typeof secrets === 'string' ? [secrets] : secrets).map((secret) =>
+    Buffer.from(hkdfSync('sha256', secret, 'fairyid', 'backup-codes', 32)),
+  );
+  const hashUnder = (key: Buffer, accountId: string, code: string) =>
     createHmac('sha256', key).update(`${accountId}\n${code}`).digest('base64url');
+  const hash = (accountId: string, code: string) => hashUnder(keys[0] as Buffer, accountId, code);
 
   const fresh = () =>
     Array.from({ length: BACKUP_CODE_COUNT }, () => {
@@ -50,7 +55,10 @@ export function createBackupCodeService(repository: BackupCodeRepository, secret
     async consume(accountId: string, typed: string): Promise<boolean> {
       const code = normalize(typed);
       if (code.length !== HALF * 2 || [...code].some((char) => !ALPHABET.includes(char))) return false;
-      return repository.markUsed(accountId, hash(accountId, code));
+      return repository.markUsed(
+        accountId,
+        keys.map((key) => hashUnder(key, accountId, code)),
+      );
     },
 
     /** Called after a factor is removed: without a second factor, backup codes stand in for nothing. */

@@ -28,9 +28,13 @@ export type TotpCheck = 'ok' | 'wrong' | 'replayed' | 'none';
  * secret is sealed at rest under KEYS_SECRET; a code is accepted once, and never one from a step at
  * or before the last accepted one.
  */
-export function createTotpService(repository: TotpRepository, secret: string, clock: Clock = systemClock) {
-  const sealedSecrets = createSealedBox(secret, 'totp-secrets-at-rest');
-  const enrollments = createSealedBox(secret, 'totp-enrollment');
+export function createTotpService(
+  repository: TotpRepository,
+  secrets: string | readonly string[],
+  clock: Clock = systemClock,
+) {
+  const sealedSecrets = createSealedBox(secrets, 'totp-secrets-at-rest');
+  const enrollments = createSealedBox(secrets, 'totp-enrollment');
 
   const openPending = (accountId: string, pending: string): string | undefined => {
     try {

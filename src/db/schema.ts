@@ -7,6 +7,7 @@ import type { AuditTables } from '../audit/audit.table.ts';
 import type { BillingTables } from '../billing/billing.table.ts';
 import type { EnvironmentTables } from '../environments/environment.table.ts';
 import type { FederationTables } from '../federation/linked-identity.table.ts';
+import type { ProviderTokenTables } from '../federation/provider-token.table.ts';
 import type { OidcTables } from '../oidc/oidc.tables.ts';
 import type { LedgerTables } from '../ledger/ledger.table.ts';
 import type { OrganizationTables } from '../organizations/organization.table.ts';
@@ -21,4 +22,5 @@ export interface Database
     LedgerTables,
     BillingTables,
     EnvironmentTables,
-    FederationTables {}
+    FederationTables,
+    ProviderTokenTables {}

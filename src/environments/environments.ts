@@ -24,6 +24,8 @@ export type EnvironmentsDeps = {
   settings: EnvironmentSettings;
   issuer: string;
   keysSecret: string;
+  /** Every KEYS_SECRET secret, newest first: machine keys sealed under an older one still open. */
+  keysSecrets: readonly string[];
   templates: TemplateCatalog;
   ledger: LedgerService;
   organizations: OrganizationService;
@@ -65,7 +67,7 @@ export function createEnvironments(deps: EnvironmentsDeps) {
       : settings.driver.kind === 'digitalocean'
         ? createDigitalOceanDriver({ token: settings.driver.token, baseUrl: settings.driver.apiUrl })
         : undefined);
-  const keySeal = createMachineKeySeal(deps.keysSecret);
+  const keySeal = createMachineKeySeal(deps.keysSecrets);
   const service = createEnvironmentService({
     db: deps.db,
     clock,

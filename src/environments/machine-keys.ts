@@ -29,8 +29,8 @@ export function sshKeyPair(comment: string): { publicKey: string; privateKey: st
 }
 
 /** Private halves at rest: sealed under KEYS_SECRET and bound to the environment and the key's role. */
-export function createMachineKeySeal(secret: string) {
-  const box = createSealedBox(secret, 'environment-ssh-keys');
+export function createMachineKeySeal(secrets: string | readonly string[]) {
+  const box = createSealedBox(secrets, 'environment-ssh-keys');
   return {
     seal: (environmentId: string, role: 'client' | 'host', privateKey: string) =>
       box.seal(`${environmentId}:${role}`, privateKey),

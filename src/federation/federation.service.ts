@@ -15,6 +15,7 @@ import {
   type UpstreamFlow,
   type UpstreamIdentity,
 } from './upstream-client.ts';
+import type { UpstreamTokens } from './upstream-tokens.ts';
 
 /**
  * An authorization request sent to an upstream, waiting for its answer: bound to one sign-in
@@ -60,6 +61,8 @@ export function createFederationService(deps: {
   db: Db;
   accounts: AccountService;
   clock: Clock;
+  /** Keeps (sealed) what the upstream's token endpoint gave at a sign-in or link (provider-token.service.ts). */
+  keepTokens?: (identity: LinkedIdentity, tokens: UpstreamTokens) => Promise<void>;
 }) {
   const clients = new Map<string, UpstreamClient>(
     deps.providers.map((settings) => {
@@ -117,6 +120,10 @@ export function createFederationService(deps: {
     return inserted ?? (await identities.find(provider, identity.subject));
   };
 
+  const keepTokens = async (linked: LinkedIdentity, identity: UpstreamIdentity) => {
+    if (identity.tokens && deps.keepTokens) await deps.keepTokens(linked, identity.tokens);
+  };
+
   const signedIn = async (accountId: string, created: boolean, linked: boolean): Promise<SignedIn> => {
     const account = await deps.accounts.findById(accountId);
     if (!account) throw new Error(`linked account ${accountId} does not exist`);
@@ -128,6 +135,16 @@ export function createFederationService(deps: {
     providers: deps.providers.map(({ id, name, kind }) => ({ id, name, kind })),
 
     nameOf: (provider: string) => clients.get(provider)?.settings.name,
+
+    /**
+     * A fresh access token from `provider` for a kept refresh token. Throws RefreshRefused when the
+     * upstream refuses the refresh token for good, UpstreamFailure otherwise (upstream-tokens.ts).
+     */
+    async refreshTokens(provider: string, refreshToken: string, scope: string | undefined): Promise<UpstreamTokens> {
+      const client = clients.get(provider);
+      if (!client) throw new Error(`${provider} is not a configured upstream provider`);
+      return client.refresh(refreshToken, scope);
+    },
 
     /** Starts a sign-in at `provider` for `owner`; undefined for a provider that is not enabled. */
     async begin(provider: string, owner: FlowOwner): Promise<URL | undefined> {
@@ -156,6 +173,7 @@ export function createFederationService(deps: {
       const existingLink = await identities.find(flow.provider, identity.subject);
       if (existingLink) {
         await identities.updateLastUsed(existingLink.id, { email: identity.email, display_name: identity.name }, now());
+        await keepTokens(existingLink, identity);
         return signedIn(existingLink.account_id, false, false);
       }
       // An address the upstream did not verify (the boolean true) matches nothing and is given to no account.
@@ -180,6 +198,7 @@ export function createFederationService(deps: {
           : { account: await deps.accounts.signUpWithoutAddress(), created: true };
       const linked = await link(account.id, flow.provider, identity);
       if (!linked) throw new Error('the linked identity vanished while it was being linked');
+      await keepTokens(linked, identity);
       return signedIn(linked.account_id, created && linked.account_id === account.id, !created);
     },
 
@@ -201,10 +220,17 @@ export function createFederationService(deps: {
       const identity = await client.redeem(response, flow);
       const { provider } = flow;
       const existing = await identities.find(provider, identity.subject);
-      if (existing) return { status: existing.account_id === accountId ? 'already_linked' : 'taken', provider };
+      if (existing && existing.account_id !== accountId) return { status: 'taken', provider };
+      // Linking an identity again (to reconnect it) keeps the tokens it now comes with.
+      if (existing) {
+        await keepTokens(existing, identity);
+        return { status: 'already_linked', provider };
+      }
       // The unique constraint decides a race with a first sign-in of the same identity.
       const linked = await link(accountId, provider, identity);
-      return { status: linked?.account_id === accountId ? 'linked' : 'taken', provider };
+      if (linked?.account_id !== accountId) return { status: 'taken', provider };
+      await keepTokens(linked, identity);
+      return { status: 'linked', provider };
     },
 
     /** The identities linked to an account, oldest first, with the name of their provider. */

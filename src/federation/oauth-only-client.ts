@@ -1,6 +1,7 @@
 import * as oidc from 'openid-client';
 import type { UpstreamProviderSettings } from '../config.ts';
 import { UpstreamFailure, type UpstreamFlow, type UpstreamIdentity, upstreamCall } from './upstream-client.ts';
+import { refreshAt, type UpstreamTokens, upstreamTokens } from './upstream-tokens.ts';
 
 /** What sets one OAuth 2 provider apart: its endpoints, what it is asked for, and how it says who signed in. */
 export type OAuthOnlyProvider = {
@@ -65,7 +66,13 @@ export function createOAuthOnlyClient(
           expectedState: flow.state,
         }),
       );
-      return upstreamCall(() => provider.identify(tokens.access_token));
+      const identity = await upstreamCall(() => provider.identify(tokens.access_token));
+      return { ...identity, tokens: upstreamTokens(tokens) };
+    },
+
+    /** A fresh access token for a kept refresh token (GitHub's expiring user tokens; RFC 6749 6). */
+    refresh(refreshToken: string, scope: string | undefined): Promise<UpstreamTokens> {
+      return refreshAt(config, refreshToken, { refreshToken, scope });
     },
   };
 }

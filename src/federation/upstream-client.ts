@@ -3,6 +3,7 @@ import * as oidc from 'openid-client';
 import type { UpstreamProviderSettings } from '../config.ts';
 import type { Clock } from '../shared/clock.ts';
 import { IdTokenRefused, verifyIdToken } from './id-token-checks.ts';
+import { refreshAt, type UpstreamTokens, upstreamTokens } from './upstream-tokens.ts';
 
 /** What one authorization request must remember until its answer comes back. */
 export type UpstreamFlow = { state: string; nonce: string; codeVerifier: string };
@@ -13,6 +14,8 @@ export type UpstreamIdentity = {
   email: string | null;
   emailVerified: boolean;
   name: string | null;
+  /** What the upstream's token endpoint gave, kept for apps the person allows (provider-token.service.ts). */
+  tokens?: UpstreamTokens;
 };
 
 /**
@@ -92,6 +95,8 @@ export function createUpstreamClient(
       const url = oidc.buildAuthorizationUrl(config, {
         redirect_uri: options.redirectUri,
         scope: SCOPE,
+        // OpenID Connect Core 11: a refresh token (offline_access) is asked for with prompt=consent.
+        ...offlineAccess(settings),
         state: flow.state,
         nonce: flow.nonce,
         code_challenge: await oidc.calculatePKCECodeChallenge(flow.codeVerifier),
@@ -134,9 +139,24 @@ export function createUpstreamClient(
         // OpenID Connect Core 5.1: a boolean. A missing claim or the string "true" verifies nothing.
         emailVerified: profile.email_verified === true,
         name: typeof profile.name === 'string' ? profile.name.slice(0, 200) : null,
+        tokens: upstreamTokens(tokens),
       };
     },
+
+    /** A fresh access token for a kept refresh token (RFC 6749 6). */
+    async refresh(refreshToken: string, scope: string | undefined): Promise<UpstreamTokens> {
+      const resolved = await upstreamCall(() => discover().config);
+      return refreshAt(resolved, refreshToken, { refreshToken, scope });
+    },
   };
+}
+
+/** The authorization parameters that ask for a refresh token, when the provider is set up to keep one. */
+function offlineAccess(settings: UpstreamProviderSettings): Record<string, string> {
+  if (!settings.offlineAccess) return {};
+  // Google asks with its own parameter rather than the offline_access scope.
+  if (settings.kind === 'google') return { access_type: 'offline', prompt: 'consent' };
+  return { scope: `${SCOPE} offline_access`, prompt: 'consent' };
 }
 
 export type UpstreamClient = ReturnType<typeof createUpstreamClient>;

@@ -10,8 +10,8 @@ export type FreshBackupCodes = { codes: string[]; next: string; replaced?: boole
  * Carries a freshly made set of backup codes from the request that made it to the page that shows
  * it, once: the page takes them (a reload shows them no more). Sealed at rest, as they are secrets.
  */
-export function createBackupCodeHandOff(kv: KeyValueStore, secret: string) {
-  const box = createSealedBox(secret, 'backup-codes-in-transit');
+export function createBackupCodeHandOff(kv: KeyValueStore, secrets: string | readonly string[]) {
+  const box = createSealedBox(secrets, 'backup-codes-in-transit');
   const key = (holder: string) => `fresh-backup-codes:${holder}`;
 
   return {

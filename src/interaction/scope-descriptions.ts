@@ -14,6 +14,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'environments:read': 'See your development environments and those of your organizations',
   'environments:write': 'Create, start, stop and delete development environments, which spend DUST',
   'environments:connect': 'Open terminals to your development environments and type commands in them',
+  provider_tokens: 'Use your accounts at the sign-in providers you linked (GitHub, Google, …) on your behalf',
   'platform:manage': 'Approve, reject and suspend organizations (platform owner only)',
 };
 

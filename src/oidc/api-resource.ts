@@ -1,5 +1,11 @@
 import { errors, type Client, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
 
+/**
+ * Lets an app fetch the person's tokens at upstream sign-in providers (/api/provider-token/...).
+ * Named as issue 16 asks rather than `<domain>:<action>`, for builders coming from the systems it replaces.
+ */
+export const PROVIDER_TOKENS_SCOPE = 'provider_tokens';
+
 /** Scopes our own API understands, named `<domain>:<action>`. */
 export const API_SCOPES = [
   'account:read',
@@ -12,6 +18,7 @@ export const API_SCOPES = [
   'environments:read',
   'environments:write',
   'environments:connect',
+  PROVIDER_TOKENS_SCOPE,
 ] as const;
 
 export const apiAudience = (issuer: string) => `${issuer}/api`;

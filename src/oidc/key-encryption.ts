@@ -1,8 +1,8 @@
 import { createSealedBox, UnsealError } from '../shared/sealed-box.ts';
 
 /** Signing keys at rest: sealed under KEYS_SECRET, each bound to its kid. */
-export function createKeyEncryption(secret: string) {
-  const box = createSealedBox(secret, 'signing-keys-at-rest');
+export function createKeyEncryption(secrets: string | readonly string[]) {
+  const box = createSealedBox(secrets, 'signing-keys-at-rest');
 
   return {
     encrypt: (kid: string, plaintext: string): string => box.seal(kid, plaintext),

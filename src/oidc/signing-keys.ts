@@ -22,8 +22,8 @@ async function generateJwk(alg: (typeof SIGNING_ALGORITHMS)[number]): Promise<JW
   return { ...jwk, kid: await calculateJwkThumbprint(publicPart as JWK), alg, use: 'sig' };
 }
 
-export function createSigningKeys(repository: SigningKeyRepository, secret: string) {
-  const sealing = createKeyEncryption(secret);
+export function createSigningKeys(repository: SigningKeyRepository, secrets: string | readonly string[]) {
+  const sealing = createKeyEncryption(secrets);
 
   async function addKeySet(): Promise<string[]> {
     const jwks = (await Promise.all(SIGNING_ALGORITHMS.map(generateJwk))).map((jwk) => ({

@@ -23,7 +23,14 @@ export async function startGitHubStandIn(t: ExecutionContext, host = '127.0.0.5'
     person: { id: 1, login: 'octo', name: 'Octo', emails: [] } as GitHubPerson,
     tokenRequests: 0,
     client: { id: '', secret: '', redirectUri: '' },
+    /**
+     * As a GitHub App with "expire user authorization tokens" on: tokens live eight hours and come
+     * with a refresh token, which is used once (refreshRequests counts its grants).
+     */
+    expiringTokens: false,
+    refreshRequests: 0,
   };
+  const refreshTokens = new Map<string, GitHubPerson>();
   const codes = new Map<string, { challenge: string; redirectUri: string; person: GitHubPerson }>();
   const tokens = new Map<string, GitHubPerson>();
 
@@ -60,6 +67,33 @@ export async function startGitHubStandIn(t: ExecutionContext, host = '127.0.0.5'
           error: 'incorrect_client_credentials',
           error_description: 'The client_id and/or client_secret passed are incorrect.',
         });
+      const issue = (person: GitHubPerson) => {
+        const accessToken = `gh${state.expiringTokens ? 'u' : 'o'}_${randomBytes(18).toString('hex')}`;
+        tokens.set(accessToken, person);
+        if (!state.expiringTokens)
+          return { access_token: accessToken, token_type: 'bearer', scope: 'read:user,user:email' };
+        const refreshToken = `ghr_${randomBytes(30).toString('hex')}`;
+        refreshTokens.set(refreshToken, person);
+        return {
+          access_token: accessToken,
+          expires_in: 28800,
+          refresh_token: refreshToken,
+          refresh_token_expires_in: 15897600,
+          token_type: 'bearer',
+          scope: '',
+        };
+      };
+      if (form.get('grant_type') === 'refresh_token') {
+        state.refreshRequests += 1;
+        const person = refreshTokens.get(String(form.get('refresh_token')));
+        refreshTokens.delete(String(form.get('refresh_token')));
+        if (!person)
+          return json(res, 200, {
+            error: 'bad_refresh_token',
+            error_description: 'The refresh token passed is incorrect or expired.',
+          });
+        return json(res, 200, issue(person));
+      }
       const grant = codes.get(String(form.get('code')));
       codes.delete(String(form.get('code')));
       const verifier = String(form.get('code_verifier'));
@@ -69,9 +103,7 @@ export async function startGitHubStandIn(t: ExecutionContext, host = '127.0.0.5'
           error: 'bad_verification_code',
           error_description: 'The code passed is incorrect or expired.',
         });
-      const accessToken = `gho_${randomBytes(18).toString('hex')}`;
-      tokens.set(accessToken, grant.person);
-      return json(res, 200, { access_token: accessToken, token_type: 'bearer', scope: 'read:user,user:email' });
+      return json(res, 200, issue(grant.person));
     }
     if (req.method === 'GET' && (url.pathname === '/user' || url.pathname === '/user/emails')) {
       if (!req.headers['user-agent']) return json(res, 403, { message: 'Request forbidden by administrative rules.' });
@@ -92,5 +124,12 @@ export async function startGitHubStandIn(t: ExecutionContext, host = '127.0.0.5'
     server.closeAllConnections();
     return new Promise<void>((resolve) => server.close(() => resolve()));
   });
-  return { url: `http://${host}:${(server.address() as AddressInfo).port}`, state };
+  return {
+    url: `http://${host}:${(server.address() as AddressInfo).port}`,
+    state,
+    /** The person revoked the app's authorization at GitHub: its refresh tokens stop working. */
+    revokeRefreshTokens: () => refreshTokens.clear(),
+    /** Whom an access token belongs to (its `/user`), or undefined for one GitHub does not know. */
+    ownerOf: (accessToken: string) => tokens.get(accessToken)?.id,
+  };
 }

@@ -35,6 +35,9 @@ export async function startUpstream(t: ExecutionContext, host = '127.0.0.2') {
     /** An authorization error the upstream answers with instead of signing the person in. */
     deny: undefined as { error: string; error_description?: string } | undefined,
     tokenRequests: 0,
+    /** Refresh token grants answered (provider tokens); `refuseRefresh` answers them invalid_grant, as after a revocation. */
+    refreshRequests: 0,
+    refuseRefresh: false,
     tokenStatus: undefined as number | undefined,
     rewriteIdToken: undefined as ((idToken: string) => Promise<string>) | undefined,
     extraKeys: [] as JWK[],
@@ -60,7 +63,8 @@ export async function startUpstream(t: ExecutionContext, host = '127.0.0.2') {
             client_id: client.clientId,
             client_secret: client.clientSecret,
             redirect_uris: [client.redirectUri],
-            grant_types: ['authorization_code'],
+            // A refresh token is issued only for offline_access (FEDERATION_<ID>_OFFLINE_ACCESS).
+            grant_types: ['authorization_code', 'refresh_token'],
             response_types: ['code'],
             token_endpoint_auth_method: 'client_secret_basic',
           },
@@ -84,6 +88,14 @@ export async function startUpstream(t: ExecutionContext, host = '127.0.0.2') {
             return;
           }
           await next();
+          if (ctx.oidc?.params?.grant_type === 'refresh_token') {
+            state.refreshRequests += 1;
+            if (state.refuseRefresh) {
+              ctx.status = 400;
+              ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
+              return;
+            }
+          }
           const body = ctx.body as { id_token?: string } | undefined;
           if (state.rewriteIdToken && body?.id_token) body.id_token = await state.rewriteIdToken(body.id_token);
           return;
