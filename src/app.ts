@@ -39,6 +39,8 @@ import { invitationRoutes } from './organizations/invitation.routes.ts';
 import { organizationClientRoutes } from './organizations/organization-client.routes.ts';
 import { organizationRoutes, platformRoutes } from './organizations/organization.routes.ts';
 import { federationRoutes } from './federation/federation.routes.ts';
+import { eventSchemaRoutes, withEventSchemas } from './events/event.routes.ts';
+import { webhookRoutes } from './events/webhook.routes.ts';
 import { environmentPageRoutes } from './environments/environment-pages.routes.ts';
 import { environmentRoutes } from './environments/environment.routes.ts';
 import { phoneHomeRoutes } from './environments/phone-home.routes.ts';
@@ -60,7 +62,7 @@ export type App = Awaited<ReturnType<typeof createApp>>;
  * 3. The input rule, before every other route and parser: no NUL or broken Unicode anywhere, bodies
  *    well-formed and bounded.
  * 4. Health, static assets, the development outbox and demo callback (never in production).
- * 5. /api: its documentation, then the declared routes behind the bearer guard.
+ * 5. /api: its documentation and the event catalog, then the declared routes behind the bearer guard.
  * 6. Our pages: the page session's own routes, /account, invitations, the sign-in interaction.
  * 7. The device-code guess limit, in front of oidc-provider's verification route.
  * 8. oidc-provider, which takes whatever is left.
@@ -81,7 +83,7 @@ export async function createApp(
   const { provider: host, renderer } = services;
 
   const apiRoutes = buildApiRoutes(services);
-  const apiDocument = openApiDocument(apiRoutes, { issuer: config.issuer, version: API_VERSION });
+  const apiDocument = withEventSchemas(openApiDocument(apiRoutes, { issuer: config.issuer, version: API_VERSION }));
   const guard = createBearerGuard({
     host,
     issuer: config.issuer,
@@ -121,6 +123,8 @@ export async function createApp(
   // 5.
   const api: Layer[] = [
     apiDocsRoutes(apiDocument, renderer),
+    // Public, like the OpenAPI document that also carries it.
+    eventSchemaRoutes(),
     // Server-Sent Events, ahead of the JSON routes that answer every other /api path.
     environmentLogRoutes({
       service: services.environments.service,
@@ -158,6 +162,7 @@ export async function createApp(
       .catch((error: unknown) => log.error({ err: error }, 'idempotency key sweep failed'));
   }, SWEEP_INTERVAL_MS).unref();
   services.environments.start();
+  services.eventDispatcher.start();
 
   return {
     koa,
@@ -194,6 +199,7 @@ function buildApiRoutes(services: ServerServices): ApiRoute[] {
     ...(services.billing ? billingRoutes(services.billing.service) : []),
     ...environmentRoutes(services.environments.service),
     ...terminalRoutes(services.terminals),
+    ...webhookRoutes(services.webhooks),
   ];
 }
 

@@ -1,5 +1,8 @@
+import type { Db } from '../db/database.ts';
+import type { EventRecorder } from '../events/event-recorder.ts';
 import type { RequestOrigin } from '../shared/request-origin.ts';
-import type { AuditRepository } from './audit.repository.ts';
+import { auditEvent } from './audit-events.ts';
+import { createAuditRepository } from './audit.repository.ts';
 
 /** Everything a person or an operator may need to reconstruct about an account's security. */
 export type AuditEventName =
@@ -41,21 +44,30 @@ export type AuditRecord = {
   detail?: Record<string, unknown> | undefined;
 };
 
-export function createAuditService(repository: AuditRepository) {
+/** The trail, and the published events of the records that have one, written together (audit-events.ts). */
+export function createAuditService(db: Db, events: EventRecorder) {
+  const read = createAuditRepository(db);
+  const insert = (executor: Db, entry: AuditRecord) =>
+    createAuditRepository(executor).insert({
+      event: entry.event,
+      outcome: entry.outcome,
+      account_id: entry.accountId ?? null,
+      client_id: entry.clientId ?? null,
+      ip: entry.origin.ip,
+      user_agent: entry.origin.userAgent?.slice(0, 512) ?? null,
+      detail: entry.detail ? JSON.stringify(entry.detail) : null,
+    });
   return {
-    record(entry: AuditRecord): Promise<void> {
-      return repository.insert({
-        event: entry.event,
-        outcome: entry.outcome,
-        account_id: entry.accountId ?? null,
-        client_id: entry.clientId ?? null,
-        ip: entry.origin.ip,
-        user_agent: entry.origin.userAgent?.slice(0, 512) ?? null,
-        detail: entry.detail ? JSON.stringify(entry.detail) : null,
+    async record(entry: AuditRecord): Promise<void> {
+      const event = auditEvent(entry);
+      if (!event) return insert(db, entry);
+      await db.transaction().execute(async (trx) => {
+        await insert(trx, entry);
+        await events.record(trx, event);
       });
     },
 
-    recentFor: (accountId: string, limit = 20) => repository.findRecentForAccount(accountId, limit),
+    recentFor: (accountId: string, limit = 20) => read.findRecentForAccount(accountId, limit),
   };
 }
 

@@ -5,6 +5,7 @@ import type { FactorTables } from '../accounts/factor.table.ts';
 import type { AccountSessionTables } from '../accounts/account-session.table.ts';
 import type { AuditTables } from '../audit/audit.table.ts';
 import type { BillingTables } from '../billing/billing.table.ts';
+import type { EventTables } from '../events/event.table.ts';
 import type { EnvironmentTables } from '../environments/environment.table.ts';
 import type { FederationTables } from '../federation/linked-identity.table.ts';
 import type { OidcTables } from '../oidc/oidc.tables.ts';
@@ -21,4 +22,5 @@ export interface Database
     LedgerTables,
     BillingTables,
     EnvironmentTables,
-    FederationTables {}
+    FederationTables,
+    EventTables {}

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { runInRequestScope } from '../shared/request-scope.ts';
 
 const INCOMING_ID = /^[\w.-]{8,128}$/;
 
@@ -14,7 +15,8 @@ export function requestContext(log: Logger): Middleware {
     ctx.set('X-Request-Id', requestId);
     const started = performance.now();
     try {
-      await next();
+      // Services stamp the events they record with this id (see shared/request-scope.ts).
+      await runInRequestScope(requestId, next);
     } finally {
       // The route pattern where there is one (paths can carry invitation tokens), else the path;
       // never the query string, which carries user codes and login hints.
