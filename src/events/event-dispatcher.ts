@@ -217,7 +217,10 @@ export function createEventDispatcher(deps: DispatcherDeps) {
     /** For tests and operators: one full pass now, resolved when it is done. */
     async tick() {
       while (running) await running;
-      await pass();
+      running = pass().finally(() => {
+        running = undefined;
+      });
+      await running;
     },
     sweep,
     backlog: () => createOutboxRepository(db).countWaiting(),
