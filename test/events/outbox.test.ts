@@ -152,7 +152,7 @@ test.serial(
       },
       body: JSON.stringify({ role: 'admin' }),
     });
-    t.is(response.status, 200);
+    t.is(response.status, 204);
     const changed = (await outboxEvents(db, 'organization.member_role_changed')).filter(
       (event) => event.organization_id === orgId,
     );
