@@ -10,7 +10,8 @@ export function webhookDisabledEmail(
     subject: 'A webhook endpoint was disabled',
     text: [
       `FairyID stopped sending events to ${endpoint.url} (${endpoint.where}): it was ${endpoint.reason}.`,
-      'Events are kept for it; once it answers again, enable it with the API and they are delivered:',
+      'Deliveries still pending are kept and resume once it is enabled again; events that happen while it is',
+      'disabled are not sent to it. When it answers again, enable it with the API:',
       `PATCH ${endpoint.link} with {"enabled": true}.`,
     ].join('\n'),
   };
