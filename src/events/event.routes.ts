@@ -17,47 +17,12 @@ export function eventSchemaRoutes() {
 }
 
 /**
- * The OpenAPI document with the catalog in it: one component schema per event type (`Event.<type>`)
- * and the operation that serves them all.
+ * The OpenAPI document with the catalog in it: one component schema per event type
+ * (`Event.<type>`). The catalog's own route stays out of `paths`: every operation there takes a
+ * bearer token, and this one is public.
  */
 export function withEventSchemas<D extends OpenApiDocument>(document: D): D {
-  const catalog = eventSchemas();
   const components = document.components.schemas as Record<string, unknown>;
-  for (const event of catalog.events) components[`Event.${event.type}`] = event.schema;
-  document.paths[PATH] = {
-    get: {
-      summary: 'The event catalog: a JSON Schema per event that webhooks and the broker deliver',
-      tags: ['Events'],
-      security: [],
-      responses: {
-        200: {
-          description: 'The catalog',
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                required: ['version', 'events'],
-                properties: {
-                  version: { type: 'string' },
-                  events: {
-                    type: 'array',
-                    items: {
-                      type: 'object',
-                      required: ['type', 'version', 'schema'],
-                      properties: {
-                        type: { type: 'string' },
-                        version: { type: 'integer' },
-                        schema: { type: 'object' },
-                      },
-                    },
-                  },
-                },
-              },
-            },
-          },
-        },
-      },
-    },
-  };
+  for (const event of eventSchemas().events) components[`Event.${event.type}`] = event.schema;
   return document;
 }
