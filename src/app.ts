@@ -42,6 +42,8 @@ import { invitationRoutes } from './organizations/invitation.routes.ts';
 import { organizationClientRoutes } from './organizations/organization-client.routes.ts';
 import { organizationRoutes, platformRoutes } from './organizations/organization.routes.ts';
 import { federationRoutes } from './federation/federation.routes.ts';
+import { eventSchemaRoutes, withEventSchemas } from './events/event.routes.ts';
+import { webhookRoutes } from './events/webhook.routes.ts';
 import { environmentPageRoutes } from './environments/environment-pages.routes.ts';
 import { environmentRoutes } from './environments/environment.routes.ts';
 import { phoneHomeRoutes } from './environments/phone-home.routes.ts';
@@ -65,7 +67,7 @@ export type App = Awaited<ReturnType<typeof createApp>>;
  *    well-formed and bounded.
  * 4. Health, /metrics (behind METRICS_TOKEN, unless it has a port of its own), static assets, the
  *    development outbox and demo callback (never in production).
- * 5. /api: its documentation, then the declared routes behind the bearer guard.
+ * 5. /api: its documentation and the event catalog, then the declared routes behind the bearer guard.
  * 6. Our pages: the page session's own routes, /account, invitations, the sign-in interaction.
  * 7. The device-code guess limit, in front of oidc-provider's verification route.
  * 8. oidc-provider, which takes whatever is left.
@@ -86,7 +88,7 @@ export async function createApp(
   const { provider: host, renderer } = services;
 
   const apiRoutes = buildApiRoutes(services);
-  const apiDocument = openApiDocument(apiRoutes, { issuer: config.issuer, version: API_VERSION });
+  const apiDocument = withEventSchemas(openApiDocument(apiRoutes, { issuer: config.issuer, version: API_VERSION }));
   const guard = createBearerGuard({
     host,
     issuer: config.issuer,
@@ -134,6 +136,8 @@ export async function createApp(
   // 5.
   const api: Layer[] = [
     apiDocsRoutes(apiDocument, renderer),
+    // Public, like the OpenAPI document that also carries it.
+    eventSchemaRoutes(),
     // Server-Sent Events, ahead of the JSON routes that answer every other /api path.
     environmentLogRoutes({
       service: services.environments.service,
@@ -172,6 +176,7 @@ export async function createApp(
   }, SWEEP_INTERVAL_MS).unref();
   services.environments.start();
   services.providerTokenRefresher.start();
+  services.eventDispatcher.start();
 
   return {
     koa,
@@ -219,6 +224,7 @@ function buildApiRoutes(services: ServerServices): ApiRoute[] {
     ...environmentRoutes(services.environments.service),
     ...terminalRoutes(services.terminals),
     ...providerTokenRoutes(services.providerTokens),
+    ...webhookRoutes(services.webhooks),
   ];
 }
 

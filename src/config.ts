@@ -210,6 +210,46 @@ const schema = z
       })
       .optional(),
     BACKCHANNEL_PRIVATE_NETWORKS: boolean(false),
+    // Events (src/events/): how long dispatched outbox rows and finished deliveries are kept, and how
+    // often each instance looks for work.
+    EVENTS_RETENTION_HOURS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 365)
+      .default(168),
+    EVENTS_POLL_MS: z.coerce.number().int().min(20).max(60_000).default(1000),
+    WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(30).default(5),
+    // The wait before each retry; the default spreads ten attempts over about three days.
+    WEBHOOK_RETRY_SCHEDULE: z
+      .string()
+      .default('5s,1m,5m,30m,2h,6h,12h,24h,24h')
+      .transform((list, issues) => {
+        const delays = list.split(',').map((item) => parseDelay(item.trim()));
+        if (delays.some((delay) => delay === undefined) || delays.length > 30) {
+          issues.addIssue({ code: 'custom', message: 'must be up to 30 durations such as 5s,1m,2h,1d' });
+          return z.NEVER;
+        }
+        return delays as number[];
+      }),
+    WEBHOOK_DISABLE_AFTER: z.coerce.number().int().min(1).max(1000).default(20),
+    // Unset: loopback, private and link-local webhook URLs are allowed in development only (SSRF).
+    WEBHOOK_PRIVATE_NETWORKS: z
+      .enum(['true', 'false', '1', '0'])
+      .transform((value) => value === 'true' || value === '1')
+      .optional(),
+    NATS_URL: z
+      .string()
+      .regex(/^(nats|tls):\/\/[^\s]+$/, 'must be a nats:// or tls:// URL such as nats://127.0.0.1:4222')
+      .optional(),
+    NATS_STREAM: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, _ and -')
+      .default('FAIRYID_EVENTS'),
+    NATS_SUBJECT_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated tokens such as fairyid.events')
+      .default('fairyid.events'),
     DEMO_CLIENT: boolean(true),
     FAIRY_CLI_CLIENT: boolean(true),
     PLATFORM_OWNER_EMAIL: z
@@ -506,6 +546,7 @@ export type Config = Readonly<{
   environments: EnvironmentSettings;
   terminal: TerminalSettings;
   federation: Readonly<{ providers: readonly UpstreamProviderSettings[]; timeoutSeconds: number }>;
+  events: EventSettings;
 }>;
 
 export type TerminalSettings = Readonly<{
@@ -535,6 +576,29 @@ export type EnvironmentSettings = Readonly<{
   reconcileIntervalMs: number;
   templatesDir: string;
 }>;
+
+export type EventSettings = Readonly<{
+  retentionHours: number;
+  pollMs: number;
+  webhooks: Readonly<{
+    timeoutMs: number;
+    /** Milliseconds before each retry; a delivery fails for good after the last one. */
+    retryScheduleMs: readonly number[];
+    disableAfter: number;
+    /** Whether URLs may reach loopback, private and link-local addresses (SSRF). */
+    privateNetworks: boolean;
+  }>;
+  /** Set when every event is also published to NATS JetStream. */
+  nats: Readonly<{ url: string; stream: string; subjectPrefix: string }> | undefined;
+}>;
+
+const DELAY_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `5s`, `1m`, `2h`, `1d` (or `250ms`) in milliseconds; undefined when it is none of those. */
+function parseDelay(value: string): number | undefined {
+  const match = /^(\d{1,6})(ms|s|m|h|d)$/.exec(value);
+  return match ? Number(match[1]) * (DELAY_UNITS[match[2] as string] as number) : undefined;
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -652,6 +716,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     federation: Object.freeze({
       providers: Object.freeze(upstreamProviders(e, upstream.data)),
       timeoutSeconds: e.FEDERATION_TIMEOUT_SECONDS,
+    }),
+    events: Object.freeze({
+      retentionHours: e.EVENTS_RETENTION_HOURS,
+      pollMs: e.EVENTS_POLL_MS,
+      webhooks: Object.freeze({
+        timeoutMs: e.WEBHOOK_TIMEOUT_SECONDS * 1000,
+        retryScheduleMs: Object.freeze([...e.WEBHOOK_RETRY_SCHEDULE]),
+        disableAfter: e.WEBHOOK_DISABLE_AFTER,
+        privateNetworks: e.WEBHOOK_PRIVATE_NETWORKS ?? e.NODE_ENV === 'development',
+      }),
+      nats: e.NATS_URL
+        ? Object.freeze({ url: e.NATS_URL, stream: e.NATS_STREAM, subjectPrefix: e.NATS_SUBJECT_PREFIX })
+        : undefined,
     }),
   });
 }

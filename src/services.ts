@@ -52,7 +52,12 @@ import { required } from './shared/required.ts';
 import { createOneTimeCodes } from './verification/one-time-codes.ts';
 import { createOrganizationService } from './organizations/organization.service.ts';
 import { createLedgerService } from './ledger/ledger.service.ts';
-import { createAuditRepository } from './audit/audit.repository.ts';
+import { createEventRecorder } from './events/event-recorder.ts';
+import type { Broker } from './events/broker.ts';
+import { createEventDispatcher } from './events/event-dispatcher.ts';
+import { createWebhookSecrets } from './events/webhook-secrets.ts';
+import { createWebhookService } from './events/webhook.service.ts';
+import { describeEndpoint, StartupError } from './shared/startup-error.ts';
 import { createAuditService } from './audit/audit.service.ts';
 import { createPlanService } from './billing/plan.service.ts';
 import type { EnvironmentDriver } from './environments/driver.ts';
@@ -89,17 +94,24 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
     throw error;
   }
   log.debug('storage ready');
+  const events = createEventRecorder(db, clock);
   const accounts = createAccountService(createAccountRepository(db), createFactorSummaryRepository(db), {
     platformOwnerEmail: config.platformOwnerEmail,
     clock,
+    transaction: (work) =>
+      db
+        .transaction()
+        .execute((trx) => work(createAccountRepository(trx), async (draft) => void (await events.record(trx, draft)))),
   });
-  const audit = createAuditService(createAuditRepository(db), {
+  const audit = createAuditService(db, {
+    events,
     isPlatformOwner: accounts.isPlatformOwner,
     onRecord: metrics?.domain.audited,
   });
   const clientRepository = withClientCache(createClientRepository(db));
   const organizations = createOrganizationService({
     db,
+    events,
     approval: config.organizationApproval,
     isPlatformOwner: accounts.isPlatformOwner,
   });
@@ -113,11 +125,13 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
     totp: createTotpService(createTotpRepository(db), config.keysSecrets, clock),
     ledger: createLedgerService({
       db,
+      events,
       clients: clientRepository,
       organizations,
       onBooked: metrics?.domain.dustMoved,
     }),
     audit,
+    events,
     accountSessions: createAccountSessionService(createAccountSessionRepository(db), audit),
     // One set of counters for every path that sends or checks a code, the device pages included.
     abuse: createAbuseControls(kv, config.limits, clock),
@@ -209,6 +223,7 @@ export async function createServerServices(config: Config, log: Logger, override
     { createTwilioSms },
     { createEnvironments },
     { createTerminals },
+    { connectBroker },
   ] = await Promise.all([
     import('./accounts/passkey.service.ts'),
     import('./accounts/passkey.repository.ts'),
@@ -217,6 +232,7 @@ export async function createServerServices(config: Config, log: Logger, override
     import('./notifications/twilio-sms.ts'),
     import('./environments/environments.ts'),
     import('./environments/terminal/terminals.ts'),
+    import('./events/broker.ts'),
   ]);
   // /metrics is served on the main port behind METRICS_TOKEN, or on METRICS_PORT; the counters run either way.
   const metrics = createMetrics({ served: config.metrics.token !== undefined || config.metrics.port !== undefined });
@@ -237,7 +253,17 @@ export async function createServerServices(config: Config, log: Logger, override
   const renderer = createRenderer({ reloadTemplates: config.env === 'development' });
   let host: ProviderHost | undefined;
   let clients: ClientRegistry;
+  let broker: Broker | undefined;
   try {
+    const nats = config.events.nats;
+    broker = nats
+      ? await connectBroker(nats, log).catch((error: unknown) => {
+          const reason = error instanceof Error ? error.message : String(error);
+          throw new StartupError(
+            `Cannot publish events to NATS at NATS_URL (${describeEndpoint(nats.url)}): ${reason}`,
+          );
+        })
+      : undefined;
     // Environment templates are validated at every server start; a bad file stops it with every
     // problem named. The CLI leaves them to `templates reload`: a quarter of a second per command.
     await services.environmentTemplates.reload();
@@ -261,6 +287,7 @@ export async function createServerServices(config: Config, log: Logger, override
     // A failed start (keys sealed under another KEYS_SECRET, say) leaves no pool, Redis connection,
     // key poller or data-folder lock behind.
     host?.stop();
+    await broker?.close();
     await services.close();
     throw error;
   }
@@ -360,6 +387,29 @@ export async function createServerServices(config: Config, log: Logger, override
     log,
   });
   const providerTokenRefresher = createProviderTokenRefresher({ service: providerTokens, log });
+  const webhookSecrets = createWebhookSecrets(config.keysSecrets);
+  const webhooks = createWebhookService({
+    db: services.db,
+    clock,
+    secrets: webhookSecrets,
+    issuer: config.issuer,
+    allowPrivateNetworks: config.events.webhooks.privateNetworks,
+    allowHttp: !config.production,
+    platformOwnerEmail: config.platformOwnerEmail,
+    organizations: services.organizations,
+    accounts: services.accounts,
+    mailer,
+    log,
+  });
+  const eventDispatcher = createEventDispatcher({
+    db: services.db,
+    clock,
+    settings: config.events,
+    secrets: webhookSecrets,
+    broker,
+    log,
+    notifyDisabled: webhooks.notifyDisabled,
+  });
   return {
     ...services,
     passkeys: createPasskeyService({
@@ -389,10 +439,15 @@ export async function createServerServices(config: Config, log: Logger, override
     notifyPrevious: createIdentifierChangeNotice({ mailer, sms, issuer: config.issuer, log }),
     invitations: createInvitationService({
       db: services.db,
+      events: services.events,
       issuer: config.issuer,
       send: (mail) => mailer.send(invitationEmail(mail)),
     }),
-    organizationClients: createOrganizationClientService({ organizations: services.organizations, clients }),
+    organizationClients: createOrganizationClientService({
+      organizations: services.organizations,
+      clients,
+      events: services.events,
+    }),
     connectedApps: createConnectedAppService({
       grants: createGrantRepository(services.db),
       clients: services.clientRepository,
@@ -417,10 +472,13 @@ export async function createServerServices(config: Config, log: Logger, override
     federation,
     providerTokens,
     providerTokenRefresher,
+    webhooks,
+    eventDispatcher,
     async close() {
       await providerTokenRefresher.stop();
       await terminals.close();
       await environments.close();
+      await eventDispatcher.stop();
       provider.stop();
       await services.close();
     },

@@ -5,6 +5,19 @@ import type { Account } from './account.table.ts';
 import { generateFairyname } from './fairyname.ts';
 import type { Profile } from './profile.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
+import type { EventDraft } from '../events/event-catalog.ts';
+
+/** Runs `work` in one database transaction, with the account SQL and the event recorder bound to it. */
+export type AccountUnitOfWork = <T>(
+  work: (accounts: AccountRepository, emit: (draft: EventDraft) => Promise<void>) => Promise<T>,
+) => Promise<T>;
+
+const created = (account: Account, method: string | null): EventDraft => ({
+  type: 'account.created',
+  actor: { type: 'account', id: account.id },
+  subject: { type: 'account', id: account.id },
+  data: { fairyname: account.fairyname, method },
+});
 
 const FAIRYNAME_ATTEMPTS = 8;
 
@@ -18,9 +31,21 @@ const CLAIMS_CACHE_SIZE = 10_000;
 export function createAccountService(
   accounts: AccountRepository,
   factors: FactorSummaryRepository,
-  options: { platformOwnerEmail?: string | undefined; clock?: Clock } = {},
+  options: {
+    platformOwnerEmail?: string | undefined;
+    clock?: Clock;
+    /** A new account and its account.created event commit together. */
+    transaction: AccountUnitOfWork;
+  },
 ) {
   const clock = options.clock ?? systemClock;
+  /** Inserts with `insert` and records account.created in the same transaction; undefined on a conflict. */
+  const insertAccount = (insert: (repo: AccountRepository) => Promise<Account | undefined>, method: string | null) =>
+    options.transaction(async (repo, emit) => {
+      const inserted = await insert(repo);
+      if (inserted) await emit(created(inserted, method));
+      return inserted;
+    });
   const claimsCache = new Map<string, { account: Account; until: number }>();
   const forget = <T>(id: string, result: T): T => {
     claimsCache.delete(id);
@@ -66,7 +91,10 @@ export function createAccountService(
       for (let attempt = 0; attempt < FAIRYNAME_ATTEMPTS; attempt += 1) {
         const existing = await accounts.findByEmail(email);
         if (existing) return { account: existing, created: false };
-        const inserted = await accounts.insertWithEmail({ id: randomUUID(), email, fairyname: generateFairyname() });
+        const inserted = await insertAccount(
+          (repo) => repo.insertWithEmail({ id: randomUUID(), email, fairyname: generateFairyname() }),
+          'email',
+        );
         if (inserted) return { account: inserted, created: true };
         // A conflict is either a concurrent sign-up with this email (found on the next pass) or a
         // fairyname collision (a fresh name on the next pass).
@@ -79,11 +107,11 @@ export function createAccountService(
       for (let attempt = 0; attempt < FAIRYNAME_ATTEMPTS; attempt += 1) {
         const existing = await accounts.findByPhoneNumber(phoneNumber);
         if (existing) return { account: existing, created: false };
-        const inserted = await accounts.insertWithPhoneNumber({
-          id: randomUUID(),
-          phone_number: phoneNumber,
-          fairyname: generateFairyname(),
-        });
+        const inserted = await insertAccount(
+          (repo) =>
+            repo.insertWithPhoneNumber({ id: randomUUID(), phone_number: phoneNumber, fairyname: generateFairyname() }),
+          'sms',
+        );
         if (inserted) return { account: inserted, created: true };
         // As for email: a concurrent sign-up with this number, or a fairyname collision.
       }
@@ -96,7 +124,10 @@ export function createAccountService(
      */
     async signUpWithoutAddress(): Promise<Account> {
       for (let attempt = 0; attempt < FAIRYNAME_ATTEMPTS; attempt += 1) {
-        const inserted = await accounts.insertWithoutAddress({ id: randomUUID(), fairyname: generateFairyname() });
+        const inserted = await insertAccount(
+          (repo) => repo.insertWithoutAddress({ id: randomUUID(), fairyname: generateFairyname() }),
+          'federated',
+        );
         if (inserted) return inserted;
       }
       throw new Error('could not allocate a unique fairyname');

@@ -1,7 +1,10 @@
+import type { Db } from '../db/database.ts';
+import type { EventRecorder } from '../events/event-recorder.ts';
 import type { RequestOrigin } from '../shared/request-origin.ts';
 import type { CursorKey } from '../shared/cursor.ts';
+import { auditEvent } from './audit-events.ts';
 import { auditErrors } from './audit.errors.ts';
-import type { AuditFilter, AuditRepository } from './audit.repository.ts';
+import { type AuditFilter, createAuditRepository } from './audit.repository.ts';
 
 /** Everything a person or an operator may need to reconstruct about an account's security. */
 export const AUDIT_EVENT_NAMES = [
@@ -48,6 +51,8 @@ export type AuditRecord = {
 };
 
 export type AuditDeps = {
+  /** Publishes the events of the records that have one (audit-events.ts), in the record's transaction. */
+  events: EventRecorder;
   /** Who may read the whole trail (accounts' isPlatformOwner). */
   isPlatformOwner(accountId: string): Promise<boolean>;
   /** Told of every entry as it is recorded (the metrics count sign-ins and lockouts here). */
@@ -57,24 +62,33 @@ export type AuditDeps = {
 // The ids audit_events.id (bigserial) takes; anything else in a cursor is not one we issued.
 const ROW_ID = /^\d{1,18}$/;
 
-export function createAuditService(repository: AuditRepository, deps: AuditDeps) {
+/** The trail, and the published events of the records that have one, written together. */
+export function createAuditService(db: Db, deps: AuditDeps) {
+  const read = createAuditRepository(db);
+  const insert = (executor: Db, entry: AuditRecord) =>
+    createAuditRepository(executor).insert({
+      event: entry.event,
+      outcome: entry.outcome,
+      account_id: entry.accountId ?? null,
+      client_id: entry.clientId ?? null,
+      organization_id: entry.organizationId ?? null,
+      ip: entry.origin.ip,
+      user_agent: entry.origin.userAgent?.slice(0, 512) ?? null,
+      request_id: entry.origin.requestId ?? null,
+      detail: entry.detail ? JSON.stringify(entry.detail) : null,
+    });
   return {
-    record(entry: AuditRecord): Promise<void> {
+    async record(entry: AuditRecord): Promise<void> {
       deps.onRecord?.(entry);
-      return repository.insert({
-        event: entry.event,
-        outcome: entry.outcome,
-        account_id: entry.accountId ?? null,
-        client_id: entry.clientId ?? null,
-        organization_id: entry.organizationId ?? null,
-        ip: entry.origin.ip,
-        user_agent: entry.origin.userAgent?.slice(0, 512) ?? null,
-        request_id: entry.origin.requestId ?? null,
-        detail: entry.detail ? JSON.stringify(entry.detail) : null,
+      const event = auditEvent(entry);
+      if (!event) return insert(db, entry);
+      await db.transaction().execute(async (trx) => {
+        await insert(trx, entry);
+        await deps.events.record(trx, event);
       });
     },
 
-    recentFor: (accountId: string, limit = 20) => repository.findRecentForAccount(accountId, limit),
+    recentFor: (accountId: string, limit = 20) => read.findRecentForAccount(accountId, limit),
 
     /** The whole trail, newest first, for the platform owner only. */
     async listForPlatform(
@@ -84,7 +98,7 @@ export function createAuditService(repository: AuditRepository, deps: AuditDeps)
     ) {
       if (!(await deps.isPlatformOwner(actorId))) throw auditErrors.platformOwnerRequired();
       if (page.cursor && !ROW_ID.test(page.cursor.id)) throw auditErrors.invalidCursor();
-      return repository.list(filter, page.cursor, page.limit);
+      return read.list(filter, page.cursor, page.limit);
     },
   };
 }

@@ -5,6 +5,7 @@ import type { FactorTables } from '../accounts/factor.table.ts';
 import type { AccountSessionTables } from '../accounts/account-session.table.ts';
 import type { AuditTables } from '../audit/audit.table.ts';
 import type { BillingTables } from '../billing/billing.table.ts';
+import type { EventTables } from '../events/event.table.ts';
 import type { EnvironmentTables } from '../environments/environment.table.ts';
 import type { FederationTables } from '../federation/linked-identity.table.ts';
 import type { ProviderTokenTables } from '../federation/provider-token.table.ts';
@@ -23,4 +24,5 @@ export interface Database
     BillingTables,
     EnvironmentTables,
     FederationTables,
-    ProviderTokenTables {}
+    ProviderTokenTables,
+    EventTables {}

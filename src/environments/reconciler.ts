@@ -116,7 +116,16 @@ export function createReconciler(deps: ReconcilerDeps) {
         accountId: environment.created_by,
         organizationId: environment.organization_id ?? undefined,
         // `cause`, not `reason`: the activity page reads `reason` as a failure's.
-        detail: { environment_id: environment.id, name: environment.name, from: environment.state, to, cause: message },
+        detail: {
+          environment_id: environment.id,
+          name: environment.name,
+          organization_id: environment.organization_id,
+          from: environment.state,
+          to,
+          cause: message,
+          // FairyID's own stop (no DUST, idle) is published as environment.stopped with this reason.
+          ...(typeof detail.reason === 'string' ? { stop_reason: detail.reason } : {}),
+        },
       });
     }
   }

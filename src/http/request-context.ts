@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
-import { rememberRequestId } from './request-origin.ts';
+import { runInRequestScope } from '../shared/request-scope.ts';
 
 const INCOMING_ID = /^[\w.-]{8,128}$/;
 
@@ -20,10 +20,10 @@ export function requestContext(log: Logger, observe?: (request: AnsweredRequest,
     ctx.state.requestId = requestId;
     ctx.state.log = log.child({ requestId });
     ctx.set('X-Request-Id', requestId);
-    rememberRequestId(ctx.req, requestId);
     const started = performance.now();
     try {
-      await next();
+      // Services stamp the audit rows and events they record with this id (see shared/request-scope.ts).
+      await runInRequestScope(requestId, next);
     } finally {
       const elapsed = performance.now() - started;
       // The route pattern where there is one (paths can carry invitation tokens), else the path;

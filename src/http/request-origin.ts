@@ -1,18 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context, Middleware } from 'koa';
 import type { RequestOrigin } from '../shared/request-origin.ts';
+import { currentRequestId } from '../shared/request-scope.ts';
 
 // Keyed by the Node request, which our Koa app and oidc-provider's (a Koa app of its own, with
 // contexts of its own) share: both read the one address `clientAddress` derived.
 const addresses = new WeakMap<IncomingMessage, string>();
-// The same for request ids (request-context.ts), so audit rows written inside oidc-provider carry them too.
-const requestIds = new WeakMap<IncomingMessage, string>();
-
-/** Called by request-context.ts with the id a request is answered under. */
-export function rememberRequestId(req: IncomingMessage, requestId: string) {
-  requestIds.set(req, requestId);
-}
-
 /**
  * The address a request came from. Each proxy appends the address it received the request from to
  * X-Forwarded-For, after whatever the client wrote there itself; so only the entry `hops` from the
@@ -51,8 +44,6 @@ export function clientAddress(trustedProxyHops: number): Middleware {
 export function carryClientAddress(from: IncomingMessage, to: IncomingMessage) {
   const address = addresses.get(from);
   if (address !== undefined) addresses.set(to, address);
-  const requestId = requestIds.get(from);
-  if (requestId !== undefined) requestIds.set(to, requestId);
 }
 
 /** The client address of a request, in our routes or inside oidc-provider: the one source for budgets and audit. */
@@ -68,6 +59,7 @@ export function requestOrigin(ctx: Pick<Context, 'req' | 'get'>): RequestOrigin 
   return {
     ip: clientIp(ctx) || null,
     userAgent: ctx.get('user-agent') || null,
-    requestId: requestIds.get(ctx.req) ?? null,
+    // Carried through oidc-provider's own Koa app too: both run inside request-context's scope.
+    requestId: currentRequestId(),
   };
 }

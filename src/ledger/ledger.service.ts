@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../db/database.ts';
+import type { Actor, EventDraft } from '../events/event-catalog.ts';
+import type { EventRecorder } from '../events/event-recorder.ts';
 import type { CursorKey } from '../shared/cursor.ts';
 import { required } from '../shared/required.ts';
 import { ledgerErrors as errors } from './ledger.errors.ts';
@@ -10,6 +12,8 @@ export const SIGNUP_GRANT = 25;
 const SYSTEM = { signupGrants: 'signup_grants', purchases: 'purchases', environments: 'environments' } as const;
 
 type Move = { wallet: Wallet; amount: number };
+/** A ledger transaction's repository and the recorder of its event, both on its database transaction. */
+type Unit = { repo: LedgerRepository; record(transaction: LedgerTransaction, actor: Actor): Promise<void> };
 type Booking = Parameters<LedgerRepository['insertTransaction']>[0];
 
 /** Who moves DUST: an app, for a person when the token is theirs, on its own with client credentials. */
@@ -20,6 +24,8 @@ export type Booked = { transaction: LedgerTransaction; replayed: boolean };
 
 export type LedgerDeps = {
   db: Db;
+  /** Every booking's event (dust.credited, charged, refunded, transferred) commits with it. */
+  events: EventRecorder;
   /** The app's registration, for whether it may charge a person who is not present. */
   clients: { find(clientId: string): Promise<{ first_party?: boolean; organization_id?: string } | undefined> };
   organizations: {
@@ -37,6 +43,48 @@ export type LedgerDeps = {
   onBooked?: ((transaction: LedgerTransaction) => void) | undefined;
 };
 
+const SYSTEM_ACTOR: Actor = { type: 'system' };
+/** The person through the app when the token is theirs, else the app on its own. */
+const byActor = (actor: LedgerActor): Actor =>
+  actor.accountId
+    ? { type: 'account', id: actor.accountId, client_id: actor.clientId }
+    : { type: 'client', id: actor.clientId };
+
+/**
+ * The event a booking publishes. Its subject is the person whose DUST moved (the organization for
+ * environment time an organization pays), so one person's movements reach consumers in order.
+ */
+function transactionEvent(transaction: LedgerTransaction, actor: Actor): EventDraft {
+  const common = {
+    transaction_id: transaction.id,
+    kind: transaction.kind,
+    amount: transaction.amount,
+    account_id: transaction.account_id,
+    client_id: transaction.client_id,
+    description: transaction.description,
+  };
+  const subject = transaction.account_id
+    ? { type: 'account', id: transaction.account_id }
+    : { type: 'organization', id: required(transaction.organization_id, 'the paying organization') };
+  const base = { actor, subject, organizationId: transaction.organization_id };
+  switch (transaction.kind) {
+    case 'signup_grant':
+    case 'purchase':
+      return { ...base, type: 'dust.credited', data: common };
+    case 'refund':
+      return { ...base, type: 'dust.refunded', data: { ...common, reverses_id: transaction.reverses_id } };
+    case 'transfer':
+      return {
+        ...base,
+        type: 'dust.transferred',
+        data: { ...common, direction: transaction.description === 'to_person' ? 'to_person' : 'to_organization' },
+      };
+    default:
+      // charge, environment_usage, purchase_reversal: DUST taken from the subject.
+      return { ...base, type: 'dust.charged', data: common };
+  }
+}
+
 /**
  * DUST moves only through `book`: one database transaction inserts the ledger transaction, moves
  * every wallet's cached balance with a guarded update (never below zero), and appends the entries;
@@ -47,17 +95,20 @@ export type LedgerDeps = {
 export function createLedgerService(deps: LedgerDeps) {
   const { db } = deps;
   const read = createLedgerRepository(db);
-  // What each unit of work booked, reported only after its commit: a rollback moved nothing.
-  const booked = new WeakMap<LedgerRepository, LedgerTransaction[]>();
-  const inTransaction = async <T>(work: (repo: LedgerRepository) => Promise<T>) => {
-    let bookings: LedgerTransaction[] = [];
-    const result = await db.transaction().execute((trx) => {
-      const repo = createLedgerRepository(trx);
-      bookings = [];
-      booked.set(repo, bookings);
-      return work(repo);
-    });
-    if (deps.onBooked) for (const transaction of bookings) deps.onBooked(transaction);
+  // Each unit of work publishes its bookings' events in its own transaction, and reports them to the
+  // metrics only after the commit: a rollback moved nothing.
+  const inTransaction = async <T>(work: (unit: Unit) => Promise<T>) => {
+    const booked: LedgerTransaction[] = [];
+    const result = await db.transaction().execute((trx) =>
+      work({
+        repo: createLedgerRepository(trx),
+        record: async (transaction, actor) => {
+          booked.push(transaction);
+          await deps.events.record(trx, transactionEvent(transaction, actor));
+        },
+      }),
+    );
+    if (deps.onBooked) for (const transaction of booked) deps.onBooked(transaction);
     return result;
   };
 
@@ -81,24 +132,31 @@ export function createLedgerService(deps: LedgerDeps) {
   async function once(
     actor: LedgerActor,
     request: Once,
-    work: (repo: LedgerRepository) => Promise<LedgerTransaction>,
+    work: (unit: Unit) => Promise<LedgerTransaction>,
   ): Promise<Booked> {
     const scope = `${actor.clientId}:${actor.accountId ?? actor.clientId}`;
     const requestHash = createHash('sha256').update(JSON.stringify(request.request)).digest('base64url');
-    return inTransaction(async (repo) => {
+    return inTransaction(async (unit) => {
+      const { repo } = unit;
       if (!(await repo.claimIdempotencyKey(scope, request.key, requestHash))) {
         const stored = await repo.findIdempotencyKey(scope, request.key);
         if (stored.request_hash !== requestHash) throw errors.idempotencyKeyReused();
         const transaction = stored.response as unknown as LedgerTransaction & { created_at: string };
         return { transaction: { ...transaction, created_at: new Date(transaction.created_at) }, replayed: true };
       }
-      const transaction = await work(repo);
+      const transaction = await work(unit);
       await repo.storeIdempotentResult(scope, request.key, transaction);
       return { transaction, replayed: false };
     });
   }
 
-  async function book(repo: LedgerRepository, booking: Booking, moves: Move[]): Promise<LedgerTransaction | undefined> {
+  async function book(
+    unit: Unit,
+    booking: Booking,
+    moves: Move[],
+    actor: Actor,
+  ): Promise<LedgerTransaction | undefined> {
+    const { repo } = unit;
     const transaction = await repo.insertTransaction(booking);
     if (!transaction) return undefined;
     for (const move of [...moves].sort((a, b) => a.wallet.id.localeCompare(b.wallet.id))) {
@@ -107,26 +165,27 @@ export function createLedgerService(deps: LedgerDeps) {
     await repo.insertEntries(
       moves.map((move) => ({ transaction_id: transaction.id, wallet_id: move.wallet.id, amount: move.amount })),
     );
-    booked.get(repo)?.push(transaction);
+    await unit.record(transaction, actor);
     return transaction;
   }
 
   /** Bookings without an external reference always insert. */
-  const bookNew = async (repo: LedgerRepository, booking: Booking, moves: Move[]) =>
-    required(await book(repo, booking, moves), 'the booked transaction');
+  const bookNew = async (unit: Unit, booking: Booking, moves: Move[], actor: Actor) =>
+    required(await book(unit, booking, moves, actor), 'the booked transaction');
 
   const personWallet = (repo: LedgerRepository, accountId: string) => repo.ensureWallet('person', accountId);
 
   return {
     /** Exactly once per account, however often it is called (the reference is the account id). */
     async grantSignup(accountId: string) {
-      return inTransaction(async (repo) => {
+      return inTransaction(async (unit) => {
+        const { repo } = unit;
         const [system, person] = [
           await repo.ensureWallet('system', SYSTEM.signupGrants),
           await personWallet(repo, accountId),
         ];
         return book(
-          repo,
+          unit,
           {
             kind: 'signup_grant',
             reference: accountId,
@@ -138,6 +197,7 @@ export function createLedgerService(deps: LedgerDeps) {
             { wallet: system, amount: -SIGNUP_GRANT },
             { wallet: person, amount: SIGNUP_GRANT },
           ],
+          SYSTEM_ACTOR,
         );
       });
     },
@@ -190,7 +250,8 @@ export function createLedgerService(deps: LedgerDeps) {
       const accountId = actor.accountId ?? input.accountId;
       if (!accountId) throw errors.accountRequired();
       if (!present && !(await isApprovedApp(actor.clientId))) throw errors.appNotApproved();
-      return once(actor, request, async (repo) => {
+      return once(actor, request, async (unit) => {
+        const { repo } = unit;
         if (!present) {
           const allowance = await repo.lockAllowance(accountId, actor.clientId);
           if (!allowance || allowance.remaining < input.amount) throw errors.allowanceExceeded();
@@ -198,7 +259,7 @@ export function createLedgerService(deps: LedgerDeps) {
         }
         const [person, app] = [await personWallet(repo, accountId), await repo.ensureWallet('app', actor.clientId)];
         return bookNew(
-          repo,
+          unit,
           {
             kind: 'charge',
             amount: input.amount,
@@ -210,6 +271,7 @@ export function createLedgerService(deps: LedgerDeps) {
             { wallet: person, amount: -input.amount },
             { wallet: app, amount: input.amount },
           ],
+          byActor(actor),
         );
       });
     },
@@ -222,7 +284,8 @@ export function createLedgerService(deps: LedgerDeps) {
      */
     async refund(actor: LedgerActor, input: { chargeId: string; amount?: number | undefined }, request: Once) {
       if (actor.accountId !== undefined) throw errors.appTokenRequired();
-      return once(actor, request, async (repo) => {
+      return once(actor, request, async (unit) => {
+        const { repo } = unit;
         const charge = await repo.lockTransaction(input.chargeId);
         if (charge?.kind !== 'charge' || charge.client_id !== actor.clientId) throw errors.chargeNotFound();
         const refunded = await repo.sumReversals(charge.id);
@@ -233,7 +296,7 @@ export function createLedgerService(deps: LedgerDeps) {
           await repo.ensureWallet('app', actor.clientId),
         ];
         return bookNew(
-          repo,
+          unit,
           {
             kind: 'refund',
             amount,
@@ -246,6 +309,7 @@ export function createLedgerService(deps: LedgerDeps) {
             { wallet: app, amount: -amount },
             { wallet: person, amount },
           ],
+          byActor(actor),
         );
       });
     },
@@ -266,14 +330,15 @@ export function createLedgerService(deps: LedgerDeps) {
         input.direction === 'to_person' ? 'billing:manage' : 'organization:read',
         'do that with its DUST',
       );
-      return once(actor, request, async (repo) => {
+      return once(actor, request, async (unit) => {
+        const { repo } = unit;
         const [person, organization] = [
           await personWallet(repo, accountId),
           await repo.ensureWallet('organization', input.organizationId),
         ];
         const sign = input.direction === 'to_organization' ? 1 : -1;
         return bookNew(
-          repo,
+          unit,
           {
             kind: 'transfer',
             amount: input.amount,
@@ -285,6 +350,7 @@ export function createLedgerService(deps: LedgerDeps) {
             { wallet: person, amount: -sign * input.amount },
             { wallet: organization, amount: sign * input.amount },
           ],
+          byActor(actor),
         );
       });
     },
@@ -300,13 +366,14 @@ export function createLedgerService(deps: LedgerDeps) {
       reference: string;
       description: string;
     }) {
-      return inTransaction(async (repo) => {
+      return inTransaction(async (unit) => {
+        const { repo } = unit;
         const [payer, platform] = [
           await repo.ensureWallet(input.wallet.kind, input.wallet.ownerId),
           await repo.ensureWallet('system', SYSTEM.environments),
         ];
         return book(
-          repo,
+          unit,
           {
             kind: 'environment_usage',
             reference: input.reference,
@@ -319,6 +386,7 @@ export function createLedgerService(deps: LedgerDeps) {
             { wallet: payer, amount: -input.amount },
             { wallet: platform, amount: input.amount },
           ],
+          SYSTEM_ACTOR,
         );
       });
     },
@@ -332,13 +400,14 @@ export function createLedgerService(deps: LedgerDeps) {
 
     /** A paid purchase, booked once per external payment reference (a Stripe Checkout Session). */
     async purchase(input: { accountId: string; amount: number; reference: string; description: string }) {
-      return inTransaction(async (repo) => {
+      return inTransaction(async (unit) => {
+        const { repo } = unit;
         const [system, person] = [
           await repo.ensureWallet('system', SYSTEM.purchases),
           await personWallet(repo, input.accountId),
         ];
         return book(
-          repo,
+          unit,
           {
             kind: 'purchase',
             reference: input.reference,
@@ -350,6 +419,7 @@ export function createLedgerService(deps: LedgerDeps) {
             { wallet: system, amount: -input.amount },
             { wallet: person, amount: input.amount },
           ],
+          SYSTEM_ACTOR,
         );
       });
     },
@@ -365,7 +435,8 @@ export function createLedgerService(deps: LedgerDeps) {
       reason: string,
       target?: number,
     ): Promise<{ reversed: number; shortfall: number } | undefined> {
-      return inTransaction(async (repo) => {
+      return inTransaction(async (unit) => {
+        const { repo } = unit;
         const purchase = await repo.findByReference('purchase', reference);
         if (!purchase) return undefined;
         await repo.lockTransaction(purchase.id);
@@ -380,7 +451,7 @@ export function createLedgerService(deps: LedgerDeps) {
         const reversed = Math.min(outstanding, person.balance);
         if (reversed > 0) {
           await book(
-            repo,
+            unit,
             {
               kind: 'purchase_reversal',
               reference: `${reference}:${reason}:${desired}`,
@@ -393,6 +464,7 @@ export function createLedgerService(deps: LedgerDeps) {
               { wallet: person, amount: -reversed },
               { wallet: system, amount: reversed },
             ],
+            SYSTEM_ACTOR,
           );
         }
         return { reversed, shortfall: outstanding - reversed };

@@ -1,5 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.ts';
+import type { EventDraft } from '../events/event-catalog.ts';
+import type { EventRecorder } from '../events/event-recorder.ts';
 import { ApiError } from '../shared/api-error.ts';
 import { createInvitationRepository } from './invitation.repository.ts';
 import { organizationErrors as errors } from './organization.errors.ts';
@@ -42,20 +44,36 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
  * Invitations by email: the link carries a 256-bit token of which only the hash is stored; it
  * works once, for seven days, and only for a person signed in with the invited address.
  */
-export function createInvitationService(deps: { db: Db; issuer: string; send(mail: InvitationMail): Promise<void> }) {
+export function createInvitationService(deps: {
+  db: Db;
+  /** invitation.sent and invitation.accepted (with organization.member_added) commit with the change. */
+  events: EventRecorder;
+  issuer: string;
+  send(mail: InvitationMail): Promise<void>;
+}) {
   const { db } = deps;
   const read = createInvitationRepository(db);
   const inTransaction = <T>(
     work: (repos: {
       invitations: ReturnType<typeof createInvitationRepository>;
       organizations: OrganizationRepository;
+      emit(draft: EventDraft): Promise<void>;
     }) => Promise<T>,
   ) =>
-    db
-      .transaction()
-      .execute((trx) =>
-        work({ invitations: createInvitationRepository(trx), organizations: createOrganizationRepository(trx) }),
-      );
+    db.transaction().execute((trx) =>
+      work({
+        invitations: createInvitationRepository(trx),
+        organizations: createOrganizationRepository(trx),
+        emit: async (draft) => void (await deps.events.record(trx, draft)),
+      }),
+    );
+  const sent = (actorId: string, invitation: Invitation, resent: boolean): EventDraft => ({
+    type: 'invitation.sent',
+    actor: { type: 'account', id: actorId },
+    subject: { type: 'invitation', id: invitation.id },
+    organizationId: invitation.organization_id,
+    data: { invitation_id: invitation.id, email: invitation.email, role: invitation.role, resent },
+  });
 
   async function manager(organizations: OrganizationRepository, organizationId: string, actorId: string, role?: Role) {
     const actor = await organizations.findMembership(organizationId, actorId);
@@ -93,7 +111,7 @@ export function createInvitationService(deps: { db: Db; issuer: string; send(mai
   return {
     async create(actorId: string, organizationId: string, input: { email: string; role: Role }) {
       const { token, ...secret } = newToken();
-      const { invitation, organization } = await inTransaction(async ({ invitations, organizations }) => {
+      const { invitation, organization } = await inTransaction(async ({ invitations, organizations, emit }) => {
         await manager(organizations, organizationId, actorId, input.role);
         const organization = await organizations.findById(organizationId);
         if (!organization) throw errors.notFound();
@@ -112,6 +130,7 @@ export function createInvitationService(deps: { db: Db; issuer: string; send(mai
           action: 'invitation.created',
           details: input,
         });
+        await emit(sent(actorId, invitation, false));
         return { invitation, organization };
       });
       await mail(invitation, organization, token);
@@ -141,7 +160,7 @@ export function createInvitationService(deps: { db: Db; issuer: string; send(mai
     /** A fresh link and a fresh seven days; the old link stops working. */
     async resend(actorId: string, organizationId: string, invitationId: string) {
       const { token, ...secret } = newToken();
-      const { invitation, organization } = await inTransaction(async ({ invitations, organizations }) => {
+      const { invitation, organization } = await inTransaction(async ({ invitations, organizations, emit }) => {
         await manager(organizations, organizationId, actorId);
         const found = await invitations.findOpen(organizationId, invitationId);
         const organization = await organizations.findById(organizationId);
@@ -153,6 +172,7 @@ export function createInvitationService(deps: { db: Db; issuer: string; send(mai
           action: 'invitation.resent',
           details: { email: found.email },
         });
+        await emit(sent(actorId, found, true));
         return { invitation: { ...found, ...secret }, organization };
       });
       await mail(invitation, organization, token);
@@ -168,7 +188,7 @@ export function createInvitationService(deps: { db: Db; issuer: string; send(mai
     },
 
     async accept(token: string, account: { id: string; email: string | null; email_verified: boolean }) {
-      return inTransaction(async ({ invitations, organizations }) => {
+      return inTransaction(async ({ invitations, organizations, emit }) => {
         const invitation = usable(await invitations.lockByTokenHash(hashToken(token)));
         if (!account.email_verified || account.email !== invitation.email)
           throw new InvitationUnusable('wrong_account');
@@ -186,6 +206,22 @@ export function createInvitationService(deps: { db: Db; issuer: string; send(mai
           action: 'member.joined',
           subject_id: account.id,
           details: { role: invitation.role, invited_by: invitation.invited_by },
+        });
+        const about = {
+          actor: { type: 'account' as const, id: account.id },
+          organizationId: invitation.organization_id,
+        };
+        await emit({
+          ...about,
+          type: 'invitation.accepted',
+          subject: { type: 'invitation', id: invitation.id },
+          data: { invitation_id: invitation.id, account_id: account.id, role: invitation.role },
+        });
+        await emit({
+          ...about,
+          type: 'organization.member_added',
+          subject: { type: 'account', id: account.id },
+          data: { account_id: account.id, role: invitation.role, via: 'invitation' },
         });
         return invitation;
       });

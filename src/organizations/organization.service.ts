@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.ts';
+import type { EventDraft } from '../events/event-catalog.ts';
+import type { EventRecorder } from '../events/event-recorder.ts';
 import type { CursorKey } from '../shared/cursor.ts';
 import { organizationErrors as errors } from './organization.errors.ts';
 import { createOrganizationRepository, type OrganizationRepository } from './organization.repository.ts';
 import type { Organization } from './organization.table.ts';
 import { allows, type OrganizationStatus, type Permission, type Role } from './permissions.ts';
 import { required } from '../shared/required.ts';
+
+type Emit = (draft: EventDraft) => Promise<void>;
+const account = (id: string) => ({ type: 'account' as const, id });
 
 export type ApprovalMode = 'manual' | 'auto';
 export type PageRequest = { cursor: CursorKey | undefined; limit: number };
@@ -23,13 +28,19 @@ const TRANSITIONS: Record<StatusAction, { from: OrganizationStatus[]; to: Organi
  */
 export function createOrganizationService(deps: {
   db: Db;
+  /** Each change's event (organization.*, member changes) commits with it. */
+  events: EventRecorder;
   approval: ApprovalMode;
   isPlatformOwner(accountId: string): Promise<boolean>;
 }) {
   const { db } = deps;
   const read = createOrganizationRepository(db);
-  const inTransaction = <T>(work: (repo: OrganizationRepository) => Promise<T>) =>
-    db.transaction().execute((trx) => work(createOrganizationRepository(trx)));
+  const inTransaction = <T>(work: (repo: OrganizationRepository, emit: Emit) => Promise<T>) =>
+    db
+      .transaction()
+      .execute((trx) =>
+        work(createOrganizationRepository(trx), async (draft) => void (await deps.events.record(trx, draft))),
+      );
 
   /** The caller's membership, or 404 for non-members so organizations do not leak their existence. */
   async function membership(
@@ -51,7 +62,7 @@ export function createOrganizationService(deps: {
 
   return {
     async create(actorId: string, input: { name: string; slug: string }) {
-      return inTransaction(async (repo) => {
+      return inTransaction(async (repo, emit) => {
         const status: OrganizationStatus = deps.approval === 'auto' ? 'active' : 'pending';
         const organization = await repo.insert({ id: randomUUID(), ...input, status, created_by: actorId });
         if (!organization) throw errors.slugTaken();
@@ -61,6 +72,19 @@ export function createOrganizationService(deps: {
           actor_id: actorId,
           action: 'organization.created',
           details: { ...input, status },
+        });
+        const about = { actor: account(actorId), organizationId: organization.id };
+        await emit({
+          ...about,
+          type: 'organization.created',
+          subject: { type: 'organization', id: organization.id },
+          data: { ...input, status },
+        });
+        await emit({
+          ...about,
+          type: 'organization.member_added',
+          subject: account(actorId),
+          data: { account_id: actorId, role: 'owner', via: 'creation' },
         });
         return { organization, role: 'owner' as Role };
       });
@@ -109,7 +133,7 @@ export function createOrganizationService(deps: {
     },
 
     async changeRole(actorId: string, organizationId: string, memberId: string, role: Role) {
-      await inTransaction(async (repo) => {
+      await inTransaction(async (repo, emit) => {
         const actor = await membership(repo, organizationId, actorId, 'members:manage', 'change roles');
         const owners = await repo.lockOwners(organizationId);
         const target = await repo.findMembership(organizationId, memberId);
@@ -125,12 +149,19 @@ export function createOrganizationService(deps: {
           subject_id: memberId,
           details: { from: target.role, to: role },
         });
+        await emit({
+          type: 'organization.member_role_changed',
+          actor: account(actorId),
+          subject: account(memberId),
+          organizationId,
+          data: { account_id: memberId, from: target.role, to: role },
+        });
       });
     },
 
     /** Removes a member; a member removing themselves is leaving, which every role may do. */
     async removeMember(actorId: string, organizationId: string, memberId: string) {
-      await inTransaction(async (repo) => {
+      await inTransaction(async (repo, emit) => {
         const leaving = actorId === memberId;
         const actor = leaving
           ? await membership(repo, organizationId, actorId, 'organization:read', 'leave')
@@ -148,6 +179,13 @@ export function createOrganizationService(deps: {
           subject_id: memberId,
           details: { role: target.role },
         });
+        await emit({
+          type: 'organization.member_removed',
+          actor: account(actorId),
+          subject: account(memberId),
+          organizationId,
+          data: { account_id: memberId, role: target.role, left: leaving },
+        });
       });
     },
 
@@ -163,7 +201,7 @@ export function createOrganizationService(deps: {
 
     async setStatus(actorId: string, organizationId: string, action: StatusAction, reason: string | undefined) {
       await requirePlatformOwner(actorId);
-      return inTransaction(async (repo) => {
+      return inTransaction(async (repo, emit) => {
         const organization = await repo.lock(organizationId);
         if (!organization) throw errors.notFound();
         const transition = TRANSITIONS[action];
@@ -176,6 +214,16 @@ export function createOrganizationService(deps: {
           action: `organization.${transition.past}`,
           details: { from: organization.status, to: transition.to, reason: reason ?? null },
         });
+        // Rejections are not in the catalog: a rejected organization never served anyone.
+        if (action !== 'reject') {
+          await emit({
+            type: action === 'approve' ? 'organization.approved' : 'organization.suspended',
+            actor: account(actorId),
+            subject: { type: 'organization', id: organizationId },
+            organizationId,
+            data: { from: organization.status, reason: reason ?? null },
+          });
+        }
         // The row was locked above, so the update found it.
         return required(updated, 'the updated organization');
       });

@@ -15,6 +15,7 @@ export const PERMISSIONS = {
   'members:read': ['owner', 'admin', 'member', 'billing'],
   'members:manage': ['owner', 'admin'],
   'events:read': ['owner', 'admin'],
+  'webhooks:manage': ['owner', 'admin'],
   'clients:manage': ['owner', 'admin'],
   'billing:read': ['owner', 'admin', 'billing'],
   'billing:manage': ['owner', 'billing'],

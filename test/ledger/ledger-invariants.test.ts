@@ -1,6 +1,8 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import test from 'ava';
 import { sql } from 'kysely';
+import { createEventRecorder } from '../../src/events/event-recorder.ts';
+import { systemClock } from '../../src/shared/clock.ts';
 import { createLedgerService } from '../../src/ledger/ledger.service.ts';
 import { ApiError } from '../../src/shared/api-error.ts';
 import { startTestServer } from '../helpers/server.ts';
@@ -16,6 +18,7 @@ test('thousands of random charges, refunds, transfers and grants in parallel kee
   // Every app approved and every person allowed: this test is about the bookings, not the policy.
   const ledger = createLedgerService({
     db,
+    events: createEventRecorder(db, systemClock),
     clients: { find: async () => ({ first_party: true }) },
     organizations: { authorize: async () => {}, requireActive: async () => {} },
   });

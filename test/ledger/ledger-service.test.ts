@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
 import type { Db } from '../../src/db/database.ts';
+import { createEventRecorder } from '../../src/events/event-recorder.ts';
+import { systemClock } from '../../src/shared/clock.ts';
 import { createLedgerService, type LedgerActor } from '../../src/ledger/ledger.service.ts';
 import { ApiError } from '../../src/shared/api-error.ts';
 import { migratedDatabase } from '../helpers/migrated-database.ts';
@@ -17,6 +19,7 @@ async function ledgerWith(db: Db, people: string[]) {
     .execute();
   const ledger = createLedgerService({
     db,
+    events: createEventRecorder(db, systemClock),
     clients: {
       find: async (clientId) =>
         clientId === APPROVED ? { organization_id: 'org-active' } : { organization_id: 'org-pending' },
