@@ -409,7 +409,9 @@ export async function createServerServices(config: Config, log: Logger, override
     broker,
     log,
     notifyDisabled: webhooks.notifyDisabled,
+    onAttempt: metrics.domain.webhookAttempted,
   });
+  metrics.domain.watchOutbox(eventDispatcher.backlog);
   return {
     ...services,
     passkeys: createPasskeyService({

@@ -24,6 +24,8 @@ export type DispatcherDeps = {
   log: Logger;
   /** Tells the endpoint's owners that it was disabled after too many failures. */
   notifyDisabled(endpoint: WebhookEndpoint): Promise<void>;
+  /** Told of every delivery attempt once it is recorded (the metrics count them). */
+  onAttempt?: ((success: boolean) => void) | undefined;
 };
 
 const matches = (endpoint: WebhookEndpoint, row: OutboxRow) =>
@@ -111,6 +113,7 @@ export function createEventDispatcher(deps: DispatcherDeps) {
       response_excerpt: result.responseExcerpt,
       error: result.error,
     });
+    deps.onAttempt?.(result.success);
     const attempts = delivery.attempts + 1;
     if (result.success) {
       await repository.updateDelivery(delivery.id, {

@@ -92,6 +92,12 @@ export function createDomainMetrics(metrics: MetricsRegistry) {
     labels: { kind: TRANSACTION_KINDS },
   });
 
+  const webhookAttempts = metrics.counter({
+    name: 'fairyid_webhook_attempts_total',
+    help: 'Webhook delivery attempts, by outcome (a failure is retried on the schedule, or ends the delivery)',
+    labels: { outcome: OUTCOMES },
+  });
+
   return {
     /** For the audit service: counts what the trail records. */
     audited(entry: Pick<AuditRecord, 'event' | 'outcome' | 'detail'>) {
@@ -122,6 +128,22 @@ export function createDomainMetrics(metrics: MetricsRegistry) {
 
     codeSent(channel: string, purpose: string, outcome: SendOutcome) {
       codesSent.inc({ channel, purpose, outcome });
+    },
+
+    webhookAttempted(success: boolean) {
+      webhookAttempts.inc({ outcome: success ? 'success' : 'failure' });
+    },
+
+    /** The events not yet dispatched from the outbox, read at each scrape. */
+    watchOutbox(backlog: () => Promise<number>) {
+      metrics.gauge({
+        name: 'fairyid_outbox_backlog',
+        help: 'Events written to the outbox and not yet dispatched to webhooks and the broker',
+        labels: {},
+        async collect(set) {
+          set({}, await backlog());
+        },
+      });
     },
 
     /** After the ledger's transaction commits. */

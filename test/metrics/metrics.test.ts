@@ -31,6 +31,8 @@ const FAMILIES = {
   fairyid_codes_sent_total: 'counter',
   fairyid_lockouts_total: 'counter',
   fairyid_dust_moved_total: 'counter',
+  fairyid_outbox_backlog: 'gauge',
+  fairyid_webhook_attempts_total: 'counter',
   fairyid_database_up: 'gauge',
   fairyid_redis_up: 'gauge',
   // prom-client's process defaults
