@@ -10,8 +10,10 @@ import { securityPageRoutes } from './account-pages/security.routes.ts';
 import { sessionPageRoutes } from './account-pages/sessions.routes.ts';
 import { accountRoutes } from './accounts/account.routes.ts';
 import { billingRoutes } from './billing/billing.routes.ts';
+import { builderClientRoutes, platformBuilderRoutes } from './builders/builder.routes.ts';
 import type { Config } from './config.ts';
 import { apiDocsRoutes } from './http/api-docs.routes.ts';
+import { apiCors } from './http/cors.ts';
 import { type ApiRoute, mountApiRoutes, openApiDocument } from './http/api-route.ts';
 import { assetRoutes } from './http/assets.routes.ts';
 import { errorPages } from './http/error-pages.ts';
@@ -31,6 +33,7 @@ import { outboxRoutes } from './notifications/outbox.routes.ts';
 import { sweepExpiredPayloads } from './oidc/adapter.ts';
 import { createBearerGuard } from './oidc/bearer-guard.ts';
 import { demoCallbackRoutes } from './oidc/demo-client.ts';
+import { providerCors } from './oidc/provider-cors.ts';
 import { providerDocuments } from './oidc/provider-documents.ts';
 import { providerMount, providerProgramRequest } from './oidc/provider-mount.ts';
 import { whoamiRoutes } from './oidc/whoami.routes.ts';
@@ -60,10 +63,10 @@ export type App = Awaited<ReturnType<typeof createApp>>;
  * 3. The input rule, before every other route and parser: no NUL or broken Unicode anywhere, bodies
  *    well-formed and bounded.
  * 4. Health, static assets, the development outbox and demo callback (never in production).
- * 5. /api: its documentation, then the declared routes behind the bearer guard.
+ * 5. /api: CORS, its documentation, then the declared routes behind the bearer guard.
  * 6. Our pages: the page session's own routes, /account, invitations, the sign-in interaction.
  * 7. The device-code guess limit, in front of oidc-provider's verification route.
- * 8. oidc-provider, which takes whatever is left.
+ * 8. oidc-provider, which takes whatever is left, behind the CORS check of its token-type endpoints.
  *
  * Steps 4 to 8 are chosen once, by path, after step 3: a request for one of oidc-provider's program
  * endpoints (token, introspection, userinfo, JWKS, discovery, ...) matches none of the routers of 4 to
@@ -120,6 +123,8 @@ export async function createApp(
   }
   // 5.
   const api: Layer[] = [
+    // CORS first: a preflight carries no token, and every answer below must carry the headers.
+    apiCors(services.corsOrigins.allows),
     apiDocsRoutes(apiDocument, renderer),
     // Server-Sent Events, ahead of the JSON routes that answer every other /api path.
     environmentLogRoutes({
@@ -140,7 +145,11 @@ export async function createApp(
   });
   // 8.
   const documents = providerDocuments(host);
-  const provider: Layer[] = [documents.middleware, providerMount(host)];
+  const provider: Layer[] = [
+    providerCors({ provider: host.current(), issuer: config.issuer, allows: services.corsOrigins.allows }),
+    documents.middleware,
+    providerMount(host),
+  ];
   koa.use(
     dispatchByPath(
       [
@@ -190,6 +199,8 @@ function buildApiRoutes(services: ServerServices): ApiRoute[] {
     ...platformRoutes(organizations),
     ...invitationRoutes(services.invitations),
     ...organizationClientRoutes(services.organizationClients),
+    ...builderClientRoutes(services.builders),
+    ...platformBuilderRoutes(services.builders),
     ...ledgerRoutes({ ledger }),
     ...(services.billing ? billingRoutes(services.billing.service) : []),
     ...environmentRoutes(services.environments.service),

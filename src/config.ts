@@ -202,6 +202,25 @@ const schema = z
       .transform((value) => value.toLowerCase())
       .optional(),
     ORG_APPROVAL: z.enum(['manual', 'auto']).default('manual'),
+    // OAuth clients a builder may register for themselves (src/builders/); 0 offers none.
+    BUILDER_CLIENTS_PER_PERSON: z.coerce.number().int().min(0).max(1000).default(10),
+    // Browser origins allowed to call /api and the token endpoints besides those of registered redirect URIs.
+    CORS_ORIGINS: z
+      .string()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z.url({ protocol: /^https?$/ }).refine((value) => new URL(value).origin === value, {
+            message: 'each entry must be an origin: scheme, host and port only (https://app.example.com)',
+          }),
+        ),
+      )
+      .optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     STRIPE_SECRET_KEY: z
       .string()
@@ -459,6 +478,10 @@ export type Config = Readonly<{
   cliClient: boolean;
   platformOwnerEmail: string | undefined;
   organizationApproval: 'manual' | 'auto';
+  /** How many OAuth clients each builder may register for themselves. */
+  builderClientsPerPerson: number;
+  /** Origins allowed cross-origin requests besides those of registered clients' redirect URIs. */
+  corsOrigins: readonly string[];
   logLevel: string;
   /** Unset without STRIPE_SECRET_KEY: then there is no checkout and no webhook. */
   stripe: Readonly<{ secretKey: string; webhookSecret: string; apiUrl: string | undefined }> | undefined;
@@ -576,6 +599,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cliClient: e.FAIRY_CLI_CLIENT,
     platformOwnerEmail: e.PLATFORM_OWNER_EMAIL,
     organizationApproval: e.ORG_APPROVAL,
+    builderClientsPerPerson: e.BUILDER_CLIENTS_PER_PERSON,
+    corsOrigins: Object.freeze(e.CORS_ORIGINS ?? []),
     logLevel: e.LOG_LEVEL,
     stripe:
       e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET

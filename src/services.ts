@@ -17,6 +17,7 @@ import { MemoryStore } from './db/memory-store.ts';
 import { hasMigration, latestMigrationName, migrateToLatest } from './db/migrator.ts';
 import { connectRedis } from './db/redis-store.ts';
 import { createClientRepository, withClientCache } from './oidc/client.repository.ts';
+import { createCorsOrigins } from './oidc/cors-origins.ts';
 import { createSigningKeyRepository } from './oidc/signing-key.repository.ts';
 import { createSigningKeys } from './oidc/signing-keys.ts';
 import { createAdapterFactory } from './oidc/adapter.ts';
@@ -45,6 +46,7 @@ import { createGrantRevocations } from './oidc/revoked-grants.ts';
 import { invitationEmail } from './organizations/invitation-email.ts';
 import { createInvitationService } from './organizations/invitation.service.ts';
 import { createOrganizationClientService } from './organizations/organization-client.service.ts';
+import { createBuilderService } from './builders/builder.service.ts';
 import { type Clock, systemClock } from './shared/clock.ts';
 import { describeDuration } from './shared/duration.ts';
 import { required } from './shared/required.ts';
@@ -85,7 +87,13 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
     clock,
   });
   const audit = createAuditService(createAuditRepository(db));
-  const clientRepository = withClientCache(createClientRepository(db));
+  const clientStore = createClientRepository(db);
+  // Browser origins for CORS: those of every registered redirect URI, reloaded when clients change.
+  const corsOrigins = createCorsOrigins({
+    redirectUris: clientStore.findRedirectUris,
+    configured: config.corsOrigins,
+  });
+  const clientRepository = withClientCache(clientStore, { changed: corsOrigins.invalidate });
   const organizations = createOrganizationService({
     db,
     approval: config.organizationApproval,
@@ -96,6 +104,7 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
     kv,
     keys,
     clientRepository,
+    corsOrigins,
     accounts,
     backupCodes: createBackupCodeService(createBackupCodeRepository(db), config.keysSecret),
     totp: createTotpService(createTotpRepository(db), config.keysSecret, clock),
@@ -333,6 +342,12 @@ export async function createServerServices(config: Config, log: Logger, override
       send: (mail) => mailer.send(invitationEmail(mail)),
     }),
     organizationClients: createOrganizationClientService({ organizations: services.organizations, clients }),
+    builders: createBuilderService({
+      accounts: services.accounts,
+      clients,
+      audit: services.audit,
+      clientsPerPerson: config.builderClientsPerPerson,
+    }),
     connectedApps: createConnectedAppService({
       grants: createGrantRepository(services.db),
       clients: services.clientRepository,

@@ -30,7 +30,11 @@ export type AuditEventName =
   | 'environment_deleted'
   | 'environment_state_changed'
   | 'terminal_session_started'
-  | 'terminal_session_ended';
+  | 'terminal_session_ended'
+  | 'builder_changed'
+  | 'client_registered'
+  | 'client_secret_rotated'
+  | 'client_removed';
 
 export type AuditRecord = {
   event: AuditEventName;

@@ -12,6 +12,8 @@ export const API_SCOPES = [
   'environments:read',
   'environments:write',
   'environments:connect',
+  'clients:read',
+  'clients:write',
 ] as const;
 
 export const apiAudience = (issuer: string) => `${issuer}/api`;

@@ -1,20 +1,11 @@
-import type { ClientRegistration, ClientRegistry } from '../oidc/client-registry.ts';
-import { ClientRegistrationError } from '../oidc/client-registry.ts';
+import type { ClientRegistry } from '../oidc/client-registry.ts';
+import type { ClientInput } from '../oidc/client-schemas.ts';
 import type { ClientMetadata } from '../oidc/oidc.tables.ts';
+import { createOwnedClients } from '../oidc/owned-clients.ts';
 import { ApiError } from '../shared/api-error.ts';
 import type { OrganizationService } from './organization.service.ts';
 
-export type OrganizationClientInput = Pick<
-  ClientRegistration,
-  | 'name'
-  | 'redirectUris'
-  | 'postLogoutRedirectUris'
-  | 'grantTypes'
-  | 'authMethod'
-  | 'scope'
-  | 'backchannelLogoutUri'
-  | 'backchannelLogoutSessionRequired'
->;
+export type OrganizationClientInput = ClientInput;
 
 const clientNotFound = () => new ApiError(404, 'client_not_found', 'This organization has no such client.');
 
@@ -24,24 +15,14 @@ const clientNotFound = () => new ApiError(404, 'client_not_found', 'This organiz
  */
 export function createOrganizationClientService(deps: { organizations: OrganizationService; clients: ClientRegistry }) {
   const { organizations, clients } = deps;
-
-  async function owned(organizationId: string, clientId: string): Promise<ClientMetadata> {
-    const client = await clients.find(clientId);
-    if (!client || client.organization_id !== organizationId) throw clientNotFound();
-    return client;
-  }
+  const owned = createOwnedClients(clients, clientNotFound);
+  const of = (organizationId: string) => (client: ClientMetadata) => client.organization_id === organizationId;
 
   return {
     async register(actorId: string, organizationId: string, input: OrganizationClientInput) {
       await organizations.authorize(actorId, organizationId, 'clients:manage', 'register clients');
       await organizations.requireActive(organizationId);
-      try {
-        return await clients.register({ ...input, firstParty: false, organizationId });
-      } catch (error) {
-        // RFC 7591 3.2.2: invalid_redirect_uri or invalid_client_metadata, as the registry decided.
-        if (error instanceof ClientRegistrationError) throw new ApiError(400, error.code, error.message);
-        throw error;
-      }
+      return owned.register({ ...input, firstParty: false, organizationId });
     },
 
     async list(actorId: string, organizationId: string) {
@@ -52,16 +33,12 @@ export function createOrganizationClientService(deps: { organizations: Organizat
     async rotateSecret(actorId: string, organizationId: string, clientId: string) {
       await organizations.authorize(actorId, organizationId, 'clients:manage', 'rotate client secrets');
       await organizations.requireActive(organizationId);
-      const client = await owned(organizationId, clientId);
-      if (client.token_endpoint_auth_method === 'none')
-        throw new ApiError(409, 'public_client', 'A public client has no secret to rotate.');
-      return { metadata: client, clientSecret: await clients.rotateSecret(clientId) };
+      return owned.rotateSecret(clientId, of(organizationId));
     },
 
     async remove(actorId: string, organizationId: string, clientId: string) {
       await organizations.authorize(actorId, organizationId, 'clients:manage', 'remove clients');
-      await owned(organizationId, clientId);
-      await clients.remove(clientId);
+      await owned.remove(clientId, of(organizationId));
     },
   };
 }
