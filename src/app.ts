@@ -2,6 +2,7 @@ import Koa from 'koa';
 import type { Logger } from 'pino';
 import { activityPageRoutes } from './account-pages/activity.routes.ts';
 import { appPageRoutes } from './account-pages/apps.routes.ts';
+import { developerPageRoutes } from './account-pages/developer.routes.ts';
 import { identifierPageRoutes } from './account-pages/identifier.routes.ts';
 import { linkedIdentityPageRoutes } from './account-pages/linked-identities.routes.ts';
 import { accountPageRoutes } from './account-pages/overview.routes.ts';
@@ -238,6 +239,7 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
       notifyPrevious: services.notifyPrevious,
     }),
     appPageRoutes({ connectedApps: services.connectedApps, audit, session, renderer }),
+    developerPageRoutes({ builders: services.builders, session, renderer }),
     linkedIdentityPageRoutes({ federation: services.federation, audit, session, renderer }),
     activityPageRoutes({ audit, clients: services.clientRepository, session, renderer }),
     invitationPageRoutes({ invitations: services.invitations, accounts, session, renderer }),
