@@ -199,6 +199,25 @@ test('the per-person limit holds, for requests one after another and all at once
   t.is((await callApi(server, token, 'POST', '/api/clients', service)).status, 201);
   const other = await builder(server, 'other@example.com');
   t.is((await callApi(server, other.token, 'POST', '/api/clients', service)).status, 201);
+
+  // Closer together than HTTP can bring them: twenty registrations at once, in the server's own process.
+  const third = await builder(server, 'third@example.com');
+  const actor = {
+    accountId: (await accountByEmail(server, 'third@example.com')).id,
+    origin: { ip: null, userAgent: null },
+  };
+  const input = {
+    name: 'Racer',
+    redirectUris: [],
+    postLogoutRedirectUris: [],
+    grantTypes: ['client_credentials'],
+    authMethod: 'client_secret_basic' as const,
+  };
+  const race = await Promise.allSettled(
+    Array.from({ length: 20 }, () => server.app.services.builders.register(actor, input)),
+  );
+  t.is(race.filter((outcome) => outcome.status === 'fulfilled').length, 2);
+  t.is((await callApi(server, third.token, 'GET', '/api/clients')).body!.data.length, 2);
 });
 
 test("another builder's client does not exist for you: not listed, not read, not rotated, not deleted", async (t) => {
