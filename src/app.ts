@@ -2,6 +2,7 @@ import Koa from 'koa';
 import type { Logger } from 'pino';
 import { activityPageRoutes } from './account-pages/activity.routes.ts';
 import { appPageRoutes } from './account-pages/apps.routes.ts';
+import { developerPageRoutes } from './account-pages/developer.routes.ts';
 import { identifierPageRoutes } from './account-pages/identifier.routes.ts';
 import { linkedIdentityPageRoutes } from './account-pages/linked-identities.routes.ts';
 import { accountPageRoutes } from './account-pages/overview.routes.ts';
@@ -11,8 +12,10 @@ import { sessionPageRoutes } from './account-pages/sessions.routes.ts';
 import { accountRoutes } from './accounts/account.routes.ts';
 import { auditRoutes } from './audit/audit.routes.ts';
 import { billingRoutes } from './billing/billing.routes.ts';
+import { builderClientRoutes, platformBuilderRoutes } from './builders/builder.routes.ts';
 import type { Config } from './config.ts';
 import { apiDocsRoutes } from './http/api-docs.routes.ts';
+import { apiCors } from './http/cors.ts';
 import { type ApiRoute, mountApiRoutes, openApiDocument } from './http/api-route.ts';
 import { assetRoutes } from './http/assets.routes.ts';
 import { errorPages } from './http/error-pages.ts';
@@ -34,6 +37,7 @@ import { outboxRoutes } from './notifications/outbox.routes.ts';
 import { sweepExpiredPayloads } from './oidc/adapter.ts';
 import { createBearerGuard } from './oidc/bearer-guard.ts';
 import { demoCallbackRoutes } from './oidc/demo-client.ts';
+import { providerCors } from './oidc/provider-cors.ts';
 import { providerDocuments } from './oidc/provider-documents.ts';
 import { providerMount, providerProgramRequest } from './oidc/provider-mount.ts';
 import { whoamiRoutes } from './oidc/whoami.routes.ts';
@@ -67,10 +71,10 @@ export type App = Awaited<ReturnType<typeof createApp>>;
  *    well-formed and bounded.
  * 4. Health, /metrics (behind METRICS_TOKEN, unless it has a port of its own), static assets, the
  *    development outbox and demo callback (never in production).
- * 5. /api: its documentation and the event catalog, then the declared routes behind the bearer guard.
+ * 5. /api: CORS, its documentation and the event catalog, then the declared routes behind the bearer guard.
  * 6. Our pages: the page session's own routes, /account, invitations, the sign-in interaction.
  * 7. The device-code guess limit, in front of oidc-provider's verification route.
- * 8. oidc-provider, which takes whatever is left.
+ * 8. oidc-provider, which takes whatever is left, behind the CORS check of its token-type endpoints.
  *
  * Steps 4 to 8 are chosen once, by path, after step 3: a request for one of oidc-provider's program
  * endpoints (token, introspection, userinfo, JWKS, discovery, ...) matches none of the routers of 4 to
@@ -135,6 +139,8 @@ export async function createApp(
   }
   // 5.
   const api: Layer[] = [
+    // CORS first: a preflight carries no token, and every answer below must carry the headers.
+    apiCors(services.corsOrigins.allows),
     apiDocsRoutes(apiDocument, renderer),
     // Public, like the OpenAPI document that also carries it.
     eventSchemaRoutes(),
@@ -157,7 +163,11 @@ export async function createApp(
   });
   // 8.
   const documents = providerDocuments(host);
-  const provider: Layer[] = [documents.middleware, providerMount(host)];
+  const provider: Layer[] = [
+    providerCors({ provider: host.current(), issuer: config.issuer, allows: services.corsOrigins.allows }),
+    documents.middleware,
+    providerMount(host),
+  ];
   koa.use(
     dispatchByPath(
       [
@@ -219,6 +229,8 @@ function buildApiRoutes(services: ServerServices): ApiRoute[] {
     ...auditRoutes(services.audit),
     ...invitationRoutes(services.invitations),
     ...organizationClientRoutes(services.organizationClients),
+    ...builderClientRoutes(services.builders),
+    ...platformBuilderRoutes(services.builders),
     ...ledgerRoutes({ ledger }),
     ...(services.billing ? billingRoutes(services.billing.service) : []),
     ...environmentRoutes(services.environments.service),
@@ -258,6 +270,7 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
       notifyPrevious: services.notifyPrevious,
     }),
     appPageRoutes({ connectedApps: services.connectedApps, audit, session, renderer }),
+    developerPageRoutes({ builders: services.builders, session, renderer }),
     linkedIdentityPageRoutes({
       federation: services.federation,
       providerTokens: services.providerTokens,

@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   keys: async () => (await import('./cli/keys.command.ts')).runKeysCommand,
   clients: async () => (await import('./cli/clients.command.ts')).runClientsCommand,
   ledger: async () => (await import('./cli/ledger.command.ts')).runLedgerCommand,
+  builders: async () => (await import('./cli/builders.command.ts')).runBuildersCommand,
   'platform-owner': async () => (await import('./cli/platform-owner.command.ts')).runPlatformOwnerCommand,
   templates: async () => (await import('./cli/templates.command.ts')).runTemplatesCommand,
 };
@@ -27,6 +28,8 @@ const USAGE = `Usage: npm run cli -- <command>
   clients show <client_id> [--json]
   clients remove <client_id>
   ledger verify                   check that every DUST transaction balances and every balance matches
+  builders add <email>            let the account with this email register OAuth clients of its own
+  builders remove <email>
   platform-owner add <email>      make the account with this email a platform owner
   platform-owner remove <email>
   templates reload                validate TEMPLATES_DIR and offer its environment templates on every instance

@@ -257,6 +257,25 @@ const schema = z
       .transform((value) => value.toLowerCase())
       .optional(),
     ORG_APPROVAL: z.enum(['manual', 'auto']).default('manual'),
+    // OAuth clients a builder may register for themselves (src/builders/); 0 offers none.
+    BUILDER_CLIENTS_PER_PERSON: z.coerce.number().int().min(0).max(1000).default(10),
+    // Browser origins allowed to call /api and the token endpoints besides those of registered redirect URIs.
+    CORS_ORIGINS: z
+      .string()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z.url({ protocol: /^https?$/ }).refine((value) => new URL(value).origin === value, {
+            message: 'each entry must be an origin: scheme, host and port only (https://app.example.com)',
+          }),
+        ),
+      )
+      .optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     // /metrics: behind this bearer token on the main port, or alone on METRICS_PORT; neither set, not served.
     METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -533,6 +552,10 @@ export type Config = Readonly<{
   cliClient: boolean;
   platformOwnerEmail: string | undefined;
   organizationApproval: 'manual' | 'auto';
+  /** How many OAuth clients each builder may register for themselves. */
+  builderClientsPerPerson: number;
+  /** Origins allowed cross-origin requests besides those of registered clients' redirect URIs. */
+  corsOrigins: readonly string[];
   logLevel: string;
   /**
    * Prometheus metrics: `port` set, /metrics is served there alone (and not on the main port), with
@@ -680,6 +703,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cliClient: e.FAIRY_CLI_CLIENT,
     platformOwnerEmail: e.PLATFORM_OWNER_EMAIL,
     organizationApproval: e.ORG_APPROVAL,
+    builderClientsPerPerson: e.BUILDER_CLIENTS_PER_PERSON,
+    corsOrigins: Object.freeze(e.CORS_ORIGINS ?? []),
     logLevel: e.LOG_LEVEL,
     metrics: Object.freeze({ token: e.METRICS_TOKEN, port: e.METRICS_PORT }),
     stripe:

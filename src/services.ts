@@ -18,6 +18,7 @@ import { MemoryStore } from './db/memory-store.ts';
 import { hasMigration, latestMigrationName, migrateToLatest } from './db/migrator.ts';
 import { connectRedis } from './db/redis-store.ts';
 import { createClientRepository, withClientCache } from './oidc/client.repository.ts';
+import { createCorsOrigins } from './oidc/cors-origins.ts';
 import { createSigningKeyRepository } from './oidc/signing-key.repository.ts';
 import { createSigningKeys } from './oidc/signing-keys.ts';
 import { createAdapterFactory } from './oidc/adapter.ts';
@@ -46,6 +47,7 @@ import { createGrantRevocations } from './oidc/revoked-grants.ts';
 import { invitationEmail } from './organizations/invitation-email.ts';
 import { createInvitationService } from './organizations/invitation.service.ts';
 import { createOrganizationClientService } from './organizations/organization-client.service.ts';
+import { createBuilderService } from './builders/builder.service.ts';
 import { type Clock, systemClock } from './shared/clock.ts';
 import { describeDuration } from './shared/duration.ts';
 import { required } from './shared/required.ts';
@@ -108,7 +110,13 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
     isPlatformOwner: accounts.isPlatformOwner,
     onRecord: metrics?.domain.audited,
   });
-  const clientRepository = withClientCache(createClientRepository(db));
+  const clientStore = createClientRepository(db);
+  // Browser origins for CORS: those of every registered redirect URI, reloaded when clients change.
+  const corsOrigins = createCorsOrigins({
+    redirectUris: clientStore.findRedirectUris,
+    configured: config.corsOrigins,
+  });
+  const clientRepository = withClientCache(clientStore, { changed: corsOrigins.invalidate });
   const organizations = createOrganizationService({
     db,
     events,
@@ -120,6 +128,7 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
     kv,
     keys,
     clientRepository,
+    corsOrigins,
     accounts,
     backupCodes: createBackupCodeService(createBackupCodeRepository(db), config.keysSecrets),
     totp: createTotpService(createTotpRepository(db), config.keysSecrets, clock),
@@ -449,6 +458,13 @@ export async function createServerServices(config: Config, log: Logger, override
       organizations: services.organizations,
       clients,
       events: services.events,
+    }),
+    builders: createBuilderService({
+      accounts: services.accounts,
+      clients,
+      audit: services.audit,
+      events: services.events,
+      clientsPerPerson: config.builderClientsPerPerson,
     }),
     connectedApps: createConnectedAppService({
       grants: createGrantRepository(services.db),

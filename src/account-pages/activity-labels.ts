@@ -30,6 +30,10 @@ export const EVENT_LABELS: Record<AuditEventName, string> = {
   environment_state_changed: 'Environment changed state',
   terminal_session_started: 'Terminal opened',
   terminal_session_ended: 'Terminal closed',
+  builder_changed: 'Developer access changed',
+  client_registered: 'App registered',
+  client_secret_rotated: 'App secret replaced',
+  client_removed: 'App deleted',
 };
 
 /** Where the plain label would say something happened that did not. */

@@ -34,6 +34,16 @@ export function createAccountRepository(db: Db) {
       return result.numUpdatedRows > 0n;
     },
 
+    /** Sets the builder flag of the account with this id, or (from the CLI) this email; false when none has it. */
+    async updateBuilder(where: { id: string } | { email: string }, builder: boolean): Promise<Account | undefined> {
+      return db
+        .updateTable('accounts')
+        .set({ builder, updated_at: new Date() })
+        .where('id' in where ? 'id' : 'email', '=', 'id' in where ? where.id : where.email)
+        .returningAll()
+        .executeTakeFirst();
+    },
+
     async updateProfile(id: string, profile: { name: string | null; picture_url: string | null }): Promise<boolean> {
       const result = await db
         .updateTable('accounts')

@@ -15,6 +15,7 @@ const meSchema = z.object({
   phone_number_verified: z.boolean(),
   name: z.string().nullable(),
   fairyname: z.string(),
+  builder: z.boolean().describe('Registers OAuth clients of their own (/api/clients)'),
   created_at: timestamp,
   updated_at: timestamp,
   memberships: z.array(
@@ -51,6 +52,7 @@ export function accountRoutes(deps: {
           phone_number_verified: account.phone_number_verified,
           name: account.name,
           fairyname: account.fairyname,
+          builder: account.builder,
           created_at: account.created_at.toISOString(),
           updated_at: account.updated_at.toISOString(),
           memberships: await deps.memberships(accountId),

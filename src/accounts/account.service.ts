@@ -86,6 +86,16 @@ export function createAccountService(
     /** False when no account has that email. */
     setPlatformOwner: (email: string, owner: boolean) => accounts.updatePlatformOwner(email, owner),
 
+    /**
+     * Builders register OAuth clients of their own. The person sets the flag on their developer page,
+     * or the platform owner (API) or an operator (CLI) sets it for them; undefined when no account matches.
+     */
+    async setBuilder(where: { id: string } | { email: string }, builder: boolean): Promise<Account | undefined> {
+      const account = await accounts.updateBuilder(where, builder);
+      if (account) claimsCache.delete(account.id);
+      return account;
+    },
+
     /** A verified email signs in to its account, creating the account on first sign-in. */
     async signInWithVerifiedEmail(email: string): Promise<{ account: Account; created: boolean }> {
       for (let attempt = 0; attempt < FAIRYNAME_ATTEMPTS; attempt += 1) {
@@ -166,5 +176,7 @@ export function standardClaims(account: Account) {
     name: account.name ?? undefined,
     picture: account.picture_url ?? undefined,
     updated_at: Math.floor(account.updated_at.getTime() / 1000),
+    // The `builder` scope's claim: whether the person registers apps of their own (src/builders/).
+    builder: account.builder,
   };
 }

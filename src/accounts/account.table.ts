@@ -10,6 +10,8 @@ export interface AccountsTable {
   picture_url: string | null;
   fairyname: string;
   platform_owner: Generated<boolean>;
+  /** May register OAuth clients of their own (see src/builders/). */
+  builder: Generated<boolean>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date>;
 }

@@ -36,6 +36,10 @@ export const AUDIT_EVENT_NAMES = [
   'environment_state_changed',
   'terminal_session_started',
   'terminal_session_ended',
+  'builder_changed',
+  'client_registered',
+  'client_secret_rotated',
+  'client_removed',
 ] as const;
 export type AuditEventName = (typeof AUDIT_EVENT_NAMES)[number];
 

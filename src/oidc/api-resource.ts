@@ -19,6 +19,8 @@ export const API_SCOPES = [
   'environments:write',
   'environments:connect',
   PROVIDER_TOKENS_SCOPE,
+  'clients:read',
+  'clients:write',
 ] as const;
 
 export const apiAudience = (issuer: string) => `${issuer}/api`;

@@ -18,6 +18,10 @@ export type ClientRegistration = {
   clientId?: string | undefined;
   /** Set for clients an organization registers through the API. */
   organizationId?: string | undefined;
+  /** Set for clients a builder registers for themselves (src/builders/). */
+  ownerAccountId?: string | undefined;
+  /** `native` for apps on people's devices: custom-scheme and loopback redirect URIs (RFC 8252). Default `web`. */
+  applicationType?: 'web' | 'native' | undefined;
   /** Where OIDC Back-Channel Logout 1.0 logout tokens are POSTed when a person signs out. */
   backchannelLogoutUri?: string | undefined;
   /** Whether logout tokens must carry the session's `sid` (the client then gets `sid` in ID tokens too). */
@@ -32,6 +36,14 @@ export class ClientRegistrationError extends Error {
     readonly code: 'invalid_redirect_uri' | 'invalid_client_metadata' = 'invalid_client_metadata',
   ) {
     super(message);
+  }
+}
+
+/** A builder already has as many clients as they may (BUILDER_CLIENTS_PER_PERSON). */
+export class ClientLimitError extends Error {
+  override name = 'ClientLimitError';
+  constructor(readonly limit: number) {
+    super(`at most ${limit} clients per owner`);
   }
 }
 
@@ -53,7 +65,10 @@ export function createClientRegistry(
   repository: ClientRepository,
   validate: (metadata: ClientMetadata) => Promise<void>,
 ) {
-  async function save(registration: ClientRegistration): Promise<{ metadata: ClientMetadata; clientSecret?: string }> {
+  async function save(
+    registration: ClientRegistration,
+    ownerLimit?: number,
+  ): Promise<{ metadata: ClientMetadata; clientSecret?: string }> {
     const clientId = registration.clientId ?? randomBytes(12).toString('base64url');
     const clientSecret = registration.authMethod === 'none' ? undefined : generateClientSecret();
     const metadata: ClientMetadata = {
@@ -67,6 +82,8 @@ export function createClientRegistry(
       token_endpoint_auth_method: registration.authMethod,
       first_party: registration.firstParty,
       ...(registration.organizationId ? { organization_id: registration.organizationId } : {}),
+      ...(registration.ownerAccountId ? { owner_account_id: registration.ownerAccountId } : {}),
+      ...(registration.applicationType ? { application_type: registration.applicationType } : {}),
       ...(registration.scope ? { scope: registration.scope } : {}),
       ...(registration.backchannelLogoutUri ? { backchannel_logout_uri: registration.backchannelLogoutUri } : {}),
       ...(registration.backchannelLogoutSessionRequired ? { backchannel_logout_session_required: true } : {}),
@@ -81,15 +98,26 @@ export function createClientRegistry(
       throw new ClientRegistrationError(err.error_description ?? err.message, code);
     }
     if (await repository.find(clientId)) throw new ClientRegistrationError(`client ${clientId} already exists`);
-    await repository.insert(metadata);
+    if (metadata.owner_account_id && ownerLimit !== undefined) {
+      // Counted and inserted under a lock on the owner, so concurrent registrations cannot pass the limit together.
+      if (!(await repository.insertWithinOwnerLimit(metadata, ownerLimit))) throw new ClientLimitError(ownerLimit);
+    } else {
+      await repository.insert(metadata);
+    }
     return clientSecret ? { metadata, clientSecret } : { metadata };
   }
 
   return {
-    /** Returns the secret in clear exactly once; only its hash is stored. */
-    register(registration: ClientRegistration): Promise<{ metadata: ClientMetadata; clientSecret?: string }> {
+    /**
+     * Returns the secret in clear exactly once; only its hash is stored. With `ownerLimit`, a client
+     * with an owner is refused (ClientLimitError) once the owner has that many.
+     */
+    register(
+      registration: ClientRegistration,
+      options: { ownerLimit?: number } = {},
+    ): Promise<{ metadata: ClientMetadata; clientSecret?: string }> {
       checkRedirectUris(registration);
-      return save(registration);
+      return save(registration, options.ownerLimit);
     },
 
     /**
@@ -131,6 +159,7 @@ export function createClientRegistry(
     },
 
     listForOrganization: (organizationId: string) => repository.findByOrganization(organizationId),
+    listForOwner: (accountId: string) => repository.findByOwner(accountId),
     find: (clientId: string) => repository.find(clientId),
     list: () => repository.findAll(),
     remove: (clientId: string) => repository.delete(clientId),

@@ -1,5 +1,13 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { ClientMetadata } from './oidc.tables.ts';
+
+const row = (metadata: ClientMetadata) => ({
+  client_id: metadata.client_id,
+  metadata: JSON.stringify(metadata),
+  organization_id: metadata.organization_id ?? null,
+  owner_account_id: metadata.owner_account_id ?? null,
+});
 
 export function createClientRepository(db: Db) {
   return {
@@ -18,14 +26,46 @@ export function createClientRepository(db: Db) {
     },
 
     async insert(metadata: ClientMetadata): Promise<void> {
-      await db
-        .insertInto('clients')
-        .values({
-          client_id: metadata.client_id,
-          metadata: JSON.stringify(metadata),
-          organization_id: metadata.organization_id ?? null,
-        })
+      await db.insertInto('clients').values(row(metadata)).execute();
+    },
+
+    /**
+     * Inserts a client with an owner unless the owner already has `limit` clients. The owner's account
+     * row is locked first, so two registrations at once are counted one after the other.
+     */
+    insertWithinOwnerLimit(metadata: ClientMetadata, limit: number): Promise<boolean> {
+      const owner = metadata.owner_account_id;
+      if (!owner) throw new Error('insertWithinOwnerLimit needs a client with an owner');
+      return db.transaction().execute(async (trx) => {
+        await trx.selectFrom('accounts').select('id').where('id', '=', owner).forUpdate().executeTakeFirstOrThrow();
+        const { count } = await trx
+          .selectFrom('clients')
+          .select((eb) => eb.fn.countAll<string>().as('count'))
+          .where('owner_account_id', '=', owner)
+          .executeTakeFirstOrThrow();
+        if (Number(count) >= limit) return false;
+        await trx.insertInto('clients').values(row(metadata)).execute();
+        return true;
+      });
+    },
+
+    async findByOwner(accountId: string): Promise<ClientMetadata[]> {
+      const rows = await db
+        .selectFrom('clients')
+        .select('metadata')
+        .where('owner_account_id', '=', accountId)
+        .orderBy('created_at')
         .execute();
+      return rows.map((found) => found.metadata);
+    },
+
+    /** Every registered redirect URI, for the CORS origins (cors-origins.ts). */
+    async findRedirectUris(): Promise<string[]> {
+      const rows = await db
+        .selectFrom('clients')
+        .select(sql<string[] | null>`metadata->'redirect_uris'`.as('uris'))
+        .execute();
+      return rows.flatMap((found) => (Array.isArray(found.uris) ? found.uris : []));
     },
 
     async updateMetadata(metadata: ClientMetadata): Promise<void> {
@@ -60,11 +100,15 @@ const CLIENT_CACHE_SIZE = 10_000;
 
 /**
  * Every token request looks its client up, so lookups are served from memory. Changes made through
- * this process invalidate at once; changes made elsewhere (the CLI, another instance) are seen
- * within CLIENT_CACHE_MS.
+ * this process invalidate at once (and are reported to `changed`: the CORS origins listen); changes
+ * made elsewhere (the CLI, another instance) are seen within CLIENT_CACHE_MS.
  */
-export function withClientCache(repository: ClientRepository): ClientRepository {
+export function withClientCache(
+  repository: ClientRepository,
+  options: { changed?: () => void } = {},
+): ClientRepository {
   const cache = new Map<string, { metadata: ClientMetadata; until: number }>();
+  const changed = options.changed ?? (() => {});
   return {
     ...repository,
     async find(clientId) {
@@ -81,14 +125,24 @@ export function withClientCache(repository: ClientRepository): ClientRepository 
     async insert(metadata) {
       cache.delete(metadata.client_id);
       await repository.insert(metadata);
+      changed();
+    },
+    async insertWithinOwnerLimit(metadata, limit) {
+      cache.delete(metadata.client_id);
+      const inserted = await repository.insertWithinOwnerLimit(metadata, limit);
+      changed();
+      return inserted;
     },
     async delete(clientId) {
       cache.delete(clientId);
-      return repository.delete(clientId);
+      const deleted = await repository.delete(clientId);
+      changed();
+      return deleted;
     },
     async updateMetadata(metadata) {
       cache.delete(metadata.client_id);
       await repository.updateMetadata(metadata);
+      changed();
     },
   };
 }

@@ -3,6 +3,7 @@ import type { JWK } from 'jose';
 import type { Config } from '../config.ts';
 import { API_SCOPES, createApiResource } from './api-resource.ts';
 import { ACR_VALUES, buildInteractionPolicy } from './authentication-policy.ts';
+import { originOf } from './cors-origins.ts';
 import { DPOP_SIGNING_ALGS } from './dpop-proof.ts';
 import type { ProviderPages } from './page-sources.ts';
 import { isGraceReuse } from './refresh-grace.ts';
@@ -20,6 +21,8 @@ export type ProviderDeps = {
 };
 
 export const ORGANIZATION_SCOPE = 'organization';
+/** An OpenID scope for apps that care whether the person registers apps of their own (src/builders/). */
+export const BUILDER_SCOPE = 'builder';
 
 const YEAR = 365 * 24 * 3600;
 
@@ -46,7 +49,7 @@ export function buildConfiguration({
     pkce: { required: () => true },
     // Secret-based methods plus public clients; JWT client auth is not offered until someone needs it.
     clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
-    scopes: ['openid', 'offline_access', 'email', 'phone', 'profile', ORGANIZATION_SCOPE, ...API_SCOPES],
+    scopes: ['openid', 'offline_access', 'email', 'phone', 'profile', ORGANIZATION_SCOPE, BUILDER_SCOPE, ...API_SCOPES],
     claims: {
       // How and when the person signed in belongs in every ID token, not only when asked for.
       // org_id/org_role exist only for grants with the organization scope (find-account.ts), and
@@ -57,15 +60,20 @@ export function buildConfiguration({
       phone: ['phone_number', 'phone_number_verified'],
       [ORGANIZATION_SCOPE]: ['org_id', 'org_role'],
       profile: ['name', 'preferred_username', 'picture', 'updated_at'],
+      [BUILDER_SCOPE]: ['builder'],
     },
     extraClientMetadata: {
-      properties: ['first_party', 'organization_id'],
+      properties: ['first_party', 'organization_id', 'owner_account_id'],
       validator(_ctx, key, value) {
         if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
           throw new TypeError('first_party must be a boolean');
         }
-        if (key === 'organization_id' && value !== undefined && typeof value !== 'string') {
-          throw new TypeError('organization_id must be a string');
+        if (
+          (key === 'organization_id' || key === 'owner_account_id') &&
+          value !== undefined &&
+          typeof value !== 'string'
+        ) {
+          throw new TypeError(`${key} must be a string`);
         }
       },
     },
@@ -129,6 +137,15 @@ export function buildConfiguration({
       policy: buildInteractionPolicy(requiresSecondFactor),
     },
     renderError: pages.renderError,
+    // Which page may call the token, userinfo, revocation and introspection endpoints for this client
+    // (only origins provider-cors.ts let through get this far): one of its redirect URIs' origins, or
+    // CORS_ORIGINS. As oidc-provider's default, only public clients, and userinfo, are for browsers at
+    // all: a confidential client's secret does not belong in a page.
+    clientBasedCORS(ctx, origin, client) {
+      if (origin === 'null') return false;
+      if (ctx.oidc.route !== 'userinfo' && client.clientAuthMethod !== 'none') return false;
+      return config.corsOrigins.includes(origin) || (client.redirectUris ?? []).some((uri) => originOf(uri) === origin);
+    },
     // oidc-provider refuses outgoing requests (back-channel logout) to loopback and private
     // addresses against SSRF; BACKCHANNEL_PRIVATE_NETWORKS lifts that for apps on an internal network.
     ...(config.backchannelPrivateNetworks ? { fetch: fetchWithoutSsrfGuard } : {}),

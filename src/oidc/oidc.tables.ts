@@ -5,6 +5,8 @@ export interface ClientsTable {
   client_id: string;
   metadata: JSONColumnType<ClientMetadata>;
   organization_id: string | null;
+  /** Set for a builder's own clients (src/builders/). */
+  owner_account_id: string | null;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date>;
 }
@@ -22,6 +24,10 @@ export type ClientMetadata = {
   scope?: string;
   first_party?: boolean;
   organization_id?: string;
+  /** The builder who registered the client, for clients people register for themselves. */
+  owner_account_id?: string;
+  /** OpenID Connect Registration 2: `native` admits custom-scheme redirect URIs (RFC 8252 7.1). */
+  application_type?: 'web' | 'native';
   backchannel_logout_uri?: string;
   backchannel_logout_session_required?: boolean;
   [key: string]: unknown;

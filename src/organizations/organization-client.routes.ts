@@ -1,43 +1,15 @@
 import { z } from 'zod';
 import { defineRoute, type ApiRoute } from '../http/api-route.ts';
 import { requirePerson as person } from '../oidc/caller.ts';
-import type { ClientMetadata } from '../oidc/oidc.tables.ts';
+import {
+  clientInputOf,
+  clientRegistrationBody,
+  clientSchema,
+  clientWithSecretSchema,
+  presentClient,
+  presentWithSecret,
+} from '../oidc/client-schemas.ts';
 import type { OrganizationClientService } from './organization-client.service.ts';
-
-const GRANT_TYPES = [
-  'authorization_code',
-  'refresh_token',
-  'client_credentials',
-  'urn:ietf:params:oauth:grant-type:device_code',
-] as const;
-const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
-
-const clientSchema = z.object({
-  client_id: z.string(),
-  client_name: z.string().optional(),
-  redirect_uris: z.array(z.string()),
-  post_logout_redirect_uris: z.array(z.string()),
-  grant_types: z.array(z.string()),
-  token_endpoint_auth_method: z.enum(AUTH_METHODS),
-  scope: z.string().optional(),
-  backchannel_logout_uri: z.string().optional(),
-  backchannel_logout_session_required: z.boolean(),
-});
-const withSecret = clientSchema.extend({
-  client_secret: z.string().optional().describe('Shown once: only its hash is kept'),
-});
-
-const present = (client: ClientMetadata) => ({
-  client_id: client.client_id,
-  client_name: client.client_name,
-  redirect_uris: client.redirect_uris ?? [],
-  post_logout_redirect_uris: client.post_logout_redirect_uris ?? [],
-  grant_types: client.grant_types,
-  token_endpoint_auth_method: client.token_endpoint_auth_method,
-  scope: client.scope,
-  backchannel_logout_uri: client.backchannel_logout_uri,
-  backchannel_logout_session_required: client.backchannel_logout_session_required ?? false,
-});
 
 const idParams = z.object({ id: z.uuid() });
 const clientParams = z.object({ id: z.uuid(), clientId: z.string().min(1).max(128) });
@@ -51,36 +23,11 @@ export function organizationClientRoutes(clients: OrganizationClientService): Ap
       tag: 'Clients',
       scopes: ['organizations:write'],
       params: idParams,
-      body: z.object({
-        client_name: z.string().trim().min(1).max(100),
-        redirect_uris: z.array(z.url()).max(20).default([]),
-        post_logout_redirect_uris: z.array(z.url()).max(20).default([]),
-        grant_types: z.array(z.enum(GRANT_TYPES)).min(1).default(['authorization_code', 'refresh_token']),
-        token_endpoint_auth_method: z.enum(AUTH_METHODS).default('client_secret_basic'),
-        scope: z.string().max(500).optional(),
-        backchannel_logout_uri: z
-          .url()
-          .optional()
-          .describe('OpenID Connect Back-Channel Logout 1.0: where logout tokens are POSTed'),
-        backchannel_logout_session_required: z
-          .boolean()
-          .default(false)
-          .describe('Logout tokens (and ID tokens) carry the session id `sid`'),
-      }),
-      response: withSecret,
+      body: clientRegistrationBody,
+      response: clientWithSecretSchema,
       status: 201,
       async handler(ctx, { params, body }) {
-        const { metadata, clientSecret } = await clients.register(person(ctx.state), params.id, {
-          name: body.client_name,
-          redirectUris: body.redirect_uris,
-          postLogoutRedirectUris: body.post_logout_redirect_uris,
-          grantTypes: body.grant_types,
-          authMethod: body.token_endpoint_auth_method,
-          scope: body.scope,
-          backchannelLogoutUri: body.backchannel_logout_uri,
-          backchannelLogoutSessionRequired: body.backchannel_logout_session_required,
-        });
-        return { ...present(metadata), ...(clientSecret ? { client_secret: clientSecret } : {}) };
+        return presentWithSecret(await clients.register(person(ctx.state), params.id, clientInputOf(body)));
       },
     }),
     defineRoute({
@@ -92,7 +39,7 @@ export function organizationClientRoutes(clients: OrganizationClientService): Ap
       params: idParams,
       response: z.object({ data: z.array(clientSchema) }),
       async handler(ctx, { params }) {
-        return { data: (await clients.list(person(ctx.state), params.id)).map(present) };
+        return { data: (await clients.list(person(ctx.state), params.id)).map(presentClient) };
       },
     }),
     defineRoute({
@@ -102,10 +49,9 @@ export function organizationClientRoutes(clients: OrganizationClientService): Ap
       tag: 'Clients',
       scopes: ['organizations:write'],
       params: clientParams,
-      response: withSecret,
+      response: clientWithSecretSchema,
       async handler(ctx, { params }) {
-        const { metadata, clientSecret } = await clients.rotateSecret(person(ctx.state), params.id, params.clientId);
-        return { ...present(metadata), client_secret: clientSecret };
+        return presentWithSecret(await clients.rotateSecret(person(ctx.state), params.id, params.clientId));
       },
     }),
     defineRoute({

@@ -1,21 +1,12 @@
-import type { ClientRegistration, ClientRegistry } from '../oidc/client-registry.ts';
-import { ClientRegistrationError } from '../oidc/client-registry.ts';
-import type { ClientMetadata } from '../oidc/oidc.tables.ts';
+import type { ClientRegistry } from '../oidc/client-registry.ts';
+import type { ClientInput } from '../oidc/client-schemas.ts';
 import type { EventRecorder } from '../events/event-recorder.ts';
+import type { ClientMetadata } from '../oidc/oidc.tables.ts';
+import { createOwnedClients } from '../oidc/owned-clients.ts';
 import { ApiError } from '../shared/api-error.ts';
 import type { OrganizationService } from './organization.service.ts';
 
-export type OrganizationClientInput = Pick<
-  ClientRegistration,
-  | 'name'
-  | 'redirectUris'
-  | 'postLogoutRedirectUris'
-  | 'grantTypes'
-  | 'authMethod'
-  | 'scope'
-  | 'backchannelLogoutUri'
-  | 'backchannelLogoutSessionRequired'
->;
+export type OrganizationClientInput = ClientInput;
 
 const clientNotFound = () => new ApiError(404, 'client_not_found', 'This organization has no such client.');
 
@@ -29,36 +20,14 @@ export function createOrganizationClientService(deps: {
   events: EventRecorder;
 }) {
   const { organizations, clients } = deps;
-  const about = (actorId: string, organizationId: string, clientId: string) => ({
-    actor: { type: 'account' as const, id: actorId },
-    subject: { type: 'client', id: clientId },
-    organizationId,
-  });
-
-  async function owned(organizationId: string, clientId: string): Promise<ClientMetadata> {
-    const client = await clients.find(clientId);
-    if (!client || client.organization_id !== organizationId) throw clientNotFound();
-    return client;
-  }
+  const owned = createOwnedClients(clients, clientNotFound, deps.events);
+  const of = (organizationId: string) => (client: ClientMetadata) => client.organization_id === organizationId;
 
   return {
     async register(actorId: string, organizationId: string, input: OrganizationClientInput) {
       await organizations.authorize(actorId, organizationId, 'clients:manage', 'register clients');
       await organizations.requireActive(organizationId);
-      try {
-        const registered = await clients.register({ ...input, firstParty: false, organizationId });
-        const clientId = registered.metadata.client_id;
-        await deps.events.recordAfter({
-          ...about(actorId, organizationId, clientId),
-          type: 'client.created',
-          data: { client_id: clientId, name: input.name },
-        });
-        return registered;
-      } catch (error) {
-        // RFC 7591 3.2.2: invalid_redirect_uri or invalid_client_metadata, as the registry decided.
-        if (error instanceof ClientRegistrationError) throw new ApiError(400, error.code, error.message);
-        throw error;
-      }
+      return owned.register(actorId, { ...input, firstParty: false, organizationId });
     },
 
     async list(actorId: string, organizationId: string) {
@@ -69,22 +38,12 @@ export function createOrganizationClientService(deps: {
     async rotateSecret(actorId: string, organizationId: string, clientId: string) {
       await organizations.authorize(actorId, organizationId, 'clients:manage', 'rotate client secrets');
       await organizations.requireActive(organizationId);
-      const client = await owned(organizationId, clientId);
-      if (client.token_endpoint_auth_method === 'none')
-        throw new ApiError(409, 'public_client', 'A public client has no secret to rotate.');
-      const clientSecret = await clients.rotateSecret(clientId);
-      await deps.events.recordAfter({
-        ...about(actorId, organizationId, clientId),
-        type: 'client.secret_rotated',
-        data: { client_id: clientId },
-      });
-      return { metadata: client, clientSecret };
+      return owned.rotateSecret(actorId, clientId, of(organizationId));
     },
 
     async remove(actorId: string, organizationId: string, clientId: string) {
       await organizations.authorize(actorId, organizationId, 'clients:manage', 'remove clients');
-      await owned(organizationId, clientId);
-      await clients.remove(clientId);
+      await owned.remove(clientId, of(organizationId));
     },
   };
 }

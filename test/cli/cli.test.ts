@@ -3,6 +3,8 @@ import test, { type ExecutionContext } from 'ava';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { hashClientSecret } from '../../src/oidc/client-secrets.ts';
+import { accountByEmail } from '../helpers/account-pages.ts';
+import { apiToken, callApi } from '../helpers/api.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { discover } from '../helpers/relying-party.ts';
 import { clearRedisPrefix, startServer, testRedisEnv } from '../helpers/server.ts';
@@ -269,4 +271,29 @@ test.serial('a client added with the CLI gets tokens from a running server with 
   const wrong = await discover(server.url, added.client_id, `${added.client_secret.slice(0, -2)}xx`);
   const error = await t.throwsAsync(oidc.clientCredentialsGrant(wrong, { scope: 'account:read' }));
   t.is((error as oidc.ResponseBodyError).error, 'invalid_client');
+});
+
+test.serial('builders add and remove set the builder flag of the account with that email', async (t) => {
+  const { env, cli } = await cliStorage(t);
+  const nobody = await cli('builders', 'add', 'maker@example.com');
+  t.is(nobody.code, 2);
+  t.regex(nobody.stderr, /No account has the email maker@example.com/);
+  t.is((await cli('builders', 'promote', 'maker@example.com')).code, 2);
+
+  // The person signs in once; the server is stopped before the CLI opens the same storage.
+  const first = await startServer(env);
+  await apiToken(first, 'maker@example.com', ['account:read']);
+  await first.stop();
+  t.regex(succeeded(t, await cli('builders', 'add', 'Maker@Example.com')), /is now a builder/);
+
+  const second = await startServer(env);
+  const token = await apiToken(second, 'maker@example.com', ['account:read', 'clients:write']);
+  t.true((await accountByEmail(second, 'maker@example.com')).builder);
+  t.is(
+    (await callApi(second, token, 'POST', '/api/clients', { client_name: 'X', grant_types: ['client_credentials'] }))
+      .status,
+    201,
+  );
+  await second.stop();
+  t.regex(succeeded(t, await cli('builders', 'remove', 'maker@example.com')), /no longer a builder/);
 });

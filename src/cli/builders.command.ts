@@ -1,0 +1,16 @@
+import type { CliContext } from './context.ts';
+import { UsageError } from './usage-error.ts';
+
+/** `builders add|remove <email>`: what the platform owner's API route does, for an operator at the console. */
+export async function runBuildersCommand({ accounts }: CliContext, [action, email]: string[]) {
+  if ((action !== 'add' && action !== 'remove') || !email) throw new UsageError('Usage: builders add|remove <email>');
+  const builder = action === 'add';
+  if (!(await accounts.setBuilder({ email: email.trim().toLowerCase() }, builder))) {
+    throw new UsageError(`No account has the email ${email}: the person must sign in once first.`);
+  }
+  console.log(
+    builder
+      ? `${email} is now a builder: they register their own apps at /account/developer.`
+      : `${email} is no longer a builder; the apps they registered stay theirs.`,
+  );
+}
