@@ -1,6 +1,8 @@
 import Koa from 'koa';
 import type { Logger } from 'pino';
+import { accountStatusRoutes } from './account-lifecycle/account-status.routes.ts';
 import { activityPageRoutes } from './account-pages/activity.routes.ts';
+import { dataPageRoutes } from './account-pages/data.routes.ts';
 import { appPageRoutes } from './account-pages/apps.routes.ts';
 import { identifierPageRoutes } from './account-pages/identifier.routes.ts';
 import { linkedIdentityPageRoutes } from './account-pages/linked-identities.routes.ts';
@@ -87,6 +89,7 @@ export async function createApp(
     issuer: config.issuer,
     kv: services.kv,
     revocations: services.revocations,
+    blockedAccounts: services.blockedAccounts,
   });
   const session = createPageSession({
     provider: host.current,
@@ -188,6 +191,7 @@ function buildApiRoutes(services: ServerServices): ApiRoute[] {
     ...accountRoutes({ accounts, memberships: organizations.membershipsOf }),
     ...organizationRoutes(organizations),
     ...platformRoutes(organizations),
+    ...accountStatusRoutes(services.accountStatus),
     ...invitationRoutes(services.invitations),
     ...organizationClientRoutes(services.organizationClients),
     ...ledgerRoutes({ ledger }),
@@ -229,6 +233,14 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
     appPageRoutes({ connectedApps: services.connectedApps, audit, session, renderer }),
     linkedIdentityPageRoutes({ federation: services.federation, audit, session, renderer }),
     activityPageRoutes({ audit, clients: services.clientRepository, session, renderer }),
+    dataPageRoutes({
+      exports: services.accountExports,
+      deletion: services.accountDeletion,
+      audit,
+      session,
+      renderer,
+      clock: services.clock,
+    }),
     invitationPageRoutes({ invitations: services.invitations, accounts, session, renderer }),
     phoneHomeRoutes(services.environments.reconciler),
     environmentPageRoutes({ environments: services.environments.service, organizations, session, renderer }),

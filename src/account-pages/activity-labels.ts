@@ -30,6 +30,11 @@ export const EVENT_LABELS: Record<AuditEventName, string> = {
   environment_state_changed: 'Environment changed state',
   terminal_session_started: 'Terminal opened',
   terminal_session_ended: 'Terminal closed',
+  sign_in_refused: 'Sign-in refused: the account is suspended',
+  account_suspended: 'Account suspended by the platform owner',
+  account_reactivated: 'Account reactivated by the platform owner',
+  account_exported: 'Your data was downloaded',
+  account_deleted: 'Account deleted',
 };
 
 /** Where the plain label would say something happened that did not. */

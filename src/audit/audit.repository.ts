@@ -18,6 +18,10 @@ export function createAuditRepository(db: Db) {
         .limit(limit)
         .execute();
     },
+
+    findAllForAccount(accountId: string): Promise<AuditEvent[]> {
+      return db.selectFrom('audit_events').selectAll().where('account_id', '=', accountId).orderBy('id').execute();
+    },
   };
 }
 

@@ -30,7 +30,12 @@ export type AuditEventName =
   | 'environment_deleted'
   | 'environment_state_changed'
   | 'terminal_session_started'
-  | 'terminal_session_ended';
+  | 'terminal_session_ended'
+  | 'sign_in_refused'
+  | 'account_suspended'
+  | 'account_reactivated'
+  | 'account_exported'
+  | 'account_deleted';
 
 export type AuditRecord = {
   event: AuditEventName;
@@ -56,6 +61,9 @@ export function createAuditService(repository: AuditRepository) {
     },
 
     recentFor: (accountId: string, limit = 20) => repository.findRecentForAccount(accountId, limit),
+
+    /** Every event of the account, oldest first (the person's data export). */
+    allFor: (accountId: string) => repository.findAllForAccount(accountId),
   };
 }
 
