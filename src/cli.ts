@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   keys: async () => (await import('./cli/keys.command.ts')).runKeysCommand,
   clients: async () => (await import('./cli/clients.command.ts')).runClientsCommand,
   ledger: async () => (await import('./cli/ledger.command.ts')).runLedgerCommand,
+  accounts: async () => (await import('./cli/accounts.command.ts')).runAccountsCommand,
   'platform-owner': async () => (await import('./cli/platform-owner.command.ts')).runPlatformOwnerCommand,
   templates: async () => (await import('./cli/templates.command.ts')).runTemplatesCommand,
 };
@@ -27,6 +28,9 @@ const USAGE = `Usage: npm run cli -- <command>
   clients show <client_id> [--json]
   clients remove <client_id>
   ledger verify                   check that every DUST transaction balances and every balance matches
+  accounts suspend <email|id> --reason "<why>"
+                                  end the account's sessions and grants, refuse its sign-in and tokens
+  accounts reactivate <email|id>  let a suspended account sign in again (revoked grants stay revoked)
   platform-owner add <email>      make the account with this email a platform owner
   platform-owner remove <email>
   templates reload                validate TEMPLATES_DIR and offer its environment templates on every instance
