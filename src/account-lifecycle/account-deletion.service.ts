@@ -3,7 +3,6 @@ import type { AccountService } from '../accounts/account.service.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { Db } from '../db/database.ts';
 import type { Mailer, SmsSender } from '../notifications/message.ts';
-import type { RequestOrigin } from '../shared/request-origin.ts';
 import { accountDeletedEmail, accountDeletedSms } from './account-deletion-email.ts';
 import { createAccountErasureRepository } from './account-erasure.repository.ts';
 import type { AccountStatusService } from './account-status.service.ts';
@@ -52,7 +51,7 @@ export function createAccountDeletionService(deps: Deps) {
     /** What stands in the way, if anything, for the page to say before the person types the confirmation. */
     check: (accountId: string) => refusalOf(createAccountErasureRepository(deps.db), accountId),
 
-    async delete(accountId: string, origin: RequestOrigin): Promise<DeletionOutcome> {
+    async delete(accountId: string): Promise<DeletionOutcome> {
       type Erased = { refusal: DeletionRefusal } | { email: string | null; phoneNumber: string | null };
       const erased = await deps.db.transaction().execute(async (trx): Promise<Erased> => {
         const repo = createAccountErasureRepository(trx);
@@ -67,7 +66,7 @@ export function createAccountDeletionService(deps: Deps) {
       deps.accounts.forgetClaims(accountId);
 
       // The account is already nobody's: no sign-in reaches it. These end what was open.
-      const { grants, sessions } = await deps.status.cutOff(accountId, origin);
+      const { grants, sessions } = await deps.status.cutOff(accountId);
       await deps.audit.record({
         event: 'account_deleted',
         outcome: 'success',

@@ -3,7 +3,6 @@ import type { Account } from '../accounts/account.table.ts';
 import { ACCOUNT_STATUSES } from '../accounts/account.table.ts';
 import { defineRoute, type ApiRoute } from '../http/api-route.ts';
 import { timestamp } from '../http/api-schemas.ts';
-import { requestOrigin } from '../http/request-origin.ts';
 import { requirePerson as person } from '../oidc/caller.ts';
 import type { AccountStatusService } from './account-status.service.ts';
 
@@ -37,7 +36,7 @@ export function accountStatusRoutes(status: AccountStatusService): ApiRoute[] {
       body: z.object({ reason: z.string().trim().min(1).max(500) }),
       response: accountStatusSchema,
       async handler(ctx, { params, body }) {
-        const actor = { accountId: person(ctx.state), origin: requestOrigin(ctx) };
+        const actor = { accountId: person(ctx.state) };
         return present(await status.suspend(actor, params.id, body.reason));
       },
     }),
@@ -51,7 +50,7 @@ export function accountStatusRoutes(status: AccountStatusService): ApiRoute[] {
       body: z.object({}),
       response: accountStatusSchema,
       async handler(ctx, { params }) {
-        const actor = { accountId: person(ctx.state), origin: requestOrigin(ctx) };
+        const actor = { accountId: person(ctx.state) };
         return present(await status.reactivate(actor, params.id));
       },
     }),

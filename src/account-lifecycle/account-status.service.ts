@@ -5,8 +5,11 @@ import type { AuditService } from '../audit/audit.service.ts';
 import type { RequestOrigin } from '../shared/request-origin.ts';
 import { accountLifecycleErrors as errors } from './account-lifecycle.errors.ts';
 
-/** Who changes an account's status: a platform owner through the API, or the operator's CLI (no account). */
-export type StatusActor = { accountId: string | undefined; origin: RequestOrigin };
+/**
+ * Who changes an account's status: a platform owner through the API, or the operator's CLI (no
+ * account). The record names them by account id; their address is not put on the person's trail.
+ */
+export type StatusActor = { accountId: string | undefined };
 
 /** What cutting an account off takes from the provider's side (oidc/blocked-accounts.ts). */
 export type AccountAccess = {
@@ -38,8 +41,13 @@ export function createAccountStatusService(deps: Deps) {
     return account;
   }
 
-  /** Ends every session and revokes every grant of the account (also used by deletion). */
-  async function cutOff(accountId: string, origin: RequestOrigin) {
+  /**
+   * Ends every session and revokes every grant of the account (also used by deletion). The records
+   * this leaves on the account carry no address or browser: they are shown to the person on their
+   * Activity page, and the platform owner's whereabouts are not theirs to see.
+   */
+  async function cutOff(accountId: string) {
+    const origin: RequestOrigin = { ip: null, userAgent: null };
     const grants = await deps.access.block(accountId);
     const sessions = await deps.sessions.signOutOthers(accountId, '', origin, deps.providerSessions);
     return { grants, sessions };
@@ -53,11 +61,11 @@ export function createAccountStatusService(deps: Deps) {
       if (actor.accountId === targetId) throw errors.notYourself();
       const suspended = await deps.accounts.changeStatus(targetId, { to: 'suspended', reason, from: ['active'] });
       if (!suspended) throw errors.invalidTransition(account.status, 'suspended');
-      const ended = await cutOff(targetId, actor.origin);
+      const ended = await cutOff(targetId);
       await deps.audit.record({
         event: 'account_suspended',
         outcome: 'success',
-        origin: actor.origin,
+        origin: { ip: null, userAgent: null },
         accountId: targetId,
         detail: { reason, by: actor.accountId ?? 'operator', ...ended },
       });
@@ -72,7 +80,7 @@ export function createAccountStatusService(deps: Deps) {
       await deps.audit.record({
         event: 'account_reactivated',
         outcome: 'success',
-        origin: actor.origin,
+        origin: { ip: null, userAgent: null },
         accountId: targetId,
         detail: { by: actor.accountId ?? 'operator' },
       });

@@ -90,7 +90,7 @@ export function dataPageRoutes(deps: Deps) {
       await renderPage(ctx, current.accountId, { error: `Type “${DELETE_CONFIRMATION}” to confirm.` }, 400);
       return;
     }
-    const outcome = await deps.deletion.delete(current.accountId, requestOrigin(ctx));
+    const outcome = await deps.deletion.delete(current.accountId);
     if (outcome.status === 'refused') {
       await renderPage(ctx, current.accountId, { error: describeRefusal(outcome.refusal) }, 409);
       return;

@@ -3,7 +3,7 @@ import { UsageError } from './usage-error.ts';
 
 const USAGE =
   'Usage: accounts suspend <email|account id> --reason "<why>"\n       accounts reactivate <email|account id>';
-const OPERATOR = { accountId: undefined, origin: { ip: null, userAgent: 'fairyid cli' } };
+const OPERATOR = { accountId: undefined };
 
 /** `accounts suspend|reactivate`: the operator's way to do what the platform owner does through the API. */
 export async function runAccountsCommand(context: CliContext, args: string[]) {

@@ -77,7 +77,10 @@ test('suspending an account ends its sessions, revokes its grants, refuses its t
 
   const events = await server.app.services.audit.recentFor(id, 50);
   const record = events.find((event) => event.event === 'account_suspended');
-  t.like(record?.detail, { reason: 'Selling fake DUST' });
+  const queenId = (await accountByEmail(server, QUEEN)).id;
+  t.like(record?.detail, { reason: 'Selling fake DUST', by: queenId });
+  t.is(record?.ip, null, 'the person’s trail does not show where the platform owner was');
+  t.is(record?.user_agent, null);
   t.true(((record?.detail as { grants?: number } | undefined)?.grants ?? 0) >= 2);
   t.true(events.some((event) => event.event === 'sign_in_refused' && event.outcome === 'failure'));
   t.is((await suspend(server, queen, id)).body!.error, 'invalid_status_transition');
