@@ -221,3 +221,55 @@ test('the deletion form refuses a forged request and a person who is not signed 
   t.is(forged.status, 403);
   t.is((await accountByEmail(server, 'keeper@example.com')).status, 'active');
 });
+
+test('an account with an environment is not deleted until the environment is, and its name goes with the account', async (t) => {
+  const server = await startTestServer(t);
+  const { db } = server.app.services;
+  const email = 'builder@example.com';
+  const { client } = await signedInAt(server, '/account/data', email);
+  const { id } = await accountByEmail(server, email);
+  // A stopped environment, as the environments service leaves one (planted: no machine is needed to refuse).
+  await db
+    .insertInto('environments')
+    .values({
+      id: 'env-1',
+      account_id: id,
+      organization_id: null,
+      created_by: id,
+      name: 'builders-secret-project',
+      template: 'ubuntu',
+      tier: 'small',
+      size: 's-1vcpu-1gb',
+      region: 'local',
+      image: 'ubuntu',
+      state: 'stopped',
+      desired_state: 'stopped',
+      client_public_key: 'ssh-ed25519 AAAA',
+      client_private_key_sealed: 'sealed',
+      host_public_key: 'ssh-ed25519 BBBB',
+      host_private_key_sealed: 'sealed',
+      idempotency_scope: `person:${id}`,
+      idempotency_key: 'k1',
+      request_hash: 'h',
+      created_at: new Date(),
+      updated_at: new Date(),
+    } as never)
+    .execute();
+
+  t.regex(
+    await (await client.request('/account/data')).text(),
+    /You have an environment\. Delete it on the Environments page/,
+  );
+  const refused = await deleteAccount(client);
+  t.is(refused.response.status, 409);
+  t.is((await accountByEmail(server, email)).status, 'active');
+
+  await db
+    .updateTable('environments')
+    .set({ state: 'deleted', deleted_at: new Date() } as never)
+    .where('id', '=', 'env-1')
+    .execute();
+  const deleted = await deleteAccount(client);
+  t.is(deleted.response.status, 200);
+  t.deepEqual((await whereFound(server, 'builders-secret-project')).found, []);
+});
