@@ -13,7 +13,10 @@ export type DeletionRefusal =
   | { reason: 'environments'; count: number }
   | { reason: 'not_found' };
 
-export type DeletionOutcome = { status: 'deleted' } | { status: 'refused'; refusal: DeletionRefusal };
+/** `notified`: whether the old address or number was told (an account may have had neither). */
+export type DeletionOutcome =
+  | { status: 'deleted'; notified: boolean }
+  | { status: 'refused'; refusal: DeletionRefusal };
 
 type Deps = {
   db: Db;
@@ -82,8 +85,16 @@ export function createAccountDeletionService(deps: Deps) {
         : erased.phoneNumber && deps.sms
           ? deps.sms.send(accountDeletedSms(erased.phoneNumber, deps.issuer))
           : undefined;
-      await notice?.catch((error: unknown) => deps.log.warn({ err: error }, 'the account deletion notice failed'));
-      return { status: 'deleted' };
+      const notified = notice
+        ? await notice.then(
+            () => true,
+            (error: unknown) => {
+              deps.log.warn({ err: error }, 'the account deletion notice failed');
+              return false;
+            },
+          )
+        : false;
+      return { status: 'deleted', notified };
     },
   };
 }

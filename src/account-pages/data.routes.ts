@@ -95,7 +95,7 @@ export function dataPageRoutes(deps: Deps) {
       await renderPage(ctx, current.accountId, { error: describeRefusal(outcome.refusal) }, 409);
       return;
     }
-    await deps.renderer.render(ctx, 'account-deleted');
+    await deps.renderer.render(ctx, 'account-deleted', { notified: outcome.notified });
   });
 
   return router.routes();

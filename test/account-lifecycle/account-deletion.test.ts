@@ -149,6 +149,7 @@ test('deleting an account erases the person from every table, keeps the ledger b
   const deleted = await deleteAccount(browser, '  Delete my account ');
   t.is(deleted.response.status, 200);
   t.regex(deleted.html, /Your account is deleted/);
+  t.regex(deleted.html, /We sent a note to the address it used\./);
 
   // Nothing of the person is left in any table.
   for (const needle of [EMAIL, PHONE, before.fairyname, 'Leaving Person', 'gh-777']) {

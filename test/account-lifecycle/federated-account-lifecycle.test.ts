@@ -39,6 +39,7 @@ test('an account that signs in only through a provider deletes itself, and the s
   const deleted = await submitForm(first.client, overview, '/account/data/delete', { confirm: 'delete my account' });
   t.is(deleted.response.status, 200);
   t.regex(deleted.html, /Your account is deleted/);
+  t.notRegex(deleted.html, /We sent a note/, 'it had no address to tell');
   const linked = await server.app.services.db.selectFrom('linked_identities').selectAll().execute();
   t.deepEqual(linked, []);
 
