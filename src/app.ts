@@ -1,6 +1,8 @@
 import Koa from 'koa';
 import type { Logger } from 'pino';
+import { accountStatusRoutes } from './account-lifecycle/account-status.routes.ts';
 import { activityPageRoutes } from './account-pages/activity.routes.ts';
+import { dataPageRoutes } from './account-pages/data.routes.ts';
 import { appPageRoutes } from './account-pages/apps.routes.ts';
 import { developerPageRoutes } from './account-pages/developer.routes.ts';
 import { identifierPageRoutes } from './account-pages/identifier.routes.ts';
@@ -98,6 +100,7 @@ export async function createApp(
     issuer: config.issuer,
     kv: services.kv,
     revocations: services.revocations,
+    blockedAccounts: services.blockedAccounts,
   });
   const session = createPageSession({
     provider: host.current,
@@ -227,6 +230,7 @@ function buildApiRoutes(services: ServerServices): ApiRoute[] {
     ...organizationRoutes(organizations),
     ...platformRoutes(organizations),
     ...auditRoutes(services.audit),
+    ...accountStatusRoutes(services.accountStatus),
     ...invitationRoutes(services.invitations),
     ...organizationClientRoutes(services.organizationClients),
     ...builderClientRoutes(services.builders),
@@ -279,6 +283,14 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
       renderer,
     }),
     activityPageRoutes({ audit, clients: services.clientRepository, session, renderer }),
+    dataPageRoutes({
+      exports: services.accountExports,
+      deletion: services.accountDeletion,
+      audit,
+      session,
+      renderer,
+      clock: services.clock,
+    }),
     invitationPageRoutes({ invitations: services.invitations, accounts, session, renderer }),
     phoneHomeRoutes(services.environments.reconciler),
     environmentPageRoutes({ environments: services.environments.service, organizations, session, renderer }),

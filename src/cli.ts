@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   clients: async () => (await import('./cli/clients.command.ts')).runClientsCommand,
   ledger: async () => (await import('./cli/ledger.command.ts')).runLedgerCommand,
   builders: async () => (await import('./cli/builders.command.ts')).runBuildersCommand,
+  accounts: async () => (await import('./cli/accounts.command.ts')).runAccountsCommand,
   'platform-owner': async () => (await import('./cli/platform-owner.command.ts')).runPlatformOwnerCommand,
   templates: async () => (await import('./cli/templates.command.ts')).runTemplatesCommand,
 };
@@ -30,6 +31,9 @@ const USAGE = `Usage: npm run cli -- <command>
   ledger verify                   check that every DUST transaction balances and every balance matches
   builders add <email>            let the account with this email register OAuth clients of its own
   builders remove <email>
+  accounts suspend <email|id> --reason "<why>"
+                                  end the account's sessions and grants, refuse its sign-in and tokens
+  accounts reactivate <email|id>  let a suspended account sign in again (revoked grants stay revoked)
   platform-owner add <email>      make the account with this email a platform owner
   platform-owner remove <email>
   templates reload                validate TEMPLATES_DIR and offer its environment templates on every instance

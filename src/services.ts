@@ -2,7 +2,11 @@ import { sql } from 'kysely';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { createAccountRepository } from './accounts/account.repository.ts';
-import { createAccountService } from './accounts/account.service.ts';
+import { CLAIMS_CACHE_SECONDS, createAccountService } from './accounts/account.service.ts';
+import { createAccountDeletionService } from './account-lifecycle/account-deletion.service.ts';
+import { createAccountExportService } from './account-lifecycle/account-export.service.ts';
+import { createAccountStatusService } from './account-lifecycle/account-status.service.ts';
+import { createBlockedAccounts } from './oidc/blocked-accounts.ts';
 import { createAccountSessionRepository } from './accounts/account-session.repository.ts';
 import { createAccountSessionService } from './accounts/account-session.service.ts';
 import { createFactorSummaryRepository } from './accounts/factor-summary.repository.ts';
@@ -208,6 +212,33 @@ export function startProvider(
 }
 
 /**
+ * Suspension and reactivation over a provider host: the server's, or one the CLI starts for the
+ * command. `onGrantRevoked` is what revoking a grant must also do (the revoked-grant list).
+ */
+export function accountStatusOver(
+  config: Config,
+  services: Services,
+  host: Pick<ProviderHost, 'current' | 'sessionExists' | 'endSession'>,
+  onGrantRevoked: (grantId: string) => Promise<void>,
+) {
+  const blockedAccounts = createBlockedAccounts({
+    kv: services.kv,
+    grants: createGrantRepository(services.db),
+    revokeGrant: createGrantRevoker({ provider: host.current, onGrantRevoked }),
+    accessTokenTtl: config.ttl.accessToken,
+    claimsCacheSeconds: CLAIMS_CACHE_SECONDS,
+  });
+  const status = createAccountStatusService({
+    accounts: services.accounts,
+    sessions: services.accountSessions,
+    providerSessions: { exists: host.sessionExists, end: host.endSession },
+    access: blockedAccounts,
+    audit: services.audit,
+  });
+  return { blockedAccounts, status };
+}
+
+/**
  * Everything the server runs on, each built once: the services above, the oidc-provider host over
  * them, the registered clients, delivery of mail and texts, one-time codes, and the domain services
  * that need a sender or the provider. app.ts only assembles middleware and routes over these.
@@ -375,6 +406,18 @@ export async function createServerServices(config: Config, log: Logger, override
     ...(overrides.terminalLimits ? { limits: overrides.terminalLimits } : {}),
   });
   endTerminalsOf = terminals.gateway.grantRevoked;
+  const passkeys = createPasskeyService({
+    repository: createPasskeyRepository(services.db),
+    kv: services.kv,
+    relyingParty: relyingPartyOf(config.issuer),
+  });
+  const connectedApps = createConnectedAppService({
+    grants: createGrantRepository(services.db),
+    clients: services.clientRepository,
+    revokeGrant: createGrantRevoker({ provider: provider.current, onGrantRevoked: markRevoked }),
+    organizations: services.organizations,
+    hiddenClientIds: [PAGES_CLIENT_ID],
+  });
   // Upstream tokens are kept at sign-in (the keeper, which federation calls) and refreshed through
   // federation's clients (the service), so the keeper comes first.
   const providerTokenSeal = createProviderTokenSeal(config.keysSecrets);
@@ -421,13 +464,38 @@ export async function createServerServices(config: Config, log: Logger, override
     onAttempt: metrics.domain.webhookAttempted,
   });
   metrics.domain.watchOutbox(eventDispatcher.backlog);
+  const { blockedAccounts, status: accountStatus } = accountStatusOver(config, services, provider, markRevoked);
+  const accountExports = createAccountExportService({
+    account: services.accounts.findById,
+    passkeys: passkeys.list,
+    totp: services.totp.find,
+    backupCodesLeft: services.backupCodes.remaining,
+    sessions: services.accountSessions.history,
+    connectedApps: connectedApps.list,
+    memberships: services.organizations.membershipsOf,
+    dustBalance: (accountId) => services.ledger.balance('person', accountId),
+    dustEntries: (accountId, page) => services.ledger.history('person', accountId, {}, page),
+    auditEvents: services.audit.allFor,
+    linkedIdentities: federation.linkedTo,
+  });
+  const accountDeletion = createAccountDeletionService({
+    db: services.db,
+    accounts: services.accounts,
+    status: accountStatus,
+    audit: services.audit,
+    mailer,
+    sms,
+    issuer: config.issuer,
+    log,
+  });
   return {
     ...services,
-    passkeys: createPasskeyService({
-      repository: createPasskeyRepository(services.db),
-      kv: services.kv,
-      relyingParty: relyingPartyOf(config.issuer),
-    }),
+    clock,
+    passkeys,
+    blockedAccounts,
+    accountStatus,
+    accountExports,
+    accountDeletion,
     config,
     metrics,
     provider,
@@ -466,13 +534,7 @@ export async function createServerServices(config: Config, log: Logger, override
       events: services.events,
       clientsPerPerson: config.builderClientsPerPerson,
     }),
-    connectedApps: createConnectedAppService({
-      grants: createGrantRepository(services.db),
-      clients: services.clientRepository,
-      revokeGrant: createGrantRevoker({ provider: provider.current, onGrantRevoked: markRevoked }),
-      organizations: services.organizations,
-      hiddenClientIds: [PAGES_CLIENT_ID],
-    }),
+    connectedApps,
     billing: config.stripe
       ? createStripeBilling({
           stripe: config.stripe,

@@ -34,6 +34,11 @@ export const EVENT_LABELS: Record<AuditEventName, string> = {
   client_registered: 'App registered',
   client_secret_rotated: 'App secret replaced',
   client_removed: 'App deleted',
+  sign_in_refused: 'Sign-in refused: the account is suspended',
+  account_suspended: 'Account suspended by the platform owner',
+  account_reactivated: 'Account reactivated by the platform owner',
+  account_exported: 'Your data was downloaded',
+  account_deleted: 'Account deleted',
 };
 
 /** Where the plain label would say something happened that did not. */

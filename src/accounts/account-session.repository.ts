@@ -73,6 +73,16 @@ export function createAccountSessionRepository(db: Db) {
         .execute();
     },
 
+    /** Every session the account had, ended ones too, newest first (the person's data export). */
+    findAll(accountId: string): Promise<AccountSession[]> {
+      return db
+        .selectFrom('account_sessions')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .orderBy('created_at', 'desc')
+        .execute();
+    },
+
     findLiveOne(accountId: string, sessionUid: string): Promise<AccountSession | undefined> {
       return db
         .selectFrom('account_sessions')

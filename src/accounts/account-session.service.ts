@@ -79,6 +79,9 @@ export function createAccountSessionService(repository: AccountSessionRepository
 
     touch: (sessionUid: string) => repository.updateLastSeen(sessionUid),
 
+    /** Every session the account had, ended ones too (the person's data export). */
+    history: (accountId: string) => repository.findAll(accountId),
+
     /**
      * The person's sessions that the provider still has. A session can vanish without a logout (the
      * embedded store forgets sessions at a restart); its row is closed here instead of shown.

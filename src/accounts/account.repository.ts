@@ -1,5 +1,5 @@
 import type { Db } from '../db/database.ts';
-import type { Account } from './account.table.ts';
+import type { Account, AccountStatus } from './account.table.ts';
 
 export function createAccountRepository(db: Db) {
   return {
@@ -21,6 +21,23 @@ export function createAccountRepository(db: Db) {
         .insertInto('accounts')
         .values({ ...row, phone_number_verified: true })
         .onConflict((c) => c.doNothing())
+        .returningAll()
+        .executeTakeFirst();
+    },
+
+    /**
+     * Moves the account to `to` only from one of `from`, in one statement: of two concurrent
+     * changes, one finds the account already moved. Undefined when it was not in `from` (or is gone).
+     */
+    updateStatus(
+      id: string,
+      change: { to: AccountStatus; reason: string | null; from: AccountStatus[] },
+    ): Promise<Account | undefined> {
+      return db
+        .updateTable('accounts')
+        .set({ status: change.to, status_reason: change.reason, status_changed_at: new Date(), updated_at: new Date() })
+        .where('id', '=', id)
+        .where('status', 'in', change.from)
         .returningAll()
         .executeTakeFirst();
     },

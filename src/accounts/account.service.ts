@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AccountRepository, IdentifierUpdate } from './account.repository.ts';
 import { hasSecondFactor, type FactorSummaryRepository } from './factor-summary.repository.ts';
-import type { Account } from './account.table.ts';
+import type { Account, AccountStatus } from './account.table.ts';
 import { generateFairyname } from './fairyname.ts';
 import type { Profile } from './profile.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
@@ -73,15 +73,28 @@ export function createAccountService(
     /** Once a person has a second factor, every sign-in asks for it (the `mfa` prompt). */
     requiresSecondFactor: async (id: string) => hasSecondFactor(await factors.summarize(id)),
 
-    /** The platform owner is named by PLATFORM_OWNER_EMAIL (a verified address) or set with the CLI. */
+    /**
+     * The platform owner is named by PLATFORM_OWNER_EMAIL (a verified address) or set with the CLI;
+     * a suspended or deleted account is nobody's platform owner.
+     */
     async isPlatformOwner(id: string): Promise<boolean> {
       const account = await accounts.findById(id);
-      if (!account) return false;
+      if (account?.status !== 'active') return false;
       return (
         account.platform_owner ||
         (!!options.platformOwnerEmail && account.email_verified && account.email === options.platformOwnerEmail)
       );
     },
+
+    /**
+     * Moves the account between statuses (see account-lifecycle/); undefined when it is not in one
+     * of `from`. This instance forgets its cached claims at once; others within CLAIMS_CACHE_SECONDS.
+     */
+    changeStatus: async (id: string, change: { to: AccountStatus; reason: string | null; from: AccountStatus[] }) =>
+      forget(id, await accounts.updateStatus(id, change)),
+
+    /** Drops the cached claims of an account changed outside this service (its erasure). */
+    forgetClaims: (id: string) => void forget(id, undefined),
 
     /** False when no account has that email. */
     setPlatformOwner: (email: string, owner: boolean) => accounts.updatePlatformOwner(email, owner),
@@ -163,6 +176,14 @@ export function createAccountService(
 }
 
 export type AccountService = ReturnType<typeof createAccountService>;
+
+/** What the sign-in pages tell a person whose account may not sign in; undefined when it may. */
+export function signInRefusal(account: Pick<Account, 'status'>): string | undefined {
+  if (account.status === 'suspended')
+    return 'This account is suspended by the FairyID platform owner, so it cannot sign in. If you think this is a mistake, contact the platform owner.';
+  if (account.status === 'deleted') return 'This account was deleted.';
+  return undefined;
+}
 
 /** OpenID Connect Core 5.1 standard claims for an account. */
 export function standardClaims(account: Account) {

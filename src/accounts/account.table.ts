@@ -12,9 +12,17 @@ export interface AccountsTable {
   platform_owner: Generated<boolean>;
   /** May register OAuth clients of their own (see src/builders/). */
   builder: Generated<boolean>;
+  /** active; suspended by the platform owner (no sign-in, no tokens); deleted by the person (a tombstone). */
+  status: Generated<AccountStatus>;
+  /** Why the platform owner suspended it. */
+  status_reason: string | null;
+  status_changed_at: Date | null;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date>;
 }
+
+export const ACCOUNT_STATUSES = ['active', 'suspended', 'deleted'] as const;
+export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
 
 export type Account = Selectable<AccountsTable>;
 

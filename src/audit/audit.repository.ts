@@ -52,6 +52,10 @@ export function createAuditRepository(db: Db) {
       // pg returns a bigserial as a string, PGlite as a number: one type for the answer and the cursor.
       return rows.map((row) => ({ ...row, id: String(row.id) }));
     },
+
+    findAllForAccount(accountId: string): Promise<AuditEvent[]> {
+      return db.selectFrom('audit_events').selectAll().where('account_id', '=', accountId).orderBy('id').execute();
+    },
   };
 }
 

@@ -40,6 +40,11 @@ export const AUDIT_EVENT_NAMES = [
   'client_registered',
   'client_secret_rotated',
   'client_removed',
+  'sign_in_refused',
+  'account_suspended',
+  'account_reactivated',
+  'account_exported',
+  'account_deleted',
 ] as const;
 export type AuditEventName = (typeof AUDIT_EVENT_NAMES)[number];
 
@@ -104,6 +109,9 @@ export function createAuditService(db: Db, deps: AuditDeps) {
       if (page.cursor && !ROW_ID.test(page.cursor.id)) throw auditErrors.invalidCursor();
       return read.list(filter, page.cursor, page.limit);
     },
+
+    /** Every event of the account, oldest first (the person's data export). */
+    allFor: (accountId: string) => read.findAllForAccount(accountId),
   };
 }
 

@@ -2,7 +2,8 @@ import type { Config } from '../config.ts';
 import { createLogger } from '../http/logger.ts';
 import { createRenderer } from '../http/render.ts';
 import { createClientRegistry } from '../oidc/client-registry.ts';
-import { createServices, startProvider } from '../services.ts';
+import { createGrantRevocations } from '../oidc/revoked-grants.ts';
+import { accountStatusOver, createServices, startProvider } from '../services.ts';
 
 /** Opening storage applies pending migrations, which is all `migrate` needs; the rest use the services. */
 export async function openCliContext(config: Config) {
@@ -23,6 +24,24 @@ export async function openCliContext(config: Config) {
       });
       host.stop();
       return createClientRegistry(services.clientRepository, (metadata) => host.current().Client.validate(metadata));
+    },
+    /**
+     * Suspension and reactivation, over a provider started for the command: it ends sessions and
+     * revokes grants in the shared stores, as the server's API route does.
+     */
+    async accountStatus() {
+      const revocations = createGrantRevocations(services.kv, config.ttl.accessToken);
+      const host = await startProvider(config, services, log, {
+        renderer: createRenderer({ reloadTemplates: false }),
+        onGrantRevoked: revocations.markRevoked,
+      });
+      host.stop();
+      return {
+        status: accountStatusOver(config, services, host, revocations.markRevoked).status,
+        /** Without Redis, sessions and the revoked-grant list live in the server's memory, out of the CLI's reach. */
+        sharedStore: 'url' in config.redis,
+        accessTokenTtl: config.ttl.accessToken,
+      };
     },
     close: () => services.close(),
   };

@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
+import { signInRefusal } from '../accounts/account.service.ts';
 import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import { PageError } from '../http/page-error.ts';
@@ -96,6 +97,16 @@ export function federationRoutes(deps: Deps) {
     provedAddress: boolean,
   ) => {
     const { account, created, linked } = outcome;
+    const refused = signInRefusal(account);
+    if (refused) {
+      await audit(ctx, interaction, {
+        event: 'sign_in_refused',
+        outcome: 'failure',
+        accountId: account.id,
+        detail: { method: 'federated', provider, status: account.status },
+      });
+      throw new PageError(403, refused);
+    }
     if (created) await deps.onAccountCreated(account.id);
     if (linked) {
       await audit(ctx, interaction, {

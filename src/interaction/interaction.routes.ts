@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import { z } from 'zod';
-import type { AccountService } from '../accounts/account.service.ts';
+import { signInRefusal, type AccountService } from '../accounts/account.service.ts';
 import { parsePhoneNumber, type PhoneNumberProblem } from '../accounts/phone-number.ts';
 import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
@@ -308,6 +308,16 @@ export function interactionRoutes(deps: Deps) {
         channel === 'email'
           ? await deps.accounts.signInWithVerifiedEmail(address)
           : await deps.accounts.signInWithVerifiedPhone(address);
+      const refusal = signInRefusal(account);
+      if (refusal) {
+        await audit(ctx, interaction, {
+          event: 'sign_in_refused',
+          outcome: 'failure',
+          accountId: account.id,
+          detail: { method: channel, status: account.status },
+        });
+        throw new PageError(403, refusal);
+      }
       // The sign-up DUST and the audit record are independent commits: both land before the answer,
       // in one wait instead of two.
       await Promise.all([

@@ -3,7 +3,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
-import type { AccountService } from '../accounts/account.service.ts';
+import { signInRefusal, type AccountService } from '../accounts/account.service.ts';
 import { factorNameSchema } from '../accounts/factor-name.ts';
 import {
   authenticationResponseSchema,
@@ -80,6 +80,17 @@ export function passkeyInteractionRoutes(deps: {
         detail: { method: 'passkey', reason: result.reason },
       });
       throw refusal(result);
+    }
+    const account = await deps.accounts.findById(result.accountId);
+    const refused = account && signInRefusal(account);
+    if (refused) {
+      await audit(ctx, interaction, {
+        event: 'sign_in_refused',
+        outcome: 'failure',
+        accountId: result.accountId,
+        detail: { method: result.method, status: account.status },
+      });
+      throw new ApiError(403, 'account_suspended', refused);
     }
     await audit(ctx, interaction, {
       event: 'sign_in',

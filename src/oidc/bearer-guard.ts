@@ -26,6 +26,8 @@ export function createBearerGuard(deps: {
   issuer: string;
   kv: KeyValueStore;
   revocations: GrantRevocations;
+  /** Suspended and deleted accounts (blocked-accounts.ts): their tokens are refused, whatever their grant. */
+  blockedAccounts: { isBlocked(accountId: string): Promise<boolean> };
 }) {
   const audience = apiAudience(deps.issuer);
   const cache = new Map<string, Verified>();
@@ -107,9 +109,14 @@ export function createBearerGuard(deps: {
       throw invalidToken(used, `The access token was not issued for this API: ask for it with resource=${audience}.`);
     }
     const verified = await verifyJwt(token, used);
-    if (verified.grantId && (await deps.revocations.isRevoked(verified.grantId))) {
-      throw invalidToken(used, 'The access token was revoked.');
-    }
+    const accountId = verified.caller.accountId;
+    // Both lookups at once: a Redis client pipelines them into one round trip.
+    const [revoked, blocked] = await Promise.all([
+      verified.grantId ? deps.revocations.isRevoked(verified.grantId) : false,
+      accountId ? deps.blockedAccounts.isBlocked(accountId) : false,
+    ]);
+    if (revoked) throw invalidToken(used, 'The access token was revoked.');
+    if (blocked) throw invalidToken(used, 'The account this access token was issued for is suspended or deleted.');
     if (verified.jkt) {
       // RFC 9449 7.2: a DPoP-bound token received as a bearer token MUST be refused, proof or not.
       if (used === 'Bearer') {

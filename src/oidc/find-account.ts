@@ -8,7 +8,9 @@ export function createFindAccount(
 ): FindAccount {
   return async (ctx, sub) => {
     const account = await accounts.findForClaims(sub);
-    if (!account) return undefined;
+    // A suspended or deleted account is no account to oidc-provider: a session of it signs in
+    // afresh, and its refresh tokens and access tokens find nobody (invalid_grant, invalid_token).
+    if (account?.status !== 'active') return undefined;
     return {
       accountId: account.id,
       async claims() {

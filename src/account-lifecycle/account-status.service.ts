@@ -1,0 +1,92 @@
+import type { AccountService } from '../accounts/account.service.ts';
+import type { AccountSessionService, ProviderSessions } from '../accounts/account-session.service.ts';
+import type { Account } from '../accounts/account.table.ts';
+import type { AuditService } from '../audit/audit.service.ts';
+import type { RequestOrigin } from '../shared/request-origin.ts';
+import { accountLifecycleErrors as errors } from './account-lifecycle.errors.ts';
+
+/**
+ * Who changes an account's status: a platform owner through the API, or the operator's CLI (no
+ * account). The record names them by account id; their address is not put on the person's trail.
+ */
+export type StatusActor = { accountId: string | undefined };
+
+/** What cutting an account off takes from the provider's side (oidc/blocked-accounts.ts). */
+export type AccountAccess = {
+  /** Marks the account blocked for /api and revokes all its grants; how many were revoked. */
+  block(accountId: string): Promise<number>;
+  unblock(accountId: string): Promise<void>;
+};
+
+type Deps = {
+  accounts: AccountService;
+  sessions: AccountSessionService;
+  providerSessions: ProviderSessions;
+  access: AccountAccess;
+  audit: AuditService;
+};
+
+/**
+ * Suspension and reactivation. Suspending takes effect at once on the instance that does it and
+ * everywhere that matters at once too: sign-in reads the status from the database, every session
+ * ends, every grant is revoked (refreshes fail with invalid_grant), and /api refuses the account's
+ * tokens. Reactivating restores sign-in only: the revoked grants stay revoked, apps must ask again.
+ */
+export function createAccountStatusService(deps: Deps) {
+  async function authorize(actor: StatusActor, targetId: string): Promise<Account> {
+    if (actor.accountId !== undefined && !(await deps.accounts.isPlatformOwner(actor.accountId)))
+      throw errors.platformOwnerRequired();
+    const account = await deps.accounts.findById(targetId);
+    if (!account) throw errors.notFound();
+    return account;
+  }
+
+  /**
+   * Ends every session and revokes every grant of the account (also used by deletion). The records
+   * this leaves on the account carry no address or browser: they are shown to the person on their
+   * Activity page, and the platform owner's whereabouts are not theirs to see.
+   */
+  async function cutOff(accountId: string) {
+    const origin: RequestOrigin = { ip: null, userAgent: null };
+    const grants = await deps.access.block(accountId);
+    const sessions = await deps.sessions.signOutOthers(accountId, '', origin, deps.providerSessions);
+    return { grants, sessions };
+  }
+
+  return {
+    cutOff,
+
+    async suspend(actor: StatusActor, targetId: string, reason: string): Promise<Account> {
+      const account = await authorize(actor, targetId);
+      if (actor.accountId === targetId) throw errors.notYourself();
+      const suspended = await deps.accounts.changeStatus(targetId, { to: 'suspended', reason, from: ['active'] });
+      if (!suspended) throw errors.invalidTransition(account.status, 'suspended');
+      const ended = await cutOff(targetId);
+      await deps.audit.record({
+        event: 'account_suspended',
+        outcome: 'success',
+        origin: { ip: null, userAgent: null },
+        accountId: targetId,
+        detail: { reason, by: actor.accountId ?? 'operator', ...ended },
+      });
+      return suspended;
+    },
+
+    async reactivate(actor: StatusActor, targetId: string): Promise<Account> {
+      const account = await authorize(actor, targetId);
+      const active = await deps.accounts.changeStatus(targetId, { to: 'active', reason: null, from: ['suspended'] });
+      if (!active) throw errors.invalidTransition(account.status, 'reactivated');
+      await deps.access.unblock(targetId);
+      await deps.audit.record({
+        event: 'account_reactivated',
+        outcome: 'success',
+        origin: { ip: null, userAgent: null },
+        accountId: targetId,
+        detail: { by: actor.accountId ?? 'operator' },
+      });
+      return active;
+    },
+  };
+}
+
+export type AccountStatusService = ReturnType<typeof createAccountStatusService>;

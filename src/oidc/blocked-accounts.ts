@@ -1,0 +1,41 @@
+import type { KeyValueStore } from '../db/key-value.ts';
+import type { GrantRepository } from './grant.repository.ts';
+import type { RevokeGrant } from './grant-revoker.ts';
+
+/**
+ * Cuts an account off from what the provider issued it, when the platform owner suspends it or the
+ * person deletes it. Every grant is revoked (refresh tokens, opaque access tokens, codes: gone; JWT
+ * access tokens: on the revoked-grant list). The account is also remembered in the shared store as
+ * blocked, and the /api guard refuses every token whose subject it is: that closes the moment
+ * between listing the grants and an authorization finishing on another instance, whose claims
+ * cache (CLAIMS_CACHE_SECONDS) may still hold the account as active. The mark lives as long as any
+ * access token issued before it, or within that cache's lifetime after, can.
+ */
+export function createBlockedAccounts(deps: {
+  kv: KeyValueStore;
+  grants: GrantRepository;
+  revokeGrant: RevokeGrant;
+  accessTokenTtl: number;
+  claimsCacheSeconds: number;
+}) {
+  const key = (accountId: string) => `account-blocked:${accountId}`;
+  const ttlSeconds = deps.accessTokenTtl + deps.claimsCacheSeconds + 60;
+  return {
+    /** Marks the account blocked and revokes its grants; returns how many grants were revoked. */
+    async block(accountId: string): Promise<number> {
+      await deps.kv.write([{ op: 'set', key: key(accountId), value: '1', ttlSeconds }]);
+      const grants = await deps.grants.findByAccount(accountId);
+      for (const grant of grants) await deps.revokeGrant(grant.id);
+      return grants.length;
+    },
+    /** Lifts the mark; the revoked grants stay revoked. */
+    async unblock(accountId: string): Promise<void> {
+      await deps.kv.del(key(accountId));
+    },
+    async isBlocked(accountId: string): Promise<boolean> {
+      return (await deps.kv.get(key(accountId))) !== null;
+    },
+  };
+}
+
+export type BlockedAccounts = ReturnType<typeof createBlockedAccounts>;
