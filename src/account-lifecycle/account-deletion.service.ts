@@ -62,7 +62,11 @@ export function createAccountDeletionService(deps: Deps) {
         if (!account || account.status === 'deleted') return { refusal: { reason: 'not_found' } };
         const refusal = await refusalOf(repo, accountId);
         if (refusal) return { refusal };
-        await repo.erase(accountId, { email: account.email, phoneNumber: account.phone_number });
+        await repo.erase(accountId, {
+          email: account.email,
+          phoneNumber: account.phone_number,
+          fairyname: account.fairyname,
+        });
         return { email: account.email, phoneNumber: account.phone_number };
       });
       if ('refusal' in erased) return { status: 'refused', refusal: erased.refusal };

@@ -55,8 +55,20 @@ export function createAccountErasureRepository(db: Db) {
      * now names nobody: ledger entries (append-only, and other wallets balance against them),
      * organizations they created, their audit events without address, browser or detail.
      */
-    async erase(accountId: string, identifiers: { email: string | null; phoneNumber: string | null }) {
+    async erase(
+      accountId: string,
+      identifiers: { email: string | null; phoneNumber: string | null; fairyname: string },
+    ) {
       const addresses = [identifiers.email, identifiers.phoneNumber].filter((value) => value !== null);
+      // Published events keep their envelope (consumers de-duplicate and order by it), but no string
+      // of theirs names the person any more: the address an invitation went to, the old fairyname.
+      for (const needle of [...addresses, identifiers.fairyname]) {
+        const quoted = sql`to_json(${needle}::text)::text`;
+        await sql`update event_outbox set payload = replace(payload::text, ${quoted}, '"erased"')::json
+          where strpos(payload::text, ${quoted}) > 0`.execute(db);
+        await sql`update webhook_deliveries set body = replace(body, ${quoted}, '"erased"')
+          where strpos(body, ${quoted}) > 0`.execute(db);
+      }
       await db.deleteFrom('memberships').where('account_id', '=', accountId).execute();
       await db.deleteFrom('organization_grants').where('account_id', '=', accountId).execute();
       await db.deleteFrom('dust_allowances').where('account_id', '=', accountId).execute();
