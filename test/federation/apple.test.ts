@@ -1,28 +1,8 @@
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { type Authorization, type Landing, land, redeem, submit } from '../helpers/authorization.ts';
-import { appleSigningKey, startAppleStandIn } from '../helpers/apple-stand-in.ts';
-import { federationSetUp } from '../helpers/federation.ts';
+import { APPLE_TEAM as TEAM, APPLE_SERVICES_ID as SERVICES_ID, appleSetUp } from '../helpers/apple-stand-in.ts';
 import { readForm } from '../helpers/html-form.ts';
 import { csrfToken, formAction, PageClient } from '../helpers/page-client.ts';
-
-const TEAM = 'TEAM123456';
-const KEY_ID = 'KEY1234567';
-const SERVICES_ID = 'example.fairyid.signin';
-
-async function appleSetUp(t: ExecutionContext) {
-  const key = appleSigningKey();
-  const apple = await startAppleStandIn(t, { teamId: TEAM, keyId: KEY_ID, publicKey: key.publicKey });
-  const setUp = await federationSetUp(t, {
-    APPLE_CLIENT_ID: SERVICES_ID,
-    APPLE_TEAM_ID: TEAM,
-    APPLE_KEY_ID: KEY_ID,
-    // One line, as many environments hold it.
-    APPLE_PRIVATE_KEY: key.pem.replaceAll('\n', '\\n'),
-    APPLE_URL: apple.url,
-  });
-  apple.state.client = { id: SERVICES_ID, redirectUri: `${setUp.server.url}/federation/apple/callback` };
-  return { ...setUp, apple };
-}
 
 /** FairyID's "Continue with Apple", then Apple's page, whose form the browser posts back to FairyID. */
 async function atApple(signIn: Authorization) {

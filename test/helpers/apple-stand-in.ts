@@ -1,6 +1,7 @@
 import { createHash, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import type { ExecutionContext } from 'ava';
 import { decodeJwt, decodeProtectedHeader, type JWTPayload, jwtVerify } from 'jose';
+import { federationSetUp } from './federation.ts';
 import { readForm, sendJson, serveStandIn, signingKey } from './stand-in-server.ts';
 
 /** An Apple ID as Sign in with Apple describes it; `email` may be a private-relay address. */
@@ -178,4 +179,25 @@ export async function startAppleStandIn(
 
 function escapeHtml(value: string) {
   return value.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+export const APPLE_TEAM = 'TEAM123456';
+export const APPLE_KEY_ID = 'KEY1234567';
+export const APPLE_SERVICES_ID = 'example.fairyid.signin';
+
+/** FairyID with Sign in with Apple enabled against the stand-in (and the usual upstreams of federationSetUp). */
+export async function appleSetUp(t: ExecutionContext, env: Record<string, string> = {}) {
+  const key = appleSigningKey();
+  const apple = await startAppleStandIn(t, { teamId: APPLE_TEAM, keyId: APPLE_KEY_ID, publicKey: key.publicKey });
+  const setUp = await federationSetUp(t, {
+    APPLE_CLIENT_ID: APPLE_SERVICES_ID,
+    APPLE_TEAM_ID: APPLE_TEAM,
+    APPLE_KEY_ID,
+    // One line, as many environments hold it.
+    APPLE_PRIVATE_KEY: key.pem.replaceAll('\n', '\\n'),
+    APPLE_URL: apple.url,
+    ...env,
+  });
+  apple.state.client = { id: APPLE_SERVICES_ID, redirectUri: `${setUp.server.url}/federation/apple/callback` };
+  return { ...setUp, apple };
 }
