@@ -26,7 +26,7 @@ export type FlowOwner = { interaction: string } | { account: string; session: st
 export type PendingFlow = UpstreamFlow & {
   provider: string;
   owner: FlowOwner;
-  /** Epoch milliseconds by the service's clock: an answer after this finds no flow. */
+  /** Epoch milliseconds by the service's clock: an answer after this finds no flow (absent in older flows). */
   expiresAt?: number;
 };
 
