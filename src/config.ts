@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { required } from './shared/required.ts';
 
@@ -98,6 +99,25 @@ const upstreamIssuer = z
 
 const isHttps = (value: string) => value.startsWith('https://');
 const HTTPS_IN_PRODUCTION = 'must use https when NODE_ENV=production';
+
+/**
+ * Apple's client-secret signing key (a .p8 file's PKCS #8 PEM, as Apple hands it out): an EC P-256
+ * private key, as ES256 needs. `\n` escapes are accepted, for environments that hold one line.
+ */
+const applePrivateKey = z.string().transform((value, issues) => {
+  const pem = value.includes('\\n') ? value.replaceAll('\\n', '\n') : value;
+  try {
+    const key = createPrivateKey(pem);
+    if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return pem;
+  } catch {
+    // Reported below, without echoing what was given.
+  }
+  issues.addIssue({ code: 'custom', message: 'must be an EC P-256 private key in PEM (the .p8 file Apple gives)' });
+  return z.NEVER;
+});
+
+/** Apple's ten-character identifiers (team and key ids). */
+const appleId = z.string().regex(/^[A-Z0-9]{10}$/, 'must be the ten letters and digits Apple shows');
 
 function isLoopback(hostname: string) {
   return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
@@ -361,6 +381,34 @@ const schema = z
     // Facebook signs people in on www.facebook.com and answers on graph.facebook.com: a stand-in overrides both.
     FACEBOOK_URL: upstreamIssuer.optional(),
     FACEBOOK_API_URL: upstreamIssuer.optional(),
+    MICROSOFT_CLIENT_ID: z.string().min(1).optional(),
+    MICROSOFT_CLIENT_SECRET: z.string().min(1).optional(),
+    // `common` (work, school and personal accounts), `organizations`, `consumers`, or one tenant's id or domain.
+    MICROSOFT_TENANT: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,99}$/, 'must be common, organizations, consumers, or a tenant id or domain')
+      .default('common'),
+    // Microsoft's sign-in host (login.microsoftonline.com): a stand-in overrides it.
+    MICROSOFT_URL: upstreamIssuer.optional(),
+    // Sign in with Apple: the Services ID, and the key that signs the client secret (a JWT) for each token request.
+    APPLE_CLIENT_ID: z.string().min(1).optional(),
+    APPLE_TEAM_ID: appleId.optional(),
+    APPLE_KEY_ID: appleId.optional(),
+    APPLE_PRIVATE_KEY: applePrivateKey.optional(),
+    APPLE_PRIVATE_KEY_FILE: z
+      .string()
+      .transform((path, issues) => {
+        try {
+          return readFileSync(path, 'utf8');
+        } catch {
+          issues.addIssue({ code: 'custom', message: `cannot be read (${path})` });
+          return z.NEVER;
+        }
+      })
+      .pipe(applePrivateKey)
+      .optional(),
+    // Apple's sign-in host (appleid.apple.com): a stand-in overrides it.
+    APPLE_URL: upstreamIssuer.optional(),
   })
   .superRefine((env, issues) => {
     if (env.STRIPE_SECRET_KEY && !env.STRIPE_WEBHOOK_SECRET) {
@@ -391,6 +439,30 @@ const schema = z
         code: 'custom',
         path: ['GITHUB_CLIENT_ID'],
         message: 'GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET go together',
+      });
+    }
+    if (Boolean(env.MICROSOFT_CLIENT_ID) !== Boolean(env.MICROSOFT_CLIENT_SECRET)) {
+      issues.addIssue({
+        code: 'custom',
+        path: ['MICROSOFT_CLIENT_ID'],
+        message: 'MICROSOFT_CLIENT_ID and MICROSOFT_CLIENT_SECRET go together',
+      });
+    }
+    const appleKey = env.APPLE_PRIVATE_KEY ?? env.APPLE_PRIVATE_KEY_FILE;
+    const apple = [env.APPLE_CLIENT_ID, env.APPLE_TEAM_ID, env.APPLE_KEY_ID, appleKey];
+    if (apple.some(Boolean) && !apple.every(Boolean)) {
+      issues.addIssue({
+        code: 'custom',
+        path: ['APPLE_CLIENT_ID'],
+        message:
+          'APPLE_CLIENT_ID, APPLE_TEAM_ID, APPLE_KEY_ID and APPLE_PRIVATE_KEY (or APPLE_PRIVATE_KEY_FILE) go together',
+      });
+    }
+    if (env.APPLE_PRIVATE_KEY && env.APPLE_PRIVATE_KEY_FILE) {
+      issues.addIssue({
+        code: 'custom',
+        path: ['APPLE_PRIVATE_KEY_FILE'],
+        message: 'give APPLE_PRIVATE_KEY or APPLE_PRIVATE_KEY_FILE, not both',
       });
     }
     if (Boolean(env.GOOGLE_CLIENT_ID) !== Boolean(env.GOOGLE_CLIENT_SECRET)) {
@@ -450,6 +522,8 @@ const schema = z
       'GITHUB_API_URL',
       'FACEBOOK_URL',
       'FACEBOOK_API_URL',
+      'MICROSOFT_URL',
+      'APPLE_URL',
     ] as const) {
       const value = env[name];
       if (value && !isHttps(value)) issues.addIssue({ code: 'custom', path: [name], message: HTTPS_IN_PRODUCTION });
@@ -465,13 +539,20 @@ export type UpstreamProviderSettings = Readonly<{
   id: string;
   /** On the "Continue with …" button. */
   name: string;
-  kind: 'oidc' | 'google' | 'github' | 'facebook';
-  /** The OpenID issuer; for GitHub, which has none, the site that signs people in (github.com). */
+  kind: 'oidc' | 'google' | 'microsoft' | 'apple' | 'github' | 'facebook';
+  /**
+   * The OpenID issuer; for GitHub, which has none, the site that signs people in (github.com); for
+   * Microsoft, its sign-in host and tenant (`https://login.microsoftonline.com/common/v2.0`), whose
+   * discovery may name a template issuer (`…/{tenantid}/v2.0`).
+   */
   issuer: string;
   /** GitHub's REST API (api.github.com) or Facebook's Graph API, where the person is read. */
   apiUrl?: string;
   clientId: string;
+  /** Empty for Apple, whose client secret is a JWT signed with `appleKey` for each token request. */
   clientSecret: string;
+  /** Apple's client-secret signing key: the team, the key's id and the PEM private key (ES256). */
+  appleKey?: Readonly<{ teamId: string; keyId: string; privateKeyPem: string }>;
   /**
    * Whether the provider's `email_verified: true` is proof enough to link to an existing account
    * with that address. Never for a generic provider added by issuer URL.
@@ -794,6 +875,32 @@ function upstreamProviders(e: z.output<typeof schema>, generic: Record<string, u
       // Google sets email_verified to true only for an address it has verified with its owner.
       trustsEmail: true,
       offlineAccess: e.GOOGLE_OFFLINE_ACCESS,
+    });
+  }
+  if (e.MICROSOFT_CLIENT_ID && e.MICROSOFT_CLIENT_SECRET) {
+    providers.push({
+      id: 'microsoft',
+      name: 'Microsoft',
+      kind: 'microsoft',
+      issuer: `${e.MICROSOFT_URL ?? 'https://login.microsoftonline.com'}/${e.MICROSOFT_TENANT}/v2.0`,
+      clientId: e.MICROSOFT_CLIENT_ID,
+      clientSecret: e.MICROSOFT_CLIENT_SECRET,
+      // Microsoft's `email` is whatever a tenant's administrator (or the person) typed: it proves nothing.
+      trustsEmail: false,
+    });
+  }
+  const appleKey = e.APPLE_PRIVATE_KEY ?? e.APPLE_PRIVATE_KEY_FILE;
+  if (e.APPLE_CLIENT_ID && e.APPLE_TEAM_ID && e.APPLE_KEY_ID && appleKey) {
+    providers.push({
+      id: 'apple',
+      name: 'Apple',
+      kind: 'apple',
+      issuer: e.APPLE_URL ?? 'https://appleid.apple.com',
+      clientId: e.APPLE_CLIENT_ID,
+      clientSecret: '',
+      appleKey: Object.freeze({ teamId: e.APPLE_TEAM_ID, keyId: e.APPLE_KEY_ID, privateKeyPem: appleKey }),
+      // Apple sets email_verified only for an address it verified (a private-relay one is Apple's own).
+      trustsEmail: true,
     });
   }
   if (e.GITHUB_CLIENT_ID && e.GITHUB_CLIENT_SECRET) {

@@ -21,6 +21,7 @@ import {
   ACCOUNT_LINK_RETURN,
   type FederatedOutcome,
   type FederationService,
+  type PendingFlow,
   type SignedIn,
 } from './federation.service.ts';
 import { UpstreamFailure } from './upstream-client.ts';
@@ -52,19 +53,44 @@ export function federationRoutes(deps: Deps) {
   const { federation, renderer, codes } = deps;
 
   const callback = new Router();
+  /** Where the browser goes on with an answer: the interaction, or the account page that links. */
+  const onward = (flow: PendingFlow, query: string) =>
+    'interaction' in flow.owner
+      ? `/interaction/${flow.owner.interaction}/federation/return?${query}`
+      : `${ACCOUNT_LINK_RETURN}?${query}`;
+
   // The answer's `state` names the flow, and so the interaction (RFC 6749 10.12); the redemption waits
   // for the interaction's cookie, path-scoped to /interaction/:uid.
   callback.get('/federation/:provider/callback', async (ctx) => {
     const state = typeof ctx.query.state === 'string' ? ctx.query.state : undefined;
     const flow = state ? await federation.flowFor(state) : undefined;
-    if (!flow || flow.provider !== ctx.params.provider) throw new PageError(400, UNKNOWN_ANSWER);
+    // A provider that posts its answers never sends one in a query: such a one is not its own.
+    if (!flow || flow.provider !== ctx.params.provider || federation.postsAnswer(flow.provider))
+      throw new PageError(400, UNKNOWN_ANSWER);
     ctx.status = 303;
-    ctx.redirect(
-      'interaction' in flow.owner
-        ? `/interaction/${flow.owner.interaction}/federation/return?${ctx.querystring}`
-        : `${ACCOUNT_LINK_RETURN}?${ctx.querystring}`,
-    );
+    ctx.redirect(onward(flow, ctx.querystring));
   });
+
+  // OAuth 2.0 Form Post Response Mode (Apple): the answer is a cross-site POST, which carries none of
+  // our SameSite=Lax cookies, so it cannot be bound to the browser here. It is kept server-side under
+  // its `state` (once), and the browser is sent on with a GET, a top-level navigation that does carry
+  // the interaction's (or the account session's) cookie: that request redeems it, as for any provider.
+  callback.post(
+    '/federation/:provider/callback',
+    bodyParser({ enableTypes: ['form'], formLimit: '16kb' }),
+    async (ctx) => {
+      const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+      const answer = new URLSearchParams();
+      for (const [name, value] of Object.entries(body)) if (typeof value === 'string') answer.set(name, value);
+      const state = answer.get('state');
+      const flow = state ? await federation.flowFor(state) : undefined;
+      if (!state || !flow || flow.provider !== ctx.params.provider || !federation.postsAnswer(flow.provider))
+        throw new PageError(400, UNKNOWN_ANSWER);
+      if (!(await federation.holdPostedAnswer(state, answer))) throw new PageError(400, UNKNOWN_ANSWER);
+      ctx.status = 303;
+      ctx.redirect(onward(flow, new URLSearchParams({ state }).toString()));
+    },
+  );
 
   const router = new Router({ prefix: '/interaction/:uid/federation' });
   router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }), csrfProtection);
@@ -127,7 +153,12 @@ export function federationRoutes(deps: Deps) {
     });
   };
 
-  const renderLink = async (ctx: Context, uid: string, data: { error?: string } = {}, status = 200) => {
+  const renderLink = async (
+    ctx: Context,
+    uid: string,
+    data: { error?: string; notice?: string } = {},
+    status = 200,
+  ) => {
     const held = await federation.heldLink(uid);
     if (!held) throw new PageError(400, EXPIRED_INTERACTION);
     await renderer.render(
@@ -218,6 +249,23 @@ export function federationRoutes(deps: Deps) {
   router.get('/link', async (ctx) => {
     const interaction = await signInStep(ctx);
     await renderLink(ctx, interaction.uid);
+  });
+
+  // A code that did not arrive, or expired: a new one to the same address (the resend wait and budgets apply).
+  router.post('/link/resend', async (ctx) => {
+    const interaction = await signInStep(ctx);
+    const held = await federation.heldLink(interaction.uid);
+    if (!held) throw new PageError(400, EXPIRED_INTERACTION);
+    const recipient: Recipient = { channel: 'email', address: held.email };
+    const problem = await sendCode(
+      () => codes.start(linkFlow(interaction.uid), recipient, { ip: clientIp(ctx), accountId: held.accountId }),
+      'email',
+    );
+    if (problem) {
+      if (problem.retryAfter) ctx.set('Retry-After', String(problem.retryAfter));
+      return renderLink(ctx, interaction.uid, { error: problem.message }, problem.status);
+    }
+    await renderLink(ctx, interaction.uid, { notice: 'We sent a new code. Earlier codes no longer work.' });
   });
 
   // The person proves the existing account with the code sent to its address; only then is the identity linked.

@@ -7,8 +7,10 @@ import type { Clock } from '../shared/clock.ts';
 import type { Db } from '../db/database.ts';
 import { createLinkedIdentityRepository } from './linked-identity.repository.ts';
 import type { LinkedIdentity } from './linked-identity.table.ts';
+import { createAppleClient } from './apple-client.ts';
 import { createFacebookClient } from './facebook-client.ts';
 import { createGitHubClient } from './github-client.ts';
+import { createMicrosoftClient } from './microsoft-client.ts';
 import {
   createUpstreamClient,
   type UpstreamClient,
@@ -22,7 +24,12 @@ import type { UpstreamTokens } from './upstream-tokens.ts';
  * interaction, or to a signed-in session linking another provider from the account pages.
  */
 export type FlowOwner = { interaction: string } | { account: string; session: string };
-export type PendingFlow = UpstreamFlow & { provider: string; owner: FlowOwner };
+export type PendingFlow = UpstreamFlow & {
+  provider: string;
+  owner: FlowOwner;
+  /** Epoch milliseconds by the service's clock: an answer after this finds no flow (absent in older flows). */
+  expiresAt?: number;
+};
 
 /** Linking from the account pages: the identity was linked, was already this account's, or signs in to another account. */
 export type AccountLinkOutcome = { status: 'linked' | 'already_linked' | 'taken' };
@@ -76,7 +83,11 @@ export function createFederationService(deps: {
           ? createGitHubClient(settings, options)
           : settings.kind === 'facebook'
             ? createFacebookClient(settings, options)
-            : createUpstreamClient(settings, options);
+            : settings.kind === 'microsoft'
+              ? createMicrosoftClient(settings, options)
+              : settings.kind === 'apple'
+                ? createAppleClient(settings, options)
+                : createUpstreamClient(settings, options);
       return [settings.id, client];
     }),
   );
@@ -85,18 +96,29 @@ export function createFederationService(deps: {
   const linkKey = (uid: string) => `federation:link:${uid}`;
   const now = () => new Date(deps.clock.now());
 
+  const postedKey = (state: string) => `federation:posted:${state}`;
+
   const flowFor = async (state: string): Promise<PendingFlow | undefined> => {
     const raw = await deps.kv.get(flowKey(state));
-    return raw ? (JSON.parse(raw) as PendingFlow) : undefined;
+    const flow = raw ? (JSON.parse(raw) as PendingFlow) : undefined;
+    // The store forgets a flow by its own clock; this one is the service's, which tests can move.
+    return flow && (flow.expiresAt === undefined || deps.clock.now() < flow.expiresAt) ? flow : undefined;
   };
 
-  /** The flow `response` answers, used up, if `owns` accepts its owner; a replayed answer finds nothing. */
+  /**
+   * The flow `response` answers, used up, if `owns` accepts its owner; a replayed answer finds
+   * nothing. For a provider that posts its answer (Apple), `response` carries only the state, and
+   * the answer is the one posted to the callback for it (holdPostedAnswer), also used up.
+   */
   const takeFlow = async (response: URLSearchParams, owns: (owner: FlowOwner) => boolean) => {
     const state = response.get('state');
     const flow = state ? await flowFor(state) : undefined;
-    if (!state || !flow || !owns(flow.owner) || (await deps.kv.del(flowKey(state))) !== 1) return undefined;
-    const client = clients.get(flow.provider);
-    return client && { flow, client };
+    const client = flow && clients.get(flow.provider);
+    if (!state || !flow || !client || !owns(flow.owner)) return undefined;
+    const posted = client.responseMode === 'form_post' ? await deps.kv.get(postedKey(state)) : undefined;
+    if (posted === null || (await deps.kv.del(flowKey(state))) !== 1) return undefined;
+    if (posted !== undefined && (await deps.kv.del(postedKey(state))) !== 1) return undefined;
+    return { flow, client, answer: posted === undefined ? response : new URLSearchParams(posted) };
   };
 
   const heldLink = async (uid: string): Promise<PendingLink | undefined> => {
@@ -151,7 +173,7 @@ export function createFederationService(deps: {
       const client = clients.get(provider);
       if (!client) return undefined;
       const { url, flow } = await client.authorizationUrl();
-      const pending: PendingFlow = { ...flow, provider, owner };
+      const pending: PendingFlow = { ...flow, provider, owner, expiresAt: deps.clock.now() + FLOW_TTL_SECONDS * 1000 };
       await deps.kv.write([
         { op: 'set', key: flowKey(flow.state), value: JSON.stringify(pending), ttlSeconds: FLOW_TTL_SECONDS },
       ]);
@@ -161,6 +183,18 @@ export function createFederationService(deps: {
     /** The flow an answer's `state` belongs to, while it waits; it is not used up by looking. */
     flowFor,
 
+    /** Whether `provider` sends its answer as a POST to the callback (Apple's form_post). */
+    postsAnswer: (provider: string) => clients.get(provider)?.responseMode === 'form_post',
+
+    /**
+     * Keeps an answer posted to the callback (form_post) for the flow its `state` names, until the
+     * browser comes back with the cookie of the sign-in (or account session) that asked: the POST
+     * is cross-site and carries none. The first answer stands; false if one was already posted.
+     */
+    async holdPostedAnswer(state: string, answer: URLSearchParams): Promise<boolean> {
+      return deps.kv.setIfAbsent(postedKey(state), answer.toString(), FLOW_TTL_SECONDS);
+    },
+
     /**
      * Redeems the upstream's answer for the flow `state` names, which must belong to interaction
      * `uid`. A flow is used once: a replayed answer finds nothing (undefined).
@@ -169,10 +203,12 @@ export function createFederationService(deps: {
       const taken = await takeFlow(response, (owner) => 'interaction' in owner && owner.interaction === uid);
       if (!taken) return undefined;
       const { flow, client } = taken;
-      const identity = await client.redeem(response, flow);
+      const identity = await client.redeem(taken.answer, flow);
       const existingLink = await identities.find(flow.provider, identity.subject);
       if (existingLink) {
-        await identities.updateLastUsed(existingLink.id, { email: identity.email, display_name: identity.name }, now());
+        // Apple gives the name on the first sign-in only: a later one without it keeps it.
+        const displayName = identity.name ?? existingLink.display_name;
+        await identities.updateLastUsed(existingLink.id, { email: identity.email, display_name: displayName }, now());
         await keepTokens(existingLink, identity);
         return signedIn(existingLink.account_id, false, false);
       }
@@ -217,7 +253,7 @@ export function createFederationService(deps: {
       );
       if (!taken) return undefined;
       const { flow, client } = taken;
-      const identity = await client.redeem(response, flow);
+      const identity = await client.redeem(taken.answer, flow);
       const { provider } = flow;
       const existing = await identities.find(provider, identity.subject);
       if (existing && existing.account_id !== accountId) return { status: 'taken', provider };

@@ -1,3 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 
@@ -86,4 +90,66 @@ test('plain http reaches an upstream on loopback outside production only', (t) =
     }),
     /^ {2}GOOGLE_ISSUER_URL: must use https/m,
   );
+});
+
+const appleKey = () =>
+  generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+test('Microsoft and Apple are read from their variables, Apple’s key from the variable or a file', (t) => {
+  const pem = appleKey();
+  const file = join(mkdtempSync(join(tmpdir(), 'fairyid-apple-')), 'AuthKey_KEY1234567.p8');
+  writeFileSync(file, pem);
+  const apple = { APPLE_CLIENT_ID: 'example.fairyid', APPLE_TEAM_ID: 'TEAM123456', APPLE_KEY_ID: 'KEY1234567' };
+  const { federation } = loadConfig({
+    MICROSOFT_CLIENT_ID: 'app-id',
+    MICROSOFT_CLIENT_SECRET: 'secret',
+    ...apple,
+    APPLE_PRIVATE_KEY_FILE: file,
+  });
+  t.deepEqual(
+    federation.providers.map(({ id, issuer, trustsEmail }) => ({ id, issuer, trustsEmail })),
+    [
+      { id: 'microsoft', issuer: 'https://login.microsoftonline.com/common/v2.0', trustsEmail: false },
+      { id: 'apple', issuer: 'https://appleid.apple.com', trustsEmail: true },
+    ],
+  );
+  t.is(federation.providers[1]?.appleKey?.privateKeyPem, pem);
+  const inline = loadConfig({ ...apple, APPLE_PRIVATE_KEY: pem.replaceAll('\n', '\\n') });
+  t.is(inline.federation.providers[0]?.appleKey?.privateKeyPem, pem);
+  const tenant = loadConfig({
+    MICROSOFT_CLIENT_ID: 'a',
+    MICROSOFT_CLIENT_SECRET: 'b',
+    MICROSOFT_TENANT: 'organizations',
+  });
+  t.is(tenant.federation.providers[0]?.issuer, 'https://login.microsoftonline.com/organizations/v2.0');
+});
+
+test('half of Microsoft or Apple, an Apple key that is not EC P-256, an unreadable key file and both key forms are refused', (t) => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+  const half = refused({ MICROSOFT_CLIENT_ID: 'only-the-id', APPLE_CLIENT_ID: 'example.fairyid' });
+  t.regex(half, /^ {2}MICROSOFT_CLIENT_ID: /m);
+  t.regex(half, /^ {2}APPLE_CLIENT_ID: /m);
+  const message = refused({
+    APPLE_CLIENT_ID: 'example.fairyid',
+    APPLE_TEAM_ID: 'team',
+    APPLE_PRIVATE_KEY: rsa.toString(),
+    APPLE_PRIVATE_KEY_FILE: '/nonexistent/AuthKey.p8',
+  });
+  for (const name of ['APPLE_TEAM_ID', 'APPLE_PRIVATE_KEY', 'APPLE_PRIVATE_KEY_FILE']) {
+    t.regex(message, new RegExp(`^  ${name}: `, 'm'), name);
+  }
+  const both = appleKey();
+  const file = join(mkdtempSync(join(tmpdir(), 'fairyid-apple-')), 'AuthKey_KEY1234567.p8');
+  writeFileSync(file, both);
+  t.regex(
+    refused({
+      APPLE_CLIENT_ID: 'example.fairyid',
+      APPLE_TEAM_ID: 'TEAM123456',
+      APPLE_KEY_ID: 'KEY1234567',
+      APPLE_PRIVATE_KEY: both,
+      APPLE_PRIVATE_KEY_FILE: file,
+    }),
+    /^ {2}APPLE_PRIVATE_KEY_FILE: give APPLE_PRIVATE_KEY or APPLE_PRIVATE_KEY_FILE, not both/m,
+  );
+  t.false(message.includes('PRIVATE KEY-----'));
 });

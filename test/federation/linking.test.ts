@@ -102,3 +102,53 @@ test('a person with a second factor must still use it after a federated sign-in'
   t.is(claims.acr, 'mfa');
   t.true((claims.amr as string[]).includes('fed'));
 });
+
+test('an upstream’s own claim of a second factor does not stand in for the person’s second factor here', async (t) => {
+  const { server, google, config, signInPage } = await federationSetUp(t);
+  const { account } = await server.app.services.accounts.signInWithVerifiedEmail('kim@example.com');
+  const { totp } = server.app.services;
+  const enrollment = await totp.beginEnrollment(account.id, 'kim@example.com');
+  const first = await nextAppCode(enrollment.secret, -1, server.clock);
+  t.is(await totp.confirmEnrollment(account.id, enrollment.pending, first.code), 'ok');
+  google.state.person = { sub: 'google-kim', email: 'kim@example.com', email_verified: true };
+  // The upstream says it checked two factors: we cannot check that, so it changes nothing.
+  google.rewriteClaims((claims) => ({ ...claims, amr: ['pwd', 'mfa'], acr: 'mfa' }));
+
+  const signIn = await signInPage();
+  const mfa = await continueWith(signIn.client, signIn, 'google');
+  t.regex(mfa.url.pathname, /\/mfa$/);
+  const { code } = await nextAppCode(enrollment.secret, first.step, server.clock);
+  const done = await submit(signIn.client, await submit(signIn.client, mfa, '/mfa/totp', { code }), '/confirm');
+  const claims = await redeem(config, done.url, signIn.check);
+  t.is(claims.acr, 'mfa');
+  t.deepEqual(claims.amr, ['fed', 'otp', 'mfa']);
+});
+
+test('the linking page sends a new code on request, after the resend wait, and only the newest code works', async (t) => {
+  const { server, acme, config, signInPage } = await federationSetUp(t);
+  const { account } = await server.app.services.accounts.signInWithVerifiedEmail('rey@example.com');
+  acme.state.person = { sub: 'acme-rey', email: 'rey@example.com', email_verified: true };
+  const signIn = await signInPage();
+  const proof = await continueWith(signIn.client, signIn, 'acme');
+  const firstCode = await latestCode(server.url, 'rey@example.com');
+
+  const tooSoon = await submit(signIn.client, proof, '/federation/link/resend');
+  t.is(tooSoon.response.status, 429);
+  t.regex(tooSoon.html, /A code was just sent/);
+  t.is((await outboxMessages(server.url)).length, 1);
+
+  server.clock.advance(31);
+  const resent = await submit(signIn.client, tooSoon, '/federation/link/resend');
+  t.is(resent.response.status, 200);
+  t.regex(resent.html, /We sent a new code\. Earlier codes no longer work\./);
+  const secondCode = await latestCode(server.url, 'rey@example.com');
+  t.is((await outboxMessages(server.url)).length, 2);
+
+  if (firstCode !== secondCode) {
+    const stale = await submit(signIn.client, resent, '/federation/link', { code: firstCode });
+    t.is(stale.response.status, 400);
+  }
+  const consent = await submit(signIn.client, resent, '/federation/link', { code: secondCode });
+  const done = await submit(signIn.client, consent, '/confirm');
+  t.is((await redeem(config, done.url, signIn.check)).sub, account.id);
+});

@@ -39,6 +39,8 @@ export async function startUpstream(t: ExecutionContext, host = '127.0.0.2') {
     refreshRequests: 0,
     refuseRefresh: false,
     tokenStatus: undefined as number | undefined,
+    /** The token endpoint accepts the request and never answers (an outage that a timeout must end). */
+    hangToken: false,
     rewriteIdToken: undefined as ((idToken: string) => Promise<string>) | undefined,
     extraKeys: [] as JWK[],
   };
@@ -82,6 +84,7 @@ export async function startUpstream(t: ExecutionContext, host = '127.0.0.2') {
         if (ctx.path.startsWith('/interaction/')) return answerInteraction(current, ctx, state);
         if (ctx.path === '/token' && ctx.method === 'POST') {
           state.tokenRequests += 1;
+          if (state.hangToken) return new Promise<never>(() => {});
           if (state.tokenStatus) {
             ctx.status = state.tokenStatus;
             ctx.body = { error: 'server_error', error_description: 'the upstream failed' };
