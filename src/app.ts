@@ -16,6 +16,7 @@ import { type ApiRoute, mountApiRoutes, openApiDocument } from './http/api-route
 import { assetRoutes } from './http/assets.routes.ts';
 import { errorPages } from './http/error-pages.ts';
 import { healthRoutes } from './http/health.routes.ts';
+import { homeRoutes } from './http/home.routes.ts';
 import { inputRule } from './http/input-rule.ts';
 import { createLogger } from './http/logger.ts';
 import { dispatchByPath, type Layer } from './http/dispatch.ts';
@@ -61,9 +62,11 @@ export type App = Awaited<ReturnType<typeof createApp>>;
  *    well-formed and bounded.
  * 4. Health, static assets, the development outbox and demo callback (never in production).
  * 5. /api: its documentation, then the declared routes behind the bearer guard.
- * 6. Our pages: the page session's own routes, /account, invitations, the sign-in interaction.
+ * 6. Our pages: the page session's own routes, the home page, /account, invitations, the sign-in
+ *    interaction.
  * 7. The device-code guess limit, in front of oidc-provider's verification route.
- * 8. oidc-provider, which takes whatever is left.
+ * 8. oidc-provider, which takes whatever is left that it has a route for; any other path ends as
+ *    our own 404 page (error-pages.ts).
  *
  * Steps 4 to 8 are chosen once, by path, after step 3: a request for one of oidc-provider's program
  * endpoints (token, introspection, userinfo, JWKS, discovery, ...) matches none of the routers of 4 to
@@ -198,7 +201,7 @@ function buildApiRoutes(services: ServerServices): ApiRoute[] {
 }
 
 /**
- * Our own pages: /account and its sub-pages, invitations, and the hosted sign-in under /interaction
+ * Our own pages: the home page, /account and its sub-pages, invitations, and the hosted sign-in under /interaction
  * (with sign-in through upstream providers and their callback).
  */
 function pageRoutes(services: ServerServices, session: ReturnType<typeof createPageSession>) {
@@ -206,6 +209,7 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
   const smsAvailable = services.sms !== undefined;
   return [
     session.routes(),
+    homeRoutes({ renderer, session }),
     accountPageRoutes({ accounts, ledger: services.ledger, audit, session, renderer }),
     securityPageRoutes({
       accounts,

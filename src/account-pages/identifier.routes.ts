@@ -132,7 +132,11 @@ export function identifierPageRoutes(deps: Deps) {
 
   const accountOf = async (current: SignedIn) => {
     const account = await deps.accounts.findById(current.accountId);
-    if (!account) throw new PageError(404, 'This account no longer exists.');
+    if (!account)
+      throw new PageError(404, 'This account no longer exists.', 'Account not found', {
+        href: '/',
+        label: 'Start again',
+      });
     return account;
   };
 
@@ -300,7 +304,11 @@ export function identifierPageRoutes(deps: Deps) {
       }
       const address = result.recipient.address;
       const changed = await kind.change(deps.accounts, current.accountId, address);
-      if (changed.status === 'not_found') throw new PageError(404, 'This account no longer exists.');
+      if (changed.status === 'not_found')
+        throw new PageError(404, 'This account no longer exists.', 'Account not found', {
+          href: '/',
+          label: 'Start again',
+        });
       if (changed.status === 'taken') {
         await audit(ctx, kind, current, 'failure', { to: kind.mask(address), reason: 'taken' });
         return renderEnter(

@@ -9,7 +9,7 @@ import type { Renderer } from '../http/render.ts';
 import { clientIp, requestOrigin } from '../http/request-origin.ts';
 import { federatedSignIn } from '../interaction/authentication-methods.ts';
 import {
-  EXPIRED_INTERACTION,
+  interactionEnded,
   finishInteraction,
   loadInteraction,
   type Interaction,
@@ -56,7 +56,8 @@ export function federationRoutes(deps: Deps) {
   callback.get('/federation/:provider/callback', async (ctx) => {
     const state = typeof ctx.query.state === 'string' ? ctx.query.state : undefined;
     const flow = state ? await federation.flowFor(state) : undefined;
-    if (!flow || flow.provider !== ctx.params.provider) throw new PageError(400, UNKNOWN_ANSWER);
+    if (!flow || flow.provider !== ctx.params.provider)
+      throw new PageError(400, UNKNOWN_ANSWER, 'This sign-in has ended');
     ctx.status = 303;
     ctx.redirect(
       'interaction' in flow.owner
@@ -71,7 +72,7 @@ export function federationRoutes(deps: Deps) {
 
   const signInStep = async (ctx: Context) => {
     const interaction = await loadInteraction(deps.provider(), ctx);
-    if (interaction.prompt.name !== 'login') throw new PageError(400, EXPIRED_INTERACTION);
+    if (interaction.prompt.name !== 'login') throw interactionEnded();
     return interaction;
   };
 
@@ -118,7 +119,7 @@ export function federationRoutes(deps: Deps) {
 
   const renderLink = async (ctx: Context, uid: string, data: { error?: string } = {}, status = 200) => {
     const held = await federation.heldLink(uid);
-    if (!held) throw new PageError(400, EXPIRED_INTERACTION);
+    if (!held) throw interactionEnded();
     await renderer.render(
       ctx,
       'federation-link',
@@ -137,10 +138,10 @@ export function federationRoutes(deps: Deps) {
     const interaction = await signInStep(ctx);
     const provider = String(ctx.params.provider);
     const name = federation.nameOf(provider);
-    if (!name) throw new PageError(404, 'That sign-in provider is not offered here.');
+    if (!name) throw new PageError(404, 'That sign-in provider is not offered here.', 'Sign-in provider not found');
     try {
       const url = await federation.begin(provider, { interaction: interaction.uid });
-      if (!url) throw new PageError(404, 'That sign-in provider is not offered here.');
+      if (!url) throw new PageError(404, 'That sign-in provider is not offered here.', 'Sign-in provider not found');
       ctx.status = 303;
       ctx.redirect(url.href);
     } catch (error) {
@@ -213,7 +214,7 @@ export function federationRoutes(deps: Deps) {
   router.post('/link', async (ctx) => {
     const interaction = await signInStep(ctx);
     const held = await federation.heldLink(interaction.uid);
-    if (!held) throw new PageError(400, EXPIRED_INTERACTION);
+    if (!held) throw interactionEnded();
     const code = parseFormCode(ctx.request.body);
     if (!code) return renderLink(ctx, interaction.uid, { error: malformedCode('email').message }, 400);
     const result = await codes.verify(linkFlow(interaction.uid), code, {
@@ -235,7 +236,7 @@ export function federationRoutes(deps: Deps) {
       return failed(ctx, interaction, problem.status, problem.message);
     }
     const outcome = await federation.completeLink(interaction.uid);
-    if (!outcome) throw new PageError(400, EXPIRED_INTERACTION);
+    if (!outcome) throw interactionEnded();
     await signIn(ctx, interaction, outcome, held.provider, true);
   });
 

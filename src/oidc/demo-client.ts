@@ -6,6 +6,8 @@ import type { ClientRegistry } from './client-registry.ts';
 export const DEMO_CLIENT_ID = 'demo';
 
 export const demoRedirectUri = (issuer: string) => `${issuer}/dev/callback`;
+/** Where the demo client's RP-initiated logout ends: a page of ours standing in for the app's own. */
+export const demoPostLogoutUri = (issuer: string) => `${issuer}/dev/signed-out`;
 
 /** Development only: a public client whose redirect lands on a page of ours, so sign-in can be tried with no app. */
 export async function ensureDemoClient(clients: ClientRegistry, issuer: string): Promise<void> {
@@ -13,7 +15,7 @@ export async function ensureDemoClient(clients: ClientRegistry, issuer: string):
     clientId: DEMO_CLIENT_ID,
     name: 'FairyID demo',
     redirectUris: [demoRedirectUri(issuer)],
-    postLogoutRedirectUris: [issuer],
+    postLogoutRedirectUris: [demoPostLogoutUri(issuer)],
     grantTypes: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
     authMethod: 'none',
     firstParty: false,
@@ -53,6 +55,9 @@ export function demoCallbackRoutes(renderer: Renderer) {
   router.get('/dev/callback', async (ctx) => {
     const { code, error, error_description: errorDescription } = ctx.query;
     await renderer.render(ctx, 'dev-callback', { code, error, errorDescription });
+  });
+  router.get('/dev/signed-out', async (ctx) => {
+    await renderer.render(ctx, 'dev-signed-out', { state: typeof ctx.query.state === 'string' ? ctx.query.state : '' });
   });
   return router.routes();
 }
