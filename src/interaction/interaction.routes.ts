@@ -19,6 +19,7 @@ import {
   type CodeProblem,
   malformedCode,
   parseFormCode,
+  resendCountdown,
   sendCode,
 } from '../verification/code-outcomes.ts';
 import { accountLabel } from '../accounts/account-label.ts';
@@ -119,6 +120,7 @@ export function interactionRoutes(deps: Deps) {
         channel: recipient.channel,
         address: displayedAddress(recipient),
         lifetime: deps.codeLifetime,
+        ...(await resendCountdown(codes, String(ctx.params.uid))),
         ...data,
       },
       status,

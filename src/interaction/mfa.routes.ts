@@ -20,6 +20,7 @@ import {
   malformedCode,
   parseFormCode,
   refusedCheck,
+  resendCountdown,
   sendCode,
 } from '../verification/code-outcomes.ts';
 import { mfaOptions, type MfaOptions } from './mfa-options.ts';
@@ -236,6 +237,7 @@ export function mfaRoutes(deps: Deps) {
         channel: recipient.channel,
         address: displayedAddress(recipient),
         lifetime: deps.codeLifetime,
+        ...(await resendCountdown(deps.codes, flow(step.interaction.uid))),
         ...messages,
       },
       status,
