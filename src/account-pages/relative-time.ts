@@ -9,6 +9,7 @@ const UNITS = [
   { unit: 'month', seconds: 30 * 86_400, below: 365 * 86_400 },
   { unit: 'year', seconds: 365 * 86_400, below: Number.POSITIVE_INFINITY },
 ] as const;
+const YEARS = UNITS[4];
 
 /** A moment on the account pages: `<time datetime="iso" title="exact">text</time>`. */
 export type ShownTime = { iso: string; text: string; title: string };
@@ -22,7 +23,7 @@ export function shownTime(at: Date, now: number = Date.now()): ShownTime {
   const size = Math.abs(seconds);
   let text = 'just now';
   if (size >= 45) {
-    const { unit, seconds: each } = UNITS.find((candidate) => size < candidate.below) ?? UNITS[UNITS.length - 1]!;
+    const { unit, seconds: each } = UNITS.find((candidate) => size < candidate.below) ?? YEARS;
     text = relative.format(Math.round(seconds / each), unit);
   }
   return { iso: at.toISOString(), text, title: `${exact.format(at)} UTC` };
