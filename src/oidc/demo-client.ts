@@ -46,6 +46,10 @@ export function demoInstructions(issuer: string): string {
     `       -d redirect_uri=${demoRedirectUri(issuer)} -d code_verifier=${verifier} -d code=CODE`,
     '  Device flow (as a CLI would):',
     `     curl -s ${issuer}/device/auth -d client_id=${DEMO_CLIENT_ID} -d scope="openid email"`,
+    '     Open its verification_uri_complete and approve; meanwhile poll for the tokens every `interval` seconds',
+    '     (authorization_pending until you approve), with the device_code it returned:',
+    `     curl -s ${issuer}/token -d grant_type=urn:ietf:params:oauth:grant-type:device_code \\`,
+    `       -d client_id=${DEMO_CLIENT_ID} -d device_code=DEVICE_CODE`,
     `  Discovery: ${issuer}/.well-known/openid-configuration`,
   ].join('\n');
 }
