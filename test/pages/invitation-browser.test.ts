@@ -69,7 +69,13 @@ browserTest('an invitee follows the emailed link in a real browser, signs up wit
 
   await page.getByRole('button', { name: 'Accept and join' }).click();
   await page.getByText('You are now a member of Moonlit Gardeners.').waitFor();
-  await check('invitation-joined', 'Invitation');
+  await check('invitation-joined', 'Invitation accepted');
+
+  // The link again, now used: it says so and leads to the account.
+  await page.goto(link);
+  await check('invitation-used', 'Invitation already accepted');
+  await page.getByRole('link', { name: 'Go to your account' }).click();
+  await page.waitForURL((url) => url.pathname === '/account');
 
   t.deepEqual(complaints, []);
 
