@@ -108,7 +108,7 @@ for (const viewport of ['phone', 'desktop'] as const) {
       t.true(left >= 1 && left <= 5, `${left} seconds left`);
       t.is(await resend.textContent(), label(left));
       await page.clock.runFor(left * 1000);
-    server.clock.advance(left);
+      server.clock.advance(left);
       t.is(await resend.textContent(), 'Send a new code');
       t.true(await resend.isEnabled());
       await resend.click();
@@ -117,7 +117,7 @@ for (const viewport of ['phone', 'desktop'] as const) {
       t.true(await resend.isDisabled());
 
       // The same sign-in link in another browser: it says so, and leads back to the app.
-        const other = await VIEWPORTS[viewport].open(t);
+      const other = await VIEWPORTS[viewport].open(t);
       const otherComplaints = watchComplaints(other);
       const response = await other.goto(codeUrl);
       t.is(response?.status(), 400);
@@ -137,4 +137,27 @@ for (const viewport of ['phone', 'desktop'] as const) {
       t.deepEqual(otherComplaints, []);
     },
   );
+
+  browserTest(`denying a device ends on a calm "Not connected" page (${viewport})`, async (t) => {
+    const server = await startTestServer(t);
+    const { clientId } = await registerClient(server.app, {
+      name: 'Fairy TV',
+      authMethod: 'none',
+      redirectUris: [],
+      postLogoutRedirectUris: [],
+      grantTypes: ['urn:ietf:params:oauth:grant-type:device_code'],
+    });
+    const device = await oidc.initiateDeviceAuthorization(await discover(server.url, clientId), { scope: 'openid' });
+    const page = await VIEWPORTS[viewport].open(t);
+    const complaints = watchComplaints(page);
+    await page.goto(`${server.url}/device`);
+    await page.getByLabel('Device code').fill(device.user_code);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'No, deny' }).click();
+    await page.getByRole('heading', { name: 'Not connected' }).waitFor();
+    t.true(await page.getByText('Fairy TV was not connected.').isVisible());
+    t.is(await page.getByRole('alert').count(), 0, 'no error above a code: the person chose this');
+    await lightAndDark(t, page, viewport, 'device-not-connected', 'Not connected');
+    t.deepEqual(complaints, []);
+  });
 }
