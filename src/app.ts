@@ -22,6 +22,7 @@ import { type ApiRoute, mountApiRoutes, openApiDocument } from './http/api-route
 import { assetRoutes } from './http/assets.routes.ts';
 import { errorPages } from './http/error-pages.ts';
 import { healthRoutes } from './http/health.routes.ts';
+import { homeRoutes } from './http/home.routes.ts';
 import { inputRule } from './http/input-rule.ts';
 import { createLogger } from './http/logger.ts';
 import { dispatchByPath, type Layer } from './http/dispatch.ts';
@@ -74,9 +75,11 @@ export type App = Awaited<ReturnType<typeof createApp>>;
  * 4. Health, /metrics (behind METRICS_TOKEN, unless it has a port of its own), static assets, the
  *    development outbox and demo callback (never in production).
  * 5. /api: CORS, its documentation and the event catalog, then the declared routes behind the bearer guard.
- * 6. Our pages: the page session's own routes, /account, invitations, the sign-in interaction.
+ * 6. Our pages: the page session's own routes, the home page, /account, invitations, the sign-in
+ *    interaction.
  * 7. The device-code guess limit, in front of oidc-provider's verification route.
- * 8. oidc-provider, which takes whatever is left, behind the CORS check of its token-type endpoints.
+ * 8. oidc-provider, behind the CORS check of its token-type endpoints, which takes whatever is left
+ *    that it has a route for; any other path ends as our own 404 page (error-pages.ts).
  *
  * Steps 4 to 8 are chosen once, by path, after step 3: a request for one of oidc-provider's program
  * endpoints (token, introspection, userinfo, JWKS, discovery, ...) matches none of the routers of 4 to
@@ -245,7 +248,7 @@ function buildApiRoutes(services: ServerServices): ApiRoute[] {
 }
 
 /**
- * Our own pages: /account and its sub-pages, invitations, and the hosted sign-in under /interaction
+ * Our own pages: the home page, /account and its sub-pages, invitations, and the hosted sign-in under /interaction
  * (with sign-in through upstream providers and their callback).
  */
 function pageRoutes(services: ServerServices, session: ReturnType<typeof createPageSession>) {
@@ -253,6 +256,7 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
   const smsAvailable = services.sms !== undefined;
   return [
     session.routes(),
+    homeRoutes({ renderer, session }),
     accountPageRoutes({ accounts, ledger: services.ledger, audit, session, renderer }),
     securityPageRoutes({
       accounts,

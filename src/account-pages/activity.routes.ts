@@ -5,11 +5,10 @@ import type { PageSession } from '../http/page-session.ts';
 import type { ClientRepository } from '../oidc/client.repository.ts';
 import { describeDetail, EVENT_LABELS, FAILURE_LABELS } from './activity-labels.ts';
 import { describeDevice } from './device-description.ts';
+import { shownTime } from './relative-time.ts';
 
 const PAGE = '/account/activity';
 const SHOWN = 30;
-
-const dateTime = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
 
 const isEventName = (event: string): event is AuditEventName => Object.hasOwn(EVENT_LABELS, event);
 
@@ -45,7 +44,7 @@ export function activityPageRoutes(deps: {
           failed,
           app: event.client_id ? clientNames.get(event.client_id) : undefined,
           facts: describeDetail(event.detail),
-          at: { iso: event.created_at.toISOString(), text: `${dateTime.format(event.created_at)} UTC` },
+          at: shownTime(event.created_at),
           ip: event.ip ?? 'Unknown',
           device: describeDevice(event.user_agent),
         };

@@ -9,12 +9,11 @@ import type { PageSession, SignedIn } from '../http/page-session.ts';
 import { describeScopes } from '../interaction/scope-descriptions.ts';
 import { ORGANIZATION_SCOPE } from '../oidc/configuration.ts';
 import type { ConnectedAppService } from '../oidc/connected-app.service.ts';
+import { shownTime } from './relative-time.ts';
 
 const PAGE = '/account/apps';
 const DISCONNECTED = 'The app is disconnected. It can no longer use your account, and must ask you again to connect.';
 const NOT_CONNECTED = 'That app is not connected to your account.';
-
-const date = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' });
 
 /** `/account/apps`: the apps a person has let into their account, and disconnecting one. */
 export function appPageRoutes(deps: {
@@ -40,7 +39,7 @@ export function appPageRoutes(deps: {
         app.organizations.length ? app.scopes.filter((scope) => scope !== ORGANIZATION_SCOPE) : app.scopes,
       ),
       organizations: app.organizations,
-      since: { iso: app.since.toISOString(), text: date.format(app.since) },
+      since: shownTime(app.since),
     }));
     await deps.renderer.render(ctx, 'account-apps', { apps, ...messages }, status);
   };

@@ -14,7 +14,14 @@ import type { Renderer } from '../http/render.ts';
 import { clientIp, requestOrigin } from '../http/request-origin.ts';
 import type { OneTimeCodes, Recipient } from '../verification/one-time-codes.ts';
 import type { PageSession, SignedIn } from '../http/page-session.ts';
-import { checkProblem, EXPIRED_CODE, malformedCode, parseFormCode, sendCode } from '../verification/code-outcomes.ts';
+import {
+  checkProblem,
+  EXPIRED_CODE,
+  malformedCode,
+  parseFormCode,
+  resendCountdown,
+  sendCode,
+} from '../verification/code-outcomes.ts';
 
 type Deps = {
   accounts: AccountService;
@@ -132,7 +139,11 @@ export function identifierPageRoutes(deps: Deps) {
 
   const accountOf = async (current: SignedIn) => {
     const account = await deps.accounts.findById(current.accountId);
-    if (!account) throw new PageError(404, 'This account no longer exists.');
+    if (!account)
+      throw new PageError(404, 'This account no longer exists.', 'Account not found', {
+        href: '/',
+        label: 'Start again',
+      });
     return account;
   };
 
@@ -173,6 +184,7 @@ export function identifierPageRoutes(deps: Deps) {
   const renderCode = async (
     ctx: Context,
     kind: Kind,
+    flow: string,
     recipient: Recipient,
     data: { error?: string; notice?: string },
     status = 200,
@@ -187,6 +199,7 @@ export function identifierPageRoutes(deps: Deps) {
         address: kind.display(recipient.address),
         source: kind.words.source,
         lifetime: deps.codeLifetime,
+        ...(await resendCountdown(codes, flow)),
         ...data,
       },
       status,
@@ -207,7 +220,7 @@ export function identifierPageRoutes(deps: Deps) {
     status: number,
   ) =>
     recipient
-      ? renderCode(ctx, kind, recipient, { error }, status)
+      ? renderCode(ctx, kind, flowOf(kind, current), recipient, { error }, status)
       : renderEnter(ctx, kind, await accountOf(current), { error }, status);
 
   const send = (flow: string, recipient: Recipient, requester: { ip: string; accountId: string }) =>
@@ -248,9 +261,10 @@ export function identifierPageRoutes(deps: Deps) {
     router.get(`/${kind.path}/confirm`, async (ctx) => {
       const current = await deps.session.require(ctx, `${page}/confirm`);
       if (!current) return;
-      const recipient = await codes.pending(flowOf(kind, current));
+      const flow = flowOf(kind, current);
+      const recipient = await codes.pending(flow);
       if (!recipient) return ctx.redirect(page);
-      await renderCode(ctx, kind, recipient, {});
+      await renderCode(ctx, kind, flow, recipient, {});
     });
 
     router.post(`/${kind.path}/resend`, async (ctx) => {
@@ -265,9 +279,9 @@ export function identifierPageRoutes(deps: Deps) {
         // A failed delivery withdraws the code it was to replace; with none waiting, start again.
         if (!(await codes.pending(flow)))
           return renderEnter(ctx, kind, await accountOf(current), { error: problem.message }, problem.status);
-        return renderCode(ctx, kind, recipient, { error: problem.message }, problem.status);
+        return renderCode(ctx, kind, flow, recipient, { error: problem.message }, problem.status);
       }
-      await renderCode(ctx, kind, recipient, { notice: 'We sent a new code. Earlier codes no longer work.' });
+      await renderCode(ctx, kind, flow, recipient, { notice: 'We sent a new code. Earlier codes no longer work.' });
     });
 
     router.post(`/${kind.path}/confirm`, async (ctx) => {
@@ -277,7 +291,7 @@ export function identifierPageRoutes(deps: Deps) {
       const recipient = await codes.pending(flow);
       const code = parseFormCode(ctx.request.body);
       if (recipient && !code)
-        return renderCode(ctx, kind, recipient, { error: malformedCode(kind.channel).message }, 400);
+        return renderCode(ctx, kind, flow, recipient, { error: malformedCode(kind.channel).message }, 400);
       const result = code
         ? await codes.verify(flow, code, { ip: clientIp(ctx), accountId: current.accountId })
         : ({ status: 'expired' } as const);
@@ -300,7 +314,11 @@ export function identifierPageRoutes(deps: Deps) {
       }
       const address = result.recipient.address;
       const changed = await kind.change(deps.accounts, current.accountId, address);
-      if (changed.status === 'not_found') throw new PageError(404, 'This account no longer exists.');
+      if (changed.status === 'not_found')
+        throw new PageError(404, 'This account no longer exists.', 'Account not found', {
+          href: '/',
+          label: 'Start again',
+        });
       if (changed.status === 'taken') {
         await audit(ctx, kind, current, 'failure', { to: kind.mask(address), reason: 'taken' });
         return renderEnter(

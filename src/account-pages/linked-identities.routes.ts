@@ -8,6 +8,7 @@ import { csrfProtection } from '../http/csrf.ts';
 import type { PageSession, SignedIn } from '../http/page-session.ts';
 import type { Renderer } from '../http/render.ts';
 import { requestOrigin } from '../http/request-origin.ts';
+import { shownTime } from './relative-time.ts';
 
 const PAGE = '/account/providers';
 const UNLINKED = 'Unlinked. That account no longer signs you in here.';
@@ -19,9 +20,6 @@ const UNKNOWN_ANSWER =
 const NOT_LINKED = 'That sign-in provider is not linked to your account.';
 const LAST_METHOD =
   'This is the only way you sign in. Add an email address, a phone number or a passkey first, then unlink it.';
-
-const date = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' });
-const when = (at: Date) => ({ iso: at.toISOString(), text: date.format(at) });
 
 /** `/account/providers`: the upstream identities that sign in to this account, and unlinking one. */
 export function linkedIdentityPageRoutes(deps: {
@@ -49,8 +47,8 @@ export function linkedIdentityPageRoutes(deps: {
       providerName: identity.providerName,
       upstreamName: identity.display_name,
       email: identity.email,
-      linked: when(identity.created_at),
-      lastUsed: when(identity.last_used_at),
+      linked: shownTime(identity.created_at),
+      lastUsed: shownTime(identity.last_used_at),
     }));
     await deps.renderer.render(
       ctx,

@@ -17,6 +17,7 @@ import type { PageSession, SignedIn } from '../http/page-session.ts';
 import { parseBody, refusal } from '../interaction/passkey-refusals.ts';
 import { ApiError } from '../shared/api-error.ts';
 import { backupCodesOnEnrollment } from './backup-codes-on-enrollment.ts';
+import { shownTime } from './relative-time.ts';
 
 const PAGE = '/account/passkeys';
 
@@ -28,9 +29,6 @@ const NOTICES: Record<string, string> = {
 const NOT_YOURS = 'That passkey is not one of yours, or it was already removed.';
 
 const addBody = z.object({ credential: registrationResponseSchema, name: z.string().max(1000).optional() });
-
-const date = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' });
-const when = (at: Date) => ({ iso: at.toISOString(), text: date.format(at) });
 
 type Deps = {
   passkeys: PasskeyService;
@@ -83,8 +81,8 @@ export function passkeyPageRoutes(deps: Deps) {
     const passkeys = (await deps.passkeys.list(current.accountId)).map((passkey: Passkey) => ({
       id: passkey.id,
       name: passkey.name,
-      created: when(passkey.created_at),
-      lastUsed: passkey.last_used_at && when(passkey.last_used_at),
+      created: shownTime(passkey.created_at),
+      lastUsed: passkey.last_used_at && shownTime(passkey.last_used_at),
       synced: methodOf(passkey) === 'passkey_swk',
     }));
     await deps.renderer.render(ctx, 'account-passkeys', { passkeys, nameMax: FACTOR_NAME_MAX, ...messages }, status);

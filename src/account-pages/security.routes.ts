@@ -14,6 +14,7 @@ import type { BackupCodeHandOff } from '../interaction/backup-code-hand-off.ts';
 import type { PageSession, SignedIn } from '../http/page-session.ts';
 import { backupCodesOnEnrollment, FRESH_BACKUP_CODES_PAGE } from './backup-codes-on-enrollment.ts';
 import { APP_CODE, parseFormCode } from '../verification/code-outcomes.ts';
+import { shownTime } from './relative-time.ts';
 
 const PAGE = '/account/security';
 
@@ -32,8 +33,6 @@ type Deps = {
   session: PageSession;
   renderer: Renderer;
 };
-
-const date = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' });
 
 /**
  * `/account/security`: the second step of signing in (authenticator app, a summary of passkeys,
@@ -69,8 +68,8 @@ export function securityPageRoutes(deps: Deps) {
         summary,
         totp: totp && {
           name: totp.name,
-          since: { iso: totp.created_at.toISOString(), text: date.format(totp.created_at) },
-          lastUsed: totp.last_used_at && { iso: totp.last_used_at.toISOString(), text: date.format(totp.last_used_at) },
+          since: shownTime(totp.created_at),
+          lastUsed: totp.last_used_at && shownTime(totp.last_used_at),
         },
         nameMax: FACTOR_NAME_MAX,
         ...messages,

@@ -8,6 +8,7 @@ import type { Renderer } from '../http/render.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import type { PageSession, SignedIn } from '../http/page-session.ts';
 import { describeDevice } from './device-description.ts';
+import { shownTime } from './relative-time.ts';
 
 const PAGE = '/account/sessions';
 const NOTICES: Record<string, string> = {
@@ -15,9 +16,6 @@ const NOTICES: Record<string, string> = {
   others: 'All your other devices are signed out.',
 };
 const NOT_YOURS = 'That device is not signed in to your account any more.';
-
-const dateTime = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
-const when = (date: Date) => ({ iso: date.toISOString(), text: `${dateTime.format(date)} UTC` });
 
 /**
  * `/account/sessions`: where the person is signed in, and signing devices out. Signing out this
@@ -36,8 +34,8 @@ export function sessionPageRoutes(deps: {
     uid: row.session_uid,
     device: describeDevice(row.user_agent),
     ip: row.ip ?? 'Unknown',
-    signedInAt: when(row.created_at),
-    lastSeen: when(row.last_seen_at),
+    signedInAt: shownTime(row.created_at),
+    lastSeen: shownTime(row.last_seen_at),
     current: row.session_uid === current.sessionUid,
   });
 

@@ -10,7 +10,7 @@ import type { Renderer } from '../http/render.ts';
 import { clientIp, requestOrigin } from '../http/request-origin.ts';
 import { federatedSignIn } from '../interaction/authentication-methods.ts';
 import {
-  EXPIRED_INTERACTION,
+  interactionEnded,
   finishInteraction,
   loadInteraction,
   type Interaction,
@@ -66,7 +66,7 @@ export function federationRoutes(deps: Deps) {
     const flow = state ? await federation.flowFor(state) : undefined;
     // A provider that posts its answers never sends one in a query: such a one is not its own.
     if (!flow || flow.provider !== ctx.params.provider || federation.postsAnswer(flow.provider))
-      throw new PageError(400, UNKNOWN_ANSWER);
+      throw new PageError(400, UNKNOWN_ANSWER, 'This sign-in has ended');
     ctx.status = 303;
     ctx.redirect(onward(flow, ctx.querystring));
   });
@@ -85,8 +85,9 @@ export function federationRoutes(deps: Deps) {
       const state = answer.get('state');
       const flow = state ? await federation.flowFor(state) : undefined;
       if (!state || !flow || flow.provider !== ctx.params.provider || !federation.postsAnswer(flow.provider))
-        throw new PageError(400, UNKNOWN_ANSWER);
-      if (!(await federation.holdPostedAnswer(state, answer))) throw new PageError(400, UNKNOWN_ANSWER);
+        throw new PageError(400, UNKNOWN_ANSWER, 'This sign-in has ended');
+      if (!(await federation.holdPostedAnswer(state, answer)))
+        throw new PageError(400, UNKNOWN_ANSWER, 'This sign-in has ended');
       ctx.status = 303;
       ctx.redirect(onward(flow, new URLSearchParams({ state }).toString()));
     },
@@ -98,7 +99,7 @@ export function federationRoutes(deps: Deps) {
 
   const signInStep = async (ctx: Context) => {
     const interaction = await loadInteraction(deps.provider(), ctx);
-    if (interaction.prompt.name !== 'login') throw new PageError(400, EXPIRED_INTERACTION);
+    if (interaction.prompt.name !== 'login') throw interactionEnded();
     return interaction;
   };
 
@@ -131,7 +132,7 @@ export function federationRoutes(deps: Deps) {
         accountId: account.id,
         detail: { method: 'federated', provider, status: account.status },
       });
-      throw new PageError(403, refused);
+      throw new PageError(403, refused, 'This account cannot sign in');
     }
     if (created) await deps.onAccountCreated(account.id);
     if (linked) {
@@ -160,7 +161,7 @@ export function federationRoutes(deps: Deps) {
     status = 200,
   ) => {
     const held = await federation.heldLink(uid);
-    if (!held) throw new PageError(400, EXPIRED_INTERACTION);
+    if (!held) throw interactionEnded();
     await renderer.render(
       ctx,
       'federation-link',
@@ -179,10 +180,10 @@ export function federationRoutes(deps: Deps) {
     const interaction = await signInStep(ctx);
     const provider = String(ctx.params.provider);
     const name = federation.nameOf(provider);
-    if (!name) throw new PageError(404, 'That sign-in provider is not offered here.');
+    if (!name) throw new PageError(404, 'That sign-in provider is not offered here.', 'Sign-in provider not found');
     try {
       const url = await federation.begin(provider, { interaction: interaction.uid });
-      if (!url) throw new PageError(404, 'That sign-in provider is not offered here.');
+      if (!url) throw new PageError(404, 'That sign-in provider is not offered here.', 'Sign-in provider not found');
       ctx.status = 303;
       ctx.redirect(url.href);
     } catch (error) {
@@ -255,7 +256,7 @@ export function federationRoutes(deps: Deps) {
   router.post('/link/resend', async (ctx) => {
     const interaction = await signInStep(ctx);
     const held = await federation.heldLink(interaction.uid);
-    if (!held) throw new PageError(400, EXPIRED_INTERACTION);
+    if (!held) throw interactionEnded();
     const recipient: Recipient = { channel: 'email', address: held.email };
     const problem = await sendCode(
       () => codes.start(linkFlow(interaction.uid), recipient, { ip: clientIp(ctx), accountId: held.accountId }),
@@ -272,7 +273,7 @@ export function federationRoutes(deps: Deps) {
   router.post('/link', async (ctx) => {
     const interaction = await signInStep(ctx);
     const held = await federation.heldLink(interaction.uid);
-    if (!held) throw new PageError(400, EXPIRED_INTERACTION);
+    if (!held) throw interactionEnded();
     const code = parseFormCode(ctx.request.body);
     if (!code) return renderLink(ctx, interaction.uid, { error: malformedCode('email').message }, 400);
     const result = await codes.verify(linkFlow(interaction.uid), code, {
@@ -294,7 +295,7 @@ export function federationRoutes(deps: Deps) {
       return failed(ctx, interaction, problem.status, problem.message);
     }
     const outcome = await federation.completeLink(interaction.uid);
-    if (!outcome) throw new PageError(400, EXPIRED_INTERACTION);
+    if (!outcome) throw interactionEnded();
     await signIn(ctx, interaction, outcome, held.provider, true);
   });
 

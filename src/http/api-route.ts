@@ -185,7 +185,7 @@ export function openApiDocument(routes: ApiRoute[], info: { issuer: string; vers
     info: {
       title: 'FairyID API',
       version: info.version,
-      description: 'Call with an access token issued for the resource ISSUER/api.',
+      description: `Call with an access token issued for the resource ${info.issuer}/api.`,
     },
     servers: [{ url: info.issuer }],
     paths,

@@ -27,7 +27,11 @@ export const csrfProtection: Middleware = async (ctx, next) => {
   if (ctx.method === 'POST') {
     const submitted = (ctx.request.body as Record<string, unknown> | undefined)?.[FIELD] ?? ctx.get(HEADER);
     if (typeof submitted !== 'string' || !sameToken(submitted, token)) {
-      throw new PageError(403, 'This form expired or was sent from another page. Go back, reload and try again.');
+      throw new PageError(
+        403,
+        'This form expired or was sent from another page. Go back, reload and try again.',
+        'This form has expired',
+      );
     }
   }
   await next();

@@ -15,19 +15,18 @@ export function errorPages(renderer: Renderer): Middleware {
         await renderer.render(
           ctx,
           'error',
-          { title: 'Page not found', message: 'There is nothing at this address.' },
+          {
+            title: 'Page not found',
+            message: 'There is nothing at this address. Check the link, or start from the home page.',
+            action: { href: '/', label: 'Go to the home page' },
+          },
           404,
         );
       }
     } catch (error) {
       const err = error as HttpishError;
       if (err instanceof PageError) {
-        await renderer.render(
-          ctx,
-          'error',
-          { title: 'Something needs your attention', message: err.message },
-          err.status,
-        );
+        await renderer.render(ctx, 'error', { title: err.title, message: err.message, action: err.action }, err.status);
         return;
       }
       // A client error meant for a script (its message is safe to show by definition) that reached a page.

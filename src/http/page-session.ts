@@ -138,6 +138,12 @@ export function createPageSession(deps: {
         const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
         const returnTo = state ? await deps.kv.get(`page-return:${state}`) : null;
         if (state) await deps.kv.del(`page-return:${state}`);
+        // A cancelled sign-in (access_denied) or one that failed must not go back to the page that
+        // asked for it: that page would only ask again, and "Cancel" would open a new sign-in page.
+        if (typeof ctx.query.error === 'string') {
+          ctx.redirect(ctx.query.error === 'access_denied' ? '/?sign-in=cancelled' : '/?sign-in=failed');
+          return;
+        }
         // Only our own paths: an attacker-made state never leads off-site.
         ctx.redirect(returnTo?.startsWith('/') && !returnTo.startsWith('//') ? returnTo : '/');
       });

@@ -12,7 +12,7 @@ import { PageError } from '../http/page-error.ts';
 import type { Renderer } from '../http/render.ts';
 import { clientIp, requestOrigin } from '../http/request-origin.ts';
 import { firstFactor } from './authentication-methods.ts';
-import { EXPIRED_INTERACTION, finishInteraction, loadInteraction, type Interaction } from './interaction-details.ts';
+import { interactionEnded, finishInteraction, loadInteraction, type Interaction } from './interaction-details.ts';
 import { displayedAddress, type OneTimeCodes, type Recipient } from '../verification/one-time-codes.ts';
 import { describeScopes } from './scope-descriptions.ts';
 import {
@@ -20,6 +20,7 @@ import {
   type CodeProblem,
   malformedCode,
   parseFormCode,
+  resendCountdown,
   sendCode,
 } from '../verification/code-outcomes.ts';
 import { accountLabel } from '../accounts/account-label.ts';
@@ -120,6 +121,7 @@ export function interactionRoutes(deps: Deps) {
         channel: recipient.channel,
         address: displayedAddress(recipient),
         lifetime: deps.codeLifetime,
+        ...(await resendCountdown(codes, String(ctx.params.uid))),
         ...data,
       },
       status,
@@ -188,7 +190,7 @@ export function interactionRoutes(deps: Deps) {
   const renderConsent = async (ctx: Context, interaction: Interaction, error?: string) => {
     const accountId = String(interaction.session?.accountId);
     const account = await deps.accounts.findById(accountId);
-    if (!account) throw new PageError(400, EXPIRED_INTERACTION);
+    if (!account) throw interactionEnded();
     const requested = requestedScopes(interaction);
     await renderer.render(
       ctx,
@@ -207,8 +209,7 @@ export function interactionRoutes(deps: Deps) {
   };
 
   const grantConsent = async (ctx: Context, interaction: Interaction, organizationId?: string) => {
-    if (interaction.prompt.name !== 'consent' || !interaction.session?.accountId)
-      throw new PageError(400, EXPIRED_INTERACTION);
+    if (interaction.prompt.name !== 'consent' || !interaction.session?.accountId) throw interactionEnded();
     const accountId = interaction.session.accountId;
     const chooseOrganization = await needsOrganization(interaction);
     if (chooseOrganization) {
@@ -229,7 +230,7 @@ export function interactionRoutes(deps: Deps) {
           accountId: interaction.session.accountId,
           clientId: String(interaction.params.client_id),
         });
-    if (!grant) throw new PageError(400, EXPIRED_INTERACTION);
+    if (!grant) throw interactionEnded();
     if (detail.missingOIDCScope) grant.addOIDCScope(detail.missingOIDCScope.join(' '));
     if (detail.missingOIDCClaims) grant.addOIDCClaims(detail.missingOIDCClaims);
     for (const [indicator, scopes] of Object.entries(detail.missingResourceScopes ?? {})) {
@@ -257,7 +258,7 @@ export function interactionRoutes(deps: Deps) {
       return renderLogin(ctx, interaction, typeof hint === 'string' ? { identifier: hint } : {});
     }
     if (interaction.prompt.name === 'mfa') return ctx.redirect(`/interaction/${interaction.uid}/mfa`);
-    if (interaction.prompt.name !== 'consent') throw new PageError(400, EXPIRED_INTERACTION);
+    if (interaction.prompt.name !== 'consent') throw interactionEnded();
     // Our own apps are trusted by definition, even when they ask with prompt=consent.
     const client = await deps.provider().Client.find(String(interaction.params.client_id));
     if (client?.first_party && !(await needsOrganization(interaction))) return grantConsent(ctx, interaction);
@@ -267,7 +268,7 @@ export function interactionRoutes(deps: Deps) {
   // The path and field keep their first name, `email`, though a phone number is welcome too.
   router.post('/email', async (ctx) => {
     const interaction = await details(ctx);
-    if (interaction.prompt.name !== 'login') throw new PageError(400, EXPIRED_INTERACTION);
+    if (interaction.prompt.name !== 'login') throw interactionEnded();
     const typed = String((ctx.request.body as Record<string, unknown>).email ?? '').trim();
     const parsed = parseAddress(typed, deps.smsAvailable);
     if ('error' in parsed) return renderLogin(ctx, interaction, { error: parsed.error, identifier: typed }, 400);
@@ -295,7 +296,7 @@ export function interactionRoutes(deps: Deps) {
 
   router.post('/code', async (ctx) => {
     const interaction = await details(ctx);
-    if (interaction.prompt.name !== 'login') throw new PageError(400, EXPIRED_INTERACTION);
+    if (interaction.prompt.name !== 'login') throw interactionEnded();
     const recipient = await codes.pending(interaction.uid);
     const code = parseFormCode(ctx.request.body);
     if (recipient && !code) return renderCode(ctx, recipient, { error: malformedCode(recipient.channel).message }, 400);
@@ -316,7 +317,7 @@ export function interactionRoutes(deps: Deps) {
           accountId: account.id,
           detail: { method: channel, status: account.status },
         });
-        throw new PageError(403, refusal);
+        throw new PageError(403, refusal, 'This account cannot sign in');
       }
       // The sign-up DUST and the audit record are independent commits: both land before the answer,
       // in one wait instead of two.

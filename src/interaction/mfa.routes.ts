@@ -8,12 +8,11 @@ import type { BackupCodeService } from '../accounts/backup-code.service.ts';
 import type { TotpService } from '../accounts/totp.service.ts';
 import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
-import { PageError } from '../http/page-error.ts';
 import type { Renderer } from '../http/render.ts';
 import { clientIp, requestOrigin } from '../http/request-origin.ts';
 import type { AbuseControls } from '../verification/abuse-controls.ts';
 import type { BackupCodeHandOff } from './backup-code-hand-off.ts';
-import { EXPIRED_INTERACTION, loadInteraction, type Interaction } from './interaction-details.ts';
+import { interactionEnded, loadInteraction, type Interaction } from './interaction-details.ts';
 import {
   APP_CODE,
   checkProblem,
@@ -21,6 +20,7 @@ import {
   malformedCode,
   parseFormCode,
   refusedCheck,
+  resendCountdown,
   sendCode,
 } from '../verification/code-outcomes.ts';
 import { mfaOptions, type MfaOptions } from './mfa-options.ts';
@@ -61,9 +61,9 @@ export function mfaRoutes(deps: Deps) {
 
   const stepOf = async (interaction: Interaction): Promise<Step> => {
     const accountId = interaction.session?.accountId;
-    if (interaction.prompt.name !== 'mfa' || !accountId) throw new PageError(400, EXPIRED_INTERACTION);
+    if (interaction.prompt.name !== 'mfa' || !accountId) throw interactionEnded();
     const account = await deps.accounts.findById(accountId);
-    if (!account) throw new PageError(400, EXPIRED_INTERACTION);
+    if (!account) throw interactionEnded();
     const options = mfaOptions(interaction, account, await deps.accounts.factorSummary(accountId), deps.smsAvailable);
     return { interaction, accountId, options, accountLabel: accountLabel(account) };
   };
@@ -237,6 +237,7 @@ export function mfaRoutes(deps: Deps) {
         channel: recipient.channel,
         address: displayedAddress(recipient),
         lifetime: deps.codeLifetime,
+        ...(await resendCountdown(deps.codes, flow(step.interaction.uid))),
         ...messages,
       },
       status,
@@ -299,7 +300,7 @@ export function mfaRoutes(deps: Deps) {
   router.post('/totp-setup', async (ctx) => {
     const step = await load(ctx);
     const uid = step.interaction.uid;
-    if (!step.options.mayEnroll || step.options.required === 'phr') throw new PageError(400, EXPIRED_INTERACTION);
+    if (!step.options.mayEnroll || step.options.required === 'phr') throw interactionEnded();
     const body = ctx.request.body as Record<string, unknown>;
     const pending = String(body.pending ?? '');
     const code = parseFormCode(body);

@@ -26,9 +26,10 @@ export function createProviderPages(renderer: Renderer): ProviderPages {
         ctx,
         'error',
         {
-          title: 'This sign-in request cannot continue',
+          title: ERROR_TITLES.get(out.error) ?? 'This sign-in request cannot continue',
           message: humanError(out.error, out.error_description),
           reference: out.error,
+          action: returnToApp(ctx, out.error),
         },
         ctx.status >= 400 ? ctx.status : 500,
       );
@@ -38,6 +39,13 @@ export function createProviderPages(renderer: Renderer): ProviderPages {
     // We draw our own labelled input instead of the library's unlabelled one; only its token is reused.
     async userCodeInputSource(ctx, form, _out, err) {
       if (err?.name === 'NotFoundError') reportWrongDeviceGuess(ctx.req);
+      // Denying the device is a choice, not a mistake: a calm page of its own, not an error above the code.
+      if (err?.name === 'AbortedError') {
+        const clientId = ctx.oidc.entities.DeviceCode?.clientId;
+        const client = clientId ? await ctx.oidc.provider.Client.find(clientId) : undefined;
+        await render(ctx, 'device-denied', { clientName: client?.clientName });
+        return;
+      }
       const error = err ? deviceError(err) : undefined;
       await render(
         ctx,
@@ -48,7 +56,7 @@ export function createProviderPages(renderer: Renderer): ProviderPages {
           error,
           userCode: typeof ctx.oidc.params?.user_code === 'string' ? ctx.oidc.params.user_code : undefined,
         },
-        err && err.name !== 'AbortedError' ? 400 : 200,
+        err ? 400 : 200,
       );
     },
 
@@ -76,8 +84,23 @@ function deviceError(err: Error & { userCode?: string }) {
   }
   if (err.name === 'ExpiredError') return 'That code has expired. Start again on your device to get a new one.';
   if (err.name === 'AlreadyUsedError') return 'That code was already used. Start again on your device.';
-  if (err.name === 'AbortedError') return 'The sign-in on your device was cancelled.';
   return 'We could not check that code. Please try again.';
+}
+
+const ERROR_TITLES = new Map([
+  ['invalid_client', 'This app is not registered'],
+  ['invalid_redirect_uri', 'This app’s return address is not registered'],
+  ['access_denied', 'The sign-in was declined'],
+]);
+
+/**
+ * "Return to ‹app›" only to an address the app registered as its home (client_uri): a redirect URI
+ * that failed its check is never offered, and an unknown app has none.
+ */
+function returnToApp(ctx: KoaContextWithOIDC, error: string) {
+  const client = ctx.oidc.client;
+  if (!client?.clientUri || error === 'invalid_client' || !/^https?:\/\//.test(client.clientUri)) return undefined;
+  return { href: client.clientUri, label: `Return to ${client.clientName ?? 'the app'}` };
 }
 
 function humanError(error: string, description?: string) {

@@ -3,10 +3,9 @@ import type Provider from 'oidc-provider';
 import type { BackupCodeService } from '../accounts/backup-code.service.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import { requestOrigin } from '../http/request-origin.ts';
-import { PageError } from '../http/page-error.ts';
 import { addFactor, type Method } from './authentication-methods.ts';
 import type { BackupCodeHandOff } from './backup-code-hand-off.ts';
-import { EXPIRED_INTERACTION, type Interaction } from './interaction-details.ts';
+import { interactionEnded, type Interaction } from './interaction-details.ts';
 
 /**
  * The end of the `mfa` prompt, whichever factor met it: the session's login is replaced by one
@@ -28,7 +27,7 @@ export function createSecondFactorCompletion(deps: {
       options: { enrolled?: boolean } = {},
     ): Promise<string> {
       const accountId = interaction.session?.accountId;
-      if (interaction.prompt.name !== 'mfa' || !accountId) throw new PageError(400, EXPIRED_INTERACTION);
+      if (interaction.prompt.name !== 'mfa' || !accountId) throw interactionEnded();
       const login = { accountId, ...addFactor(interaction.session?.amr, method) };
       const next = await deps
         .provider()

@@ -6,6 +6,8 @@ import type { ClientRegistry } from './client-registry.ts';
 export const DEMO_CLIENT_ID = 'demo';
 
 export const demoRedirectUri = (issuer: string) => `${issuer}/dev/callback`;
+/** Where the demo client's RP-initiated logout ends: a page of ours standing in for the app's own. */
+export const demoPostLogoutUri = (issuer: string) => `${issuer}/dev/signed-out`;
 
 /** Development only: a public client whose redirect lands on a page of ours, so sign-in can be tried with no app. */
 export async function ensureDemoClient(clients: ClientRegistry, issuer: string): Promise<void> {
@@ -13,7 +15,7 @@ export async function ensureDemoClient(clients: ClientRegistry, issuer: string):
     clientId: DEMO_CLIENT_ID,
     name: 'FairyID demo',
     redirectUris: [demoRedirectUri(issuer)],
-    postLogoutRedirectUris: [issuer],
+    postLogoutRedirectUris: [demoPostLogoutUri(issuer)],
     grantTypes: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
     authMethod: 'none',
     firstParty: false,
@@ -44,6 +46,10 @@ export function demoInstructions(issuer: string): string {
     `       -d redirect_uri=${demoRedirectUri(issuer)} -d code_verifier=${verifier} -d code=CODE`,
     '  Device flow (as a CLI would):',
     `     curl -s ${issuer}/device/auth -d client_id=${DEMO_CLIENT_ID} -d scope="openid email"`,
+    '     Open its verification_uri_complete and approve; meanwhile poll for the tokens every `interval` seconds',
+    '     (authorization_pending until you approve), with the device_code it returned:',
+    `     curl -s ${issuer}/token -d grant_type=urn:ietf:params:oauth:grant-type:device_code \\`,
+    `       -d client_id=${DEMO_CLIENT_ID} -d device_code=DEVICE_CODE`,
     `  Discovery: ${issuer}/.well-known/openid-configuration`,
   ].join('\n');
 }
@@ -53,6 +59,9 @@ export function demoCallbackRoutes(renderer: Renderer) {
   router.get('/dev/callback', async (ctx) => {
     const { code, error, error_description: errorDescription } = ctx.query;
     await renderer.render(ctx, 'dev-callback', { code, error, errorDescription });
+  });
+  router.get('/dev/signed-out', async (ctx) => {
+    await renderer.render(ctx, 'dev-signed-out', { state: typeof ctx.query.state === 'string' ? ctx.query.state : '' });
   });
   return router.routes();
 }

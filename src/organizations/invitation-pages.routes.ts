@@ -7,14 +7,38 @@ import type { Renderer } from '../http/render.ts';
 import type { PageSession } from '../http/page-session.ts';
 import { InvitationUnusable, type InvitationProblem, type InvitationService } from './invitation.service.ts';
 
-const PROBLEMS: Record<InvitationProblem, string> = {
-  unknown: 'This invitation link is not valid. Ask for a new invitation.',
-  expired: 'This invitation has expired. Ask the organization for a new one.',
-  accepted: 'This invitation was already accepted.',
-  declined: 'This invitation was declined.',
-  revoked: 'This invitation was withdrawn by the organization.',
-  wrong_account: 'This invitation is for another email address. Sign in with the address it was sent to.',
-  already_member: 'You are already a member of this organization.',
+const ACCOUNT = { href: '/account', label: 'Go to your account' };
+const HOME = { href: '/', label: 'Go to the home page' };
+
+/** What each problem is called, what the page says, and where it leads: a used invitation to the account. */
+const PROBLEMS: Record<InvitationProblem, { title: string; message: string; action: typeof ACCOUNT }> = {
+  unknown: {
+    title: 'Invitation not found',
+    message: 'This invitation link is not valid. Ask for a new invitation.',
+    action: HOME,
+  },
+  expired: {
+    title: 'Invitation expired',
+    message: 'This invitation has expired. Ask the organization for a new one.',
+    action: HOME,
+  },
+  accepted: { title: 'Invitation already accepted', message: 'This invitation was already accepted.', action: ACCOUNT },
+  declined: { title: 'Invitation declined', message: 'This invitation was declined.', action: ACCOUNT },
+  revoked: {
+    title: 'Invitation withdrawn',
+    message: 'This invitation was withdrawn by the organization.',
+    action: HOME,
+  },
+  wrong_account: {
+    title: 'Invitation for another address',
+    message: 'This invitation is for another email address. Sign in with the address it was sent to.',
+    action: ACCOUNT,
+  },
+  already_member: {
+    title: 'Already a member',
+    message: 'You are already a member of this organization.',
+    action: ACCOUNT,
+  },
 };
 
 /** The page an invitation email links to: see the invitation, sign in as the invitee, accept or decline. */
@@ -29,12 +53,7 @@ export function invitationPageRoutes(deps: {
 
   const problemPage = (ctx: Context, error: unknown) => {
     if (!(error instanceof InvitationUnusable)) throw error;
-    return deps.renderer.render(
-      ctx,
-      'error',
-      { title: 'Invitation', message: PROBLEMS[error.problem] },
-      error.problem === 'unknown' ? 404 : 410,
-    );
+    return deps.renderer.render(ctx, 'error', PROBLEMS[error.problem], error.problem === 'unknown' ? 404 : 410);
   };
 
   const signedInAccount = async (ctx: Context) => {
@@ -85,7 +104,8 @@ export function invitationPageRoutes(deps: {
           answer === 'accept'
             ? `You are now a member of ${organization.name}.`
             : `You declined the invitation to ${organization.name}.`;
-        await deps.renderer.render(ctx, 'invitation-answered', { message });
+        const title = answer === 'accept' ? 'Invitation accepted' : 'Invitation declined';
+        await deps.renderer.render(ctx, 'invitation-answered', { title, message });
       } catch (error) {
         await problemPage(ctx, error);
       }

@@ -11,3 +11,8 @@ export function describeDuration(totalSeconds: number): string {
   if (minutes < 120 || minutes % 60 !== 0) return unit(minutes, 'minute');
   return unit(minutes / 60, 'hour');
 }
+
+/** "0:30", "1:05": a countdown's time left, as the resend button shows it. */
+export function countdownClock(totalSeconds: number): string {
+  return `${Math.floor(totalSeconds / 60)}:${String(totalSeconds % 60).padStart(2, '0')}`;
+}

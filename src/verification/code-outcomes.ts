@@ -1,7 +1,7 @@
 import { MailDeliveryError, SmsDeliveryError } from '../notifications/message.ts';
-import { describeDuration, secondsUntil } from '../shared/duration.ts';
+import { countdownClock, describeDuration, secondsUntil } from '../shared/duration.ts';
 import { lockedOutMessage } from './locked-out-message.ts';
-import type { Recipient, StartResult, VerifyResult } from './one-time-codes.ts';
+import type { OneTimeCodes, Recipient, StartResult, VerifyResult } from './one-time-codes.ts';
 
 /**
  * What a page shows when a one-time code could not be sent or did not work: one wording for every
@@ -138,5 +138,12 @@ export function refusedCheck(
 
 /** Names the locked channel when it is known, else the account. */
 function lockedOut(until: Date, channel: Recipient['channel'] | undefined): CodeProblem {
-  return { status: 429, message: lockedOutMessage(until, channel), retryAfter: secondsUntil(until) };
+  const retryAfter = secondsUntil(until);
+  return { status: 429, message: lockedOutMessage(retryAfter, channel), retryAfter };
+}
+
+/** What a code page's resend button needs: the seconds left of the flow's resend wait, and as "0:30". */
+export async function resendCountdown(codes: Pick<OneTimeCodes, 'resendWait'>, flow: string) {
+  const resendIn = await codes.resendWait(flow);
+  return { resendIn, resendClock: countdownClock(resendIn) };
 }

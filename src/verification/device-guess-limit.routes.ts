@@ -55,6 +55,7 @@ export function deviceGuessLimit(deps: {
       {
         title: 'Too many codes tried',
         message: `Too many wrong device codes were entered from your network. Check the code on your device and try again in ${describeDuration(verdict.retryAfter)}.`,
+        action: { href: deps.verificationPath(), label: 'Back to the device page' },
       },
       429,
     );

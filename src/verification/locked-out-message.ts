@@ -1,3 +1,5 @@
+import { describeDuration } from '../shared/duration.ts';
+
 const LOCKED_SUBJECT = {
   email: 'with this email address',
   sms: 'with this phone number',
@@ -5,15 +7,9 @@ const LOCKED_SUBJECT = {
 } as const;
 
 /**
- * An unlock time as a person reads it, in UTC so that it is the same on every device; with the
- * date when that is not today.
+ * How long a lock has left, as a person reads it ("for 15 minutes"): a wait means the same on every
+ * device and in every time zone, where a clock time ("until 12:18 UTC") has to be converted first.
  */
-export function describeUnlockTime(until: Date): string {
-  const iso = until.toISOString();
-  const sameDay = iso.slice(0, 10) === new Date().toISOString().slice(0, 10);
-  return `${sameDay ? '' : `${iso.slice(0, 10)} `}${iso.slice(11, 16)} UTC`;
-}
-
-export function lockedOutMessage(until: Date, locked: keyof typeof LOCKED_SUBJECT = 'account') {
-  return `Too many wrong codes. Signing in ${LOCKED_SUBJECT[locked]} is locked until ${describeUnlockTime(until)}.`;
+export function lockedOutMessage(secondsLeft: number, locked: keyof typeof LOCKED_SUBJECT = 'account') {
+  return `Too many wrong codes. Signing in ${LOCKED_SUBJECT[locked]} is locked for ${describeDuration(Math.max(1, secondsLeft))}.`;
 }

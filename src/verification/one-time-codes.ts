@@ -100,8 +100,16 @@ export function createOneTimeCodes(deps: {
     return 0;
   };
 
+  /** Whole seconds until this flow may ask for a new code (0: now), for the page's countdown. */
+  const resendWait = async (flow: string): Promise<number> => {
+    const sent = await kv.get(resendKey(flow));
+    if (!sent) return 0;
+    return Math.max(0, Math.ceil((Number(sent) + settings.resendSeconds * 1000 - clock.now()) / 1000));
+  };
+
   const codesFor = (purpose: CodePurpose) => ({
     pending,
+    resendWait,
 
     /** Sends a fresh code (replacing any earlier one), unless this flow was sent one moments ago or a budget is spent. */
     async start(flow: string, recipient: Recipient, requester: Requester): Promise<StartResult> {

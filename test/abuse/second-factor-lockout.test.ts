@@ -29,12 +29,12 @@ test('wrong authenticator codes lock the account’s second step; while locked e
   }
   const locking = await submit(flow.client, page, '/mfa/totp', { code: wrongCode });
   t.is(locking.response.status, 429);
-  t.regex(locking.html, /locked until (\d{4}-\d{2}-\d{2} )?\d{2}:\d{2} UTC/);
+  t.regex(locking.html, /locked for \d+ (minutes|seconds?)\./);
   t.truthy(locking.response.headers.get('retry-after'));
 
   const refused = await submit(flow.client, page, '/mfa/totp', { code: right.code });
   t.is(refused.response.status, 429, 'the right code does not get through a lockout');
-  t.regex(refused.html, /locked until/);
+  t.regex(refused.html, /locked for /);
   t.falsy(refused.url.searchParams.get('code'));
 
   const account = await server.app.services.db

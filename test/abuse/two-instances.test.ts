@@ -55,10 +55,10 @@ shared('wrong codes on two instances add up to one lockout, which both instances
   t.is((await submitCode(onA.page.client, onA.asked.html, otherThan(codeOnA))).response.status, 400);
   const locking = await submitCode(onB.page.client, onB.asked.html, otherThan(codeOnB));
   t.is(locking.response.status, 429, 'the second wrong code, made on B, locks the address');
-  t.regex(locking.html, /Signing in with this email address is locked until (\d{4}-\d\d-\d\d )?\d\d:\d\d UTC\./);
+  t.regex(locking.html, /Signing in with this email address is locked for \d+ (minutes|seconds?)\./);
 
   const onALater = await submitCode(onA.page.client, onA.asked.html, codeOnA);
   t.is(onALater.response.status, 429, 'A refuses even its own right code');
-  t.regex(onALater.html, /is locked until/);
+  t.regex(onALater.html, /is locked for /);
   t.is((await askOn(a, 'ada@example.com')).asked.status, 429, 'and sends no new code');
 });

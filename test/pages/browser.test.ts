@@ -98,11 +98,11 @@ browserTest('a person signs in with a real browser on a phone-sized screen', asy
 
   await page.goto(`${server.url}/auth?client_id=no-such-app&response_type=code&scope=openid`);
   t.true(await page.getByRole('alert').filter({ hasText: 'not registered with FairyID' }).isVisible());
-  await check('error', 'This sign-in request cannot continue');
+  await check('error', 'This app is not registered');
 
   // The same page in dark mode, to see that the palette holds up there too.
   await page.emulateMedia({ colorScheme: 'dark' });
-  await check('error-dark', 'This sign-in request cannot continue');
+  await check('error-dark', 'This app is not registered');
 
   t.true(
     stylesheets.length > 0 && stylesheets.every((status) => status === 200 || status === 304),

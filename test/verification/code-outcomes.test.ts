@@ -32,11 +32,10 @@ test('a resend too soon and a spent send budget are the person’s doing: 429 wi
   });
 });
 
-test('a send to a locked address says what is locked and until when', (t) => {
+test('a send to a locked address says what is locked and for how long', (t) => {
   const problem = sendProblem({ status: 'locked_out', until }, 'sms');
   t.is(problem.status, 429);
-  t.is(problem.message, lockedOutMessage(until, 'sms'));
-  t.regex(problem.message, /^Too many wrong codes\. Signing in with this phone number is locked until /);
+  t.is(problem.message, 'Too many wrong codes. Signing in with this phone number is locked for 10 minutes.');
   t.true(problem.retryAfter! > 590 && problem.retryAfter! <= 600);
 });
 
@@ -94,7 +93,7 @@ test('a spent check budget keeps the code page, says the wait and audits nothing
 test('the wrong code that starts a lockout is audited with the lockout; later refusals are not', (t) => {
   const starting = checkProblem({ status: 'locked_out', until, started: true }, 'email');
   t.like(starting, { status: 429, page: 'start', reason: 'wrong_code', lockedOutUntil: until });
-  t.is(starting.message, lockedOutMessage(until, 'email'));
+  t.is(starting.message, lockedOutMessage(starting.retryAfter!, 'email'));
   t.truthy(starting.retryAfter);
   const later = checkProblem({ status: 'locked_out', until }, 'email');
   t.is(later.reason, undefined);
@@ -121,8 +120,11 @@ test('an expired code is audited on every page and sends the person back to star
 });
 
 test('a lockout of unknown channel names the account', (t) => {
-  t.is(checkProblem({ status: 'locked_out', until }, undefined).message, lockedOutMessage(until, 'account'));
-  t.is(refusedCheck({ status: 'locked', until }).message, lockedOutMessage(until, 'account'));
+  t.regex(
+    checkProblem({ status: 'locked_out', until }, undefined).message,
+    /Signing in to this account is locked for /,
+  );
+  t.regex(refusedCheck({ status: 'locked', until }).message, /Signing in to this account is locked for /);
   t.deepEqual(refusedCheck({ status: 'limited', retryAfter: 60 }), {
     status: 429,
     message: 'Too many attempts. Try again in 1 minute.',
