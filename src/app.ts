@@ -93,6 +93,7 @@ export async function createApp(
     kv: services.kv,
     issuer: config.issuer,
     requiresSecondFactor: services.accounts.requiresSecondFactor,
+    secondStepRemembered: services.secondStepRemembered,
   });
 
   const koa = new Koa({ proxy: config.trustProxy, keys: [...config.cookieKeys] });
@@ -212,6 +213,7 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
       totp: services.totp,
       backupCodes: services.backupCodes,
       handOff: services.handOff,
+      rememberedBrowsers: services.rememberedBrowsers,
       audit,
       session,
       renderer,

@@ -8,6 +8,9 @@ import { createFactorSummaryRepository } from './accounts/factor-summary.reposit
 import { createBackupCodeRepository } from './accounts/backup-code.repository.ts';
 import { createBackupCodeService } from './accounts/backup-code.service.ts';
 import { createTotpRepository } from './accounts/totp.repository.ts';
+import { createRememberedBrowserRepository } from './accounts/remembered-browser.repository.ts';
+import { createRememberedBrowsers } from './accounts/remembered-browser.service.ts';
+import { secondStepRemembered } from './http/remembered-browser-cookie.ts';
 import { createTotpService } from './accounts/totp.service.ts';
 import type { Config } from './config.ts';
 import { createDatabase } from './db/database.ts';
@@ -85,6 +88,7 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
     clock,
   });
   const audit = createAuditService(createAuditRepository(db));
+  const rememberedBrowsers = createRememberedBrowsers(createRememberedBrowserRepository(db), clock);
   const clientRepository = withClientCache(createClientRepository(db));
   const organizations = createOrganizationService({
     db,
@@ -98,6 +102,9 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
     clientRepository,
     accounts,
     backupCodes: createBackupCodeService(createBackupCodeRepository(db), config.keysSecret),
+    rememberedBrowsers,
+    // The MFA policy's question about this browser, asked by the provider and by our own pages alike.
+    secondStepRemembered: secondStepRemembered(rememberedBrowsers),
     totp: createTotpService(createTotpRepository(db), config.keysSecret, clock),
     ledger: createLedgerService({ db, clients: clientRepository, organizations }),
     audit,
@@ -153,6 +160,7 @@ export function startProvider(
     findAccount: createFindAccount(services.accounts, services.organizations.grantClaims),
     organizationClaims: services.organizations.grantClaims,
     requiresSecondFactor: services.accounts.requiresSecondFactor,
+    secondStepRemembered: services.secondStepRemembered,
     pages: createProviderPages(options.renderer),
     refreshGrace:
       graceSeconds > 0
@@ -323,6 +331,7 @@ export async function createServerServices(config: Config, log: Logger, override
     secondFactor: createSecondFactorCompletion({
       provider: provider.current,
       backupCodes: services.backupCodes,
+      rememberedBrowsers: services.rememberedBrowsers,
       handOff,
       audit: services.audit,
     }),

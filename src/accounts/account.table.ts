@@ -10,6 +10,8 @@ export interface AccountsTable {
   picture_url: string | null;
   fairyname: string;
   platform_owner: Generated<boolean>;
+  /** When the person last said "not now" to creating a passkey after a code sign-in. */
+  passkey_offer_skipped_at: ColumnType<Date | null, never, Date | null>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date>;
 }

@@ -13,6 +13,7 @@ export type AuditEventName =
   | 'factor_removed'
   | 'backup_codes_generated'
   | 'backup_code_used'
+  | 'remembered_browsers_forgotten'
   | 'session_revoked'
   | 'sign_out'
   | 'consent_granted'

@@ -22,6 +22,7 @@ import { mayEnroll } from './mfa-options.ts';
 import type { SecondFactorCompletion } from './second-factor-completion.ts';
 
 const signInBody = z.object({ credential: authenticationResponseSchema });
+const secondFactorBody = z.object({ credential: authenticationResponseSchema, remember: z.boolean().optional() });
 const enrollBody = z.object({ credential: registrationResponseSchema, name: factorNameSchema.optional() });
 
 const PREFIX = '/interaction/:uid/passkey';
@@ -108,7 +109,7 @@ export function passkeyInteractionRoutes(deps: {
 
   router.post('/second-factor', async (ctx) => {
     const { interaction, accountId } = await inPrompt(ctx, 'mfa');
-    const { credential } = parseBody(signInBody, ctx.request.body);
+    const { credential, remember } = parseBody(secondFactorBody, ctx.request.body);
     const result = await deps.passkeys.verifyAuthentication(binding(interaction), credential, accountId);
     if (!result.ok) {
       await audit(ctx, interaction, {
@@ -119,7 +120,7 @@ export function passkeyInteractionRoutes(deps: {
       });
       throw refusal(result);
     }
-    answer(ctx, { redirectTo: await deps.secondFactor.complete(ctx, interaction, result.method) });
+    answer(ctx, { redirectTo: await deps.secondFactor.complete(ctx, interaction, result.method, { remember }) });
   });
 
   // The mfa pages' rule (mfa-options.ts): only a person with no second factor yet, or a session that
