@@ -220,8 +220,10 @@ export async function createServerServices(config: Config, log: Logger, override
     await services.environmentTemplates.reload();
     host = await startProvider(config, services, log, { renderer, onGrantRevoked: markRevoked, clock });
     const provider = host;
-    clients = createClientRegistry(services.clientRepository, (metadata) =>
-      provider.current().Client.validate(metadata),
+    clients = createClientRegistry(
+      services.clientRepository,
+      (metadata) => provider.current().Client.validate(metadata),
+      { allowHttpAppLinks: config.env === 'development' },
     );
     await ensurePagesClient(clients, config.issuer);
     if (config.demoClient) await ensureDemoClient(clients, config.issuer);

@@ -23,6 +23,7 @@ import {
   sendCode,
 } from '../verification/code-outcomes.ts';
 import { accountLabel } from '../accounts/account-label.ts';
+import { appIdentity } from './app-identity.ts';
 
 /** The organizations a person may act for, and the binding of an app's grant to one of them. */
 export type OrganizationChoice = {
@@ -76,9 +77,10 @@ export function interactionRoutes(deps: Deps) {
 
   const details = (ctx: Context) => loadInteraction(deps.provider(), ctx);
 
-  const clientName = async (clientId: unknown) => {
-    const client = await deps.provider().Client.find(String(clientId));
-    return client?.clientName ?? 'the application';
+  /** The app's name, logo, domain and links, as the sign-in and consent pages show them. */
+  const appOf = async (ctx: Context, interaction: Interaction) => {
+    const app = await appIdentity(ctx, deps.provider(), interaction.params.client_id);
+    return { app, clientName: app.name };
   };
 
   const finish = (ctx: Context, result: InteractionResults) => finishInteraction(deps.provider(), ctx, result);
@@ -97,7 +99,7 @@ export function interactionRoutes(deps: Deps) {
       'login',
       {
         uid: interaction.uid,
-        clientName: await clientName(interaction.params.client_id),
+        ...(await appOf(ctx, interaction)),
         smsAvailable: deps.smsAvailable,
         upstreamProviders: deps.upstreamProviders,
         ...data,
@@ -195,7 +197,7 @@ export function interactionRoutes(deps: Deps) {
       'consent',
       {
         uid: interaction.uid,
-        clientName: await clientName(interaction.params.client_id),
+        ...(await appOf(ctx, interaction)),
         scopes: describeScopes(requested),
         spendsDust: requested.includes('dust:spend'),
         accountLabel: accountLabel(account),

@@ -22,7 +22,23 @@ const clientSchema = z.object({
   scope: z.string().optional(),
   backchannel_logout_uri: z.string().optional(),
   backchannel_logout_session_required: z.boolean(),
+  logo_uri: z.string().optional(),
+  client_uri: z.string().optional(),
+  policy_uri: z.string().optional(),
+  tos_uri: z.string().optional(),
 });
+
+// Checked further by the registry (oidc/app-links.ts): https only outside development, no javascript: or data:.
+const appLink = (what: string) => z.string().max(2000).optional().describe(what);
+const appLinkFields = {
+  logo_uri: appLink("The app's logo, shown on the sign-in and consent pages (https)"),
+  client_uri: appLink("The app's home page; its domain is shown on those pages (https)"),
+  policy_uri: appLink("The app's privacy policy, linked from those pages (https)"),
+  tos_uri: appLink("The app's terms of service, linked from those pages (https)"),
+};
+
+const linksOf = (body: Partial<Record<keyof typeof appLinkFields, string | undefined>>) =>
+  Object.fromEntries(Object.entries(body).filter(([key, value]) => key in appLinkFields && value !== undefined));
 const withSecret = clientSchema.extend({
   client_secret: z.string().optional().describe('Shown once: only its hash is kept'),
 });
@@ -37,6 +53,10 @@ const present = (client: ClientMetadata) => ({
   scope: client.scope,
   backchannel_logout_uri: client.backchannel_logout_uri,
   backchannel_logout_session_required: client.backchannel_logout_session_required ?? false,
+  logo_uri: typeof client.logo_uri === 'string' ? client.logo_uri : undefined,
+  client_uri: typeof client.client_uri === 'string' ? client.client_uri : undefined,
+  policy_uri: typeof client.policy_uri === 'string' ? client.policy_uri : undefined,
+  tos_uri: typeof client.tos_uri === 'string' ? client.tos_uri : undefined,
 });
 
 const idParams = z.object({ id: z.uuid() });
@@ -66,6 +86,7 @@ export function organizationClientRoutes(clients: OrganizationClientService): Ap
           .boolean()
           .default(false)
           .describe('Logout tokens (and ID tokens) carry the session id `sid`'),
+        ...appLinkFields,
       }),
       response: withSecret,
       status: 201,
@@ -79,6 +100,7 @@ export function organizationClientRoutes(clients: OrganizationClientService): Ap
           scope: body.scope,
           backchannelLogoutUri: body.backchannel_logout_uri,
           backchannelLogoutSessionRequired: body.backchannel_logout_session_required,
+          appLinks: linksOf(body),
         });
         return { ...present(metadata), ...(clientSecret ? { client_secret: clientSecret } : {}) };
       },
@@ -106,6 +128,19 @@ export function organizationClientRoutes(clients: OrganizationClientService): Ap
       async handler(ctx, { params }) {
         const { metadata, clientSecret } = await clients.rotateSecret(person(ctx.state), params.id, params.clientId);
         return { ...present(metadata), client_secret: clientSecret };
+      },
+    }),
+    defineRoute({
+      method: 'patch',
+      path: '/api/organizations/:id/clients/:clientId',
+      summary: "Change a client's logo, home page, policy and terms links (an empty string removes one)",
+      tag: 'Clients',
+      scopes: ['organizations:write'],
+      params: clientParams,
+      body: z.object(appLinkFields),
+      response: clientSchema,
+      async handler(ctx, { params, body }) {
+        return present(await clients.updateAppLinks(person(ctx.state), params.id, params.clientId, linksOf(body)));
       },
     }),
     defineRoute({

@@ -1,6 +1,7 @@
 import type { ClientRegistration, ClientRegistry } from '../oidc/client-registry.ts';
 import { ClientRegistrationError } from '../oidc/client-registry.ts';
 import type { ClientMetadata } from '../oidc/oidc.tables.ts';
+import type { AppLinks } from '../oidc/app-links.ts';
 import { ApiError } from '../shared/api-error.ts';
 import type { OrganizationService } from './organization.service.ts';
 
@@ -14,6 +15,7 @@ export type OrganizationClientInput = Pick<
   | 'scope'
   | 'backchannelLogoutUri'
   | 'backchannelLogoutSessionRequired'
+  | 'appLinks'
 >;
 
 const clientNotFound = () => new ApiError(404, 'client_not_found', 'This organization has no such client.');
@@ -56,6 +58,20 @@ export function createOrganizationClientService(deps: { organizations: Organizat
       if (client.token_endpoint_auth_method === 'none')
         throw new ApiError(409, 'public_client', 'A public client has no secret to rotate.');
       return { metadata: client, clientSecret: await clients.rotateSecret(clientId) };
+    },
+
+    /** The app's logo, home page, policy and terms (oidc/app-links.ts); an empty string removes one. */
+    async updateAppLinks(actorId: string, organizationId: string, clientId: string, links: AppLinks) {
+      await organizations.authorize(actorId, organizationId, 'clients:manage', 'change clients');
+      await owned(organizationId, clientId);
+      try {
+        const metadata = await clients.updateAppLinks(clientId, links);
+        if (!metadata) throw clientNotFound();
+        return metadata;
+      } catch (error) {
+        if (error instanceof ClientRegistrationError) throw new ApiError(400, error.code, error.message);
+        throw error;
+      }
     },
 
     async remove(actorId: string, organizationId: string, clientId: string) {
