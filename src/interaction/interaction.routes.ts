@@ -24,6 +24,7 @@ import {
 } from '../verification/code-outcomes.ts';
 import { accountLabel } from '../accounts/account-label.ts';
 import { appIdentity } from './app-identity.ts';
+import { forgetIdentifier, lastIdentifier, rememberIdentifier } from './last-identifier.ts';
 
 /** The organizations a person may act for, and the binding of an app's grant to one of them. */
 export type OrganizationChoice = {
@@ -91,7 +92,7 @@ export function interactionRoutes(deps: Deps) {
   const renderLogin = async (
     ctx: Context,
     interaction: Interaction,
-    data: { error?: string; identifier?: string | undefined },
+    data: { error?: string; identifier?: string | undefined; lastIdentifier?: string },
     status = 200,
   ) => {
     await renderer.render(
@@ -256,7 +257,11 @@ export function interactionRoutes(deps: Deps) {
     const interaction = await details(ctx);
     if (interaction.prompt.name === 'login') {
       const hint = interaction.params.login_hint;
-      return renderLogin(ctx, interaction, typeof hint === 'string' ? { identifier: hint } : {});
+      if (typeof hint === 'string') return renderLogin(ctx, interaction, { identifier: hint });
+      // "Use another account" clears the browser's last identifier; otherwise it is offered first.
+      if (ctx.query.another === '1') forgetIdentifier(ctx);
+      const last = ctx.query.another === '1' ? undefined : lastIdentifier(ctx);
+      return renderLogin(ctx, interaction, last ? { lastIdentifier: last } : {});
     }
     if (interaction.prompt.name === 'mfa') return ctx.redirect(`/interaction/${interaction.uid}/mfa`);
     if (interaction.prompt.name !== 'consent') throw new PageError(400, EXPIRED_INTERACTION);
@@ -321,6 +326,7 @@ export function interactionRoutes(deps: Deps) {
           detail: { method: channel, created },
         }),
       ]);
+      rememberIdentifier(ctx, displayedAddress(result.recipient));
       return finish(ctx, { login: { accountId: account.id, ...firstFactor(channel) } });
     }
     const problem = checkProblem(result, recipient?.channel);
@@ -335,6 +341,22 @@ export function interactionRoutes(deps: Deps) {
   router.post('/confirm', async (ctx) => {
     const organizationId = (ctx.request.body as Record<string, unknown>).organization_id;
     await grantConsent(ctx, await details(ctx), typeof organizationId === 'string' ? organizationId : undefined);
+  });
+
+  // "Not you? Use another account" on the consent page: the same authorization again, asking for a
+  // sign-in (prompt=login) with a blank sign-in page; the session changes hands only once the other
+  // person has signed in.
+  router.post('/another-account', async (ctx) => {
+    const interaction = await details(ctx);
+    if (interaction.prompt.name !== 'consent') throw new PageError(400, EXPIRED_INTERACTION);
+    forgetIdentifier(ctx);
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(interaction.params)) {
+      if (typeof value === 'string' && key !== 'prompt' && key !== 'login_hint') params.set(key, value);
+    }
+    params.set('prompt', 'login');
+    ctx.status = 303;
+    ctx.redirect(`${deps.provider().pathFor('authorization')}?${params}`);
   });
 
   router.post('/abort', async (ctx) => {
