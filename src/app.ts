@@ -261,6 +261,9 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
       passkeys: services.passkeys,
       accounts,
       secondFactor: services.secondFactor,
+      passkeyOffer: services.passkeyOffer,
+      backupCodes: services.backupCodes,
+      handOff: services.handOff,
       audit,
     }),
     mfaRoutes({
@@ -296,6 +299,7 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
       smsAvailable,
       audit,
       onAccountCreated: services.ledger.grantSignup,
+      passkeyOffer: services.passkeyOffer,
       upstreamProviders: services.federation.providers,
       organizations: {
         choices: (accountId) => organizations.membershipsOf(accountId),

@@ -10,6 +10,7 @@ import { createBackupCodeService } from './accounts/backup-code.service.ts';
 import { createTotpRepository } from './accounts/totp.repository.ts';
 import { createRememberedBrowserRepository } from './accounts/remembered-browser.repository.ts';
 import { createRememberedBrowsers } from './accounts/remembered-browser.service.ts';
+import { createPasskeyOffer } from './interaction/passkey-offer.ts';
 import { secondStepRemembered } from './http/remembered-browser-cookie.ts';
 import { createTotpService } from './accounts/totp.service.ts';
 import type { Config } from './config.ts';
@@ -330,6 +331,7 @@ export async function createServerServices(config: Config, log: Logger, override
     signInCodes: codes.for('sign_in'),
     identifierCodes: codes.for('identifier_change'),
     handOff,
+    passkeyOffer: createPasskeyOffer(services.kv),
     secondFactor: createSecondFactorCompletion({
       provider: provider.current,
       backupCodes: services.backupCodes,

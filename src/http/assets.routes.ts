@@ -27,6 +27,10 @@ const ASSETS: Record<string, Asset> = {
   '/assets/terminal.js': asset(new URL('../../views/assets/terminal.js', import.meta.url), 'text/javascript'),
   '/assets/fairyid.css': asset(new URL('../../views/assets/fairyid.css', import.meta.url), 'text/css'),
   '/assets/passkeys.js': asset(new URL('../../views/assets/passkeys.js', import.meta.url), 'text/javascript'),
+  '/assets/passkey-capable.js': asset(
+    new URL('../../views/assets/passkey-capable.js', import.meta.url),
+    'text/javascript',
+  ),
   '/assets/backup-codes.js': asset(new URL('../../views/assets/backup-codes.js', import.meta.url), 'text/javascript'),
   '/assets/simplewebauthn-browser.js': asset(simpleWebAuthnBrowser, 'text/javascript'),
 };

@@ -24,6 +24,8 @@ import {
 } from '../verification/code-outcomes.ts';
 import { accountLabel } from '../accounts/account-label.ts';
 import { appIdentity } from './app-identity.ts';
+import type { PasskeyOffer } from './passkey-offer.ts';
+import { PAGES_CLIENT_ID } from '../http/page-session.ts';
 import { forgetIdentifier, lastIdentifier, rememberIdentifier } from './last-identifier.ts';
 
 /** The organizations a person may act for, and the binding of an app's grant to one of them. */
@@ -46,6 +48,8 @@ type Deps = {
   /** Whether a text message can be delivered (Twilio, or the development outbox); without it the page asks for an email. */
   smsAvailable: boolean;
   audit: AuditService;
+  /** A code sign-in held while the person is offered a passkey (passkey-offer.ts). */
+  passkeyOffer: PasskeyOffer;
   /** The upstream providers offered as "Continue with …" buttons (src/federation/). */
   upstreamProviders: readonly { id: string; name: string; kind: string }[];
 };
@@ -327,6 +331,18 @@ export function interactionRoutes(deps: Deps) {
         }),
       ]);
       rememberIdentifier(ctx, displayedAddress(result.recipient));
+      // A browser that can make a passkey (the code page's script says so) is offered one first,
+      // unless this is FairyID's own account pages, which have their own "Add a passkey".
+      const capable = (ctx.request.body as Record<string, unknown>).passkey_capable === 'yes';
+      if (
+        capable &&
+        interaction.params.client_id !== PAGES_CLIENT_ID &&
+        (await deps.accounts.passkeyOfferDue(account))
+      ) {
+        await deps.passkeyOffer.hold(interaction.uid, { accountId: account.id, channel });
+        ctx.status = 303;
+        return ctx.redirect(`/interaction/${interaction.uid}/passkey-offer`);
+      }
       return finish(ctx, { login: { accountId: account.id, ...firstFactor(channel) } });
     }
     const problem = checkProblem(result, recipient?.channel);
@@ -336,6 +352,23 @@ export function interactionRoutes(deps: Deps) {
     if (problem.retryAfter) ctx.set('Retry-After', String(problem.retryAfter));
     const identifier = recipient && displayedAddress(recipient);
     return renderLogin(ctx, interaction, { error: problem.message, identifier }, problem.status);
+  });
+
+  router.get('/passkey-offer', async (ctx) => {
+    const interaction = await details(ctx);
+    const held = interaction.prompt.name === 'login' && (await deps.passkeyOffer.peek(interaction.uid));
+    if (!held) return ctx.redirect(`/interaction/${interaction.uid}`);
+    await renderer.render(ctx, 'passkey-offer', { uid: interaction.uid, ...(await appOf(ctx, interaction)) });
+  });
+
+  // "Not now": the sign-in goes on by its code alone, and the offer stays away for a month.
+  router.post('/passkey-offer/skip', async (ctx) => {
+    const interaction = await details(ctx);
+    if (interaction.prompt.name !== 'login') throw new PageError(400, EXPIRED_INTERACTION);
+    const held = await deps.passkeyOffer.take(interaction.uid);
+    if (!held) return ctx.redirect(`/interaction/${interaction.uid}`);
+    await deps.accounts.passkeyOfferSkipped(held.accountId);
+    await finish(ctx, { login: { accountId: held.accountId, ...firstFactor(held.channel) } });
   });
 
   router.post('/confirm', async (ctx) => {
