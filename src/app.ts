@@ -44,6 +44,7 @@ import { environmentRoutes } from './environments/environment.routes.ts';
 import { phoneHomeRoutes } from './environments/phone-home.routes.ts';
 import { environmentLogRoutes, terminalPageRoutes } from './environments/terminal/terminal-pages.routes.ts';
 import { terminalRoutes } from './environments/terminal/terminal.routes.ts';
+import { deviceAccountRoutes } from './interaction/device-account.routes.ts';
 import { createServerServices, type ServerOverrides, type ServerServices } from './services.ts';
 import { deviceGuessLimit } from './verification/device-guess-limit.routes.ts';
 
@@ -256,6 +257,7 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
       session,
       renderer,
     }),
+    deviceAccountRoutes({ provider: services.provider.current, endSession: services.provider.endSession }),
     passkeyInteractionRoutes({
       provider: services.provider.current,
       passkeys: services.passkeys,

@@ -11,6 +11,7 @@ import { createTotpRepository } from './accounts/totp.repository.ts';
 import { createRememberedBrowserRepository } from './accounts/remembered-browser.repository.ts';
 import { createRememberedBrowsers } from './accounts/remembered-browser.service.ts';
 import { createPasskeyOffer } from './interaction/passkey-offer.ts';
+import { accountLabel } from './accounts/account-label.ts';
 import { secondStepRemembered } from './http/remembered-browser-cookie.ts';
 import { createTotpService } from './accounts/totp.service.ts';
 import type { Config } from './config.ts';
@@ -162,7 +163,12 @@ export function startProvider(
     organizationClaims: services.organizations.grantClaims,
     requiresSecondFactor: services.accounts.requiresSecondFactor,
     secondStepRemembered: services.secondStepRemembered,
-    pages: createProviderPages(options.renderer),
+    pages: createProviderPages(options.renderer, {
+      accountLabel: async (accountId) => {
+        const account = await services.accounts.findById(accountId);
+        return account ? accountLabel(account) : undefined;
+      },
+    }),
     refreshGrace:
       graceSeconds > 0
         ? { windowSeconds: graceSeconds, kv: services.kv, clock: options.clock ?? systemClock, audit: services.audit }

@@ -333,9 +333,12 @@ export function interactionRoutes(deps: Deps) {
       rememberIdentifier(ctx, displayedAddress(result.recipient));
       // A browser that can make a passkey (the code page's script says so) is offered one first,
       // unless this is FairyID's own account pages, which have their own "Add a passkey".
+      // An app that asked for an acr gets the mfa prompt's own enrollment instead.
       const capable = (ctx.request.body as Record<string, unknown>).passkey_capable === 'yes';
+      const asksForMore = !!interaction.params.acr_values || String(interaction.params.claims ?? '').includes('"acr"');
       if (
         capable &&
+        !asksForMore &&
         interaction.params.client_id !== PAGES_CLIENT_ID &&
         (await deps.accounts.passkeyOfferDue(account))
       ) {

@@ -184,7 +184,8 @@ export function passkeyInteractionRoutes(deps: {
     const { held } = await offered(interaction);
     const result = await deps.passkeys.verifyRegistration(held.accountId, binding(interaction), credential, name);
     if (!result.ok) throw refusal(result);
-    if (!(await deps.passkeyOffer.take(interaction.uid))) throw new ApiError(400, 'invalid_request', EXPIRED_INTERACTION);
+    if (!(await deps.passkeyOffer.take(interaction.uid)))
+      throw new ApiError(400, 'invalid_request', EXPIRED_INTERACTION);
     await audit(ctx, interaction, {
       event: 'factor_added',
       outcome: 'success',

@@ -1,6 +1,9 @@
 import test from 'ava';
 import { authorize, land, passEmailCode, redeem, submit, type Landing } from '../helpers/authorization.ts';
-import { accountByEmail } from '../helpers/account-pages.ts';
+import * as oidc from 'openid-client';
+import { accountByEmail, signedInAt } from '../helpers/account-pages.ts';
+import { openCompleteVerificationUri } from '../helpers/device-approval.ts';
+import { readForm } from '../helpers/html-form.ts';
 import { latestCode } from '../helpers/outbox.ts';
 import type { PageClient } from '../helpers/page-client.ts';
 import { discover, registerClient } from '../helpers/relying-party.ts';
@@ -65,4 +68,30 @@ test('"Not you? Use another account" on the consent page starts the sign-in agai
   const claims = await redeem(config, allowed.url, flow.check);
   const realMe = await accountByEmail(server, 'the-real-me@example.com');
   t.is(claims.sub, realMe.id, 'the app gets the person who signed in second, with its own state');
+});
+
+test('the device confirmation page says which account is signed in, and "Use another account" signs it out first', async (t) => {
+  const server = await startTestServer(t);
+  const config = await discover(server.url, 'fairy-cli');
+  const { client: browser } = await signedInAt(server, '/account', 'device-owner@example.com');
+  const device = await oidc.initiateDeviceAuthorization(config, { scope: 'openid', resource: `${server.url}/api` });
+
+  const confirmPage = await openCompleteVerificationUri(browser, device);
+  const html = await confirmPage.text();
+  t.regex(html, /The device will be signed in as <strong>device-owner@example\.com<\/strong>\. Not you\?/);
+  const form = readForm(html, 'device-account-switch');
+  t.is(form.action, '/device-account/switch');
+
+  // Without the page's CSRF token, nobody is signed out.
+  const forged = await browser.request(form.action, { form: { user_code: device.user_code } });
+  t.is(forged.status, 403);
+  t.is((await browser.request('/account')).status, 200, 'still signed in');
+
+  const switched = await browser.request(form.action, { form: form.fields });
+  t.is(switched.status, 303);
+  t.regex(switched.headers.get('location')!, new RegExp(`/device\\?user_code=${device.user_code}`));
+  t.not((await browser.request('/account')).status, 200, 'this browser is signed out');
+  // The device is then confirmed by whoever signs in next.
+  const again = await browser.request(switched.headers.get('location')!);
+  t.regex(await again.text(), new RegExp(device.user_code));
 });
