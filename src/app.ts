@@ -57,6 +57,7 @@ import { phoneHomeRoutes } from './environments/phone-home.routes.ts';
 import { environmentLogRoutes, terminalPageRoutes } from './environments/terminal/terminal-pages.routes.ts';
 import { terminalRoutes } from './environments/terminal/terminal.routes.ts';
 import { providerTokenRoutes } from './federation/provider-token.routes.ts';
+import { deviceAccountRoutes } from './interaction/device-account.routes.ts';
 import { createServerServices, type ServerOverrides, type ServerServices } from './services.ts';
 import { deviceGuessLimit } from './verification/device-guess-limit.routes.ts';
 
@@ -110,6 +111,7 @@ export async function createApp(
     kv: services.kv,
     issuer: config.issuer,
     requiresSecondFactor: services.accounts.requiresSecondFactor,
+    secondStepRemembered: services.secondStepRemembered,
   });
 
   // Requests are counted by route pattern, or by oidc-provider's route name for the paths it serves.
@@ -263,6 +265,7 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
       totp: services.totp,
       backupCodes: services.backupCodes,
       handOff: services.handOff,
+      rememberedBrowsers: services.rememberedBrowsers,
       audit,
       session,
       renderer,
@@ -320,11 +323,15 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
       session,
       renderer,
     }),
+    deviceAccountRoutes({ provider: services.provider.current, endSession: services.provider.endSession }),
     passkeyInteractionRoutes({
       provider: services.provider.current,
       passkeys: services.passkeys,
       accounts,
       secondFactor: services.secondFactor,
+      passkeyOffer: services.passkeyOffer,
+      backupCodes: services.backupCodes,
+      handOff: services.handOff,
       audit,
     }),
     mfaRoutes({
@@ -360,6 +367,7 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
       smsAvailable,
       audit,
       onAccountCreated: services.ledger.grantSignup,
+      passkeyOffer: services.passkeyOffer,
       upstreamProviders: services.federation.providers,
       organizations: {
         choices: (accountId) => organizations.membershipsOf(accountId),

@@ -13,6 +13,11 @@ import { createFactorSummaryRepository } from './accounts/factor-summary.reposit
 import { createBackupCodeRepository } from './accounts/backup-code.repository.ts';
 import { createBackupCodeService } from './accounts/backup-code.service.ts';
 import { createTotpRepository } from './accounts/totp.repository.ts';
+import { createRememberedBrowserRepository } from './accounts/remembered-browser.repository.ts';
+import { createRememberedBrowsers } from './accounts/remembered-browser.service.ts';
+import { createPasskeyOffer } from './interaction/passkey-offer.ts';
+import { accountLabel } from './accounts/account-label.ts';
+import { secondStepRemembered } from './http/remembered-browser-cookie.ts';
 import { createTotpService } from './accounts/totp.service.ts';
 import type { Config } from './config.ts';
 import { createDatabase, poolStats } from './db/database.ts';
@@ -121,6 +126,7 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
     configured: config.corsOrigins,
   });
   const clientRepository = withClientCache(clientStore, { changed: corsOrigins.invalidate });
+  const rememberedBrowsers = createRememberedBrowsers(createRememberedBrowserRepository(db), clock);
   const organizations = createOrganizationService({
     db,
     events,
@@ -135,6 +141,9 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
     corsOrigins,
     accounts,
     backupCodes: createBackupCodeService(createBackupCodeRepository(db), config.keysSecrets),
+    rememberedBrowsers,
+    // The MFA policy's question about this browser, asked by the provider and by our own pages alike.
+    secondStepRemembered: secondStepRemembered(rememberedBrowsers),
     totp: createTotpService(createTotpRepository(db), config.keysSecrets, clock),
     ledger: createLedgerService({
       db,
@@ -203,7 +212,13 @@ export function startProvider(
     findAccount: createFindAccount(services.accounts, services.organizations.grantClaims),
     organizationClaims: services.organizations.grantClaims,
     requiresSecondFactor: services.accounts.requiresSecondFactor,
-    pages: createProviderPages(options.renderer),
+    secondStepRemembered: services.secondStepRemembered,
+    pages: createProviderPages(options.renderer, {
+      accountLabel: async (accountId) => {
+        const account = await services.accounts.findById(accountId);
+        return account ? accountLabel(account) : undefined;
+      },
+    }),
     refreshGrace:
       graceSeconds > 0
         ? { windowSeconds: graceSeconds, kv: services.kv, clock: options.clock ?? systemClock, audit: services.audit }
@@ -314,8 +329,10 @@ export async function createServerServices(config: Config, log: Logger, override
       onProvider: metrics.domain.watchProvider,
     });
     const provider = host;
-    clients = createClientRegistry(services.clientRepository, (metadata) =>
-      provider.current().Client.validate(metadata),
+    clients = createClientRegistry(
+      services.clientRepository,
+      (metadata) => provider.current().Client.validate(metadata),
+      { allowHttpAppLinks: config.env === 'development' },
     );
     await ensurePagesClient(clients, config.issuer);
     if (config.demoClient) await ensureDemoClient(clients, config.issuer);
@@ -509,9 +526,11 @@ export async function createServerServices(config: Config, log: Logger, override
     signInCodes: codes.for('sign_in'),
     identifierCodes: codes.for('identifier_change'),
     handOff,
+    passkeyOffer: createPasskeyOffer(services.kv),
     secondFactor: createSecondFactorCompletion({
       provider: provider.current,
       backupCodes: services.backupCodes,
+      rememberedBrowsers: services.rememberedBrowsers,
       handOff,
       audit: services.audit,
     }),

@@ -75,6 +75,7 @@ export function createAccountErasureRepository(db: Db) {
       await db.deleteFrom('passkeys').where('account_id', '=', accountId).execute();
       await db.deleteFrom('totp_factors').where('account_id', '=', accountId).execute();
       await db.deleteFrom('backup_codes').where('account_id', '=', accountId).execute();
+      await db.deleteFrom('remembered_browsers').where('account_id', '=', accountId).execute();
       await db.deleteFrom('linked_identities').where('account_id', '=', accountId).execute();
       if (addresses.length) {
         // Invitations to the person: kept for the organization's history, without the address;

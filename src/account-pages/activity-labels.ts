@@ -12,6 +12,7 @@ export const EVENT_LABELS: Record<AuditEventName, string> = {
   factor_removed: 'Sign-in method removed',
   backup_codes_generated: 'New backup codes made',
   backup_code_used: 'Backup code used',
+  remembered_browsers_forgotten: 'Remembered browsers forgotten',
   session_revoked: 'A device was signed out',
   sign_out: 'Signed out',
   consent_granted: 'App allowed',

@@ -3,6 +3,8 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import type { AccountService } from '../accounts/account.service.ts';
 import type { BackupCodeService } from '../accounts/backup-code.service.ts';
+import type { RememberedBrowsers } from '../accounts/remembered-browser.service.ts';
+import { describeDevice } from './device-description.ts';
 import { accountLabel } from '../accounts/account-label.ts';
 import { FACTOR_NAME_MAX, FACTOR_NAME_PROBLEM, factorNameSchema } from '../accounts/factor-name.ts';
 import type { TotpService } from '../accounts/totp.service.ts';
@@ -22,6 +24,8 @@ const NOTICES: Record<string, string> = {
   totp: 'Your authenticator app is set up. Signing in now asks for a code from it.',
   'totp-removed': 'Your authenticator app is removed.',
   renamed: 'The name is saved.',
+  forgotten: 'That browser will ask for your second step again.',
+  'all-forgotten': 'Every browser will ask for your second step again.',
 };
 
 type Deps = {
@@ -29,6 +33,7 @@ type Deps = {
   totp: TotpService;
   backupCodes: BackupCodeService;
   handOff: BackupCodeHandOff;
+  rememberedBrowsers: RememberedBrowsers;
   audit: AuditService;
   session: PageSession;
   renderer: Renderer;
@@ -57,9 +62,10 @@ export function securityPageRoutes(deps: Deps) {
     messages: { notice?: string | undefined; error?: string } = {},
     status = 200,
   ) => {
-    const [summary, totp] = await Promise.all([
+    const [summary, totp, remembered] = await Promise.all([
       deps.accounts.factorSummary(current.accountId),
       deps.totp.find(current.accountId),
+      deps.rememberedBrowsers.list(current.accountId),
     ]);
     await deps.renderer.render(
       ctx,
@@ -72,6 +78,13 @@ export function securityPageRoutes(deps: Deps) {
           lastUsed: totp.last_used_at && shownTime(totp.last_used_at),
         },
         nameMax: FACTOR_NAME_MAX,
+        remembered: remembered.map((browser) => ({
+          id: browser.id,
+          device: describeDevice(browser.user_agent),
+          ip: browser.ip,
+          since: shownTime(browser.created_at),
+          until: shownTime(browser.expires_at),
+        })),
         ...messages,
       },
       status,
@@ -171,6 +184,24 @@ export function securityPageRoutes(deps: Deps) {
       detail: { factor: 'backup_codes' },
     });
     goTo(ctx, FRESH_BACKUP_CODES_PAGE);
+  });
+
+  // "Remember this browser" can be taken back here, one browser or all of them (a lost laptop).
+  router.post('/remembered/forget-all', async (ctx) => {
+    const current = await deps.session.require(ctx, PAGE);
+    if (!current) return;
+    const count = await deps.rememberedBrowsers.forgetAll(current.accountId);
+    await audit(ctx, current, { event: 'remembered_browsers_forgotten', outcome: 'success', detail: { count } });
+    goTo(ctx, `${PAGE}?saved=all-forgotten#remembered`);
+  });
+
+  router.post('/remembered/:id/forget', async (ctx) => {
+    const current = await deps.session.require(ctx, PAGE);
+    if (!current) return;
+    if (!(await deps.rememberedBrowsers.forget(current.accountId, ctx.params.id ?? '')))
+      return renderPage(ctx, current, { error: 'That browser is not remembered any more.' }, 404);
+    await audit(ctx, current, { event: 'remembered_browsers_forgotten', outcome: 'success', detail: { count: 1 } });
+    goTo(ctx, `${PAGE}?saved=forgotten#remembered`);
   });
 
   router.get('/backup-codes', async (ctx) => {

@@ -61,6 +61,10 @@ export function createAccountRepository(db: Db) {
         .executeTakeFirst();
     },
 
+    async setPasskeyOfferSkipped(id: string, at: Date): Promise<void> {
+      await db.updateTable('accounts').set({ passkey_offer_skipped_at: at }).where('id', '=', id).execute();
+    },
+
     async updateProfile(id: string, profile: { name: string | null; picture_url: string | null }): Promise<boolean> {
       const result = await db
         .updateTable('accounts')

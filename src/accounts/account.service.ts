@@ -21,6 +21,9 @@ const created = (account: Account, method: string | null): EventDraft => ({
 
 const FAIRYNAME_ATTEMPTS = 8;
 
+/** After "Not now", the passkey offer stays away this long. */
+export const PASSKEY_OFFER_PAUSE_DAYS = 30;
+
 /**
  * How long an account read for token claims (userinfo, refresh, ID tokens) may be reused. A change
  * made through this service is seen at once by this instance; another instance sees it within this.
@@ -69,6 +72,19 @@ export function createAccountService(
     },
 
     factorSummary: (id: string) => factors.summarize(id),
+
+    /**
+     * Whether to offer "Sign in faster next time: create a passkey" after a code sign-in: only to a
+     * person with no second factor (else whoever holds just the mailbox could plant one), and not
+     * within PASSKEY_OFFER_PAUSE_DAYS of their last "Not now".
+     */
+    async passkeyOfferDue(account: Account): Promise<boolean> {
+      const skipped = account.passkey_offer_skipped_at;
+      if (skipped && clock.now() - skipped.getTime() < PASSKEY_OFFER_PAUSE_DAYS * 24 * 3600 * 1000) return false;
+      return !hasSecondFactor(await factors.summarize(account.id));
+    },
+
+    passkeyOfferSkipped: (id: string) => accounts.setPasskeyOfferSkipped(id, new Date(clock.now())),
 
     /** Once a person has a second factor, every sign-in asks for it (the `mfa` prompt). */
     requiresSecondFactor: async (id: string) => hasSecondFactor(await factors.summarize(id)),

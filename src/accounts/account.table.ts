@@ -17,6 +17,8 @@ export interface AccountsTable {
   /** Why the platform owner suspended it. */
   status_reason: string | null;
   status_changed_at: Date | null;
+  /** When the person last said "not now" to creating a passkey after a code sign-in. */
+  passkey_offer_skipped_at: ColumnType<Date | null, never, Date | null>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date>;
 }

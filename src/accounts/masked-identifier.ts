@@ -14,3 +14,14 @@ export function maskPhoneNumber(e164: string): string {
   if (digits.length <= 4) return '+****';
   return `+${'*'.repeat(digits.length - 4)}${digits.slice(-4)}`;
 }
+
+/**
+ * An identifier as the second step of a sign-in shows it: the person has so far proved only the
+ * other channel, so the page (and its HTML) must not hand over the full number or address. A phone
+ * shows its last four digits ("••• 2673"); an email its first letter and its domain.
+ */
+export function maskForSecondStep(channel: 'email' | 'sms', address: string): string {
+  if (channel === 'email') return maskEmail(address);
+  const digits = address.replace(/\D/g, '');
+  return `••• ${digits.slice(-4)}`;
+}

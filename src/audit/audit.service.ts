@@ -18,6 +18,7 @@ export const AUDIT_EVENT_NAMES = [
   'factor_removed',
   'backup_codes_generated',
   'backup_code_used',
+  'remembered_browsers_forgotten',
   'session_revoked',
   'sign_out',
   'consent_granted',

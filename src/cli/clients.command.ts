@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { APP_LINK_FIELDS } from '../oidc/app-links.ts';
 import type { ClientRegistry } from '../oidc/client-registry.ts';
 import type { ClientMetadata } from '../oidc/oidc.tables.ts';
 import type { CliContext } from './context.ts';
@@ -17,8 +18,36 @@ const ADD_HELP = `Usage: npm run cli -- clients add --name NAME [options]
                                   (OpenID Connect Back-Channel Logout 1.0)
   --backchannel-logout-session-required
                                   logout tokens (and ID tokens) carry the session's sid
+  --logo-uri URL                  the app's logo, shown on the sign-in and consent pages
+  --client-uri URL                the app's home page (its domain is shown)
+  --policy-uri URL                the app's privacy policy, linked from those pages
+  --tos-uri URL                   the app's terms of service, linked from those pages
+                                  (these four: https only, plain http only when NODE_ENV=development)
   --client-id ID                  choose the client_id (default: random)
   --json                          machine-readable output`;
+
+const UPDATE_HELP = `Usage: npm run cli -- clients update <client_id> [options]
+
+  --logo-uri URL, --client-uri URL, --policy-uri URL, --tos-uri URL
+                                  set the app's logo, home page, policy and terms (https only,
+                                  plain http only when NODE_ENV=development); "" removes one
+  --json                          machine-readable output`;
+
+const APP_LINK_OPTIONS = {
+  'logo-uri': { type: 'string' },
+  'client-uri': { type: 'string' },
+  'policy-uri': { type: 'string' },
+  'tos-uri': { type: 'string' },
+} as const;
+
+function appLinksFrom(values: Partial<Record<keyof typeof APP_LINK_OPTIONS, string>>) {
+  return {
+    ...(values['logo-uri'] !== undefined ? { logo_uri: values['logo-uri'] } : {}),
+    ...(values['client-uri'] !== undefined ? { client_uri: values['client-uri'] } : {}),
+    ...(values['policy-uri'] !== undefined ? { policy_uri: values['policy-uri'] } : {}),
+    ...(values['tos-uri'] !== undefined ? { tos_uri: values['tos-uri'] } : {}),
+  };
+}
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
 
@@ -45,6 +74,8 @@ export async function runClientsCommand(context: CliContext, [action, ...args]: 
       if (!client) throw new UsageError(`No client ${positionals[0] ?? '(missing client_id)'}.`);
       return console.log(values.json ? JSON.stringify(publicView(client), null, 2) : formatClient(client));
     }
+    case 'update':
+      return update(clients, args);
     case 'remove': {
       const clientId = args[0];
       if (!clientId) throw new UsageError('Usage: clients remove <client_id>');
@@ -52,7 +83,7 @@ export async function runClientsCommand(context: CliContext, [action, ...args]: 
       return console.log(`Removed client ${clientId}.`);
     }
     default:
-      throw new UsageError('Usage: clients add|list|show|remove (clients add --help for options)');
+      throw new UsageError('Usage: clients add|list|show|update|remove (clients add --help for options)');
   }
 }
 
@@ -70,6 +101,7 @@ async function add(clients: ClientRegistry, args: string[]) {
       'backchannel-logout-uri': { type: 'string' },
       'backchannel-logout-session-required': { type: 'boolean', default: false },
       'client-id': { type: 'string' },
+      ...APP_LINK_OPTIONS,
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -91,6 +123,7 @@ async function add(clients: ClientRegistry, args: string[]) {
     clientId: values['client-id'],
     backchannelLogoutUri: values['backchannel-logout-uri'],
     backchannelLogoutSessionRequired: values['backchannel-logout-session-required'],
+    appLinks: appLinksFrom(values),
   });
   if (values.json)
     return console.log(JSON.stringify({ ...publicView(metadata), client_secret: clientSecret }, null, 2));
@@ -99,6 +132,26 @@ async function add(clients: ClientRegistry, args: string[]) {
     console.log(`\nclient_secret: ${clientSecret}`);
     console.log('Store it now: FairyID keeps only its hash and cannot show it again.');
   }
+}
+
+async function update(clients: ClientRegistry, args: string[]) {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      ...APP_LINK_OPTIONS,
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) return console.log(UPDATE_HELP);
+  const clientId = positionals[0];
+  if (!clientId) throw new UsageError(UPDATE_HELP);
+  const links = appLinksFrom(values);
+  if (!Object.keys(links).length) throw new UsageError(`Nothing to change.\n\n${UPDATE_HELP}`);
+  const metadata = await clients.updateAppLinks(clientId, links);
+  if (!metadata) throw new UsageError(`No client ${clientId}.`);
+  console.log(values.json ? JSON.stringify(publicView(metadata), null, 2) : formatClient(metadata));
 }
 
 function publicView({ client_secret: _hash, ...metadata }: ClientMetadata) {
@@ -116,5 +169,6 @@ function formatClient(client: ClientMetadata) {
     `scope: ${client.scope ?? '(any)'}`,
     `first_party: ${client.first_party ? 'yes' : 'no'}`,
     `backchannel_logout_uri: ${client.backchannel_logout_uri ?? '-'}${client.backchannel_logout_session_required ? ' (sid required)' : ''}`,
+    ...APP_LINK_FIELDS.map((field) => `${field}: ${typeof client[field] === 'string' ? client[field] : '-'}`),
   ].join('\n');
 }

@@ -23,7 +23,9 @@ export async function openCliContext(config: Config) {
         renderer: createRenderer({ reloadTemplates: false }),
       });
       host.stop();
-      return createClientRegistry(services.clientRepository, (metadata) => host.current().Client.validate(metadata));
+      return createClientRegistry(services.clientRepository, (metadata) => host.current().Client.validate(metadata), {
+        allowHttpAppLinks: config.env === 'development',
+      });
     },
     /**
      * Suspension and reactivation, over a provider started for the command: it ends sessions and

@@ -2,6 +2,7 @@
 // needs the whole schema in a single type. Type-only imports: storage code depends on no domain code.
 import type { AccountTables } from '../accounts/account.table.ts';
 import type { FactorTables } from '../accounts/factor.table.ts';
+import type { RememberedBrowserTables } from '../accounts/remembered-browser.table.ts';
 import type { AccountSessionTables } from '../accounts/account-session.table.ts';
 import type { AuditTables } from '../audit/audit.table.ts';
 import type { BillingTables } from '../billing/billing.table.ts';
@@ -16,6 +17,7 @@ import type { OrganizationTables } from '../organizations/organization.table.ts'
 export interface Database
   extends AccountTables,
     FactorTables,
+    RememberedBrowserTables,
     AccountSessionTables,
     AuditTables,
     OidcTables,

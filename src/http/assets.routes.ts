@@ -28,6 +28,11 @@ const ASSETS: Record<string, Asset> = {
   '/assets/fairyid.css': asset(new URL('../../views/assets/fairyid.css', import.meta.url), 'text/css'),
   '/assets/countdown.js': asset(new URL('../../views/assets/countdown.js', import.meta.url), 'text/javascript'),
   '/assets/passkeys.js': asset(new URL('../../views/assets/passkeys.js', import.meta.url), 'text/javascript'),
+  '/assets/passkey-capable.js': asset(
+    new URL('../../views/assets/passkey-capable.js', import.meta.url),
+    'text/javascript',
+  ),
+  '/assets/backup-codes.js': asset(new URL('../../views/assets/backup-codes.js', import.meta.url), 'text/javascript'),
   '/assets/simplewebauthn-browser.js': asset(simpleWebAuthnBrowser, 'text/javascript'),
 };
 

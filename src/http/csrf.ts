@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { PageError } from './page-error.ts';
 
 const COOKIE = 'fairyid.csrf';
@@ -12,17 +12,7 @@ const HEADER = 'x-csrf-token';
  * Scripts that post JSON (the passkey ceremonies) send it in an `X-CSRF-Token` header instead.
  */
 export const csrfProtection: Middleware = async (ctx, next) => {
-  let token = ctx.cookies.get(COOKIE, { signed: true });
-  if (!token) {
-    token = randomBytes(24).toString('base64url');
-    ctx.cookies.set(COOKIE, token, {
-      signed: true,
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: ctx.secure,
-      overwrite: true,
-    });
-  }
+  const token = csrfTokenFor(ctx);
   ctx.state.csrf = token;
   if (ctx.method === 'POST') {
     const submitted = (ctx.request.body as Record<string, unknown> | undefined)?.[FIELD] ?? ctx.get(HEADER);
@@ -41,4 +31,23 @@ function sameToken(a: string, b: string) {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/**
+ * This browser's token, set now if it has none: for pages drawn outside our routers (oidc-provider's
+ * device confirmation) whose form posts to one of ours.
+ */
+export function csrfTokenFor(ctx: Pick<Context, 'cookies' | 'secure'>): string {
+  let token = ctx.cookies.get(COOKIE, { signed: true });
+  if (!token) {
+    token = randomBytes(24).toString('base64url');
+    ctx.cookies.set(COOKIE, token, {
+      signed: true,
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: ctx.secure,
+      overwrite: true,
+    });
+  }
+  return token;
 }

@@ -6,6 +6,7 @@ import type { KeyValueStore } from '../db/key-value.ts';
 import { satisfies } from '../oidc/authentication-policy.ts';
 import { addFactor, type Method } from '../interaction/authentication-methods.ts';
 import type { ClientRegistry } from '../oidc/client-registry.ts';
+import type { SecondStepRemembered } from './remembered-browser-cookie.ts';
 
 /** Our own hosted pages (invitations, the account pages) sign people in as this first-party client. */
 export const PAGES_CLIENT_ID = 'fairyid-pages';
@@ -54,13 +55,20 @@ export function createPageSession(deps: {
   kv: KeyValueStore;
   issuer: string;
   requiresSecondFactor(accountId: string): Promise<boolean>;
+  /** The MFA policy's remembered browser (remembered-browser-cookie.ts): our pages follow the same rule. */
+  secondStepRemembered: SecondStepRemembered;
 }) {
   const signedIn = async (ctx: Context): Promise<SignedIn | undefined> => {
     const session = await deps.provider().Session.get(ctx as never);
     const { accountId } = session;
     if (!accountId) return undefined;
     // A session stopped between its first and second factor is not signed in to our pages either.
-    if (!satisfies(session.acr, 'mfa') && (await deps.requiresSecondFactor(accountId))) return undefined;
+    if (
+      !satisfies(session.acr, 'mfa') &&
+      (await deps.requiresSecondFactor(accountId)) &&
+      !(await deps.secondStepRemembered(ctx, accountId))
+    )
+      return undefined;
     return {
       accountId,
       sessionUid: session.uid,

@@ -41,6 +41,16 @@ export function allowRemoteImages(ctx: Pick<Context, 'state'>) {
   ctx.state.remoteImages = true;
 }
 
+/**
+ * For the sign-in and consent pages of an app with a registered logo (interaction/app-identity.ts):
+ * that one origin joins img-src on that page. `origin` is a URL's serialised origin (scheme, host,
+ * port), which cannot carry a space, quote or semicolon into the policy.
+ */
+export function allowImagesFrom(ctx: Pick<Context, 'state'>, origin: string) {
+  if (!/^https?:\/\/[^\s;,'"]+$/.test(origin)) return;
+  ctx.state.imageOrigin = origin;
+}
+
 const EVERY_RESPONSE = { 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' };
 // RFC 6797: browsers keep to https for a year after seeing this over https. Not includeSubDomains:
 // the issuer's parent domain may serve other hosts that are not ours to decide for.
@@ -84,6 +94,11 @@ export function securityHeaders(options: { hsts: boolean }): Middleware {
     if (ctx.response.is('html')) {
       ctx.set(HTML_PAGE);
       if (ctx.state.remoteImages === true) ctx.set('Content-Security-Policy', POLICY_WITH_REMOTE_IMAGES);
+      if (typeof ctx.state.imageOrigin === 'string')
+        ctx.set(
+          'Content-Security-Policy',
+          CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", `img-src 'self' data: ${ctx.state.imageOrigin}`),
+        );
       if (typeof ctx.state.styleNonce === 'string')
         ctx.set('Content-Security-Policy', policyWithStyleNonce(ctx.state.styleNonce));
     }

@@ -14,5 +14,7 @@ declare module 'koa' {
     csrf?: string;
     /** A page that shows pictures from other origins (security-headers.ts loosens its policy). */
     remoteImages?: boolean;
+    /** The one origin a sign-in or consent page shows an app's logo from (security-headers.ts). */
+    imageOrigin?: string;
   }
 }

@@ -24,6 +24,10 @@ import {
   sendCode,
 } from '../verification/code-outcomes.ts';
 import { accountLabel } from '../accounts/account-label.ts';
+import { appIdentity } from './app-identity.ts';
+import type { PasskeyOffer } from './passkey-offer.ts';
+import { PAGES_CLIENT_ID } from '../http/page-session.ts';
+import { forgetIdentifier, lastIdentifier, rememberIdentifier } from './last-identifier.ts';
 
 /** The organizations a person may act for, and the binding of an app's grant to one of them. */
 export type OrganizationChoice = {
@@ -45,6 +49,8 @@ type Deps = {
   /** Whether a text message can be delivered (Twilio, or the development outbox); without it the page asks for an email. */
   smsAvailable: boolean;
   audit: AuditService;
+  /** A code sign-in held while the person is offered a passkey (passkey-offer.ts). */
+  passkeyOffer: PasskeyOffer;
   /** The upstream providers offered as "Continue with …" buttons (src/federation/). */
   upstreamProviders: readonly { id: string; name: string; kind: string }[];
 };
@@ -77,9 +83,10 @@ export function interactionRoutes(deps: Deps) {
 
   const details = (ctx: Context) => loadInteraction(deps.provider(), ctx);
 
-  const clientName = async (clientId: unknown) => {
-    const client = await deps.provider().Client.find(String(clientId));
-    return client?.clientName ?? 'the application';
+  /** The app's name, logo, domain and links, as the sign-in and consent pages show them. */
+  const appOf = async (ctx: Context, interaction: Interaction) => {
+    const app = await appIdentity(ctx, deps.provider(), interaction.params.client_id);
+    return { app, clientName: app.name };
   };
 
   const finish = (ctx: Context, result: InteractionResults) => finishInteraction(deps.provider(), ctx, result);
@@ -90,7 +97,7 @@ export function interactionRoutes(deps: Deps) {
   const renderLogin = async (
     ctx: Context,
     interaction: Interaction,
-    data: { error?: string; identifier?: string | undefined },
+    data: { error?: string; identifier?: string | undefined; lastIdentifier?: string },
     status = 200,
   ) => {
     await renderer.render(
@@ -98,7 +105,7 @@ export function interactionRoutes(deps: Deps) {
       'login',
       {
         uid: interaction.uid,
-        clientName: await clientName(interaction.params.client_id),
+        ...(await appOf(ctx, interaction)),
         smsAvailable: deps.smsAvailable,
         upstreamProviders: deps.upstreamProviders,
         ...data,
@@ -197,7 +204,7 @@ export function interactionRoutes(deps: Deps) {
       'consent',
       {
         uid: interaction.uid,
-        clientName: await clientName(interaction.params.client_id),
+        ...(await appOf(ctx, interaction)),
         scopes: describeScopes(requested),
         spendsDust: requested.includes('dust:spend'),
         accountLabel: accountLabel(account),
@@ -255,7 +262,11 @@ export function interactionRoutes(deps: Deps) {
     const interaction = await details(ctx);
     if (interaction.prompt.name === 'login') {
       const hint = interaction.params.login_hint;
-      return renderLogin(ctx, interaction, typeof hint === 'string' ? { identifier: hint } : {});
+      if (typeof hint === 'string') return renderLogin(ctx, interaction, { identifier: hint });
+      // "Use another account" clears the browser's last identifier; otherwise it is offered first.
+      if (ctx.query.another === '1') forgetIdentifier(ctx);
+      const last = ctx.query.another === '1' ? undefined : lastIdentifier(ctx);
+      return renderLogin(ctx, interaction, last ? { lastIdentifier: last } : {});
     }
     if (interaction.prompt.name === 'mfa') return ctx.redirect(`/interaction/${interaction.uid}/mfa`);
     if (interaction.prompt.name !== 'consent') throw interactionEnded();
@@ -330,6 +341,22 @@ export function interactionRoutes(deps: Deps) {
           detail: { method: channel, created },
         }),
       ]);
+      rememberIdentifier(ctx, displayedAddress(result.recipient));
+      // A browser that can make a passkey (the code page's script says so) is offered one first,
+      // unless this is FairyID's own account pages, which have their own "Add a passkey".
+      // An app that asked for an acr gets the mfa prompt's own enrollment instead.
+      const capable = (ctx.request.body as Record<string, unknown>).passkey_capable === 'yes';
+      const asksForMore = !!interaction.params.acr_values || String(interaction.params.claims ?? '').includes('"acr"');
+      if (
+        capable &&
+        !asksForMore &&
+        interaction.params.client_id !== PAGES_CLIENT_ID &&
+        (await deps.accounts.passkeyOfferDue(account))
+      ) {
+        await deps.passkeyOffer.hold(interaction.uid, { accountId: account.id, channel });
+        ctx.status = 303;
+        return ctx.redirect(`/interaction/${interaction.uid}/passkey-offer`);
+      }
       return finish(ctx, { login: { accountId: account.id, ...firstFactor(channel) } });
     }
     const problem = checkProblem(result, recipient?.channel);
@@ -341,9 +368,42 @@ export function interactionRoutes(deps: Deps) {
     return renderLogin(ctx, interaction, { error: problem.message, identifier }, problem.status);
   });
 
+  router.get('/passkey-offer', async (ctx) => {
+    const interaction = await details(ctx);
+    const held = interaction.prompt.name === 'login' && (await deps.passkeyOffer.peek(interaction.uid));
+    if (!held) return ctx.redirect(`/interaction/${interaction.uid}`);
+    await renderer.render(ctx, 'passkey-offer', { uid: interaction.uid, ...(await appOf(ctx, interaction)) });
+  });
+
+  // "Not now": the sign-in goes on by its code alone, and the offer stays away for a month.
+  router.post('/passkey-offer/skip', async (ctx) => {
+    const interaction = await details(ctx);
+    if (interaction.prompt.name !== 'login') throw interactionEnded();
+    const held = await deps.passkeyOffer.take(interaction.uid);
+    if (!held) return ctx.redirect(`/interaction/${interaction.uid}`);
+    await deps.accounts.passkeyOfferSkipped(held.accountId);
+    await finish(ctx, { login: { accountId: held.accountId, ...firstFactor(held.channel) } });
+  });
+
   router.post('/confirm', async (ctx) => {
     const organizationId = (ctx.request.body as Record<string, unknown>).organization_id;
     await grantConsent(ctx, await details(ctx), typeof organizationId === 'string' ? organizationId : undefined);
+  });
+
+  // "Not you? Use another account" on the consent page: the same authorization again, asking for a
+  // sign-in (prompt=login) with a blank sign-in page; the session changes hands only once the other
+  // person has signed in.
+  router.post('/another-account', async (ctx) => {
+    const interaction = await details(ctx);
+    if (interaction.prompt.name !== 'consent') throw interactionEnded();
+    forgetIdentifier(ctx);
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(interaction.params)) {
+      if (typeof value === 'string' && key !== 'prompt' && key !== 'login_hint') params.set(key, value);
+    }
+    params.set('prompt', 'login');
+    ctx.status = 303;
+    ctx.redirect(`${deps.provider().pathFor('authorization')}?${params}`);
   });
 
   router.post('/abort', async (ctx) => {

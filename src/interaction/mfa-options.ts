@@ -11,6 +11,8 @@ export type MfaOptions = {
   totp: boolean;
   passkey: boolean;
   backupCode: boolean;
+  /** How many unused backup codes the person has, shown so they know when to make new ones. */
+  backupCodesLeft: number;
   /** A code by the channel the first factor did not use, when the person has one. */
   otherChannel: Recipient | undefined;
   /** Whether a factor may be added in this sign-in (see `mayEnroll`). */
@@ -43,6 +45,7 @@ export function mfaOptions(
       totp: false,
       passkey: summary.passkeys > 0,
       backupCode: false,
+      backupCodesLeft: summary.backupCodesLeft,
       otherChannel: undefined,
       mayEnroll: enroll,
     };
@@ -59,6 +62,7 @@ export function mfaOptions(
     totp: summary.totp,
     passkey: summary.passkeys > 0,
     backupCode: hasSecondFactor(summary) && summary.backupCodesLeft > 0,
+    backupCodesLeft: summary.backupCodesLeft,
     otherChannel,
     mayEnroll: enroll,
   };

@@ -24,7 +24,8 @@ import {
   sendCode,
 } from '../verification/code-outcomes.ts';
 import { mfaOptions, type MfaOptions } from './mfa-options.ts';
-import { displayedAddress, type OneTimeCodes, type Recipient } from '../verification/one-time-codes.ts';
+import type { OneTimeCodes, Recipient } from '../verification/one-time-codes.ts';
+import { maskForSecondStep } from '../accounts/masked-identifier.ts';
 import type { SecondFactorCompletion } from './second-factor-completion.ts';
 
 type Deps = {
@@ -96,7 +97,9 @@ export function mfaRoutes(deps: Deps) {
         uid: interaction.uid,
         clientName,
         options,
-        otherChannel: options.otherChannel && displayedAddress(options.otherChannel),
+        otherChannel:
+          options.otherChannel && maskForSecondStep(options.otherChannel.channel, options.otherChannel.address),
+        backupCodesLeft: options.backupCodesLeft,
         ...messages,
       },
       status,
@@ -138,6 +141,9 @@ export function mfaRoutes(deps: Deps) {
     return '';
   };
 
+  /** The "Remember this browser for 30 days" box on the form that passed the step. */
+  const remembers = (ctx: Context) => (ctx.request.body as Record<string, unknown>).remember === 'yes';
+
   const goOn = (ctx: Context, next: string) => {
     ctx.status = 303;
     ctx.redirect(next);
@@ -170,13 +176,13 @@ export function mfaRoutes(deps: Deps) {
         problem || (replayed ? 'That code was already used. Wait for your app to show the next one.' : APP_CODE.wrong);
       return renderChoice(ctx, step, { error: message }, problem ? 429 : 400);
     }
-    goOn(ctx, await deps.secondFactor.complete(ctx, step.interaction, 'totp'));
+    goOn(ctx, await deps.secondFactor.complete(ctx, step.interaction, 'totp', { remember: remembers(ctx) }));
   });
 
   router.get('/backup-code', async (ctx) => {
     const step = await load(ctx);
     if (!step.options.backupCode) return ctx.redirect(`/interaction/${step.interaction.uid}/mfa`);
-    await renderer.render(ctx, 'mfa-backup-code', { uid: step.interaction.uid });
+    await renderer.render(ctx, 'mfa-backup-code', { uid: step.interaction.uid, left: step.options.backupCodesLeft });
   });
 
   router.post('/backup-code', async (ctx) => {
@@ -193,14 +199,15 @@ export function mfaRoutes(deps: Deps) {
         detail: { method: 'backup_code', reason: 'wrong_code' },
       });
       const error = problem || 'That backup code is not right, or it was already used. Each code works once.';
-      return renderer.render(ctx, 'mfa-backup-code', { uid, error }, problem ? 429 : 400);
+      const left = await deps.backupCodes.remaining(step.accountId);
+      return renderer.render(ctx, 'mfa-backup-code', { uid, error, left }, problem ? 429 : 400);
     }
     await audit(ctx, step, {
       event: 'backup_code_used',
       outcome: 'success',
       detail: { left: await deps.backupCodes.remaining(step.accountId) },
     });
-    goOn(ctx, await deps.secondFactor.complete(ctx, step.interaction, 'backup_code'));
+    goOn(ctx, await deps.secondFactor.complete(ctx, step.interaction, 'backup_code', { remember: remembers(ctx) }));
   });
 
   router.post('/send-code', async (ctx) => {
@@ -235,7 +242,7 @@ export function mfaRoutes(deps: Deps) {
       {
         uid: step.interaction.uid,
         channel: recipient.channel,
-        address: displayedAddress(recipient),
+        address: maskForSecondStep(recipient.channel, recipient.address),
         lifetime: deps.codeLifetime,
         ...(await resendCountdown(deps.codes, flow(step.interaction.uid))),
         ...messages,
@@ -271,7 +278,10 @@ export function mfaRoutes(deps: Deps) {
       accountId: step.accountId,
     });
     if (result.status === 'ok')
-      return goOn(ctx, await deps.secondFactor.complete(ctx, step.interaction, result.recipient.channel));
+      return goOn(
+        ctx,
+        await deps.secondFactor.complete(ctx, step.interaction, result.recipient.channel, { remember: remembers(ctx) }),
+      );
     const problem = checkProblem(result, recipient.channel);
     if (problem.reason) {
       await audit(ctx, step, {

@@ -16,12 +16,16 @@ import { jsonErrors } from '../http/json-errors.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import { ApiError } from '../shared/api-error.ts';
 import { parseBody, refusal } from './passkey-refusals.ts';
-import { firstFactor } from './authentication-methods.ts';
+import { addFactor, firstFactor } from './authentication-methods.ts';
+import type { BackupCodeService } from '../accounts/backup-code.service.ts';
+import type { BackupCodeHandOff } from './backup-code-hand-off.ts';
+import type { PasskeyOffer } from './passkey-offer.ts';
 import { EXPIRED_INTERACTION, loadInteraction, type Interaction } from './interaction-details.ts';
 import { mayEnroll } from './mfa-options.ts';
 import type { SecondFactorCompletion } from './second-factor-completion.ts';
 
 const signInBody = z.object({ credential: authenticationResponseSchema });
+const secondFactorBody = z.object({ credential: authenticationResponseSchema, remember: z.boolean().optional() });
 const enrollBody = z.object({ credential: registrationResponseSchema, name: factorNameSchema.optional() });
 
 const PREFIX = '/interaction/:uid/passkey';
@@ -40,6 +44,9 @@ export function passkeyInteractionRoutes(deps: {
   passkeys: PasskeyService;
   accounts: AccountService;
   secondFactor: SecondFactorCompletion;
+  passkeyOffer: PasskeyOffer;
+  backupCodes: BackupCodeService;
+  handOff: BackupCodeHandOff;
   audit: AuditService;
 }) {
   const router = new Router({ prefix: PREFIX });
@@ -119,7 +126,7 @@ export function passkeyInteractionRoutes(deps: {
 
   router.post('/second-factor', async (ctx) => {
     const { interaction, accountId } = await inPrompt(ctx, 'mfa');
-    const { credential } = parseBody(signInBody, ctx.request.body);
+    const { credential, remember } = parseBody(secondFactorBody, ctx.request.body);
     const result = await deps.passkeys.verifyAuthentication(binding(interaction), credential, accountId);
     if (!result.ok) {
       await audit(ctx, interaction, {
@@ -130,7 +137,7 @@ export function passkeyInteractionRoutes(deps: {
       });
       throw refusal(result);
     }
-    answer(ctx, { redirectTo: await deps.secondFactor.complete(ctx, interaction, result.method) });
+    answer(ctx, { redirectTo: await deps.secondFactor.complete(ctx, interaction, result.method, { remember }) });
   });
 
   // The mfa pages' rule (mfa-options.ts): only a person with no second factor yet, or a session that
@@ -163,6 +170,48 @@ export function passkeyInteractionRoutes(deps: {
       detail: { factor: 'passkey', name: result.passkey.name },
     });
     answer(ctx, { redirectTo: await deps.secondFactor.complete(ctx, interaction, result.method, { enrolled: true }) });
+  });
+
+  // "Sign in faster next time" (passkey-offer.ts): a passkey made after a code sign-in, by a person
+  // with no second factor yet, as enrolling one during a sign-in is (mfa-options.ts mayEnroll).
+  const offered = async (interaction: Interaction) => {
+    const held = await deps.passkeyOffer.peek(interaction.uid);
+    const account = held && (await deps.accounts.findById(held.accountId));
+    if (!held || !account) throw new ApiError(400, 'invalid_request', EXPIRED_INTERACTION);
+    if (!(await deps.accounts.passkeyOfferDue({ ...account, passkey_offer_skipped_at: null })))
+      throw new ApiError(403, 'forbidden', 'This account already has a second step. Use it to continue.');
+    return { held, account };
+  };
+
+  router.post('/offer/options', async (ctx) => {
+    const { interaction } = await inPrompt(ctx, 'login');
+    const { account } = await offered(interaction);
+    answer(ctx, await deps.passkeys.registrationOptions(account, binding(interaction)));
+  });
+
+  router.post('/offer', async (ctx) => {
+    const { interaction } = await inPrompt(ctx, 'login');
+    const { credential, name } = parseBody(enrollBody, ctx.request.body);
+    const { held } = await offered(interaction);
+    const result = await deps.passkeys.verifyRegistration(held.accountId, binding(interaction), credential, name);
+    if (!result.ok) throw refusal(result);
+    if (!(await deps.passkeyOffer.take(interaction.uid)))
+      throw new ApiError(400, 'invalid_request', EXPIRED_INTERACTION);
+    await audit(ctx, interaction, {
+      event: 'factor_added',
+      outcome: 'success',
+      accountId: held.accountId,
+      detail: { factor: 'passkey', name: result.passkey.name, offered: true },
+    });
+    // Making the passkey took the person's verification on it, as enrolling one at the mfa prompt does.
+    const login = { accountId: held.accountId, ...addFactor(firstFactor(held.channel).amr, result.method) };
+    const next = await deps
+      .provider()
+      .interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
+    const codes = await deps.backupCodes.issueIfNone(held.accountId);
+    if (!codes) return answer(ctx, { redirectTo: next });
+    await deps.handOff.hold(`interaction:${interaction.uid}`, { codes, next });
+    answer(ctx, { redirectTo: `/interaction/${interaction.uid}/mfa/backup-codes` });
   });
 
   return router.routes();

@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Renderer } from '../http/render.ts';
 import { setPageHeaders } from '../http/security-headers.ts';
+import { csrfTokenFor } from '../http/csrf.ts';
 import type { ProviderPages } from '../oidc/page-sources.ts';
 import { reportWrongDeviceGuess } from '../verification/device-guess-limit.routes.ts';
 
@@ -12,7 +13,10 @@ const XSRF_FIELD = /name="xsrf" value="([^"]+)"/;
  * code that matches nothing is a wrong guess: reported to verification/device-guess-limit.routes.ts,
  * which keeps it counted against the IP's budget and refuses further guesses once that is spent.
  */
-export function createProviderPages(renderer: Renderer): ProviderPages {
+export function createProviderPages(
+  renderer: Renderer,
+  deps: { accountLabel(accountId: string): Promise<string | undefined> },
+): ProviderPages {
   // Koa's status is still its default 404 when oidc-provider calls a page source, so a page is 200
   // unless its caller says otherwise; renderError passes the status oidc-provider set for the error.
   const render = (ctx: KoaContextWithOIDC, view: string, data: Record<string, unknown>, status = 200) => {
@@ -60,8 +64,16 @@ export function createProviderPages(renderer: Renderer): ProviderPages {
       );
     },
 
+    // Which account the device will be signed in to, with a way to use another (device-account.routes.ts).
     async userCodeConfirmSource(ctx, form, client, _deviceInfo, userCode) {
-      await render(ctx, 'device-confirm', { form, clientName: client.clientName ?? client.clientId, userCode });
+      const accountId = ctx.oidc.session?.accountId;
+      await render(ctx, 'device-confirm', {
+        form,
+        clientName: client.clientName ?? client.clientId,
+        userCode,
+        accountLabel: accountId ? await deps.accountLabel(accountId) : undefined,
+        csrf: csrfTokenFor(ctx as unknown as Context),
+      });
     },
 
     async deviceSuccessSource(ctx) {

@@ -1,6 +1,9 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { BackupCodeService } from '../accounts/backup-code.service.ts';
+import type { RememberedBrowsers } from '../accounts/remembered-browser.service.ts';
+import { setRememberedBrowserToken } from '../http/remembered-browser-cookie.ts';
+import { clientIp } from '../http/request-origin.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import { addFactor, type Method } from './authentication-methods.ts';
@@ -15,6 +18,7 @@ import { interactionEnded, type Interaction } from './interaction-details.ts';
 export function createSecondFactorCompletion(deps: {
   provider: () => Provider;
   backupCodes: BackupCodeService;
+  rememberedBrowsers: RememberedBrowsers;
   handOff: BackupCodeHandOff;
   audit: AuditService;
 }) {
@@ -24,7 +28,7 @@ export function createSecondFactorCompletion(deps: {
       ctx: Context,
       interaction: Interaction,
       method: Method,
-      options: { enrolled?: boolean } = {},
+      options: { enrolled?: boolean; remember?: boolean } = {},
     ): Promise<string> {
       const accountId = interaction.session?.accountId;
       if (interaction.prompt.name !== 'mfa' || !accountId) throw interactionEnded();
@@ -38,8 +42,16 @@ export function createSecondFactorCompletion(deps: {
         origin: requestOrigin(ctx),
         accountId,
         clientId: String(interaction.params.client_id),
-        detail: { method, enrolled: options.enrolled === true },
+        detail: { method, enrolled: options.enrolled === true, remember: options.remember === true },
       });
+      // "Remember this browser": later sign-ins here that ask for nothing more skip this step.
+      if (options.remember) {
+        const { token, maxAgeSeconds } = await deps.rememberedBrowsers.remember(accountId, {
+          userAgent: ctx.get('user-agent') || undefined,
+          ip: clientIp(ctx),
+        });
+        setRememberedBrowserToken(ctx, token, maxAgeSeconds);
+      }
       if (!options.enrolled) return next;
       const codes = await deps.backupCodes.issueIfNone(accountId);
       if (!codes) return next;

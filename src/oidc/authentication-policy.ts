@@ -38,7 +38,10 @@ export function requestedAcr(ctx: KoaContextWithOIDC): Acr | undefined {
  * `unmet_authentication_requirements` (OpenID Connect Core 3.1.2.6 lets a provider name its error;
  * the name is the one OpenID Connect's errata and RFC 9470 use).
  */
-export function buildInteractionPolicy(hasSecondFactor: (accountId: string) => Promise<boolean>) {
+export function buildInteractionPolicy(
+  hasSecondFactor: (accountId: string) => Promise<boolean>,
+  remembered: (ctx: KoaContextWithOIDC, accountId: string) => Promise<boolean>,
+) {
   const policy = base();
   const mfa = new Prompt(
     { name: 'mfa', requestable: false },
@@ -56,7 +59,11 @@ export function buildInteractionPolicy(hasSecondFactor: (accountId: string) => P
     new Check('second_factor', 'the account requires a second factor', 'interaction_required', async (ctx) => {
       const { accountId, acr } = ctx.oidc.session ?? {};
       if (!accountId || satisfies(acr, 'mfa')) return Check.NO_NEED_TO_PROMPT;
-      return (await hasSecondFactor(accountId)) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+      if (!(await hasSecondFactor(accountId))) return Check.NO_NEED_TO_PROMPT;
+      // A browser the person chose to remember skips the step only here, where the app asked for no
+      // acr: a request for `mfa` or `phr` was already decided by the check above, and the session's
+      // acr stays `1fa` and its amr the first factor's, so the ID token says what really happened.
+      return (await remembered(ctx, accountId)) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
     }),
   );
   policy.add(mfa, 1);

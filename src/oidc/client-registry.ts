@@ -4,6 +4,7 @@ import { generateClientSecret, hashClientSecret } from './client-secrets.ts';
 import type { ResponseType } from 'oidc-provider';
 import type { ClientMetadata } from './oidc.tables.ts';
 import { redirectUriProblem } from './redirect-uris.ts';
+import { APP_LINK_FIELDS, appLinksProblem, type AppLinks } from './app-links.ts';
 
 export type ClientRegistration = {
   name: string;
@@ -26,6 +27,8 @@ export type ClientRegistration = {
   backchannelLogoutUri?: string | undefined;
   /** Whether logout tokens must carry the session's `sid` (the client then gets `sid` in ID tokens too). */
   backchannelLogoutSessionRequired?: boolean | undefined;
+  /** logo_uri, client_uri, policy_uri, tos_uri: shown on the sign-in and consent pages (app-links.ts). */
+  appLinks?: AppLinks | undefined;
 };
 
 /** Why a registration was refused, with the RFC 7591 3.2.2 error code that says which part. */
@@ -64,7 +67,24 @@ function checkRedirectUris(registration: ClientRegistration) {
 export function createClientRegistry(
   repository: ClientRepository,
   validate: (metadata: ClientMetadata) => Promise<void>,
+  options: { allowHttpAppLinks: boolean },
 ) {
+  const checkAppLinks = (links: AppLinks | undefined) => {
+    const problem = links && appLinksProblem(links, { allowHttp: options.allowHttpAppLinks });
+    if (problem) throw new ClientRegistrationError(problem);
+  };
+
+  async function validated(metadata: ClientMetadata) {
+    try {
+      await validate(metadata);
+    } catch (error) {
+      const err = error as { error?: string; error_description?: string; message: string };
+      // oidc-provider's own refusals carry the RFC 7591 code already (invalid_redirect_uri or invalid_client_metadata).
+      const code = err.error === 'invalid_redirect_uri' ? 'invalid_redirect_uri' : 'invalid_client_metadata';
+      throw new ClientRegistrationError(err.error_description ?? err.message, code);
+    }
+  }
+
   async function save(
     registration: ClientRegistration,
     ownerLimit?: number,
@@ -88,15 +108,9 @@ export function createClientRegistry(
       ...(registration.backchannelLogoutUri ? { backchannel_logout_uri: registration.backchannelLogoutUri } : {}),
       ...(registration.backchannelLogoutSessionRequired ? { backchannel_logout_session_required: true } : {}),
       ...(clientSecret ? { client_secret: hashClientSecret(clientSecret) } : {}),
+      ...registration.appLinks,
     };
-    try {
-      await validate(metadata);
-    } catch (error) {
-      const err = error as { error?: string; error_description?: string; message: string };
-      // oidc-provider's own refusals carry the RFC 7591 code already (invalid_redirect_uri or invalid_client_metadata).
-      const code = err.error === 'invalid_redirect_uri' ? 'invalid_redirect_uri' : 'invalid_client_metadata';
-      throw new ClientRegistrationError(err.error_description ?? err.message, code);
-    }
+    await validated(metadata);
     if (await repository.find(clientId)) throw new ClientRegistrationError(`client ${clientId} already exists`);
     if (metadata.owner_account_id && ownerLimit !== undefined) {
       // Counted and inserted under a lock on the owner, so concurrent registrations cannot pass the limit together.
@@ -117,7 +131,29 @@ export function createClientRegistry(
       options: { ownerLimit?: number } = {},
     ): Promise<{ metadata: ClientMetadata; clientSecret?: string }> {
       checkRedirectUris(registration);
+      checkAppLinks(registration.appLinks);
       return save(registration, options.ownerLimit);
+    },
+
+    /**
+     * Sets (or, given as an empty string, removes) a client's logo, home page, policy and terms links.
+     * Returns the new metadata, or undefined when there is no such client.
+     */
+    async updateAppLinks(clientId: string, links: Partial<Record<keyof AppLinks, string>>) {
+      const metadata = await repository.find(clientId);
+      if (!metadata) return undefined;
+      const set: AppLinks = {};
+      const next: ClientMetadata = { ...metadata };
+      for (const field of APP_LINK_FIELDS) {
+        const value = links[field];
+        if (value === undefined) continue;
+        if (value === '') delete next[field];
+        else set[field] = next[field] = value;
+      }
+      checkAppLinks(set);
+      await validated(next);
+      await repository.updateMetadata(next);
+      return next;
     },
 
     /**

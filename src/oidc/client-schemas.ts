@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AppLinks } from './app-links.ts';
 import type { ClientRegistration } from './client-registry.ts';
 import type { ClientMetadata } from './oidc.tables.ts';
 
@@ -25,7 +26,24 @@ export const clientSchema = z.object({
   scope: z.string().optional(),
   backchannel_logout_uri: z.string().optional(),
   backchannel_logout_session_required: z.boolean(),
+  logo_uri: z.string().optional(),
+  client_uri: z.string().optional(),
+  policy_uri: z.string().optional(),
+  tos_uri: z.string().optional(),
 });
+
+// Checked further by the registry (oidc/app-links.ts): https only outside development, no javascript: or data:.
+const appLink = (what: string) => z.string().max(2000).optional().describe(what);
+export const appLinkFields = {
+  logo_uri: appLink("The app's logo, shown on the sign-in and consent pages (https)"),
+  client_uri: appLink("The app's home page; its domain is shown on those pages (https)"),
+  policy_uri: appLink("The app's privacy policy, linked from those pages (https)"),
+  tos_uri: appLink("The app's terms of service, linked from those pages (https)"),
+};
+
+/** The app links a request body set (an empty string removes one). */
+export const linksOf = (body: Partial<Record<keyof typeof appLinkFields, string | undefined>>): AppLinks =>
+  Object.fromEntries(Object.entries(body).filter(([key, value]) => key in appLinkFields && value !== undefined));
 
 export const clientWithSecretSchema = clientSchema.extend({
   client_secret: z.string().optional().describe('Shown once: only its hash is kept'),
@@ -50,6 +68,7 @@ export const clientRegistrationBody = z.object({
     .boolean()
     .default(false)
     .describe('Logout tokens (and ID tokens) carry the session id `sid`'),
+  ...appLinkFields,
 });
 
 /** What an owner chooses about a client; who owns it and whether it is first-party is not theirs to say. */
@@ -64,6 +83,7 @@ export type ClientInput = Pick<
   | 'scope'
   | 'backchannelLogoutUri'
   | 'backchannelLogoutSessionRequired'
+  | 'appLinks'
 >;
 
 export function clientInputOf(body: z.output<typeof clientRegistrationBody>): ClientInput {
@@ -77,6 +97,7 @@ export function clientInputOf(body: z.output<typeof clientRegistrationBody>): Cl
     scope: body.scope,
     backchannelLogoutUri: body.backchannel_logout_uri,
     backchannelLogoutSessionRequired: body.backchannel_logout_session_required,
+    appLinks: linksOf(body),
   };
 }
 
@@ -93,6 +114,10 @@ export function presentClient(client: ClientMetadata): z.input<typeof clientSche
     scope: client.scope,
     backchannel_logout_uri: client.backchannel_logout_uri,
     backchannel_logout_session_required: client.backchannel_logout_session_required ?? false,
+    logo_uri: typeof client.logo_uri === 'string' ? client.logo_uri : undefined,
+    client_uri: typeof client.client_uri === 'string' ? client.client_uri : undefined,
+    policy_uri: typeof client.policy_uri === 'string' ? client.policy_uri : undefined,
+    tos_uri: typeof client.tos_uri === 'string' ? client.tos_uri : undefined,
   };
 }
 

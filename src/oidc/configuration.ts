@@ -18,6 +18,8 @@ export type ProviderDeps = {
   organizationClaims(grantId: string): Promise<{ org_id: string; org_role: string } | null | undefined>;
   /** Whether the person has a second factor, which every sign-in must then use. */
   requiresSecondFactor(accountId: string): Promise<boolean>;
+  /** Whether this browser is remembered for the account, so an ordinary sign-in skips the second step. */
+  secondStepRemembered(ctx: KoaContextWithOIDC, accountId: string): Promise<boolean>;
 };
 
 export const ORGANIZATION_SCOPE = 'organization';
@@ -35,6 +37,7 @@ export function buildConfiguration({
   pages,
   organizationClaims,
   requiresSecondFactor,
+  secondStepRemembered,
 }: ProviderDeps): Configuration {
   const api = createApiResource(config.issuer, config.ttl.accessToken);
   return {
@@ -134,7 +137,7 @@ export function buildConfiguration({
     acrValues: [...ACR_VALUES],
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
-      policy: buildInteractionPolicy(requiresSecondFactor),
+      policy: buildInteractionPolicy(requiresSecondFactor, secondStepRemembered),
     },
     renderError: pages.renderError,
     // Which page may call the token, userinfo, revocation and introspection endpoints for this client

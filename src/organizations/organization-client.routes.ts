@@ -2,10 +2,12 @@ import { z } from 'zod';
 import { defineRoute, type ApiRoute } from '../http/api-route.ts';
 import { requirePerson as person } from '../oidc/caller.ts';
 import {
+  appLinkFields,
   clientInputOf,
   clientRegistrationBody,
   clientSchema,
   clientWithSecretSchema,
+  linksOf,
   presentClient,
   presentWithSecret,
 } from '../oidc/client-schemas.ts';
@@ -52,6 +54,21 @@ export function organizationClientRoutes(clients: OrganizationClientService): Ap
       response: clientWithSecretSchema,
       async handler(ctx, { params }) {
         return presentWithSecret(await clients.rotateSecret(person(ctx.state), params.id, params.clientId));
+      },
+    }),
+    defineRoute({
+      method: 'patch',
+      path: '/api/organizations/:id/clients/:clientId',
+      summary: "Change a client's logo, home page, policy and terms links (an empty string removes one)",
+      tag: 'Clients',
+      scopes: ['organizations:write'],
+      params: clientParams,
+      body: z.object(appLinkFields),
+      response: clientSchema,
+      async handler(ctx, { params, body }) {
+        return presentClient(
+          await clients.updateAppLinks(person(ctx.state), params.id, params.clientId, linksOf(body)),
+        );
       },
     }),
     defineRoute({

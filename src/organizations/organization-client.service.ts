@@ -2,6 +2,8 @@ import type { ClientRegistry } from '../oidc/client-registry.ts';
 import type { ClientInput } from '../oidc/client-schemas.ts';
 import type { EventRecorder } from '../events/event-recorder.ts';
 import type { ClientMetadata } from '../oidc/oidc.tables.ts';
+import type { AppLinks } from '../oidc/app-links.ts';
+import { ClientRegistrationError } from '../oidc/client-registry.ts';
 import { createOwnedClients } from '../oidc/owned-clients.ts';
 import { ApiError } from '../shared/api-error.ts';
 import type { OrganizationService } from './organization.service.ts';
@@ -39,6 +41,20 @@ export function createOrganizationClientService(deps: {
       await organizations.authorize(actorId, organizationId, 'clients:manage', 'rotate client secrets');
       await organizations.requireActive(organizationId);
       return owned.rotateSecret(actorId, clientId, of(organizationId));
+    },
+
+    /** The app's logo, home page, policy and terms (oidc/app-links.ts); an empty string removes one. */
+    async updateAppLinks(actorId: string, organizationId: string, clientId: string, links: AppLinks) {
+      await organizations.authorize(actorId, organizationId, 'clients:manage', 'change clients');
+      await owned.owned(clientId, of(organizationId));
+      try {
+        const metadata = await clients.updateAppLinks(clientId, links);
+        if (!metadata) throw clientNotFound();
+        return metadata;
+      } catch (error) {
+        if (error instanceof ClientRegistrationError) throw new ApiError(400, error.code, error.message);
+        throw error;
+      }
     },
 
     async remove(actorId: string, organizationId: string, clientId: string) {

@@ -53,6 +53,12 @@
     var alert = block.querySelector('[role="alert"]');
     var button = block.querySelector('[data-passkey-start]');
     var nameInputId = block.getAttribute('data-name-input');
+    // The second step's "Remember this browser" box, wherever it sits on the page.
+    var rememberInputId = block.getAttribute('data-remember-input');
+    function remembered() {
+      var box = rememberInputId && document.getElementById(rememberInputId);
+      return box?.checked ? { remember: true } : {};
+    }
 
     function show(message) {
       alert.textContent = message;
@@ -83,7 +89,7 @@
         }
         return webauthn
           .startAuthentication({ optionsJSON: optionsJSON, useBrowserAutofill: autofill })
-          .then((credential) => post(verifyUrl, token, { credential: credential }));
+          .then((credential) => post(verifyUrl, token, { credential: credential, ...remembered() }));
       });
     }
 
