@@ -34,9 +34,51 @@ export function createAdapterFactory(deps: AdapterDeps) {
   return (model: string): Adapter => {
     if (model === 'Client') return new ClientAdapter(deps.clients);
     if (model === 'ClientCredentials') return new UnstoredAdapter(model);
-    if (deps.sharedKeyValue && KEY_VALUE_WITH_REDIS.has(model)) return new KeyValueAdapter(model, deps.kv);
-    return DURABLE_MODELS.has(model) ? new SqlAdapter(model, deps.db) : new KeyValueAdapter(model, deps.kv);
+    const adapter =
+      deps.sharedKeyValue && KEY_VALUE_WITH_REDIS.has(model)
+        ? new KeyValueAdapter(model, deps.kv)
+        : DURABLE_MODELS.has(model)
+          ? new SqlAdapter(model, deps.db)
+          : new KeyValueAdapter(model, deps.kv);
+    return model === 'AccessToken' ? rememberingAccessTokenFinds(adapter) : adapter;
   };
+}
+
+/**
+ * Access-token lookups by request, for the refresh-token lookup of the same value that may follow.
+ * Introspection and revocation without a token_type_hint (the usual case) look a value up as an
+ * access token and as a refresh token at once (oidc-provider's helpers/token_find.js). Token values
+ * are random 256-bit ids, so a value stored as an access token is no refresh token: when the access
+ * token lookup found it, the refresh-token lookup answers "none" without its Postgres query.
+ */
+const accessTokenFinds = new WeakMap<object, Map<string, Promise<boolean>>>();
+
+function rememberingAccessTokenFinds(adapter: Adapter): Adapter {
+  const find = adapter.find.bind(adapter);
+  adapter.find = (id: string) => {
+    const found = find(id);
+    const ctx = Provider.ctx;
+    if (ctx) {
+      const finds = accessTokenFinds.get(ctx) ?? new Map<string, Promise<boolean>>();
+      accessTokenFinds.set(ctx, finds);
+      finds.set(
+        id,
+        Promise.resolve(found).then(
+          (payload) => !!payload,
+          () => false,
+        ),
+      );
+    }
+    return found;
+  };
+  return adapter;
+}
+
+/** True when this request already found `id` stored as an access token. */
+async function foundAsAccessToken(id: string): Promise<boolean> {
+  const ctx = Provider.ctx;
+  const found = ctx && accessTokenFinds.get(ctx)?.get(id);
+  return found ? await found : false;
 }
 
 /** Deletes expired durable rows in small batches, so the sweep never holds long locks. */
@@ -219,6 +261,7 @@ class SqlAdapter implements Adapter {
   }
 
   async find(id: string) {
+    if (this.model === 'RefreshToken' && (await foundAsAccessToken(id))) return undefined;
     const { rows } = await this.statements.find({ [ID]: id });
     const row = rows[0];
     if (!row) return undefined;
