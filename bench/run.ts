@@ -26,6 +26,9 @@ import { runSignInFlows, signInBreakdown, type FlowResult, type FlowStep } from 
 import type { Target } from './lib/target.ts';
 import { runTerminalBench, type TerminalReport, terminalReportText, terminalUnavailable } from './lib/terminal.ts';
 
+/** How long each server's idle CPU is sampled, before the repetitions. */
+const IDLE_SAMPLE_MS = 5_000;
+
 const ROOT = resolve(import.meta.dirname, '..');
 const SIGN_IN_CONCURRENCY = [1, 8];
 /** --instances: what the scale-out check measures unless --only says otherwise. */
@@ -65,7 +68,13 @@ try {
 }
 
 /** serverCpuPercent: CPU time of the target's server process(es) over the run's wall time (100 = one core). */
-type Run = { rep: number; scenario: string; target: string; serverCpuPercent?: number } & LoadResult;
+type Run = {
+  rep: number;
+  scenario: string;
+  target: string;
+  serverCpuPercent?: number;
+  serverCpuUsPerRequest?: number;
+} & LoadResult;
 type Flows = { rep: number } & FlowResult;
 
 async function main(options: Options) {
@@ -105,6 +114,18 @@ async function main(options: Options) {
     if (signInTarget) await runSignInFlows(signInTarget, 1, options.warmup);
   }
 
+  // What each server burns with no request in flight (timers, the sweeper, the metrics): taken off
+  // the CPU per request below, which otherwise inflates at the low rates of a busy machine.
+  const idleCpu = new Map<Target, number>();
+  for (const target of targets) {
+    const idle = cpuMeter(target);
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SAMPLE_MS));
+    const used = idle();
+    if (used) idleCpu.set(target, used.seconds / used.elapsedS);
+  }
+  log(
+    `\nidle server CPU: ${[...idleCpu].map(([target, perSecond]) => `${target.name} ${(perSecond * 100).toFixed(1)}%`).join(', ')}`,
+  );
   log(
     `\n${options.reps} repetitions x ${options.duration}s per scenario and server, ${options.connections} connections`,
   );
@@ -124,16 +145,29 @@ async function main(options: Options) {
           duration: options.duration,
           ...spreadOf(target),
         });
-        const serverCpuPercent = cpu();
+        const used = cpu();
+        const serverCpuPercent = used?.percent;
+        // CPU time per served request: steadier than req/s on a busy machine, where the servers wait
+        // for a core (the server's CPU time over the run, divided by the responses counted as OK).
+        // Net of the server's idle CPU.
+        const serverCpuUsPerRequest =
+          used === undefined || !result.ok
+            ? undefined
+            : (Math.max(0, used.seconds - (idleCpu.get(target) ?? 0) * used.elapsedS) * 1e6) / result.ok;
         runs.push({
           rep,
           scenario: scenario.name,
           target: target.name,
           ...result,
           ...(serverCpuPercent === undefined ? {} : { serverCpuPercent }),
+          ...(serverCpuUsPerRequest === undefined ? {} : { serverCpuUsPerRequest }),
         });
         const failures = result.failed ? `  non-OK ${result.failed}, first: ${result.firstFailure}` : '';
-        const cpuText = serverCpuPercent === undefined ? '' : `  server CPU ${serverCpuPercent.toFixed(0)}%`;
+        const cpuText =
+          serverCpuPercent === undefined
+            ? ''
+            : `  server CPU ${serverCpuPercent.toFixed(0)}%` +
+              (serverCpuUsPerRequest === undefined ? '' : ` = ${serverCpuUsPerRequest.toFixed(0)} µs/req`);
         log(
           `[rep ${rep}] ${scenario.name.padEnd(18)} ${target.name.padEnd(10)} ${result.reqPerSec.toFixed(0).padStart(6)} req/s  p99 ${result.latencyMs.p99} ms${cpuText}${failures}`,
         );
@@ -304,7 +338,7 @@ function summarize(scenario: Scenario, runs: Run[], primary: Target, targets: Ta
 }
 
 /** Starts measuring the CPU time of the target's server processes; the returned function stops it. */
-function cpuMeter(target: Target): () => number | undefined {
+function cpuMeter(target: Target): () => { percent: number; seconds: number; elapsedS: number } | undefined {
   const servers = target.servers ?? (target.process ? [target.process] : []);
   const read = () => {
     const values = servers.map((server) => cpuSeconds(server.pid));
@@ -317,7 +351,9 @@ function cpuMeter(target: Target): () => number | undefined {
   return () => {
     const endCpu = read();
     if (startCpu === undefined || endCpu === undefined) return undefined;
-    return ((endCpu - startCpu) / ((performance.now() - started) / 1000)) * 100;
+    const seconds = endCpu - startCpu;
+    const elapsedS = (performance.now() - started) / 1000;
+    return { percent: (seconds / elapsedS) * 100, seconds, elapsedS };
   };
 }
 

@@ -1,13 +1,14 @@
 import { type CompiledQuery, type Compilable, sql } from 'kysely';
 import type { Db } from '../db/database.ts';
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { KeyValueStore, KeyValueWrite } from '../db/key-value.ts';
 import type { ClientRepository } from './client.repository.ts';
 
 /**
  * Models that must outlive a restart of the embedded store; everything else is short-lived state.
  * A refresh token's rotation (the old one consumed, the new one inserted) is committed before the
- * response goes out, so a crash can neither bring a rotated token back nor lose the new one.
+ * response goes out, so a crash can neither bring a rotated token back nor lose the new one; and it
+ * is committed as one statement (see `SqlAdapter.consume`), so a crash cannot keep one half either.
  */
 const DURABLE_MODELS = new Set(['Grant', 'RefreshToken', 'AccessToken']);
 
@@ -33,9 +34,51 @@ export function createAdapterFactory(deps: AdapterDeps) {
   return (model: string): Adapter => {
     if (model === 'Client') return new ClientAdapter(deps.clients);
     if (model === 'ClientCredentials') return new UnstoredAdapter(model);
-    if (deps.sharedKeyValue && KEY_VALUE_WITH_REDIS.has(model)) return new KeyValueAdapter(model, deps.kv);
-    return DURABLE_MODELS.has(model) ? new SqlAdapter(model, deps.db) : new KeyValueAdapter(model, deps.kv);
+    const adapter =
+      deps.sharedKeyValue && KEY_VALUE_WITH_REDIS.has(model)
+        ? new KeyValueAdapter(model, deps.kv)
+        : DURABLE_MODELS.has(model)
+          ? new SqlAdapter(model, deps.db)
+          : new KeyValueAdapter(model, deps.kv);
+    return model === 'AccessToken' ? rememberingAccessTokenFinds(adapter) : adapter;
   };
+}
+
+/**
+ * Access-token lookups by request, for the refresh-token lookup of the same value that may follow.
+ * Introspection and revocation without a token_type_hint (the usual case) look a value up as an
+ * access token and as a refresh token at once (oidc-provider's helpers/token_find.js). Token values
+ * are random 256-bit ids, so a value stored as an access token is no refresh token: when the access
+ * token lookup found it, the refresh-token lookup answers "none" without its Postgres query.
+ */
+const accessTokenFinds = new WeakMap<object, Map<string, Promise<boolean>>>();
+
+function rememberingAccessTokenFinds(adapter: Adapter): Adapter {
+  const find = adapter.find.bind(adapter);
+  adapter.find = (id: string) => {
+    const found = find(id);
+    const ctx = Provider.ctx;
+    if (ctx) {
+      const finds = accessTokenFinds.get(ctx) ?? new Map<string, Promise<boolean>>();
+      accessTokenFinds.set(ctx, finds);
+      finds.set(
+        id,
+        Promise.resolve(found).then(
+          (payload) => !!payload,
+          () => false,
+        ),
+      );
+    }
+    return found;
+  };
+  return adapter;
+}
+
+/** True when this request already found `id` stored as an access token. */
+async function foundAsAccessToken(id: string): Promise<boolean> {
+  const ctx = Provider.ctx;
+  const found = ctx && accessTokenFinds.get(ctx)?.get(id);
+  return found ? await found : false;
 }
 
 /** Deletes expired durable rows in small batches, so the sweep never holds long locks. */
@@ -101,6 +144,7 @@ class UnstoredAdapter implements Adapter {
 
 // Stand-ins for the values of a statement compiled once: never a real id, payload or time.
 const ID = '\u0000id';
+const CONSUMED_ID = '\u0000consumed_id';
 const PAYLOAD = '\u0000payload';
 const GRANT_ID = '\u0000grant_id';
 const EXPIRES_AT = '\u0000expires_at';
@@ -117,11 +161,32 @@ function prepared<R>(db: Db, query: Compilable<R>) {
     } as CompiledQuery<R>);
 }
 
+/**
+ * Refresh-token rotations whose consumption waits for the successor's save (SqlAdapter.consume), by
+ * request. settleDeferredConsume writes any left over before the token response goes out.
+ */
+const deferredConsumes = new WeakMap<object, { id: string; grantId: string; write: () => Promise<unknown> }>();
+
+/**
+ * Writes a rotated refresh token's consumption that no successor's save carried (none should be left:
+ * oidc-provider saves the successor right after consuming). The refresh grant calls it after
+ * oidc-provider's handler succeeded, before the answer is sent (refresh-grace.ts).
+ */
+export async function settleDeferredConsume(ctx: object) {
+  const deferred = deferredConsumes.get(ctx);
+  if (!deferred) return;
+  deferredConsumes.delete(ctx);
+  await deferred.write();
+}
+
 class SqlAdapter implements Adapter {
   // Built and compiled once per model, not on every call: the token paths run these on every request.
   private readonly statements;
 
-  constructor(model: string, db: Db) {
+  constructor(
+    private readonly model: string,
+    db: Db,
+  ) {
     const row = {
       payload: PAYLOAD,
       grant_id: GRANT_ID,
@@ -145,6 +210,23 @@ class SqlAdapter implements Adapter {
           .where('id', '=', ID)
           .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)])),
       ),
+      // The rotated token consumed and its successor saved in one statement: one commit, all or nothing.
+      // A data-modifying WITH runs exactly once whether or not the INSERT reads it (PostgreSQL 7.8.4).
+      rotate: prepared(
+        db,
+        db
+          .with('consumed', (cte) =>
+            cte
+              .updateTable('oidc_payloads')
+              .set({ consumed_at: sql<Date>`now()` })
+              .where('model', '=', model)
+              .where('id', '=', CONSUMED_ID)
+              .returning('id'),
+          )
+          .insertInto('oidc_payloads')
+          .values({ ...byId, consumed_at: null, ...row })
+          .onConflict((c) => c.columns(['model', 'id']).doUpdateSet(row)),
+      ),
       consume: prepared(
         db,
         db
@@ -162,15 +244,24 @@ class SqlAdapter implements Adapter {
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
-    await this.statements.upsert({
+    const values = {
       [ID]: id,
       [PAYLOAD]: JSON.stringify(payload),
       [GRANT_ID]: payload.grantId ?? null,
       [EXPIRES_AT]: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
-    });
+    };
+    const ctx = this.model === 'RefreshToken' ? Provider.ctx : undefined;
+    const deferred = ctx && deferredConsumes.get(ctx);
+    if (deferred && deferred.grantId === payload.grantId) {
+      deferredConsumes.delete(ctx);
+      await this.statements.rotate({ ...values, [CONSUMED_ID]: deferred.id });
+      return;
+    }
+    await this.statements.upsert(values);
   }
 
   async find(id: string) {
+    if (this.model === 'RefreshToken' && (await foundAsAccessToken(id))) return undefined;
     const { rows } = await this.statements.find({ [ID]: id });
     const row = rows[0];
     if (!row) return undefined;
@@ -186,7 +277,24 @@ class SqlAdapter implements Adapter {
     return undefined;
   }
 
+  /**
+   * In a refresh grant, oidc-provider consumes the presented refresh token and saves its successor
+   * right after (lib/actions/grants/refresh_token.js): the consumption waits for that save and is
+   * written with it in one statement (`rotate`), one commit instead of two. Nothing is answered in
+   * between, so both are still committed before the response; a failure before the save leaves the
+   * old token unconsumed with no successor issued, as a failure before the consumption always did.
+   */
   async consume(id: string) {
+    const ctx = this.model === 'RefreshToken' ? Provider.ctx : undefined;
+    const presented = ctx?.oidc?.entities.RefreshToken;
+    if (ctx && ctx.oidc.params?.grant_type === 'refresh_token' && presented?.jti === id && presented.grantId) {
+      deferredConsumes.set(ctx, {
+        id,
+        grantId: presented.grantId,
+        write: () => this.statements.consume({ [ID]: id }),
+      });
+      return;
+    }
     await this.statements.consume({ [ID]: id });
   }
 

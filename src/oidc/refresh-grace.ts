@@ -11,6 +11,7 @@ import type { AuditService } from '../audit/audit.service.ts';
 import type { KeyValueStore } from '../db/key-value.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import type { Clock } from '../shared/clock.ts';
+import { settleDeferredConsume } from './adapter.ts';
 import { createGrantRevoker } from './grant-revoker.ts';
 
 /**
@@ -158,6 +159,8 @@ export function withRefreshGrace(deps: RefreshGraceDeps): typeof Provider {
       const graced = await screen(ctx);
       // oidc-provider still checks the successor (its client, binding, grant, account) and may refuse it.
       await handler(ctx);
+      // The rotated token's consumption normally went out with its successor's save (adapter.ts).
+      await settleDeferredConsume(ctx);
       if (!graced) await remember(ctx);
     };
   }

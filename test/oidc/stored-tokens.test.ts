@@ -44,6 +44,50 @@ test(`userinfo shows an email changed on another instance within ${CLAIMS_CACHE_
   t.is((await oidc.fetchUserInfo(config, refreshed.access_token, sub)).email, 'changed@example.com');
 });
 
+test('a refresh rotation has consumed the old token and stored its successor before it answers', async (t) => {
+  const server = await startTestServer(t);
+  const { config, tokens } = await signIn(server, 'rotation@example.com');
+  const row = (id: string) =>
+    server.app.services.db
+      .selectFrom('oidc_payloads')
+      .select(['consumed_at', 'grant_id'])
+      .where('model', '=', 'RefreshToken')
+      .where('id', '=', id)
+      .executeTakeFirst();
+  const before = await row(tokens.refresh_token!);
+  t.is(before?.consumed_at, null);
+
+  // Both halves are written by one statement (adapter.ts): read back the moment the answer arrives.
+  const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+  const [old, successor] = await Promise.all([row(tokens.refresh_token!), row(refreshed.refresh_token!)]);
+  t.truthy(old?.consumed_at, 'the rotated token is consumed');
+  t.is(successor?.consumed_at, null, 'its successor is stored, unconsumed');
+  t.is(successor?.grant_id, before?.grant_id);
+
+  // The successor rotates in turn, by the same single statement.
+  const again = await oidc.refreshTokenGrant(config, refreshed.refresh_token!);
+  t.truthy((await row(refreshed.refresh_token!))?.consumed_at);
+  t.is((await row(again.refresh_token!))?.consumed_at, null);
+});
+
+test('introspection without a token_type_hint tells an access token from a refresh token, and revocation finds both', async (t) => {
+  const server = await startTestServer(t);
+  const { config, tokens } = await signIn(server, 'introspected@example.com');
+  const access = await oidc.tokenIntrospection(config, tokens.access_token);
+  const refresh = await oidc.tokenIntrospection(config, tokens.refresh_token!);
+  t.like(access, { active: true, token_type: 'Bearer' });
+  // oidc-provider names the type of access tokens only.
+  t.like(refresh, { active: true, client_id: access.client_id, sub: access.sub });
+  t.is(refresh.token_type, undefined);
+
+  // An access token found by the lookup spares the refresh-token query (adapter.ts); a refresh token
+  // is still found by its own, and an unknown value by neither.
+  t.false((await oidc.tokenIntrospection(config, 'not-a-token-of-ours-at-all-0123456789abcdefgh')).active);
+  await oidc.tokenRevocation(config, tokens.refresh_token!);
+  t.false((await oidc.tokenIntrospection(config, tokens.refresh_token!)).active);
+  t.false((await oidc.tokenIntrospection(config, tokens.access_token)).active, 'its grant went with it');
+});
+
 test('an opaque access token is refused by userinfo and introspection once revoked', async (t) => {
   const server = await startTestServer(t);
   const { config, tokens } = await signIn(server, 'revoked-token@example.com');
