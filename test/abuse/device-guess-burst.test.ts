@@ -84,18 +84,19 @@ shared(
   },
 );
 
-test('a guess sent to the verification path in other letter case or with a trailing slash is counted and refused too', async (t) => {
+test('a guess sent to the verification path with a trailing slash is counted and refused too; one in other letter case finds no page', async (t) => {
   const server = await startTestServer(t, { env: { LIMIT_DEVICE_CODE_GUESSES_PER_IP: '2/3600' } });
   const device = await startDeviceFlow(server);
   const path = new URL(device.verification_uri).pathname;
   const wrong = wrongCode(device.user_code);
-  const variants = [`${path.toUpperCase()}/`, `${path}/`, path.toUpperCase()];
+  const variants = [`${path}/`, path.toUpperCase(), `${path.toUpperCase()}/`, `${path}/`, `${path}/`];
   const statuses: number[] = [];
   for (const variant of variants) {
     const { browser, form } = await openVerificationPage(server, path);
     const response = await browser.request(variant, { form: { ...form.fields, user_code: wrong } });
     statuses.push(response.status);
   }
-  // oidc-provider's router takes every variant, so each looks the code up: they count like any guess.
-  t.deepEqual(statuses, [400, 400, 429]);
+  // oidc-provider's router takes a trailing slash, so that variant looks the code up and counts like any
+  // guess; our mount hands it only the paths it serves, in their own case, so other cases end at our 404.
+  t.deepEqual(statuses, [400, 404, 404, 400, 429]);
 });

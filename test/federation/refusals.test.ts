@@ -176,7 +176,7 @@ test.serial('an answer carried to another browser does not sign that browser in'
   t.is(page.response.status, 200);
   const elsewhere = await land(new PageClient(t.context.server.url), String(stolen));
   t.is(elsewhere.response.status, 400);
-  t.regex(elsewhere.html, /expired or was already completed/);
+  t.regex(elsewhere.html, /started in another browser or app/);
   t.is(t.context.acme.state.tokenRequests, before);
 });
 

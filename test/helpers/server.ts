@@ -95,13 +95,19 @@ export async function startTestServer(
     hostname?: 'localhost';
     /** The app's logger (a test that reads the log lines passes one writing to memory). */
     log?: Logger;
+    /** The server's clock, when the test needs one other than real time plus its moves. */
+    clock?: TestClock;
   } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
   const redis = testRedisEnv();
   const server = await startServer(
     { ...database.env, ...redis, ...options.env },
-    { ...(options.hostname ? { hostname: options.hostname } : {}), ...(options.log ? { log: options.log } : {}) },
+    {
+      ...(options.hostname ? { hostname: options.hostname } : {}),
+      ...(options.log ? { log: options.log } : {}),
+      ...(options.clock ? { overrides: { clock: options.clock } } : {}),
+    },
   );
   t.teardown(async () => {
     await server.stop();

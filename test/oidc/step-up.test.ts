@@ -243,5 +243,5 @@ test('a second-step page for an interaction at another prompt, or another browse
   t.is(notYet.status, 302, 'before the first factor, the second-step page sends back to the sign-in page');
   const stranger = await new PageClient(server.url).request(`/interaction/${uid}/mfa`);
   t.is(stranger.status, 400);
-  t.regex(await stranger.text(), /expired or was already completed/);
+  t.regex(await stranger.text(), /started in another browser or app/);
 });

@@ -3,6 +3,7 @@ import type { Page } from 'playwright-core';
 import * as oidc from 'openid-client';
 import { browserTest } from '../helpers/browser.ts';
 import { discover, pkcePair, registerClient } from '../helpers/relying-party.ts';
+import { testClock } from '../helpers/clock.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { checkPage, VIEWPORTS, type Viewport, watchComplaints } from '../helpers/viewport-pages.ts';
 
@@ -60,7 +61,8 @@ for (const viewport of ['phone', 'desktop'] as const) {
   browserTest(
     `the resend button counts down from the server's wait and the sign-in pages lead on when they end (${viewport})`,
     async (t) => {
-      const server = await startTestServer(t);
+      // Frozen: the seconds the server renders are its OTP_RESEND_SECONDS less only what the test moves.
+      const server = await startTestServer(t, { clock: testClock({ frozen: true }) });
       const { clientId, clientSecret } = await registerClient(server.app, {
         name: 'Pixie Notes',
         redirectUris: ['https://notes.example/callback'],

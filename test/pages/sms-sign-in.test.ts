@@ -2,6 +2,7 @@ import test, { type ExecutionContext } from 'ava';
 import * as oidc from 'openid-client';
 import { latestCode, outboxMessages } from '../helpers/outbox.ts';
 import { csrfToken, formAction } from '../helpers/page-client.ts';
+import { testClock } from '../helpers/clock.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { askForCode, finishAtRelyingParty, openSignInPage, otherThan, submitCode } from '../helpers/sign-in-pages.ts';
 import { startTwilioStandIn, type TwilioStandIn } from '../helpers/twilio-stand-in.ts';
@@ -11,7 +12,8 @@ const PHONE = '+14155552671';
 
 async function withTwilio(t: ExecutionContext, env: Record<string, string> = {}, from?: string) {
   const twilio = await startTwilioStandIn(t, from ? { from } : {});
-  const server = await startTestServer(t, { env: { ...twilio.env, ...env } });
+  // Frozen: the "too early" resend must be too early however long the machine takes between requests.
+  const server = await startTestServer(t, { env: { ...twilio.env, ...env }, clock: testClock({ frozen: true }) });
   return { twilio, server };
 }
 
