@@ -11,11 +11,13 @@ onPostgres(
   'a request that finds every database connection busy gets 503 with Retry-After, and the others finish',
   async (t) => {
     const database = await createTestDatabase();
+    // Registered first, so it runs last (ava runs teardowns in reverse): the server and its background
+    // jobs stop before the database is dropped under their connections.
+    t.teardown(() => database.drop());
     const server = await startTestServer(t, {
       database,
       env: { DATABASE_POOL_SIZE: '2', DATABASE_POOL_WAIT_MS: '1000' },
     });
-    t.teardown(() => database.drop());
     const token = await apiToken(server, 'busy@example.com', ['dust:read']);
     const balance = () =>
       fetch(`${server.url}/api/dust/balance`, { headers: { authorization: `Bearer ${token}` } }).then(
