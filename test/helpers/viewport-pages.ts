@@ -51,5 +51,6 @@ export async function checkPage(t: ExecutionContext, page: Page, viewport: Viewp
   t.true(await page.getByRole('heading', { level: 1, name: title }).isVisible(), `${name}: heading "${title}"`);
   const width = await page.evaluate<number>('document.documentElement.scrollWidth');
   t.true(width <= VIEWPORTS[viewport].width, `${name}: nothing sticks out sideways (content is ${width}px wide)`);
-  await page.screenshot({ path: `${SCREENSHOTS}${name}-${viewport}.png`, fullPage: true });
+  // A full-page screenshot waits on the compositor: on a busy machine that is slow, not hung.
+  await page.screenshot({ path: `${SCREENSHOTS}${name}-${viewport}.png`, fullPage: true, timeout: 120_000 });
 }
