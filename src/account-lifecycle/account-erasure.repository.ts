@@ -79,7 +79,8 @@ export function createAccountErasureRepository(db: Db) {
       await db.deleteFrom('linked_identities').where('account_id', '=', accountId).execute();
       if (addresses.length) {
         // Invitations to the person: kept for the organization's history, without the address;
-        // open ones are withdrawn. The open-invitation index is unique per address, so each gets its own placeholder.
+        // open ones are withdrawn. The open-invitation index is unique per address, so each gets a value
+        // of its own: 'erased:' and its id.
         await db
           .updateTable('invitations')
           .set({ email: sql<string>`'erased:' || id`, revoked_at: sql<Date>`coalesce(revoked_at, now())` })
