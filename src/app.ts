@@ -58,6 +58,7 @@ import { environmentLogRoutes, terminalPageRoutes } from './environments/termina
 import { terminalRoutes } from './environments/terminal/terminal.routes.ts';
 import { providerTokenRoutes } from './federation/provider-token.routes.ts';
 import { deviceAccountRoutes } from './interaction/device-account.routes.ts';
+import { platformConsoleRoutes } from './platform-console/platform-console.routes.ts';
 import { createServerServices, type ServerOverrides, type ServerServices } from './services.ts';
 import { deviceGuessLimit } from './verification/device-guess-limit.routes.ts';
 
@@ -76,8 +77,8 @@ export type App = Awaited<ReturnType<typeof createApp>>;
  * 4. Health, /metrics (behind METRICS_TOKEN, unless it has a port of its own), static assets, the
  *    development outbox and demo callback (never in production).
  * 5. /api: CORS, its documentation and the event catalog, then the declared routes behind the bearer guard.
- * 6. Our pages: the page session's own routes, the home page, /account, invitations, the sign-in
- *    interaction.
+ * 6. Our pages: the page session's own routes, the home page, /account, the platform console
+ *    (/platform, for platform owners only), invitations, the sign-in interaction.
  * 7. The device-code guess limit, in front of oidc-provider's verification route.
  * 8. oidc-provider, behind the CORS check of its token-type endpoints, which takes whatever is left
  *    that it has a route for; any other path ends as our own 404 page (error-pages.ts).
@@ -290,6 +291,7 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
       renderer,
     }),
     activityPageRoutes({ audit, clients: services.clientRepository, session, renderer }),
+    platformConsoleRoutes({ console: services.platformConsole, session, renderer }),
     dataPageRoutes({
       exports: services.accountExports,
       deletion: services.accountDeletion,

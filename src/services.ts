@@ -62,6 +62,7 @@ import { describeDuration } from './shared/duration.ts';
 import { required } from './shared/required.ts';
 import { createOneTimeCodes } from './verification/one-time-codes.ts';
 import { createOrganizationService } from './organizations/organization.service.ts';
+import { createPlatformConsoleService } from './platform-console/platform-console.service.ts';
 import { createLedgerService } from './ledger/ledger.service.ts';
 import { createEventRecorder } from './events/event-recorder.ts';
 import type { Broker } from './events/broker.ts';
@@ -495,6 +496,22 @@ export async function createServerServices(config: Config, log: Logger, override
     auditEvents: services.audit.allFor,
     linkedIdentities: federation.linkedTo,
   });
+  const platformConsole = createPlatformConsoleService({
+    accounts: services.accounts,
+    organizations: services.organizations,
+    accountStatus,
+    accountSessions: services.accountSessions,
+    providerSessions: { exists: provider.sessionExists, end: provider.endSession },
+    ledger: services.ledger,
+    audit: services.audit,
+    clients,
+    keys: services.keys,
+    keysChanged: provider.refreshKeys,
+    // Tokens a superseded key signed live at most this long, counted from when every instance has
+    // noticed its successor.
+    keyRetirementWaitSeconds: Math.max(config.ttl.idToken, config.ttl.accessToken) + config.keysRefreshSeconds,
+    clock,
+  });
   const accountDeletion = createAccountDeletionService({
     db: services.db,
     accounts: services.accounts,
@@ -513,6 +530,7 @@ export async function createServerServices(config: Config, log: Logger, override
     accountStatus,
     accountExports,
     accountDeletion,
+    platformConsole,
     config,
     metrics,
     provider,

@@ -40,6 +40,11 @@ export const EVENT_LABELS: Record<AuditEventName, string> = {
   account_reactivated: 'Account reactivated by the platform owner',
   account_exported: 'Your data was downloaded',
   account_deleted: 'Account deleted',
+  organization_approved: 'You approved an organization (platform console)',
+  organization_rejected: 'You rejected an organization (platform console)',
+  organization_suspended: 'You suspended an organization (platform console)',
+  signing_keys_rotated: 'You rotated the signing keys (platform console)',
+  signing_key_retired: 'You retired a signing key (platform console)',
 };
 
 /** Where the plain label would say something happened that did not. */

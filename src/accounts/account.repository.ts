@@ -61,6 +61,30 @@ export function createAccountRepository(db: Db) {
         .executeTakeFirst();
     },
 
+    /**
+     * The platform console's account search: the exact id, or an email, phone number or fairyname
+     * starting with `prefix` (case-insensitive for emails and fairynames). `prefix` is matched
+     * literally: LIKE's wildcards in it are escaped.
+     */
+    search(term: { id: string; prefix: string; phonePrefix: string | undefined }, limit: number): Promise<Account[]> {
+      const prefix = startsWith(term.prefix.toLowerCase());
+      return db
+        .selectFrom('accounts')
+        .selectAll()
+        .where((eb) =>
+          eb.or([
+            eb('id', '=', term.id),
+            eb(eb.fn('lower', ['email']), 'like', prefix),
+            eb(eb.fn('lower', ['fairyname']), 'like', prefix),
+            ...(term.phonePrefix ? [eb('phone_number', 'like', startsWith(term.phonePrefix))] : []),
+          ]),
+        )
+        .orderBy('created_at', 'desc')
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+    },
+
     async setPasskeyOfferSkipped(id: string, at: Date): Promise<void> {
       await db.updateTable('accounts').set({ passkey_offer_skipped_at: at }).where('id', '=', id).execute();
     },
@@ -132,4 +156,9 @@ async function updateIdentifier(
     if ((error as { code?: string }).code === '23505') return { status: 'taken' };
     throw error;
   }
+}
+
+/** A LIKE pattern for values starting with `text`, its wildcards (and the escape character) taken literally. */
+function startsWith(text: string): string {
+  return `${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }

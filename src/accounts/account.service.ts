@@ -109,6 +109,18 @@ export function createAccountService(
     changeStatus: async (id: string, change: { to: AccountStatus; reason: string | null; from: AccountStatus[] }) =>
       forget(id, await accounts.updateStatus(id, change)),
 
+    /**
+     * The platform console's search: an account id, or the start of an email address, phone number
+     * (spaces, dashes and brackets ignored) or fairyname. At most `limit`, newest first.
+     */
+    search(typed: string, limit = 50): Promise<Account[]> {
+      const term = typed.trim().slice(0, 320);
+      if (!term) return Promise.resolve([]);
+      const digits = term.replace(/[\s().-]/g, '');
+      const phonePrefix = /^\+?\d{3,}$/.test(digits) ? (digits.startsWith('+') ? digits : `+${digits}`) : undefined;
+      return accounts.search({ id: term, prefix: term, phonePrefix }, limit);
+    },
+
     /** Drops the cached claims of an account changed outside this service (its erasure). */
     forgetClaims: (id: string) => void forget(id, undefined),
 

@@ -46,6 +46,12 @@ export const AUDIT_EVENT_NAMES = [
   'account_reactivated',
   'account_exported',
   'account_deleted',
+  // The platform console's own actions, recorded with the acting platform owner as the account.
+  'organization_approved',
+  'organization_rejected',
+  'organization_suspended',
+  'signing_keys_rotated',
+  'signing_key_retired',
 ] as const;
 export type AuditEventName = (typeof AUDIT_EVENT_NAMES)[number];
 

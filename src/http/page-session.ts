@@ -30,6 +30,8 @@ export type SignInOptions = {
   loginHint?: string | undefined;
   /** Ask for the first factor again even with a live session (recent re-authentication). */
   forceLogin?: boolean;
+  /** Ask for at least this authentication context (`mfa`: a second factor, enrolled on the spot if need be). */
+  acrValues?: 'mfa' | 'phr';
 };
 
 export async function ensurePagesClient(clients: ClientRegistry, issuer: string) {
@@ -92,6 +94,7 @@ export function createPageSession(deps: {
       state,
       ...(options.forceLogin ? { prompt: 'login' } : {}),
       ...(options.loginHint ? { login_hint: options.loginHint } : {}),
+      ...(options.acrValues ? { acr_values: options.acrValues } : {}),
     }).toString();
     return url.href;
   };

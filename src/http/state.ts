@@ -10,6 +10,8 @@ declare module 'koa' {
     log: Logger;
     /** The bearer guard, on /api routes that declare scopes. */
     caller?: Caller;
+    /** The platform console's guard: the signed-in platform owner, with a recent second factor. */
+    platformOwner?: string;
     /** csrf.ts, for the forms a page renders. */
     csrf?: string;
     /** A page that shows pictures from other origins (security-headers.ts loosens its policy). */

@@ -26,11 +26,17 @@ export function createSigningKeyRepository(db: Db) {
       await db.insertInto('signing_keys').values(rows).execute();
     },
 
-    /** Retires every published key that is not the newest of its algorithm, or only `kid`. */
-    async retireSuperseded(kid?: string): Promise<string[]> {
+    /**
+     * Retires every published key that is not the newest of its algorithm, or only `kid`. With
+     * `supersededBefore`, only keys whose successor was already published then: tokens they signed
+     * have had time to expire (the waiting rule the console applies).
+     */
+    async retireSuperseded(kid?: string, supersededBefore?: Date): Promise<string[]> {
+      const cutoff = supersededBefore ? sql`and newer.created_at <= ${supersededBefore}` : sql``;
       const superseded = sql<boolean>`exists (
         select 1 from signing_keys newer
         where newer.alg = signing_keys.alg and newer.created_at > signing_keys.created_at and newer.retired_at is null
+        ${cutoff}
       )`;
       let query = db
         .updateTable('signing_keys')

@@ -60,7 +60,8 @@ export function createSigningKeys(repository: SigningKeyRepository, secrets: str
     /** Adds a new key per algorithm; the old ones stay published so tokens they signed still verify. */
     rotate: addKeySet,
 
-    retire: (kid?: string) => repository.retireSuperseded(kid),
+    /** With `supersededBefore`, only keys whose successor was published by then (see the repository). */
+    retire: (kid?: string, supersededBefore?: Date) => repository.retireSuperseded(kid, supersededBefore),
 
     list: () => repository.findAll(),
   };
