@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { Context } from 'koa';
+import { isText, type Text, translator } from '../i18n/translator.ts';
+import { pageLocale } from './page-locale.ts';
 
 const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url));
 
@@ -21,7 +23,21 @@ export function createRenderer(options: { reloadTemplates: boolean }): Renderer 
   });
   return {
     async render(ctx, view, data = {}, status = 200) {
-      const html = await eta.renderAsync(view, { csrf: ctx.state.csrf, ...data });
+      const words = translator(pageLocale(ctx));
+      // Templates get the reader's translator: `it.t(key, params)`, and `it.say(value)` for data
+      // that a route passes either as a Text or as words that are not language (a name, an address).
+      const say = (value: string | Text) => (isText(value) ? words.t(value) : value);
+      const html = await eta.renderAsync(view, {
+        csrf: ctx.state.csrf,
+        locale: words.locale,
+        t: words.t,
+        say,
+        formatNumber: words.formatNumber,
+        formatDateTime: words.formatDateTime,
+        ...data,
+      });
+      ctx.set('Content-Language', words.locale);
+      ctx.vary('Accept-Language');
       ctx.status = status;
       ctx.type = 'html';
       ctx.body = html;

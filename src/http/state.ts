@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Locale } from '../i18n/locales.ts';
 import type { Caller } from '../oidc/caller.ts';
 
 // What our middleware leaves on ctx.state, typed once here instead of cast in every route (Koa's
@@ -18,5 +19,7 @@ declare module 'koa' {
     remoteImages?: boolean;
     /** The one origin a sign-in or consent page shows an app's logo from (security-headers.ts). */
     imageOrigin?: string;
+    /** page-locale.ts: the language this request's page is written in, once decided. */
+    locale?: Locale;
   }
 }
