@@ -5,13 +5,11 @@ import type { ClientMetadata } from '../oidc/oidc.tables.ts';
 import type { Organization } from '../organizations/organization.table.ts';
 import type { KeyState } from './key-retirement.ts';
 
-/** A moment as the console shows it: exact, in UTC, the same on every device. */
-export type ConsoleTime = { iso: string; text: string };
-
-const exact = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium', timeZone: 'UTC' });
+/** A moment the console shows: `<time datetime="iso">` around the page's own words for `at` (it.utc). */
+export type ConsoleTime = { iso: string; at: Date };
 
 export function consoleTime(at: Date): ConsoleTime {
-  return { iso: at.toISOString(), text: `${exact.format(at)} UTC` };
+  return { iso: at.toISOString(), at };
 }
 
 export const presentOrganization = (organization: Organization) => ({

@@ -3,6 +3,9 @@ import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import { AUDIT_EVENT_NAMES } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
+import { pageLocale } from '../http/page-locale.ts';
+import type { MessageKey } from '../i18n/catalog.ts';
+import { type Text, text, translator } from '../i18n/translator.ts';
 import type { PageSession, SignedIn } from '../http/page-session.ts';
 import type { Renderer } from '../http/render.ts';
 import { requestOrigin } from '../http/request-origin.ts';
@@ -24,31 +27,32 @@ const PREFIX = '/platform';
 /** How recent the owner's second factor must be: older, and the console asks for it again (step-up). */
 export const RECENT_SECOND_FACTOR_SECONDS = 15 * 60;
 const PAGE_SIZE = 25;
+const UTC_FORMAT: Intl.DateTimeFormatOptions = { dateStyle: 'medium', timeStyle: 'medium', timeZone: 'UTC' };
 const REASON_MAX = 500;
 const SEARCH_MAX = 320;
 
 /** What a finished action says on the page it returns to (`?done=`). */
 const DONE = {
-  approved: 'The organization is approved.',
-  rejected: 'The organization is rejected.',
-  suspended: 'The organization is suspended.',
-  account_suspended: 'The account is suspended: its sessions ended and its grants were revoked.',
-  account_reactivated: 'The account is active again. Its apps must ask for access again.',
-  keys_rotated: 'New signing keys are published; new tokens use them.',
-  key_retired: 'The key is retired and no longer published.',
-} as const;
+  approved: 'platform.done.approved',
+  rejected: 'platform.done.rejected',
+  suspended: 'platform.done.suspended',
+  account_suspended: 'platform.done.accountSuspended',
+  account_reactivated: 'platform.done.accountReactivated',
+  keys_rotated: 'platform.done.keysRotated',
+  key_retired: 'platform.done.keyRetired',
+} as const satisfies Record<string, MessageKey>;
 
 /** Why an action was refused (`?failed=`): the domains' error codes, and the console's own. */
-const FAILED: Record<string, string> = {
-  reason_required: 'Give a reason: it is kept with the status change.',
-  invalid_status_transition: 'That change does not apply to its current status; the page shows where it stands now.',
-  organization_not_found: 'No organization has that id.',
-  account_not_found: 'No account has that id.',
-  cannot_suspend_yourself: 'You cannot suspend your own account; ask another platform owner.',
-  key_not_found: 'No signing key has that id.',
-  key_retired: 'That key is already retired.',
-  key_in_use: 'That key signs new tokens: rotate first, then retire it once the wait is over.',
-  key_retirement_too_early: 'Tokens signed with that key may still be in use: wait until the time shown.',
+const FAILED: Record<string, MessageKey> = {
+  reason_required: 'platform.failed.reasonRequired',
+  invalid_status_transition: 'platform.failed.invalidTransition',
+  organization_not_found: 'platform.failed.organizationNotFound',
+  account_not_found: 'platform.failed.accountNotFound',
+  cannot_suspend_yourself: 'platform.failed.notYourself',
+  key_not_found: 'platform.failed.keyNotFound',
+  key_retired: 'platform.failed.keyRetired',
+  key_in_use: 'platform.failed.keyInUse',
+  key_retirement_too_early: 'platform.failed.keyTooEarly',
 };
 
 type Done = keyof typeof DONE;
@@ -64,8 +68,8 @@ function outcome(ctx: Context) {
   const done = one(ctx.query.done);
   const failed = one(ctx.query.failed);
   return {
-    notice: done && isDone(done) ? DONE[done] : undefined,
-    error: failed ? (FAILED[failed] ?? 'That did not work. Reload the page and try again.') : undefined,
+    notice: done && isDone(done) ? text(DONE[done]) : undefined,
+    error: failed ? text(FAILED[failed] ?? 'platform.failed.other') : undefined,
   };
 }
 
@@ -110,8 +114,12 @@ export function platformConsoleRoutes(deps: {
     }
   };
 
-  const render = (ctx: Context, view: string, nav: string, data: Record<string, unknown>, status = 200) =>
-    deps.renderer.render(ctx, view, { nav, ...outcome(ctx), ...data }, status);
+  const render = (ctx: Context, view: string, nav: string, data: Record<string, unknown>, status = 200) => {
+    const words = translator(pageLocale(ctx));
+    // Every moment in the console is exact and in UTC, the same for every owner wherever they are.
+    const utc = (at: Date) => `${words.formatDateTime(at, UTC_FORMAT)} UTC`;
+    return deps.renderer.render(ctx, view, { nav, utc, ...outcome(ctx), ...data }, status);
+  };
 
   router.get('/', (ctx) => {
     ctx.redirect(`${PREFIX}/organizations`);
@@ -228,7 +236,7 @@ export function platformConsoleRoutes(deps: {
     const shown = { ...filter.shown };
     let events: ReturnType<typeof presentAuditEvent>[] = [];
     let next: string | undefined;
-    let error = filter.error;
+    let error: Text | undefined = filter.error;
     if (!error) {
       try {
         const rows = await deps.console.audit(owner(ctx), filter.filter, { cursor, limit: PAGE_SIZE });
@@ -238,7 +246,7 @@ export function platformConsoleRoutes(deps: {
           next = `${PREFIX}/audit?${new URLSearchParams({ ...definedOnly(shown), cursor: page.next_cursor })}`;
       } catch (caught) {
         if (!(caught instanceof ApiError)) throw caught;
-        error = 'That page link is not one this console made. Start again from the first page.';
+        error = text('platform.audit.badCursor');
       }
     }
     await render(
@@ -297,11 +305,10 @@ function auditFilter(query: Record<string, string | string[] | undefined>) {
   const from = instant(shown.from);
   const to = instant(shown.to);
   const type = AUDIT_EVENT_NAMES.find((known) => known === shown.type);
-  let error: string | undefined;
-  if (shown.organization && !UUID.test(shown.organization))
-    error = 'An organization id looks like 8-4-4-4-12 hex digits.';
-  else if (shown.type && !type) error = 'Choose an event type from the list.';
-  else if (from === 'invalid' || to === 'invalid') error = 'Dates are written 2026-12-07 or 2026-12-07T08:30 (UTC).';
+  let error: Text | undefined;
+  if (shown.organization && !UUID.test(shown.organization)) error = text('platform.audit.badOrganization');
+  else if (shown.type && !type) error = text('platform.audit.badType');
+  else if (from === 'invalid' || to === 'invalid') error = text('platform.audit.badDate');
   return {
     shown,
     error,
