@@ -38,7 +38,7 @@ async function consoleRoutes(server: TestServer, ids: { account: string; organiz
 }
 
 /** What the server answers for a path that does not exist: the console must look the same to outsiders. */
-async function unknownPage(server: TestServer, client: PageClient) {
+async function unknownPage(client: PageClient) {
   const response = await client.request('/no-such-page');
   return { status: response.status, title: titleOf(await response.text()) };
 }
@@ -58,7 +58,7 @@ test('anyone but a signed-in platform owner gets the plain 404 on every console 
     ['signed out', stranger],
     ['signed in, not an owner', pixie.client],
   ] as const) {
-    const expected = await unknownPage(server, client);
+    const expected = await unknownPage(client);
     t.is(expected.status, 404);
     for (const path of routes.get) {
       const response = await client.request(path);
