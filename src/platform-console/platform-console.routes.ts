@@ -74,7 +74,7 @@ function outcome(ctx: Context) {
 }
 
 /** Whether the session's second factor was used within RECENT_SECOND_FACTOR_SECONDS. */
-export function hasRecentSecondFactor(signedIn: SignedIn, nowSeconds: number): boolean {
+function hasRecentSecondFactor(signedIn: SignedIn, nowSeconds: number): boolean {
   // oidc-provider stamps loginTs with the real time when the second factor completes the login.
   return satisfies(signedIn.acr, 'mfa') && nowSeconds - signedIn.loginTs <= RECENT_SECOND_FACTOR_SECONDS;
 }
