@@ -446,6 +446,7 @@ export async function createServerServices(config: Config, log: Logger, override
     db: services.db,
     accounts: services.accounts,
     clock,
+    keysSecrets: config.keysSecrets,
     keepTokens: createProviderTokenKeeper({ db: services.db, seal: providerTokenSeal, clock }).keep,
   });
   const providerTokens = createProviderTokenService({
