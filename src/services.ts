@@ -454,6 +454,7 @@ export async function createServerServices(config: Config, log: Logger, override
     seal: providerTokenSeal,
     clock,
     upstream: federation,
+    audit: services.audit,
     log,
   });
   const providerTokenRefresher = createProviderTokenRefresher({ service: providerTokens, log });

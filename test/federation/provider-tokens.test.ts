@@ -243,6 +243,45 @@ test("a pending link's sealed tokens copied into another sign-in's pending link 
   t.is(served.body?.error, 'provider_token_missing');
 });
 
+test('each hand-out of a provider token is audited without the token, and the person sees which app took it', async (t) => {
+  const setup = await setUp(t);
+  const { server } = setup;
+  const app = await appTokenVia(setup, ADA);
+  const response = await fetch(`${server.url}/api/provider-token/acme`, {
+    headers: { authorization: `Bearer ${app}` },
+  });
+  t.is(response.status, 200);
+  const served = (await response.json()) as { access_token: string };
+  const requestId = response.headers.get('x-request-id');
+  t.truthy(requestId);
+  // A refusal hands nothing out and is not recorded as a hand-out.
+  t.is((await callApi(server, app, 'GET', '/api/provider-token/nowhere')).status, 404);
+
+  const { db } = server.app.services;
+  const rows = await db.selectFrom('audit_events').selectAll().where('event', '=', 'provider_token_fetched').execute();
+  t.is(rows.length, 1);
+  const row = rows[0];
+  const identity = await db.selectFrom('linked_identities').selectAll().executeTakeFirstOrThrow();
+  const claims = JSON.parse(Buffer.from(app.split('.')[1] ?? '', 'base64url').toString()) as Record<string, string>;
+  t.is(row?.account_id, identity.account_id);
+  t.is(row?.client_id, claims.client_id);
+  t.is(row?.request_id, requestId);
+  t.is(row?.outcome, 'success');
+  t.like(typeof row?.detail === 'string' ? JSON.parse(row.detail) : row?.detail, { provider: 'acme' });
+  // No token material: neither the token handed out nor anything kept for it, sealed or not.
+  const kept = await db.selectFrom('provider_tokens').selectAll().executeTakeFirstOrThrow();
+  const recorded = JSON.stringify(row);
+  for (const secret of [served.access_token, kept.access_token_sealed, kept.refresh_token_sealed ?? '', app])
+    t.false(recorded.includes(secret));
+  t.notRegex(recorded, /token"\s*:/);
+
+  // The person's activity page says which app fetched which provider's token.
+  const browser = new PageClient(server.url);
+  await continueWith(browser, await land(browser, '/account/providers'), 'acme');
+  const activity = await land(browser, '/account/activity');
+  t.regex(activity.html, /Test RP fetched your Acme SSO token/);
+});
+
 test('a token without the provider_tokens scope, or none at all, is refused', async (t) => {
   const setup = await setUp(t);
   const { server } = setup;
