@@ -46,6 +46,7 @@ import { signInCodeSms } from './interaction/sign-in-sms.ts';
 import { createDevOutbox } from './notifications/dev-outbox.ts';
 import { SmsDeliveryError, type Mailer, type SmsSender } from './notifications/message.ts';
 import { createClientRegistry, type ClientRegistry } from './oidc/client-registry.ts';
+import { createClientRevoker } from './oidc/client-revoker.ts';
 import { createConnectedAppService } from './oidc/connected-app.service.ts';
 import { CLI_CLIENT_ID, ensureCliClient } from './oidc/cli-client.ts';
 import { ensureDemoClient } from './oidc/demo-client.ts';
@@ -332,7 +333,13 @@ export async function createServerServices(config: Config, log: Logger, override
     clients = createClientRegistry(
       services.clientRepository,
       (metadata) => provider.current().Client.validate(metadata),
-      { allowHttpAppLinks: config.env === 'development' },
+      {
+        allowHttpAppLinks: config.env === 'development',
+        revokeClient: createClientRevoker({
+          grants: createGrantRepository(services.db),
+          revokeGrant: createGrantRevoker({ provider: provider.current, onGrantRevoked: markRevoked }),
+        }),
+      },
     );
     await ensurePagesClient(clients, config.issuer);
     if (config.demoClient) await ensureDemoClient(clients, config.issuer);

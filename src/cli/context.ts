@@ -2,6 +2,9 @@ import type { Config } from '../config.ts';
 import { createLogger } from '../http/logger.ts';
 import { createRenderer } from '../http/render.ts';
 import { createClientRegistry } from '../oidc/client-registry.ts';
+import { createClientRevoker } from '../oidc/client-revoker.ts';
+import { createGrantRepository } from '../oidc/grant.repository.ts';
+import { createGrantRevoker } from '../oidc/grant-revoker.ts';
 import { createGrantRevocations } from '../oidc/revoked-grants.ts';
 import { accountStatusOver, createServices, startProvider } from '../services.ts';
 
@@ -9,6 +12,7 @@ import { accountStatusOver, createServices, startProvider } from '../services.ts
 export async function openCliContext(config: Config) {
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   const services = await createServices(config, log);
+
   return {
     keys: services.keys,
     accounts: services.accounts,
@@ -19,12 +23,19 @@ export async function openCliContext(config: Config) {
      * exactly what the server will. Only the clients commands build that provider.
      */
     async clients() {
+      const revocations = createGrantRevocations(services.kv, config.ttl.accessToken);
       const host = await startProvider(config, services, log, {
         renderer: createRenderer({ reloadTemplates: false }),
+        onGrantRevoked: revocations.markRevoked,
       });
       host.stop();
       return createClientRegistry(services.clientRepository, (metadata) => host.current().Client.validate(metadata), {
         allowHttpAppLinks: config.env === 'development',
+        // A removed client's grants and tokens go with it, as when a builder deletes one through the API.
+        revokeClient: createClientRevoker({
+          grants: createGrantRepository(services.db),
+          revokeGrant: createGrantRevoker({ provider: host.current, onGrantRevoked: revocations.markRevoked }),
+        }),
       });
     },
     /**
