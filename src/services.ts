@@ -5,7 +5,7 @@ import { createAccountRepository } from './accounts/account.repository.ts';
 import { CLAIMS_CACHE_SECONDS, createAccountService } from './accounts/account.service.ts';
 import { createAccountDeletionService } from './account-lifecycle/account-deletion.service.ts';
 import { createAccountExportService } from './account-lifecycle/account-export.service.ts';
-import { createAccountStatusService } from './account-lifecycle/account-status.service.ts';
+import { createAccountStatusService, type OwnedEnvironments } from './account-lifecycle/account-status.service.ts';
 import { createBlockedAccounts } from './oidc/blocked-accounts.ts';
 import { createAccountSessionRepository } from './accounts/account-session.repository.ts';
 import { createAccountSessionService } from './accounts/account-session.service.ts';
@@ -236,6 +236,7 @@ export function accountStatusOver(
   services: Services,
   host: Pick<ProviderHost, 'current' | 'sessionExists' | 'endSession'>,
   onGrantRevoked: (grantId: string) => Promise<void>,
+  environments: OwnedEnvironments,
 ) {
   const blockedAccounts = createBlockedAccounts({
     kv: services.kv,
@@ -249,6 +250,7 @@ export function accountStatusOver(
     sessions: services.accountSessions,
     providerSessions: { exists: host.sessionExists, end: host.endSession },
     access: blockedAccounts,
+    environments,
     audit: services.audit,
   });
   return { blockedAccounts, status };
@@ -490,7 +492,13 @@ export async function createServerServices(config: Config, log: Logger, override
     onAttempt: metrics.domain.webhookAttempted,
   });
   metrics.domain.watchOutbox(eventDispatcher.backlog);
-  const { blockedAccounts, status: accountStatus } = accountStatusOver(config, services, provider, markRevoked);
+  const { blockedAccounts, status: accountStatus } = accountStatusOver(
+    config,
+    services,
+    provider,
+    markRevoked,
+    environments.service,
+  );
   const accountExports = createAccountExportService({
     account: services.accounts.findById,
     passkeys: passkeys.list,

@@ -1,4 +1,5 @@
 import type { Config } from '../config.ts';
+import { systemClock } from '../shared/clock.ts';
 import { createLogger } from '../http/logger.ts';
 import { createRenderer } from '../http/render.ts';
 import { createClientRegistry } from '../oidc/client-registry.ts';
@@ -13,6 +14,35 @@ export async function openCliContext(config: Config) {
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   const services = await createServices(config, log);
 
+  /**
+   * The environment service over the shared storage, for a suspension to stop the person's
+   * environments: the running server's reconciler takes the stops from there at its next poll.
+   * Loaded only here: the other commands do not need it.
+   */
+  async function environmentsOf() {
+    const [{ createEnvironmentService }, { createMachineKeySeal }, { MACHINE_USER }] = await Promise.all([
+      import('../environments/environment.service.ts'),
+      import('../environments/machine-keys.ts'),
+      import('../environments/template.ts'),
+    ]);
+    return createEnvironmentService({
+      db: services.db,
+      clock: systemClock,
+      settings: config.environments,
+      issuer: config.issuer,
+      secret: config.keysSecret,
+      keySeal: createMachineKeySeal(config.keysSecrets),
+      templates: services.environmentTemplates,
+      ledger: services.ledger,
+      organizations: services.organizations,
+      limitsFor: services.plans.limitsFor,
+      audit: services.audit,
+      wake: () => {},
+      // Nothing is created from the CLI; stopping needs no driver.
+      available: false,
+      sshUser: MACHINE_USER,
+    });
+  }
   return {
     keys: services.keys,
     accounts: services.accounts,
@@ -50,7 +80,7 @@ export async function openCliContext(config: Config) {
       });
       host.stop();
       return {
-        status: accountStatusOver(config, services, host, revocations.markRevoked).status,
+        status: accountStatusOver(config, services, host, revocations.markRevoked, await environmentsOf()).status,
         /** Without Redis, sessions and the revoked-grant list live in the server's memory, out of the CLI's reach. */
         sharedStore: 'url' in config.redis,
         accessTokenTtl: config.ttl.accessToken,

@@ -63,6 +63,12 @@ const ownerOf = (environment: Pick<Environment, 'account_id' | 'organization_id'
 export const runReference = (environment: Pick<Environment, 'id'>, runningSince: Date) =>
   `environment:${environment.id}:${runningSince.getTime()}:`;
 
+/** Why FairyID itself stopped an environment (stop_reason): its wallet ran dry, it sat idle, its owner was suspended. */
+export type SystemStopReason = 'insufficient_funds' | 'idle' | 'account_suspended';
+
+/** The states a stop applies to: a machine exists, or is on its way. */
+const STOPPABLE: EnvironmentState[] = ['provisioning', 'starting', 'running', 'error'];
+
 export type EnvironmentServiceDeps = {
   db: Db;
   clock: Clock;
@@ -190,6 +196,61 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
     return updated;
   }
 
+  /**
+   * FairyID's own stop, with nobody acting: marks the environment stopping (from one of `from`),
+   * with its reason on the trail and in the audit log; the reconciler removes the machine and keeps
+   * the volume. False when the environment had moved on meanwhile.
+   */
+  async function systemStop(
+    environment: Environment,
+    from: EnvironmentState[],
+    reason: SystemStopReason,
+    message: string,
+  ): Promise<boolean> {
+    const now = new Date(clock.now());
+    const stopped = await read.updateIf(environment.id, from, {
+      state: 'stopping',
+      desired_state: 'stopped',
+      stop_reason: reason,
+      transition_started_at: now,
+      next_attempt_at: now,
+      attempts: 0,
+      last_error: null,
+      updated_at: now,
+    });
+    if (!stopped) return false;
+    await read.insertEvent({
+      environment_id: environment.id,
+      kind: 'stop_requested',
+      from_state: environment.state,
+      to_state: 'stopping',
+      message,
+      actor_id: null,
+      client_id: null,
+      detail: { reason },
+      created_at: now,
+    });
+    await deps.audit.record({
+      event: 'environment_state_changed',
+      outcome: 'success',
+      origin: { ip: null, userAgent: null },
+      accountId: environment.created_by,
+      organizationId: environment.organization_id ?? undefined,
+      // `cause`, not `reason`: the activity page reads `reason` as a failure's.
+      detail: {
+        environment_id: environment.id,
+        name: environment.name,
+        organization_id: environment.organization_id,
+        from: environment.state,
+        to: 'stopping',
+        cause: message,
+        // FairyID's own stop is published as environment.stopped with this reason (audit-events.ts).
+        stop_reason: reason,
+      },
+    });
+    return true;
+  }
+
   async function requireFunds(wallet: Wallet, tier: string) {
     const price = priceOf(tier);
     if ((await deps.ledger.balance(wallet.kind, wallet.ownerId)) < price) throw errors.cannotPay(price);
@@ -197,6 +258,22 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
 
   return {
     sshUser: deps.sshUser,
+    systemStop,
+
+    /**
+     * Stops every environment the person owns (their organizations' are the organizations' to run):
+     * their account was suspended, so nothing of theirs keeps costing DUST or answering a terminal.
+     * Nothing restarts them on reactivation; the person starts them again. Returns how many stopped.
+     */
+    async stopAllOf(accountId: string, reason: 'account_suspended', message: string): Promise<number> {
+      let stopped = 0;
+      for (const environment of await read.listOwnedIn(accountId, STOPPABLE)) {
+        if (await systemStop(environment, STOPPABLE, reason, message)) stopped += 1;
+      }
+      if (stopped) deps.wake();
+      return stopped;
+    },
+
     priceOf,
     phoneHomeToken,
     hashToken,

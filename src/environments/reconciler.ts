@@ -314,18 +314,9 @@ export function createReconciler(deps: ReconcilerDeps) {
     return reachable ? 0 : 10_000;
   }
 
+  // The same stop as a suspension's (environment.service.ts), from the running state only.
   async function stopFor(environment: Environment, reason: 'insufficient_funds' | 'idle', message: string) {
-    const now = new Date(clock.now());
-    if (
-      await repo.updateIf(environment.id, ['running'], {
-        state: 'stopping',
-        desired_state: 'stopped',
-        stop_reason: reason,
-        transition_started_at: now,
-        updated_at: now,
-      })
-    )
-      await event(environment, 'stop_requested', 'stopping', message, { reason });
+    await deps.service.systemStop(environment, ['running'], reason, message);
   }
 
   /** running: book each started hour once, warn before the money runs out, warn and then stop when idle. */
