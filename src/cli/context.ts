@@ -1,3 +1,4 @@
+import { createBuilderFlag } from '../builders/builder.service.ts';
 import type { Config } from '../config.ts';
 import { systemClock } from '../shared/clock.ts';
 import { createLogger } from '../http/logger.ts';
@@ -47,6 +48,9 @@ export async function openCliContext(config: Config) {
     keys: services.keys,
     accounts: services.accounts,
     ledger: services.ledger,
+    audit: services.audit,
+    /** The builder flag, with the same audit record as the API's change (builders.command.ts). */
+    setBuilder: createBuilderFlag({ accounts: services.accounts, audit: services.audit }),
     environmentTemplates: services.environmentTemplates,
     /**
      * Clients are validated by the same provider configuration the server runs, so the CLI accepts
