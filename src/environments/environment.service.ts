@@ -212,6 +212,8 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
       state: 'stopping',
       desired_state: 'stopped',
       stop_reason: reason,
+      // As a person's stop: a machine still booting must not report itself ready afterwards.
+      phone_home_hash: null,
       transition_started_at: now,
       next_attempt_at: now,
       attempts: 0,
