@@ -14,6 +14,7 @@ import { createEnvironmentRepository, type EnvironmentRepository } from './envir
 import type { Environment, EnvironmentState } from './environment.table.ts';
 import { generateMachineKeys, type MachineKeySeal } from './machine-keys.ts';
 import type { TemplateCatalog } from './template-catalog.ts';
+import { auditStateChange } from './state-change-audit.ts';
 import { TEMPLATE_ID } from './template.ts';
 import { required } from '../shared/required.ts';
 
@@ -232,24 +233,7 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
       detail: { reason },
       created_at: now,
     });
-    await deps.audit.record({
-      event: 'environment_state_changed',
-      outcome: 'success',
-      origin: { ip: null, userAgent: null },
-      accountId: environment.created_by,
-      organizationId: environment.organization_id ?? undefined,
-      // `cause`, not `reason`: the activity page reads `reason` as a failure's.
-      detail: {
-        environment_id: environment.id,
-        name: environment.name,
-        organization_id: environment.organization_id,
-        from: environment.state,
-        to: 'stopping',
-        cause: message,
-        // FairyID's own stop is published as environment.stopped with this reason (audit-events.ts).
-        stop_reason: reason,
-      },
-    });
+    await auditStateChange(deps.audit, environment, 'stopping', message, reason);
     return true;
   }
 
