@@ -106,6 +106,7 @@ export async function createApp(
     kv: services.kv,
     revocations: services.revocations,
     blockedAccounts: services.blockedAccounts,
+    clients: services.clientRepository,
   });
   const session = createPageSession({
     provider: host.current,

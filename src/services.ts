@@ -5,7 +5,7 @@ import { createAccountRepository } from './accounts/account.repository.ts';
 import { CLAIMS_CACHE_SECONDS, createAccountService } from './accounts/account.service.ts';
 import { createAccountDeletionService } from './account-lifecycle/account-deletion.service.ts';
 import { createAccountExportService } from './account-lifecycle/account-export.service.ts';
-import { createAccountStatusService } from './account-lifecycle/account-status.service.ts';
+import { createAccountStatusService, type OwnedEnvironments } from './account-lifecycle/account-status.service.ts';
 import { createBlockedAccounts } from './oidc/blocked-accounts.ts';
 import { createAccountSessionRepository } from './accounts/account-session.repository.ts';
 import { createAccountSessionService } from './accounts/account-session.service.ts';
@@ -46,6 +46,7 @@ import { signInCodeSms } from './interaction/sign-in-sms.ts';
 import { createDevOutbox } from './notifications/dev-outbox.ts';
 import { SmsDeliveryError, type Mailer, type SmsSender } from './notifications/message.ts';
 import { createClientRegistry, type ClientRegistry } from './oidc/client-registry.ts';
+import { createClientRevoker } from './oidc/client-revoker.ts';
 import { createConnectedAppService } from './oidc/connected-app.service.ts';
 import { CLI_CLIENT_ID, ensureCliClient } from './oidc/cli-client.ts';
 import { ensureDemoClient } from './oidc/demo-client.ts';
@@ -236,6 +237,7 @@ export function accountStatusOver(
   services: Services,
   host: Pick<ProviderHost, 'current' | 'sessionExists' | 'endSession'>,
   onGrantRevoked: (grantId: string) => Promise<void>,
+  environments: OwnedEnvironments,
 ) {
   const blockedAccounts = createBlockedAccounts({
     kv: services.kv,
@@ -249,6 +251,7 @@ export function accountStatusOver(
     sessions: services.accountSessions,
     providerSessions: { exists: host.sessionExists, end: host.endSession },
     access: blockedAccounts,
+    environments,
     audit: services.audit,
   });
   return { blockedAccounts, status };
@@ -333,7 +336,13 @@ export async function createServerServices(config: Config, log: Logger, override
     clients = createClientRegistry(
       services.clientRepository,
       (metadata) => provider.current().Client.validate(metadata),
-      { allowHttpAppLinks: config.env === 'development' },
+      {
+        allowHttpAppLinks: config.env === 'development',
+        revokeClient: createClientRevoker({
+          grants: createGrantRepository(services.db),
+          revokeGrant: createGrantRevoker({ provider: provider.current, onGrantRevoked: markRevoked }),
+        }),
+      },
     );
     await ensurePagesClient(clients, config.issuer);
     if (config.demoClient) await ensureDemoClient(clients, config.issuer);
@@ -447,6 +456,7 @@ export async function createServerServices(config: Config, log: Logger, override
     db: services.db,
     accounts: services.accounts,
     clock,
+    keysSecrets: config.keysSecrets,
     keepTokens: createProviderTokenKeeper({ db: services.db, seal: providerTokenSeal, clock }).keep,
   });
   const providerTokens = createProviderTokenService({
@@ -454,6 +464,7 @@ export async function createServerServices(config: Config, log: Logger, override
     seal: providerTokenSeal,
     clock,
     upstream: federation,
+    audit: services.audit,
     log,
   });
   const providerTokenRefresher = createProviderTokenRefresher({ service: providerTokens, log });
@@ -482,7 +493,13 @@ export async function createServerServices(config: Config, log: Logger, override
     onAttempt: metrics.domain.webhookAttempted,
   });
   metrics.domain.watchOutbox(eventDispatcher.backlog);
-  const { blockedAccounts, status: accountStatus } = accountStatusOver(config, services, provider, markRevoked);
+  const { blockedAccounts, status: accountStatus } = accountStatusOver(
+    config,
+    services,
+    provider,
+    markRevoked,
+    environments.service,
+  );
   const accountExports = createAccountExportService({
     account: services.accounts.findById,
     passkeys: passkeys.list,

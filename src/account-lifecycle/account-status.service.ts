@@ -18,19 +18,28 @@ export type AccountAccess = {
   unblock(accountId: string): Promise<void>;
 };
 
+/** What a suspension stops in the environments domain (environment.service.ts). */
+export type OwnedEnvironments = {
+  /** Stops the person's own running environments as FairyID stops them for lack of DUST; how many. */
+  stopAllOf(accountId: string, reason: 'account_suspended', message: string): Promise<number>;
+};
+
 type Deps = {
   accounts: AccountService;
   sessions: AccountSessionService;
   providerSessions: ProviderSessions;
   access: AccountAccess;
+  environments: OwnedEnvironments;
   audit: AuditService;
 };
 
 /**
  * Suspension and reactivation. Suspending takes effect at once on the instance that does it and
  * everywhere that matters at once too: sign-in reads the status from the database, every session
- * ends, every grant is revoked (refreshes fail with invalid_grant), and /api refuses the account's
- * tokens. Reactivating restores sign-in only: the revoked grants stay revoked, apps must ask again.
+ * ends, every grant is revoked (refreshes fail with invalid_grant), /api refuses the account's
+ * tokens, and the person's own environments stop (no more DUST spent, no terminal to use).
+ * Reactivating restores sign-in only: the revoked grants stay revoked, apps must ask again, and
+ * the environments stay stopped until the person starts them.
  */
 export function createAccountStatusService(deps: Deps) {
   async function authorize(actor: StatusActor, targetId: string): Promise<Account> {
@@ -62,12 +71,17 @@ export function createAccountStatusService(deps: Deps) {
       const suspended = await deps.accounts.changeStatus(targetId, { to: 'suspended', reason, from: ['active'] });
       if (!suspended) throw errors.invalidTransition(account.status, 'suspended');
       const ended = await cutOff(targetId);
+      const environments = await deps.environments.stopAllOf(
+        targetId,
+        'account_suspended',
+        'Stopped: the account was suspended',
+      );
       await deps.audit.record({
         event: 'account_suspended',
         outcome: 'success',
         origin: { ip: null, userAgent: null },
         accountId: targetId,
-        detail: { reason, by: actor.accountId ?? 'operator', ...ended },
+        detail: { reason, by: actor.accountId ?? 'operator', ...ended, environments },
       });
       return suspended;
     },

@@ -23,6 +23,7 @@ export const EVENT_LABELS: Record<AuditEventName, string> = {
   profile_updated: 'Profile updated',
   identity_linked: 'Sign-in provider linked',
   identity_unlinked: 'Sign-in provider unlinked',
+  provider_token_fetched: 'An app fetched your sign-in provider token',
   environment_created: 'Environment created',
   environment_started: 'Environment started',
   environment_stopped: 'Environment stopped',
@@ -46,6 +47,29 @@ export const EVENT_LABELS: Record<AuditEventName, string> = {
   signing_keys_rotated: 'You rotated the signing keys (platform console)',
   signing_key_retired: 'You retired a signing key (platform console)',
 };
+
+/**
+ * Events told as a sentence about the app and what it did, where the record names them: the
+ * person reads "Acme Notes fetched your GitHub token" rather than a label and two facts.
+ */
+const SENTENCES: Partial<Record<AuditEventName, (app: string, detail: Record<string, unknown>) => string | undefined>> =
+  {
+    provider_token_fetched: (app, detail) =>
+      typeof detail.provider_name === 'string' ? `${app} fetched your ${detail.provider_name} token` : undefined,
+  };
+
+/** How the activity page heads one event of the trail; `app` is the name of the app it names, if any. */
+export function eventLabel(
+  event: string,
+  failed: boolean,
+  detail: Record<string, unknown> | null,
+  app: string | undefined,
+): string {
+  if (!Object.hasOwn(EVENT_LABELS, event)) return event.replaceAll('_', ' ');
+  const name = event as AuditEventName;
+  const sentence = !failed && app && detail ? SENTENCES[name]?.(app, detail) : undefined;
+  return sentence ?? ((failed && FAILURE_LABELS[name]) || EVENT_LABELS[name]);
+}
 
 /** Where the plain label would say something happened that did not. */
 export const FAILURE_LABELS: Partial<Record<AuditEventName, string>> = {

@@ -1,16 +1,14 @@
 import Router from '@koa/router';
-import type { AuditEventName, AuditService } from '../audit/audit.service.ts';
+import type { AuditService } from '../audit/audit.service.ts';
 import type { Renderer } from '../http/render.ts';
 import type { PageSession } from '../http/page-session.ts';
 import type { ClientRepository } from '../oidc/client.repository.ts';
-import { describeDetail, EVENT_LABELS, FAILURE_LABELS } from './activity-labels.ts';
+import { describeDetail, eventLabel } from './activity-labels.ts';
 import { describeDevice } from './device-description.ts';
 import { shownTime } from './relative-time.ts';
 
 const PAGE = '/account/activity';
 const SHOWN = 30;
-
-const isEventName = (event: string): event is AuditEventName => Object.hasOwn(EVENT_LABELS, event);
 
 /** `/account/activity`: the person's own recent security events from the audit trail. */
 export function activityPageRoutes(deps: {
@@ -36,13 +34,11 @@ export function activityPageRoutes(deps: {
     await deps.renderer.render(ctx, 'account-activity', {
       events: events.map((event) => {
         const failed = event.outcome === 'failure';
-        const label = isEventName(event.event)
-          ? (failed && FAILURE_LABELS[event.event]) || EVENT_LABELS[event.event]
-          : event.event.replaceAll('_', ' ');
+        const app = event.client_id ? clientNames.get(event.client_id) : undefined;
         return {
-          label,
+          label: eventLabel(event.event, failed, event.detail, app),
           failed,
-          app: event.client_id ? clientNames.get(event.client_id) : undefined,
+          app,
           facts: describeDetail(event.detail),
           at: shownTime(event.created_at),
           ip: event.ip ?? 'Unknown',

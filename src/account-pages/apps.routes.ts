@@ -1,11 +1,8 @@
-import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
-import type { Context } from 'koa';
 import type { AuditService } from '../audit/audit.service.ts';
-import { csrfProtection } from '../http/csrf.ts';
+import { formPage } from '../http/form-page.ts';
 import type { Renderer } from '../http/render.ts';
 import { requestOrigin } from '../http/request-origin.ts';
-import type { PageSession, SignedIn } from '../http/page-session.ts';
+import type { PageSession } from '../http/page-session.ts';
 import { describeScopes } from '../interaction/scope-descriptions.ts';
 import { ORGANIZATION_SCOPE } from '../oidc/configuration.ts';
 import type { ConnectedAppService } from '../oidc/connected-app.service.ts';
@@ -22,27 +19,22 @@ export function appPageRoutes(deps: {
   session: PageSession;
   renderer: Renderer;
 }) {
-  const router = new Router({ prefix: PAGE });
-  router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }), csrfProtection);
-
-  const renderPage = async (
-    ctx: Context,
-    current: SignedIn,
-    messages: { notice?: string | undefined; error?: string },
-    status = 200,
-  ) => {
-    const apps = (await deps.connectedApps.list(current.accountId)).map((app) => ({
-      clientId: app.clientId,
-      name: app.name,
-      // "Acts for <organization>" says what the organization scope allowed, better than the consent page's wording.
-      access: describeScopes(
-        app.organizations.length ? app.scopes.filter((scope) => scope !== ORGANIZATION_SCOPE) : app.scopes,
-      ),
-      organizations: app.organizations,
-      since: shownTime(app.since),
-    }));
-    await deps.renderer.render(ctx, 'account-apps', { apps, ...messages }, status);
-  };
+  const { router, render: renderPage } = formPage(PAGE, {
+    renderer: deps.renderer,
+    view: 'account-apps',
+    data: async (current) => ({
+      apps: (await deps.connectedApps.list(current.accountId)).map((app) => ({
+        clientId: app.clientId,
+        name: app.name,
+        // "Acts for <organization>" says what the organization scope allowed, better than the consent page's wording.
+        access: describeScopes(
+          app.organizations.length ? app.scopes.filter((scope) => scope !== ORGANIZATION_SCOPE) : app.scopes,
+        ),
+        organizations: app.organizations,
+        since: shownTime(app.since),
+      })),
+    }),
+  });
 
   router.get('/', async (ctx) => {
     const current = await deps.session.require(ctx, PAGE);

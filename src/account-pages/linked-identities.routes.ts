@@ -1,11 +1,8 @@
-import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
-import type { Context } from 'koa';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { FederationService } from '../federation/federation.service.ts';
 import { UpstreamFailure } from '../federation/upstream-client.ts';
-import { csrfProtection } from '../http/csrf.ts';
-import type { PageSession, SignedIn } from '../http/page-session.ts';
+import { formPage } from '../http/form-page.ts';
+import type { PageSession } from '../http/page-session.ts';
 import type { Renderer } from '../http/render.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import { shownTime } from './relative-time.ts';
@@ -30,33 +27,24 @@ export function linkedIdentityPageRoutes(deps: {
   session: PageSession;
   renderer: Renderer;
 }) {
-  const router = new Router({ prefix: PAGE });
-  router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }), csrfProtection);
-
-  const renderPage = async (
-    ctx: Context,
-    current: SignedIn,
-    messages: { notice?: string | undefined; error?: string },
-    status = 200,
-  ) => {
-    const reconnect = await deps.providerTokens.reconsentNeeded(current.accountId);
-    const identities = (await deps.federation.linkedTo(current.accountId)).map((identity) => ({
-      id: identity.id,
-      provider: identity.provider,
-      needsReconnect: reconnect.has(identity.id),
-      providerName: identity.providerName,
-      upstreamName: identity.display_name,
-      email: identity.email,
-      linked: shownTime(identity.created_at),
-      lastUsed: shownTime(identity.last_used_at),
-    }));
-    await deps.renderer.render(
-      ctx,
-      'account-providers',
-      { identities, providers: deps.federation.providers, ...messages },
-      status,
-    );
-  };
+  const { router, render: renderPage } = formPage(PAGE, {
+    renderer: deps.renderer,
+    view: 'account-providers',
+    async data(current) {
+      const reconnect = await deps.providerTokens.reconsentNeeded(current.accountId);
+      const identities = (await deps.federation.linkedTo(current.accountId)).map((identity) => ({
+        id: identity.id,
+        provider: identity.provider,
+        needsReconnect: reconnect.has(identity.id),
+        providerName: identity.providerName,
+        upstreamName: identity.display_name,
+        email: identity.email,
+        linked: shownTime(identity.created_at),
+        lastUsed: shownTime(identity.last_used_at),
+      }));
+      return { identities, providers: deps.federation.providers };
+    },
+  });
 
   router.get('/', async (ctx) => {
     const current = await deps.session.require(ctx, PAGE);

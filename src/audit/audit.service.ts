@@ -29,6 +29,7 @@ export const AUDIT_EVENT_NAMES = [
   'profile_updated',
   'identity_linked',
   'identity_unlinked',
+  'provider_token_fetched',
   'environment_created',
   'environment_started',
   'environment_stopped',

@@ -23,6 +23,33 @@ const errors = {
   platformOwnerRequired: () => new ApiError(403, 'platform_owner_required', 'Only the platform owner can do this.'),
 };
 
+/** Who turned the flag: the person, the platform owner (API), or the operator (CLI). */
+export type BuilderChangedBy = 'self' | 'platform_owner' | 'operator';
+
+/**
+ * The builder flag and its audit record, whoever turns it: the person's developer page, the platform
+ * owner's API route, or the operator's `builders add|remove` (which has no service with clients).
+ */
+export function createBuilderFlag(deps: { accounts: AccountService; audit: Pick<AuditService, 'record'> }) {
+  return async function setBuilder(
+    who: { id: string } | { email: string },
+    builder: boolean,
+    origin: RequestOrigin,
+    by: BuilderChangedBy,
+  ) {
+    const account = await deps.accounts.setBuilder(who, builder);
+    if (!account) return undefined;
+    await deps.audit.record({
+      event: 'builder_changed',
+      outcome: 'success',
+      origin,
+      accountId: account.id,
+      detail: { builder, by },
+    });
+    return account;
+  };
+}
+
 /**
  * Builders: people who register OAuth clients of their own, without an organization (web apps,
  * single-page and native apps, device apps, services). Only a builder registers, up to
@@ -54,16 +81,10 @@ export function createBuilderService(deps: {
 
   const isBuilder = async (accountId: string) => (await deps.accounts.findById(accountId))?.builder ?? false;
 
-  async function changeBuilder(accountId: string, builder: boolean, origin: RequestOrigin, by: string) {
-    const account = await deps.accounts.setBuilder({ id: accountId }, builder);
+  const setBuilder = createBuilderFlag(deps);
+  async function changeBuilder(accountId: string, builder: boolean, origin: RequestOrigin, by: BuilderChangedBy) {
+    const account = await setBuilder({ id: accountId }, builder, origin, by);
     if (!account) throw errors.accountNotFound();
-    await deps.audit.record({
-      event: 'builder_changed',
-      outcome: 'success',
-      origin,
-      accountId,
-      detail: { builder, by },
-    });
     return account;
   }
 

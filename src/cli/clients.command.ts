@@ -51,11 +51,32 @@ function appLinksFrom(values: Partial<Record<keyof typeof APP_LINK_OPTIONS, stri
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
 
+/**
+ * The audit record of an operator's change to a client: the same event the API writes when an owner
+ * makes it, on the owner's trail where the client has one, by the operator from no address.
+ */
+function auditedBy(context: CliContext) {
+  return (event: 'client_registered' | 'client_removed', client: ClientMetadata) =>
+    context.audit.record({
+      event,
+      outcome: 'success',
+      origin: { ip: null, userAgent: null },
+      accountId: client.owner_account_id ?? undefined,
+      clientId: client.client_id,
+      organizationId: client.organization_id ?? undefined,
+      detail: { name: client.client_name ?? client.client_id, by: 'operator' },
+    });
+}
+
 export async function runClientsCommand(context: CliContext, [action, ...args]: string[]) {
   const clients = await context.clients();
+  const audit = auditedBy(context);
   switch (action) {
-    case 'add':
-      return add(clients, args);
+    case 'add': {
+      const added = await add(clients, args);
+      if (added) await audit('client_registered', added);
+      return;
+    }
     case 'list': {
       const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
       const all = await clients.list();
@@ -79,15 +100,18 @@ export async function runClientsCommand(context: CliContext, [action, ...args]: 
     case 'remove': {
       const clientId = args[0];
       if (!clientId) throw new UsageError('Usage: clients remove <client_id>');
-      if (!(await clients.remove(clientId))) throw new UsageError(`No client ${clientId}.`);
-      return console.log(`Removed client ${clientId}.`);
+      const client = await clients.find(clientId);
+      if (!client || !(await clients.remove(clientId))) throw new UsageError(`No client ${clientId}.`);
+      await audit('client_removed', client);
+      return console.log(`Removed client ${clientId}: its grants and tokens are revoked.`);
     }
     default:
       throw new UsageError('Usage: clients add|list|show|update|remove (clients add --help for options)');
   }
 }
 
-async function add(clients: ClientRegistry, args: string[]) {
+/** Registers a client; its metadata, or undefined when only the help was asked for. */
+async function add(clients: ClientRegistry, args: string[]): Promise<ClientMetadata | undefined> {
   const { values } = parseArgs({
     args,
     options: {
@@ -106,7 +130,10 @@ async function add(clients: ClientRegistry, args: string[]) {
       help: { type: 'boolean', default: false },
     },
   });
-  if (values.help) return console.log(ADD_HELP);
+  if (values.help) {
+    console.log(ADD_HELP);
+    return undefined;
+  }
   if (!values.name) throw new UsageError(`--name is required.\n\n${ADD_HELP}`);
   const authMethod = AUTH_METHODS.find((method) => method === values['auth-method']);
   if (!authMethod) throw new UsageError(`--auth-method must be one of ${AUTH_METHODS.join(', ')}.`);
@@ -125,13 +152,16 @@ async function add(clients: ClientRegistry, args: string[]) {
     backchannelLogoutSessionRequired: values['backchannel-logout-session-required'],
     appLinks: appLinksFrom(values),
   });
-  if (values.json)
-    return console.log(JSON.stringify({ ...publicView(metadata), client_secret: clientSecret }, null, 2));
+  if (values.json) {
+    console.log(JSON.stringify({ ...publicView(metadata), client_secret: clientSecret }, null, 2));
+    return metadata;
+  }
   console.log(formatClient(metadata));
   if (clientSecret) {
     console.log(`\nclient_secret: ${clientSecret}`);
     console.log('Store it now: FairyID keeps only its hash and cannot show it again.');
   }
+  return metadata;
 }
 
 async function update(clients: ClientRegistry, args: string[]) {

@@ -122,6 +122,17 @@ export function createEnvironmentRepository(db: Db) {
         .execute();
     },
 
+    /** A person's own environments (not their organizations') in one of `states`. */
+    listOwnedIn(accountId: string, states: readonly EnvironmentState[]) {
+      return db
+        .selectFrom('environments')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('organization_id', 'is', null)
+        .where('state', 'in', states)
+        .execute();
+    },
+
     /** Running environments paid from one wallet: what the balance must cover per hour. */
     listRunningFor(owner: { account_id: string } | { organization_id: string }) {
       const query = db.selectFrom('environments').select(['id', 'tier']).where('state', '=', 'running');

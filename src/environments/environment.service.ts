@@ -14,6 +14,7 @@ import { createEnvironmentRepository, type EnvironmentRepository } from './envir
 import type { Environment, EnvironmentState } from './environment.table.ts';
 import { generateMachineKeys, type MachineKeySeal } from './machine-keys.ts';
 import type { TemplateCatalog } from './template-catalog.ts';
+import { auditStateChange } from './state-change-audit.ts';
 import { TEMPLATE_ID } from './template.ts';
 import { required } from '../shared/required.ts';
 
@@ -62,6 +63,12 @@ const ownerOf = (environment: Pick<Environment, 'account_id' | 'organization_id'
 /** Reference prefix of the ledger bookings of one run: `environment:<id>:<run start ms>:`. */
 export const runReference = (environment: Pick<Environment, 'id'>, runningSince: Date) =>
   `environment:${environment.id}:${runningSince.getTime()}:`;
+
+/** Why FairyID itself stopped an environment (stop_reason): its wallet ran dry, it sat idle, its owner was suspended. */
+export type SystemStopReason = 'insufficient_funds' | 'idle' | 'account_suspended';
+
+/** The states a stop applies to: a machine exists, or is on its way. */
+const STOPPABLE: EnvironmentState[] = ['provisioning', 'starting', 'running', 'error'];
 
 export type EnvironmentServiceDeps = {
   db: Db;
@@ -190,6 +197,46 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
     return updated;
   }
 
+  /**
+   * FairyID's own stop, with nobody acting: marks the environment stopping (from one of `from`),
+   * with its reason on the trail and in the audit log; the reconciler removes the machine and keeps
+   * the volume. False when the environment had moved on meanwhile.
+   */
+  async function systemStop(
+    environment: Environment,
+    from: EnvironmentState[],
+    reason: SystemStopReason,
+    message: string,
+  ): Promise<boolean> {
+    const now = new Date(clock.now());
+    const stopped = await read.updateIf(environment.id, from, {
+      state: 'stopping',
+      desired_state: 'stopped',
+      stop_reason: reason,
+      // As a person's stop: a machine still booting must not report itself ready afterwards.
+      phone_home_hash: null,
+      transition_started_at: now,
+      next_attempt_at: now,
+      attempts: 0,
+      last_error: null,
+      updated_at: now,
+    });
+    if (!stopped) return false;
+    await read.insertEvent({
+      environment_id: environment.id,
+      kind: 'stop_requested',
+      from_state: environment.state,
+      to_state: 'stopping',
+      message,
+      actor_id: null,
+      client_id: null,
+      detail: { reason },
+      created_at: now,
+    });
+    await auditStateChange(deps.audit, environment, 'stopping', message, reason);
+    return true;
+  }
+
   async function requireFunds(wallet: Wallet, tier: string) {
     const price = priceOf(tier);
     if ((await deps.ledger.balance(wallet.kind, wallet.ownerId)) < price) throw errors.cannotPay(price);
@@ -197,6 +244,22 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
 
   return {
     sshUser: deps.sshUser,
+    systemStop,
+
+    /**
+     * Stops every environment the person owns (their organizations' are the organizations' to run):
+     * their account was suspended, so nothing of theirs keeps costing DUST or answering a terminal.
+     * Nothing restarts them on reactivation; the person starts them again. Returns how many stopped.
+     */
+    async stopAllOf(accountId: string, reason: 'account_suspended', message: string): Promise<number> {
+      let stopped = 0;
+      for (const environment of await read.listOwnedIn(accountId, STOPPABLE)) {
+        if (await systemStop(environment, STOPPABLE, reason, message)) stopped += 1;
+      }
+      if (stopped) deps.wake();
+      return stopped;
+    },
+
     priceOf,
     phoneHomeToken,
     hashToken,

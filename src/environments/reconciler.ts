@@ -15,6 +15,7 @@ import {
 } from './driver.ts';
 import type { EnvironmentNotice } from './environment-email.ts';
 import { createEnvironmentRepository } from './environment.repository.ts';
+import { auditStateChange } from './state-change-audit.ts';
 import { HOUR_MS, runReference, TIER_VOLUME_GB, walletOf, type EnvironmentService } from './environment.service.ts';
 import type { Environment, EnvironmentState } from './environment.table.ts';
 import type { MachineKeySeal } from './machine-keys.ts';
@@ -108,26 +109,14 @@ export function createReconciler(deps: ReconcilerDeps) {
       detail,
       created_at: new Date(clock.now()),
     });
-    if (to && to !== environment.state) {
-      await deps.audit.record({
-        event: 'environment_state_changed',
-        outcome: to === 'error' ? 'failure' : 'success',
-        origin: { ip: null, userAgent: null },
-        accountId: environment.created_by,
-        organizationId: environment.organization_id ?? undefined,
-        // `cause`, not `reason`: the activity page reads `reason` as a failure's.
-        detail: {
-          environment_id: environment.id,
-          name: environment.name,
-          organization_id: environment.organization_id,
-          from: environment.state,
-          to,
-          cause: message,
-          // FairyID's own stop (no DUST, idle) is published as environment.stopped with this reason.
-          ...(typeof detail.reason === 'string' ? { stop_reason: detail.reason } : {}),
-        },
-      });
-    }
+    if (to && to !== environment.state)
+      await auditStateChange(
+        deps.audit,
+        environment,
+        to,
+        message,
+        typeof detail.reason === 'string' ? detail.reason : undefined,
+      );
   }
 
   async function spec(environment: Environment): Promise<MachineSpec> {
@@ -314,18 +303,9 @@ export function createReconciler(deps: ReconcilerDeps) {
     return reachable ? 0 : 10_000;
   }
 
+  // The same stop as a suspension's (environment.service.ts), from the running state only.
   async function stopFor(environment: Environment, reason: 'insufficient_funds' | 'idle', message: string) {
-    const now = new Date(clock.now());
-    if (
-      await repo.updateIf(environment.id, ['running'], {
-        state: 'stopping',
-        desired_state: 'stopped',
-        stop_reason: reason,
-        transition_started_at: now,
-        updated_at: now,
-      })
-    )
-      await event(environment, 'stop_requested', 'stopping', message, { reason });
+    await deps.service.systemStop(environment, ['running'], reason, message);
   }
 
   /** running: book each started hour once, warn before the money runs out, warn and then stop when idle. */

@@ -5,6 +5,7 @@ import type { UpstreamProviderSettings } from '../config.ts';
 import type { KeyValueStore } from '../db/key-value.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Db } from '../db/database.ts';
+import { createSealedBox, UnsealError } from '../shared/sealed-box.ts';
 import { createLinkedIdentityRepository } from './linked-identity.repository.ts';
 import type { LinkedIdentity } from './linked-identity.table.ts';
 import { createAppleClient } from './apple-client.ts';
@@ -41,7 +42,15 @@ export type PendingLink = {
   email: string;
   displayName: string | null;
   accountId: string;
+  /**
+   * What the upstream's token endpoint gave, linked with the identity once the account is proved.
+   * Kept only in memory here: holdLink seals it, and heldLink never hands it out.
+   */
+  tokens?: UpstreamTokens | undefined;
 };
+
+/** A pending link as the store holds it: the upstream tokens sealed, bound to the sign-in and the identity. */
+type StoredLink = Omit<PendingLink, 'tokens'> & { tokensSealed?: string };
 
 /**
  * Where an upstream sign-in lands: an account (found through its linked identity, linked now, or
@@ -68,6 +77,8 @@ export function createFederationService(deps: {
   db: Db;
   accounts: AccountService;
   clock: Clock;
+  /** KEYS_SECRET's secrets, newest first: the newest seals a pending link's upstream tokens, every one opens. */
+  keysSecrets: readonly string[];
   /** Keeps (sealed) what the upstream's token endpoint gave at a sign-in or link (provider-token.service.ts). */
   keepTokens?: (identity: LinkedIdentity, tokens: UpstreamTokens) => Promise<void>;
 }) {
@@ -97,6 +108,10 @@ export function createFederationService(deps: {
   const now = () => new Date(deps.clock.now());
 
   const postedKey = (state: string) => `federation:posted:${state}`;
+  // Bound to the sign-in and the identity: sealed tokens copied into another pending link do not open.
+  const linkBox = createSealedBox(deps.keysSecrets, 'federation-pending-link-tokens');
+  const linkContext = (uid: string, link: Pick<PendingLink, 'provider' | 'subject' | 'accountId'>) =>
+    JSON.stringify([uid, link.provider, link.subject, link.accountId]);
 
   const flowFor = async (state: string): Promise<PendingFlow | undefined> => {
     const raw = await deps.kv.get(flowKey(state));
@@ -121,9 +136,17 @@ export function createFederationService(deps: {
     return { flow, client, answer: posted === undefined ? response : new URLSearchParams(posted) };
   };
 
-  const heldLink = async (uid: string): Promise<PendingLink | undefined> => {
+  const storedLink = async (uid: string): Promise<StoredLink | undefined> => {
     const raw = await deps.kv.get(linkKey(uid));
-    return raw ? (JSON.parse(raw) as PendingLink) : undefined;
+    return raw ? (JSON.parse(raw) as StoredLink) : undefined;
+  };
+
+  /** The pending link without its tokens: what the linking pages show and check against. */
+  const heldLink = async (uid: string): Promise<PendingLink | undefined> => {
+    const stored = await storedLink(uid);
+    if (!stored) return undefined;
+    const { tokensSealed: _sealed, ...link } = stored;
+    return link;
   };
 
   const link = async (accountId: string, provider: string, identity: UpstreamIdentity) => {
@@ -140,6 +163,19 @@ export function createFederationService(deps: {
     );
     // A concurrent first sign-in with the same identity linked it first: that link stands.
     return inserted ?? (await identities.find(provider, identity.subject));
+  };
+
+  /**
+   * The upstream tokens sealed into a pending link. One sealed under a secret no longer listed
+   * (KEYS_SECRET rotated out during the sign-in) links without tokens: the next sign-in there brings new ones.
+   */
+  const openLinkTokens = (uid: string, link: StoredLink, sealed: string): UpstreamTokens | undefined => {
+    try {
+      return JSON.parse(linkBox.open(linkContext(uid, link), sealed)) as UpstreamTokens;
+    } catch (error) {
+      if (error instanceof UnsealError) return undefined;
+      throw error;
+    }
   };
 
   const keepTokens = async (linked: LinkedIdentity, identity: UpstreamIdentity) => {
@@ -224,6 +260,7 @@ export function createFederationService(deps: {
             email,
             displayName: identity.name,
             accountId: holder.id,
+            tokens: identity.tokens,
           },
         };
       }
@@ -298,22 +335,34 @@ export function createFederationService(deps: {
 
     /** Keeps a link that waits for proof of the account, for as long as the sign-in lasts. */
     async holdLink(uid: string, pending: PendingLink, ttlSeconds: number): Promise<void> {
-      await deps.kv.write([{ op: 'set', key: linkKey(uid), value: JSON.stringify(pending), ttlSeconds }]);
+      const { tokens, ...link } = pending;
+      const stored: StoredLink = tokens
+        ? { ...link, tokensSealed: linkBox.seal(linkContext(uid, link), JSON.stringify(tokens)) }
+        : link;
+      await deps.kv.write([{ op: 'set', key: linkKey(uid), value: JSON.stringify(stored), ttlSeconds }]);
     },
 
     heldLink,
 
-    /** After the person proved the account: links the identity and signs in to that account. */
+    /**
+     * After the person proved the account: links the identity, keeps the upstream tokens it came
+     * with as a direct sign-in does, and signs in to that account.
+     */
     async completeLink(uid: string): Promise<SignedIn | undefined> {
-      const pending = await heldLink(uid);
+      const pending = await storedLink(uid);
       if (!pending || (await deps.kv.del(linkKey(uid))) !== 1) return undefined;
-      const linked = await link(pending.accountId, pending.provider, {
+      const tokens = pending.tokensSealed ? openLinkTokens(uid, pending, pending.tokensSealed) : undefined;
+      const identity: UpstreamIdentity = {
         subject: pending.subject,
         email: pending.email,
         emailVerified: true,
         name: pending.displayName,
-      });
+        ...(tokens ? { tokens } : {}),
+      };
+      const linked = await link(pending.accountId, pending.provider, identity);
       if (!linked) throw new Error('the linked identity vanished while it was being linked');
+      // An identity that a concurrent sign-in linked to another account does not take these tokens there.
+      if (linked.account_id === pending.accountId) await keepTokens(linked, identity);
       return signedIn(linked.account_id, false, true);
     },
   };

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { defineRoute, type ApiRoute } from '../http/api-route.ts';
 import { timestamp } from '../http/api-schemas.ts';
-import { requirePerson } from '../oidc/caller.ts';
+import { requestOrigin } from '../http/request-origin.ts';
+import { callerOf, requirePerson } from '../oidc/caller.ts';
 import { PROVIDER_TOKENS_SCOPE } from '../oidc/api-resource.ts';
 import type { ProviderTokenService } from './provider-token.service.ts';
 
@@ -32,8 +33,12 @@ export function providerTokenRoutes(service: ProviderTokenService): ApiRoute[] {
         scopes: z.array(z.string()),
       }),
       async handler(ctx, { params }) {
-        const accountId = requirePerson(ctx.state);
-        const token = await service.current(accountId, params.provider);
+        const actor = {
+          accountId: requirePerson(ctx.state),
+          clientId: callerOf(ctx.state).clientId,
+          origin: requestOrigin(ctx),
+        };
+        const token = await service.serve(actor, params.provider);
         // RFC 6749 5.1: an answer carrying a token is never cached.
         ctx.set('Cache-Control', 'no-store');
         ctx.set('Pragma', 'no-cache');

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Updateable } from 'kysely';
 import type { Logger } from 'pino';
+import type { AuditService } from '../audit/audit.service.ts';
 import type { Db } from '../db/database.ts';
+import type { RequestOrigin } from '../shared/request-origin.ts';
 import type { Clock } from '../shared/clock.ts';
 import { UnsealError } from '../shared/sealed-box.ts';
 import type { LinkedIdentity } from './linked-identity.table.ts';
@@ -89,6 +91,7 @@ export function createProviderTokenService(deps: {
     nameOf(provider: string): string | undefined;
     refreshTokens(provider: string, refreshToken: string, scope: string | undefined): Promise<UpstreamTokens>;
   };
+  audit: Pick<AuditService, 'record'>;
   log: Logger;
 }) {
   const { seal, clock, log } = deps;
@@ -152,58 +155,79 @@ export function createProviderTokenService(deps: {
     }
   }
 
+  /**
+   * A valid access token of the person's identity at `provider`, refreshed first when it expires
+   * within SERVE_MARGIN_SECONDS. Only ever the account's own: the caller passes the token's subject.
+   */
+  async function current(accountId: string, provider: string): Promise<ServedToken> {
+    const name = deps.upstream.nameOf(provider);
+    if (!name) throw errors.unknownProvider(provider);
+    const found = await repo.findForAccount(accountId, provider);
+    if (!found) throw errors.notLinked(name);
+    const row = found.row;
+    if (!row) throw errors.noToken(name);
+    if (row.reconsent_needed_at) throw errors.reconsentNeeded(name);
+    const now = clock.now();
+    const valid = (r: ProviderTokenRow, margin: number) => !r.expires_at || r.expires_at.getTime() > now + margin;
+    try {
+      if (valid(row, SERVE_MARGIN_SECONDS * 1000)) return served(row);
+      if (!row.refresh_token_sealed) {
+        if (valid(row, 0)) return served(row);
+        throw errors.expired(name);
+      }
+      const leased = await repo.claim(row.linked_identity_id, instance, new Date(now), leaseUntil(now));
+      if (!leased) {
+        // Another instance (or the background job) is refreshing it: the current token if it still works.
+        if (valid(row, 0)) return served(row);
+        throw errors.refreshing();
+      }
+      if (valid(leased, SERVE_MARGIN_SECONDS * 1000) || leased.reconsent_needed_at) {
+        // Refreshed (or refused) by another between our read and our lease.
+        await repo.release(leased.linked_identity_id, instance, {});
+        if (leased.reconsent_needed_at) throw errors.reconsentNeeded(name);
+        return served(leased);
+      }
+      const outcome = await refreshLeased(leased);
+      if (outcome === 'reconsent') throw errors.reconsentNeeded(name);
+      if (outcome === 'failed') {
+        if (valid(leased, 0)) return served(leased);
+        throw errors.unavailable(name);
+      }
+      const fresh = await repo.find(leased.linked_identity_id);
+      if (!fresh) throw errors.notLinked(name);
+      return served(fresh);
+    } catch (error) {
+      if (!(error instanceof UnsealError)) throw error;
+      log.error(
+        { provider, linkedIdentity: row.linked_identity_id },
+        'a kept provider token does not open: KEYS_SECRET?',
+      );
+      throw errors.noToken(name);
+    }
+  }
+
   return {
     instance,
 
     /**
-     * A valid access token of the person's identity at `provider`, refreshed first when it expires
-     * within SERVE_MARGIN_SECONDS. Only ever the account's own: the caller passes the token's subject.
+     * The token for an app the person allowed `provider_tokens`, with an audit record of the hand-out
+     * (who, which app, which provider, which request): the person sees on their activity page which
+     * app took their upstream token and when. The token itself is never recorded.
      */
-    async current(accountId: string, provider: string): Promise<ServedToken> {
-      const name = deps.upstream.nameOf(provider);
-      if (!name) throw errors.unknownProvider(provider);
-      const found = await repo.findForAccount(accountId, provider);
-      if (!found) throw errors.notLinked(name);
-      const row = found.row;
-      if (!row) throw errors.noToken(name);
-      if (row.reconsent_needed_at) throw errors.reconsentNeeded(name);
-      const now = clock.now();
-      const valid = (r: ProviderTokenRow, margin: number) => !r.expires_at || r.expires_at.getTime() > now + margin;
-      try {
-        if (valid(row, SERVE_MARGIN_SECONDS * 1000)) return served(row);
-        if (!row.refresh_token_sealed) {
-          if (valid(row, 0)) return served(row);
-          throw errors.expired(name);
-        }
-        const leased = await repo.claim(row.linked_identity_id, instance, new Date(now), leaseUntil(now));
-        if (!leased) {
-          // Another instance (or the background job) is refreshing it: the current token if it still works.
-          if (valid(row, 0)) return served(row);
-          throw errors.refreshing();
-        }
-        if (valid(leased, SERVE_MARGIN_SECONDS * 1000) || leased.reconsent_needed_at) {
-          // Refreshed (or refused) by another between our read and our lease.
-          await repo.release(leased.linked_identity_id, instance, {});
-          if (leased.reconsent_needed_at) throw errors.reconsentNeeded(name);
-          return served(leased);
-        }
-        const outcome = await refreshLeased(leased);
-        if (outcome === 'reconsent') throw errors.reconsentNeeded(name);
-        if (outcome === 'failed') {
-          if (valid(leased, 0)) return served(leased);
-          throw errors.unavailable(name);
-        }
-        const fresh = await repo.find(leased.linked_identity_id);
-        if (!fresh) throw errors.notLinked(name);
-        return served(fresh);
-      } catch (error) {
-        if (!(error instanceof UnsealError)) throw error;
-        log.error(
-          { provider, linkedIdentity: row.linked_identity_id },
-          'a kept provider token does not open: KEYS_SECRET?',
-        );
-        throw errors.noToken(name);
-      }
+    async serve(
+      actor: { accountId: string; clientId: string | undefined; origin: RequestOrigin },
+      provider: string,
+    ): Promise<ServedToken> {
+      const token = await current(actor.accountId, provider);
+      await deps.audit.record({
+        event: 'provider_token_fetched',
+        outcome: 'success',
+        origin: actor.origin,
+        accountId: actor.accountId,
+        clientId: actor.clientId,
+        detail: { provider, provider_name: deps.upstream.nameOf(provider) ?? provider },
+      });
+      return token;
     },
 
     /** The ids of the account's linked identities whose upstream refused the kept token (for its page). */

@@ -28,6 +28,11 @@ export function createBearerGuard(deps: {
   revocations: GrantRevocations;
   /** Suspended and deleted accounts (blocked-accounts.ts): their tokens are refused, whatever their grant. */
   blockedAccounts: { isBlocked(accountId: string): Promise<boolean> };
+  /**
+   * The registered clients (cached in memory, client.repository.ts): a token of a client that was
+   * deleted, by its owner or with its organization or account, is refused even before it expires.
+   */
+  clients: { find(clientId: string): Promise<unknown> };
 }) {
   const audience = apiAudience(deps.issuer);
   const cache = new Map<string, Verified>();
@@ -110,12 +115,14 @@ export function createBearerGuard(deps: {
     }
     const verified = await verifyJwt(token, used);
     const accountId = verified.caller.accountId;
-    // Both lookups at once: a Redis client pipelines them into one round trip.
-    const [revoked, blocked] = await Promise.all([
+    // The lookups at once: a Redis client pipelines the store's into one round trip.
+    const [revoked, blocked, client] = await Promise.all([
       verified.grantId ? deps.revocations.isRevoked(verified.grantId) : false,
       accountId ? deps.blockedAccounts.isBlocked(accountId) : false,
+      deps.clients.find(verified.caller.clientId),
     ]);
     if (revoked) throw invalidToken(used, 'The access token was revoked.');
+    if (!client) throw invalidToken(used, 'The app this access token was issued to was deleted.');
     if (blocked) throw invalidToken(used, 'The account this access token was issued for is suspended or deleted.');
     if (verified.jkt) {
       // RFC 9449 7.2: a DPoP-bound token received as a bearer token MUST be refused, proof or not.

@@ -67,7 +67,11 @@ function checkRedirectUris(registration: ClientRegistration) {
 export function createClientRegistry(
   repository: ClientRepository,
   validate: (metadata: ClientMetadata) => Promise<void>,
-  options: { allowHttpAppLinks: boolean },
+  options: {
+    allowHttpAppLinks: boolean;
+    /** Revokes what a deleted client was issued (client-revoker.ts); told only of a client that existed. */
+    revokeClient: (clientId: string) => Promise<unknown>;
+  },
 ) {
   const checkAppLinks = (links: AppLinks | undefined) => {
     const problem = links && appLinksProblem(links, { allowHttp: options.allowHttpAppLinks });
@@ -198,7 +202,15 @@ export function createClientRegistry(
     listForOwner: (accountId: string) => repository.findByOwner(accountId),
     find: (clientId: string) => repository.find(clientId),
     list: () => repository.findAll(),
-    remove: (clientId: string) => repository.delete(clientId),
+    /**
+     * Deletes a client and then revokes its grants and tokens: once the row is gone no new token is
+     * issued to it, so nothing is issued after the revocation.
+     */
+    async remove(clientId: string): Promise<boolean> {
+      const removed = await repository.delete(clientId);
+      if (removed) await options.revokeClient(clientId);
+      return removed;
+    },
   };
 }
 

@@ -40,6 +40,17 @@ export function createGrantRepository(db: Db) {
         }))
         .sort((a, b) => b.issuedAt - a.issuedAt);
     },
+
+    /** The ids of every grant stored for a client, whoever gave it (expired ones too: they go with the client). */
+    async findIdsByClient(clientId: string): Promise<string[]> {
+      const rows = await db
+        .selectFrom('oidc_payloads')
+        .select('id')
+        .where('model', '=', 'Grant')
+        .where(sql<string>`payload->>'clientId'`, '=', clientId)
+        .execute();
+      return rows.map((row) => row.id);
+    },
   };
 }
 

@@ -150,7 +150,8 @@ async function tokenOfUnrevokedGrant(server: TestServer, accountId: string) {
     sub: accountId,
     iat: now,
     exp: now + 60,
-    client_id: 'some-app',
+    // A registered app: /api refuses tokens of clients that do not exist (any more).
+    client_id: 'fairyid-pages',
     scope: 'account:read',
     jti: `j-${now}`,
     grant_id: `grant-issued-after-${now}`,

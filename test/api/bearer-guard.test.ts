@@ -32,7 +32,8 @@ async function forge(server: TestServer, claims: Record<string, unknown>, header
     sub: 'someone',
     iat: now,
     exp: now + 60,
-    client_id: 'forged',
+    // A registered client (our pages'): a token naming a client that does not exist is refused.
+    client_id: 'fairyid-pages',
     scope: 'account:read',
     jti: 'j1',
     ...claims,
@@ -85,7 +86,7 @@ test('a client-credentials token is valid but is nobody’s account', async (t) 
   await expectError(t, await me(server, `Bearer ${await machineToken(server)}`), 403, 'person_required');
 });
 
-test('expired, wrong-issuer, wrong-audience, wrong-type, tampered, unsigned and unknown-key tokens are refused', async (t) => {
+test('expired, wrong-issuer, wrong-audience, wrong-type, unknown-client, tampered, unsigned and unknown-key tokens are refused', async (t) => {
   const server = await startTestServer(t);
   const now = Math.floor(Date.now() / 1000);
   const cases: Record<string, string> = {
@@ -93,6 +94,7 @@ test('expired, wrong-issuer, wrong-audience, wrong-type, tampered, unsigned and 
     'wrong issuer': await forge(server, { iss: 'https://evil.example' }),
     'wrong audience': await forge(server, { aud: 'https://other.example/api' }),
     'wrong typ': await forge(server, {}, { typ: 'JWT' }),
+    'client that does not exist (or was deleted)': await forge(server, { client_id: 'deleted-app' }),
   };
   const genuine = await forge(server, {});
   // The control: the same forge without a defect passes the guard and reaches the route.

@@ -1,7 +1,7 @@
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { accountByEmail, signedInAt, submitForm } from '../helpers/account-pages.ts';
-import { apiToken, callApi } from '../helpers/api.ts';
+import { apiToken, apiTokens, callApi } from '../helpers/api.ts';
 import { authorize, redeem } from '../helpers/authorization.ts';
 import { discover, RP_REDIRECT } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -361,4 +361,67 @@ test('the platform owner makes an account a builder or not; nobody else can', as
     events.map((row) => row.event),
     ['builder_changed', 'client_registered', 'builder_changed'],
   );
+});
+
+const webApp = { client_name: 'Wren Web', redirect_uris: [RP_REDIRECT] };
+
+/** The grant an RFC 9068 access token was issued under, and what oidc-provider still stores for it. */
+async function storedFor(server: TestServer, accessToken: string) {
+  const { grant_id } = JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString()) as {
+    grant_id: string;
+  };
+  const rows = await server.app.services.db
+    .selectFrom('oidc_payloads')
+    .select('model')
+    .where((eb) => eb.or([eb('grant_id', '=', grant_id), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grant_id)])]))
+    .execute();
+  return rows.map((row) => row.model).sort();
+}
+
+test('deleting a client through the API revokes what it was issued: no refresh, and /api refuses its tokens', async (t) => {
+  const server = await startTestServer(t);
+  const alice = await builder(server, 'alice@example.com');
+  const web = (await callApi(server, alice.token, 'POST', '/api/clients', webApp)).body!;
+  const worker = (await callApi(server, alice.token, 'POST', '/api/clients', service)).body!;
+  const resource = `${server.url}/api`;
+  const pat = await apiTokens(server, 'pat@example.com', ['offline_access', 'account:read'], {
+    client: { clientId: web.client_id, clientSecret: web.client_secret },
+  });
+  const machineConfig = await discover(server.url, worker.client_id, worker.client_secret);
+  const machine = (await oidc.clientCredentialsGrant(machineConfig, { scope: 'account:read', resource })).access_token;
+  // Pat also uses another app, which deleting Alice's apps leaves alone.
+  const other = await apiToken(server, 'pat@example.com', ['account:read']);
+  t.is((await callApi(server, pat.tokens.access_token, 'GET', '/api/me')).status, 200);
+  t.is((await callApi(server, machine, 'GET', '/api/me')).status, 403, 'a machine token passes the guard');
+  t.deepEqual(await storedFor(server, pat.tokens.access_token), ['Grant', 'RefreshToken']);
+
+  t.is((await callApi(server, alice.token, 'DELETE', `/api/clients/${web.client_id}`)).status, 204);
+  t.is((await callApi(server, alice.token, 'DELETE', `/api/clients/${worker.client_id}`)).status, 204);
+
+  const refresh = await t.throwsAsync(oidc.refreshTokenGrant(pat.config, pat.tokens.refresh_token!, { resource }));
+  t.true(['invalid_client', 'invalid_grant'].includes((refresh as oidc.ResponseBodyError).error));
+  t.deepEqual(await storedFor(server, pat.tokens.access_token), [], 'the grant and its refresh token are gone');
+  for (const token of [pat.tokens.access_token, machine]) {
+    const refused = await callApi(server, token, 'GET', '/api/me');
+    t.is(refused.status, 401);
+    t.is(refused.body!.error, 'invalid_token');
+  }
+  t.is((await callApi(server, other, 'GET', '/api/me')).status, 200);
+});
+
+test("deleting a client on the developer page revokes people's grants to it, as the API does", async (t) => {
+  const server = await startTestServer(t);
+  const { page, token } = await builder(server, 'maker@example.com');
+  const web = (await callApi(server, token, 'POST', '/api/clients', webApp)).body!;
+  const resource = `${server.url}/api`;
+  const pat = await apiTokens(server, 'pat@example.com', ['offline_access', 'account:read'], {
+    client: { clientId: web.client_id, clientSecret: web.client_secret },
+  });
+  const developer = await (await page.request('/account/developer')).text();
+  const removed = await submitForm(page, developer, '/account/developer/clients/delete', { client: web.client_id });
+  t.is(removed.response.status, 303);
+
+  t.deepEqual(await storedFor(server, pat.tokens.access_token), []);
+  await t.throwsAsync(oidc.refreshTokenGrant(pat.config, pat.tokens.refresh_token!, { resource }));
+  t.is((await callApi(server, pat.tokens.access_token, 'GET', '/api/me')).status, 401);
 });

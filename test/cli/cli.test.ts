@@ -288,12 +288,60 @@ test.serial('builders add and remove set the builder flag of the account with th
 
   const second = await startServer(env);
   const token = await apiToken(second, 'maker@example.com', ['account:read', 'clients:write']);
-  t.true((await accountByEmail(second, 'maker@example.com')).builder);
-  t.is(
-    (await callApi(second, token, 'POST', '/api/clients', { client_name: 'X', grant_types: ['client_credentials'] }))
-      .status,
-    201,
-  );
+  const maker = await accountByEmail(second, 'maker@example.com');
+  t.true(maker.builder);
+  const registered = await callApi(second, token, 'POST', '/api/clients', {
+    client_name: 'X',
+    grant_types: ['client_credentials'],
+    scope: 'account:read',
+  });
+  t.is(registered.status, 201);
+  const { client_id: clientId, client_secret: clientSecret } = registered.body!;
+  const machine = await oidc.clientCredentialsGrant(await discover(second.url, clientId, clientSecret), {
+    scope: 'account:read',
+    resource: `${second.url}/api`,
+  });
+  t.is((await callApi(second, machine.access_token, 'GET', '/api/me')).status, 403, 'control: the guard lets it by');
   await second.stop();
   t.regex(succeeded(t, await cli('builders', 'remove', 'maker@example.com')), /no longer a builder/);
+  t.regex(succeeded(t, await cli('clients', 'remove', clientId)), /Removed client .*revoked/);
+
+  // The CLI's changes are on the trail as the API's are: the same events, by the operator, from no address.
+  const third = await startServer(env, { port: Number(new URL(second.url).port) });
+  t.teardown(() => third.stop());
+  const trail = await third.app.services.db
+    .selectFrom('audit_events')
+    .select(['event', 'account_id', 'client_id', 'ip', 'detail'])
+    .where('event', 'in', ['builder_changed', 'client_removed'])
+    .orderBy('id')
+    .execute();
+  const parsed = trail.map((row) => ({
+    ...row,
+    detail: typeof row.detail === 'string' ? JSON.parse(row.detail) : row.detail,
+  }));
+  t.deepEqual(parsed, [
+    {
+      event: 'builder_changed',
+      account_id: maker.id,
+      client_id: null,
+      ip: null,
+      detail: { builder: true, by: 'operator' },
+    },
+    {
+      event: 'builder_changed',
+      account_id: maker.id,
+      client_id: null,
+      ip: null,
+      detail: { builder: false, by: 'operator' },
+    },
+    {
+      event: 'client_removed',
+      account_id: maker.id,
+      client_id: clientId,
+      ip: null,
+      detail: { name: 'X', by: 'operator' },
+    },
+  ]);
+  // The removed client's token, still unexpired, no longer passes /api.
+  t.is((await callApi(third, machine.access_token, 'GET', '/api/me')).status, 401);
 });

@@ -1,8 +1,7 @@
-import * as oidc from 'openid-client';
 import { appleSetUp } from '../helpers/apple-stand-in.ts';
 import { browserTest } from '../helpers/browser.ts';
+import { browserApp } from '../helpers/browser-sign-in.ts';
 import { startMicrosoftStandIn } from '../helpers/microsoft-stand-in.ts';
-import { discover, pkcePair, registerClient } from '../helpers/relying-party.ts';
 import { checkPage, VIEWPORTS, type Viewport, watchComplaints } from '../helpers/viewport-pages.ts';
 
 // Chromium applies SameSite as browsers do: Apple's answer is a POST from another site (127.0.0.22),
@@ -19,26 +18,10 @@ for (const viewport of Object.keys(VIEWPORTS) as Viewport[]) {
         MICROSOFT_URL: microsoft.url,
       });
       apple.state.person = { sub: '001234.ffff.0001', email: 'pp11@privaterelay.appleid.com', firstName: 'Pia' };
-      const redirectUri = `${server.url}/dev/callback`;
-      const app = await registerClient(server.app, { redirectUris: [redirectUri] });
-      const config = await discover(server.url, app.clientId, app.clientSecret);
       const page = await VIEWPORTS[viewport].open(t);
       const complaints = watchComplaints(page);
-      const { verifier, challenge } = await pkcePair();
-      const check = {
-        pkceCodeVerifier: verifier,
-        expectedState: oidc.randomState(),
-        expectedNonce: oidc.randomNonce(),
-      };
-      const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: redirectUri,
-        scope: 'openid',
-        code_challenge: challenge,
-        code_challenge_method: 'S256',
-        state: check.expectedState,
-        nonce: check.expectedNonce,
-      });
-      await page.goto(url.href);
+      const app = await browserApp(server, page);
+      const check = await app.start();
       for (const name of ['Acme SSO', 'Google', 'Microsoft', 'Apple']) {
         t.true(await page.getByRole('button', { name: `Continue with ${name}` }).isVisible(), name);
       }
@@ -46,8 +29,7 @@ for (const viewport of Object.keys(VIEWPORTS) as Viewport[]) {
       await page.getByRole('button', { name: 'Continue with Apple' }).click();
       await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
       await page.getByRole('button', { name: 'Allow' }).click();
-      await page.waitForURL((landed) => landed.href.startsWith(redirectUri));
-      const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), check);
+      const tokens = await app.redeem(check);
       t.deepEqual(tokens.claims()?.amr, ['fed']);
       t.is(apple.state.tokenRequests, 1);
       t.deepEqual(complaints, []);

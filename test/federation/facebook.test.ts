@@ -1,7 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { redeem, submit } from '../helpers/authorization.ts';
 import { startFacebookStandIn } from '../helpers/facebook-stand-in.ts';
-import { federationSetUp } from '../helpers/federation.ts';
+import { oauthProviderSetUp } from '../helpers/federation.ts';
 import { latestCode } from '../helpers/outbox.ts';
 import { continueWith } from '../helpers/upstream-provider.ts';
 
@@ -9,18 +9,7 @@ const SECRET = 'facebook-app-secret-for-fairyid';
 
 async function facebookSetUp(t: ExecutionContext) {
   const facebook = await startFacebookStandIn(t);
-  const setUp = await federationSetUp(t, {
-    FACEBOOK_CLIENT_ID: '1234567890',
-    FACEBOOK_CLIENT_SECRET: SECRET,
-    FACEBOOK_URL: facebook.url,
-    FACEBOOK_API_URL: facebook.url,
-  });
-  facebook.state.client = {
-    id: '1234567890',
-    secret: SECRET,
-    redirectUri: `${setUp.server.url}/federation/facebook/callback`,
-  };
-  return { ...setUp, facebook };
+  return { ...(await oauthProviderSetUp(t, 'facebook', facebook, { id: '1234567890', secret: SECRET })), facebook };
 }
 
 test('Facebook signs in by its user id, and its address links to an account only after a code proves that account', async (t) => {

@@ -1,37 +1,16 @@
-import * as oidc from 'openid-client';
 import { browserTest } from '../helpers/browser.ts';
+import { browserApp } from '../helpers/browser-sign-in.ts';
 import { federationSetUp } from '../helpers/federation.ts';
-import { discover, pkcePair, registerClient } from '../helpers/relying-party.ts';
 import { checkPage, VIEWPORTS, type Viewport, watchComplaints } from '../helpers/viewport-pages.ts';
 
 for (const viewport of Object.keys(VIEWPORTS) as Viewport[]) {
   browserTest(`a person continues with an upstream provider in a real browser (${viewport})`, async (t) => {
     const { server, acme } = await federationSetUp(t);
-    // The development callback page stands for the app, so the browser has somewhere to arrive.
-    const redirectUri = `${server.url}/dev/callback`;
-    const app = await registerClient(server.app, { redirectUris: [redirectUri] });
-    const config = await discover(server.url, app.clientId, app.clientSecret);
     acme.state.person = { sub: 'acme-ivy', email: 'ivy@acme.example', email_verified: true, name: 'Ivy' };
     const page = await VIEWPORTS[viewport].open(t);
     const complaints = watchComplaints(page);
-    const start = async () => {
-      const { verifier, challenge } = await pkcePair();
-      const check = {
-        pkceCodeVerifier: verifier,
-        expectedState: oidc.randomState(),
-        expectedNonce: oidc.randomNonce(),
-      };
-      const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: redirectUri,
-        scope: 'openid',
-        code_challenge: challenge,
-        code_challenge_method: 'S256',
-        state: check.expectedState,
-        nonce: check.expectedNonce,
-      });
-      await page.goto(url.href);
-      return check;
-    };
+    // The development callback page stands for the app, so the browser has somewhere to arrive.
+    const { start, redeem } = await browserApp(server, page);
 
     const check = await start();
     t.true(await page.getByRole('button', { name: 'Continue with Google' }).isVisible());
@@ -40,8 +19,7 @@ for (const viewport of Object.keys(VIEWPORTS) as Viewport[]) {
     await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
     await checkPage(t, page, viewport, 'federation-consent', 'Allow access?');
     await page.getByRole('button', { name: 'Allow' }).click();
-    await page.waitForURL((url) => url.href.startsWith(redirectUri));
-    const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), check);
+    const tokens = await redeem(check);
     t.deepEqual(tokens.claims()?.amr, ['fed']);
 
     // The same session opens the account pages, where the linked provider is listed.

@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { redeem, submit } from '../helpers/authorization.ts';
-import { federationSetUp } from '../helpers/federation.ts';
+import { oauthProviderSetUp } from '../helpers/federation.ts';
 import { startGitHubStandIn } from '../helpers/github-stand-in.ts';
 import { continueWith } from '../helpers/upstream-provider.ts';
 
@@ -8,18 +8,7 @@ const SECRET = 'github-client-secret-for-fairyid';
 
 async function gitHubSetUp(t: ExecutionContext) {
   const github = await startGitHubStandIn(t);
-  const setUp = await federationSetUp(t, {
-    GITHUB_CLIENT_ID: 'Iv1.fairyid',
-    GITHUB_CLIENT_SECRET: SECRET,
-    GITHUB_URL: github.url,
-    GITHUB_API_URL: github.url,
-  });
-  github.state.client = {
-    id: 'Iv1.fairyid',
-    secret: SECRET,
-    redirectUri: `${setUp.server.url}/federation/github/callback`,
-  };
-  return { ...setUp, github };
+  return { ...(await oauthProviderSetUp(t, 'github', github, { id: 'Iv1.fairyid', secret: SECRET })), github };
 }
 
 test('GitHub signs in by its numeric user id, and only its verified primary address links to an account', async (t) => {

@@ -5,6 +5,7 @@ import { callApi, apiToken } from '../helpers/api.ts';
 import { authorize, land, submit } from '../helpers/authorization.ts';
 import { testClock } from '../helpers/clock.ts';
 import { startGitHubStandIn } from '../helpers/github-stand-in.ts';
+import { latestCode } from '../helpers/outbox.ts';
 import { PageClient } from '../helpers/page-client.ts';
 import { discover, registerClient } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer, twoInstances } from '../helpers/server.ts';
@@ -159,6 +160,126 @@ test("another person's provider token never comes back, not even with sealed val
   const unknown = await callApi(server, ada, 'GET', '/api/provider-token/nowhere');
   t.is(unknown.status, 404);
   t.is(unknown.body?.error, 'provider_not_found');
+});
+
+test('linking by an emailed code keeps the upstream tokens, sealed while the code is awaited', async (t) => {
+  const acme = await startUpstream(t, '127.0.0.30');
+  const server = await startTestServer(t, { env: upstreamEnv(acme.issuer) });
+  const config = await connect(server, acme);
+  const { account } = await server.app.services.accounts.signInWithVerifiedEmail('lin@example.com');
+  // Acme is not trusted for addresses: a verified one that an account has must prove that account first.
+  acme.state.person = { sub: 'acme-lin', email: 'lin@example.com', email_verified: true, name: 'Lin' };
+  const resource = `${server.url}/api`;
+  const signIn = await authorize(server, config, { scope: 'openid provider_tokens', resource });
+  const proof = await continueWith(signIn.client, signIn, 'acme');
+  t.regex(proof.url.pathname, /\/federation\/link$/);
+
+  // While the code is awaited the pending link holds the tokens sealed: nothing in the store reads as one.
+  const uid = proof.url.pathname.split('/')[2];
+  const held = await server.app.services.kv.get(`federation:link:${uid}`);
+  t.truthy(held);
+  const pending = JSON.parse(held ?? '{}') as Record<string, unknown>;
+  t.is(typeof pending.tokensSealed, 'string');
+  t.false('tokens' in pending);
+
+  const consent = await submit(signIn.client, proof, '/federation/link', {
+    code: await latestCode(server.url, 'lin@example.com'),
+  });
+  const done = consent.url.pathname.startsWith('/interaction/')
+    ? (await submit(signIn.client, consent, '/confirm')).url
+    : consent.url;
+  const tokens = await oidc.authorizationCodeGrant(config, done, signIn.check, { resource });
+  t.is(tokens.claims()?.sub, account.id);
+
+  // The link has Acme's token at once, as after a direct sign-in: no second sign-in with Acme needed.
+  const served = await providerToken(server, tokens.access_token);
+  t.is(served.status, 200, JSON.stringify(served.body));
+  t.is(await upstreamSubject(acme, served.body?.access_token), 'acme-lin');
+  t.truthy(served.body?.scopes.includes('offline_access'));
+  t.false(held?.includes(served.body?.access_token));
+  const row = await server.app.services.db.selectFrom('provider_tokens').selectAll().executeTakeFirstOrThrow();
+  t.is(row.account_id, account.id);
+  t.truthy(row.refresh_token_sealed);
+});
+
+test("a pending link's sealed tokens copied into another sign-in's pending link do not open there", async (t) => {
+  const acme = await startUpstream(t, '127.0.0.31');
+  const server = await startTestServer(t, { env: upstreamEnv(acme.issuer) });
+  const config = await connect(server, acme);
+  await server.app.services.accounts.signInWithVerifiedEmail('lin@example.com');
+  await server.app.services.accounts.signInWithVerifiedEmail('max@example.com');
+  const { kv } = server.app.services;
+  const resource = `${server.url}/api`;
+  const proofFor = async (person: UpstreamPerson) => {
+    acme.state.person = person;
+    const signIn = await authorize(server, config, { scope: 'openid provider_tokens', resource });
+    const proof = await continueWith(signIn.client, signIn, 'acme');
+    return { signIn, proof, key: `federation:link:${proof.url.pathname.split('/')[2]}` };
+  };
+  const lin = await proofFor({ sub: 'acme-lin', email: 'lin@example.com', email_verified: true });
+  const max = await proofFor({ sub: 'acme-max', email: 'max@example.com', email_verified: true });
+
+  // Someone able to write the store puts Lin's sealed tokens into Max's pending link.
+  const linHeld = JSON.parse((await kv.get(lin.key)) ?? '{}') as { tokensSealed: string };
+  const maxHeld = JSON.parse((await kv.get(max.key)) ?? '{}') as Record<string, unknown>;
+  await kv.write([
+    {
+      op: 'set',
+      key: max.key,
+      value: JSON.stringify({ ...maxHeld, tokensSealed: linHeld.tokensSealed }),
+      ttlSeconds: 600,
+    },
+  ]);
+  const consent = await submit(max.signIn.client, max.proof, '/federation/link', {
+    code: await latestCode(server.url, 'max@example.com'),
+  });
+  const done = consent.url.pathname.startsWith('/interaction/')
+    ? (await submit(max.signIn.client, consent, '/confirm')).url
+    : consent.url;
+  const tokens = await oidc.authorizationCodeGrant(config, done, max.signIn.check, { resource });
+  // Max is linked and signed in, but holds no token: least of all Lin's.
+  const served = await providerToken(server, tokens.access_token);
+  t.is(served.status, 404);
+  t.is(served.body?.error, 'provider_token_missing');
+});
+
+test('each hand-out of a provider token is audited without the token, and the person sees which app took it', async (t) => {
+  const setup = await setUp(t);
+  const { server } = setup;
+  const app = await appTokenVia(setup, ADA);
+  const response = await fetch(`${server.url}/api/provider-token/acme`, {
+    headers: { authorization: `Bearer ${app}` },
+  });
+  t.is(response.status, 200);
+  const served = (await response.json()) as { access_token: string };
+  const requestId = response.headers.get('x-request-id');
+  t.truthy(requestId);
+  // A refusal hands nothing out and is not recorded as a hand-out.
+  t.is((await callApi(server, app, 'GET', '/api/provider-token/nowhere')).status, 404);
+
+  const { db } = server.app.services;
+  const rows = await db.selectFrom('audit_events').selectAll().where('event', '=', 'provider_token_fetched').execute();
+  t.is(rows.length, 1);
+  const row = rows[0];
+  const identity = await db.selectFrom('linked_identities').selectAll().executeTakeFirstOrThrow();
+  const claims = JSON.parse(Buffer.from(app.split('.')[1] ?? '', 'base64url').toString()) as Record<string, string>;
+  t.is(row?.account_id, identity.account_id);
+  t.is(row?.client_id, claims.client_id);
+  t.is(row?.request_id, requestId);
+  t.is(row?.outcome, 'success');
+  t.like(typeof row?.detail === 'string' ? JSON.parse(row.detail) : row?.detail, { provider: 'acme' });
+  // No token material: neither the token handed out nor anything kept for it, sealed or not.
+  const kept = await db.selectFrom('provider_tokens').selectAll().executeTakeFirstOrThrow();
+  const recorded = JSON.stringify(row);
+  for (const secret of [served.access_token, kept.access_token_sealed, kept.refresh_token_sealed ?? '', app])
+    t.false(recorded.includes(secret));
+  t.notRegex(recorded, /token"\s*:/);
+
+  // The person's activity page says which app fetched which provider's token.
+  const browser = new PageClient(server.url);
+  await continueWith(browser, await land(browser, '/account/providers'), 'acme');
+  const activity = await land(browser, '/account/activity');
+  t.regex(activity.html, /Test RP fetched your Acme SSO token/);
 });
 
 test('a token without the provider_tokens scope, or none at all, is refused', async (t) => {

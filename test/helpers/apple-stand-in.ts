@@ -2,7 +2,7 @@ import { createHash, generateKeyPairSync, type KeyObject, randomBytes } from 'no
 import type { ExecutionContext } from 'ava';
 import { decodeJwt, decodeProtectedHeader, type JWTPayload, jwtVerify } from 'jose';
 import { federationSetUp } from './federation.ts';
-import { readForm, sendJson, serveStandIn, signingKey } from './stand-in-server.ts';
+import { authorizationCodes, readForm, sendJson, serveStandIn, signingKey } from './stand-in-server.ts';
 
 /** An Apple ID as Sign in with Apple describes it; `email` may be a private-relay address. */
 export type ApplePerson = { sub: string; email?: string; firstName?: string; lastName?: string };
@@ -45,7 +45,7 @@ export async function startAppleStandIn(
     refusedSecrets: 0,
   };
   const authorized = new Set<string>();
-  const codes = new Map<string, { challenge: string; redirectUri: string; nonce: string; person: ApplePerson }>();
+  const codes = authorizationCodes<{ nonce: string; person: ApplePerson }>();
 
   const clientSecretProblem = async (secret: string): Promise<string | undefined> => {
     try {
@@ -96,14 +96,11 @@ export async function startAppleStandIn(
       const { person } = state;
       if (state.cancel) fields.error = 'user_cancelled_authorize';
       else {
-        const code = `c${randomBytes(20).toString('hex')}.0.nrxyz.${randomBytes(8).toString('base64url')}`;
-        codes.set(code, {
-          challenge: String(query.get('code_challenge')),
-          redirectUri: String(query.get('redirect_uri')),
-          nonce: String(query.get('nonce')),
-          person,
-        });
-        fields.code = code;
+        fields.code = codes.keep(
+          `c${randomBytes(20).toString('hex')}.0.nrxyz.${randomBytes(8).toString('base64url')}`,
+          query,
+          { nonce: String(query.get('nonce')), person },
+        );
         // The name comes with the first authorization of this client only, as Apple does.
         if (!authorized.has(person.sub) && scopes.includes('name')) {
           fields.user = JSON.stringify({
@@ -133,12 +130,8 @@ export async function startAppleStandIn(
         state.refusedSecrets += 1;
         return sendJson(res, 400, { error: 'invalid_client' });
       }
-      const grant = codes.get(String(form.get('code')));
-      codes.delete(String(form.get('code')));
-      const challenge = createHash('sha256')
-        .update(String(form.get('code_verifier')))
-        .digest('base64url');
-      if (!grant || grant.redirectUri !== form.get('redirect_uri') || grant.challenge !== challenge)
+      const grant = codes.redeem(form);
+      if (!grant)
         return sendJson(res, 400, {
           error: 'invalid_grant',
           error_description: 'The code has expired or has been revoked.',

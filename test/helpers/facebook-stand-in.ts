@@ -1,7 +1,7 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createHmac, randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { ExecutionContext } from 'ava';
+import { authorizationCodes, readForm, serveStandIn } from './stand-in-server.ts';
 
 /** A Facebook user as the Graph API's `/me` gives it; `email` only when its owner confirmed one. */
 export type FacebookPerson = { id: string; name: string; email?: string };
@@ -20,7 +20,7 @@ export async function startFacebookStandIn(t: ExecutionContext, host = '127.0.0.
     person: { id: '10001', name: 'Face Book' } as FacebookPerson,
     client: { id: '', secret: '', redirectUri: '' },
   };
-  const codes = new Map<string, { challenge: string; redirectUri: string; person: FacebookPerson }>();
+  const codes = authorizationCodes<{ person: FacebookPerson }>();
   const tokens = new Map<string, FacebookPerson>();
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
@@ -29,18 +29,12 @@ export async function startFacebookStandIn(t: ExecutionContext, host = '127.0.0.
   const oauthError = (res: ServerResponse, message: string) =>
     json(res, 400, { error: { message, type: 'OAuthException', code: 100, fbtrace_id: 'AbCdEf' } });
 
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://stand-in');
+  const url = await serveStandIn(t, host, async (req, res, url) => {
     if (req.method === 'GET' && url.pathname === `${VERSION}/dialog/oauth`) {
       const query = url.searchParams;
       if (query.get('client_id') !== state.client.id || query.get('redirect_uri') !== state.client.redirectUri)
         return oauthError(res, 'Invalid redirect_uri');
-      const code = randomBytes(12).toString('hex');
-      codes.set(code, {
-        challenge: String(query.get('code_challenge')),
-        redirectUri: String(query.get('redirect_uri')),
-        person: state.person,
-      });
+      const code = codes.keep(randomBytes(12).toString('hex'), query, { person: state.person });
       const back = new URL(state.client.redirectUri);
       back.searchParams.set('code', code);
       back.searchParams.set('state', String(query.get('state')));
@@ -48,18 +42,11 @@ export async function startFacebookStandIn(t: ExecutionContext, host = '127.0.0.
       return res.end();
     }
     if (req.method === 'POST' && url.pathname === `${VERSION}/oauth/access_token`) {
-      let raw = '';
-      for await (const chunk of req) raw += chunk;
-      const form = new URLSearchParams(raw);
+      const form = await readForm(req);
       if (form.get('client_id') !== state.client.id || form.get('client_secret') !== state.client.secret)
         return oauthError(res, 'Error validating client secret.');
-      const grant = codes.get(String(form.get('code')));
-      codes.delete(String(form.get('code')));
-      const challenge = createHash('sha256')
-        .update(String(form.get('code_verifier')))
-        .digest('base64url');
-      if (!grant || grant.redirectUri !== form.get('redirect_uri') || grant.challenge !== challenge)
-        return oauthError(res, 'Invalid verification code format.');
+      const grant = codes.redeem(form);
+      if (!grant) return oauthError(res, 'Invalid verification code format.');
       const accessToken = `EAAB${randomBytes(24).toString('hex')}`;
       tokens.set(accessToken, grant.person);
       return json(res, 200, { access_token: accessToken, token_type: 'bearer', expires_in: 5183944 });
@@ -81,16 +68,7 @@ export async function startFacebookStandIn(t: ExecutionContext, host = '127.0.0.
       return json(res, 200, Object.fromEntries(Object.entries(person).filter(([key]) => fields.includes(key))));
     }
     json(res, 404, { error: { message: 'Unknown path components', type: 'OAuthException', code: 2500 } });
-  };
+  });
 
-  const server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, () => resolve());
-  });
-  t.teardown(() => {
-    server.closeAllConnections();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return { url: `http://${host}:${(server.address() as AddressInfo).port}`, state };
+  return { url, state };
 }

@@ -48,3 +48,25 @@ export async function federationSetUp(t: ExecutionContext, env: Record<string, s
     signInPage: (extra: Record<string, string> = {}): Promise<Authorization> => authorize(server, config, extra),
   };
 }
+
+/**
+ * federationSetUp with an OAuth 2 provider that FairyID reaches through its API (GitHub, Facebook)
+ * as well, served by its stand-in: FairyID is configured with `client`, and the stand-in is told the
+ * same client and FairyID's callback for it.
+ */
+export async function oauthProviderSetUp(
+  t: ExecutionContext,
+  provider: 'github' | 'facebook',
+  standIn: { url: string; state: { client: { id: string; secret: string; redirectUri: string } } },
+  client: { id: string; secret: string },
+) {
+  const prefix = provider.toUpperCase();
+  const setUp = await federationSetUp(t, {
+    [`${prefix}_CLIENT_ID`]: client.id,
+    [`${prefix}_CLIENT_SECRET`]: client.secret,
+    [`${prefix}_URL`]: standIn.url,
+    [`${prefix}_API_URL`]: standIn.url,
+  });
+  standIn.state.client = { ...client, redirectUri: `${setUp.server.url}/federation/${provider}/callback` };
+  return setUp;
+}

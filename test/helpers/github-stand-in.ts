@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { ExecutionContext } from 'ava';
+import { authorizationCodes, readForm, serveStandIn } from './stand-in-server.ts';
 
 /** A GitHub user as the stand-in serves it: `/user`, and the addresses `/user/emails` lists. */
 export type GitHubPerson = {
@@ -31,7 +31,7 @@ export async function startGitHubStandIn(t: ExecutionContext, host = '127.0.0.5'
     refreshRequests: 0,
   };
   const refreshTokens = new Map<string, GitHubPerson>();
-  const codes = new Map<string, { challenge: string; redirectUri: string; person: GitHubPerson }>();
+  const codes = authorizationCodes<{ person: GitHubPerson }>();
   const tokens = new Map<string, GitHubPerson>();
 
   const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -39,18 +39,12 @@ export async function startGitHubStandIn(t: ExecutionContext, host = '127.0.0.5'
     res.end(JSON.stringify(body));
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://stand-in');
+  const url = await serveStandIn(t, host, async (req, res, url) => {
     if (req.method === 'GET' && url.pathname === '/login/oauth/authorize') {
       const query = url.searchParams;
       if (query.get('client_id') !== state.client.id || query.get('redirect_uri') !== state.client.redirectUri)
         return json(res, 400, { error: 'redirect_uri_mismatch' });
-      const code = randomBytes(10).toString('hex');
-      codes.set(code, {
-        challenge: String(query.get('code_challenge')),
-        redirectUri: String(query.get('redirect_uri')),
-        person: state.person,
-      });
+      const code = codes.keep(randomBytes(10).toString('hex'), query, { person: state.person });
       const back = new URL(state.client.redirectUri);
       back.searchParams.set('code', code);
       back.searchParams.set('state', String(query.get('state')));
@@ -59,9 +53,7 @@ export async function startGitHubStandIn(t: ExecutionContext, host = '127.0.0.5'
     }
     if (req.method === 'POST' && url.pathname === '/login/oauth/access_token') {
       state.tokenRequests += 1;
-      let raw = '';
-      for await (const chunk of req) raw += chunk;
-      const form = new URLSearchParams(raw);
+      const form = await readForm(req);
       if (form.get('client_id') !== state.client.id || form.get('client_secret') !== state.client.secret)
         return json(res, 200, {
           error: 'incorrect_client_credentials',
@@ -94,11 +86,8 @@ export async function startGitHubStandIn(t: ExecutionContext, host = '127.0.0.5'
           });
         return json(res, 200, issue(person));
       }
-      const grant = codes.get(String(form.get('code')));
-      codes.delete(String(form.get('code')));
-      const verifier = String(form.get('code_verifier'));
-      const challenge = createHash('sha256').update(verifier).digest('base64url');
-      if (!grant || grant.redirectUri !== form.get('redirect_uri') || grant.challenge !== challenge)
+      const grant = codes.redeem(form);
+      if (!grant)
         return json(res, 200, {
           error: 'bad_verification_code',
           error_description: 'The code passed is incorrect or expired.',
@@ -113,19 +102,10 @@ export async function startGitHubStandIn(t: ExecutionContext, host = '127.0.0.5'
       return json(res, 200, person.emails);
     }
     json(res, 404, { message: 'Not Found' });
-  };
+  });
 
-  const server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, () => resolve());
-  });
-  t.teardown(() => {
-    server.closeAllConnections();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
   return {
-    url: `http://${host}:${(server.address() as AddressInfo).port}`,
+    url,
     state,
     /** The person revoked the app's authorization at GitHub: its refresh tokens stop working. */
     revokeRefreshTokens: () => refreshTokens.clear(),

@@ -1,6 +1,6 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { ExecutionContext } from 'ava';
-import { readForm, sendJson, serveStandIn, signingKey } from './stand-in-server.ts';
+import { authorizationCodes, readForm, sendJson, serveStandIn, signingKey } from './stand-in-server.ts';
 
 /** A Microsoft account as its ID token describes it: the tenant, the object id, a pairwise `sub`. */
 export type MicrosoftPerson = { tid: string; oid: string; sub: string; name: string; email?: string };
@@ -26,7 +26,7 @@ export async function startMicrosoftStandIn(t: ExecutionContext, host = '127.0.0
     tokenRequests: 0,
     authorizeRequests: [] as URLSearchParams[],
   };
-  const codes = new Map<string, { challenge: string; redirectUri: string; nonce: string; person: MicrosoftPerson }>();
+  const codes = authorizationCodes<{ nonce: string; person: MicrosoftPerson }>();
 
   const url = await serveStandIn(t, host, async (req, res, url) => {
     const match = /^\/([^/]+)\/(.+)$/.exec(url.pathname);
@@ -63,10 +63,7 @@ export async function startMicrosoftStandIn(t: ExecutionContext, host = '127.0.0
         back.searchParams.set('error', 'access_denied');
         back.searchParams.set('error_description', 'AADSTS65004: User declined to consent to access the app.');
       } else {
-        const code = `0.A${randomBytes(24).toString('base64url')}`;
-        codes.set(code, {
-          challenge: String(query.get('code_challenge')),
-          redirectUri: String(query.get('redirect_uri')),
+        const code = codes.keep(`0.A${randomBytes(24).toString('base64url')}`, query, {
           nonce: String(query.get('nonce')),
           person: state.person,
         });
@@ -86,12 +83,8 @@ export async function startMicrosoftStandIn(t: ExecutionContext, host = '127.0.0
           error_description: 'AADSTS7000215: Invalid client secret provided.',
           error_codes: [7000215],
         });
-      const grant = codes.get(String(form.get('code')));
-      codes.delete(String(form.get('code')));
-      const challenge = createHash('sha256')
-        .update(String(form.get('code_verifier')))
-        .digest('base64url');
-      if (!grant || grant.redirectUri !== form.get('redirect_uri') || grant.challenge !== challenge)
+      const grant = codes.redeem(form);
+      if (!grant)
         return sendJson(res, 400, {
           error: 'invalid_grant',
           error_description: 'AADSTS70008: The provided authorization code or refresh token has expired.',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ExecutionContext } from 'ava';
@@ -42,5 +43,38 @@ export async function signingKey(kid: string) {
     jwks: { keys: [jwk] },
     sign: (claims: JWTPayload, key: CryptoKey = privateKey) =>
       new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid }).sign(key),
+  };
+}
+
+/**
+ * Authorization codes as a provider keeps them: each for one use, bound to the redirect URI and the
+ * PKCE S256 challenge of the authorization request that got it, whatever else its grant carries.
+ */
+export function authorizationCodes<Grant extends object>() {
+  const codes = new Map<string, { grant: Grant; challenge: string; redirectUri: string }>();
+  return {
+    /** Keeps `code`, in the shape the provider gives codes, for the authorization request in `query`. */
+    keep(code: string, query: URLSearchParams, grant: Grant) {
+      codes.set(code, {
+        grant,
+        challenge: String(query.get('code_challenge')),
+        redirectUri: String(query.get('redirect_uri')),
+      });
+      return code;
+    },
+    /**
+     * The grant of the code a token request (`form`) brings, used up whatever the outcome; undefined
+     * for a code unknown or used, or with another redirect URI or a verifier that does not match.
+     */
+    redeem(form: URLSearchParams): Grant | undefined {
+      const code = String(form.get('code'));
+      const kept = codes.get(code);
+      codes.delete(code);
+      const challenge = createHash('sha256')
+        .update(String(form.get('code_verifier')))
+        .digest('base64url');
+      if (!kept || kept.redirectUri !== form.get('redirect_uri') || kept.challenge !== challenge) return undefined;
+      return kept.grant;
+    },
   };
 }

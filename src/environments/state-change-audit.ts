@@ -1,0 +1,33 @@
+import type { AuditService } from '../audit/audit.service.ts';
+import type { Environment, EnvironmentState } from './environment.table.ts';
+
+/**
+ * The audit record of a state change nobody asked for (the reconciler's work, FairyID's own stops),
+ * on the trail of the person who created the environment.
+ */
+export function auditStateChange(
+  audit: Pick<AuditService, 'record'>,
+  environment: Environment,
+  to: EnvironmentState,
+  message: string | null,
+  /** FairyID's own stop (no DUST, idle, a suspended owner): published as environment.stopped with this reason. */
+  stopReason?: string,
+) {
+  return audit.record({
+    event: 'environment_state_changed',
+    outcome: to === 'error' ? 'failure' : 'success',
+    origin: { ip: null, userAgent: null },
+    accountId: environment.created_by,
+    organizationId: environment.organization_id ?? undefined,
+    // `cause`, not `reason`: the activity page reads `reason` as a failure's.
+    detail: {
+      environment_id: environment.id,
+      name: environment.name,
+      organization_id: environment.organization_id,
+      from: environment.state,
+      to,
+      cause: message,
+      ...(stopReason ? { stop_reason: stopReason } : {}),
+    },
+  });
+}
