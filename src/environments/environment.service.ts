@@ -2,6 +2,8 @@ import { createHash, createHmac, randomUUID } from 'node:crypto';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { EnvironmentSettings, Tier } from '../config.ts';
 import type { Db } from '../db/database.ts';
+import type { EventRecorder } from '../events/event-recorder.ts';
+import { unitOfWork } from '../events/unit-of-work.ts';
 import type { LedgerService } from '../ledger/ledger.service.ts';
 import type { OrganizationService } from '../organizations/organization.service.ts';
 import type { Role } from '../organizations/permissions.ts';
@@ -10,6 +12,7 @@ import type { Clock } from '../shared/clock.ts';
 import type { CursorKey } from '../shared/cursor.ts';
 import type { RequestOrigin } from '../shared/request-origin.ts';
 import { environmentErrors as errors } from './environment.errors.ts';
+import { environmentEvent } from './environment-events.ts';
 import { createEnvironmentRepository, type EnvironmentRepository } from './environment.repository.ts';
 import type { Environment, EnvironmentState } from './environment.table.ts';
 import { generateMachineKeys, type MachineKeySeal } from './machine-keys.ts';
@@ -76,12 +79,21 @@ export type EnvironmentServiceDeps = {
   organizations: OrganizationService;
   limitsFor(organizationId: string): Promise<PlanLimits>;
   audit: AuditService;
+  /** Each change's catalog event (environment.created, …) commits with it. */
+  events: EventRecorder;
   /** Tells the reconciler there is work now rather than at its next poll. */
   wake(): void;
   available: boolean;
   /** The account FairyID and the owner sign in as (the local driver without root serves the current user). */
   sshUser: string;
 };
+
+/** What each person's transition publishes; FairyID's own stops are the reconciler's. */
+const PUBLISHED = {
+  start: { type: 'environment.started' },
+  stop: { type: 'environment.stopped', reason: 'requested' },
+  delete: { type: 'environment.deleted' },
+} as const;
 
 /**
  * What people do with environments: create, start, stop, rename, delete, keep running. Each call
@@ -91,8 +103,7 @@ export type EnvironmentServiceDeps = {
 export function createEnvironmentService(deps: EnvironmentServiceDeps) {
   const { db, clock, settings } = deps;
   const read = createEnvironmentRepository(db);
-  const inTransaction = <T>(work: (repo: EnvironmentRepository) => Promise<T>) =>
-    db.transaction().execute((trx) => work(createEnvironmentRepository(trx)));
+  const inTransaction = unitOfWork(db, deps.events, createEnvironmentRepository);
 
   const priceOf = (tier: string) => settings.prices[tier as Tier] ?? 0;
 
@@ -166,11 +177,11 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
     from: EnvironmentState[],
     to: EnvironmentState,
     patch: Parameters<EnvironmentRepository['update']>[1],
-    verb: string,
+    verb: keyof typeof PUBLISHED,
     // The phone_home secret is derived from this instant, so the caller who hashed it passes it in.
     now = new Date(clock.now()),
   ) {
-    const updated = await inTransaction(async (repo) => {
+    const updated = await inTransaction(async (repo, emit) => {
       const environment = await repo.lock(id);
       if (!environment) throw errors.notFound();
       if (!from.includes(environment.state)) throw errors.invalidTransition(environment.state, verb);
@@ -184,6 +195,7 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
         updated_at: now,
       });
       await record(repo, environment, to, `${verb}_requested`, actor);
+      await emit(environmentEvent(environment, actor, PUBLISHED[verb]));
       return required(await repo.findById(id), 'the environment just written');
     });
     deps.wake();
@@ -241,7 +253,7 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
       const id = randomUUID();
       const keys = generateMachineKeys(id);
       const now = new Date(clock.now());
-      const result = await inTransaction(async (repo) => {
+      const result = await inTransaction(async (repo, emit) => {
         const owner = input.organizationId
           ? { organization_id: input.organizationId }
           : { account_id: actor.accountId };
@@ -308,6 +320,7 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
           client_id: actor.clientId ?? null,
           created_at: now,
         });
+        await emit(environmentEvent(environment, actor, { type: 'environment.created' }));
         return { environment, replayed: false };
       });
       if (!result.replayed) {

@@ -5,6 +5,11 @@ import type { EnvironmentSettings } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import type { LedgerService } from '../ledger/ledger.service.ts';
 import type { Clock } from '../shared/clock.ts';
+import { createPeriodicJob, type Ticker } from '../shared/periodic-job.ts';
+import { currentRequestId, runInRequestScope } from '../shared/request-scope.ts';
+import type { EventRecorder } from '../events/event-recorder.ts';
+import { unitOfWork } from '../events/unit-of-work.ts';
+import { environmentEvent } from './environment-events.ts';
 import { renderCloudConfig } from './cloud-config.ts';
 import {
   type EnvironmentDriver,
@@ -45,6 +50,10 @@ export type ReconcilerDeps = {
   notify(environment: Environment, notice: EnvironmentNotice): Promise<void>;
   pageUrl: string;
   log: Logger;
+  /** What starts a pass every ENVIRONMENT_RECONCILE_MS; real timers unless a test turns it by hand. */
+  ticker?: Ticker | undefined;
+  /** environment.stopped of FairyID's own stops commits with the stop. */
+  events: EventRecorder;
 };
 
 const sameKey = (a: string, b: string) => a.split(/\s+/).slice(0, 2).join(' ') === b.split(/\s+/).slice(0, 2).join(' ');
@@ -82,13 +91,57 @@ const machineCreated = (environment: Environment, host: string, now: Date) => ({
 export function createReconciler(deps: ReconcilerDeps) {
   const { clock, settings, log } = deps;
   const repo = createEnvironmentRepository(deps.db);
+  const inTransaction = unitOfWork(deps.db, deps.events, createEnvironmentRepository);
   const instance = randomUUID();
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<void> | undefined;
-  let again = false;
-  let closed = false;
 
   const since = (date: Date | null) => (date ? clock.now() - date.getTime() : 0);
+
+  /** The trail's entry of a step of FairyID's own (no person acted). */
+  const trailEntry = (
+    environment: Environment,
+    kind: string,
+    to: EnvironmentState | null,
+    message: string | null,
+    detail: Record<string, unknown>,
+  ) => ({
+    environment_id: environment.id,
+    kind,
+    from_state: environment.state,
+    to_state: to,
+    message,
+    actor_id: null,
+    client_id: null,
+    detail,
+    created_at: new Date(clock.now()),
+  });
+
+  /**
+   * The security trail's row of a state the reconciler moved an environment to. Its request id is the
+   * pass's (see `passes`), or the phone_home request's when that made the machine ready.
+   */
+  const auditStateChange = (
+    environment: Environment,
+    to: EnvironmentState,
+    cause: string | null,
+    extra: Record<string, unknown> = {},
+  ) =>
+    deps.audit.record({
+      event: 'environment_state_changed',
+      outcome: to === 'error' ? 'failure' : 'success',
+      origin: { ip: null, userAgent: null, requestId: currentRequestId() },
+      accountId: environment.created_by,
+      organizationId: environment.organization_id ?? undefined,
+      // `cause`, not `reason`: the activity page reads `reason` as a failure's.
+      detail: {
+        environment_id: environment.id,
+        name: environment.name,
+        organization_id: environment.organization_id,
+        from: environment.state,
+        to,
+        cause,
+        ...extra,
+      },
+    });
 
   async function event(
     environment: Environment,
@@ -97,37 +150,8 @@ export function createReconciler(deps: ReconcilerDeps) {
     message: string | null,
     detail: Record<string, unknown> = {},
   ) {
-    await repo.insertEvent({
-      environment_id: environment.id,
-      kind,
-      from_state: environment.state,
-      to_state: to,
-      message,
-      actor_id: null,
-      client_id: null,
-      detail,
-      created_at: new Date(clock.now()),
-    });
-    if (to && to !== environment.state) {
-      await deps.audit.record({
-        event: 'environment_state_changed',
-        outcome: to === 'error' ? 'failure' : 'success',
-        origin: { ip: null, userAgent: null },
-        accountId: environment.created_by,
-        organizationId: environment.organization_id ?? undefined,
-        // `cause`, not `reason`: the activity page reads `reason` as a failure's.
-        detail: {
-          environment_id: environment.id,
-          name: environment.name,
-          organization_id: environment.organization_id,
-          from: environment.state,
-          to,
-          cause: message,
-          // FairyID's own stop (no DUST, idle) is published as environment.stopped with this reason.
-          ...(typeof detail.reason === 'string' ? { stop_reason: detail.reason } : {}),
-        },
-      });
-    }
+    await repo.insertEvent(trailEntry(environment, kind, to, message, detail));
+    if (to && to !== environment.state) await auditStateChange(environment, to, message);
   }
 
   async function spec(environment: Environment): Promise<MachineSpec> {
@@ -235,15 +259,8 @@ export function createReconciler(deps: ReconcilerDeps) {
       return environment;
     });
     if (!ready) return false;
-    await deps.audit.record({
-      event: 'environment_state_changed',
-      outcome: 'success',
-      origin: { ip: null, userAgent: null },
-      accountId: ready.created_by,
-      organizationId: ready.organization_id ?? undefined,
-      detail: { environment_id: ready.id, name: ready.name, from: ready.state, to: 'running', cause: via },
-    });
-    wake();
+    await auditStateChange(ready, 'running', via);
+    job.wake();
     return true;
   }
 
@@ -314,18 +331,28 @@ export function createReconciler(deps: ReconcilerDeps) {
     return reachable ? 0 : 10_000;
   }
 
+  /** FairyID's own stop: the state, the trail's entry and environment.stopped commit together. */
   async function stopFor(environment: Environment, reason: 'insufficient_funds' | 'idle', message: string) {
     const now = new Date(clock.now());
-    if (
-      await repo.updateIf(environment.id, ['running'], {
+    const stopping = await inTransaction(async (tx, emit) => {
+      const moved = await tx.updateIf(environment.id, ['running'], {
         state: 'stopping',
         desired_state: 'stopped',
         stop_reason: reason,
         transition_started_at: now,
         updated_at: now,
-      })
-    )
-      await event(environment, 'stop_requested', 'stopping', message, { reason });
+      });
+      if (!moved) return false;
+      await tx.insertEvent(trailEntry(environment, 'stop_requested', 'stopping', message, { reason }));
+      await emit(
+        environmentEvent(environment, 'system', {
+          type: 'environment.stopped',
+          reason: reason === 'insufficient_funds' ? 'insufficient_dust' : 'idle',
+        }),
+      );
+      return true;
+    });
+    if (stopping) await auditStateChange(environment, 'stopping', message, { stop_reason: reason });
   }
 
   /** running: book each started hour once, warn before the money runs out, warn and then stop when idle. */
@@ -549,58 +576,37 @@ export function createReconciler(deps: ReconcilerDeps) {
     });
   }
 
-  async function tick() {
+  /** Everything due, claimed in batches until a batch comes back short. */
+  async function reconcileDue() {
     const driver = deps.driver;
     if (!driver) return;
     for (;;) {
       const now = new Date(clock.now());
       const claimed = await repo.claimDue(instance, now, new Date(now.getTime() + LEASE_MS), BATCH);
       await Promise.all(claimed.map((environment) => visit(environment, driver)));
-      if (claimed.length < BATCH || closed) return;
+      if (claimed.length < BATCH || job.stopping) return;
     }
   }
 
-  function run() {
-    if (closed) return;
-    if (current) {
-      again = true;
-      return;
-    }
-    current = tick()
-      .catch((error: unknown) => log.error({ err: error }, 'environment reconciler tick failed'))
-      .finally(() => {
-        current = undefined;
-        if (again) {
-          again = false;
-          run();
-        }
-      });
-  }
-
-  function wake() {
-    setImmediate(run);
-  }
+  /**
+   * Each pass runs under an id of its own, `reconcile-<uuid>`: the audit rows and events it writes
+   * carry it as their request id, so everything one pass did can be found together.
+   */
+  const job = createPeriodicJob({
+    intervalMs: settings.reconcileIntervalMs,
+    pass: () => runInRequestScope(`reconcile-${randomUUID()}`, reconcileDue),
+    onError: (error) => log.error({ err: error }, 'environment reconciler tick failed'),
+    ticker: deps.ticker,
+  });
 
   return {
     instance,
-    wake,
+    wake: job.wake,
     markReady,
     /** For tests and operators: one full pass now, resolved when it is done. */
-    async tick() {
-      while (current) await current;
-      run();
-      while (current) await current;
-    },
-    start() {
-      timer = setInterval(run, settings.reconcileIntervalMs);
-      timer.unref();
-      run();
-    },
-    async stop() {
-      closed = true;
-      if (timer) clearInterval(timer);
-      while (current) await current;
-    },
+    tick: job.tick,
+    start: job.start,
+    stop: job.stop,
 
     /**
      * The machine's phone_home: single use, and refused when it presents a host key other than ours.
