@@ -5,6 +5,7 @@ import { accountByEmail, signedInAt, submitForm } from '../helpers/account-pages
 import { apiToken } from '../helpers/api.ts';
 import { nextAppCode, secretFromPage } from '../helpers/authenticator-app.ts';
 import { outboxEvents, type PublishedEvent, refuseEvent } from '../helpers/events.ts';
+import { latestCode } from '../helpers/outbox.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 // Every event here is written in the transaction of the change it describes. Each test makes the
@@ -108,6 +109,48 @@ test('account.updated commits with the profile change, or neither is kept', asyn
   t.is(events.length, 1);
   isByPerson(t, events[0], account.id, id);
   t.deepEqual(events[0]?.data, { fields: ['profile'] });
+});
+
+test('account.updated commits with a new email address, or neither is kept', async (t) => {
+  const server = await startTestServer(t);
+  const { db } = server.app.services;
+  const before = 'bottom@example.com';
+  const after = 'bottom-new@example.com';
+  const { client, html } = await signedInAt(server, '/account/email', before);
+  const account = await accountByEmail(server, before);
+  const asked = await submitForm(client, html, '/account/email', { identifier: after });
+  t.is(asked.response.status, 303);
+  const confirmPage = await (await client.request('/account/email/confirm')).text();
+  const confirm = async (id: string) =>
+    submitForm(
+      client,
+      confirmPage,
+      '/account/email/confirm',
+      { code: await latestCode(server.url, after) },
+      {
+        'x-request-id': id,
+      },
+    );
+  const emailOf = async () =>
+    (await db.selectFrom('accounts').select('email').where('id', '=', account.id).executeTakeFirstOrThrow()).email;
+
+  const allow = await refuseEvent(t, db, 'account.updated', `account:${account.id}`);
+  t.is((await confirm(requestId('refused'))).response.status, 500);
+  t.is(await emailOf(), before);
+  t.deepEqual(await eventsAbout(server, 'account.updated', account.id), []);
+
+  await allow();
+  // The refused request spent its code: the person asks again, once the resend wait is over.
+  server.clock.advance(120);
+  t.is((await submitForm(client, html, '/account/email', { identifier: after })).response.status, 303);
+  const id = requestId('email');
+  const confirmed = await confirm(id);
+  t.is(confirmed.response.status, 303);
+  t.is(await emailOf(), after);
+  const events = await eventsAbout(server, 'account.updated', account.id);
+  t.is(events.length, 1);
+  isByPerson(t, events[0], account.id, id);
+  t.deepEqual(events[0]?.data, { fields: ['email'] });
 });
 
 test('account.factor_added and account.factor_removed commit with the factor, or neither is kept', async (t) => {
