@@ -57,17 +57,28 @@ export function createAccountService(
       if (inserted) await emit(created(inserted, method));
       return inserted;
     });
-  /** A `taken` address aborts the transaction with nothing in it to keep, so its commit is a rollback. */
-  const changeIdentifier = (
+  /**
+   * A `taken` address is a unique violation, which leaves the transaction aborted: it is rolled back
+   * (by throwing out of it), never committed, and answered as `taken` afterwards.
+   */
+  const changeIdentifier = async (
     id: string,
     field: 'email' | 'phone_number',
     update: (repo: AccountRepository) => Promise<IdentifierUpdate>,
-  ) =>
-    options.transaction(async (repo, emit) => {
-      const result = await update(repo);
-      if (result.status === 'updated') await emit(updated(id, field));
-      return result;
-    });
+  ): Promise<IdentifierUpdate> => {
+    const taken = new Error('address taken');
+    try {
+      return await options.transaction(async (repo, emit) => {
+        const result = await update(repo);
+        if (result.status === 'taken') throw taken;
+        if (result.status === 'updated') await emit(updated(id, field));
+        return result;
+      });
+    } catch (error) {
+      if (error === taken) return { status: 'taken' };
+      throw error;
+    }
+  };
   const claimsCache = new Map<string, { account: Account; until: number }>();
   const forget = <T>(id: string, result: T): T => {
     claimsCache.delete(id);
