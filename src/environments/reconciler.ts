@@ -117,7 +117,7 @@ export function createReconciler(deps: ReconcilerDeps) {
 
   /**
    * The security trail's row of a state the reconciler moved an environment to. Its request id is the
-   * pass's (see `passes`), or the phone_home request's when that made the machine ready.
+   * pass's (see `job` below), or the phone_home request's when that made the machine ready.
    */
   const auditStateChange = (
     environment: Environment,
