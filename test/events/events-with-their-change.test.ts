@@ -3,9 +3,11 @@ import test, { type ExecutionContext } from 'ava';
 import { sql } from 'kysely';
 import { accountByEmail, signedInAt, submitForm } from '../helpers/account-pages.ts';
 import { apiToken } from '../helpers/api.ts';
+import { authorize, land, passEmailCode, submit } from '../helpers/authorization.ts';
 import { nextAppCode, secretFromPage } from '../helpers/authenticator-app.ts';
 import { outboxEvents, type PublishedEvent, refuseEvent } from '../helpers/events.ts';
 import { latestCode } from '../helpers/outbox.ts';
+import { discover, registerClient } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 // Every event here is written in the transaction of the change it describes. Each test makes the
@@ -218,6 +220,26 @@ test('account.factor_added and account.factor_removed commit with the factor, or
   t.is((await removePasskey(passkeyRemoved)).response.status, 303);
   t.deepEqual(await passkeyRows(), []);
   onlyEventBy(t, await factorEvents('account.factor_removed', 'passkey'), account.id, passkeyRemoved);
+});
+
+test('an authenticator app set up during a sign-in is added by the person through the app they signed in to', async (t) => {
+  const server = await startTestServer(t);
+  const { clientId, clientSecret } = await registerClient(server.app, { firstParty: true });
+  const config = await discover(server.url, clientId, clientSecret);
+  const email = 'cobweb@example.com';
+  const flow = await authorize(server, config, { acr_values: 'mfa' });
+  const enroll = await passEmailCode(server, flow.client, flow, email);
+  const setup = await land(flow.client, `${enroll.url.pathname}/totp-setup`);
+  const { code } = await nextAppCode(secretFromPage(setup.html), 0, server.clock);
+  const pending = /name="pending" value="([^"]+)"/.exec(setup.html)![1]!;
+  await submit(flow.client, setup, '/mfa/totp-setup', { code, pending });
+  const account = await accountByEmail(server, email);
+  const [added, ...more] = (await eventsAbout(server, 'account.factor_added', account.id)).filter(
+    (event) => event.data.factor === 'totp',
+  );
+  t.is(more.length, 0);
+  t.like(added, { actor: { type: 'account', id: account.id, client_id: clientId } });
+  t.truthy(added?.request_id);
 });
 
 test('session.revoked commits with the session row closed, or neither is kept', async (t) => {
