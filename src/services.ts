@@ -66,6 +66,7 @@ import { createOrganizationService } from './organizations/organization.service.
 import { createPlatformConsoleService } from './platform-console/platform-console.service.ts';
 import { createLedgerService } from './ledger/ledger.service.ts';
 import { createEventRecorder } from './events/event-recorder.ts';
+import { unitOfWork } from './events/unit-of-work.ts';
 import type { Broker } from './events/broker.ts';
 import { createEventDispatcher } from './events/event-dispatcher.ts';
 import { createWebhookSecrets } from './events/webhook-secrets.ts';
@@ -107,14 +108,11 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
     throw error;
   }
   log.debug('storage ready');
-  const events = createEventRecorder(db, clock);
+  const events = createEventRecorder(clock);
   const accounts = createAccountService(createAccountRepository(db), createFactorSummaryRepository(db), {
     platformOwnerEmail: config.platformOwnerEmail,
     clock,
-    transaction: (work) =>
-      db
-        .transaction()
-        .execute((trx) => work(createAccountRepository(trx), async (draft) => void (await events.record(trx, draft)))),
+    transaction: unitOfWork(db, events, createAccountRepository),
   });
   const audit = createAuditService(db, {
     events,
@@ -146,7 +144,12 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
     rememberedBrowsers,
     // The MFA policy's question about this browser, asked by the provider and by our own pages alike.
     secondStepRemembered: secondStepRemembered(rememberedBrowsers),
-    totp: createTotpService(createTotpRepository(db), config.keysSecrets, clock),
+    totp: createTotpService(
+      createTotpRepository(db),
+      unitOfWork(db, events, createTotpRepository),
+      config.keysSecrets,
+      clock,
+    ),
     ledger: createLedgerService({
       db,
       events,
@@ -156,7 +159,11 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
     }),
     audit,
     events,
-    accountSessions: createAccountSessionService(createAccountSessionRepository(db), audit),
+    accountSessions: createAccountSessionService(
+      createAccountSessionRepository(db),
+      unitOfWork(db, events, createAccountSessionRepository),
+      audit,
+    ),
     // One set of counters for every path that sends or checks a code, the device pages included.
     abuse: createAbuseControls(kv, config.limits, clock),
     organizations,
@@ -404,6 +411,7 @@ export async function createServerServices(config: Config, log: Logger, override
     limitsFor: services.plans.limitsFor,
     accounts: services.accounts,
     audit: services.audit,
+    events: services.events,
     mailer,
     log,
     clock,
@@ -435,6 +443,7 @@ export async function createServerServices(config: Config, log: Logger, override
   endTerminalsOf = terminals.gateway.grantRevoked;
   const passkeys = createPasskeyService({
     repository: createPasskeyRepository(services.db),
+    transaction: unitOfWork(services.db, services.events, createPasskeyRepository),
     kv: services.kv,
     relyingParty: relyingPartyOf(config.issuer),
   });

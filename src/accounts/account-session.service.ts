@@ -1,4 +1,5 @@
 import type { AuditService } from '../audit/audit.service.ts';
+import type { UnitOfWork } from '../events/unit-of-work.ts';
 import type { RequestOrigin } from '../shared/request-origin.ts';
 import type { AccountSessionRepository } from './account-session.repository.ts';
 
@@ -34,15 +35,32 @@ export type ProviderSessions = {
 };
 
 /** A person's devices: the provider sessions they are signed in with, and signing them out. */
-export function createAccountSessionService(repository: AccountSessionRepository, audit: AuditService) {
+export function createAccountSessionService(
+  repository: AccountSessionRepository,
+  /** A session's row closed and its session.revoked event commit together. */
+  transaction: UnitOfWork<AccountSessionRepository>,
+  audit: AuditService,
+) {
   const signOutOne = async (
     accountId: string,
     sessionUid: string,
     origin: RequestOrigin,
     provider: ProviderSessions,
   ) => {
+    // The provider's session (in the key-value store, with its back-channel logouts) ends first and
+    // outside the transaction: no database transaction should wait on an app's logout endpoint. The
+    // row and the event record that it ended; if they fail, the session is gone all the same and
+    // `listLive` closes its row later.
     await provider.end(sessionUid);
-    await repository.updateEnded(sessionUid);
+    await transaction(async (repo, emit) => {
+      if (!(await repo.updateEnded(sessionUid))) return;
+      await emit({
+        type: 'session.revoked',
+        actor: { type: 'account', id: accountId, client_id: null },
+        subject: { type: 'account', id: accountId },
+        data: { session_id: sessionUid },
+      });
+    });
     await audit.record({
       event: 'session_revoked',
       outcome: 'success',

@@ -19,6 +19,14 @@ const created = (account: Account, method: string | null): EventDraft => ({
   data: { fairyname: account.fairyname, method },
 });
 
+/** The person changed their own account on their pages (no app acts for them there). */
+const updated = (id: string, field: 'profile' | 'email' | 'phone_number'): EventDraft => ({
+  type: 'account.updated',
+  actor: { type: 'account', id },
+  subject: { type: 'account', id },
+  data: { fields: [field] },
+});
+
 const FAIRYNAME_ATTEMPTS = 8;
 
 /** After "Not now", the passkey offer stays away this long. */
@@ -37,7 +45,7 @@ export function createAccountService(
   options: {
     platformOwnerEmail?: string | undefined;
     clock?: Clock;
-    /** A new account and its account.created event commit together. */
+    /** A new account and its account.created event commit together, as do a change and its account.updated. */
     transaction: AccountUnitOfWork;
   },
 ) {
@@ -49,6 +57,28 @@ export function createAccountService(
       if (inserted) await emit(created(inserted, method));
       return inserted;
     });
+  /**
+   * A `taken` address is a unique violation, which leaves the transaction aborted: it is rolled back
+   * (by throwing out of it), never committed, and answered as `taken` afterwards.
+   */
+  const changeIdentifier = async (
+    id: string,
+    field: 'email' | 'phone_number',
+    update: (repo: AccountRepository) => Promise<IdentifierUpdate>,
+  ): Promise<IdentifierUpdate> => {
+    const taken = new Error('address taken');
+    try {
+      return await options.transaction(async (repo, emit) => {
+        const result = await update(repo);
+        if (result.status === 'taken') throw taken;
+        if (result.status === 'updated') await emit(updated(id, field));
+        return result;
+      });
+    } catch (error) {
+      if (error === taken) return { status: 'taken' };
+      throw error;
+    }
+  };
   const claimsCache = new Map<string, { account: Account; until: number }>();
   const forget = <T>(id: string, result: T): T => {
     claimsCache.delete(id);
@@ -186,15 +216,22 @@ export function createAccountService(
 
     /** False when the account no longer exists. */
     updateProfile: async (id: string, profile: Profile) =>
-      forget(id, await accounts.updateProfile(id, { name: profile.name, picture_url: profile.pictureUrl })),
+      forget(
+        id,
+        await options.transaction(async (repo, emit) => {
+          const found = await repo.updateProfile(id, { name: profile.name, picture_url: profile.pictureUrl });
+          if (found) await emit(updated(id, 'profile'));
+          return found;
+        }),
+      ),
 
     /** A newly verified email becomes the one the account signs in with; `taken` when another account has it. */
     changeEmail: async (id: string, email: string): Promise<IdentifierUpdate> =>
-      forget(id, await accounts.updateEmail(id, email)),
+      forget(id, await changeIdentifier(id, 'email', (repo) => repo.updateEmail(id, email))),
 
     /** A newly verified phone number (E.164) becomes the one the account signs in with; `taken` when another account has it. */
     changePhone: async (id: string, phoneNumber: string): Promise<IdentifierUpdate> =>
-      forget(id, await accounts.updatePhoneNumber(id, phoneNumber)),
+      forget(id, await changeIdentifier(id, 'phone_number', (repo) => repo.updatePhoneNumber(id, phoneNumber))),
 
     /** The account an email address or phone number signs in to, if any (to file a failed attempt under it). */
     findBySignInAddress(channel: 'email' | 'sms', address: string): Promise<Account | undefined> {

@@ -15,6 +15,8 @@ import type { Account } from './account.table.ts';
 import type { Passkey } from './factor.table.ts';
 import { accountLabel } from './account-label.ts';
 import type { PasskeyRepository } from './passkey.repository.ts';
+import type { UnitOfWork } from '../events/unit-of-work.ts';
+import { factorEvent } from './factor-events.ts';
 
 /** How long a ceremony may take; the challenge lives a little longer than the browser waits. */
 const CEREMONY_TIMEOUT_MS = 180_000;
@@ -118,6 +120,8 @@ export const methodOf = (passkey: Pick<Passkey, 'device_type' | 'backed_up'>) =>
  */
 export function createPasskeyService(deps: {
   repository: PasskeyRepository;
+  /** A passkey's row and its account.factor_added or _removed event commit together. */
+  transaction: UnitOfWork<PasskeyRepository>;
   kv: KeyValueStore;
   relyingParty: RelyingParty;
 }) {
@@ -176,12 +180,16 @@ export function createPasskeyService(deps: {
       return options;
     },
 
-    /** Verifies a new credential and stores it under `name` (or a dated default). */
+    /**
+     * Verifies a new credential and stores it under `name` (or a dated default). `clientId`: the app
+     * being signed in to, when the person makes it during a sign-in.
+     */
     async verifyRegistration(
       accountId: string,
       binding: string,
       response: RegistrationResponseJSON,
       name?: string | undefined,
+      clientId?: string | undefined,
     ): Promise<VerifiedPasskey | Refused> {
       const challenge = await takeChallenge(response.response.clientDataJSON, {
         purpose: 'register',
@@ -204,16 +212,20 @@ export function createPasskeyService(deps: {
       if (!verification.verified) return { ok: false, reason: 'invalid', accountId };
       const info = verification.registrationInfo;
       if (!info.userVerified) return { ok: false, reason: 'user_not_verified', accountId };
-      const passkey = await repository.insert({
-        id: randomUUID(),
-        account_id: accountId,
-        credential_id: info.credential.id,
-        public_key: info.credential.publicKey,
-        counter: info.credential.counter,
-        transports: info.credential.transports ?? response.response.transports ?? [],
-        device_type: info.credentialDeviceType,
-        backed_up: info.credentialBackedUp,
-        name: name ?? defaultName(),
+      const passkey = await deps.transaction(async (repo, emit) => {
+        const inserted = await repo.insert({
+          id: randomUUID(),
+          account_id: accountId,
+          credential_id: info.credential.id,
+          public_key: info.credential.publicKey,
+          counter: info.credential.counter,
+          transports: info.credential.transports ?? response.response.transports ?? [],
+          device_type: info.credentialDeviceType,
+          backed_up: info.credentialBackedUp,
+          name: name ?? defaultName(),
+        });
+        if (inserted) await emit(factorEvent('account.factor_added', accountId, 'passkey', clientId));
+        return inserted;
       });
       if (!passkey) return { ok: false, reason: 'already_registered', accountId };
       return { ok: true, passkey, accountId, method: methodOf(passkey) };
@@ -320,7 +332,12 @@ export function createPasskeyService(deps: {
     rename: (accountId: string, id: string, name: string) => repository.updateName(accountId, id, name),
 
     /** The removed passkey; undefined when it is not this person's (or is already gone). */
-    remove: (accountId: string, id: string) => repository.delete(accountId, id),
+    remove: (accountId: string, id: string) =>
+      deps.transaction(async (repo, emit) => {
+        const removed = await repo.delete(accountId, id);
+        if (removed) await emit(factorEvent('account.factor_removed', accountId, 'passkey'));
+        return removed;
+      }),
   };
 }
 

@@ -2,6 +2,8 @@ import { generateSecret, generateURI, verify } from 'otplib';
 import QRCode from 'qrcode';
 import { createSealedBox, UnsealError } from '../shared/sealed-box.ts';
 import type { TotpRepository } from './totp.repository.ts';
+import type { UnitOfWork } from '../events/unit-of-work.ts';
+import { factorEvent } from './factor-events.ts';
 import { required } from '../shared/required.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
 
@@ -30,6 +32,8 @@ export type TotpCheck = 'ok' | 'wrong' | 'replayed' | 'none';
  */
 export function createTotpService(
   repository: TotpRepository,
+  /** A factor's row and its account.factor_added or _removed event commit together. */
+  transaction: UnitOfWork<TotpRepository>,
   secrets: string | readonly string[],
   clock: Clock = systemClock,
 ) {
@@ -81,22 +85,30 @@ export function createTotpService(
     /** The same enrollment again (after a wrong code), or undefined when its form is forged or too old. */
     resumeEnrollment: enrollmentOf,
 
-    /** 'ok' once the app's code matches; 'expired' when the form is too old to trust. */
+    /**
+     * 'ok' once the app's code matches; 'expired' when the form is too old to trust. `clientId`: the
+     * app being signed in to, when the person enrolls during a sign-in.
+     */
     async confirmEnrollment(
       accountId: string,
       pending: string,
       code: string,
+      clientId?: string | undefined,
     ): Promise<'ok' | 'wrong' | 'expired' | 'exists'> {
       const base32 = openPending(accountId, pending);
       if (!base32) return 'expired';
       const step = await matchedStep(base32, code, clock);
       if (step === undefined) return 'wrong';
-      const inserted = await repository.insert({
-        account_id: accountId,
-        sealed_secret: sealedSecrets.seal(accountId, base32),
-        name: DEFAULT_NAME,
-        // The confirming code is spent: it cannot also pass the sign-in that follows.
-        last_used_step: step,
+      const inserted = await transaction(async (repo, emit) => {
+        const added = await repo.insert({
+          account_id: accountId,
+          sealed_secret: sealedSecrets.seal(accountId, base32),
+          name: DEFAULT_NAME,
+          // The confirming code is spent: it cannot also pass the sign-in that follows.
+          last_used_step: step,
+        });
+        if (added) await emit(factorEvent('account.factor_added', accountId, 'totp', clientId));
+        return added;
       });
       return inserted ? 'ok' : 'exists';
     },
@@ -113,7 +125,12 @@ export function createTotpService(
     /** 1 to 60 characters; the page checks the length. */
     rename: (accountId: string, name: string) => repository.rename(accountId, name),
 
-    remove: (accountId: string) => repository.delete(accountId),
+    remove: (accountId: string) =>
+      transaction(async (repo, emit) => {
+        const removed = await repo.delete(accountId);
+        if (removed) await emit(factorEvent('account.factor_removed', accountId, 'totp'));
+        return removed;
+      }),
   };
 }
 

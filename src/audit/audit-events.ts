@@ -5,9 +5,18 @@ const text = (value: unknown): string | null => (typeof value === 'string' ? val
 const account = (id: string) => ({ type: 'account', id });
 
 /**
- * The published event of an audit record, if it has one. Sign-ins, lockouts and factor changes are
- * recorded only here, so the audit row and its event are written in one transaction. Someone who
- * is not signed in yet (a failed sign-in, a lockout) acts through the app they tried.
+ * The published event of an audit record, for the few events whose change is no row of ours: the
+ * audit row is their only durable record, so the event commits with it. Every other event commits
+ * with its change, in the transaction of the service that makes it (factors, profile and addresses,
+ * sessions, environments, clients, organizations, the ledger):
+ *
+ * - a sign-in is a provider session in the key-value store (the account_sessions row that indexes
+ *   it is written later, at the authorization), and a failed one changes nothing;
+ * - a lockout is a counter in the key-value store (verification/);
+ * - a grant is revoked through oidc-provider's models (oidc/grant-revoker.ts), which each write on
+ *   their own, partly to the key-value store: there is no transaction of ours to join.
+ *
+ * Someone who is not signed in yet (a failed sign-in, a lockout) acts through the app they tried.
  */
 export function auditEvent(entry: AuditRecord): EventDraft | undefined {
   const detail = entry.detail ?? {};
@@ -18,14 +27,6 @@ export function auditEvent(entry: AuditRecord): EventDraft | undefined {
   const stranger: Actor = clientId ? { type: 'client', id: clientId } : { type: 'system' };
   const method = text(detail.method) ?? text(detail.channel) ?? text(detail.factor);
   const success = entry.outcome === 'success';
-  const environment = {
-    environment_id: text(detail.environment_id) ?? '',
-    name: text(detail.name) ?? '',
-  };
-  const aboutEnvironment = {
-    subject: { type: 'environment', id: environment.environment_id },
-    organizationId: text(detail.organization_id),
-  };
 
   switch (entry.event) {
     case 'sign_in':
@@ -59,37 +60,6 @@ export function auditEvent(entry: AuditRecord): EventDraft | undefined {
         subject: account(entry.accountId),
         data: { method, until: text(detail.until) },
       };
-    case 'factor_added':
-    case 'factor_removed':
-      if (!person || !success) return undefined;
-      return {
-        type: entry.event === 'factor_added' ? 'account.factor_added' : 'account.factor_removed',
-        actor: person,
-        subject: account(person.id),
-        data: { factor: text(detail.factor) ?? 'unknown' },
-      };
-    case 'email_changed':
-    case 'phone_changed':
-    case 'profile_updated':
-      if (!person || !success) return undefined;
-      return {
-        type: 'account.updated',
-        actor: person,
-        subject: account(person.id),
-        data: {
-          fields: [
-            entry.event === 'email_changed' ? 'email' : entry.event === 'phone_changed' ? 'phone_number' : 'profile',
-          ],
-        },
-      };
-    case 'session_revoked':
-      if (!person || !success) return undefined;
-      return {
-        type: 'session.revoked',
-        actor: person,
-        subject: account(person.id),
-        data: { session_id: text(detail.session_uid) },
-      };
     case 'grant_revoked':
       if (!person || !success) return undefined;
       return {
@@ -101,42 +71,6 @@ export function auditEvent(entry: AuditRecord): EventDraft | undefined {
           grant_ids: Array.isArray(detail.grant_ids) ? detail.grant_ids.map(String) : [],
         },
       };
-    case 'environment_created':
-    case 'environment_started':
-    case 'environment_deleted': {
-      if (!environment.environment_id) return undefined;
-      const type =
-        entry.event === 'environment_created'
-          ? 'environment.created'
-          : entry.event === 'environment_started'
-            ? 'environment.started'
-            : 'environment.deleted';
-      return { type, actor: person ?? stranger, ...aboutEnvironment, data: environment };
-    }
-    case 'environment_stopped':
-      if (!environment.environment_id) return undefined;
-      return {
-        type: 'environment.stopped',
-        actor: person ?? stranger,
-        ...aboutEnvironment,
-        data: { ...environment, reason: 'requested' },
-      };
-    case 'environment_state_changed': {
-      // FairyID's own stops: the wallet ran dry, or the environment sat idle.
-      const reason = detail.stop_reason === 'insufficient_funds' ? 'insufficient_dust' : text(detail.stop_reason);
-      if (
-        !environment.environment_id ||
-        detail.to !== 'stopping' ||
-        (reason !== 'insufficient_dust' && reason !== 'idle')
-      )
-        return undefined;
-      return {
-        type: 'environment.stopped',
-        actor: { type: 'system' },
-        ...aboutEnvironment,
-        data: { ...environment, reason },
-      };
-    }
     default:
       return undefined;
   }

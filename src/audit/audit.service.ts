@@ -2,6 +2,7 @@ import type { Db } from '../db/database.ts';
 import type { EventRecorder } from '../events/event-recorder.ts';
 import type { RequestOrigin } from '../shared/request-origin.ts';
 import type { CursorKey } from '../shared/cursor.ts';
+import { currentRequestId } from '../shared/request-scope.ts';
 import { auditEvent } from './audit-events.ts';
 import { auditErrors } from './audit.errors.ts';
 import { type AuditFilter, createAuditRepository } from './audit.repository.ts';
@@ -91,7 +92,8 @@ export function createAuditService(db: Db, deps: AuditDeps) {
       organization_id: entry.organizationId ?? null,
       ip: entry.origin.ip,
       user_agent: entry.origin.userAgent?.slice(0, 512) ?? null,
-      request_id: entry.origin.requestId ?? null,
+      // Work that is given no origin's id still runs for a request, or a reconciler pass, most of the time.
+      request_id: entry.origin.requestId ?? currentRequestId(),
       detail: entry.detail ? JSON.stringify(entry.detail) : null,
     });
   return {

@@ -38,6 +38,7 @@ export async function openCliContext(config: Config) {
       organizations: services.organizations,
       limitsFor: services.plans.limitsFor,
       audit: services.audit,
+      events: services.events,
       wake: () => {},
       // Nothing is created from the CLI; stopping needs no driver.
       available: false,

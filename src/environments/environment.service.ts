@@ -2,6 +2,8 @@ import { createHash, createHmac, randomUUID } from 'node:crypto';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { EnvironmentSettings, Tier } from '../config.ts';
 import type { Db } from '../db/database.ts';
+import type { EventRecorder } from '../events/event-recorder.ts';
+import { unitOfWork } from '../events/unit-of-work.ts';
 import type { LedgerService } from '../ledger/ledger.service.ts';
 import type { OrganizationService } from '../organizations/organization.service.ts';
 import type { Role } from '../organizations/permissions.ts';
@@ -10,6 +12,7 @@ import type { Clock } from '../shared/clock.ts';
 import type { CursorKey } from '../shared/cursor.ts';
 import type { RequestOrigin } from '../shared/request-origin.ts';
 import { environmentErrors as errors } from './environment.errors.ts';
+import { environmentEvent } from './environment-events.ts';
 import { createEnvironmentRepository, type EnvironmentRepository } from './environment.repository.ts';
 import type { Environment, EnvironmentState } from './environment.table.ts';
 import { generateMachineKeys, type MachineKeySeal } from './machine-keys.ts';
@@ -67,6 +70,13 @@ export const runReference = (environment: Pick<Environment, 'id'>, runningSince:
 /** Why FairyID itself stopped an environment (stop_reason): its wallet ran dry, it sat idle, its owner was suspended. */
 export type SystemStopReason = 'insufficient_funds' | 'idle' | 'account_suspended';
 
+/** How environment.stopped names each of FairyID's own stops (the event catalog's words). */
+const PUBLISHED_STOP = {
+  insufficient_funds: 'insufficient_dust',
+  idle: 'idle',
+  account_suspended: 'account_suspended',
+} as const satisfies Record<SystemStopReason, string>;
+
 /** The states a stop applies to: a machine exists, or is on its way. */
 const STOPPABLE: EnvironmentState[] = ['provisioning', 'starting', 'running', 'error'];
 
@@ -83,12 +93,21 @@ export type EnvironmentServiceDeps = {
   organizations: OrganizationService;
   limitsFor(organizationId: string): Promise<PlanLimits>;
   audit: AuditService;
+  /** Each change's catalog event (environment.created, …) commits with it. */
+  events: EventRecorder;
   /** Tells the reconciler there is work now rather than at its next poll. */
   wake(): void;
   available: boolean;
   /** The account FairyID and the owner sign in as (the local driver without root serves the current user). */
   sshUser: string;
 };
+
+/** What each person's transition publishes; FairyID's own stops are the reconciler's. */
+const PUBLISHED = {
+  start: { type: 'environment.started' },
+  stop: { type: 'environment.stopped', reason: 'requested' },
+  delete: { type: 'environment.deleted' },
+} as const;
 
 /**
  * What people do with environments: create, start, stop, rename, delete, keep running. Each call
@@ -98,8 +117,7 @@ export type EnvironmentServiceDeps = {
 export function createEnvironmentService(deps: EnvironmentServiceDeps) {
   const { db, clock, settings } = deps;
   const read = createEnvironmentRepository(db);
-  const inTransaction = <T>(work: (repo: EnvironmentRepository) => Promise<T>) =>
-    db.transaction().execute((trx) => work(createEnvironmentRepository(trx)));
+  const inTransaction = unitOfWork(db, deps.events, createEnvironmentRepository);
 
   const priceOf = (tier: string) => settings.prices[tier as Tier] ?? 0;
 
@@ -173,11 +191,11 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
     from: EnvironmentState[],
     to: EnvironmentState,
     patch: Parameters<EnvironmentRepository['update']>[1],
-    verb: string,
+    verb: keyof typeof PUBLISHED,
     // The phone_home secret is derived from this instant, so the caller who hashed it passes it in.
     now = new Date(clock.now()),
   ) {
-    const updated = await inTransaction(async (repo) => {
+    const updated = await inTransaction(async (repo, emit) => {
       const environment = await repo.lock(id);
       if (!environment) throw errors.notFound();
       if (!from.includes(environment.state)) throw errors.invalidTransition(environment.state, verb);
@@ -191,6 +209,7 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
         updated_at: now,
       });
       await record(repo, environment, to, `${verb}_requested`, actor);
+      await emit(environmentEvent(environment, actor, PUBLISHED[verb]));
       return required(await repo.findById(id), 'the environment just written');
     });
     deps.wake();
@@ -209,31 +228,39 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
     message: string,
   ): Promise<boolean> {
     const now = new Date(clock.now());
-    const stopped = await read.updateIf(environment.id, from, {
-      state: 'stopping',
-      desired_state: 'stopped',
-      stop_reason: reason,
-      // As a person's stop: a machine still booting must not report itself ready afterwards.
-      phone_home_hash: null,
-      transition_started_at: now,
-      next_attempt_at: now,
-      attempts: 0,
-      last_error: null,
-      updated_at: now,
+    // The state, the trail's entry and environment.stopped commit together.
+    const stopped = await inTransaction(async (repo, emit) => {
+      const moved = await repo.updateIf(environment.id, from, {
+        state: 'stopping',
+        desired_state: 'stopped',
+        stop_reason: reason,
+        // As a person's stop: a machine still booting must not report itself ready afterwards.
+        phone_home_hash: null,
+        transition_started_at: now,
+        next_attempt_at: now,
+        attempts: 0,
+        last_error: null,
+        updated_at: now,
+      });
+      if (!moved) return false;
+      await repo.insertEvent({
+        environment_id: environment.id,
+        kind: 'stop_requested',
+        from_state: environment.state,
+        to_state: 'stopping',
+        message,
+        actor_id: null,
+        client_id: null,
+        detail: { reason },
+        created_at: now,
+      });
+      await emit(
+        environmentEvent(environment, 'system', { type: 'environment.stopped', reason: PUBLISHED_STOP[reason] }),
+      );
+      return true;
     });
     if (!stopped) return false;
-    await read.insertEvent({
-      environment_id: environment.id,
-      kind: 'stop_requested',
-      from_state: environment.state,
-      to_state: 'stopping',
-      message,
-      actor_id: null,
-      client_id: null,
-      detail: { reason },
-      created_at: now,
-    });
-    await auditStateChange(deps.audit, environment, 'stopping', message, reason);
+    await auditStateChange(deps.audit, environment, 'stopping', message, { stop_reason: reason });
     return true;
   }
 
@@ -304,7 +331,7 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
       const id = randomUUID();
       const keys = generateMachineKeys(id);
       const now = new Date(clock.now());
-      const result = await inTransaction(async (repo) => {
+      const result = await inTransaction(async (repo, emit) => {
         const owner = input.organizationId
           ? { organization_id: input.organizationId }
           : { account_id: actor.accountId };
@@ -371,6 +398,7 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
           client_id: actor.clientId ?? null,
           created_at: now,
         });
+        await emit(environmentEvent(environment, actor, { type: 'environment.created' }));
         return { environment, replayed: false };
       });
       if (!result.replayed) {

@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/account.service.ts';
 import type { AuditService } from '../audit/audit.service.ts';
+import type { EventRecorder } from '../events/event-recorder.ts';
 import type { PlanLimits } from '../billing/plan.service.ts';
 import type { EnvironmentSettings } from '../config.ts';
 import type { Db } from '../db/database.ts';
@@ -32,6 +33,7 @@ export type EnvironmentsDeps = {
   limitsFor(organizationId: string): Promise<PlanLimits>;
   accounts: AccountService;
   audit: AuditService;
+  events: EventRecorder;
   mailer: Mailer;
   log: Logger;
   /** Tests bring their own driver (the DigitalOcean stand-in's, a local one on 127.0.0.N) and clock. */
@@ -80,6 +82,7 @@ export function createEnvironments(deps: EnvironmentsDeps) {
     organizations: deps.organizations,
     limitsFor: deps.limitsFor,
     audit: deps.audit,
+    events: deps.events,
     wake: () => reconciler?.wake(),
     available: driver !== undefined,
     // Without root a local machine can only serve the user running FairyID (see local-machine.ts).
@@ -95,6 +98,7 @@ export function createEnvironments(deps: EnvironmentsDeps) {
     keySeal,
     ledger: deps.ledger,
     audit: deps.audit,
+    events: deps.events,
     pageUrl: `${deps.issuer}/account/environments`,
     log,
     async notify(environment, notice) {

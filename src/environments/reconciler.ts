@@ -5,6 +5,9 @@ import type { EnvironmentSettings } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import type { LedgerService } from '../ledger/ledger.service.ts';
 import type { Clock } from '../shared/clock.ts';
+import { createPeriodicJob, type Ticker } from '../shared/periodic-job.ts';
+import { runInRequestScope } from '../shared/request-scope.ts';
+import type { EventRecorder } from '../events/event-recorder.ts';
 import { renderCloudConfig } from './cloud-config.ts';
 import {
   type EnvironmentDriver,
@@ -46,6 +49,10 @@ export type ReconcilerDeps = {
   notify(environment: Environment, notice: EnvironmentNotice): Promise<void>;
   pageUrl: string;
   log: Logger;
+  /** What starts a pass every ENVIRONMENT_RECONCILE_MS; real timers unless a test turns it by hand. */
+  ticker?: Ticker | undefined;
+  /** environment.stopped of FairyID's own stops commits with the stop. */
+  events: EventRecorder;
 };
 
 const sameKey = (a: string, b: string) => a.split(/\s+/).slice(0, 2).join(' ') === b.split(/\s+/).slice(0, 2).join(' ');
@@ -84,12 +91,27 @@ export function createReconciler(deps: ReconcilerDeps) {
   const { clock, settings, log } = deps;
   const repo = createEnvironmentRepository(deps.db);
   const instance = randomUUID();
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<void> | undefined;
-  let again = false;
-  let closed = false;
 
   const since = (date: Date | null) => (date ? clock.now() - date.getTime() : 0);
+
+  /** The trail's entry of a step of FairyID's own (no person acted). */
+  const trailEntry = (
+    environment: Environment,
+    kind: string,
+    to: EnvironmentState | null,
+    message: string | null,
+    detail: Record<string, unknown>,
+  ) => ({
+    environment_id: environment.id,
+    kind,
+    from_state: environment.state,
+    to_state: to,
+    message,
+    actor_id: null,
+    client_id: null,
+    detail,
+    created_at: new Date(clock.now()),
+  });
 
   async function event(
     environment: Environment,
@@ -98,25 +120,8 @@ export function createReconciler(deps: ReconcilerDeps) {
     message: string | null,
     detail: Record<string, unknown> = {},
   ) {
-    await repo.insertEvent({
-      environment_id: environment.id,
-      kind,
-      from_state: environment.state,
-      to_state: to,
-      message,
-      actor_id: null,
-      client_id: null,
-      detail,
-      created_at: new Date(clock.now()),
-    });
-    if (to && to !== environment.state)
-      await auditStateChange(
-        deps.audit,
-        environment,
-        to,
-        message,
-        typeof detail.reason === 'string' ? detail.reason : undefined,
-      );
+    await repo.insertEvent(trailEntry(environment, kind, to, message, detail));
+    if (to && to !== environment.state) await auditStateChange(deps.audit, environment, to, message);
   }
 
   async function spec(environment: Environment): Promise<MachineSpec> {
@@ -224,15 +229,8 @@ export function createReconciler(deps: ReconcilerDeps) {
       return environment;
     });
     if (!ready) return false;
-    await deps.audit.record({
-      event: 'environment_state_changed',
-      outcome: 'success',
-      origin: { ip: null, userAgent: null },
-      accountId: ready.created_by,
-      organizationId: ready.organization_id ?? undefined,
-      detail: { environment_id: ready.id, name: ready.name, from: ready.state, to: 'running', cause: via },
-    });
-    wake();
+    await auditStateChange(deps.audit, ready, 'running', via);
+    job.wake();
     return true;
   }
 
@@ -529,58 +527,37 @@ export function createReconciler(deps: ReconcilerDeps) {
     });
   }
 
-  async function tick() {
+  /** Everything due, claimed in batches until a batch comes back short. */
+  async function reconcileDue() {
     const driver = deps.driver;
     if (!driver) return;
     for (;;) {
       const now = new Date(clock.now());
       const claimed = await repo.claimDue(instance, now, new Date(now.getTime() + LEASE_MS), BATCH);
       await Promise.all(claimed.map((environment) => visit(environment, driver)));
-      if (claimed.length < BATCH || closed) return;
+      if (claimed.length < BATCH || job.stopping) return;
     }
   }
 
-  function run() {
-    if (closed) return;
-    if (current) {
-      again = true;
-      return;
-    }
-    current = tick()
-      .catch((error: unknown) => log.error({ err: error }, 'environment reconciler tick failed'))
-      .finally(() => {
-        current = undefined;
-        if (again) {
-          again = false;
-          run();
-        }
-      });
-  }
-
-  function wake() {
-    setImmediate(run);
-  }
+  /**
+   * Each pass runs under an id of its own, `reconcile-<uuid>`: the audit rows and events it writes
+   * carry it as their request id, so everything one pass did can be found together.
+   */
+  const job = createPeriodicJob({
+    intervalMs: settings.reconcileIntervalMs,
+    pass: () => runInRequestScope(`reconcile-${randomUUID()}`, reconcileDue),
+    onError: (error) => log.error({ err: error }, 'environment reconciler tick failed'),
+    ticker: deps.ticker,
+  });
 
   return {
     instance,
-    wake,
+    wake: job.wake,
     markReady,
     /** For tests and operators: one full pass now, resolved when it is done. */
-    async tick() {
-      while (current) await current;
-      run();
-      while (current) await current;
-    },
-    start() {
-      timer = setInterval(run, settings.reconcileIntervalMs);
-      timer.unref();
-      run();
-    },
-    async stop() {
-      closed = true;
-      if (timer) clearInterval(timer);
-      while (current) await current;
-    },
+    tick: job.tick,
+    start: job.start,
+    stop: job.stop,
 
     /**
      * The machine's phone_home: single use, and refused when it presents a host key other than ours.

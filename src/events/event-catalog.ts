@@ -51,7 +51,9 @@ const data = {
   'environment.created': environment,
   'environment.started': environment,
   'environment.stopped': environment.extend({
-    reason: z.enum(['requested', 'insufficient_dust', 'idle']).describe('insufficient_dust: the wallet ran dry'),
+    reason: z
+      .enum(['requested', 'insufficient_dust', 'idle', 'account_suspended'])
+      .describe('insufficient_dust: the wallet ran dry; account_suspended: the platform owner suspended its creator'),
   }),
   'environment.deleted': environment,
 } as const;

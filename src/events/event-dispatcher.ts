@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { EventSettings } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import type { Clock } from '../shared/clock.ts';
+import { createPeriodicJob, type Ticker } from '../shared/periodic-job.ts';
 import type { Broker } from './broker.ts';
 import type { OutboxRow, WebhookDelivery, WebhookEndpoint } from './event.table.ts';
 import { createOutboxRepository } from './outbox.repository.ts';
@@ -26,6 +27,8 @@ export type DispatcherDeps = {
   notifyDisabled(endpoint: WebhookEndpoint): Promise<void>;
   /** Told of every delivery attempt once it is recorded (the metrics count them). */
   onAttempt?: ((success: boolean) => void) | undefined;
+  /** What starts a pass every EVENTS_POLL_MS; real timers unless a test turns it by hand. */
+  ticker?: Ticker | undefined;
 };
 
 const matches = (endpoint: WebhookEndpoint, row: OutboxRow) =>
@@ -46,9 +49,6 @@ const matches = (endpoint: WebhookEndpoint, row: OutboxRow) =>
 export function createEventDispatcher(deps: DispatcherDeps) {
   const { db, clock, settings, log } = deps;
   const webhooks = settings.webhooks;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let closed = false;
   let lastSweep = 0;
 
   async function dispatchBatch(): Promise<number> {
@@ -187,44 +187,30 @@ export function createEventDispatcher(deps: DispatcherDeps) {
 
   /** One pass: everything waiting is dispatched, everything due is attempted once. */
   async function pass() {
-    while (!closed && (await dispatchBatch()) > 0);
-    while (!closed && (await deliverDue()) === DELIVERY_BATCH);
+    while (!job.stopping && (await dispatchBatch()) > 0);
+    while (!job.stopping && (await deliverDue()) === DELIVERY_BATCH);
     if (clock.now() - lastSweep >= SWEEP_EVERY_MS) {
       lastSweep = clock.now();
       await sweep();
     }
   }
 
-  function run() {
-    if (closed || running) return;
-    running = pass()
-      .catch((error: unknown) => log.error({ err: error }, 'event dispatch failed'))
-      .finally(() => {
-        running = undefined;
-      });
-  }
+  const job = createPeriodicJob({
+    intervalMs: settings.pollMs,
+    pass,
+    onError: (error) => log.error({ err: error }, 'event dispatch failed'),
+    ticker: deps.ticker,
+  });
 
   return {
-    start() {
-      timer = setInterval(run, settings.pollMs);
-      timer.unref();
-      run();
-    },
+    start: job.start,
     /** Finishes the pass under way (its sends end within the webhook timeout), then stops. */
     async stop() {
-      closed = true;
-      if (timer) clearInterval(timer);
-      while (running) await running;
+      await job.stop();
       await deps.broker?.close();
     },
     /** For tests and operators: one full pass now, resolved when it is done. */
-    async tick() {
-      while (running) await running;
-      running = pass().finally(() => {
-        running = undefined;
-      });
-      await running;
-    },
+    tick: job.tick,
     sweep,
     backlog: () => createOutboxRepository(db).countWaiting(),
   };

@@ -10,16 +10,9 @@ import { createOutboxRepository } from './outbox.repository.ts';
  * describes, so the change and its event commit together or not at all; the request id comes from
  * the request the work runs for (shared/request-scope.ts).
  */
-export function createEventRecorder(database: Db, clock: Clock) {
+export function createEventRecorder(clock: Clock) {
   return {
-    /**
-     * For changes made outside our database transactions (client registrations go through the
-     * client registry and its cache): recorded right after the change, in a transaction of its own.
-     */
-    recordAfter(draft: EventDraft): Promise<string> {
-      return this.record(database, draft);
-    },
-
+    /** `db` is the transaction of the change: there is deliberately no way to record outside one. */
     async record(db: Db, draft: EventDraft): Promise<string> {
       const id = randomUUID();
       const time = new Date(clock.now());

@@ -1,9 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
-import { runInRequestScope } from '../shared/request-scope.ts';
-
-const INCOMING_ID = /^[\w.-]{8,128}$/;
+import { requestIdFrom, runInRequestScope } from '../shared/request-scope.ts';
 
 /** A request once answered, for the metrics: its route pattern if a router matched one, never more of the path. */
 export type AnsweredRequest = { method: string; path: string; status: number; matchedRoute: unknown };
@@ -15,8 +12,7 @@ export type AnsweredRequest = { method: string; path: string; status: number; ma
  */
 export function requestContext(log: Logger, observe?: (request: AnsweredRequest, seconds: number) => void): Middleware {
   return async (ctx, next) => {
-    const incoming = ctx.get('x-request-id');
-    const requestId = INCOMING_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = requestIdFrom(ctx.get('x-request-id'));
     ctx.state.requestId = requestId;
     ctx.state.log = log.child({ requestId });
     ctx.set('X-Request-Id', requestId);

@@ -323,7 +323,13 @@ export function mfaRoutes(deps: Deps) {
     const problem = await checkFactor(
       ctx,
       step,
-      async () => (await deps.totp.confirmEnrollment(step.accountId, pending, code)) === 'ok',
+      async () =>
+        (await deps.totp.confirmEnrollment(
+          step.accountId,
+          pending,
+          code,
+          String(step.interaction.params.client_id),
+        )) === 'ok',
     );
     if (problem) return retry(problem, 429);
     if (problem === '') return retry(APP_CODE.wrong);

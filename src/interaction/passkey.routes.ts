@@ -161,7 +161,13 @@ export function passkeyInteractionRoutes(deps: {
     const { interaction, accountId } = await inPrompt(ctx, 'mfa');
     const { credential, name } = parseBody(enrollBody, ctx.request.body);
     await enrollingAccount(interaction, accountId);
-    const result = await deps.passkeys.verifyRegistration(accountId, binding(interaction), credential, name);
+    const result = await deps.passkeys.verifyRegistration(
+      accountId,
+      binding(interaction),
+      credential,
+      name,
+      String(interaction.params.client_id),
+    );
     if (!result.ok) throw refusal(result);
     await audit(ctx, interaction, {
       event: 'factor_added',
@@ -193,7 +199,13 @@ export function passkeyInteractionRoutes(deps: {
     const { interaction } = await inPrompt(ctx, 'login');
     const { credential, name } = parseBody(enrollBody, ctx.request.body);
     const { held } = await offered(interaction);
-    const result = await deps.passkeys.verifyRegistration(held.accountId, binding(interaction), credential, name);
+    const result = await deps.passkeys.verifyRegistration(
+      held.accountId,
+      binding(interaction),
+      credential,
+      name,
+      String(interaction.params.client_id),
+    );
     if (!result.ok) throw refusal(result);
     if (!(await deps.passkeyOffer.take(interaction.uid)))
       throw new ApiError(400, 'invalid_request', EXPIRED_INTERACTION);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Db } from '../db/database.ts';
 import type { ClientRepository } from './client.repository.ts';
 import { generateClientSecret, hashClientSecret } from './client-secrets.ts';
 import type { ResponseType } from 'oidc-provider';
@@ -63,6 +64,9 @@ function checkRedirectUris(registration: ClientRegistration) {
   }
 }
 
+/** Work that commits with a client's change (its event): given the transaction and the client as stored. */
+export type AlongWithClient = (trx: Db, metadata: ClientMetadata) => Promise<void>;
+
 /** Clients are stored in our database and served to oidc-provider by the adapter's `Client` model. */
 export function createClientRegistry(
   repository: ClientRepository,
@@ -91,8 +95,9 @@ export function createClientRegistry(
 
   async function save(
     registration: ClientRegistration,
-    ownerLimit?: number,
+    options: { ownerLimit?: number | undefined; along?: AlongWithClient | undefined } = {},
   ): Promise<{ metadata: ClientMetadata; clientSecret?: string }> {
+    const { ownerLimit, along } = options;
     const clientId = registration.clientId ?? randomBytes(12).toString('base64url');
     const clientSecret = registration.authMethod === 'none' ? undefined : generateClientSecret();
     const metadata: ClientMetadata = {
@@ -115,28 +120,32 @@ export function createClientRegistry(
       ...registration.appLinks,
     };
     await validated(metadata);
-    if (await repository.find(clientId)) throw new ClientRegistrationError(`client ${clientId} already exists`);
-    if (metadata.owner_account_id && ownerLimit !== undefined) {
-      // Counted and inserted under a lock on the owner, so concurrent registrations cannot pass the limit together.
-      if (!(await repository.insertWithinOwnerLimit(metadata, ownerLimit))) throw new ClientLimitError(ownerLimit);
-    } else {
-      await repository.insert(metadata);
-    }
+    await repository.transaction(async (clients, trx) => {
+      if (await clients.find(clientId)) throw new ClientRegistrationError(`client ${clientId} already exists`);
+      if (metadata.owner_account_id && ownerLimit !== undefined) {
+        // Counted and inserted under a lock on the owner, so concurrent registrations cannot pass the limit together.
+        if (!(await clients.insertWithinOwnerLimit(metadata, ownerLimit))) throw new ClientLimitError(ownerLimit);
+      } else {
+        await clients.insert(metadata);
+      }
+      await along?.(trx, metadata);
+    });
     return clientSecret ? { metadata, clientSecret } : { metadata };
   }
 
   return {
     /**
      * Returns the secret in clear exactly once; only its hash is stored. With `ownerLimit`, a client
-     * with an owner is refused (ClientLimitError) once the owner has that many.
+     * with an owner is refused (ClientLimitError) once the owner has that many. `along` commits with
+     * the new client, or neither is stored.
      */
     register(
       registration: ClientRegistration,
-      options: { ownerLimit?: number } = {},
+      options: { ownerLimit?: number | undefined; along?: AlongWithClient | undefined } = {},
     ): Promise<{ metadata: ClientMetadata; clientSecret?: string }> {
       checkRedirectUris(registration);
       checkAppLinks(registration.appLinks);
-      return save(registration, options.ownerLimit);
+      return save(registration, options);
     },
 
     /**
@@ -188,13 +197,17 @@ export function createClientRegistry(
       }
     },
 
-    /** A new secret, returned once; the old one stops working at once. */
-    async rotateSecret(clientId: string): Promise<string> {
-      const metadata = await repository.find(clientId);
-      if (!metadata || metadata.token_endpoint_auth_method === 'none')
-        throw new ClientRegistrationError(`client ${clientId} has no secret`);
+    /** A new secret, returned once; the old one stops working at once. `along` commits with the new secret. */
+    async rotateSecret(clientId: string, along?: AlongWithClient): Promise<string> {
       const clientSecret = generateClientSecret();
-      await repository.updateMetadata({ ...metadata, client_secret: hashClientSecret(clientSecret) });
+      await repository.transaction(async (clients, trx) => {
+        const metadata = await clients.find(clientId);
+        if (!metadata || metadata.token_endpoint_auth_method === 'none')
+          throw new ClientRegistrationError(`client ${clientId} has no secret`);
+        const rotated = { ...metadata, client_secret: hashClientSecret(clientSecret) };
+        await clients.updateMetadata(rotated);
+        await along?.(trx, rotated);
+      });
       return clientSecret;
     },
 

@@ -9,8 +9,15 @@ const row = (metadata: ClientMetadata) => ({
   owner_account_id: metadata.owner_account_id ?? null,
 });
 
-export function createClientRepository(db: Db) {
+/** `work` in `db`'s transaction when it is one, else in a new one: a repository bound to a transaction nests. */
+const inTransaction = <T>(db: Db, work: (trx: Db) => Promise<T>): Promise<T> =>
+  db.isTransaction ? work(db) : db.transaction().execute(work);
+
+export function createClientRepository(db: Db): ClientRepository {
   return {
+    /** `work` with this SQL bound to one transaction, for a change that other rows (its event) commit with. */
+    transaction: (work) => inTransaction(db, (trx) => work(createClientRepository(trx), trx)),
+
     async find(clientId: string): Promise<ClientMetadata | undefined> {
       const row = await db
         .selectFrom('clients')
@@ -36,7 +43,7 @@ export function createClientRepository(db: Db) {
     insertWithinOwnerLimit(metadata: ClientMetadata, limit: number): Promise<boolean> {
       const owner = metadata.owner_account_id;
       if (!owner) throw new Error('insertWithinOwnerLimit needs a client with an owner');
-      return db.transaction().execute(async (trx) => {
+      return inTransaction(db, async (trx) => {
         await trx.selectFrom('accounts').select('id').where('id', '=', owner).forUpdate().executeTakeFirstOrThrow();
         const { count } = await trx
           .selectFrom('clients')
@@ -93,7 +100,18 @@ export function createClientRepository(db: Db) {
   };
 }
 
-export type ClientRepository = ReturnType<typeof createClientRepository>;
+export type ClientRepository = {
+  transaction<T>(work: (repository: ClientRepository, trx: Db) => Promise<T>): Promise<T>;
+  find(clientId: string): Promise<ClientMetadata | undefined>;
+  findAll(): Promise<ClientMetadata[]>;
+  insert(metadata: ClientMetadata): Promise<void>;
+  insertWithinOwnerLimit(metadata: ClientMetadata, limit: number): Promise<boolean>;
+  findByOwner(accountId: string): Promise<ClientMetadata[]>;
+  findRedirectUris(): Promise<string[]>;
+  updateMetadata(metadata: ClientMetadata): Promise<void>;
+  findByOrganization(organizationId: string): Promise<ClientMetadata[]>;
+  delete(clientId: string): Promise<boolean>;
+};
 
 const CLIENT_CACHE_MS = 5_000;
 const CLIENT_CACHE_SIZE = 10_000;
@@ -111,6 +129,18 @@ export function withClientCache(
   const changed = options.changed ?? (() => {});
   return {
     ...repository,
+    /**
+     * Registrations and rotations are rare next to lookups (one a token request): the whole cache is
+     * forgotten once the transaction ends, committed or not, rather than tracking what it wrote.
+     */
+    async transaction(work) {
+      try {
+        return await repository.transaction(work);
+      } finally {
+        cache.clear();
+        changed();
+      }
+    },
     async find(clientId) {
       const hit = cache.get(clientId);
       if (hit && hit.until > Date.now()) return hit.metadata;

@@ -12,8 +12,8 @@ import type { ClientMetadata } from './oidc.tables.ts';
  * The registry's rules in /api's terms, for clients that belong to someone (an organization, a
  * builder): registration refusals as RFC 7591 3.2.2 errors, and a client that is not the caller's
  * as `notFound`, so nobody learns of clients that are not theirs. `client.created` and
- * `client.secret_rotated` are published right after the change: the registry and its cache write
- * outside any transaction of ours.
+ * `client.secret_rotated` are written in the registry's transaction: the client and its event
+ * commit together or not at all.
  */
 export function createOwnedClients(clients: ClientRegistry, notFound: () => ApiError, events: EventRecorder) {
   const about = (actorId: string, client: ClientMetadata) => ({
@@ -33,13 +33,15 @@ export function createOwnedClients(clients: ClientRegistry, notFound: () => ApiE
 
     async register(actorId: string, registration: ClientRegistration, options: { ownerLimit?: number } = {}) {
       try {
-        const registered = await clients.register(registration, options);
-        await events.recordAfter({
-          ...about(actorId, registered.metadata),
-          type: 'client.created',
-          data: { client_id: registered.metadata.client_id, name: registration.name },
+        return await clients.register(registration, {
+          ...options,
+          along: async (trx, metadata) =>
+            void (await events.record(trx, {
+              ...about(actorId, metadata),
+              type: 'client.created',
+              data: { client_id: metadata.client_id, name: registration.name },
+            })),
         });
-        return registered;
       } catch (error) {
         // RFC 7591 3.2.2: invalid_redirect_uri or invalid_client_metadata, as the registry decided.
         if (error instanceof ClientRegistrationError) throw new ApiError(400, error.code, error.message);
@@ -59,12 +61,15 @@ export function createOwnedClients(clients: ClientRegistry, notFound: () => ApiE
       const client = await owned(clientId, belongs);
       if (client.token_endpoint_auth_method === 'none')
         throw new ApiError(409, 'public_client', 'A public client has no secret to rotate.');
-      const clientSecret = await clients.rotateSecret(clientId);
-      await events.recordAfter({
-        ...about(actorId, client),
-        type: 'client.secret_rotated',
-        data: { client_id: clientId },
-      });
+      const clientSecret = await clients.rotateSecret(
+        clientId,
+        async (trx, rotated) =>
+          void (await events.record(trx, {
+            ...about(actorId, rotated),
+            type: 'client.secret_rotated',
+            data: { client_id: clientId },
+          })),
+      );
       return { metadata: client, clientSecret };
     },
 

@@ -1,31 +1,13 @@
-import { spawn } from 'node:child_process';
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { accountByEmail, signedInAt } from '../helpers/account-pages.ts';
 import { apiTokens, callApi } from '../helpers/api.ts';
+import { runCli } from '../helpers/cli-process.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { clearRedisPrefix, startServer, testRedisEnv } from '../helpers/server.ts';
 import { signInThroughPages } from '../helpers/sign-in.ts';
 
-const ROOT = new URL('../../', import.meta.url);
 const EMAIL = 'gremlin@example.com';
-
-/** The real CLI in a child process, as an operator runs it next to a running server. */
-function runCli(env: Record<string, string>, args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', DATA_DIR: '', KEYS_SECRET: '', NODE_ENV: 'test', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 // The CLI and a running server share storage only on Postgres and Redis (the embedded database
 // serves one process at a time).

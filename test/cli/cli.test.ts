@@ -1,20 +1,16 @@
-import { spawn } from 'node:child_process';
 import test, { type ExecutionContext } from 'ava';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { hashClientSecret } from '../../src/oidc/client-secrets.ts';
 import { accountByEmail } from '../helpers/account-pages.ts';
 import { apiToken, callApi } from '../helpers/api.ts';
+import { type CliResult, runCli } from '../helpers/cli-process.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { discover } from '../helpers/relying-party.ts';
 import { clearRedisPrefix, startServer, testRedisEnv } from '../helpers/server.ts';
 
-const ROOT = new URL('../../', import.meta.url);
-
 // Each test drives a few CLI processes in turn; run one test at a time so that, on the embedded
 // database, they do not compete for the CPU with each other's WASM Postgres start-ups.
-
-type CliResult = { code: number | null; stdout: string; stderr: string };
 
 /**
  * Storage of the test's own that a separate process can open: a fresh Postgres database when
@@ -29,24 +25,6 @@ async function cliStorage(t: ExecutionContext) {
   });
   const env = { ...database.env, ...redis };
   return { env, cli: (...args: string[]) => runCli(env, args) };
-}
-
-/** The real CLI in a child process, as an operator runs it (`npm run cli -- ...` is `tsx src/cli.ts ...`). */
-function runCli(env: Record<string, string>, args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: ROOT,
-      // Empty means unset (see config.ts), so the worker's own DATABASE_URL/REDIS_URL do not leak in.
-      env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', DATA_DIR: '', KEYS_SECRET: '', NODE_ENV: 'test', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 function succeeded(t: ExecutionContext, result: CliResult) {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { parse } from 'yaml';
 import { renderCloudConfig } from '../../src/environments/cloud-config.ts';
 import { generateMachineKeys } from '../../src/environments/machine-keys.ts';
 import { loadTemplates } from '../../src/environments/template.ts';
+import { runCli } from '../helpers/cli-process.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 
 const ROOT = new URL('../../', import.meta.url);
@@ -74,22 +74,6 @@ test('the rendered cloud-config carries the user and key, the pinned host key, p
   t.deepEqual(doc.packages, template!.user_data.packages);
 });
 
-function cli(env: Record<string, string>, args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', DATA_DIR: '', NODE_ENV: 'test', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 test('the operator reloads templates with the CLI; a removed file is no longer offered', async (t) => {
   const database = await createTestDatabase({ persisted: true });
   const dir = await mkdtemp(join(tmpdir(), 'fairyid-templates-'));
@@ -100,19 +84,19 @@ test('the operator reloads templates with the CLI; a removed file is no longer o
   const one = 'description: d\nimage: debian-12-x64\ndefault_tier: free\nuser_data: {}\n';
   await writeFile(join(dir, 'alpha.yaml'), `name: Alpha\n${one}`);
   const env = { ...database.env, TEMPLATES_DIR: dir };
-  const first = await cli(env, ['templates', 'reload']);
+  const first = await runCli(env, ['templates', 'reload']);
   t.is(first.code, 0, first.stderr);
   t.regex(first.stdout, /Loaded 1 environment templates/);
 
   await writeFile(join(dir, 'beta.yaml'), `name: Beta\n${one}`);
   await rm(join(dir, 'alpha.yaml'));
-  t.is((await cli(env, ['templates', 'reload'])).code, 0);
-  const listed = await cli(env, ['templates', 'list']);
+  t.is((await runCli(env, ['templates', 'reload'])).code, 0);
+  const listed = await runCli(env, ['templates', 'list']);
   t.is(listed.stdout.trim().split('\n').length, 1);
   t.regex(listed.stdout, /^beta\tBeta/);
 
   await writeFile(join(dir, 'gamma.yaml'), 'name: Gamma\n');
-  const refused = await cli(env, ['templates', 'reload']);
+  const refused = await runCli(env, ['templates', 'reload']);
   t.is(refused.code, 1);
   t.regex(refused.stderr, /gamma\.yaml: description: /);
 });

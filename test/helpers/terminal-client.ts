@@ -13,6 +13,8 @@ export async function openTerminal(
   url: string,
   options: {
     origin?: string;
+    /** Sent as X-Request-Id on the upgrade: the terminal's audit rows carry it. */
+    requestId?: string;
     session?: string;
     offset?: number;
     inputStream?: string;
@@ -22,7 +24,12 @@ export async function openTerminal(
     paused?: boolean;
   } = {},
 ) {
-  const ws = new WebSocket(url, { headers: options.origin ? { origin: options.origin } : {} });
+  const ws = new WebSocket(url, {
+    headers: {
+      ...(options.origin ? { origin: options.origin } : {}),
+      ...(options.requestId ? { 'x-request-id': options.requestId } : {}),
+    },
+  });
   const chunks: Buffer[] = [];
   const controls: Control[] = [];
   let offset = options.offset ?? 0;

@@ -18,7 +18,7 @@ test('thousands of random charges, refunds, transfers and grants in parallel kee
   // Every app approved and every person allowed: this test is about the bookings, not the policy.
   const ledger = createLedgerService({
     db,
-    events: createEventRecorder(db, systemClock),
+    events: createEventRecorder(systemClock),
     clients: { find: async () => ({ first_party: true }) },
     organizations: { authorize: async () => {}, requireActive: async () => {} },
   });

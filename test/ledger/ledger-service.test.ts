@@ -19,7 +19,7 @@ async function ledgerWith(db: Db, people: string[]) {
     .execute();
   const ledger = createLedgerService({
     db,
-    events: createEventRecorder(db, systemClock),
+    events: createEventRecorder(systemClock),
     clients: {
       find: async (clientId) =>
         clientId === APPROVED ? { organization_id: 'org-active' } : { organization_id: 'org-pending' },

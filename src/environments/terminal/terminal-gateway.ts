@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import type { AuditService } from '../../audit/audit.service.ts';
 import { ApiError } from '../../shared/api-error.ts';
+import { requestIdFrom, runInRequestScope } from '../../shared/request-scope.ts';
 import { CLOSE, type CloseReason, closeReason } from './close-codes.ts';
 import { clientMessage, INPUT_HEADER_BYTES, MAX_CLIENT_FRAME, outputFrame, parseInputFrame } from './protocol.ts';
 import { ShellError, type SshTarget } from './ssh-shell.ts';
@@ -24,6 +25,8 @@ type Admitted = {
   target: SshTarget;
   ip: string | null;
   userAgent: string | null;
+  /** The upgrade request's id: the terminal's audit rows carry it, as a page request's rows carry theirs. */
+  requestId: string;
   /** Gives back the place under the limits the upgrade held until its session opened. */
   release(): void;
 };
@@ -57,7 +60,19 @@ export function createTerminalGateway(deps: {
   const connections = new Set<Connection>();
   const issuerOrigin = new URL(deps.issuer).origin;
 
-  async function admit(req: IncomingMessage, environmentId: string, ticket: string | null): Promise<Admitted> {
+  // The 101 answer names the upgrade's id too, as every HTTP answer does (X-Request-Id).
+  const upgradeIds = new WeakMap<IncomingMessage, string>();
+  wss.on('headers', (headers, req) => {
+    const requestId = upgradeIds.get(req);
+    if (requestId) headers.push(`X-Request-Id: ${requestId}`);
+  });
+
+  async function admit(
+    req: IncomingMessage,
+    environmentId: string,
+    ticket: string | null,
+    requestId: string,
+  ): Promise<Admitted> {
     if (!ticket)
       throw new ApiError(
         401,
@@ -94,6 +109,7 @@ export function createTerminalGateway(deps: {
       release,
       ip: req.socket.remoteAddress ?? null,
       userAgent: req.headers['user-agent'] ?? null,
+      requestId,
     };
   }
 
@@ -161,7 +177,7 @@ export function createTerminalGateway(deps: {
         void deps.audit.record({
           event: 'terminal_session_started',
           outcome: 'success',
-          origin: { ip: admitted.ip, userAgent: admitted.userAgent },
+          origin: { ip: admitted.ip, userAgent: admitted.userAgent, requestId: admitted.requestId },
           accountId: claims.accountId,
           clientId: claims.clientId,
           detail: { environment_id: claims.environmentId, session_id: session.id, tmux_session: claims.tmux },
@@ -202,7 +218,7 @@ export function createTerminalGateway(deps: {
       void deps.audit.record({
         event: 'terminal_session_ended',
         outcome: 'success',
-        origin: { ip: admitted.ip, userAgent: admitted.userAgent },
+        origin: { ip: admitted.ip, userAgent: admitted.userAgent, requestId: admitted.requestId },
         accountId: claims.accountId,
         clientId: claims.clientId,
         detail: {
@@ -259,18 +275,24 @@ export function createTerminalGateway(deps: {
   return {
     /** For the Node HTTP server's `upgrade` event. */
     async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
+      // Koa never sees an upgrade, so the id it gives every request is given here, by the same rule.
+      const requestId = requestIdFrom(req.headers['x-request-id']);
       const url = new URL(req.url ?? '/', 'http://upgrade.invalid');
       const match = SOCKET_PATH.exec(url.pathname);
-      if (!match?.[1]) return refuse(socket, new ApiError(404, 'not_found', 'No WebSocket here.'));
+      if (!match?.[1]) return refuse(socket, new ApiError(404, 'not_found', 'No WebSocket here.'), requestId);
       try {
-        const admitted = await admit(req, match[1], url.searchParams.get('ticket'));
+        const environmentId = match[1];
+        const admitted = await runInRequestScope(requestId, () =>
+          admit(req, environmentId, url.searchParams.get('ticket'), requestId),
+        );
         // A socket that went away during the upgrade never reaches serve(): its place is given back.
         socket.once('close', admitted.release);
+        upgradeIds.set(req, requestId);
         wss.handleUpgrade(req, socket, head, (ws) => serve(ws, admitted));
       } catch (error) {
-        if (error instanceof ApiError) return refuse(socket, error);
-        deps.log.error({ err: error }, 'terminal upgrade failed');
-        refuse(socket, new ApiError(500, 'server_error', 'The terminal could not be opened.'));
+        if (error instanceof ApiError) return refuse(socket, error, requestId);
+        deps.log.error({ err: error, requestId }, 'terminal upgrade failed');
+        refuse(socket, new ApiError(500, 'server_error', 'The terminal could not be opened.'), requestId);
       }
     },
 
@@ -290,14 +312,14 @@ export function createTerminalGateway(deps: {
 }
 
 /** An HTTP answer on the raw socket: the upgrade is refused in the API's error shape, before any SSH. */
-function refuse(socket: Duplex, error: ApiError) {
+function refuse(socket: Duplex, error: ApiError, requestId: string) {
   const body = JSON.stringify({ error: error.code, error_description: error.message });
   const statusText =
     { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 429: 'Too Many Requests' }[
       error.status
     ] ?? 'Error';
   socket.end(
-    `HTTP/1.1 ${error.status} ${statusText}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${error.status} ${statusText}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
 

@@ -45,7 +45,8 @@ rootTest(
     const { server } = await startTerminalServer(t);
     const environment = await runningEnvironment(server, 'revoker@example.com');
     const ticket = await ticketFor(server, environment.token, environment.id);
-    const terminal = await openTerminal(ticket.body!.url);
+    const upgradeId = `upgrade-${environment.id}`;
+    const terminal = await openTerminal(ticket.body!.url, { requestId: upgradeId });
     await terminal.hello();
     terminal.type('echo secret-keystrokes\r');
     await terminal.waitFor('secret-keystrokes');
@@ -67,7 +68,11 @@ rootTest(
     t.is(detail.environment_id, environment.id);
     t.true(typeof detail.bytes_out === 'number' && detail.bytes_out > 0);
     const entries = await server.app.services.audit.recentFor(accountId);
-    t.true(entries.some((entry) => entry.event === 'terminal_session_started'));
+    const started = entries.find((entry) => entry.event === 'terminal_session_started');
+    t.truthy(started);
+    // Both rows carry the id of the WebSocket upgrade that opened the terminal.
+    t.is(started?.request_id, upgradeId);
+    t.is(ended.request_id, upgradeId);
     t.false(JSON.stringify(entries).includes('secret-keystrokes'), 'keystrokes are never logged');
   },
 );
