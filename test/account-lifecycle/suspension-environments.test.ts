@@ -11,6 +11,7 @@ import {
   startEnvironmentServer,
   waitForState,
 } from '../helpers/environments.ts';
+import { outboxEvents } from '../helpers/events.ts';
 import { until } from '../helpers/machines.ts';
 
 // The stand-in's machines are local sshd processes on their own loopback address: root only.
@@ -81,6 +82,9 @@ rootTest(
         (detail) => detail.to === 'stopping' && detail.stop_reason === 'account_suspended',
       ),
     );
+    const published = (await outboxEvents(db, 'environment.stopped')).filter((event) => event.subject.id === id);
+    t.is(published.length, 1);
+    t.like(published[0], { actor: { type: 'system' }, data: { reason: 'account_suspended' } });
 
     // Hours go by: a stopped environment books no more DUST.
     const booked = await usage();
