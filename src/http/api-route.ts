@@ -148,7 +148,7 @@ export function mountApiRoutes(
 }
 
 /** `organizations` for /api/organizations/:id/members (and for /api/organizations/ and /api/organizations). */
-function groupOf(path: string): string | undefined {
+export function groupOf(path: string): string | undefined {
   if (!path.startsWith('/api/')) return undefined;
   const end = path.indexOf('/', 5);
   return path.slice(5, end === -1 ? undefined : end);
