@@ -25,7 +25,7 @@ import { healthRoutes } from './http/health.routes.ts';
 import { homeRoutes } from './http/home.routes.ts';
 import { inputRule } from './http/input-rule.ts';
 import { createLogger } from './http/logger.ts';
-import { dispatchByPath, type Layer } from './http/dispatch.ts';
+import { dispatchByPath, type Layer, onlyForApiGroups } from './http/dispatch.ts';
 import { createPageSession } from './http/page-session.ts';
 import { requestContext } from './http/request-context.ts';
 import { clientAddress } from './http/request-origin.ts';
@@ -151,15 +151,18 @@ export async function createApp(
   const api: Layer[] = [
     // CORS first: a preflight carries no token, and every answer below must carry the headers.
     apiCors(services.corsOrigins.allows),
-    apiDocsRoutes(apiDocument, renderer),
+    onlyForApiGroups(['openapi.json'], apiDocsRoutes(apiDocument, renderer)),
     // Public, like the OpenAPI document that also carries it.
-    eventSchemaRoutes(),
+    onlyForApiGroups(['events'], eventSchemaRoutes()),
     // Server-Sent Events, ahead of the JSON routes that answer every other /api path.
-    environmentLogRoutes({
-      service: services.environments.service,
-      requireScopes: guard.requireScopes,
-      pollMs: services.terminals.pollMs,
-    }),
+    onlyForApiGroups(
+      ['environments'],
+      environmentLogRoutes({
+        service: services.environments.service,
+        requireScopes: guard.requireScopes,
+        pollMs: services.terminals.pollMs,
+      }),
+    ),
     // Outside production every answer is checked against its declared schema.
     mountApiRoutes(apiRoutes, guard.requireScopes, { checkResponses: !config.production }),
   ];

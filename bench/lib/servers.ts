@@ -216,7 +216,11 @@ export async function startReference(options: {
     name: 'reference',
     url,
     readyPath: '/.well-known/openid-configuration',
-    args: nodeArgs(options.runtime.kind, 'bench/reference/server.ts'),
+    // BENCH_REFERENCE_NODE_ARGS: the same for the reference, to profile both sides of a ratio.
+    args: [
+      ...(process.env.BENCH_REFERENCE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      ...nodeArgs(options.runtime.kind, 'bench/reference/server.ts'),
+    ],
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'test',

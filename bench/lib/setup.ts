@@ -84,6 +84,29 @@ export async function startLocalTargets(options: Options, root: string, cleanups
     },
   ];
 
+  // BENCH_COMPARE_ROOT: another build of FairyID (a folder holding its dist/, under this checkout so
+  // that it resolves the same node_modules), measured alongside with storage of its own: a
+  // before/after pair in one run, which a busy machine affects alike.
+  const compareRoot = process.env.BENCH_COMPARE_ROOT;
+  if (compareRoot) {
+    const compareStorage = await createStorage(cleanups);
+    const compareClients = await registerClients(runtime, compareStorage, compareRoot);
+    const before = await startFairyId({ runtime, storage: compareStorage, root: compareRoot, core, name: 'FairyID-B' });
+    cleanups.add(() => before.stop());
+    processes.push(before);
+    log(`FairyID-B (${compareRoot}) at ${before.url} (pid ${before.pid})`);
+    const discovery = await fetchDiscovery(before.url);
+    targets.push({
+      name: 'FairyID-B',
+      kind: 'fairy',
+      url: before.url,
+      discovery,
+      process: before,
+      machine: compareClients.machine,
+      ...pageSignIn(before.url, discovery, compareClients.web, BENCH_REDIRECT_URI),
+    });
+  }
+
   const referenceStorage = process.env.REDIS_URL
     ? 'minimal Redis adapter (bench/reference/redis-adapter.ts)'
     : "oidc-provider's built-in memory adapter";

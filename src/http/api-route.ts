@@ -90,13 +90,20 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /**
  * Serves the declared routes. Everything under /api answers JSON in one error shape, 404 included;
  * other paths pass through to the rest of the app.
+ *
+ * Routes are grouped by their first segment after /api/ (`organizations`, `dust`, ...), one router
+ * per group, chosen by a map lookup: a request is matched against its group's few routes instead of
+ * every route's pattern in turn, which was most of the dispatch cost of a cheap /api request. Within
+ * a group @koa/router matches as before (declaration order, HEAD for GET, an optional trailing
+ * slash, case-insensitive), and its paths cannot match another group's. A route without a body
+ * schema runs no JSON parser: nothing reads its body, and the input rule has already refused a
+ * malformed or oversized one.
  */
 export function mountApiRoutes(
   routes: ApiRoute[],
   requireScopes: (...scopes: string[]) => Middleware,
   options: { checkResponses: boolean },
 ): Middleware {
-  const router = new Router();
   const parser = bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8' });
   const json: Middleware = async (ctx, next) => {
     try {
@@ -108,8 +115,16 @@ export function mountApiRoutes(
     }
     await next();
   };
+  const groups = new Map<string, Router>();
   for (const route of routes) {
-    router[route.method](route.path, requireScopes(...route.scopes), json, async (ctx) => {
+    const group = groupOf(route.path);
+    if (group === undefined || !/^[\w-]+$/.test(group))
+      throw new Error(
+        `API route ${route.path}: the segment after /api/ must be a literal (it selects the route group)`,
+      );
+    const router = groups.get(group.toLowerCase()) ?? new Router();
+    groups.set(group.toLowerCase(), router);
+    const handle: Middleware = async (ctx) => {
       const params = parse(route.params, ctx.params, 'path parameter');
       const query = parse(route.query, ctx.query, 'query parameter');
       const body = parse(route.body, route.body ? ctx.request.body : undefined, 'body');
@@ -118,13 +133,25 @@ export function mountApiRoutes(
       if (ctx.status === 204) return;
       if (options.checkResponses) checkResponse(route, result);
       ctx.body = result;
-    });
+    };
+    const guard = requireScopes(...route.scopes);
+    if (route.body) router[route.method](route.path, guard, json, handle);
+    else router[route.method](route.path, guard, handle);
   }
-  const dispatch = router.routes() as unknown as Middleware;
+  const dispatchers = new Map([...groups].map(([group, router]) => [group, router.routes() as unknown as Middleware]));
+  const none = async () => {};
   return (ctx, next) => {
     if (ctx.path !== '/api' && !ctx.path.startsWith('/api/')) return next();
-    return apiErrors(ctx, () => dispatch(ctx, async () => {}));
+    const dispatch = dispatchers.get(groupOf(ctx.path)?.toLowerCase() ?? '');
+    return apiErrors(ctx, () => (dispatch ? dispatch(ctx, none) : none()));
   };
+}
+
+/** `organizations` for /api/organizations/:id/members (and for /api/organizations/ and /api/organizations). */
+export function groupOf(path: string): string | undefined {
+  if (!path.startsWith('/api/')) return undefined;
+  const end = path.indexOf('/', 5);
+  return path.slice(5, end === -1 ? undefined : end);
 }
 
 function parse(schema: z.ZodType | undefined, value: unknown, where: string) {

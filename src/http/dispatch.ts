@@ -1,4 +1,5 @@
 import type { Context, DefaultState, Middleware, Next } from 'koa';
+import { groupOf } from './api-route.ts';
 
 /**
  * Any Koa middleware, routers included: they declare the properties they add to the context (params),
@@ -31,4 +32,18 @@ export function dispatchByPath(branches: readonly Branch[], rest: readonly Layer
     for (const branch of composed) if (branch.matches(ctx)) return branch.run(ctx, next);
     return fallback(ctx, next);
   };
+}
+
+/**
+ * For the routers in front of the declared routes (the OpenAPI document, the event catalog, log
+ * streams): an /api request whose group is none of theirs skips them instead of being matched
+ * against their patterns. Paths outside /api (the reference page at /docs/api) reach them as before.
+ */
+export function onlyForApiGroups(groups: readonly string[], layer: Layer): Layer {
+  const names = new Set(groups.map((group) => group.toLowerCase()));
+  const run = layer as Middleware;
+  return ((ctx: Context, next: Next) => {
+    if (!ctx.path.startsWith('/api/')) return run(ctx, next);
+    return names.has(groupOf(ctx.path)?.toLowerCase() ?? '') ? run(ctx, next) : next();
+  }) as Layer;
 }

@@ -47,6 +47,11 @@ function decodeComponent(text: string) {
   return percentDecode(text.replaceAll('+', ' '));
 }
 
+/** Whether a path or form text decodes to clean text; without a `%` there is nothing to decode. */
+function isCleanEncoded(text: string) {
+  return isCleanText(text.includes('%') ? decodeComponent(text) : text);
+}
+
 type Refusal = { status: number; code: string; message: string };
 
 const UNCLEAN: Refusal = {
@@ -84,8 +89,7 @@ export function inputRule(deps: { renderer: Renderer; answersJson(ctx: Context):
   };
 
   return async (ctx, next) => {
-    if (!isCleanText(decodeComponent(ctx.path)) || !isCleanText(decodeComponent(ctx.querystring)))
-      return refuse(ctx, UNCLEAN);
+    if (!isCleanEncoded(ctx.path) || !isCleanEncoded(ctx.querystring)) return refuse(ctx, UNCLEAN);
     // Node's parser already refuses a NUL in a header; this keeps the rule whole if that ever changes.
     if (ctx.req.rawHeaders.some((text) => !isCleanText(text))) return refuse(ctx, UNCLEAN);
 
@@ -126,7 +130,7 @@ function bodyProblem(ctx: Context, body: Buffer): Refusal | undefined {
   // A raw NUL byte is refused in any charset: in UTF-16 and the rest it is part of a NUL character.
   if (body.includes(0)) return UNCLEAN;
   const text = body.toString('utf8');
-  if (ctx.request.is('urlencoded')) return isCleanText(decodeComponent(text)) ? undefined : UNCLEAN;
+  if (ctx.request.is('urlencoded')) return isCleanEncoded(text) ? undefined : UNCLEAN;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -72,6 +72,17 @@ export function setPageHeaders(ctx: Pick<Context, 'set'>) {
 }
 
 /**
+ * `ctx.response.is('html')` without type-is's parse and MIME lookup, nor the copy of every header
+ * Koa's `ctx.response.get` makes (`res.getHeaders()`), on every answer: only text/html is HTML to
+ * type-is too, whatever the parameters and case.
+ */
+function isHtml(header: ReturnType<Context['res']['getHeader']>) {
+  if (typeof header !== 'string') return false;
+  const end = header.indexOf(';');
+  return (end === -1 ? header : header.slice(0, end)).trim().toLowerCase() === 'text/html';
+}
+
+/**
  * Headers for every response, our own and oidc-provider's. They are set before anything downstream
  * runs: oidc-provider writes its responses straight to the socket (provider-mount.ts), so by the
  * time `next()` returns they have gone out, and a header set then is silently dropped. `hsts` in
@@ -91,7 +102,7 @@ export function securityHeaders(options: { hsts: boolean }): Middleware {
       }
       throw error;
     }
-    if (ctx.response.is('html')) {
+    if (isHtml(ctx.res.getHeader('Content-Type'))) {
       ctx.set(HTML_PAGE);
       if (ctx.state.remoteImages === true) ctx.set('Content-Security-Policy', POLICY_WITH_REMOTE_IMAGES);
       if (typeof ctx.state.imageOrigin === 'string')
