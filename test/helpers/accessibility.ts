@@ -3,8 +3,9 @@ import { createRequire } from 'node:module';
 import type { ExecutionContext } from 'ava';
 import type { Page } from 'playwright-core';
 
-// axe-core's own build, evaluated through the DevTools protocol: a <script> tag with this content
-// would be an inline script, which the pages' CSP (script-src 'self') rightly refuses.
+// axe-core's own build, evaluated through the DevTools protocol (page.evaluate of a string), which the
+// pages' CSP does not govern; a <script> tag with this content would be an inline script, which their
+// CSP (script-src 'self') rightly refuses.
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 type Theme = 'light' | 'dark';
@@ -20,18 +21,23 @@ const audits = new WeakMap<Page, Audit>();
 
 // The page went away under the check (the test navigated or ended): that state is left behind, and
 // the next one gets its own check.
-const GONE = /Execution context was destroyed|Target page, context or browser has been closed|frame was detached|Cannot find context|navigat/i;
+const GONE =
+  /Execution context was destroyed|Target page, context or browser has been closed|frame was detached|Cannot find context|navigat/i;
 
-/** axe-core over the page as it is now; each violation as "rule: targets (help)". */
-async function runAxe(page: Page): Promise<{ url: string; violations: string[] }> {
-  return page.evaluate(async (source) => {
-    const scope = globalThis as unknown as { axe?: unknown };
-    // biome-ignore lint/security/noGlobalEval: axe-core's published source, run in the test browser only
-    if (!scope.axe) (0, eval)(source);
-    const axe = scope.axe as {
-      run(context: Document, options: object): Promise<{ violations: AxeViolation[] }>;
-    };
+/**
+ * axe-core over the page as it is now; each violation as "rule: targets (help)". Undefined when a new
+ * document replaced the one axe-core was put into.
+ */
+async function runAxe(page: Page): Promise<{ url: string; violations: string[] } | undefined> {
+  if (!(await page.evaluate('!!globalThis.axe'))) await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async () => {
     type AxeViolation = { id: string; help: string; nodes: { target: string[] }[] };
+    const axe = (
+      globalThis as unknown as {
+        axe?: { run(context: Document, options: object): Promise<{ violations: AxeViolation[] }> };
+      }
+    ).axe;
+    if (!axe) return undefined;
     const { violations } = await axe.run(document, { resultTypes: ['violations'] });
     return {
       url: location.href,
@@ -39,7 +45,7 @@ async function runAxe(page: Page): Promise<{ url: string; violations: string[] }
         (rule) => `${rule.id}: ${rule.nodes.map((node) => node.target.join(' ')).join(', ')} (${rule.help})`,
       ),
     };
-  }, AXE_SOURCE);
+  });
 }
 
 /** Both themes of the current page state, the one the test chose first; the test's theme is put back. */
@@ -52,6 +58,7 @@ async function auditBothThemes(page: Page, audit: Audit) {
     for (const theme of [first, second]) {
       if (theme !== first) await emulate({ colorScheme: theme });
       const result = await runAxe(page);
+      if (!result) return;
       where = result.url;
       for (const violation of result.violations) audit.findings.push(`${where} (${theme}): ${violation}`);
     }
