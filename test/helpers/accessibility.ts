@@ -32,15 +32,16 @@ async function runAxe(page: Page): Promise<{ url: string; violations: string[] }
   if (!(await page.evaluate('!!globalThis.axe'))) await page.evaluate(AXE_SOURCE);
   return page.evaluate(async () => {
     type AxeViolation = { id: string; help: string; nodes: { target: string[] }[] };
-    const axe = (
-      globalThis as unknown as {
-        axe?: { run(context: Document, options: object): Promise<{ violations: AxeViolation[] }> };
-      }
-    ).axe;
-    if (!axe) return undefined;
-    const { violations } = await axe.run(document, { resultTypes: ['violations'] });
+    // The page's globals; this project's TypeScript has no DOM library.
+    const scope = globalThis as unknown as {
+      axe?: { run(context: unknown, options: object): Promise<{ violations: AxeViolation[] }> };
+      document: unknown;
+      location: { href: string };
+    };
+    if (!scope.axe) return undefined;
+    const { violations } = await scope.axe.run(scope.document, { resultTypes: ['violations'] });
     return {
-      url: location.href,
+      url: scope.location.href,
       violations: violations.map(
         (rule) => `${rule.id}: ${rule.nodes.map((node) => node.target.join(' ')).join(', ')} (${rule.help})`,
       ),

@@ -17,7 +17,7 @@ async function servedStylesheet(t: ExecutionContext) {
 /** The custom properties of a `:root { ... }` block. */
 function customProperties(block: string): Record<string, string> {
   return Object.fromEntries(
-    [...block.matchAll(/(--[\w-]+):\s*([^;]+);/g)].map(([, name, value]) => [name, value.trim()]),
+    [...block.matchAll(/(--[\w-]+):\s*([^;]+);/g)].map(([, name, value]) => [name, (value ?? '').trim()]),
   );
 }
 
