@@ -7,6 +7,14 @@ import type { Page } from 'playwright-core';
 // pages' CSP does not govern; a <script> tag with this content would be an inline script, which their
 // CSP (script-src 'self') rightly refuses.
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+// axe-core finishes each rule on a setTimeout. A test that stopped the page's clock (page.clock) would
+// stop it too, so it gets the browser's own timers, which Playwright's clock keeps aside as `builtins`.
+const AXE_INSTALL = `(() => {
+  const timers = globalThis.__pwClock?.builtins ?? globalThis;
+  (function (setTimeout, clearTimeout) {
+${AXE_SOURCE}
+  }).call(globalThis, timers.setTimeout.bind(globalThis), timers.clearTimeout.bind(globalThis));
+})()`;
 
 type Theme = 'light' | 'dark';
 type Audit = {
@@ -29,7 +37,7 @@ const GONE =
  * document replaced the one axe-core was put into.
  */
 async function runAxe(page: Page): Promise<{ url: string; violations: string[] } | undefined> {
-  if (!(await page.evaluate('!!globalThis.axe'))) await page.evaluate(AXE_SOURCE);
+  if (!(await page.evaluate('!!globalThis.axe'))) await page.evaluate(AXE_INSTALL);
   return page.evaluate(async () => {
     type AxeViolation = { id: string; help: string; nodes: { target: string[] }[] };
     // The page's globals; this project's TypeScript has no DOM library.
