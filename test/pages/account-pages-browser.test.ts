@@ -92,6 +92,9 @@ for (const viewport of ['phone', 'desktop'] as const) {
       await page.getByRole('button', { name: 'Disconnect Pixie Notes' }).click();
       await page.getByRole('heading', { level: 1, name: 'Disconnect this app?' }).waitFor();
       await checkPage(t, page, viewport, 'account-apps-confirm', 'Disconnect this app?');
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await checkPage(t, page, viewport, 'account-apps-confirm-dark', 'Disconnect this app?');
+      await page.emulateMedia({ colorScheme: 'light' });
       await page.getByRole('link', { name: 'Cancel, keep it' }).click();
       await page.waitForURL((url) => url.pathname === '/account/apps' && url.search === '');
       t.is(await page.locator('li.app').count(), 2, 'cancelling keeps the app');
