@@ -3,14 +3,18 @@ import type { AuditEventName, AuditService } from '../audit/audit.service.ts';
 import type { Renderer } from '../http/render.ts';
 import type { PageSession } from '../http/page-session.ts';
 import type { ClientRepository } from '../oidc/client.repository.ts';
-import { describeDetail, EVENT_LABELS, FAILURE_LABELS } from './activity-labels.ts';
+import { pageLocale } from '../http/page-locale.ts';
+import { AUDIT_EVENT_NAMES } from '../audit/audit.service.ts';
+import { text } from '../i18n/translator.ts';
+import { describeDetail, eventLabel } from './activity-labels.ts';
 import { describeDevice } from './device-description.ts';
 import { shownTime } from './relative-time.ts';
 
 const PAGE = '/account/activity';
 const SHOWN = 30;
 
-const isEventName = (event: string): event is AuditEventName => Object.hasOwn(EVENT_LABELS, event);
+const isEventName = (event: string): event is AuditEventName =>
+  (AUDIT_EVENT_NAMES as readonly string[]).includes(event);
 
 /** `/account/activity`: the person's own recent security events from the audit trail. */
 export function activityPageRoutes(deps: {
@@ -29,23 +33,22 @@ export function activityPageRoutes(deps: {
     const clientNames = new Map(
       await Promise.all(
         clientIds.map(
-          async (id) => [id, (await deps.clients.find(id))?.client_name ?? 'An app that was removed'] as const,
+          async (id) => [id, (await deps.clients.find(id))?.client_name ?? text('notices.removedApp')] as const,
         ),
       ),
     );
+    const locale = pageLocale(ctx);
     await deps.renderer.render(ctx, 'account-activity', {
       events: events.map((event) => {
         const failed = event.outcome === 'failure';
-        const label = isEventName(event.event)
-          ? (failed && FAILURE_LABELS[event.event]) || EVENT_LABELS[event.event]
-          : event.event.replaceAll('_', ' ');
+        const label = isEventName(event.event) ? eventLabel(event.event, failed) : event.event.replaceAll('_', ' ');
         return {
           label,
           failed,
           app: event.client_id ? clientNames.get(event.client_id) : undefined,
-          facts: describeDetail(event.detail),
-          at: shownTime(event.created_at),
-          ip: event.ip ?? 'Unknown',
+          facts: describeDetail(event.detail, locale),
+          at: shownTime(event.created_at, locale),
+          ip: event.ip ?? text('notices.unknownIp'),
           device: describeDevice(event.user_agent),
         };
       }),

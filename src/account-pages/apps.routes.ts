@@ -3,6 +3,8 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import type { AuditService } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
+import { pageLocale } from '../http/page-locale.ts';
+import { type Text, text } from '../i18n/translator.ts';
 import type { Renderer } from '../http/render.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import type { PageSession, SignedIn } from '../http/page-session.ts';
@@ -12,8 +14,8 @@ import type { ConnectedAppService } from '../oidc/connected-app.service.ts';
 import { shownTime } from './relative-time.ts';
 
 const PAGE = '/account/apps';
-const DISCONNECTED = 'The app is disconnected. It can no longer use your account, and must ask you again to connect.';
-const NOT_CONNECTED = 'That app is not connected to your account.';
+const DISCONNECTED = text('notices.appDisconnected');
+const NOT_CONNECTED = text('notices.appNotConnected');
 
 /** `/account/apps`: the apps a person has let into their account, and disconnecting one. */
 export function appPageRoutes(deps: {
@@ -28,9 +30,10 @@ export function appPageRoutes(deps: {
   const renderPage = async (
     ctx: Context,
     current: SignedIn,
-    messages: { notice?: string | undefined; error?: string },
+    messages: { notice?: Text | undefined; error?: Text },
     status = 200,
   ) => {
+    const locale = pageLocale(ctx);
     const apps = (await deps.connectedApps.list(current.accountId)).map((app) => ({
       clientId: app.clientId,
       name: app.name,
@@ -39,7 +42,7 @@ export function appPageRoutes(deps: {
         app.organizations.length ? app.scopes.filter((scope) => scope !== ORGANIZATION_SCOPE) : app.scopes,
       ),
       organizations: app.organizations,
-      since: shownTime(app.since),
+      since: shownTime(app.since, locale),
     }));
     await deps.renderer.render(ctx, 'account-apps', { apps, ...messages }, status);
   };
