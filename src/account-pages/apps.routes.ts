@@ -36,12 +36,12 @@ export function appPageRoutes(deps: {
     const locale = pageLocale(ctx);
     const apps = (await deps.connectedApps.list(current.accountId)).map((app) => ({
       clientId: app.clientId,
-      name: app.name,
+      name: app.name ?? text('notices.removedApp'),
       // "Acts for <organization>" says what the organization scope allowed, better than the consent page's wording.
       access: describeScopes(
         app.organizations.length ? app.scopes.filter((scope) => scope !== ORGANIZATION_SCOPE) : app.scopes,
       ),
-      organizations: app.organizations,
+      organizations: app.organizations.map((name) => name ?? text('notices.formerOrganization')),
       since: shownTime(app.since, locale),
     }));
     await deps.renderer.render(ctx, 'account-apps', { apps, ...messages }, status);

@@ -141,6 +141,7 @@ export function passkeyPageRoutes(deps: Deps) {
       `session:${current.sessionUid}`,
       credential,
       name.name,
+      pageLocale(ctx),
     );
     if (!result.ok) throw refusal(result);
     await audit(ctx, current, {

@@ -1,4 +1,4 @@
-import type { Locale } from '../i18n/locales.ts';
+import { DATE_LOCALES, type Locale } from '../i18n/locales.ts';
 import { translator } from '../i18n/translator.ts';
 
 // From the smallest unit up: a difference below `below` seconds is told in `unit`s of `seconds` each.
@@ -11,8 +11,6 @@ const UNITS = [
 ] as const;
 const YEARS = UNITS[4];
 
-// English dates read day first ("7 Dec 2026"), as en-GB writes them: never ambiguous with 12/7.
-const DATE_LOCALES: Record<Locale, string> = { en: 'en-GB', fr: 'fr' };
 const exact = new Map<Locale, Intl.DateTimeFormat>();
 const relative = new Map<Locale, Intl.RelativeTimeFormat>();
 

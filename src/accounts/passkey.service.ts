@@ -15,6 +15,8 @@ import type { Account } from './account.table.ts';
 import type { Passkey } from './factor.table.ts';
 import { accountLabel } from './account-label.ts';
 import type { PasskeyRepository } from './passkey.repository.ts';
+import { DATE_LOCALES, DEFAULT_LOCALE, type Locale } from '../i18n/locales.ts';
+import { translator } from '../i18n/translator.ts';
 
 /** How long a ceremony may take; the challenge lives a little longer than the browser waits. */
 const CEREMONY_TIMEOUT_MS = 180_000;
@@ -176,12 +178,13 @@ export function createPasskeyService(deps: {
       return options;
     },
 
-    /** Verifies a new credential and stores it under `name` (or a dated default). */
+    /** Verifies a new credential and stores it under `name` (or a dated default, in the person's language). */
     async verifyRegistration(
       accountId: string,
       binding: string,
       response: RegistrationResponseJSON,
       name?: string | undefined,
+      locale: Locale = DEFAULT_LOCALE,
     ): Promise<VerifiedPasskey | Refused> {
       const challenge = await takeChallenge(response.response.clientDataJSON, {
         purpose: 'register',
@@ -213,7 +216,7 @@ export function createPasskeyService(deps: {
         transports: info.credential.transports ?? response.response.transports ?? [],
         device_type: info.credentialDeviceType,
         backed_up: info.credentialBackedUp,
-        name: name ?? defaultName(),
+        name: name ?? defaultName(locale),
       });
       if (!passkey) return { ok: false, reason: 'already_registered', accountId };
       return { ok: true, passkey, accountId, method: methodOf(passkey) };
@@ -324,10 +327,9 @@ export function createPasskeyService(deps: {
   };
 }
 
-const dateFormat = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' });
-
-function defaultName(now = new Date()) {
-  return `Passkey on ${dateFormat.format(now)}`;
+function defaultName(locale: Locale, now = new Date()) {
+  const date = new Intl.DateTimeFormat(DATE_LOCALES[locale], { dateStyle: 'medium', timeZone: 'UTC' }).format(now);
+  return translator(locale).t('notices.passkeyDefaultName', { date });
 }
 
 export type PasskeyService = ReturnType<typeof createPasskeyService>;

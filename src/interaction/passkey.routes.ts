@@ -13,6 +13,7 @@ import {
 import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import { jsonErrors, ScriptError } from '../http/json-errors.ts';
+import { pageLocale } from '../http/page-locale.ts';
 import { text } from '../i18n/translator.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import { parseBody, refusal } from './passkey-refusals.ts';
@@ -162,7 +163,13 @@ export function passkeyInteractionRoutes(deps: {
     const { interaction, accountId } = await inPrompt(ctx, 'mfa');
     const { credential, name } = parseBody(enrollBody, ctx.request.body);
     await enrollingAccount(interaction, accountId);
-    const result = await deps.passkeys.verifyRegistration(accountId, binding(interaction), credential, name);
+    const result = await deps.passkeys.verifyRegistration(
+      accountId,
+      binding(interaction),
+      credential,
+      name,
+      pageLocale(ctx),
+    );
     if (!result.ok) throw refusal(result);
     await audit(ctx, interaction, {
       event: 'factor_added',
@@ -194,7 +201,13 @@ export function passkeyInteractionRoutes(deps: {
     const { interaction } = await inPrompt(ctx, 'login');
     const { credential, name } = parseBody(enrollBody, ctx.request.body);
     const { held } = await offered(interaction);
-    const result = await deps.passkeys.verifyRegistration(held.accountId, binding(interaction), credential, name);
+    const result = await deps.passkeys.verifyRegistration(
+      held.accountId,
+      binding(interaction),
+      credential,
+      name,
+      pageLocale(ctx),
+    );
     if (!result.ok) throw refusal(result);
     if (!(await deps.passkeyOffer.take(interaction.uid)))
       throw new ScriptError(400, 'invalid_request', text('errors.signInEnded.message'));

@@ -5,6 +5,7 @@ import { csrfToken, formAction, PageClient } from '../helpers/page-client.ts';
 import { discover, RP_REDIRECT, registerClient } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { askForCode, otherThan, submitCode } from '../helpers/sign-in-pages.ts';
+import { answerConfirmPage, openCompleteVerificationUri } from '../helpers/device-approval.ts';
 
 // The sign-in pages speak the app's ui_locales before the browser's Accept-Language, on every page of
 // the interaction, and so do the codes they send; pages outside an interaction follow Accept-Language.
@@ -110,4 +111,23 @@ test('an unknown page is a French 404 for a French browser', async (t) => {
   const page = await response.text();
   t.regex(page, /Page introuvable/);
   t.regex(page, /Aller à la page d’accueil/);
+});
+
+test('a device that asked for ui_locales=fr gets its confirmation and sign-in pages in French', async (t) => {
+  const server = await startTestServer(t);
+  const { clientId } = await registerClient(server.app, {
+    name: 'Fairy TV',
+    authMethod: 'none',
+    redirectUris: [],
+    postLogoutRedirectUris: [],
+    grantTypes: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+  });
+  const config = await discover(server.url, clientId);
+  const device = await oidc.initiateDeviceAuthorization(config, { scope: 'openid', ui_locales: 'fr' });
+  const browser = new PageClient(server.url);
+  const confirm = await openCompleteVerificationUri(browser, device);
+  t.is(confirm.headers.get('content-language'), 'fr');
+  const { response, url } = await answerConfirmPage(browser, confirm, 'yes');
+  t.true(url.pathname.startsWith('/interaction/'));
+  t.is(response.headers.get('content-language'), 'fr');
 });

@@ -59,6 +59,13 @@ export const errorMessages = defineMessages({
       'This invitation is for another email address. Sign in with the address it was sent to.',
     'errors.invitation.already_member.title': 'Already a member',
     'errors.invitation.already_member.message': 'You are already a member of this organization.',
+    'errors.input.unclean':
+      'The request contains a character we do not accept (a NUL byte or a broken Unicode character).',
+    'errors.input.compressed': 'Compressed request bodies are not accepted.',
+    'errors.input.unreadable': 'The request body could not be read.',
+    'errors.input.tooLarge': 'The request body is larger than {kilobytes} kB.',
+    'errors.input.notJson': 'The request body is not valid JSON.',
+    'errors.input.notObject': 'The request body must be a JSON object.',
   },
   fr: {
     'errors.startAgain': 'Recommencer',
@@ -118,5 +125,12 @@ export const errorMessages = defineMessages({
       'Cette invitation est destinée à une autre adresse e-mail. Connectez-vous avec l’adresse à laquelle elle a été envoyée.',
     'errors.invitation.already_member.title': 'Déjà membre',
     'errors.invitation.already_member.message': 'Vous êtes déjà membre de cette organisation.',
+    'errors.input.unclean':
+      'La demande contient un caractère que nous n’acceptons pas (un octet NUL ou un caractère Unicode invalide).',
+    'errors.input.compressed': 'Les corps de requête compressés ne sont pas acceptés.',
+    'errors.input.unreadable': 'Le corps de la requête n’a pas pu être lu.',
+    'errors.input.tooLarge': 'Le corps de la requête dépasse {kilobytes} ko.',
+    'errors.input.notJson': 'Le corps de la requête n’est pas un JSON valide.',
+    'errors.input.notObject': 'Le corps de la requête doit être un objet JSON.',
   },
 });

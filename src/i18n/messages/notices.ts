@@ -119,6 +119,8 @@ export const noticeMessages = defineMessages({
     'notices.environment.choosePayer': 'Choose who pays.',
     'notices.environment.formExpired': 'This form expired; reload the page and try again.',
     'notices.environment.notFound': 'No such environment.',
+    'notices.formerOrganization': 'An organization you are no longer in',
+    'notices.passkeyDefaultName': 'Passkey on {date}',
   },
   fr: {
     'notices.profileSaved': 'Votre profil est enregistré.',
@@ -244,5 +246,7 @@ export const noticeMessages = defineMessages({
     'notices.environment.choosePayer': 'Choisissez qui paie.',
     'notices.environment.formExpired': 'Ce formulaire a expiré ; rechargez la page et réessayez.',
     'notices.environment.notFound': 'Cet environnement n’existe pas.',
+    'notices.formerOrganization': 'Une organisation dont vous ne faites plus partie',
+    'notices.passkeyDefaultName': 'Clé d’accès du {date}',
   },
 });
