@@ -3,7 +3,7 @@ import type Provider from 'oidc-provider';
 import { errors, type InteractionResults } from 'oidc-provider';
 import { PAGES_CLIENT_ID } from '../http/page-session.ts';
 import { type PageAction, PageError } from '../http/page-error.ts';
-import { negotiateLocale } from '../i18n/locales.ts';
+import { followUiLocales } from '../http/page-locale.ts';
 import { text } from '../i18n/translator.ts';
 
 /** The page for a sign-in that no longer runs: what happened, and a way to start again. */
@@ -20,27 +20,19 @@ export async function loadInteraction(provider: Provider, ctx: Context) {
   try {
     const interaction = await provider.interactionDetails(ctx.req, ctx.res);
     if (interaction.uid !== ctx.params.uid) throw new errors.SessionNotFound('interaction mismatch');
-    speakTheAppsLanguage(ctx, interaction.params);
+    // Every page of the interaction speaks the app's language: ui_locales came with its first request only.
+    followUiLocales(ctx, interaction.params.ui_locales);
     return interaction;
   } catch (error) {
     if (!(error instanceof errors.SessionNotFound)) throw error;
     const named = await provider.Interaction.find(String(ctx.params.uid));
-    if (named) speakTheAppsLanguage(ctx, named.params);
+    if (named) followUiLocales(ctx, named.params.ui_locales);
     const action = named ? await returnToApp(provider, named.params) : undefined;
     if (named && !ctx.cookies.get(provider.cookieName('interaction'), { signed: false })) {
       throw new PageError(400, text('errors.otherBrowser.message'), text('errors.otherBrowser.title'), action);
     }
     throw interactionEnded(action);
   }
-}
-
-/**
- * The sign-in pages speak the language the app asked for (`ui_locales`, OpenID Connect Core
- * 3.1.2.1) before the browser's, on every page of the interaction, as the parameter is only sent once.
- */
-function speakTheAppsLanguage(ctx: Context, params: Record<string, unknown>) {
-  const uiLocales = typeof params.ui_locales === 'string' ? params.ui_locales : undefined;
-  ctx.state.locale = negotiateLocale({ uiLocales, acceptLanguage: ctx.get('accept-language') });
 }
 
 /**

@@ -3,7 +3,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Renderer } from '../http/render.ts';
 import { setPageHeaders } from '../http/security-headers.ts';
 import { csrfTokenFor } from '../http/csrf.ts';
-import { negotiateLocale } from '../i18n/locales.ts';
+import { followUiLocales } from '../http/page-locale.ts';
 import { type Text, text } from '../i18n/translator.ts';
 import type { ProviderPages } from '../oidc/page-sources.ts';
 import { reportWrongDeviceGuess } from '../verification/device-guess-limit.routes.ts';
@@ -23,7 +23,9 @@ export function createProviderPages(
   // unless its caller says otherwise; renderError passes the status oidc-provider set for the error.
   const render = (ctx: KoaContextWithOIDC, view: string, data: Record<string, unknown>, status = 200) => {
     setPageHeaders(ctx);
-    speakTheAppsLanguage(ctx);
+    // The device pages follow the ui_locales their device authorization carried; an error or a
+    // logout page, those of the request it answers.
+    followUiLocales(ctx, (ctx.oidc?.entities?.DeviceCode?.params ?? ctx.oidc?.params)?.ui_locales);
     return renderer.render(ctx as unknown as Context, view, data, status);
   };
 
@@ -90,17 +92,6 @@ export function createProviderPages(
       await render(ctx, 'logged-out', { clientName: ctx.oidc.client?.clientName });
     },
   };
-}
-
-/**
- * These pages too speak the app's ui_locales before the browser's: the one its device authorization
- * carried (the device pages), or the one of the request being answered (its error, a logout).
- */
-function speakTheAppsLanguage(ctx: KoaContextWithOIDC) {
-  const params = ctx.oidc?.entities?.DeviceCode?.params ?? ctx.oidc?.params;
-  const uiLocales = params?.ui_locales;
-  if (typeof uiLocales === 'string')
-    ctx.state.locale = negotiateLocale({ uiLocales, acceptLanguage: ctx.get('accept-language') });
 }
 
 function deviceError(err: Error & { userCode?: string }): Text {

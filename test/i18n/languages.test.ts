@@ -131,3 +131,20 @@ test('a device that asked for ui_locales=fr gets its confirmation and sign-in pa
   t.true(url.pathname.startsWith('/interaction/'));
   t.is(response.headers.get('content-language'), 'fr');
 });
+
+test('a refusal a page script shows is in the page’s language, its error code unchanged', async (t) => {
+  const server = await startTestServer(t);
+  const refused = async (language: string) => {
+    const response = await fetch(`${server.url}/interaction/no-such-interaction/passkey/sign-in/options`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'accept-language': language },
+      body: '{}',
+    });
+    return { status: response.status, body: (await response.json()) as { error: string; error_description: string } };
+  };
+  const french = await refused('fr');
+  t.is(french.status, 403);
+  t.is(french.body.error, 'forbidden');
+  t.regex(french.body.error_description, /^Ce formulaire a expiré/);
+  t.regex((await refused('en')).body.error_description, /^This form expired/);
+});

@@ -121,6 +121,8 @@ export const noticeMessages = defineMessages({
     'notices.environment.notFound': 'No such environment.',
     'notices.formerOrganization': 'An organization you are no longer in',
     'notices.passkeyDefaultName': 'Passkey on {date}',
+    'notices.terminal.signInAgain': 'Sign in again to open the terminal.',
+    'notices.terminal.signInForLog': 'Sign in again to see the log.',
   },
   fr: {
     'notices.profileSaved': 'Votre profil est enregistré.',
@@ -248,5 +250,7 @@ export const noticeMessages = defineMessages({
     'notices.environment.notFound': 'Cet environnement n’existe pas.',
     'notices.formerOrganization': 'Une organisation dont vous ne faites plus partie',
     'notices.passkeyDefaultName': 'Clé d’accès du {date}',
+    'notices.terminal.signInAgain': 'Reconnectez-vous pour ouvrir le terminal.',
+    'notices.terminal.signInForLog': 'Reconnectez-vous pour voir le journal.',
   },
 });
