@@ -17,11 +17,11 @@ export const emailMessages = defineMessages({
       'Your FairyID account, which signed in with this address, was deleted just now.\n\nYour profile, sign-in methods, devices, app connections and organization memberships are gone.\nApps you used with FairyID may keep what they received from it; ask them to delete it.\n\nIf this was not you, someone had access to your account. You can sign up again at {link};\nit will be a new account.',
     'email.invitation.subject': 'You are invited to join {organization} on FairyID',
     'email.invitation.body':
-      'You are invited to join {organization} on FairyID as {role}.\n\nAccept or decline here: {link}\n\nThe link works until {expires}, once, for {address}.\nIf you do not know this organization, ignore this email.',
-    'email.invitation.role.owner': 'an owner',
-    'email.invitation.role.admin': 'an admin',
-    'email.invitation.role.member': 'a member',
-    'email.invitation.role.billing': 'a billing manager',
+      'You are invited to join {organization} on FairyID {role}.\n\nAccept or decline here: {link}\n\nThe link works until {expires}, once, for {address}.\nIf you do not know this organization, ignore this email.',
+    'email.invitation.role.owner': 'as an owner',
+    'email.invitation.role.admin': 'as an admin',
+    'email.invitation.role.member': 'as a member',
+    'email.invitation.role.billing': 'as a billing manager',
     'email.webhookDisabled.subject': 'A webhook endpoint was disabled',
     'email.webhookDisabled.body':
       'FairyID stopped sending events to {url} ({where}): it was {reason}.\nDeliveries still pending are kept and resume once it is enabled again; events that happen while it is\ndisabled are not sent to it. When it answers again, enable it with the API:\nPATCH {link} with {"enabled": true}.',
@@ -55,11 +55,11 @@ export const emailMessages = defineMessages({
       'Votre compte FairyID, qui se connectait avec cette adresse, vient d’être supprimé.\n\nVotre profil, vos moyens de connexion, vos appareils, vos applications connectées et vos adhésions à des organisations ont disparu.\nLes applications que vous avez utilisées avec FairyID peuvent conserver ce qu’elles en ont reçu ; demandez-leur de le supprimer.\n\nSi ce n’était pas vous, quelqu’un avait accès à votre compte. Vous pouvez vous inscrire de nouveau sur {link} ;\nce sera un nouveau compte.',
     'email.invitation.subject': 'Invitation à rejoindre {organization} sur FairyID',
     'email.invitation.body':
-      '{organization} vous invite à la rejoindre sur FairyID en tant que {role}.\n\nAcceptez ou refusez ici : {link}\n\nLe lien fonctionne jusqu’au {expires}, une seule fois, pour {address}.\nSi vous ne connaissez pas cette organisation, ignorez cet e-mail.',
-    'email.invitation.role.owner': 'propriétaire',
-    'email.invitation.role.admin': 'administrateur',
-    'email.invitation.role.member': 'membre',
-    'email.invitation.role.billing': 'responsable de la facturation',
+      '{organization} vous invite à la rejoindre sur FairyID {role}.\n\nAcceptez ou refusez ici : {link}\n\nLe lien fonctionne jusqu’au {expires}, une seule fois, pour {address}.\nSi vous ne connaissez pas cette organisation, ignorez cet e-mail.',
+    'email.invitation.role.owner': 'en tant que propriétaire',
+    'email.invitation.role.admin': 'en tant qu’administrateur',
+    'email.invitation.role.member': 'en tant que membre',
+    'email.invitation.role.billing': 'en tant que responsable de la facturation',
     'email.webhookDisabled.subject': 'Un point de terminaison de webhook a été désactivé',
     'email.webhookDisabled.body':
       'FairyID a cessé d’envoyer des événements à {url} ({where}) : il a été {reason}.\nLes envois en attente sont conservés et reprendront dès qu’il sera réactivé ; les événements survenus pendant\nsa désactivation ne lui sont pas envoyés. Quand il répondra de nouveau, réactivez-le avec l’API :\nPATCH {link} avec {"enabled": true}.',
