@@ -176,7 +176,7 @@ export const activityMessages = defineMessages({
     'activity.reason.upstream_refused': 'la réponse du fournisseur de connexion n’a pas pu être vérifiée',
     'activity.reason.upstream_unavailable': 'le fournisseur de connexion n’a pas répondu',
     'activity.reason.backup_state': 'la clé d’accès a changé de mode de stockage',
-    'activity.reason.already_used': 'sa nouvelle tentative de grâce avait déjà été utilisée',
+    'activity.reason.already_used': 'sa nouvelle tentative tolérée avait déjà été utilisée',
     'activity.reason.window_over': 'il avait été remplacé depuis trop longtemps',
     'activity.reason.other_client': 'une autre application l’a présenté',
     'activity.reason.other_key': 'il a été présenté sans la clé de l’application',

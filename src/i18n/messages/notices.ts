@@ -144,7 +144,7 @@ export const noticeMessages = defineMessages({
     'notices.profile.pictureTooLong': 'L’adresse de l’image est trop longue ({max} caractères au maximum).',
     'notices.factorName': 'Donnez-lui un nom de 1 à {max} caractères.',
     'notices.nameSaved': 'Le nom est enregistré.',
-    'notices.passkeyAdded': 'Votre clé d’accès est ajoutée. Vous pouvez désormais vous connecter avec.',
+    'notices.passkeyAdded': 'Votre clé d’accès est ajoutée. Vous pouvez désormais l’utiliser pour vous connecter.',
     'notices.passkeyRemoved': 'La clé d’accès est supprimée. Elle ne permet plus de vous connecter à votre compte.',
     'notices.passkeyNotYours': 'Cette clé d’accès ne vous appartient pas, ou elle a déjà été supprimée.',
     'notices.totpSet':
