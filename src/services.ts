@@ -59,7 +59,8 @@ import { createInvitationService } from './organizations/invitation.service.ts';
 import { createOrganizationClientService } from './organizations/organization-client.service.ts';
 import { createBuilderService } from './builders/builder.service.ts';
 import { type Clock, systemClock } from './shared/clock.ts';
-import { describeDuration } from './shared/duration.ts';
+import { durationText } from './i18n/duration.ts';
+import { translator } from './i18n/translator.ts';
 import { required } from './shared/required.ts';
 import { createOneTimeCodes } from './verification/one-time-codes.ts';
 import { createOrganizationService } from './organizations/organization.service.ts';
@@ -375,7 +376,7 @@ export async function createServerServices(config: Config, log: Logger, override
   // has SMTP) no SMS is offered, so nothing is ever readable over HTTP once real delivery is set up.
   const sms: SmsSender | undefined = config.twilio ? createTwilioSms(config.twilio, log) : outbox?.sms;
 
-  const codeLifetime = describeDuration(config.otp.ttl);
+  const codeLifetime = durationText(config.otp.ttl);
   const CODE_MESSAGES = {
     sign_in: { email: signInCodeEmail, sms: signInCodeSms },
     identifier_change: { email: identifierChangeEmail, sms: identifierChangeSms },
@@ -389,12 +390,14 @@ export async function createServerServices(config: Config, log: Logger, override
     abuse: services.abuse,
     clock,
     onSend: metrics.domain.codeSent,
-    deliver: async (recipient, code, purpose) => {
+    deliver: async (recipient, code, purpose, locale) => {
       const messages = CODE_MESSAGES[purpose];
-      if (recipient.channel === 'email') return mailer.send(messages.email(recipient.address, code, codeLifetime));
+      const words = translator(locale);
+      if (recipient.channel === 'email')
+        return mailer.send(messages.email(recipient.address, code, codeLifetime, words));
       // The pages offer SMS only when there is a sender; a flow that asks anyway gets the delivery-failure page.
       if (!sms) throw new SmsDeliveryError('no SMS sender is configured');
-      return sms.send(messages.sms(recipient.address, code, codeLifetime, config.issuer));
+      return sms.send(messages.sms(recipient.address, code, codeLifetime, config.issuer, words));
     },
   });
 

@@ -3,6 +3,8 @@ import type { AccountService } from '../accounts/account.service.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { Db } from '../db/database.ts';
 import type { Mailer, SmsSender } from '../notifications/message.ts';
+import { DEFAULT_LOCALE, type Locale } from '../i18n/locales.ts';
+import { translator } from '../i18n/translator.ts';
 import { accountDeletedEmail, accountDeletedSms } from './account-deletion-email.ts';
 import { createAccountErasureRepository } from './account-erasure.repository.ts';
 import type { AccountStatusService } from './account-status.service.ts';
@@ -54,7 +56,8 @@ export function createAccountDeletionService(deps: Deps) {
     /** What stands in the way, if anything, for the page to say before the person types the confirmation. */
     check: (accountId: string) => refusalOf(createAccountErasureRepository(deps.db), accountId),
 
-    async delete(accountId: string): Promise<DeletionOutcome> {
+    /** `locale`: the language of the person deleting it, for the notice to the address the account had. */
+    async delete(accountId: string, locale: Locale = DEFAULT_LOCALE): Promise<DeletionOutcome> {
       type Erased = { refusal: DeletionRefusal } | { email: string | null; phoneNumber: string | null };
       const erased = await deps.db.transaction().execute(async (trx): Promise<Erased> => {
         const repo = createAccountErasureRepository(trx);
@@ -84,10 +87,11 @@ export function createAccountDeletionService(deps: Deps) {
       await createAccountErasureRepository(deps.db).eraseTraces(accountId);
 
       // The notice is a courtesy: a delivery failure does not undo the deletion.
+      const words = translator(locale);
       const notice = erased.email
-        ? deps.mailer.send(accountDeletedEmail(erased.email, deps.issuer))
+        ? deps.mailer.send(accountDeletedEmail(erased.email, deps.issuer, words))
         : erased.phoneNumber && deps.sms
-          ? deps.sms.send(accountDeletedSms(erased.phoneNumber, deps.issuer))
+          ? deps.sms.send(accountDeletedSms(erased.phoneNumber, deps.issuer, words))
           : undefined;
       const notified = notice
         ? await notice.then(

@@ -25,9 +25,12 @@ export type ExportSources = {
   totp(accountId: string): Promise<TotpFactor | undefined>;
   backupCodesLeft(accountId: string): Promise<number>;
   sessions(accountId: string): Promise<AccountSession[]>;
+  /** A null name: the app's registration was removed; a null organization: one the person left. */
   connectedApps(
     accountId: string,
-  ): Promise<{ clientId: string; name: string; scopes: string[]; organizations: string[]; since: Date }[]>;
+  ): Promise<
+    { clientId: string; name: string | null; scopes: string[]; organizations: (string | null)[]; since: Date }[]
+  >;
   memberships(accountId: string): Promise<{ id: string; slug: string; name: string; status: string; role: string }[]>;
   dustBalance(accountId: string): Promise<number>;
   dustEntries(

@@ -3,6 +3,8 @@ import type { AuditService } from '../audit/audit.service.ts';
 import type { Renderer } from '../http/render.ts';
 import type { PageSession } from '../http/page-session.ts';
 import type { ClientRepository } from '../oidc/client.repository.ts';
+import { pageLocale } from '../http/page-locale.ts';
+import { text } from '../i18n/translator.ts';
 import { describeDetail, eventLabel } from './activity-labels.ts';
 import { describeDevice } from './device-description.ts';
 import { shownTime } from './relative-time.ts';
@@ -27,10 +29,11 @@ export function activityPageRoutes(deps: {
     const clientNames = new Map(
       await Promise.all(
         clientIds.map(
-          async (id) => [id, (await deps.clients.find(id))?.client_name ?? 'An app that was removed'] as const,
+          async (id) => [id, (await deps.clients.find(id))?.client_name ?? text('notices.removedApp')] as const,
         ),
       ),
     );
+    const locale = pageLocale(ctx);
     await deps.renderer.render(ctx, 'account-activity', {
       events: events.map((event) => {
         const failed = event.outcome === 'failure';
@@ -39,9 +42,9 @@ export function activityPageRoutes(deps: {
           label: eventLabel(event.event, failed, event.detail, app),
           failed,
           app,
-          facts: describeDetail(event.detail),
-          at: shownTime(event.created_at),
-          ip: event.ip ?? 'Unknown',
+          facts: describeDetail(event.detail, locale),
+          at: shownTime(event.created_at, locale),
+          ip: event.ip ?? text('notices.unknownIp'),
           device: describeDevice(event.user_agent),
         };
       }),

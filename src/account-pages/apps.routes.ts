@@ -1,5 +1,6 @@
 import type { AuditService } from '../audit/audit.service.ts';
 import { formPage } from '../http/form-page.ts';
+import { text } from '../i18n/translator.ts';
 import type { Renderer } from '../http/render.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import type { PageSession } from '../http/page-session.ts';
@@ -10,8 +11,8 @@ import { CONFIRM_VIEW, type ConfirmStep, confirmed } from './confirm-step.ts';
 import { shownTime } from './relative-time.ts';
 
 const PAGE = '/account/apps';
-const DISCONNECTED = 'The app is disconnected. It can no longer use your account, and must ask you again to connect.';
-const NOT_CONNECTED = 'That app is not connected to your account.';
+const DISCONNECTED = text('notices.appDisconnected');
+const NOT_CONNECTED = text('notices.appNotConnected');
 
 /** `/account/apps`: the apps a person has let into their account, and disconnecting one. */
 export function appPageRoutes(deps: {
@@ -23,16 +24,16 @@ export function appPageRoutes(deps: {
   const { router, render: renderPage } = formPage(PAGE, {
     renderer: deps.renderer,
     view: 'account-apps',
-    data: async (current) => ({
+    data: async (current, locale) => ({
       apps: (await deps.connectedApps.list(current.accountId)).map((app) => ({
         clientId: app.clientId,
-        name: app.name,
+        name: app.name ?? text('notices.removedApp'),
         // "Acts for <organization>" says what the organization scope allowed, better than the consent page's wording.
         access: describeScopes(
           app.organizations.length ? app.scopes.filter((scope) => scope !== ORGANIZATION_SCOPE) : app.scopes,
         ),
-        organizations: app.organizations,
-        since: shownTime(app.since),
+        organizations: app.organizations.map((name) => name ?? text('notices.formerOrganization')),
+        since: shownTime(app.since, locale),
       })),
     }),
   });
@@ -55,7 +56,7 @@ export function appPageRoutes(deps: {
       const step: ConfirmStep = {
         kind: 'app',
         nav: 'apps',
-        name: app.name,
+        name: app.name ?? text('notices.removedApp'),
         action: `${PAGE}/disconnect`,
         fields: { client: app.clientId },
         back: PAGE,

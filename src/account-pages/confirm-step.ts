@@ -1,3 +1,5 @@
+import type { Text } from '../i18n/translator.ts';
+
 /**
  * Removals on the account pages (a passkey, the authenticator app, a connected app) take two presses:
  * the first renders views/account-confirm.eta, whose form alone sends `confirm=yes`. It needs no
@@ -7,8 +9,8 @@ export type ConfirmStep = {
   kind: 'passkey' | 'totp' | 'app';
   /** The account-nav section the page belongs to. */
   nav: string;
-  /** What is removed, as the person knows it. */
-  name: string;
+  /** What is removed, as the person knows it (a removed app's name is words of ours). */
+  name: string | Text;
   /** The form's action: the same route that asked, now with confirm=yes. */
   action: string;
   fields?: Record<string, string>;

@@ -5,14 +5,21 @@ import type { AccountDeletionService, DeletionRefusal } from '../account-lifecyc
 import type { AccountExportService } from '../account-lifecycle/account-export.service.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
+import { pageLocale } from '../http/page-locale.ts';
+import { type Locale, SUPPORTED_LOCALES } from '../i18n/locales.ts';
+import { type Text, text, translator } from '../i18n/translator.ts';
 import type { Renderer } from '../http/render.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import type { PageSession } from '../http/page-session.ts';
 import type { Clock } from '../shared/clock.ts';
 
 const PAGE = '/account/data';
-/** What the person types to confirm; a phrase rather than a checkbox, so it is never one careless click. */
-export const DELETE_CONFIRMATION = 'delete my account';
+/**
+ * What the person types to confirm, in their language; a phrase rather than a checkbox, so it is
+ * never one careless click. The phrase of any language we ship is accepted, whatever the page said.
+ */
+const DELETE_CONFIRMATION = text('notices.deleteConfirmation');
+const CONFIRMATIONS = new Set(SUPPORTED_LOCALES.map((locale) => translator(locale).t(DELETE_CONFIRMATION)));
 
 type Deps = {
   exports: AccountExportService;
@@ -23,14 +30,16 @@ type Deps = {
   clock: Clock;
 };
 
-function describeRefusal(refusal: DeletionRefusal): string {
+function describeRefusal(refusal: DeletionRefusal, locale: Locale): Text {
   switch (refusal.reason) {
-    case 'last_owner':
-      return `You are the only owner of ${refusal.organizations.join(', ')}. Make someone else an owner, or delete the organization, before you delete your account.`;
+    case 'last_owner': {
+      const organizations = new Intl.ListFormat(locale, { type: 'conjunction' }).format(refusal.organizations);
+      return text('notices.lastOwner', { organizations });
+    }
     case 'environments':
-      return `You have ${refusal.count === 1 ? 'an environment' : `${refusal.count} environments`}. Delete ${refusal.count === 1 ? 'it' : 'them'} on the Environments page before you delete your account.`;
+      return text('notices.liveEnvironments', { count: refusal.count });
     case 'not_found':
-      return 'This account no longer exists.';
+      return text('errors.accountNotFound.message');
   }
 }
 
@@ -39,13 +48,13 @@ export function dataPageRoutes(deps: Deps) {
   const router = new Router({ prefix: PAGE });
   router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }), csrfProtection);
 
-  const renderPage = async (ctx: Context, accountId: string, data: { error?: string } = {}, status = 200) => {
+  const renderPage = async (ctx: Context, accountId: string, data: { error?: Text } = {}, status = 200) => {
     const refusal = await deps.deletion.check(accountId);
     await deps.renderer.render(
       ctx,
       'account-data',
       {
-        blocked: refusal && describeRefusal(refusal),
+        blocked: refusal && describeRefusal(refusal, pageLocale(ctx)),
         confirmation: DELETE_CONFIRMATION,
         ...data,
       },
@@ -86,13 +95,14 @@ export function dataPageRoutes(deps: Deps) {
     const typed = String((ctx.request.body as Record<string, unknown>).confirm ?? '')
       .trim()
       .toLowerCase();
-    if (typed !== DELETE_CONFIRMATION) {
-      await renderPage(ctx, current.accountId, { error: `Type “${DELETE_CONFIRMATION}” to confirm.` }, 400);
+    if (!CONFIRMATIONS.has(typed)) {
+      const error = text('notices.typeConfirmation', { phrase: DELETE_CONFIRMATION });
+      await renderPage(ctx, current.accountId, { error }, 400);
       return;
     }
-    const outcome = await deps.deletion.delete(current.accountId);
+    const outcome = await deps.deletion.delete(current.accountId, pageLocale(ctx));
     if (outcome.status === 'refused') {
-      await renderPage(ctx, current.accountId, { error: describeRefusal(outcome.refusal) }, 409);
+      await renderPage(ctx, current.accountId, { error: describeRefusal(outcome.refusal, pageLocale(ctx)) }, 409);
       return;
     }
     await deps.renderer.render(ctx, 'account-deleted', { notified: outcome.notified });

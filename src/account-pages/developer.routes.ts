@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import type { BuilderService } from '../builders/builder.service.ts';
 import { CLIENT_KINDS, isClientKind, kindOf, type ClientKind } from '../builders/client-kinds.ts';
 import { csrfProtection } from '../http/csrf.ts';
+import { type Text, text } from '../i18n/translator.ts';
 import type { PageSession, SignedIn } from '../http/page-session.ts';
 import type { Renderer } from '../http/render.ts';
 import { requestOrigin } from '../http/request-origin.ts';
@@ -12,10 +13,10 @@ import type { ClientMetadata } from '../oidc/oidc.tables.ts';
 import { ApiError } from '../shared/api-error.ts';
 
 const PAGE = '/account/developer';
-const NOTICES: Record<string, string> = {
-  on: 'You are a builder: register your apps below.',
-  off: 'You are no longer a builder. Apps you registered keep working, and you can still manage or delete them.',
-  deleted: 'The app is deleted: its client ID and secret no longer work.',
+const NOTICES: Record<string, Text> = {
+  on: text('notices.builderOn'),
+  off: text('notices.builderOff'),
+  deleted: text('notices.clientDeleted'),
 };
 
 type Typed = { name: string; kind: ClientKind; redirectUris: string; postLogoutRedirectUris: string; scope: string };
@@ -28,7 +29,7 @@ const lines = (value: unknown) =>
         .map((line) => line.trim())
         .filter(Boolean)
     : [];
-const text = (value: unknown) => (typeof value === 'string' ? value : '');
+const typedText = (value: unknown) => (typeof value === 'string' ? value : '');
 
 /**
  * `/account/developer`: a person makes themselves a builder and registers their own OAuth clients,
@@ -44,7 +45,7 @@ export function developerPageRoutes(deps: { builders: BuilderService; session: P
     return {
       clientId: client.client_id,
       name: client.client_name ?? client.client_id,
-      kind: CLIENT_KINDS[kind].label,
+      kind: text(`notices.clientKind.${kind}.label`),
       redirectUris: client.redirect_uris ?? [],
       confidential: client.token_endpoint_auth_method !== 'none',
     };
@@ -53,14 +54,18 @@ export function developerPageRoutes(deps: { builders: BuilderService; session: P
   const renderPage = async (
     ctx: Context,
     current: SignedIn,
-    messages: { notice?: string | undefined; error?: string; typed?: Typed },
+    messages: { notice?: Text | undefined; error?: Text | string; typed?: Typed },
     status = 200,
   ) => {
     const [builder, clients] = await Promise.all([
       deps.builders.isBuilder(current.accountId),
       deps.builders.list(current.accountId),
     ]);
-    const kinds = Object.entries(CLIENT_KINDS).map(([id, kind]) => ({ id, label: kind.label, hint: kind.hint }));
+    const kinds = (Object.keys(CLIENT_KINDS) as ClientKind[]).map((id) => ({
+      id,
+      label: text(`notices.clientKind.${id}.label`),
+      hint: text(`notices.clientKind.${id}.hint`),
+    }));
     await deps.renderer.render(
       ctx,
       'account-developer',
@@ -111,14 +116,14 @@ export function developerPageRoutes(deps: { builders: BuilderService; session: P
     if (!current) return;
     const form = ctx.request.body as Record<string, unknown>;
     const typed: Typed = {
-      name: text(form.name),
+      name: typedText(form.name),
       kind: isClientKind(form.kind) ? form.kind : 'web',
-      redirectUris: text(form.redirect_uris),
-      postLogoutRedirectUris: text(form.post_logout_redirect_uris),
-      scope: text(form.scope),
+      redirectUris: typedText(form.redirect_uris),
+      postLogoutRedirectUris: typedText(form.post_logout_redirect_uris),
+      scope: typedText(form.scope),
     };
     if (!isClientKind(form.kind))
-      return renderPage(ctx, current, { error: 'Choose what kind of app it is.', typed }, 400);
+      return renderPage(ctx, current, { error: text('notices.chooseClientKind'), typed }, 400);
     const kind = CLIENT_KINDS[typed.kind];
     // The API's own request schema, so the page accepts exactly what /api/clients does.
     const parsed = clientRegistrationBody.safeParse({
@@ -132,16 +137,18 @@ export function developerPageRoutes(deps: { builders: BuilderService; session: P
     });
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      const field =
-        issue?.path[0] === 'client_name' ? 'The name' : issue?.path[0] === 'scope' ? 'The scopes' : 'Each address';
+      // zod's own words about the value are the API's (English), as /api/clients answers them.
+      const problem = issue?.message ?? 'not valid';
       const error =
         issue?.path[0] === 'client_name'
-          ? 'Give the app a name of at most 100 characters.'
-          : `${field} must be valid: ${issue?.message ?? 'not valid'}.`;
+          ? text('notices.clientNameTooLong')
+          : text(issue?.path[0] === 'scope' ? 'notices.clientScopesInvalid' : 'notices.clientAddressInvalid', {
+              problem,
+            });
       return renderPage(ctx, current, { error, typed }, 400);
     }
     if (kind.redirects && parsed.data.redirect_uris.length === 0)
-      return renderPage(ctx, current, { error: 'Give at least one redirect URI, one per line.', typed }, 400);
+      return renderPage(ctx, current, { error: text('notices.redirectUriNeeded'), typed }, 400);
     try {
       const result = await deps.builders.register(actor(ctx, current), clientInputOf(parsed.data));
       await renderSecret(ctx, result, true);
@@ -157,7 +164,7 @@ export function developerPageRoutes(deps: { builders: BuilderService; session: P
     try {
       const result = await deps.builders.rotateSecret(
         actor(ctx, current),
-        text((ctx.request.body as Record<string, unknown>).client),
+        typedText((ctx.request.body as Record<string, unknown>).client),
       );
       await renderSecret(ctx, result, false);
     } catch (error) {
@@ -170,7 +177,7 @@ export function developerPageRoutes(deps: { builders: BuilderService; session: P
     const current = await deps.session.require(ctx, PAGE);
     if (!current) return;
     try {
-      await deps.builders.remove(actor(ctx, current), text((ctx.request.body as Record<string, unknown>).client));
+      await deps.builders.remove(actor(ctx, current), typedText((ctx.request.body as Record<string, unknown>).client));
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       return renderPage(ctx, current, { error: error.message }, error.status);

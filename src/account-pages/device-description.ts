@@ -1,3 +1,5 @@
+import { type Text, text } from '../i18n/translator.ts';
+
 /**
  * "Firefox on Windows" from a User-Agent header: enough for a person to recognise their own
  * devices, not a full parser. Order matters, as most browsers also claim to be the ones they grew from.
@@ -22,10 +24,11 @@ const SYSTEMS: [RegExp, string][] = [
   [/\bLinux\b/, 'Linux'],
 ];
 
-export function describeDevice(userAgent: string | null): string {
-  if (!userAgent) return 'Unknown device';
+/** Product names are not translated; the words around them are. */
+export function describeDevice(userAgent: string | null): Text | string {
+  if (!userAgent) return text('activity.device.unknown');
   const browser = BROWSERS.find(([pattern]) => pattern.test(userAgent))?.[1];
   const system = SYSTEMS.find(([pattern]) => pattern.test(userAgent))?.[1];
-  if (browser && system) return `${browser} on ${system}`;
-  return browser ?? system ?? 'Unknown browser';
+  if (browser && system) return text('activity.device.on', { browser, system });
+  return browser ?? system ?? text('activity.device.unknownBrowser');
 }

@@ -6,13 +6,16 @@ import type { IdentifierUpdate } from '../accounts/account.repository.ts';
 import type { AccountService } from '../accounts/account.service.ts';
 import type { Account } from '../accounts/account.table.ts';
 import { maskEmail, maskPhoneNumber } from '../accounts/masked-identifier.ts';
-import { formatPhoneNumber, parsePhoneNumber, type PhoneNumberProblem } from '../accounts/phone-number.ts';
+import { formatPhoneNumber, parsePhoneNumber } from '../accounts/phone-number.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
+import { pageLocale } from '../http/page-locale.ts';
 import { PageError } from '../http/page-error.ts';
 import type { Renderer } from '../http/render.ts';
 import { clientIp, requestOrigin } from '../http/request-origin.ts';
-import type { OneTimeCodes, Recipient } from '../verification/one-time-codes.ts';
+import type { OneTimeCodes, Recipient, Requester } from '../verification/one-time-codes.ts';
+import type { Locale } from '../i18n/locales.ts';
+import { type Text, text } from '../i18n/translator.ts';
 import type { PageSession, SignedIn } from '../http/page-session.ts';
 import {
   checkProblem,
@@ -27,18 +30,18 @@ type Deps = {
   accounts: AccountService;
   /** Codes for identifier changes: the same budgets and lockouts as sign-in, with their own wording. */
   codes: OneTimeCodes;
-  /** How long a code lives, in words ("10 minutes"). */
-  codeLifetime: string;
+  /** How long a code lives ("10 minutes"), said in the reader's language. */
+  codeLifetime: Text;
   /** Whether a text message can be delivered; without it no phone number can be verified. */
   smsAvailable: boolean;
   audit: AuditService;
   session: PageSession;
   renderer: Renderer;
-  /** Tells the identifier an account just left that it did (the new one shown masked). */
-  notifyPrevious(previous: Recipient, newMasked: string): Promise<void>;
+  /** Tells the identifier the account left, in the language of the person who moved it. */
+  notifyPrevious(previous: Recipient, newMasked: string, locale: Locale): Promise<void>;
 };
 
-type Parsed = { address: string } | { error: string };
+type Parsed = { address: string } | { error: Text };
 
 /** What differs between changing the email address and changing the phone number. */
 type Kind = {
@@ -50,25 +53,21 @@ type Kind = {
   display(address: string): string;
   mask(address: string): string;
   change(accounts: AccountService, accountId: string, address: string): Promise<IdentifierUpdate>;
-  words: {
-    change: string;
-    add: string;
-    label: string;
-    same: string;
-    taken: string;
-    checkTitle: string;
-    source: string;
-  };
+  /** The page's words, from the notices catalog (`notices.identifier.<path>.*`). */
+  words: Record<'change' | 'add' | 'label' | 'same' | 'taken' | 'checkTitle', Text>;
   input: { type: string; autocomplete: string; inputmode: string; placeholder: string };
 };
 
 const emailSchema = z.email().max(254);
 
-const PHONE_PROBLEMS: Record<PhoneNumberProblem, string> = {
-  not_a_number: 'Enter a phone number with its country code, like +1 415 555 2671.',
-  no_country_code: 'Start the phone number with + and its country code, like +1 415 555 2671.',
-  invalid: 'That phone number is not valid. Check the country code and the digits.',
-};
+const wordsFor = (path: 'email' | 'phone'): Kind['words'] => ({
+  change: text(`notices.identifier.${path}.change`),
+  add: text(`notices.identifier.${path}.add`),
+  label: text(`notices.identifier.${path}.label`),
+  same: text(`notices.identifier.${path}.same`),
+  taken: text(`notices.identifier.${path}.taken`),
+  checkTitle: text(`notices.identifier.${path}.checkTitle`),
+});
 
 const KINDS: Record<'email' | 'phone', Kind> = {
   email: {
@@ -78,21 +77,12 @@ const KINDS: Record<'email' | 'phone', Kind> = {
     current: (account) => account.email,
     parse(typed) {
       const email = emailSchema.safeParse(typed.trim().toLowerCase());
-      return email.success ? { address: email.data } : { error: 'Enter a valid email address, like name@example.com.' };
+      return email.success ? { address: email.data } : { error: text('notices.identifier.email.invalid') };
     },
     display: (address) => address,
     mask: maskEmail,
     change: (accounts, accountId, address) => accounts.changeEmail(accountId, address),
-    words: {
-      change: 'Change your email',
-      add: 'Add an email address',
-      label: 'New email address',
-      same: 'That is already your email address.',
-      taken:
-        'That email address already belongs to another FairyID account. Sign in with it to use that account, or choose another address.',
-      checkTitle: 'Check your email',
-      source: 'email',
-    },
+    words: wordsFor('email'),
     input: { type: 'email', autocomplete: 'email', inputmode: 'email', placeholder: 'name@example.com' },
   },
   phone: {
@@ -102,26 +92,23 @@ const KINDS: Record<'email' | 'phone', Kind> = {
     current: (account) => account.phone_number,
     parse(typed) {
       const phone = parsePhoneNumber(typed);
-      return phone.ok ? { address: phone.e164 } : { error: PHONE_PROBLEMS[phone.problem] };
+      return phone.ok ? { address: phone.e164 } : { error: text(`notices.identifier.phone.${phone.problem}`) };
     },
     display: formatPhoneNumber,
     mask: maskPhoneNumber,
     change: (accounts, accountId, address) => accounts.changePhone(accountId, address),
-    words: {
-      change: 'Change your phone number',
-      add: 'Add a phone number',
-      label: 'New phone number',
-      same: 'That is already your phone number.',
-      taken:
-        'That phone number already belongs to another FairyID account. Sign in with it to use that account, or choose another number.',
-      checkTitle: 'Check your phone',
-      source: 'text message',
-    },
+    words: wordsFor('phone'),
     input: { type: 'tel', autocomplete: 'tel', inputmode: 'tel', placeholder: '+1 415 555 2671' },
   },
 };
 
-const NO_SMS = 'This FairyID cannot send text messages yet, so a phone number cannot be verified here.';
+const NO_SMS = text('notices.identifier.noSms');
+
+const accountGone = () =>
+  new PageError(404, text('errors.accountNotFound.message'), text('errors.accountNotFound.title'), {
+    href: '/',
+    label: text('errors.startAgain'),
+  });
 
 /**
  * `/account/email` and `/account/phone`: a new sign-in identifier is proved with a code sent to it
@@ -139,11 +126,7 @@ export function identifierPageRoutes(deps: Deps) {
 
   const accountOf = async (current: SignedIn) => {
     const account = await deps.accounts.findById(current.accountId);
-    if (!account)
-      throw new PageError(404, 'This account no longer exists.', 'Account not found', {
-        href: '/',
-        label: 'Start again',
-      });
+    if (!account) throw accountGone();
     return account;
   };
 
@@ -160,7 +143,7 @@ export function identifierPageRoutes(deps: Deps) {
     ctx: Context,
     kind: Kind,
     account: Account,
-    data: { error?: string; errorField?: 'identifier'; typed?: string },
+    data: { error?: Text; errorField?: 'identifier'; typed?: string },
     status = 200,
   ) => {
     const current = kind.current(account);
@@ -186,7 +169,7 @@ export function identifierPageRoutes(deps: Deps) {
     kind: Kind,
     flow: string,
     recipient: Recipient,
-    data: { error?: string; errorField?: 'code'; notice?: string },
+    data: { error?: Text; errorField?: 'code'; notice?: Text },
     status = 200,
   ) => {
     await renderer.render(
@@ -197,7 +180,7 @@ export function identifierPageRoutes(deps: Deps) {
         title: kind.words.checkTitle,
         phone: kind.channel === 'sms',
         address: kind.display(recipient.address),
-        source: kind.words.source,
+        source: text(`verification.source.${kind.channel}`),
         lifetime: deps.codeLifetime,
         ...(await resendCountdown(codes, flow)),
         ...data,
@@ -216,7 +199,7 @@ export function identifierPageRoutes(deps: Deps) {
     kind: Kind,
     current: SignedIn,
     recipient: Recipient | undefined,
-    error: string,
+    error: Text,
     status: number,
     codeField = false,
   ) =>
@@ -231,7 +214,7 @@ export function identifierPageRoutes(deps: Deps) {
         )
       : renderEnter(ctx, kind, await accountOf(current), { error }, status);
 
-  const send = (flow: string, recipient: Recipient, requester: { ip: string; accountId: string }) =>
+  const send = (flow: string, recipient: Recipient, requester: Requester) =>
     sendCode(() => codes.start(flow, recipient, requester), recipient.channel);
 
   for (const kind of Object.values(KINDS)) {
@@ -258,6 +241,7 @@ export function identifierPageRoutes(deps: Deps) {
       const problem = await send(flowOf(kind, current), recipient, {
         ip: clientIp(ctx),
         accountId: current.accountId,
+        locale: pageLocale(ctx),
       });
       if (problem) {
         retryAfter(ctx, problem.retryAfter);
@@ -282,7 +266,11 @@ export function identifierPageRoutes(deps: Deps) {
       const flow = flowOf(kind, current);
       const recipient = await codes.pending(flow);
       if (!recipient) return renderEnter(ctx, kind, await accountOf(current), { error: EXPIRED_CODE }, 400);
-      const problem = await send(flow, recipient, { ip: clientIp(ctx), accountId: current.accountId });
+      const problem = await send(flow, recipient, {
+        ip: clientIp(ctx),
+        accountId: current.accountId,
+        locale: pageLocale(ctx),
+      });
       if (problem) {
         retryAfter(ctx, problem.retryAfter);
         // A failed delivery withdraws the code it was to replace; with none waiting, start again.
@@ -290,7 +278,7 @@ export function identifierPageRoutes(deps: Deps) {
           return renderEnter(ctx, kind, await accountOf(current), { error: problem.message }, problem.status);
         return renderCode(ctx, kind, flow, recipient, { error: problem.message }, problem.status);
       }
-      await renderCode(ctx, kind, flow, recipient, { notice: 'We sent a new code. Earlier codes no longer work.' });
+      await renderCode(ctx, kind, flow, recipient, { notice: text('verification.newCodeSent') });
     });
 
     router.post(`/${kind.path}/confirm`, async (ctx) => {
@@ -333,11 +321,7 @@ export function identifierPageRoutes(deps: Deps) {
       }
       const address = result.recipient.address;
       const changed = await kind.change(deps.accounts, current.accountId, address);
-      if (changed.status === 'not_found')
-        throw new PageError(404, 'This account no longer exists.', 'Account not found', {
-          href: '/',
-          label: 'Start again',
-        });
+      if (changed.status === 'not_found') throw accountGone();
       if (changed.status === 'taken') {
         await audit(ctx, kind, current, 'failure', { to: kind.mask(address), reason: 'taken' });
         return renderEnter(
@@ -353,7 +337,11 @@ export function identifierPageRoutes(deps: Deps) {
         to: kind.mask(address),
       });
       if (changed.previous)
-        await deps.notifyPrevious({ channel: kind.channel, address: changed.previous }, kind.mask(address));
+        await deps.notifyPrevious(
+          { channel: kind.channel, address: changed.previous },
+          kind.mask(address),
+          pageLocale(ctx),
+        );
       ctx.status = 303;
       return ctx.redirect(`/account?changed=${kind.path}`);
     });

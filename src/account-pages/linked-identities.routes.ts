@@ -5,18 +5,10 @@ import { formPage } from '../http/form-page.ts';
 import type { PageSession } from '../http/page-session.ts';
 import type { Renderer } from '../http/render.ts';
 import { requestOrigin } from '../http/request-origin.ts';
+import { type Text, text } from '../i18n/translator.ts';
 import { shownTime } from './relative-time.ts';
 
 const PAGE = '/account/providers';
-const UNLINKED = 'Unlinked. That account no longer signs you in here.';
-const LINKED = 'Linked. You can now sign in with it.';
-const ALREADY_LINKED = 'That account was already linked to yours. It is connected again.';
-const NOT_OFFERED = 'That sign-in provider is not offered here.';
-const UNKNOWN_ANSWER =
-  'This answer does not belong to a link you started here: it expired, was already used, or was meant for another browser. Try again.';
-const NOT_LINKED = 'That sign-in provider is not linked to your account.';
-const LAST_METHOD =
-  'This is the only way you sign in. Add an email address, a phone number or a passkey first, then unlink it.';
 
 /** `/account/providers`: the upstream identities that sign in to this account, and unlinking one. */
 export function linkedIdentityPageRoutes(deps: {
@@ -30,7 +22,7 @@ export function linkedIdentityPageRoutes(deps: {
   const { router, render: renderPage } = formPage(PAGE, {
     renderer: deps.renderer,
     view: 'account-providers',
-    async data(current) {
+    async data(current, locale) {
       const reconnect = await deps.providerTokens.reconsentNeeded(current.accountId);
       const identities = (await deps.federation.linkedTo(current.accountId)).map((identity) => ({
         id: identity.id,
@@ -39,8 +31,8 @@ export function linkedIdentityPageRoutes(deps: {
         providerName: identity.providerName,
         upstreamName: identity.display_name,
         email: identity.email,
-        linked: shownTime(identity.created_at),
-        lastUsed: shownTime(identity.last_used_at),
+        linked: shownTime(identity.created_at, locale),
+        lastUsed: shownTime(identity.last_used_at, locale),
       }));
       return { identities, providers: deps.federation.providers };
     },
@@ -49,7 +41,12 @@ export function linkedIdentityPageRoutes(deps: {
   router.get('/', async (ctx) => {
     const current = await deps.session.require(ctx, PAGE);
     if (!current) return;
-    const notice = { unlinked: UNLINKED, linked: LINKED, already: ALREADY_LINKED }[String(ctx.query.done)];
+    const notices: Record<string, Text> = {
+      unlinked: text('upstream.unlinked'),
+      linked: text('upstream.linked'),
+      already: text('upstream.alreadyLinked'),
+    };
+    const notice = notices[String(ctx.query.done)];
     await renderPage(ctx, current, { notice });
   });
 
@@ -59,16 +56,16 @@ export function linkedIdentityPageRoutes(deps: {
     if (!current) return;
     const provider = String(ctx.params.provider);
     const name = deps.federation.nameOf(provider);
-    if (!name) return renderPage(ctx, current, { error: NOT_OFFERED }, 404);
+    if (!name) return renderPage(ctx, current, { error: text('errors.providerNotFound.message') }, 404);
     try {
       const url = await deps.federation.begin(provider, { account: current.accountId, session: current.sessionUid });
-      if (!url) return renderPage(ctx, current, { error: NOT_OFFERED }, 404);
+      if (!url) return renderPage(ctx, current, { error: text('errors.providerNotFound.message') }, 404);
       ctx.status = 303;
       ctx.redirect(url.href);
     } catch (error) {
       if (!(error instanceof UpstreamFailure)) throw error;
       ctx.state.log?.warn({ err: error.cause, provider }, 'upstream discovery failed');
-      await renderPage(ctx, current, { error: `${name} is not answering just now. Try again in a moment.` }, 502);
+      await renderPage(ctx, current, { error: text('upstream.linkNotAnswering', { provider: name }) }, 502);
     }
   });
 
@@ -78,12 +75,14 @@ export function linkedIdentityPageRoutes(deps: {
     if (!current) return;
     const response = new URLSearchParams(ctx.querystring);
     const flow = await deps.federation.flowFor(response.get('state') ?? '');
-    const name = (flow && deps.federation.nameOf(flow.provider)) ?? 'The sign-in provider';
+    const named = flow && deps.federation.nameOf(flow.provider);
+    const name = named ?? text('upstream.theProvider');
+    const inSentence = named ?? text('upstream.theProviderInSentence');
     try {
       const outcome = await deps.federation.linkToAccount(current.accountId, current.sessionUid, response);
-      if (!outcome) return renderPage(ctx, current, { error: UNKNOWN_ANSWER }, 400);
+      if (!outcome) return renderPage(ctx, current, { error: text('upstream.unknownLinkAnswer') }, 400);
       if (outcome.status === 'taken') {
-        const error = `That ${name} account already signs in to another FairyID account, so it was not linked to this one.`;
+        const error = text('upstream.linkTaken', { provider: name });
         return renderPage(ctx, current, { error }, 409);
       }
       if (outcome.status === 'linked') {
@@ -102,10 +101,10 @@ export function linkedIdentityPageRoutes(deps: {
       ctx.state.log?.warn({ err: error.cause, provider: flow?.provider }, `upstream link ${error.reason}`);
       const message =
         error.reason === 'denied'
-          ? `You did not allow linking ${name}.`
-          : error.reason === 'unavailable'
-            ? `${name} did not answer in time. Try again in a moment.`
-            : `${name} could not confirm who you are, so nothing was linked.`;
+          ? text('upstream.linkDenied', { provider: inSentence })
+          : text(error.reason === 'unavailable' ? 'upstream.linkUnavailable' : 'upstream.linkRefused', {
+              provider: name,
+            });
       await renderPage(ctx, current, { error: message }, error.reason === 'unavailable' ? 502 : 400);
     }
   });
@@ -116,8 +115,8 @@ export function linkedIdentityPageRoutes(deps: {
     const id = (ctx.request.body as Record<string, unknown>).identity;
     const result = typeof id === 'string' ? await deps.federation.unlink(current.accountId, id) : 'not_found';
     // Someone else's identity, or one already unlinked: all the same here.
-    if (result === 'not_found') return renderPage(ctx, current, { error: NOT_LINKED }, 404);
-    if (result === 'last_method') return renderPage(ctx, current, { error: LAST_METHOD }, 409);
+    if (result === 'not_found') return renderPage(ctx, current, { error: text('upstream.notLinked') }, 404);
+    if (result === 'last_method') return renderPage(ctx, current, { error: text('upstream.lastMethod') }, 409);
     await deps.audit.record({
       event: 'identity_unlinked',
       outcome: 'success',

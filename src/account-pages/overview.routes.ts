@@ -13,26 +13,31 @@ import { requestOrigin } from '../http/request-origin.ts';
 import { allowRemoteImages } from '../http/security-headers.ts';
 import type { PageSession } from '../http/page-session.ts';
 import type { LedgerService } from '../ledger/ledger.service.ts';
+import { type Text, text } from '../i18n/translator.ts';
 
 const PAGE = '/account';
 const HISTORY_ROWS = 20;
 
-const KIND_LABELS: Record<string, string> = {
-  signup_grant: 'Welcome gift',
-  charge: 'Spent in an app',
-  refund: 'Refund from an app',
-  transfer: 'Transfer with an organization',
-  purchase: 'Bought',
-  purchase_reversal: 'Purchase refunded',
-  environment_usage: 'Environment time',
-};
+const LEDGER_KINDS = [
+  'signup_grant',
+  'charge',
+  'refund',
+  'transfer',
+  'purchase',
+  'purchase_reversal',
+  'environment_usage',
+] as const;
+const isLedgerKind = (kind: string): kind is (typeof LEDGER_KINDS)[number] =>
+  (LEDGER_KINDS as readonly string[]).includes(kind);
 
 /** What the overview says after a change made elsewhere redirects back to it (`?saved=` / `?changed=`). */
-const NOTICES: Record<string, (account: Account) => string> = {
-  profile: () => 'Your profile is saved.',
-  email: (account) => `You now sign in with ${account.email}.`,
+const NOTICES: Record<string, (account: Account) => Text> = {
+  profile: () => text('notices.profileSaved'),
+  email: (account) => text('notices.nowSignInWith', { address: account.email ?? '' }),
   phone: (account) =>
-    `You now sign in with ${account.phone_number ? formatPhoneNumber(account.phone_number) : 'your new number'}.`,
+    text('notices.nowSignInWith', {
+      address: account.phone_number ? formatPhoneNumber(account.phone_number) : text('notices.yourNewNumber'),
+    }),
 };
 
 type Deps = {
@@ -54,7 +59,7 @@ export function accountPageRoutes(deps: Deps) {
   const renderPage = async (
     ctx: Context,
     account: Account,
-    data: { notice?: string | undefined; error?: string; typed?: { name: string; picture: string } },
+    data: { notice?: Text | undefined; error?: Text; typed?: { name: string; picture: string } },
     status = 200,
   ) => {
     const [balance, history] = await Promise.all([
@@ -78,7 +83,7 @@ export function accountPageRoutes(deps: Deps) {
         limits: { name: NAME_MAX, picture: PICTURE_URL_MAX },
         balance,
         history: history.map((entry) => ({
-          label: KIND_LABELS[entry.kind] ?? entry.kind,
+          label: isLedgerKind(entry.kind) ? text(`notices.ledger.${entry.kind}`) : entry.kind,
           description: entry.description,
           amount: entry.amount,
           date: entry.created_at.toISOString().slice(0, 10),

@@ -4,30 +4,31 @@ import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import type { AccountService } from '../accounts/account.service.ts';
 import type { BackupCodeService } from '../accounts/backup-code.service.ts';
-import { FACTOR_NAME_MAX, FACTOR_NAME_PROBLEM, factorNameSchema } from '../accounts/factor-name.ts';
+import { FACTOR_NAME_MAX, factorNameProblem, factorNameSchema } from '../accounts/factor-name.ts';
 import type { Passkey } from '../accounts/factor.table.ts';
 import { methodOf, registrationResponseSchema, type PasskeyService } from '../accounts/passkey.service.ts';
 import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
-import { jsonErrors } from '../http/json-errors.ts';
+import { jsonErrors, ScriptError } from '../http/json-errors.ts';
+import { pageLocale } from '../http/page-locale.ts';
 import type { Renderer } from '../http/render.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import type { BackupCodeHandOff } from '../interaction/backup-code-hand-off.ts';
 import type { PageSession, SignedIn } from '../http/page-session.ts';
 import { parseBody, refusal } from '../interaction/passkey-refusals.ts';
-import { ApiError } from '../shared/api-error.ts';
+import { type Text, text, translator } from '../i18n/translator.ts';
 import { backupCodesOnEnrollment } from './backup-codes-on-enrollment.ts';
 import { CONFIRM_VIEW, type ConfirmStep, confirmed } from './confirm-step.ts';
 import { shownTime } from './relative-time.ts';
 
 const PAGE = '/account/passkeys';
 
-const NOTICES: Record<string, string> = {
-  added: 'Your passkey is added. You can sign in with it from now on.',
-  renamed: 'The name is saved.',
-  removed: 'The passkey is removed. It can no longer sign in to your account.',
+const NOTICES: Record<string, Text> = {
+  added: text('notices.passkeyAdded'),
+  renamed: text('notices.nameSaved'),
+  removed: text('notices.passkeyRemoved'),
 };
-const NOT_YOURS = 'That passkey is not one of yours, or it was already removed.';
+const NOT_YOURS = text('notices.passkeyNotYours');
 
 const addBody = z.object({ credential: registrationResponseSchema, name: z.string().max(1000).optional() });
 
@@ -50,11 +51,11 @@ export const isPasskeyScriptRequest = (ctx: Pick<Context, 'method' | 'path'>) =>
 const scriptErrorsAsJson: Middleware = (ctx, next) => (isPasskeyScriptRequest(ctx) ? jsonErrors(ctx, next) : next());
 
 /** A name as typed: empty means "choose one for me" when adding; otherwise 1 to 60 characters. */
-function parseName(typed: unknown): { name: string | undefined } | { error: string } {
-  const text = typeof typed === 'string' ? typed.trim() : '';
-  if (!text) return { name: undefined };
-  const parsed = factorNameSchema.safeParse(text);
-  return parsed.success ? { name: parsed.data } : { error: FACTOR_NAME_PROBLEM };
+function parseName(typed: unknown): { name: string | undefined } | { error: Text } {
+  const trimmed = typeof typed === 'string' ? typed.trim() : '';
+  if (!trimmed) return { name: undefined };
+  const parsed = factorNameSchema.safeParse(trimmed);
+  return parsed.success ? { name: parsed.data } : { error: factorNameProblem };
 }
 
 /**
@@ -76,14 +77,15 @@ export function passkeyPageRoutes(deps: Deps) {
   const renderPage = async (
     ctx: Context,
     current: SignedIn,
-    messages: { notice?: string | undefined; error?: string } = {},
+    messages: { notice?: Text | undefined; error?: Text } = {},
     status = 200,
   ) => {
+    const locale = pageLocale(ctx);
     const passkeys = (await deps.passkeys.list(current.accountId)).map((passkey: Passkey) => ({
       id: passkey.id,
       name: passkey.name,
-      created: shownTime(passkey.created_at),
-      lastUsed: passkey.last_used_at && shownTime(passkey.last_used_at),
+      created: shownTime(passkey.created_at, locale),
+      lastUsed: passkey.last_used_at && shownTime(passkey.last_used_at, locale),
       synced: methodOf(passkey) === 'passkey_swk',
     }));
     await deps.renderer.render(ctx, 'account-passkeys', { passkeys, nameMax: FACTOR_NAME_MAX, ...messages }, status);
@@ -107,7 +109,7 @@ export function passkeyPageRoutes(deps: Deps) {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = {
       error: 'reauthentication_required',
-      error_description: 'To add a passkey, first confirm it is you by signing in again.',
+      error_description: translator(pageLocale(ctx)).t('verification.passkey.reauthenticate'),
       redirectTo,
     };
     return undefined;
@@ -124,7 +126,7 @@ export function passkeyPageRoutes(deps: Deps) {
     const current = await recentForJson(ctx);
     if (!current) return;
     const account = await deps.accounts.findById(current.accountId);
-    if (!account) throw new ApiError(404, 'not_found', 'This account no longer exists.');
+    if (!account) throw new ScriptError(404, 'not_found', text('errors.accountNotFound.message'));
     ctx.set('Cache-Control', 'no-store');
     ctx.body = await deps.passkeys.registrationOptions(account, `session:${current.sessionUid}`);
   });
@@ -134,12 +136,13 @@ export function passkeyPageRoutes(deps: Deps) {
     if (!current) return;
     const { credential, name: typed } = parseBody(addBody, ctx.request.body);
     const name = parseName(typed);
-    if ('error' in name) throw new ApiError(400, 'invalid_name', name.error);
+    if ('error' in name) throw new ScriptError(400, 'invalid_name', name.error);
     const result = await deps.passkeys.verifyRegistration(
       current.accountId,
       `session:${current.sessionUid}`,
       credential,
       name.name,
+      pageLocale(ctx),
     );
     if (!result.ok) throw refusal(result);
     await audit(ctx, current, {
@@ -157,7 +160,7 @@ export function passkeyPageRoutes(deps: Deps) {
     const current = await deps.session.require(ctx, PAGE);
     if (!current) return;
     const name = parseName((ctx.request.body as Record<string, unknown>).name);
-    if ('error' in name || !name.name) return renderPage(ctx, current, { error: FACTOR_NAME_PROBLEM }, 400);
+    if ('error' in name || !name.name) return renderPage(ctx, current, { error: factorNameProblem }, 400);
     const renamed = await deps.passkeys.rename(current.accountId, String(ctx.params.id), name.name);
     if (!renamed) return renderPage(ctx, current, { error: NOT_YOURS }, 404);
     await audit(ctx, current, {

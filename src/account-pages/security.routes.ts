@@ -6,10 +6,12 @@ import type { BackupCodeService } from '../accounts/backup-code.service.ts';
 import type { RememberedBrowsers } from '../accounts/remembered-browser.service.ts';
 import { describeDevice } from './device-description.ts';
 import { accountLabel } from '../accounts/account-label.ts';
-import { FACTOR_NAME_MAX, FACTOR_NAME_PROBLEM, factorNameSchema } from '../accounts/factor-name.ts';
+import { FACTOR_NAME_MAX, factorNameProblem, factorNameSchema } from '../accounts/factor-name.ts';
 import type { TotpService } from '../accounts/totp.service.ts';
 import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
+import { pageLocale } from '../http/page-locale.ts';
+import { type Text, text } from '../i18n/translator.ts';
 import type { Renderer } from '../http/render.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import type { BackupCodeHandOff } from '../interaction/backup-code-hand-off.ts';
@@ -21,12 +23,12 @@ import { shownTime } from './relative-time.ts';
 
 const PAGE = '/account/security';
 
-const NOTICES: Record<string, string> = {
-  totp: 'Your authenticator app is set up. Signing in now asks for a code from it.',
-  'totp-removed': 'Your authenticator app is removed.',
-  renamed: 'The name is saved.',
-  forgotten: 'That browser will ask for your second step again.',
-  'all-forgotten': 'Every browser will ask for your second step again.',
+const NOTICES: Record<string, Text> = {
+  totp: text('notices.totpSet'),
+  'totp-removed': text('notices.totpRemoved'),
+  renamed: text('notices.nameSaved'),
+  forgotten: text('notices.browserForgotten'),
+  'all-forgotten': text('notices.allBrowsersForgotten'),
 };
 
 type Deps = {
@@ -60,9 +62,10 @@ export function securityPageRoutes(deps: Deps) {
   const renderPage = async (
     ctx: Context,
     current: SignedIn,
-    messages: { notice?: string | undefined; error?: string } = {},
+    messages: { notice?: Text | undefined; error?: Text } = {},
     status = 200,
   ) => {
+    const locale = pageLocale(ctx);
     const [summary, totp, remembered] = await Promise.all([
       deps.accounts.factorSummary(current.accountId),
       deps.totp.find(current.accountId),
@@ -75,16 +78,16 @@ export function securityPageRoutes(deps: Deps) {
         summary,
         totp: totp && {
           name: totp.name,
-          since: shownTime(totp.created_at),
-          lastUsed: totp.last_used_at && shownTime(totp.last_used_at),
+          since: shownTime(totp.created_at, locale),
+          lastUsed: totp.last_used_at && shownTime(totp.last_used_at, locale),
         },
         nameMax: FACTOR_NAME_MAX,
         remembered: remembered.map((browser) => ({
           id: browser.id,
           device: describeDevice(browser.user_agent),
           ip: browser.ip,
-          since: shownTime(browser.created_at),
-          until: shownTime(browser.expires_at),
+          since: shownTime(browser.created_at, locale),
+          until: shownTime(browser.expires_at, locale),
         })),
         ...messages,
       },
@@ -119,21 +122,13 @@ export function securityPageRoutes(deps: Deps) {
     const pending = String(body.pending ?? '');
     const code = parseFormCode(body);
     const enrollment = await deps.totp.resumeEnrollment(current.accountId, await labelOf(current.accountId), pending);
-    if (!enrollment)
-      return renderPage(ctx, current, { error: 'That setup took too long. Start again to get a new key.' }, 400);
-    const retry = (error: string) => deps.renderer.render(ctx, 'account-totp', { enrollment, error }, 400);
+    if (!enrollment) return renderPage(ctx, current, { error: text('notices.setupTooLong') }, 400);
+    const retry = (error: Text) => deps.renderer.render(ctx, 'account-totp', { enrollment, error }, 400);
     if (!code) return retry(APP_CODE.malformed);
     const result = await deps.totp.confirmEnrollment(current.accountId, pending, code);
     if (result === 'wrong') return retry(APP_CODE.wrong);
-    if (result === 'expired')
-      return renderPage(ctx, current, { error: 'That setup took too long. Start again to get a new key.' }, 400);
-    if (result === 'exists')
-      return renderPage(
-        ctx,
-        current,
-        { error: 'You already have an authenticator app. Remove it first to set up another.' },
-        409,
-      );
+    if (result === 'expired') return renderPage(ctx, current, { error: text('notices.setupTooLong') }, 400);
+    if (result === 'exists') return renderPage(ctx, current, { error: text('notices.totpExists') }, 409);
     await audit(ctx, current, { event: 'factor_added', outcome: 'success', detail: { factor: 'totp' } });
     await deps.session.recordFactor(ctx, 'totp');
     goTo(ctx, await backupCodesOnEnrollment(deps, current, `${PAGE}?saved=totp`));
@@ -143,10 +138,10 @@ export function securityPageRoutes(deps: Deps) {
     const current = await deps.session.require(ctx, PAGE);
     if (!current) return;
     const parsed = factorNameSchema.safeParse((ctx.request.body as Record<string, unknown>).name);
-    if (!parsed.success) return renderPage(ctx, current, { error: FACTOR_NAME_PROBLEM }, 400);
+    if (!parsed.success) return renderPage(ctx, current, { error: factorNameProblem }, 400);
     const name = parsed.data;
     if (!(await deps.totp.rename(current.accountId, name)))
-      return renderPage(ctx, current, { error: 'You have no authenticator app to rename.' }, 404);
+      return renderPage(ctx, current, { error: text('notices.noTotpToRename') }, 404);
     await audit(ctx, current, { event: 'factor_renamed', outcome: 'success', detail: { factor: 'totp', name } });
     goTo(ctx, `${PAGE}?saved=renamed`);
   });
@@ -160,7 +155,7 @@ export function securityPageRoutes(deps: Deps) {
     if (!current) return;
     if (!confirmed(ctx.request.body)) {
       const totp = await deps.totp.find(current.accountId);
-      if (!totp) return renderPage(ctx, current, { error: 'You have no authenticator app to remove.' }, 404);
+      if (!totp) return renderPage(ctx, current, { error: text('notices.noTotpToRemove') }, 404);
       const step: ConfirmStep = {
         kind: 'totp',
         nav: 'security',
@@ -172,7 +167,7 @@ export function securityPageRoutes(deps: Deps) {
       return deps.renderer.render(ctx, CONFIRM_VIEW, step);
     }
     if (!(await deps.totp.remove(current.accountId)))
-      return renderPage(ctx, current, { error: 'You have no authenticator app to remove.' }, 404);
+      return renderPage(ctx, current, { error: text('notices.noTotpToRemove') }, 404);
     await deps.backupCodes.removeIfNoSecondFactor(current.accountId);
     await audit(ctx, current, { event: 'factor_removed', outcome: 'success', detail: { factor: 'totp' } });
     goTo(ctx, `${PAGE}?saved=totp-removed`);
@@ -183,12 +178,7 @@ export function securityPageRoutes(deps: Deps) {
     if (!current) return;
     const summary = await deps.accounts.factorSummary(current.accountId);
     if (!summary.totp && summary.passkeys === 0) {
-      return renderPage(
-        ctx,
-        current,
-        { error: 'Backup codes stand in for a second step. Add an authenticator app or a passkey first.' },
-        400,
-      );
+      return renderPage(ctx, current, { error: text('notices.backupCodesNeedFactor') }, 400);
     }
     const codes = await deps.backupCodes.regenerate(current.accountId);
     await deps.handOff.hold(`session:${current.sessionUid}`, { codes, next: PAGE, replaced: true });
@@ -213,7 +203,7 @@ export function securityPageRoutes(deps: Deps) {
     const current = await deps.session.require(ctx, PAGE);
     if (!current) return;
     if (!(await deps.rememberedBrowsers.forget(current.accountId, ctx.params.id ?? '')))
-      return renderPage(ctx, current, { error: 'That browser is not remembered any more.' }, 404);
+      return renderPage(ctx, current, { error: text('notices.browserNotRemembered') }, 404);
     await audit(ctx, current, { event: 'remembered_browsers_forgotten', outcome: 'success', detail: { count: 1 } });
     goTo(ctx, `${PAGE}?saved=forgotten#remembered`);
   });

@@ -4,6 +4,9 @@ import type { Context } from 'koa';
 import type { AccountSessionService, ProviderSessions } from '../accounts/account-session.service.ts';
 import type { AccountSession } from '../accounts/account-session.table.ts';
 import { csrfProtection } from '../http/csrf.ts';
+import { pageLocale } from '../http/page-locale.ts';
+import type { Locale } from '../i18n/locales.ts';
+import { type Text, text } from '../i18n/translator.ts';
 import type { Renderer } from '../http/render.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import type { PageSession, SignedIn } from '../http/page-session.ts';
@@ -11,11 +14,11 @@ import { describeDevice } from './device-description.ts';
 import { shownTime } from './relative-time.ts';
 
 const PAGE = '/account/sessions';
-const NOTICES: Record<string, string> = {
-  one: 'That device is signed out.',
-  others: 'All your other devices are signed out.',
+const NOTICES: Record<string, Text> = {
+  one: text('notices.deviceSignedOut'),
+  others: text('notices.othersSignedOut'),
 };
-const NOT_YOURS = 'That device is not signed in to your account any more.';
+const NOT_YOURS = text('notices.deviceNotSignedIn');
 
 /**
  * `/account/sessions`: where the person is signed in, and signing devices out. Signing out this
@@ -30,23 +33,24 @@ export function sessionPageRoutes(deps: {
   const router = new Router({ prefix: PAGE });
   router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }), csrfProtection);
 
-  const present = (row: AccountSession, current: SignedIn) => ({
+  const present = (row: AccountSession, current: SignedIn, locale: Locale) => ({
     uid: row.session_uid,
     device: describeDevice(row.user_agent),
-    ip: row.ip ?? 'Unknown',
-    signedInAt: shownTime(row.created_at),
-    lastSeen: shownTime(row.last_seen_at),
+    ip: row.ip ?? text('notices.unknownIp'),
+    signedInAt: shownTime(row.created_at, locale),
+    lastSeen: shownTime(row.last_seen_at, locale),
     current: row.session_uid === current.sessionUid,
   });
 
   const renderPage = async (
     ctx: Context,
     current: SignedIn,
-    messages: { notice?: string | undefined; error?: string },
+    messages: { notice?: Text | undefined; error?: Text },
     status = 200,
   ) => {
+    const locale = pageLocale(ctx);
     const rows = (await deps.accountSessions.listLive(current.accountId, deps.providerSessions)).map((row) =>
-      present(row, current),
+      present(row, current, locale),
     );
     // This device first, then the others by when they were last used.
     const sessions = [...rows.filter((row) => row.current), ...rows.filter((row) => !row.current)];

@@ -4,6 +4,7 @@ import { hasSecondFactor, type FactorSummaryRepository } from './factor-summary.
 import type { Account, AccountStatus } from './account.table.ts';
 import { generateFairyname } from './fairyname.ts';
 import type { Profile } from './profile.ts';
+import { type Text, text } from '../i18n/translator.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
 import type { EventDraft } from '../events/event-catalog.ts';
 
@@ -243,10 +244,9 @@ export function createAccountService(
 export type AccountService = ReturnType<typeof createAccountService>;
 
 /** What the sign-in pages tell a person whose account may not sign in; undefined when it may. */
-export function signInRefusal(account: Pick<Account, 'status'>): string | undefined {
-  if (account.status === 'suspended')
-    return 'This account is suspended by the FairyID platform owner, so it cannot sign in. If you think this is a mistake, contact the platform owner.';
-  if (account.status === 'deleted') return 'This account was deleted.';
+export function signInRefusal(account: Pick<Account, 'status'>): Text | undefined {
+  if (account.status === 'suspended') return text('errors.cannotSignIn.suspended');
+  if (account.status === 'deleted') return text('errors.cannotSignIn.deleted');
   return undefined;
 }
 

@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import type { Locale } from '../i18n/locales.ts';
+import { translator } from '../i18n/translator.ts';
 import type { Mailer, SmsSender } from '../notifications/message.ts';
 import { identifierChangedNoticeEmail, identifierChangedNoticeSms } from './identifier-change-message.ts';
 import type { Recipient } from '../verification/one-time-codes.ts';
@@ -14,11 +16,12 @@ export function createIdentifierChangeNotice(deps: {
   issuer: string;
   log: Logger;
 }) {
-  return async function notifyPrevious(previous: Recipient, newMasked: string): Promise<void> {
+  return async function notifyPrevious(previous: Recipient, newMasked: string, locale: Locale): Promise<void> {
+    const words = translator(locale);
     const message =
       previous.channel === 'email'
-        ? deps.mailer.send(identifierChangedNoticeEmail(previous.address, newMasked, deps.issuer))
-        : deps.sms?.send(identifierChangedNoticeSms(previous.address, newMasked));
+        ? deps.mailer.send(identifierChangedNoticeEmail(previous.address, newMasked, deps.issuer, words))
+        : deps.sms?.send(identifierChangedNoticeSms(previous.address, newMasked, words));
     await Promise.resolve(message).catch((error: unknown) =>
       deps.log.warn({ err: error }, 'could not notify the previous sign-in identifier'),
     );

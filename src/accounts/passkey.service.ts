@@ -16,6 +16,8 @@ import type { Passkey } from './factor.table.ts';
 import { accountLabel } from './account-label.ts';
 import type { PasskeyRepository } from './passkey.repository.ts';
 import type { UnitOfWork } from '../events/unit-of-work.ts';
+import { DATE_LOCALES, DEFAULT_LOCALE, type Locale } from '../i18n/locales.ts';
+import { translator } from '../i18n/translator.ts';
 import { factorEvent } from './factor-events.ts';
 
 /** How long a ceremony may take; the challenge lives a little longer than the browser waits. */
@@ -181,14 +183,15 @@ export function createPasskeyService(deps: {
     },
 
     /**
-     * Verifies a new credential and stores it under `name` (or a dated default). `clientId`: the app
-     * being signed in to, when the person makes it during a sign-in.
+     * Verifies a new credential and stores it under `name` (or a dated default, in the person's
+     * language). `clientId`: the app being signed in to, when the person makes it during a sign-in.
      */
     async verifyRegistration(
       accountId: string,
       binding: string,
       response: RegistrationResponseJSON,
       name?: string | undefined,
+      locale: Locale = DEFAULT_LOCALE,
       clientId?: string | undefined,
     ): Promise<VerifiedPasskey | Refused> {
       const challenge = await takeChallenge(response.response.clientDataJSON, {
@@ -222,7 +225,7 @@ export function createPasskeyService(deps: {
           transports: info.credential.transports ?? response.response.transports ?? [],
           device_type: info.credentialDeviceType,
           backed_up: info.credentialBackedUp,
-          name: name ?? defaultName(),
+          name: name ?? defaultName(locale),
         });
         if (inserted) await emit(factorEvent('account.factor_added', accountId, 'passkey', clientId));
         return inserted;
@@ -341,10 +344,9 @@ export function createPasskeyService(deps: {
   };
 }
 
-const dateFormat = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' });
-
-function defaultName(now = new Date()) {
-  return `Passkey on ${dateFormat.format(now)}`;
+function defaultName(locale: Locale, now = new Date()) {
+  const date = new Intl.DateTimeFormat(DATE_LOCALES[locale], { dateStyle: 'medium', timeZone: 'UTC' }).format(now);
+  return translator(locale).t('notices.passkeyDefaultName', { date });
 }
 
 export type PasskeyService = ReturnType<typeof createPasskeyService>;

@@ -1,9 +1,21 @@
 import { z } from 'zod';
+import { type Text, text } from '../i18n/translator.ts';
 
 export const NAME_MAX = 100;
 export const PICTURE_URL_MAX = 2048;
 
-const PICTURE_PROBLEM = 'Use an https:// address of a picture, like https://example.com/me.jpg.';
+/** Each problem's words; the schemas name the problem in their issue's message. */
+const PROBLEMS = {
+  nameTooLong: text('notices.profile.nameTooLong', { max: NAME_MAX }),
+  nameUnprintable: text('notices.profile.nameUnprintable'),
+  pictureProblem: text('notices.profile.pictureProblem'),
+  pictureCredentials: text('notices.profile.pictureCredentials'),
+  pictureTooLong: text('notices.profile.pictureTooLong', { max: PICTURE_URL_MAX }),
+} satisfies Record<string, Text>;
+type Problem = keyof typeof PROBLEMS;
+const problem = (name: Problem) => name;
+const said = (issues: readonly { message: string }[], otherwise: Problem): Text =>
+  PROBLEMS[(issues[0]?.message ?? '') as Problem] ?? PROBLEMS[otherwise];
 
 // Letters, marks, digits, punctuation and spaces: no control or formatting characters (bidi
 // overrides, zero-width joins) that would make a name display as something it is not.
@@ -12,22 +24,16 @@ const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}\p{Zs}]*$/u;
 const nameSchema = z
   .string()
   .trim()
-  .max(NAME_MAX, { error: `Keep your name to ${NAME_MAX} characters or fewer.` })
-  .regex(PRINTABLE, {
-    error: 'Your name has characters that cannot be shown. Use letters, digits, spaces and punctuation.',
-  });
+  .max(NAME_MAX, { error: problem('nameTooLong') })
+  .regex(PRINTABLE, { error: problem('nameUnprintable') });
 
 const pictureSchema = z
-  .url({ protocol: /^https$/, hostname: z.regexes.domain, error: PICTURE_PROBLEM })
+  .url({ protocol: /^https$/, hostname: z.regexes.domain, error: problem('pictureProblem') })
   // Stored and handed to apps the way URL parsing spells it (spaces and non-ASCII percent-encoded).
   .transform((url) => new URL(url))
-  .refine((url) => !url.username && !url.password, {
-    error: 'The picture address must not contain a user name or password.',
-  })
+  .refine((url) => !url.username && !url.password, { error: problem('pictureCredentials') })
   .transform((url) => url.href)
-  .refine((url) => url.length <= PICTURE_URL_MAX, {
-    error: `The picture address is too long (at most ${PICTURE_URL_MAX} characters).`,
-  });
+  .refine((url) => url.length <= PICTURE_URL_MAX, { error: problem('pictureTooLong') });
 
 export type Profile = { name: string | null; pictureUrl: string | null };
 
@@ -39,11 +45,11 @@ export type Profile = { name: string | null; pictureUrl: string | null };
  */
 export function parseProfile(
   form: Record<string, unknown>,
-): { ok: true; profile: Profile } | { ok: false; error: string } {
+): { ok: true; profile: Profile } | { ok: false; error: Text } {
   const name = nameSchema.safeParse(String(form.name ?? ''));
-  if (!name.success) return { ok: false, error: name.error.issues[0]?.message ?? 'Invalid name.' };
+  if (!name.success) return { ok: false, error: said(name.error.issues, 'nameUnprintable') };
   const typedPicture = String(form.picture ?? '').trim();
   const picture = typedPicture ? pictureSchema.safeParse(typedPicture) : ({ success: true, data: null } as const);
-  if (!picture.success) return { ok: false, error: picture.error.issues[0]?.message ?? 'Invalid picture.' };
+  if (!picture.success) return { ok: false, error: said(picture.error.issues, 'pictureProblem') };
   return { ok: true, profile: { name: name.data || null, pictureUrl: picture.data } };
 }

@@ -1,3 +1,5 @@
+import { DEFAULT_LOCALE } from '../i18n/locales.ts';
+import { translator } from '../i18n/translator.ts';
 import type { EmailMessage } from '../notifications/message.ts';
 
 export type EnvironmentNotice =
@@ -6,50 +8,28 @@ export type EnvironmentNotice =
   | { kind: 'idle_warning'; name: string; stopAt: Date; link: string }
   | { kind: 'stopped_idle'; name: string; link: string };
 
-/** What FairyID tells the person who created an environment when money or idleness is about to stop it. */
+/**
+ * What FairyID tells the person who created an environment when money or idleness is about to stop
+ * it. The reconciler sends these, outside any request, and nobody's language is stored: English.
+ */
+type Area = 'lowBalance' | 'stoppedUnpaid' | 'idleWarning' | 'stoppedIdle';
+
 export function environmentEmail(to: string, notice: EnvironmentNotice): EmailMessage {
+  const words = translator(DEFAULT_LOCALE);
+  const mail = (area: Area, params: Record<string, string | number>): EmailMessage => ({
+    to,
+    subject: words.t(`email.environment.${area}.subject`, params),
+    text: words.t(`email.environment.${area}.body`, params),
+  });
+  const { name, link } = notice;
   switch (notice.kind) {
     case 'low_balance':
-      return {
-        to,
-        subject: `${notice.name}: DUST for less than an hour left`,
-        text: [
-          `Your environment ${notice.name} costs ${notice.pricePerHour} DUST per started hour, and the wallet paying for it holds ${notice.balance} DUST.`,
-          'When it cannot pay for the next hour, FairyID stops it (your files are kept).',
-          '',
-          `Add DUST or stop it yourself: ${notice.link}`,
-        ].join('\n'),
-      };
+      return mail('lowBalance', { name, link, price: notice.pricePerHour, balance: notice.balance });
     case 'stopped_unpaid':
-      return {
-        to,
-        subject: `${notice.name} was stopped: not enough DUST`,
-        text: [
-          `Your environment ${notice.name} was stopped because its wallet could not pay the next hour (${notice.pricePerHour} DUST).`,
-          'Nothing was deleted: the files under /home are kept. Start it again once the wallet holds enough DUST.',
-          '',
-          notice.link,
-        ].join('\n'),
-      };
+      return mail('stoppedUnpaid', { name, link, price: notice.pricePerHour });
     case 'idle_warning':
-      return {
-        to,
-        subject: `${notice.name} will stop soon: nobody has used it for a while`,
-        text: [
-          `Your environment ${notice.name} has had no terminal activity for a while. FairyID will stop it at ${notice.stopAt.toUTCString()} to save your DUST (files are kept).`,
-          '',
-          `Still working? Choose "Keep it running" here: ${notice.link}`,
-        ].join('\n'),
-      };
+      return mail('idleWarning', { name, link, stopAt: notice.stopAt.toUTCString() });
     case 'stopped_idle':
-      return {
-        to,
-        subject: `${notice.name} was stopped after being idle`,
-        text: [
-          `Your environment ${notice.name} was stopped after a warning because nobody used it. Your files are kept; start it again whenever you like.`,
-          '',
-          notice.link,
-        ].join('\n'),
-      };
+      return mail('stoppedIdle', { name, link });
   }
 }

@@ -4,6 +4,8 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { TIERS, type Tier } from '../config.ts';
 import { csrfProtection } from '../http/csrf.ts';
+import { PageError } from '../http/page-error.ts';
+import { type Text, text } from '../i18n/translator.ts';
 import type { Renderer } from '../http/render.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import type { PageSession } from '../http/page-session.ts';
@@ -17,22 +19,22 @@ const PAGE = '/account/environments';
 const NAME = /^[^\p{Cc}\p{Cs}]{1,60}$/u;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-const STATE_LABELS: Record<string, string> = {
-  provisioning: 'Setting up',
-  running: 'Running',
-  stopping: 'Stopping',
-  stopped: 'Stopped',
-  starting: 'Starting',
-  deleting: 'Deleting',
-  error: 'Needs attention',
+const STATES = ['provisioning', 'running', 'stopping', 'stopped', 'starting', 'deleting', 'error'] as const;
+const stateLabel = (state: string) =>
+  (STATES as readonly string[]).includes(state)
+    ? text(`notices.environment.state.${state as (typeof STATES)[number]}`)
+    : state;
+const NOTICES: Record<string, Text> = {
+  created: text('notices.environment.created'),
+  started: text('notices.environment.started'),
+  stopped: text('notices.environment.stopped'),
+  deleted: text('notices.environment.deleted'),
+  kept: text('notices.environment.kept'),
 };
-const NOTICES: Record<string, string> = {
-  created: 'Your environment is being set up. It shows as Running once the machine reports that it is ready.',
-  started: 'Starting: a new machine is being set up with your files.',
-  stopped: 'Stopping: the machine is removed and your files are kept.',
-  deleted: 'Deleting: the machine and its files are being removed.',
-  kept: 'It keeps running.',
-};
+
+/** A form the page refuses before the service sees it: said in the reader's language. */
+const refused = (status: number, says: Text) => new PageError(status, says, text('errors.badRequest.title'));
+const NO_SUCH_ENVIRONMENT = () => refused(404, text('notices.environment.notFound'));
 
 /**
  * `/account/environments`: the person's and their organizations' environments, with what each costs
@@ -58,7 +60,7 @@ export function environmentPageRoutes(deps: {
   async function renderPage(
     ctx: Context,
     accountId: string,
-    messages: { notice?: string | undefined; error?: string },
+    messages: { notice?: Text | undefined; error?: Text | string },
     typed: Record<string, string> = {},
     status = 200,
   ) {
@@ -79,11 +81,11 @@ export function environmentPageRoutes(deps: {
         return {
           id: environment.id,
           name: environment.name,
-          owner: organization ? organization.name : 'You',
+          owner: organization ? organization.name : text('notices.environment.you'),
           template: templates.find((template) => template.id === environment.template)?.name ?? environment.template,
           tier: environment.tier,
           state: environment.state,
-          stateLabel: STATE_LABELS[environment.state] ?? environment.state,
+          stateLabel: stateLabel(environment.state),
           ssh:
             environment.state === 'running' && environment.ip_address
               ? `ssh -p ${environment.ssh_port} ${environments.sshUser}@${environment.ip_address}`
@@ -137,11 +139,13 @@ export function environmentPageRoutes(deps: {
       ctx.status = 303;
       ctx.redirect(`${PAGE}?done=${notice}`);
     } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
+      // The service's refusals are the API's (English); the page's own are in the reader's language.
+      if (!(error instanceof ApiError) && !(error instanceof PageError)) throw error;
       const typed = Object.fromEntries(
         ['name', 'template', 'tier'].map((field) => [field, String(form[field] ?? '').slice(0, 100)]),
       );
-      await renderPage(ctx, current.accountId, { error: error.message }, typed, error.status);
+      const said = error instanceof PageError ? error.says : error.message;
+      await renderPage(ctx, current.accountId, { error: said }, typed, error.status);
     }
   }
 
@@ -156,14 +160,12 @@ export function environmentPageRoutes(deps: {
     act(ctx, async (accountId) => {
       const form = ctx.request.body as Record<string, unknown>;
       const name = typeof form.name === 'string' ? form.name.trim() : '';
-      if (!NAME.test(name))
-        throw new ApiError(400, 'invalid_request', 'Give the environment a name (up to 60 characters).');
+      if (!NAME.test(name)) throw refused(400, text('notices.environment.nameNeeded'));
       const tier = TIERS.includes(form.tier as Tier) ? (form.tier as Tier) : undefined;
       const owner = typeof form.owner === 'string' && form.owner !== 'me' ? form.owner : undefined;
-      if (owner !== undefined && !UUID.test(owner)) throw new ApiError(400, 'invalid_request', 'Choose who pays.');
+      if (owner !== undefined && !UUID.test(owner)) throw refused(400, text('notices.environment.choosePayer'));
       const key = typeof form.idempotency_key === 'string' ? form.idempotency_key : '';
-      if (!/^[\x21-\x7e]{1,64}$/.test(key))
-        throw new ApiError(400, 'invalid_request', 'This form expired; reload the page and try again.');
+      if (!/^[\x21-\x7e]{1,64}$/.test(key)) throw refused(400, text('notices.environment.formExpired'));
       await environments.create(
         actorOf(ctx, accountId),
         { name, template: String(form.template ?? ''), tier, organizationId: owner },
@@ -182,7 +184,7 @@ export function environmentPageRoutes(deps: {
     router.post(`/:id/${path}`, (ctx) =>
       act(ctx, async (accountId) => {
         const id = ctx.params.id ?? '';
-        if (!UUID.test(id)) throw new ApiError(404, 'environment_not_found', 'No such environment.');
+        if (!UUID.test(id)) throw NO_SUCH_ENVIRONMENT();
         const actor = actorOf(ctx, accountId);
         if (path === 'start') await environments.start(actor, id);
         else if (path === 'stop') await environments.stop(actor, id);
@@ -199,12 +201,13 @@ export function environmentPageRoutes(deps: {
     if (!current) return;
     const id = ctx.params.id ?? '';
     try {
-      if (!UUID.test(id)) throw new ApiError(404, 'environment_not_found', 'No such environment.');
+      if (!UUID.test(id)) throw NO_SUCH_ENVIRONMENT();
       const environment = await environments.get(current.accountId, id);
       await deps.renderer.render(ctx, 'account-environment-delete', { id, name: environment.name });
     } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      await renderPage(ctx, current.accountId, { error: error.message }, {}, error.status);
+      if (!(error instanceof ApiError) && !(error instanceof PageError)) throw error;
+      const said = error instanceof PageError ? error.says : error.message;
+      await renderPage(ctx, current.accountId, { error: said }, {}, error.status);
     }
   });
 

@@ -1,18 +1,20 @@
+import { DEFAULT_LOCALE } from '../i18n/locales.ts';
+import { type Text, translator } from '../i18n/translator.ts';
 import type { EmailMessage } from '../notifications/message.ts';
 
-/** What the owners of an endpoint are told when FairyID stops sending to it. */
+/**
+ * What the owners of an endpoint are told when FairyID stops sending to it. No request causes it
+ * (the dispatcher gives up on the endpoint) and nobody's language is stored, so it is in English,
+ * as is the reason the API reports.
+ */
 export function webhookDisabledEmail(
   to: string,
-  endpoint: { url: string; reason: string; where: string; link: string },
+  endpoint: { url: string; reason: string; where: Text; link: string },
 ): EmailMessage {
+  const words = translator(DEFAULT_LOCALE);
   return {
     to,
-    subject: 'A webhook endpoint was disabled',
-    text: [
-      `FairyID stopped sending events to ${endpoint.url} (${endpoint.where}): it was ${endpoint.reason}.`,
-      'Deliveries still pending are kept and resume once it is enabled again; events that happen while it is',
-      'disabled are not sent to it. When it answers again, enable it with the API:',
-      `PATCH ${endpoint.link} with {"enabled": true}.`,
-    ].join('\n'),
+    subject: words.t('email.webhookDisabled.subject'),
+    text: words.t('email.webhookDisabled.body', { ...endpoint }),
   };
 }

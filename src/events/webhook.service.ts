@@ -6,6 +6,7 @@ import type { Clock } from '../shared/clock.ts';
 import { checkHost, RefusedAddressError } from './address-policy.ts';
 import type { WebhookEndpoint } from './event.table.ts';
 import { webhookDisabledEmail } from './webhook-email.ts';
+import { text } from '../i18n/translator.ts';
 import { webhookErrors as errors } from './webhook.errors.ts';
 import { createWebhookRepository } from './webhook.repository.ts';
 import type { WebhookSecrets } from './webhook-secrets.ts';
@@ -188,7 +189,9 @@ export function createWebhookService(deps: WebhookDeps) {
         if (account?.email && account.email_verified) addresses.add(account.email);
       }
       if (!endpoint.organization_id && deps.platformOwnerEmail) addresses.add(deps.platformOwnerEmail);
-      const where = endpoint.organization_id ? `organization ${endpoint.organization_id}` : 'platform';
+      const where = endpoint.organization_id
+        ? text('email.webhookDisabled.organization', { id: endpoint.organization_id })
+        : text('email.webhookDisabled.platform');
       for (const to of addresses) {
         await deps.mailer
           .send(

@@ -6,6 +6,8 @@ import { signInRefusal } from '../accounts/account.service.ts';
 import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import { PageError } from '../http/page-error.ts';
+import { pageLocale } from '../http/page-locale.ts';
+import { type Text, text } from '../i18n/translator.ts';
 import type { Renderer } from '../http/render.ts';
 import { clientIp, requestOrigin } from '../http/request-origin.ts';
 import { federatedSignIn } from '../interaction/authentication-methods.ts';
@@ -31,16 +33,13 @@ type Deps = {
   federation: FederationService;
   renderer: Renderer;
   codes: OneTimeCodes;
-  codeLifetime: string;
+  codeLifetime: Text;
   audit: AuditService;
   /** What a new account gets (its sign-up DUST). */
   onAccountCreated(accountId: string): Promise<unknown>;
   /** Seconds a sign-in interaction lives: a link waiting for proof lives as long. */
   interactionTtl: number;
 };
-
-const UNKNOWN_ANSWER =
-  'This answer does not belong to a sign-in in progress: it expired, was already used, or was meant for another browser. Go back to the app and start signing in again.';
 
 /**
  * Sign-in through upstream identity providers: the "Continue with …" buttons start it, the
@@ -66,7 +65,7 @@ export function federationRoutes(deps: Deps) {
     const flow = state ? await federation.flowFor(state) : undefined;
     // A provider that posts its answers never sends one in a query: such a one is not its own.
     if (!flow || flow.provider !== ctx.params.provider || federation.postsAnswer(flow.provider))
-      throw new PageError(400, UNKNOWN_ANSWER, 'This sign-in has ended');
+      throw new PageError(400, text('errors.unknownAnswer'), text('errors.signInEnded.title'));
     ctx.status = 303;
     ctx.redirect(onward(flow, ctx.querystring));
   });
@@ -85,9 +84,9 @@ export function federationRoutes(deps: Deps) {
       const state = answer.get('state');
       const flow = state ? await federation.flowFor(state) : undefined;
       if (!state || !flow || flow.provider !== ctx.params.provider || !federation.postsAnswer(flow.provider))
-        throw new PageError(400, UNKNOWN_ANSWER, 'This sign-in has ended');
+        throw new PageError(400, text('errors.unknownAnswer'), text('errors.signInEnded.title'));
       if (!(await federation.holdPostedAnswer(state, answer)))
-        throw new PageError(400, UNKNOWN_ANSWER, 'This sign-in has ended');
+        throw new PageError(400, text('errors.unknownAnswer'), text('errors.signInEnded.title'));
       ctx.status = 303;
       ctx.redirect(onward(flow, new URLSearchParams({ state }).toString()));
     },
@@ -107,7 +106,7 @@ export function federationRoutes(deps: Deps) {
     deps.audit.record({ ...entry, origin: requestOrigin(ctx), clientId: String(interaction.params.client_id) });
 
   /** The page an upstream sign-in ends on when it did not work, with the way back to the sign-in page. */
-  const failed = (ctx: Context, interaction: Interaction, status: number, message: string, upstream?: string) =>
+  const failed = (ctx: Context, interaction: Interaction, status: number, message: Text, upstream?: string) =>
     renderer.render(
       ctx,
       'federation-error',
@@ -132,7 +131,7 @@ export function federationRoutes(deps: Deps) {
         accountId: account.id,
         detail: { method: 'federated', provider, status: account.status },
       });
-      throw new PageError(403, refused, 'This account cannot sign in');
+      throw new PageError(403, refused, text('errors.cannotSignIn.title'));
     }
     if (created) await deps.onAccountCreated(account.id);
     if (linked) {
@@ -154,12 +153,7 @@ export function federationRoutes(deps: Deps) {
     });
   };
 
-  const renderLink = async (
-    ctx: Context,
-    uid: string,
-    data: { error?: string; notice?: string } = {},
-    status = 200,
-  ) => {
+  const renderLink = async (ctx: Context, uid: string, data: { error?: Text; notice?: Text } = {}, status = 200) => {
     const held = await federation.heldLink(uid);
     if (!held) throw interactionEnded();
     await renderer.render(
@@ -180,21 +174,17 @@ export function federationRoutes(deps: Deps) {
     const interaction = await signInStep(ctx);
     const provider = String(ctx.params.provider);
     const name = federation.nameOf(provider);
-    if (!name) throw new PageError(404, 'That sign-in provider is not offered here.', 'Sign-in provider not found');
+    if (!name) throw new PageError(404, text('errors.providerNotFound.message'), text('errors.providerNotFound.title'));
     try {
       const url = await federation.begin(provider, { interaction: interaction.uid });
-      if (!url) throw new PageError(404, 'That sign-in provider is not offered here.', 'Sign-in provider not found');
+      if (!url)
+        throw new PageError(404, text('errors.providerNotFound.message'), text('errors.providerNotFound.title'));
       ctx.status = 303;
       ctx.redirect(url.href);
     } catch (error) {
       if (!(error instanceof UpstreamFailure)) throw error;
       ctx.state.log?.warn({ err: error.cause, provider }, 'upstream discovery failed');
-      await failed(
-        ctx,
-        interaction,
-        502,
-        `${name} is not answering just now. Try again in a moment, or sign in another way.`,
-      );
+      await failed(ctx, interaction, 502, text('upstream.notAnswering', { provider: name }));
     }
   });
 
@@ -202,7 +192,8 @@ export function federationRoutes(deps: Deps) {
     const interaction = await signInStep(ctx);
     const response = new URLSearchParams(ctx.querystring);
     const flow = await federation.flowFor(response.get('state') ?? '');
-    const name = (flow && federation.nameOf(flow.provider)) ?? 'The sign-in provider';
+    const named = flow && federation.nameOf(flow.provider);
+    const name = named ?? text('upstream.theProvider');
     let outcome: FederatedOutcome | undefined;
     try {
       outcome = await federation.finish(interaction.uid, response);
@@ -215,28 +206,27 @@ export function federationRoutes(deps: Deps) {
         detail: { method: 'federated', provider: flow?.provider, reason: `upstream_${error.reason}` },
       });
       if (error.reason === 'denied')
-        return failed(ctx, interaction, 400, `You did not allow signing in with ${name}. You can sign in another way.`);
-      if (error.reason === 'unavailable')
         return failed(
           ctx,
           interaction,
-          502,
-          `${name} did not answer in time. Try again in a moment, or sign in another way.`,
+          400,
+          text('upstream.denied', { provider: named ?? text('upstream.theProviderInSentence') }),
         );
-      return failed(
-        ctx,
-        interaction,
-        400,
-        `${name} could not confirm who you are, so you are not signed in. Try again, or sign in another way.`,
-        error.upstreamDescription,
-      );
+      if (error.reason === 'unavailable')
+        return failed(ctx, interaction, 502, text('upstream.unavailable', { provider: name }));
+      return failed(ctx, interaction, 400, text('upstream.refused', { provider: name }), error.upstreamDescription);
     }
-    if (!outcome || !flow) return failed(ctx, interaction, 400, UNKNOWN_ANSWER);
+    if (!outcome || !flow) return failed(ctx, interaction, 400, text('errors.unknownAnswer'));
     if (outcome.status === 'signed_in') return signIn(ctx, interaction, outcome, flow.provider, false);
     await federation.holdLink(interaction.uid, outcome.link, deps.interactionTtl);
     const recipient: Recipient = { channel: 'email', address: outcome.link.email };
     const problem = await sendCode(
-      () => codes.start(linkFlow(interaction.uid), recipient, { ip: clientIp(ctx), accountId: outcome.link.accountId }),
+      () =>
+        codes.start(linkFlow(interaction.uid), recipient, {
+          ip: clientIp(ctx),
+          accountId: outcome.link.accountId,
+          locale: pageLocale(ctx),
+        }),
       'email',
     );
     if (problem) {
@@ -259,14 +249,19 @@ export function federationRoutes(deps: Deps) {
     if (!held) throw interactionEnded();
     const recipient: Recipient = { channel: 'email', address: held.email };
     const problem = await sendCode(
-      () => codes.start(linkFlow(interaction.uid), recipient, { ip: clientIp(ctx), accountId: held.accountId }),
+      () =>
+        codes.start(linkFlow(interaction.uid), recipient, {
+          ip: clientIp(ctx),
+          accountId: held.accountId,
+          locale: pageLocale(ctx),
+        }),
       'email',
     );
     if (problem) {
       if (problem.retryAfter) ctx.set('Retry-After', String(problem.retryAfter));
       return renderLink(ctx, interaction.uid, { error: problem.message }, problem.status);
     }
-    await renderLink(ctx, interaction.uid, { notice: 'We sent a new code. Earlier codes no longer work.' });
+    await renderLink(ctx, interaction.uid, { notice: text('verification.newCodeSent') });
   });
 
   // The person proves the existing account with the code sent to its address; only then is the identity linked.

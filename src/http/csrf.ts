@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
+import { text } from '../i18n/translator.ts';
 import { PageError } from './page-error.ts';
 
 const COOKIE = 'fairyid.csrf';
@@ -17,11 +18,7 @@ export const csrfProtection: Middleware = async (ctx, next) => {
   if (ctx.method === 'POST') {
     const submitted = (ctx.request.body as Record<string, unknown> | undefined)?.[FIELD] ?? ctx.get(HEADER);
     if (typeof submitted !== 'string' || !sameToken(submitted, token)) {
-      throw new PageError(
-        403,
-        'This form expired or was sent from another page. Go back, reload and try again.',
-        'This form has expired',
-      );
+      throw new PageError(403, text('errors.formExpired.message'), text('errors.formExpired.title'));
     }
   }
   await next();

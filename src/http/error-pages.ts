@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import { isDatabaseBusy } from '../db/database.ts';
+import { text } from '../i18n/translator.ts';
 import { ApiError } from '../shared/api-error.ts';
 import { PageError } from './page-error.ts';
 import type { Renderer } from './render.ts';
@@ -16,9 +17,9 @@ export function errorPages(renderer: Renderer): Middleware {
           ctx,
           'error',
           {
-            title: 'Page not found',
-            message: 'There is nothing at this address. Check the link, or start from the home page.',
-            action: { href: '/', label: 'Go to the home page' },
+            title: text('errors.notFound.title'),
+            message: text('errors.notFound.message'),
+            action: { href: '/', label: text('errors.goHome') },
           },
           404,
         );
@@ -26,13 +27,19 @@ export function errorPages(renderer: Renderer): Middleware {
     } catch (error) {
       const err = error as HttpishError;
       if (err instanceof PageError) {
-        await renderer.render(ctx, 'error', { title: err.title, message: err.message, action: err.action }, err.status);
+        await renderer.render(ctx, 'error', { title: err.title, message: err.says, action: err.action }, err.status);
         return;
       }
-      // A client error meant for a script (its message is safe to show by definition) that reached a page.
+      // A client error meant for a script (its message is safe to show by definition) that reached a page:
+      // its message is the developers' English, as in the API's error_description.
       const clientError = err instanceof ApiError || err.expose;
       if (err.status && err.status >= 400 && err.status < 500 && clientError) {
-        await renderer.render(ctx, 'error', { title: 'That request did not work', message: err.message }, err.status);
+        await renderer.render(
+          ctx,
+          'error',
+          { title: text('errors.badRequest.title'), message: err.message },
+          err.status,
+        );
         return;
       }
       if (isDatabaseBusy(err)) {
@@ -41,7 +48,7 @@ export function errorPages(renderer: Renderer): Middleware {
         await renderer.render(
           ctx,
           'error',
-          { title: 'FairyID is busy', message: 'Too many people at once. Please try again in a moment.' },
+          { title: text('errors.busy.title'), message: text('errors.busy.message') },
           503,
         );
         return;
@@ -50,7 +57,7 @@ export function errorPages(renderer: Renderer): Middleware {
       await renderer.render(
         ctx,
         'error',
-        { title: 'Something went wrong', message: 'We could not finish that. Please try again in a moment.' },
+        { title: text('errors.unexpected.title'), message: text('errors.unexpected.message') },
         500,
       );
     }

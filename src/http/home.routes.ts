@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { text } from '../i18n/translator.ts';
 import type { PageSession } from './page-session.ts';
 import type { Renderer } from './render.ts';
 
@@ -7,8 +8,8 @@ import type { Renderer } from './render.ts';
  * sign-in cancelled on our own pages ends here too (page-session.ts), with a word saying so.
  */
 const SIGN_IN_OUTCOMES = new Map([
-  ['cancelled', 'You cancelled signing in. Nothing was changed.'],
-  ['failed', 'Signing in did not finish. You can start again below.'],
+  ['cancelled', text('notices.signInCancelled')],
+  ['failed', text('notices.signInFailed')],
 ]);
 
 export function homeRoutes(deps: { renderer: Renderer; session: Pick<PageSession, 'signedIn'> }) {

@@ -3,6 +3,8 @@ import { unescape as percentDecode } from 'node:querystring';
 import type { Context, Middleware } from 'koa';
 import type { Renderer } from './render.ts';
 import { carryClientAddress } from './request-origin.ts';
+import { DEFAULT_LOCALE } from '../i18n/locales.ts';
+import { type Text, text, translator } from '../i18n/translator.ts';
 
 /** The largest body any route reads (the /api and passkey JSON parsers); oidc-provider and forms take less. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -48,16 +50,17 @@ function decodeComponent(text: string) {
 }
 
 /** Whether a path or form text decodes to clean text; without a `%` there is nothing to decode. */
-function isCleanEncoded(text: string) {
-  return isCleanText(text.includes('%') ? decodeComponent(text) : text);
+function isCleanEncoded(encoded: string) {
+  return isCleanText(encoded.includes('%') ? decodeComponent(encoded) : encoded);
 }
 
-type Refusal = { status: number; code: string; message: string };
+/** `says` is shown on a page in the reader's language; a program gets it in English (for developers). */
+type Refusal = { status: number; code: string; says: Text };
 
 const UNCLEAN: Refusal = {
   status: 400,
   code: 'invalid_request',
-  message: 'The request contains a character we do not accept (a NUL byte or a broken Unicode character).',
+  says: text('errors.input.unclean'),
 };
 
 /**
@@ -77,13 +80,13 @@ export function inputRule(deps: { renderer: Renderer; answersJson(ctx: Context):
     if (json) {
       ctx.status = refusal.status;
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = { error: refusal.code, error_description: refusal.message };
+      ctx.body = { error: refusal.code, error_description: translator(DEFAULT_LOCALE).t(refusal.says) };
       return;
     }
     await deps.renderer.render(
       ctx,
       'error',
-      { title: 'That request did not work', message: refusal.message },
+      { title: text('errors.badRequest.title'), message: refusal.says },
       refusal.status,
     );
   };
@@ -100,12 +103,12 @@ export function inputRule(deps: { renderer: Renderer; answersJson(ctx: Context):
       return refuse(ctx, {
         status: 415,
         code: 'invalid_request',
-        message: 'Compressed request bodies are not accepted.',
+        says: text('errors.input.compressed'),
       });
     }
     const body = await readBody(ctx.req).catch(() => 'aborted' as const);
     if (body === 'aborted')
-      return refuse(ctx, { status: 400, code: 'invalid_request', message: 'The request body could not be read.' });
+      return refuse(ctx, { status: 400, code: 'invalid_request', says: text('errors.input.unreadable') });
     if (body === 'too_large') {
       // Node discards the unread rest of a body of declared length, so a client that sent a little too
       // much gets its answer on a connection that stays usable; an endless or huge one is cut off.
@@ -114,7 +117,7 @@ export function inputRule(deps: { renderer: Renderer; answersJson(ctx: Context):
       return refuse(ctx, {
         status: 413,
         code: 'request_too_large',
-        message: `The request body is larger than ${BODY_LIMIT_BYTES / 1024} kB.`,
+        says: text('errors.input.tooLarge', { kilobytes: BODY_LIMIT_BYTES / 1024 }),
       });
     }
     if (body.length) {
@@ -129,16 +132,16 @@ export function inputRule(deps: { renderer: Renderer; answersJson(ctx: Context):
 function bodyProblem(ctx: Context, body: Buffer): Refusal | undefined {
   // A raw NUL byte is refused in any charset: in UTF-16 and the rest it is part of a NUL character.
   if (body.includes(0)) return UNCLEAN;
-  const text = body.toString('utf8');
-  if (ctx.request.is('urlencoded')) return isCleanEncoded(text) ? undefined : UNCLEAN;
+  const decoded = body.toString('utf8');
+  if (ctx.request.is('urlencoded')) return isCleanEncoded(decoded) ? undefined : UNCLEAN;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(decoded);
   } catch {
-    return { status: 400, code: 'invalid_request', message: 'The request body is not valid JSON.' };
+    return { status: 400, code: 'invalid_request', says: text('errors.input.notJson') };
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
-    return { status: 400, code: 'invalid_request', message: 'The request body must be a JSON object.' };
+    return { status: 400, code: 'invalid_request', says: text('errors.input.notObject') };
   return hasUncleanText(parsed) ? UNCLEAN : undefined;
 }
 

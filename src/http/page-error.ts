@@ -1,19 +1,23 @@
+import { DEFAULT_LOCALE } from '../i18n/locales.ts';
+import { type Text, translator } from '../i18n/translator.ts';
+
 /** Where a page that reports a problem leads on: a button with this label and address. */
-export type PageAction = { href: string; label: string };
+export type PageAction = { href: string; label: Text };
 
 /**
  * An error a person should read: rendered as a page with this status, title and message, and a
- * button onwards (the home page's "Start again" unless `action` names a better one).
+ * button onwards (the home page's "Start again" unless `action` names a better one), in the
+ * reader's language. The Error's own message is the English one, for logs.
  */
 export class PageError extends Error {
   override name = 'PageError';
 
   constructor(
     readonly status: number,
-    message: string,
-    readonly title: string,
+    readonly says: Text,
+    readonly title: Text,
     readonly action?: PageAction,
   ) {
-    super(message);
+    super(translator(DEFAULT_LOCALE).t(says));
   }
 }

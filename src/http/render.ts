@@ -22,8 +22,9 @@ export function createRenderer(options: { reloadTemplates: boolean }): Renderer 
     defaultExtension: '.eta',
   });
   return {
-    async render(ctx, view, data = {}, status = 200) {
+    async render(ctx, view, given = {}, status = 200) {
       const words = translator(pageLocale(ctx));
+      const data = translated(given, words.t) as Record<string, unknown>;
       // Templates get the reader's translator: `it.t(key, params)`, and `it.say(value)` for data
       // that a route passes either as a Text or as words that are not language (a name, an address).
       const say = (value: string | Text) => (isText(value) ? words.t(value) : value);
@@ -43,4 +44,17 @@ export function createRenderer(options: { reloadTemplates: boolean }): Renderer 
       ctx.body = html;
     },
   };
+}
+
+/**
+ * The data with every Text in it (a problem, a notice, a list of labels) already in the reader's
+ * language, so that a template printing a value as it is shows words, never an object.
+ */
+function translated(value: unknown, say: (text: Text) => string): unknown {
+  if (isText(value)) return say(value);
+  if (Array.isArray(value)) return value.map((item) => translated(item, say));
+  if (value === null || typeof value !== 'object') return value;
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, translated(item, say)]));
 }

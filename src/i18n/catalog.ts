@@ -1,13 +1,38 @@
 import type { Message } from './define-messages.ts';
 import type { Locale } from './locales.ts';
+import { activityMessages } from './messages/activity.ts';
 import { commonMessages } from './messages/common.ts';
+import { emailMessages } from './messages/email.ts';
+import { errorMessages } from './messages/errors.ts';
+import { noticeMessages } from './messages/notices.ts';
+import { scopeMessages } from './messages/scopes.ts';
+import { signInFormMessages } from './messages/sign-in-form.ts';
+import { smsMessages } from './messages/sms.ts';
+import { timeMessages } from './messages/time.ts';
+import { upstreamMessages } from './messages/upstream.ts';
 import { platformMessages } from './messages/platform.ts';
+import { verificationMessages } from './messages/verification.ts';
 
 /**
  * Every area's messages joined per language. An area is one file in messages/, named after the
  * pages or messages it serves; keys start with the area's name so two areas never collide.
  */
-const areas = [commonMessages, platformMessages] as const;
+const areas = [
+  commonMessages,
+  // What routes and services say (src/i18n/README.md): pages' problems and notices, emails, texts.
+  activityMessages,
+  emailMessages,
+  errorMessages,
+  noticeMessages,
+  scopeMessages,
+  signInFormMessages,
+  smsMessages,
+  timeMessages,
+  upstreamMessages,
+  verificationMessages,
+  // The platform console's pages.
+  platformMessages,
+] as const;
 
 type Area = (typeof areas)[number];
 type KeysOf<A> = A extends { readonly en: Record<infer K, Message> } ? K : never;

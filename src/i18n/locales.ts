@@ -3,6 +3,9 @@ export const SUPPORTED_LOCALES = ['en', 'fr'] as const;
 export type Locale = (typeof SUPPORTED_LOCALES)[number];
 export const DEFAULT_LOCALE: Locale = 'en';
 
+/** The Intl locale a date is written in: English puts the day first ("7 Dec 2026"), never ambiguous with 12/7. */
+export const DATE_LOCALES: Readonly<Record<Locale, string>> = { en: 'en-GB', fr: 'fr' };
+
 function supported(tag: string): Locale | undefined {
   const language = tag.trim().toLowerCase().split('-')[0];
   return SUPPORTED_LOCALES.find((locale) => locale === language);

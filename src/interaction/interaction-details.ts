@@ -3,15 +3,12 @@ import type Provider from 'oidc-provider';
 import { errors, type InteractionResults } from 'oidc-provider';
 import { PAGES_CLIENT_ID } from '../http/page-session.ts';
 import { type PageAction, PageError } from '../http/page-error.ts';
-
-export const EXPIRED_INTERACTION =
-  'This sign-in request has expired or was already completed. Go back to the app and start signing in again.';
-const OTHER_BROWSER =
-  'This sign-in was started in another browser or app, and it can only be finished there. Go back to the browser where you started, or start again here.';
+import { followUiLocales } from '../http/page-locale.ts';
+import { text } from '../i18n/translator.ts';
 
 /** The page for a sign-in that no longer runs: what happened, and a way to start again. */
 export function interactionEnded(action?: PageAction): PageError {
-  return new PageError(400, EXPIRED_INTERACTION, 'This sign-in has ended', action);
+  return new PageError(400, text('errors.signInEnded.message'), text('errors.signInEnded.title'), action);
 }
 
 /**
@@ -23,13 +20,16 @@ export async function loadInteraction(provider: Provider, ctx: Context) {
   try {
     const interaction = await provider.interactionDetails(ctx.req, ctx.res);
     if (interaction.uid !== ctx.params.uid) throw new errors.SessionNotFound('interaction mismatch');
+    // Every page of the interaction speaks the app's language: ui_locales came with its first request only.
+    followUiLocales(ctx, interaction.params.ui_locales);
     return interaction;
   } catch (error) {
     if (!(error instanceof errors.SessionNotFound)) throw error;
     const named = await provider.Interaction.find(String(ctx.params.uid));
+    if (named) followUiLocales(ctx, named.params.ui_locales);
     const action = named ? await returnToApp(provider, named.params) : undefined;
     if (named && !ctx.cookies.get(provider.cookieName('interaction'), { signed: false })) {
-      throw new PageError(400, OTHER_BROWSER, 'Finish signing in where you started', action);
+      throw new PageError(400, text('errors.otherBrowser.message'), text('errors.otherBrowser.title'), action);
     }
     throw interactionEnded(action);
   }
@@ -41,11 +41,13 @@ export async function loadInteraction(provider: Provider, ctx: Context) {
  * Our own pages' sign-in starts again at the account page.
  */
 async function returnToApp(provider: Provider, params: Record<string, unknown>): Promise<PageAction | undefined> {
-  if (params.client_id === PAGES_CLIENT_ID) return { href: '/account', label: 'Start again' };
+  if (params.client_id === PAGES_CLIENT_ID) return { href: '/account', label: text('errors.startAgain') };
   const client = typeof params.client_id === 'string' ? await provider.Client.find(params.client_id) : undefined;
   if (!client) return undefined;
   const address = webOrigin(client.clientUri) ?? webOrigin(params.redirect_uri);
-  return address ? { href: address, label: `Return to ${client.clientName ?? 'the app'}` } : undefined;
+  if (!address) return undefined;
+  const label = client.clientName ? text('errors.returnTo', { app: client.clientName }) : text('errors.returnToApp');
+  return { href: address, label };
 }
 
 function webOrigin(value: unknown): string | undefined {

@@ -9,6 +9,8 @@ import { parsePhoneNumber, type PhoneNumberProblem } from '../accounts/phone-num
 import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import { PageError } from '../http/page-error.ts';
+import { pageLocale } from '../http/page-locale.ts';
+import { type Text, text } from '../i18n/translator.ts';
 import type { Renderer } from '../http/render.ts';
 import { clientIp, requestOrigin } from '../http/request-origin.ts';
 import { firstFactor } from './authentication-methods.ts';
@@ -44,8 +46,8 @@ type Deps = {
   renderer: Renderer;
   accounts: AccountService;
   codes: OneTimeCodes;
-  /** How long a code lives, in words ("10 minutes"). */
-  codeLifetime: string;
+  /** How long a code lives ("10 minutes"), said in the reader's language. */
+  codeLifetime: Text;
   /** Whether a text message can be delivered (Twilio, or the development outbox); without it the page asks for an email. */
   smsAvailable: boolean;
   audit: AuditService;
@@ -57,23 +59,19 @@ type Deps = {
 
 const emailSchema = z.email().max(254);
 
-const INVALID_EMAIL = 'Enter a valid email address, like name@example.com.';
-const PHONE_PROBLEMS: Record<PhoneNumberProblem, string> = {
-  not_a_number:
-    'Enter an email address, like name@example.com, or a phone number with its country code, like +1 415 555 2671.',
-  no_country_code: 'Start the phone number with + and its country code, like +1 415 555 2671.',
-  invalid: 'That phone number is not valid. Check the country code and the digits.',
-};
-
 /** What the person typed on the sign-in page: an email address if it has an @, otherwise a phone number. */
-function parseAddress(typed: string, smsAvailable: boolean): { recipient: Recipient } | { error: string } {
+function parseAddress(typed: string, smsAvailable: boolean): { recipient: Recipient } | { error: Text } {
   if (typed.includes('@') || !smsAvailable) {
     const email = emailSchema.safeParse(typed.toLowerCase());
-    return email.success ? { recipient: { channel: 'email', address: email.data } } : { error: INVALID_EMAIL };
+    return email.success
+      ? { recipient: { channel: 'email', address: email.data } }
+      : { error: text('signInForm.invalidEmail') };
   }
   const phone = parsePhoneNumber(typed);
-  return phone.ok ? { recipient: { channel: 'sms', address: phone.e164 } } : { error: PHONE_PROBLEMS[phone.problem] };
+  return phone.ok ? { recipient: { channel: 'sms', address: phone.e164 } } : { error: phoneProblem(phone.problem) };
 }
+
+const phoneProblem = (problem: PhoneNumberProblem) => text(`signInForm.phone.${problem}`);
 
 /** The hosted sign-in pages: email or phone number, one-time code, consent. The interaction cookie scopes them to /interaction/:uid. */
 export function interactionRoutes(deps: Deps) {
@@ -97,7 +95,7 @@ export function interactionRoutes(deps: Deps) {
   const renderLogin = async (
     ctx: Context,
     interaction: Interaction,
-    data: { error?: string; errorField?: 'identifier'; identifier?: string | undefined; lastIdentifier?: string },
+    data: { error?: Text; errorField?: 'identifier'; identifier?: string | undefined; lastIdentifier?: string },
     status = 200,
   ) => {
     await renderer.render(
@@ -117,7 +115,7 @@ export function interactionRoutes(deps: Deps) {
   const renderCode = async (
     ctx: Context,
     recipient: Recipient,
-    data: { error?: string; errorField?: 'code'; notice?: string },
+    data: { error?: Text; errorField?: 'code'; notice?: Text },
     status = 200,
   ) => {
     await renderer.render(
@@ -160,9 +158,9 @@ export function interactionRoutes(deps: Deps) {
 
   const send = (ctx: Context, recipient: Recipient) =>
     sendCode(
-      () => codes.start(String(ctx.params.uid), recipient, { ip: clientIp(ctx) }),
+      () => codes.start(String(ctx.params.uid), recipient, { ip: clientIp(ctx), locale: pageLocale(ctx) }),
       recipient.channel,
-      recipient.channel === 'sms' ? 'use your email address' : undefined,
+      recipient.channel === 'sms' ? 'email' : undefined,
     );
 
   /** A failed code, filed under the account it was for when there is one, so the person sees it in their activity. */
@@ -197,7 +195,7 @@ export function interactionRoutes(deps: Deps) {
       .split(' ')
       .includes('organization') && !(interaction.grantId && (await deps.organizations.isBound(interaction.grantId)));
 
-  const renderConsent = async (ctx: Context, interaction: Interaction, error?: string) => {
+  const renderConsent = async (ctx: Context, interaction: Interaction, error?: Text) => {
     const accountId = String(interaction.session?.accountId);
     const account = await deps.accounts.findById(accountId);
     if (!account) throw interactionEnded();
@@ -225,7 +223,7 @@ export function interactionRoutes(deps: Deps) {
     if (chooseOrganization) {
       const choices = await deps.organizations.choices(accountId);
       if (!choices.some((choice) => choice.id === organizationId)) {
-        return renderConsent(ctx, interaction, 'Choose the organization this app will act for.');
+        return renderConsent(ctx, interaction, text('signInForm.chooseOrganization'));
       }
     }
     const provider = deps.provider();
@@ -306,7 +304,7 @@ export function interactionRoutes(deps: Deps) {
     if (interaction.prompt.name !== 'login' || !recipient) return ctx.redirect(`/interaction/${interaction.uid}`);
     const problem = await send(ctx, recipient);
     if (problem) return refuse(ctx, interaction, problem, recipient);
-    await renderCode(ctx, recipient, { notice: 'We sent a new code. Earlier codes no longer work.' });
+    await renderCode(ctx, recipient, { notice: text('verification.newCodeSent') });
   });
 
   router.post('/code', async (ctx) => {
@@ -333,7 +331,7 @@ export function interactionRoutes(deps: Deps) {
           accountId: account.id,
           detail: { method: channel, status: account.status },
         });
-        throw new PageError(403, refusal, 'This account cannot sign in');
+        throw new PageError(403, refusal, text('errors.cannotSignIn.title'));
       }
       // The sign-up DUST and the audit record are independent commits: both land before the answer,
       // in one wait instead of two.

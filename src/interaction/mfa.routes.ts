@@ -8,6 +8,8 @@ import type { BackupCodeService } from '../accounts/backup-code.service.ts';
 import type { TotpService } from '../accounts/totp.service.ts';
 import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
+import { pageLocale } from '../http/page-locale.ts';
+import { type Text, text } from '../i18n/translator.ts';
 import type { Renderer } from '../http/render.ts';
 import { clientIp, requestOrigin } from '../http/request-origin.ts';
 import type { AbuseControls } from '../verification/abuse-controls.ts';
@@ -35,7 +37,7 @@ type Deps = {
   totp: TotpService;
   backupCodes: BackupCodeService;
   codes: OneTimeCodes;
-  codeLifetime: string;
+  codeLifetime: Text;
   smsAvailable: boolean;
   abuse: AbuseControls;
   audit: AuditService;
@@ -83,12 +85,13 @@ export function mfaRoutes(deps: Deps) {
   const renderChoice = async (
     ctx: Context,
     step: Step,
-    messages: { error?: string | undefined; errorField?: 'code'; notice?: string | undefined } = {},
+    messages: { error?: Text | undefined; errorField?: 'code'; notice?: Text | undefined } = {},
     status = 200,
   ) => {
     const { interaction, options } = step;
     const clientName =
-      (await deps.provider().Client.find(String(interaction.params.client_id)))?.clientName ?? 'the application';
+      (await deps.provider().Client.find(String(interaction.params.client_id)))?.clientName ??
+      text('errors.theApplication');
     const view = enrolling(options) ? 'mfa-enroll' : 'mfa';
     await renderer.render(
       ctx,
@@ -120,7 +123,12 @@ export function mfaRoutes(deps: Deps) {
    * Every factor checked here shares the account's check budget and lockout with the code pages:
    * a wrong app code and a wrong backup code count the same.
    */
-  const checkFactor = async (ctx: Context, step: Step, check: () => Promise<boolean>): Promise<string | undefined> => {
+  // Undefined: the factor was right; '': it was wrong; else why it was not checked (a wait, a lockout).
+  const checkFactor = async (
+    ctx: Context,
+    step: Step,
+    check: () => Promise<boolean>,
+  ): Promise<Text | '' | undefined> => {
     const identifier = `account:${step.accountId}` as const;
     const verdict = await deps.abuse.allowCheck({ identifier, ip: clientIp(ctx), accountId: step.accountId });
     if (verdict.status !== 'allowed') return refuse(ctx, verdict);
@@ -157,7 +165,7 @@ export function mfaRoutes(deps: Deps) {
 
   router.post('/totp', async (ctx) => {
     const step = await load(ctx);
-    if (!step.options.totp) return renderChoice(ctx, step, { error: 'Use one of the ways below.' }, 400);
+    if (!step.options.totp) return renderChoice(ctx, step, { error: text('signInForm.useAnotherWay') }, 400);
     const code = parseFormCode(ctx.request.body);
     if (!code) return renderChoice(ctx, step, { error: APP_CODE.malformed, errorField: 'code' }, 400);
     let replayed = false;
@@ -172,8 +180,7 @@ export function mfaRoutes(deps: Deps) {
         outcome: 'failure',
         detail: { method: 'totp', reason: replayed ? 'code_reused' : 'wrong_code' },
       });
-      const message =
-        problem || (replayed ? 'That code was already used. Wait for your app to show the next one.' : APP_CODE.wrong);
+      const message = problem || (replayed ? text('verification.appCodeReplayed') : APP_CODE.wrong);
       // A limit's wait is no fault of the typed code; a wrong or reused code is.
       return renderChoice(
         ctx,
@@ -194,8 +201,7 @@ export function mfaRoutes(deps: Deps) {
   router.post('/backup-code', async (ctx) => {
     const step = await load(ctx);
     const uid = step.interaction.uid;
-    if (!step.options.backupCode)
-      return renderChoice(ctx, step, { error: 'You have no backup codes left. Use one of the ways below.' }, 400);
+    if (!step.options.backupCode) return renderChoice(ctx, step, { error: text('signInForm.noBackupCodesLeft') }, 400);
     const typed = String((ctx.request.body as Record<string, unknown>).code ?? '').slice(0, 64);
     const problem = await checkFactor(ctx, step, () => deps.backupCodes.consume(step.accountId, typed));
     if (problem !== undefined) {
@@ -204,7 +210,7 @@ export function mfaRoutes(deps: Deps) {
         outcome: 'failure',
         detail: { method: 'backup_code', reason: 'wrong_code' },
       });
-      const error = problem || 'That backup code is not right, or it was already used. Each code works once.';
+      const error = problem || text('signInForm.backupCodeWrong');
       const left = await deps.backupCodes.remaining(step.accountId);
       const errorField = problem ? undefined : 'backup-code';
       return renderer.render(ctx, 'mfa-backup-code', { uid, error, errorField, left }, problem ? 429 : 400);
@@ -220,7 +226,7 @@ export function mfaRoutes(deps: Deps) {
   router.post('/send-code', async (ctx) => {
     const step = await load(ctx);
     const recipient = step.options.otherChannel;
-    if (!recipient) return renderChoice(ctx, step, { error: 'Use one of the ways below.' }, 400);
+    if (!recipient) return renderChoice(ctx, step, { error: text('signInForm.useAnotherWay') }, 400);
     const error = await sendTo(ctx, step, recipient);
     if (error) return renderChoice(ctx, step, { error: error.message }, error.status);
     goOn(ctx, `/interaction/${step.interaction.uid}/mfa/code`);
@@ -228,9 +234,14 @@ export function mfaRoutes(deps: Deps) {
 
   const sendTo = async (ctx: Context, step: Step, recipient: Recipient) => {
     const problem = await sendCode(
-      () => deps.codes.start(flow(step.interaction.uid), recipient, { ip: clientIp(ctx), accountId: step.accountId }),
+      () =>
+        deps.codes.start(flow(step.interaction.uid), recipient, {
+          ip: clientIp(ctx),
+          accountId: step.accountId,
+          locale: pageLocale(ctx),
+        }),
       recipient.channel,
-      'use another way',
+      'another',
     );
     if (problem?.retryAfter) ctx.set('Retry-After', String(problem.retryAfter));
     return problem;
@@ -240,7 +251,7 @@ export function mfaRoutes(deps: Deps) {
     ctx: Context,
     step: Step,
     recipient: Recipient,
-    messages: { error?: string; errorField?: 'code'; notice?: string } = {},
+    messages: { error?: Text; errorField?: 'code'; notice?: Text } = {},
     status = 200,
   ) => {
     await renderer.render(
@@ -271,7 +282,7 @@ export function mfaRoutes(deps: Deps) {
     if (!recipient) return ctx.redirect(`/interaction/${step.interaction.uid}/mfa`);
     const error = await sendTo(ctx, step, recipient);
     if (error) return renderCode(ctx, step, recipient, { error: error.message }, error.status);
-    await renderCode(ctx, step, recipient, { notice: 'We sent a new code. Earlier codes no longer work.' });
+    await renderCode(ctx, step, recipient, { notice: text('verification.newCodeSent') });
   });
 
   router.post('/code', async (ctx) => {
@@ -332,9 +343,8 @@ export function mfaRoutes(deps: Deps) {
     const pending = String(body.pending ?? '');
     const code = parseFormCode(body);
     const enrollment = await deps.totp.resumeEnrollment(step.accountId, step.accountLabel, pending);
-    if (!enrollment)
-      return renderChoice(ctx, step, { error: 'That setup took too long. Start again to get a new key.' }, 400);
-    const retry = (error: string, status = 400) =>
+    if (!enrollment) return renderChoice(ctx, step, { error: text('signInForm.setupTooLong') }, 400);
+    const retry = (error: Text, status = 400) =>
       renderer.render(ctx, 'mfa-totp-setup', { uid, enrollment, error }, status);
     if (!code) return retry(APP_CODE.malformed);
     const problem = await checkFactor(

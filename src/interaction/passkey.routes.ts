@@ -12,15 +12,16 @@ import {
 } from '../accounts/passkey.service.ts';
 import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
-import { jsonErrors } from '../http/json-errors.ts';
+import { jsonErrors, ScriptError } from '../http/json-errors.ts';
+import { pageLocale } from '../http/page-locale.ts';
+import { text } from '../i18n/translator.ts';
 import { requestOrigin } from '../http/request-origin.ts';
-import { ApiError } from '../shared/api-error.ts';
 import { parseBody, refusal } from './passkey-refusals.ts';
 import { addFactor, firstFactor } from './authentication-methods.ts';
 import type { BackupCodeService } from '../accounts/backup-code.service.ts';
 import type { BackupCodeHandOff } from './backup-code-hand-off.ts';
 import type { PasskeyOffer } from './passkey-offer.ts';
-import { EXPIRED_INTERACTION, loadInteraction, type Interaction } from './interaction-details.ts';
+import { loadInteraction, type Interaction } from './interaction-details.ts';
 import { mayEnroll } from './mfa-options.ts';
 import type { SecondFactorCompletion } from './second-factor-completion.ts';
 
@@ -56,9 +57,11 @@ export function passkeyInteractionRoutes(deps: {
 
   const inPrompt = async (ctx: Context, prompt: 'login' | 'mfa') => {
     const interaction = await loadInteraction(deps.provider(), ctx);
-    if (interaction.prompt.name !== prompt) throw new ApiError(400, 'invalid_request', EXPIRED_INTERACTION);
+    if (interaction.prompt.name !== prompt)
+      throw new ScriptError(400, 'invalid_request', text('errors.signInEnded.message'));
     const accountId = interaction.session?.accountId;
-    if (prompt === 'mfa' && !accountId) throw new ApiError(400, 'invalid_request', EXPIRED_INTERACTION);
+    if (prompt === 'mfa' && !accountId)
+      throw new ScriptError(400, 'invalid_request', text('errors.signInEnded.message'));
     return { interaction, accountId: accountId ?? '' };
   };
 
@@ -97,7 +100,7 @@ export function passkeyInteractionRoutes(deps: {
         accountId: result.accountId,
         detail: { method: result.method, status: account.status },
       });
-      throw new ApiError(403, 'account_suspended', refused);
+      throw new ScriptError(403, 'account_suspended', refused);
     }
     await audit(ctx, interaction, {
       event: 'sign_in',
@@ -119,8 +122,7 @@ export function passkeyInteractionRoutes(deps: {
   router.post('/second-factor/options', async (ctx) => {
     const { interaction, accountId } = await inPrompt(ctx, 'mfa');
     const options = await deps.passkeys.authenticationOptions(binding(interaction), accountId);
-    if (!options.allowCredentials?.length)
-      throw new ApiError(404, 'no_passkey', 'This account has no passkey yet. Use another way to confirm it is you.');
+    if (!options.allowCredentials?.length) throw new ScriptError(404, 'no_passkey', text('verification.passkey.none'));
     answer(ctx, options);
   });
 
@@ -144,9 +146,9 @@ export function passkeyInteractionRoutes(deps: {
   // has already passed one; else whoever holds just the first factor could plant a passkey.
   const enrollingAccount = async (interaction: Interaction, accountId: string) => {
     const account = await deps.accounts.findById(accountId);
-    if (!account) throw new ApiError(400, 'invalid_request', EXPIRED_INTERACTION);
+    if (!account) throw new ScriptError(400, 'invalid_request', text('errors.signInEnded.message'));
     if (!mayEnroll(interaction, await deps.accounts.factorSummary(accountId))) {
-      throw new ApiError(403, 'forbidden', 'This account already has a second step. Use it to continue.');
+      throw new ScriptError(403, 'forbidden', text('verification.passkey.hasSecondStep'));
     }
     return account;
   };
@@ -166,6 +168,7 @@ export function passkeyInteractionRoutes(deps: {
       binding(interaction),
       credential,
       name,
+      pageLocale(ctx),
       String(interaction.params.client_id),
     );
     if (!result.ok) throw refusal(result);
@@ -183,9 +186,9 @@ export function passkeyInteractionRoutes(deps: {
   const offered = async (interaction: Interaction) => {
     const held = await deps.passkeyOffer.peek(interaction.uid);
     const account = held && (await deps.accounts.findById(held.accountId));
-    if (!held || !account) throw new ApiError(400, 'invalid_request', EXPIRED_INTERACTION);
+    if (!held || !account) throw new ScriptError(400, 'invalid_request', text('errors.signInEnded.message'));
     if (!(await deps.accounts.passkeyOfferDue({ ...account, passkey_offer_skipped_at: null })))
-      throw new ApiError(403, 'forbidden', 'This account already has a second step. Use it to continue.');
+      throw new ScriptError(403, 'forbidden', text('verification.passkey.hasSecondStep'));
     return { held, account };
   };
 
@@ -204,11 +207,12 @@ export function passkeyInteractionRoutes(deps: {
       binding(interaction),
       credential,
       name,
+      pageLocale(ctx),
       String(interaction.params.client_id),
     );
     if (!result.ok) throw refusal(result);
     if (!(await deps.passkeyOffer.take(interaction.uid)))
-      throw new ApiError(400, 'invalid_request', EXPIRED_INTERACTION);
+      throw new ScriptError(400, 'invalid_request', text('errors.signInEnded.message'));
     await audit(ctx, interaction, {
       event: 'factor_added',
       outcome: 'success',

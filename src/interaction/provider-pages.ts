@@ -3,6 +3,8 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Renderer } from '../http/render.ts';
 import { setPageHeaders } from '../http/security-headers.ts';
 import { csrfTokenFor } from '../http/csrf.ts';
+import { followUiLocales } from '../http/page-locale.ts';
+import { type Text, text } from '../i18n/translator.ts';
 import type { ProviderPages } from '../oidc/page-sources.ts';
 import { reportWrongDeviceGuess } from '../verification/device-guess-limit.routes.ts';
 
@@ -21,6 +23,9 @@ export function createProviderPages(
   // unless its caller says otherwise; renderError passes the status oidc-provider set for the error.
   const render = (ctx: KoaContextWithOIDC, view: string, data: Record<string, unknown>, status = 200) => {
     setPageHeaders(ctx);
+    // The device pages follow the ui_locales their device authorization carried; an error or a
+    // logout page, those of the request it answers.
+    followUiLocales(ctx, (ctx.oidc?.entities?.DeviceCode?.params ?? ctx.oidc?.params)?.ui_locales);
     return renderer.render(ctx as unknown as Context, view, data, status);
   };
 
@@ -30,8 +35,7 @@ export function createProviderPages(
         ctx,
         'error',
         {
-          title: ERROR_TITLES.get(out.error) ?? 'This sign-in request cannot continue',
-          message: humanError(out.error, out.error_description),
+          ...humanError(out.error, out.error_description),
           reference: out.error,
           action: returnToApp(ctx, out.error),
         },
@@ -79,7 +83,7 @@ export function createProviderPages(
     },
 
     async deviceSuccessSource(ctx) {
-      await render(ctx, 'device-success', { clientName: ctx.oidc.client?.clientName ?? 'the application' });
+      await render(ctx, 'device-success', { clientName: ctx.oidc.client?.clientName ?? text('errors.theApplication') });
     },
 
     async logoutSource(ctx, form) {
@@ -92,19 +96,22 @@ export function createProviderPages(
   };
 }
 
-function deviceError(err: Error & { userCode?: string }) {
+function deviceError(err: Error & { userCode?: string }): Text {
   if (err.userCode || err.name === 'NoCodeError' || err.name === 'NotFoundError') {
-    return 'That code is not valid. Check the code on your device and try again.';
+    return text('verification.device.invalid');
   }
-  if (err.name === 'ExpiredError') return 'That code has expired. Start again on your device to get a new one.';
-  if (err.name === 'AlreadyUsedError') return 'That code was already used. Start again on your device.';
-  return 'We could not check that code. Please try again.';
+  if (err.name === 'ExpiredError') return text('verification.device.expired');
+  if (err.name === 'AlreadyUsedError') return text('verification.device.used');
+  return text('verification.device.unchecked');
 }
 
-const ERROR_TITLES = new Map([
-  ['invalid_client', 'This app is not registered'],
-  ['invalid_redirect_uri', 'This app’s return address is not registered'],
-  ['access_denied', 'The sign-in was declined'],
+const ERROR_WORDS = new Map<string, { title: Text; message: Text }>([
+  ['invalid_client', { title: text('errors.invalidClient.title'), message: text('errors.invalidClient.message') }],
+  [
+    'invalid_redirect_uri',
+    { title: text('errors.invalidRedirectUri.title'), message: text('errors.invalidRedirectUri.message') },
+  ],
+  ['access_denied', { title: text('errors.accessDenied.title'), message: text('errors.accessDenied.message') }],
 ]);
 
 /**
@@ -114,20 +121,16 @@ const ERROR_TITLES = new Map([
 function returnToApp(ctx: KoaContextWithOIDC, error: string) {
   const client = ctx.oidc.client;
   if (!client?.clientUri || error === 'invalid_client' || !/^https?:\/\//.test(client.clientUri)) return undefined;
-  return { href: client.clientUri, label: `Return to ${client.clientName ?? 'the app'}` };
+  const label = client.clientName ? text('errors.returnTo', { app: client.clientName }) : text('errors.returnToApp');
+  return { href: client.clientUri, label };
 }
 
-function humanError(error: string, description?: string) {
-  switch (error) {
-    case 'invalid_client':
-      return 'The application that sent you here is not registered with FairyID.';
-    case 'invalid_redirect_uri':
-      return 'The application asked to send you back to an address it has not registered, so we stopped here to protect you.';
-    case 'access_denied':
-      return 'The request was declined.';
-    default:
-      return description
-        ? `The application sent a request we cannot accept: ${description}.`
-        : 'The application sent a request we cannot accept.';
-  }
+/** Other protocol errors show oidc-provider's own description, which is English (for developers). */
+function humanError(error: string, description?: string): { title: Text; message: Text } {
+  return (
+    ERROR_WORDS.get(error) ?? {
+      title: text('errors.request.title'),
+      message: description ? text('errors.request.described', { description }) : text('errors.request.message'),
+    }
+  );
 }

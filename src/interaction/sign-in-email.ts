@@ -1,14 +1,10 @@
+import type { Text, Translator } from '../i18n/translator.ts';
 import type { EmailMessage } from '../notifications/message.ts';
 
-export function signInCodeEmail(to: string, code: string, lifetime: string): EmailMessage {
+export function signInCodeEmail(to: string, code: string, lifetime: Text, words: Translator): EmailMessage {
   return {
     to,
-    subject: `${code} is your FairyID sign-in code`,
-    text: [
-      `Your FairyID sign-in code is ${code}.`,
-      '',
-      `It expires in ${lifetime} and works once.`,
-      'If you did not try to sign in, you can ignore this email: nobody can sign in without the code.',
-    ].join('\n'),
+    subject: words.t('email.signIn.subject', { code }),
+    text: words.t('email.signIn.body', { code, lifetime }),
   };
 }

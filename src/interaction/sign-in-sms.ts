@@ -1,3 +1,4 @@
+import type { Text, Translator } from '../i18n/translator.ts';
 import type { SmsMessage } from '../notifications/message.ts';
 
 /**
@@ -6,9 +7,6 @@ import type { SmsMessage } from '../notifications/message.ts';
  * only on this site, so a look-alike site cannot collect it that way. The format names a host
  * without a port, and implies https.
  */
-export function signInCodeSms(to: string, code: string, lifetime: string, issuer: string): SmsMessage {
-  return {
-    to,
-    text: `${code} is your FairyID sign-in code. It expires in ${lifetime}. Do not share it.\n\n@${new URL(issuer).hostname} #${code}`,
-  };
+export function signInCodeSms(to: string, code: string, lifetime: Text, issuer: string, words: Translator): SmsMessage {
+  return { to, text: words.t('sms.signIn', { code, lifetime, host: new URL(issuer).hostname }) };
 }

@@ -7,6 +7,7 @@ import { originOf } from './cors-origins.ts';
 import { DPOP_SIGNING_ALGS } from './dpop-proof.ts';
 import type { ProviderPages } from './page-sources.ts';
 import { isGraceReuse } from './refresh-grace.ts';
+import { SUPPORTED_LOCALES } from '../i18n/locales.ts';
 
 export type ProviderDeps = {
   config: Config;
@@ -52,6 +53,8 @@ export function buildConfiguration({
     pkce: { required: () => true },
     // Secret-based methods plus public clients; JWT client auth is not offered until someone needs it.
     clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
+    // The sign-in pages speak every language we ship and follow the app's ui_locales (OIDC Discovery 3).
+    discovery: { ui_locales_supported: [...SUPPORTED_LOCALES] },
     scopes: ['openid', 'offline_access', 'email', 'phone', 'profile', ORGANIZATION_SCOPE, BUILDER_SCOPE, ...API_SCOPES],
     claims: {
       // How and when the person signed in belongs in every ID token, not only when asked for.

@@ -5,11 +5,12 @@ import type { RevokeGrant } from './grant-revoker.ts';
 /** An app the person has let into their account: every grant of one client, taken together. */
 export type ConnectedApp = {
   clientId: string;
-  name: string;
+  /** Null once the app's registration was removed (the page words that for the reader). */
+  name: string | null;
   /** OIDC scopes, then API scopes, each once. */
   scopes: string[];
-  /** The organizations it acts for (the `organization` scope binds each grant to one). */
-  organizations: string[];
+  /** The organizations it acts for (the `organization` scope binds each grant to one); null for one the person left. */
+  organizations: (string | null)[];
   /** When the person first allowed it. */
   since: Date;
 };
@@ -42,7 +43,7 @@ export function createConnectedAppService(deps: Deps) {
       grants.map(async (grant) => {
         const claims = await deps.organizations.grantClaims(grant.id);
         if (claims === undefined) return undefined;
-        return (claims && memberships.get(claims.org_id)) ?? 'An organization you are no longer in';
+        return (claims && memberships.get(claims.org_id)) ?? null;
       }),
     );
     return [...new Set(names.filter((name) => name !== undefined))];
@@ -54,13 +55,15 @@ export function createConnectedAppService(deps: Deps) {
       const apps = await Promise.all(
         [...byClient].map(async ([clientId, grants]) => ({
           clientId,
-          name: (await deps.clients.find(clientId))?.client_name ?? 'An app that was removed',
+          name: (await deps.clients.find(clientId))?.client_name ?? null,
           scopes: [...new Set(grants.flatMap(grantedScopes))],
           organizations: await organizationNames(accountId, grants),
           since: new Date(Math.min(...grants.map((grant) => grant.issuedAt)) * 1000),
         })),
       );
-      return apps.sort((a, b) => a.name.localeCompare(b.name));
+      // Removed apps last; the others by name.
+      const removed = (app: ConnectedApp) => (app.name === null ? 1 : 0);
+      return apps.sort((a, b) => removed(a) - removed(b) || (a.name ?? '').localeCompare(b.name ?? ''));
     },
 
     /** Revokes every grant of this client to this person; the ids revoked (none when the app was not connected). */

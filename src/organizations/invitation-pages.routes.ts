@@ -3,43 +3,28 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import type { AccountService } from '../accounts/account.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
+import { type Text, text } from '../i18n/translator.ts';
 import type { Renderer } from '../http/render.ts';
 import type { PageSession } from '../http/page-session.ts';
 import { InvitationUnusable, type InvitationProblem, type InvitationService } from './invitation.service.ts';
 
-const ACCOUNT = { href: '/account', label: 'Go to your account' };
-const HOME = { href: '/', label: 'Go to the home page' };
+const ACCOUNT = { href: '/account', label: text('errors.goToAccount') };
+const HOME = { href: '/', label: text('errors.goHome') };
 
 /** What each problem is called, what the page says, and where it leads: a used invitation to the account. */
-const PROBLEMS: Record<InvitationProblem, { title: string; message: string; action: typeof ACCOUNT }> = {
-  unknown: {
-    title: 'Invitation not found',
-    message: 'This invitation link is not valid. Ask for a new invitation.',
-    action: HOME,
-  },
-  expired: {
-    title: 'Invitation expired',
-    message: 'This invitation has expired. Ask the organization for a new one.',
-    action: HOME,
-  },
-  accepted: { title: 'Invitation already accepted', message: 'This invitation was already accepted.', action: ACCOUNT },
-  declined: { title: 'Invitation declined', message: 'This invitation was declined.', action: ACCOUNT },
-  revoked: {
-    title: 'Invitation withdrawn',
-    message: 'This invitation was withdrawn by the organization.',
-    action: HOME,
-  },
-  wrong_account: {
-    title: 'Invitation for another address',
-    message: 'This invitation is for another email address. Sign in with the address it was sent to.',
-    action: ACCOUNT,
-  },
-  already_member: {
-    title: 'Already a member',
-    message: 'You are already a member of this organization.',
-    action: ACCOUNT,
-  },
+const PROBLEMS: Record<InvitationProblem, { title: Text; message: Text; action: typeof ACCOUNT }> = {
+  unknown: problem('unknown', HOME),
+  expired: problem('expired', HOME),
+  accepted: problem('accepted', ACCOUNT),
+  declined: problem('declined', ACCOUNT),
+  revoked: problem('revoked', HOME),
+  wrong_account: problem('wrong_account', ACCOUNT),
+  already_member: problem('already_member', ACCOUNT),
 };
+
+function problem(name: InvitationProblem, action: typeof ACCOUNT) {
+  return { title: text(`errors.invitation.${name}.title`), message: text(`errors.invitation.${name}.message`), action };
+}
 
 /** The page an invitation email links to: see the invitation, sign in as the invitee, accept or decline. */
 export function invitationPageRoutes(deps: {
@@ -100,11 +85,8 @@ export function invitationPageRoutes(deps: {
         if (!account) throw new InvitationUnusable('wrong_account');
         const { organization } = await deps.invitations.preview(String(ctx.params.token));
         await deps.invitations[answer](String(ctx.params.token), account);
-        const message =
-          answer === 'accept'
-            ? `You are now a member of ${organization.name}.`
-            : `You declined the invitation to ${organization.name}.`;
-        const title = answer === 'accept' ? 'Invitation accepted' : 'Invitation declined';
+        const message = text(`notices.invitation.${answer}.message`, { organization: organization.name });
+        const title = text(`notices.invitation.${answer}.title`);
         await deps.renderer.render(ctx, 'invitation-answered', { title, message });
       } catch (error) {
         await problemPage(ctx, error);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineRoute, type ApiRoute } from '../http/api-route.ts';
 import { pageOf, pageQuery, pageRequest, timestamp } from '../http/api-schemas.ts';
+import { negotiateLocale } from '../i18n/locales.ts';
 import { requirePerson as person } from '../oidc/caller.ts';
 import { toPage } from '../shared/cursor.ts';
 import type { InvitationService } from './invitation.service.ts';
@@ -29,6 +30,10 @@ const idParams = z.object({ id: z.uuid() });
 const invitationParams = z.object({ id: z.uuid(), invitationId: z.uuid() });
 
 /** Invitations by email (owner, admin); the invitee answers on a hosted page, not through the API. */
+/** The invitation email speaks the language of the request that sends it (Accept-Language), else English. */
+const requestLocale = (ctx: { get(field: string): string }) =>
+  negotiateLocale({ acceptLanguage: ctx.get('accept-language') });
+
 export function invitationRoutes(invitations: InvitationService): ApiRoute[] {
   return [
     defineRoute({
@@ -48,7 +53,7 @@ export function invitationRoutes(invitations: InvitationService): ApiRoute[] {
       response: invitationSchema,
       status: 201,
       async handler(ctx, { params, body }) {
-        return present(await invitations.create(person(ctx.state), params.id, body));
+        return present(await invitations.create(person(ctx.state), params.id, body, requestLocale(ctx)));
       },
     }),
     defineRoute({
@@ -74,7 +79,7 @@ export function invitationRoutes(invitations: InvitationService): ApiRoute[] {
       params: invitationParams,
       response: invitationSchema,
       async handler(ctx, { params }) {
-        return present(await invitations.resend(person(ctx.state), params.id, params.invitationId));
+        return present(await invitations.resend(person(ctx.state), params.id, params.invitationId, requestLocale(ctx)));
       },
     }),
     defineRoute({

@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.ts';
 import type { EventDraft } from '../events/event-catalog.ts';
 import type { EventRecorder } from '../events/event-recorder.ts';
+import { DEFAULT_LOCALE, type Locale } from '../i18n/locales.ts';
 import { ApiError } from '../shared/api-error.ts';
 import { createInvitationRepository } from './invitation.repository.ts';
 import { organizationErrors as errors } from './organization.errors.ts';
@@ -12,7 +13,15 @@ import { allows, type Role } from './permissions.ts';
 
 const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
 
-export type InvitationMail = { to: string; organizationName: string; role: Role; link: string; expiresAt: Date };
+/** `locale`: the language of the request that sent it, the best guess there is at the invitee's. */
+export type InvitationMail = {
+  to: string;
+  organizationName: string;
+  role: Role;
+  link: string;
+  expiresAt: Date;
+  locale: Locale;
+};
 
 export const invitationErrors = {
   notFound: () => new ApiError(404, 'invitation_not_found', 'No such open invitation in this organization.'),
@@ -88,13 +97,14 @@ export function createInvitationService(deps: {
     return { token, token_hash: hashToken(token), expires_at: new Date(Date.now() + INVITATION_TTL_MS) };
   };
 
-  async function mail(invitation: Invitation, organization: Organization, token: string) {
+  async function mail(invitation: Invitation, organization: Organization, token: string, locale: Locale) {
     await deps.send({
       to: invitation.email,
       organizationName: organization.name,
       role: invitation.role,
       link: `${deps.issuer}/invitations/${token}`,
       expiresAt: invitation.expires_at,
+      locale,
     });
   }
 
@@ -109,7 +119,12 @@ export function createInvitationService(deps: {
   }
 
   return {
-    async create(actorId: string, organizationId: string, input: { email: string; role: Role }) {
+    async create(
+      actorId: string,
+      organizationId: string,
+      input: { email: string; role: Role },
+      locale: Locale = DEFAULT_LOCALE,
+    ) {
       const { token, ...secret } = newToken();
       const { invitation, organization } = await inTransaction(async ({ invitations, organizations, emit }) => {
         await manager(organizations, organizationId, actorId, input.role);
@@ -133,7 +148,7 @@ export function createInvitationService(deps: {
         await emit(sent(actorId, invitation, false));
         return { invitation, organization };
       });
-      await mail(invitation, organization, token);
+      await mail(invitation, organization, token, locale);
       return invitation;
     },
 
@@ -158,7 +173,7 @@ export function createInvitationService(deps: {
     },
 
     /** A fresh link and a fresh seven days; the old link stops working. */
-    async resend(actorId: string, organizationId: string, invitationId: string) {
+    async resend(actorId: string, organizationId: string, invitationId: string, locale: Locale = DEFAULT_LOCALE) {
       const { token, ...secret } = newToken();
       const { invitation, organization } = await inTransaction(async ({ invitations, organizations, emit }) => {
         await manager(organizations, organizationId, actorId);
@@ -175,7 +190,7 @@ export function createInvitationService(deps: {
         await emit(sent(actorId, found, true));
         return { invitation: { ...found, ...secret }, organization };
       });
-      await mail(invitation, organization, token);
+      await mail(invitation, organization, token, locale);
       return invitation;
     },
 

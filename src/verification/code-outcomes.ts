@@ -1,5 +1,7 @@
 import { MailDeliveryError, SmsDeliveryError } from '../notifications/message.ts';
-import { countdownClock, describeDuration, secondsUntil } from '../shared/duration.ts';
+import { durationText } from '../i18n/duration.ts';
+import { type Text, text } from '../i18n/translator.ts';
+import { countdownClock, secondsUntil } from '../shared/duration.ts';
 import { lockedOutMessage } from './locked-out-message.ts';
 import type { OneTimeCodes, Recipient, StartResult, VerifyResult } from './one-time-codes.ts';
 
@@ -8,7 +10,7 @@ import type { OneTimeCodes, Recipient, StartResult, VerifyResult } from './one-t
  * page that sends or checks codes (sign-in, the second step, identifier changes), so they agree.
  * `retryAfter` goes into a Retry-After header (RFC 9110 10.2.3).
  */
-export type CodeProblem = { status: number; message: string; retryAfter?: number };
+export type CodeProblem = { status: number; message: Text; retryAfter?: number };
 
 /** A failed check: where the page goes next, and what the audit trail records about it. */
 export type CheckProblem = CodeProblem & {
@@ -20,7 +22,10 @@ export type CheckProblem = CodeProblem & {
   lockedOutUntil?: Date;
 };
 
-const SOURCE: Record<Recipient['channel'], string> = { email: 'email', sms: 'text message' };
+const source = (channel: Recipient['channel']) => text(`verification.source.${channel}`);
+
+/** What else a page offers when a code could not be sent. */
+export type Alternative = 'email' | 'another';
 
 /** Six digits as typed into a form, spaces forgiven; undefined for anything else. */
 export function parseFormCode(body: unknown): string | undefined {
@@ -31,42 +36,46 @@ export function parseFormCode(body: unknown): string | undefined {
 
 /** For a form whose code is not six digits. */
 export function malformedCode(channel: Recipient['channel']): CodeProblem {
-  return { status: 400, message: `Enter the 6 digits from the ${SOURCE[channel]}.` };
+  return { status: 400, message: text('verification.malformed', { source: source(channel) }) };
 }
 
 /** An authenticator app's code (TOTP), checked at sign-in and when the app is added. */
 export const APP_CODE = {
-  malformed: 'Enter the 6 digits your authenticator app shows for FairyID.',
-  wrong: 'That code is not right. Check the time on your phone and enter the code your app shows now.',
+  malformed: text('verification.appCodeMalformed'),
+  wrong: text('verification.appCodeWrong'),
 } as const;
 
 /** Said when there is no code waiting (it expired, was used, or was never sent). */
-export const EXPIRED_CODE = 'That code has expired. Ask for a new one.';
+export const EXPIRED_CODE = text('verification.expired');
 
 /**
  * A send that did not happen. Throttling is the person's doing (429); a mail server or SMS provider
- * that fails is ours (503). `alternative` is what else the page offers ("use your email address").
+ * that fails is ours (503). `alternative` is what else the page offers (your email address, another way).
  */
 export function sendProblem(
   outcome: Exclude<StartResult, { status: 'sent' }> | { status: 'undelivered' },
   channel: Recipient['channel'],
-  alternative?: string,
+  alternative?: Alternative,
 ): CodeProblem {
   switch (outcome.status) {
     case 'locked_out':
       return lockedOut(outcome.until, channel);
     case 'throttled': {
-      const wait = describeDuration(outcome.retryAfter);
-      const message =
-        outcome.reason === 'resend'
-          ? `A code was just sent. You can ask for a new one in ${wait}.`
-          : `Too many codes were asked for. Try again in ${wait}.`;
+      const wait = durationText(outcome.retryAfter);
+      const message = text(outcome.reason === 'resend' ? 'verification.resendWait' : 'verification.sendLimited', {
+        wait,
+      });
       return { status: 429, message, retryAfter: outcome.retryAfter };
     }
     case 'undelivered':
       return {
         status: 503,
-        message: `We could not send the ${SOURCE[channel]} just now. Please try again in a minute${alternative ? `, or ${alternative}` : ''}.`,
+        message: alternative
+          ? text('verification.undeliveredOr', {
+              source: source(channel),
+              alternative: text(`verification.alternative.${alternative}`),
+            })
+          : text('verification.undelivered', { source: source(channel) }),
       };
   }
 }
@@ -78,7 +87,7 @@ export function sendProblem(
 export async function sendCode(
   start: () => Promise<StartResult>,
   channel: Recipient['channel'],
-  alternative?: string,
+  alternative?: Alternative,
 ): Promise<CodeProblem | undefined> {
   try {
     const started = await start();
@@ -97,8 +106,8 @@ export function checkProblem(
 ): CheckProblem {
   switch (outcome.status) {
     case 'wrong': {
-      const tries = `${outcome.attemptsLeft} ${outcome.attemptsLeft === 1 ? 'try' : 'tries'}`;
-      return { status: 400, message: `That code is not right. ${tries} left.`, page: 'code', reason: 'wrong_code' };
+      const message = text('verification.wrong', { count: outcome.attemptsLeft });
+      return { status: 400, message, page: 'code', reason: 'wrong_code' };
     }
     case 'limited':
       // Nothing was checked: the code still works once the wait is over.
@@ -114,7 +123,7 @@ export function checkProblem(
     case 'locked':
       return {
         status: 429,
-        message: 'Too many wrong codes. Ask for a new code to try again.',
+        message: text('verification.tooManyWrong'),
         page: 'start',
         reason: 'too_many_wrong_codes',
       };
@@ -132,7 +141,7 @@ export function refusedCheck(
   channel?: Recipient['channel'],
 ): CodeProblem {
   if (verdict.status === 'locked') return lockedOut(verdict.until, channel);
-  const message = `Too many attempts. Try again in ${describeDuration(verdict.retryAfter)}.`;
+  const message = text('verification.tooManyAttempts', { wait: durationText(verdict.retryAfter) });
   return { status: 429, message, retryAfter: verdict.retryAfter };
 }
 

@@ -2,7 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Middleware } from 'koa';
 import { clientIp } from '../http/request-origin.ts';
 import type { Renderer } from '../http/render.ts';
-import { describeDuration } from '../shared/duration.ts';
+import { durationText } from '../i18n/duration.ts';
+import { text } from '../i18n/translator.ts';
 import type { AbuseControls } from './abuse-controls.ts';
 
 // Submissions whose user code matched nothing, as oidc-provider reported them (interaction/provider-pages.ts).
@@ -53,9 +54,9 @@ export function deviceGuessLimit(deps: {
       ctx,
       'error',
       {
-        title: 'Too many codes tried',
-        message: `Too many wrong device codes were entered from your network. Check the code on your device and try again in ${describeDuration(verdict.retryAfter)}.`,
-        action: { href: deps.verificationPath(), label: 'Back to the device page' },
+        title: text('verification.device.tooManyTitle'),
+        message: text('verification.device.tooMany', { wait: durationText(verdict.retryAfter) }),
+        action: { href: deps.verificationPath(), label: text('verification.device.back') },
       },
       429,
     );

@@ -1,6 +1,7 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { formatPhoneNumber } from '../accounts/phone-number.ts';
 import type { KeyValueStore } from '../db/key-value.ts';
+import { DEFAULT_LOCALE, type Locale } from '../i18n/locales.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
 import type { AbuseControls, Identifier } from './abuse-controls.ts';
 
@@ -9,8 +10,8 @@ export type OneTimeCodeSettings = { ttl: number; maxAttempts: number; resendSeco
 /** Where a code goes: an email address (lowercase) or a phone number (E.164). */
 export type Recipient = { channel: 'email' | 'sms'; address: string };
 
-/** Who is asking, for the per-IP and per-account budgets. */
-export type Requester = { ip: string | null; accountId?: string | undefined };
+/** Who is asking, for the per-IP and per-account budgets, and the language their code is sent in. */
+export type Requester = { ip: string | null; accountId?: string | undefined; locale?: Locale };
 
 /** `expiresAt` (ms) decides expiry; the store's own expiry only clears the key away. */
 type Challenge = Recipient & { hash: string; expiresAt?: number };
@@ -56,7 +57,7 @@ export function createOneTimeCodes(deps: {
   secret: string;
   settings: OneTimeCodeSettings;
   abuse: AbuseControls;
-  deliver: (recipient: Recipient, code: string, purpose: CodePurpose) => Promise<void>;
+  deliver: (recipient: Recipient, code: string, purpose: CodePurpose, locale: Locale) => Promise<void>;
   clock?: Clock;
   /** Told what became of each request to send a code (the metrics count them by channel and outcome). */
   onSend?: (channel: Recipient['channel'], purpose: CodePurpose, outcome: SendOutcome) => void;
@@ -142,7 +143,7 @@ export function createOneTimeCodes(deps: {
         kv.write([{ op: 'set', key: challengeKey(flow), value: JSON.stringify(challenge), ttlSeconds: settings.ttl }]),
       ]);
       try {
-        await deps.deliver(recipient, code, purpose);
+        await deps.deliver(recipient, code, purpose, requester.locale ?? DEFAULT_LOCALE);
       } catch (error) {
         told('delivery_failed');
         // Nothing was delivered, so nothing may be redeemed and the person may retry at once.

@@ -1,5 +1,9 @@
 import test from 'ava';
 import { describeDevice } from '../../src/account-pages/device-description.ts';
+import { type Text, translator } from '../../src/i18n/translator.ts';
+
+const inLanguage = (locale: 'en' | 'fr', said: Text | string) =>
+  typeof said === 'string' ? said : translator(locale).t(said);
 
 const AGENTS: [string, string][] = [
   [
@@ -32,9 +36,15 @@ const AGENTS: [string, string][] = [
 ];
 
 test('a User-Agent is summarised as the browser and system a person would recognise', (t) => {
-  for (const [agent, summary] of AGENTS) t.is(describeDevice(agent), summary, agent);
+  for (const [agent, summary] of AGENTS) t.is(inLanguage('en', describeDevice(agent)), summary, agent);
 });
 
 test('a request without a User-Agent is an unknown device', (t) => {
-  t.is(describeDevice(null), 'Unknown device');
+  t.is(inLanguage('en', describeDevice(null)), 'Unknown device');
+  t.is(inLanguage('fr', describeDevice(null)), 'Appareil inconnu');
+});
+
+test('in French, the words around the product names are French', (t) => {
+  t.is(inLanguage('fr', describeDevice(AGENTS[3]![0])), 'Firefox sous macOS');
+  t.is(inLanguage('fr', describeDevice('SomethingNew/1.0')), 'Navigateur inconnu');
 });

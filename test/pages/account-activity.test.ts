@@ -87,7 +87,7 @@ test('event details are put in words without internal ids', (t) => {
   t.deepEqual(describeDetail({ method: 'sms', created: false }), ['With a text message code']);
   t.deepEqual(describeDetail({ channel: 'email', until: '2026-11-22T10:15:00.000Z' }), [
     'With an email code',
-    'Locked until 2026-11-22 10:15 UTC',
+    'Locked until 22 Nov 2026, 10:15 UTC',
   ]);
   t.deepEqual(describeDetail({ from: 'o***@example.com', to: 'n***@example.com' }), [
     'From o***@example.com to n***@example.com',

@@ -9,6 +9,12 @@ import {
   sendProblem,
 } from '../../src/verification/code-outcomes.ts';
 import { lockedOutMessage } from '../../src/verification/locked-out-message.ts';
+import { translator } from '../../src/i18n/translator.ts';
+
+const en = translator('en').t;
+/** A problem with its message in English, as the pages show it to an English reader. */
+const inEnglish = <P extends { message: Parameters<typeof en>[0] }>(problem: P | undefined) =>
+  problem && { ...problem, message: en(problem.message) };
 
 // One wording for every page that sends or checks a one-time code: sign-in, the second step and
 // identifier changes all show these, so each outcome is pinned here once.
@@ -20,12 +26,12 @@ test('a sent code is no problem', async (t) => {
 });
 
 test('a resend too soon and a spent send budget are the person’s doing: 429 with the wait', (t) => {
-  t.deepEqual(sendProblem({ status: 'throttled', reason: 'resend', retryAfter: 30 }, 'email'), {
+  t.deepEqual(inEnglish(sendProblem({ status: 'throttled', reason: 'resend', retryAfter: 30 }, 'email')), {
     status: 429,
     message: 'A code was just sent. You can ask for a new one in 30 seconds.',
     retryAfter: 30,
   });
-  t.deepEqual(sendProblem({ status: 'throttled', reason: 'limited', retryAfter: 600 }, 'sms'), {
+  t.deepEqual(inEnglish(sendProblem({ status: 'throttled', reason: 'limited', retryAfter: 600 }, 'sms')), {
     status: 429,
     message: 'Too many codes were asked for. Try again in 10 minutes.',
     retryAfter: 600,
@@ -35,24 +41,28 @@ test('a resend too soon and a spent send budget are the person’s doing: 429 wi
 test('a send to a locked address says what is locked and for how long', (t) => {
   const problem = sendProblem({ status: 'locked_out', until }, 'sms');
   t.is(problem.status, 429);
-  t.is(problem.message, 'Too many wrong codes. Signing in with this phone number is locked for 10 minutes.');
+  t.is(en(problem.message), 'Too many wrong codes. Signing in with this phone number is locked for 10 minutes.');
   t.true(problem.retryAfter! > 590 && problem.retryAfter! <= 600);
 });
 
 test('a failed delivery is ours: 503, naming the channel and what else the page offers', async (t) => {
   t.deepEqual(
-    await sendCode(async () => {
-      throw new MailDeliveryError('smtp down');
-    }, 'email'),
+    inEnglish(
+      await sendCode(async () => {
+        throw new MailDeliveryError('smtp down');
+      }, 'email'),
+    ),
     { status: 503, message: 'We could not send the email just now. Please try again in a minute.' },
   );
   t.deepEqual(
-    await sendCode(
-      async () => {
-        throw new SmsDeliveryError('twilio down');
-      },
-      'sms',
-      'use your email address',
+    inEnglish(
+      await sendCode(
+        async () => {
+          throw new SmsDeliveryError('twilio down');
+        },
+        'sms',
+        'email',
+      ),
     ),
     {
       status: 503,
@@ -71,17 +81,17 @@ test('any other failure while sending is a bug and is thrown, not shown', async 
 });
 
 test('a wrong code stays on the code page, says how many tries are left, and is audited', (t) => {
-  t.deepEqual(checkProblem({ status: 'wrong', attemptsLeft: 4 }, 'email'), {
+  t.deepEqual(inEnglish(checkProblem({ status: 'wrong', attemptsLeft: 4 }, 'email')), {
     status: 400,
     message: 'That code is not right. 4 tries left.',
     page: 'code',
     reason: 'wrong_code',
   });
-  t.is(checkProblem({ status: 'wrong', attemptsLeft: 1 }, 'email').message, 'That code is not right. 1 try left.');
+  t.is(en(checkProblem({ status: 'wrong', attemptsLeft: 1 }, 'email').message), 'That code is not right. 1 try left.');
 });
 
 test('a spent check budget keeps the code page, says the wait and audits nothing (nothing was checked)', (t) => {
-  t.deepEqual(checkProblem({ status: 'limited', retryAfter: 90 }, 'sms'), {
+  t.deepEqual(inEnglish(checkProblem({ status: 'limited', retryAfter: 90 }, 'sms')), {
     status: 429,
     message: 'Too many attempts. Try again in 90 seconds.',
     retryAfter: 90,
@@ -93,7 +103,7 @@ test('a spent check budget keeps the code page, says the wait and audits nothing
 test('the wrong code that starts a lockout is audited with the lockout; later refusals are not', (t) => {
   const starting = checkProblem({ status: 'locked_out', until, started: true }, 'email');
   t.like(starting, { status: 429, page: 'start', reason: 'wrong_code', lockedOutUntil: until });
-  t.is(starting.message, lockedOutMessage(starting.retryAfter!, 'email'));
+  t.deepEqual(starting.message, lockedOutMessage(starting.retryAfter!, 'email'));
   t.truthy(starting.retryAfter);
   const later = checkProblem({ status: 'locked_out', until }, 'email');
   t.is(later.reason, undefined);
@@ -102,7 +112,7 @@ test('the wrong code that starts a lockout is audited with the lockout; later re
 });
 
 test('a code whose attempts are spent sends the person back to ask for a new one', (t) => {
-  t.deepEqual(checkProblem({ status: 'locked' }, 'email'), {
+  t.deepEqual(inEnglish(checkProblem({ status: 'locked' }, 'email')), {
     status: 429,
     message: 'Too many wrong codes. Ask for a new code to try again.',
     page: 'start',
@@ -111,7 +121,7 @@ test('a code whose attempts are spent sends the person back to ask for a new one
 });
 
 test('an expired code is audited on every page and sends the person back to start', (t) => {
-  t.deepEqual(checkProblem({ status: 'expired' }, undefined), {
+  t.deepEqual(inEnglish(checkProblem({ status: 'expired' }, undefined)), {
     status: 400,
     message: 'That code has expired. Ask for a new one.',
     page: 'start',
@@ -121,11 +131,11 @@ test('an expired code is audited on every page and sends the person back to star
 
 test('a lockout of unknown channel names the account', (t) => {
   t.regex(
-    checkProblem({ status: 'locked_out', until }, undefined).message,
+    en(checkProblem({ status: 'locked_out', until }, undefined).message),
     /Signing in to this account is locked for /,
   );
-  t.regex(refusedCheck({ status: 'locked', until }).message, /Signing in to this account is locked for /);
-  t.deepEqual(refusedCheck({ status: 'limited', retryAfter: 60 }), {
+  t.regex(en(refusedCheck({ status: 'locked', until }).message), /Signing in to this account is locked for /);
+  t.deepEqual(inEnglish(refusedCheck({ status: 'limited', retryAfter: 60 })), {
     status: 429,
     message: 'Too many attempts. Try again in 1 minute.',
     retryAfter: 60,
@@ -139,6 +149,6 @@ test('a form code is six digits, spaces forgiven; anything else is asked for aga
     t.is(parseFormCode({ code: typed }), undefined, JSON.stringify(typed));
   }
   t.is(parseFormCode(undefined), undefined);
-  t.deepEqual(malformedCode('sms'), { status: 400, message: 'Enter the 6 digits from the text message.' });
-  t.is(malformedCode('email').message, 'Enter the 6 digits from the email.');
+  t.deepEqual(inEnglish(malformedCode('sms')), { status: 400, message: 'Enter the 6 digits from the text message.' });
+  t.is(en(malformedCode('email').message), 'Enter the 6 digits from the email.');
 });

@@ -1,6 +1,8 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { apiErrors } from '../../http/api-errors.ts';
+import { jsonErrors, ScriptError } from '../../http/json-errors.ts';
+import { text } from '../../i18n/translator.ts';
 import { csrfProtection } from '../../http/csrf.ts';
 import type { Renderer } from '../../http/render.ts';
 import { allowStyleNonce } from '../../http/security-headers.ts';
@@ -128,8 +130,9 @@ export function terminalPageRoutes(deps: {
 
   router.post('/terminal/ticket', async (ctx) => {
     const current = await deps.session.signedIn(ctx);
-    await apiErrors(ctx, async () => {
-      if (!current) throw new ApiError(401, 'sign_in_required', 'Sign in again to open the terminal.');
+    // The page's script shows a refusal to the person: in the page's language (json-errors.ts).
+    await jsonErrors(ctx, async () => {
+      if (!current) throw new ScriptError(401, 'sign_in_required', text('notices.terminal.signInAgain'));
       const id = ctx.params.id ?? '';
       if (!ID.test(id)) throw notFound();
       const tmux = tmuxSessionName.safeParse(ctx.query.tmux_session ?? 'main');
@@ -148,8 +151,8 @@ export function terminalPageRoutes(deps: {
 
   router.get('/logs', async (ctx) => {
     const accountId = await deps.session.accountId(ctx);
-    await apiErrors(ctx, async () => {
-      if (!accountId) throw new ApiError(401, 'sign_in_required', 'Sign in again to see the log.');
+    await jsonErrors(ctx, async () => {
+      if (!accountId) throw new ScriptError(401, 'sign_in_required', text('notices.terminal.signInForLog'));
       const id = ctx.params.id ?? '';
       if (!ID.test(id)) throw notFound();
       await streamLogs(ctx, deps.service, accountId, id, deps.pollMs);
