@@ -50,7 +50,10 @@ test('a back-channel logout URI that is not a web address is refused by the clie
 
 test.serial('the clients CLI registers a back-channel logout URI and shows it', async (t) => {
   const server = await startTestServer(t);
-  const context = { clients: async () => server.app.clients } as unknown as CliContext;
+  const context = {
+    clients: async () => server.app.clients,
+    audit: server.app.services.audit,
+  } as unknown as CliContext;
   const printed: string[] = [];
   const log = console.log;
   console.log = (line: string) => printed.push(line);
