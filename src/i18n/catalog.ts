@@ -1,12 +1,38 @@
 import type { Message } from './define-messages.ts';
 import type { Locale } from './locales.ts';
+import { apiReferenceMessages } from './messages/api-reference.ts';
 import { commonMessages } from './messages/common.ts';
+import { consentMessages } from './messages/consent.ts';
+import { devMessages } from './messages/dev.ts';
+import { deviceMessages } from './messages/device.ts';
+import { errorPageMessages } from './messages/error-page.ts';
+import { homeMessages } from './messages/home.ts';
+import { invitationMessages } from './messages/invitation.ts';
+import { loginMessages } from './messages/login.ts';
+import { mfaMessages } from './messages/mfa.ts';
+import { passkeyMessages } from './messages/passkeys.ts';
+import { securityMessages } from './messages/security.ts';
+import { signOutMessages } from './messages/sign-out.ts';
 
 /**
  * Every area's messages joined per language. An area is one file in messages/, named after the
  * pages or messages it serves; keys start with the area's name so two areas never collide.
  */
-const areas = [commonMessages] as const;
+const areas = [
+  commonMessages,
+  loginMessages,
+  mfaMessages,
+  passkeyMessages,
+  securityMessages,
+  consentMessages,
+  deviceMessages,
+  signOutMessages,
+  errorPageMessages,
+  homeMessages,
+  apiReferenceMessages,
+  invitationMessages,
+  devMessages,
+] as const;
 
 type Area = (typeof areas)[number];
 type KeysOf<A> = A extends { readonly en: Record<infer K, Message> } ? K : never;
