@@ -1,10 +1,13 @@
 import type { Message } from './define-messages.ts';
 import type { Locale } from './locales.ts';
 import { apiReferenceMessages } from './messages/api-reference.ts';
+import { accountMessages } from './messages/account.ts';
 import { commonMessages } from './messages/common.ts';
 import { consentMessages } from './messages/consent.ts';
+import { developerMessages } from './messages/developer.ts';
 import { devMessages } from './messages/dev.ts';
 import { deviceMessages } from './messages/device.ts';
+import { environmentMessages } from './messages/environments.ts';
 import { errorPageMessages } from './messages/error-page.ts';
 import { homeMessages } from './messages/home.ts';
 import { invitationMessages } from './messages/invitation.ts';
@@ -32,6 +35,9 @@ const areas = [
   apiReferenceMessages,
   invitationMessages,
   devMessages,
+  accountMessages,
+  developerMessages,
+  environmentMessages,
 ] as const;
 
 type Area = (typeof areas)[number];
