@@ -32,7 +32,8 @@ export const accountMessages = defineMessages({
     'account.phone': 'Phone',
     'account.change': 'Change',
     'account.add': 'Add',
-    'account.none': 'None',
+    'account.noEmail': 'None',
+    'account.noPhone': 'None',
     'account.changeEmail': 'Change your email',
     'account.addEmail': 'Add an email address',
     'account.changePhone': 'Change your phone number',
@@ -139,7 +140,8 @@ export const accountMessages = defineMessages({
     'account.phone': 'Téléphone',
     'account.change': 'Modifier',
     'account.add': 'Ajouter',
-    'account.none': 'Aucune',
+    'account.noEmail': 'Aucune',
+    'account.noPhone': 'Aucun',
     'account.changeEmail': 'Modifier votre adresse e-mail',
     'account.addEmail': 'Ajouter une adresse e-mail',
     'account.changePhone': 'Modifier votre numéro de téléphone',
@@ -148,7 +150,7 @@ export const accountMessages = defineMessages({
     'account.nothingYet': 'Rien pour l’instant.',
     'account.dustHistory': 'Historique des DUST',
     'account.date': 'Date',
-    'account.what': 'Quoi',
+    'account.what': 'Opération',
     'account.changeEmailLead':
       'Vous vous connectez avec <strong>{current}</strong>. Nous enverrons un code à la nouvelle adresse pour vérifier qu’elle est bien à vous\u202f; l’ancienne cessera de fonctionner dès votre confirmation.',
     'account.changePhoneLead':

@@ -26,7 +26,7 @@ export const devMessages = defineMessages({
       'Échangez-le dans la minute avec la ligne <code>curl</code> affichée dans le terminal où vous avez lancé <code>npm start</code>, en remplaçant <code>CODE</code> par le code ci-dessus.',
     'dev.signedOutTitle': 'Déconnexion\u202f: application de démonstration',
     'dev.signedOutLead':
-      'Cette page tient lieu d’application qui a fermé votre session via FairyID (déconnexion initiée par l’application).',
+      'Cette page tient lieu d’application, après la fermeture de votre session via FairyID (déconnexion initiée par l’application).',
     'dev.cameBackWith': 'Elle est revenue avec <code>state={state}</code>.',
     'dev.goToFairyId': 'Aller sur FairyID',
   },

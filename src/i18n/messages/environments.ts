@@ -84,7 +84,7 @@ export const environmentMessages = defineMessages({
     'environments.template': 'Modèle',
     'environments.price': 'Prix',
     'environments.pricePerHour': '{price} DUST par heure entamée',
-    'environments.thisRun': 'Cette session',
+    'environments.thisRun': 'Depuis le démarrage',
     'environments.costSoFar': '{cost} DUST jusqu’ici',
     'environments.wallet': 'Portefeuille',
     'environments.walletBalance': '{balance} DUST',
