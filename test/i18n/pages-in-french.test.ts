@@ -2,8 +2,7 @@ import test from 'ava';
 import * as oidc from 'openid-client';
 import { catalogs } from '../../src/i18n/catalog.ts';
 import { signedInAt } from '../helpers/account-pages.ts';
-import type { PageClient } from '../helpers/page-client.ts';
-import { PageClient as Browser } from '../helpers/page-client.ts';
+import { PageClient as Browser, csrfToken, formAction, type PageClient } from '../helpers/page-client.ts';
 import { RP_REDIRECT, discover, registerClient } from '../helpers/relying-party.ts';
 import { startTestServer } from '../helpers/server.ts';
 
@@ -83,6 +82,19 @@ test('an app’s sign-in page started through /auth is in French for a browser t
   // The passkey script's words travel in the page, in French too.
   t.true(readable(html).includes('data-word-generic="Un problème est survenu avec la clé d’accès.'));
   t.deepEqual(englishOn(html), []);
+
+  // The code page, and the resend countdown's words for its script.
+  const asked = await client.request(formAction(html, '/email'), {
+    form: { _csrf: csrfToken(html), email: 'ada@example.com' },
+    headers: FRENCH,
+  });
+  t.is(asked.status, 303);
+  const code = await followInFrench(client, asked.headers.get('location')!);
+  t.regex(code.html, /<html lang="fr">/);
+  t.true(code.html.includes('<title>Consultez vos e-mails · FairyID</title>'));
+  t.true(code.html.includes('Nous avons envoyé un code à 6 chiffres à <strong>ada@example.com</strong>.'));
+  t.true(code.html.includes('data-label-waiting="Envoyer un nouveau code ({clock})"'));
+  t.deepEqual(englishOn(code.html), []);
 });
 
 test('the home page, a 404 and an account page are in French for a browser that asks for French', async (t) => {
