@@ -9,6 +9,7 @@ import type { PageSession, SignedIn } from '../http/page-session.ts';
 import { describeScopes } from '../interaction/scope-descriptions.ts';
 import { ORGANIZATION_SCOPE } from '../oidc/configuration.ts';
 import type { ConnectedAppService } from '../oidc/connected-app.service.ts';
+import { CONFIRM_VIEW, type ConfirmStep, confirmed } from './confirm-step.ts';
 import { shownTime } from './relative-time.ts';
 
 const PAGE = '/account/apps';
@@ -54,6 +55,21 @@ export function appPageRoutes(deps: {
     const current = await deps.session.require(ctx, PAGE);
     if (!current) return;
     const clientId = (ctx.request.body as Record<string, unknown>).client;
+    if (!confirmed(ctx.request.body)) {
+      const app =
+        typeof clientId === 'string' &&
+        (await deps.connectedApps.list(current.accountId)).find((connected) => connected.clientId === clientId);
+      if (!app) return renderPage(ctx, current, { error: NOT_CONNECTED }, 404);
+      const step: ConfirmStep = {
+        kind: 'app',
+        nav: 'apps',
+        name: app.name,
+        action: `${PAGE}/disconnect`,
+        fields: { client: app.clientId },
+        back: PAGE,
+      };
+      return deps.renderer.render(ctx, CONFIRM_VIEW, step);
+    }
     const revoked =
       typeof clientId === 'string' ? await deps.connectedApps.disconnect(current.accountId, clientId) : [];
     // Someone else's app, an app this person never connected, or one already disconnected: all the same here.

@@ -160,7 +160,7 @@ export function identifierPageRoutes(deps: Deps) {
     ctx: Context,
     kind: Kind,
     account: Account,
-    data: { error?: string; typed?: string },
+    data: { error?: string; errorField?: 'identifier'; typed?: string },
     status = 200,
   ) => {
     const current = kind.current(account);
@@ -186,7 +186,7 @@ export function identifierPageRoutes(deps: Deps) {
     kind: Kind,
     flow: string,
     recipient: Recipient,
-    data: { error?: string; notice?: string },
+    data: { error?: string; errorField?: 'code'; notice?: string },
     status = 200,
   ) => {
     await renderer.render(
@@ -218,9 +218,17 @@ export function identifierPageRoutes(deps: Deps) {
     recipient: Recipient | undefined,
     error: string,
     status: number,
+    codeField = false,
   ) =>
     recipient
-      ? renderCode(ctx, kind, flowOf(kind, current), recipient, { error }, status)
+      ? renderCode(
+          ctx,
+          kind,
+          flowOf(kind, current),
+          recipient,
+          { error, ...(codeField && { errorField: 'code' }) },
+          status,
+        )
       : renderEnter(ctx, kind, await accountOf(current), { error }, status);
 
   const send = (flow: string, recipient: Recipient, requester: { ip: string; accountId: string }) =>
@@ -242,9 +250,10 @@ export function identifierPageRoutes(deps: Deps) {
       if (kind.channel === 'sms' && !deps.smsAvailable) return renderEnter(ctx, kind, account, {}, 503);
       const typed = String((ctx.request.body as Record<string, unknown>).identifier ?? '').slice(0, 320);
       const parsed = kind.parse(typed);
-      if ('error' in parsed) return renderEnter(ctx, kind, account, { error: parsed.error, typed }, 400);
+      if ('error' in parsed)
+        return renderEnter(ctx, kind, account, { error: parsed.error, errorField: 'identifier', typed }, 400);
       if (parsed.address === kind.current(account))
-        return renderEnter(ctx, kind, account, { error: kind.words.same, typed }, 400);
+        return renderEnter(ctx, kind, account, { error: kind.words.same, errorField: 'identifier', typed }, 400);
       const recipient: Recipient = { channel: kind.channel, address: parsed.address };
       const problem = await send(flowOf(kind, current), recipient, {
         ip: clientIp(ctx),
@@ -291,7 +300,14 @@ export function identifierPageRoutes(deps: Deps) {
       const recipient = await codes.pending(flow);
       const code = parseFormCode(ctx.request.body);
       if (recipient && !code)
-        return renderCode(ctx, kind, flow, recipient, { error: malformedCode(kind.channel).message }, 400);
+        return renderCode(
+          ctx,
+          kind,
+          flow,
+          recipient,
+          { error: malformedCode(kind.channel).message, errorField: 'code' },
+          400,
+        );
       const result = code
         ? await codes.verify(flow, code, { ip: clientIp(ctx), accountId: current.accountId })
         : ({ status: 'expired' } as const);
@@ -309,7 +325,10 @@ export function identifierPageRoutes(deps: Deps) {
           });
         }
         retryAfter(ctx, problem.retryAfter);
-        if (problem.page === 'code') return stayOnCode(ctx, kind, current, recipient, problem.message, problem.status);
+        if (problem.page === 'code') {
+          const wrong = problem.reason === 'wrong_code';
+          return stayOnCode(ctx, kind, current, recipient, problem.message, problem.status, wrong);
+        }
         return renderEnter(ctx, kind, await accountOf(current), { error: problem.message }, problem.status);
       }
       const address = result.recipient.address;
@@ -325,7 +344,7 @@ export function identifierPageRoutes(deps: Deps) {
           ctx,
           kind,
           await accountOf(current),
-          { error: kind.words.taken, typed: kind.display(address) },
+          { error: kind.words.taken, errorField: 'identifier', typed: kind.display(address) },
           409,
         );
       }

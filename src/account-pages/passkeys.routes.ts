@@ -17,6 +17,7 @@ import type { PageSession, SignedIn } from '../http/page-session.ts';
 import { parseBody, refusal } from '../interaction/passkey-refusals.ts';
 import { ApiError } from '../shared/api-error.ts';
 import { backupCodesOnEnrollment } from './backup-codes-on-enrollment.ts';
+import { CONFIRM_VIEW, type ConfirmStep, confirmed } from './confirm-step.ts';
 import { shownTime } from './relative-time.ts';
 
 const PAGE = '/account/passkeys';
@@ -175,11 +176,23 @@ export function passkeyPageRoutes(deps: Deps) {
       deps.accounts.factorSummary(signedIn.accountId),
       deps.passkeys.list(signedIn.accountId),
     ]);
-    if (!mine.some((passkey) => passkey.id === id)) return renderPage(ctx, signedIn, { error: NOT_YOURS }, 404);
+    const passkey = mine.find((candidate) => candidate.id === id);
+    if (!passkey) return renderPage(ctx, signedIn, { error: NOT_YOURS }, 404);
     // Removing the last second factor turns two-step sign-in off: that takes a fresh sign-in.
     const last = !summary.totp && summary.passkeys <= 1;
     const current = last ? await deps.session.requireRecent(ctx, PAGE) : signedIn;
     if (!current) return;
+    if (!confirmed(ctx.request.body)) {
+      const step: ConfirmStep = {
+        kind: 'passkey',
+        nav: 'passkeys',
+        name: passkey.name,
+        action: `${PAGE}/${encodeURIComponent(id)}/remove`,
+        back: PAGE,
+        lastFactor: last,
+      };
+      return deps.renderer.render(ctx, CONFIRM_VIEW, step);
+    }
     const removed = await deps.passkeys.remove(current.accountId, id);
     if (!removed) return renderPage(ctx, current, { error: NOT_YOURS }, 404);
     await deps.backupCodes.removeIfNoSecondFactor(current.accountId);

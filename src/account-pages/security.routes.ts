@@ -15,6 +15,7 @@ import { requestOrigin } from '../http/request-origin.ts';
 import type { BackupCodeHandOff } from '../interaction/backup-code-hand-off.ts';
 import type { PageSession, SignedIn } from '../http/page-session.ts';
 import { backupCodesOnEnrollment, FRESH_BACKUP_CODES_PAGE } from './backup-codes-on-enrollment.ts';
+import { CONFIRM_VIEW, type ConfirmStep, confirmed } from './confirm-step.ts';
 import { APP_CODE, parseFormCode } from '../verification/code-outcomes.ts';
 import { shownTime } from './relative-time.ts';
 
@@ -157,6 +158,19 @@ export function securityPageRoutes(deps: Deps) {
     const last = (await deps.accounts.factorSummary(signedIn.accountId)).passkeys === 0;
     const current = last ? await deps.session.requireRecent(ctx, PAGE) : signedIn;
     if (!current) return;
+    if (!confirmed(ctx.request.body)) {
+      const totp = await deps.totp.find(current.accountId);
+      if (!totp) return renderPage(ctx, current, { error: 'You have no authenticator app to remove.' }, 404);
+      const step: ConfirmStep = {
+        kind: 'totp',
+        nav: 'security',
+        name: totp.name,
+        action: `${PAGE}/totp/remove`,
+        back: `${PAGE}#authenticator`,
+        lastFactor: last,
+      };
+      return deps.renderer.render(ctx, CONFIRM_VIEW, step);
+    }
     if (!(await deps.totp.remove(current.accountId)))
       return renderPage(ctx, current, { error: 'You have no authenticator app to remove.' }, 404);
     await deps.backupCodes.removeIfNoSecondFactor(current.accountId);

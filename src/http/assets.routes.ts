@@ -26,6 +26,7 @@ const ASSETS: Record<string, Asset> = {
   '/assets/xterm-addon-fit.js': asset(fromPackage('@xterm/addon-fit', 'addon-fit.js'), 'text/javascript'),
   '/assets/terminal.js': asset(new URL('../../views/assets/terminal.js', import.meta.url), 'text/javascript'),
   '/assets/fairyid.css': asset(new URL('../../views/assets/fairyid.css', import.meta.url), 'text/css'),
+  '/assets/account-nav.js': asset(new URL('../../views/assets/account-nav.js', import.meta.url), 'text/javascript'),
   '/assets/countdown.js': asset(new URL('../../views/assets/countdown.js', import.meta.url), 'text/javascript'),
   '/assets/passkeys.js': asset(new URL('../../views/assets/passkeys.js', import.meta.url), 'text/javascript'),
   '/assets/passkey-capable.js': asset(

@@ -97,7 +97,7 @@ export function interactionRoutes(deps: Deps) {
   const renderLogin = async (
     ctx: Context,
     interaction: Interaction,
-    data: { error?: string; identifier?: string | undefined; lastIdentifier?: string },
+    data: { error?: string; errorField?: 'identifier'; identifier?: string | undefined; lastIdentifier?: string },
     status = 200,
   ) => {
     await renderer.render(
@@ -117,7 +117,7 @@ export function interactionRoutes(deps: Deps) {
   const renderCode = async (
     ctx: Context,
     recipient: Recipient,
-    data: { error?: string; notice?: string },
+    data: { error?: string; errorField?: 'code'; notice?: string },
     status = 200,
   ) => {
     await renderer.render(
@@ -137,7 +137,8 @@ export function interactionRoutes(deps: Deps) {
 
   /**
    * After a refusal: the code page while a code for this recipient is still waiting (a failed
-   * delivery withdraws the code it replaced), else the sign-in page with what was typed.
+   * delivery withdraws the code it replaced), else the sign-in page with what was typed. `codeField`:
+   * the typed code itself was wrong, so the message also stands at the code field.
    */
   const refuse = async (
     ctx: Context,
@@ -145,11 +146,13 @@ export function interactionRoutes(deps: Deps) {
     problem: CodeProblem,
     recipient: Recipient | undefined,
     typed?: string,
+    codeField = false,
   ) => {
     if (problem.retryAfter) ctx.set('Retry-After', String(problem.retryAfter));
     const waiting = await codes.pending(interaction.uid);
     if (waiting && recipient && waiting.channel === recipient.channel && waiting.address === recipient.address) {
-      return renderCode(ctx, waiting, { error: problem.message }, problem.status);
+      const field = codeField ? { errorField: 'code' as const } : {};
+      return renderCode(ctx, waiting, { error: problem.message, ...field }, problem.status);
     }
     const identifier = typed ?? (recipient && displayedAddress(recipient));
     return renderLogin(ctx, interaction, { error: problem.message, identifier }, problem.status);
@@ -282,7 +285,8 @@ export function interactionRoutes(deps: Deps) {
     if (interaction.prompt.name !== 'login') throw interactionEnded();
     const typed = String((ctx.request.body as Record<string, unknown>).email ?? '').trim();
     const parsed = parseAddress(typed, deps.smsAvailable);
-    if ('error' in parsed) return renderLogin(ctx, interaction, { error: parsed.error, identifier: typed }, 400);
+    if ('error' in parsed)
+      return renderLogin(ctx, interaction, { error: parsed.error, errorField: 'identifier', identifier: typed }, 400);
     const problem = await send(ctx, parsed.recipient);
     if (problem) return refuse(ctx, interaction, problem, parsed.recipient, typed);
     ctx.status = 303;
@@ -310,7 +314,8 @@ export function interactionRoutes(deps: Deps) {
     if (interaction.prompt.name !== 'login') throw interactionEnded();
     const recipient = await codes.pending(interaction.uid);
     const code = parseFormCode(ctx.request.body);
-    if (recipient && !code) return renderCode(ctx, recipient, { error: malformedCode(recipient.channel).message }, 400);
+    if (recipient && !code)
+      return renderCode(ctx, recipient, { error: malformedCode(recipient.channel).message, errorField: 'code' }, 400);
     const result = code
       ? await codes.verify(interaction.uid, code, { ip: clientIp(ctx) })
       : ({ status: 'expired' } as const);
@@ -362,7 +367,8 @@ export function interactionRoutes(deps: Deps) {
     const problem = checkProblem(result, recipient?.channel);
     if (problem.reason) await recordFailure(ctx, interaction, recipient, problem.reason);
     if (problem.lockedOutUntil && recipient) await recordLockout(ctx, interaction, recipient, problem.lockedOutUntil);
-    if (problem.page === 'code') return refuse(ctx, interaction, problem, recipient);
+    if (problem.page === 'code')
+      return refuse(ctx, interaction, problem, recipient, undefined, problem.reason === 'wrong_code');
     if (problem.retryAfter) ctx.set('Retry-After', String(problem.retryAfter));
     const identifier = recipient && displayedAddress(recipient);
     return renderLogin(ctx, interaction, { error: problem.message, identifier }, problem.status);

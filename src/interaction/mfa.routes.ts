@@ -83,7 +83,7 @@ export function mfaRoutes(deps: Deps) {
   const renderChoice = async (
     ctx: Context,
     step: Step,
-    messages: { error?: string | undefined; notice?: string | undefined } = {},
+    messages: { error?: string | undefined; errorField?: 'code'; notice?: string | undefined } = {},
     status = 200,
   ) => {
     const { interaction, options } = step;
@@ -159,7 +159,7 @@ export function mfaRoutes(deps: Deps) {
     const step = await load(ctx);
     if (!step.options.totp) return renderChoice(ctx, step, { error: 'Use one of the ways below.' }, 400);
     const code = parseFormCode(ctx.request.body);
-    if (!code) return renderChoice(ctx, step, { error: APP_CODE.malformed }, 400);
+    if (!code) return renderChoice(ctx, step, { error: APP_CODE.malformed, errorField: 'code' }, 400);
     let replayed = false;
     const problem = await checkFactor(ctx, step, async () => {
       const result = await deps.totp.check(step.accountId, code);
@@ -174,7 +174,13 @@ export function mfaRoutes(deps: Deps) {
       });
       const message =
         problem || (replayed ? 'That code was already used. Wait for your app to show the next one.' : APP_CODE.wrong);
-      return renderChoice(ctx, step, { error: message }, problem ? 429 : 400);
+      // A limit's wait is no fault of the typed code; a wrong or reused code is.
+      return renderChoice(
+        ctx,
+        step,
+        { error: message, ...(problem ? {} : { errorField: 'code' }) },
+        problem ? 429 : 400,
+      );
     }
     goOn(ctx, await deps.secondFactor.complete(ctx, step.interaction, 'totp', { remember: remembers(ctx) }));
   });
@@ -200,7 +206,8 @@ export function mfaRoutes(deps: Deps) {
       });
       const error = problem || 'That backup code is not right, or it was already used. Each code works once.';
       const left = await deps.backupCodes.remaining(step.accountId);
-      return renderer.render(ctx, 'mfa-backup-code', { uid, error, left }, problem ? 429 : 400);
+      const errorField = problem ? undefined : 'backup-code';
+      return renderer.render(ctx, 'mfa-backup-code', { uid, error, errorField, left }, problem ? 429 : 400);
     }
     await audit(ctx, step, {
       event: 'backup_code_used',
@@ -233,7 +240,7 @@ export function mfaRoutes(deps: Deps) {
     ctx: Context,
     step: Step,
     recipient: Recipient,
-    messages: { error?: string; notice?: string } = {},
+    messages: { error?: string; errorField?: 'code'; notice?: string } = {},
     status = 200,
   ) => {
     await renderer.render(
@@ -272,7 +279,14 @@ export function mfaRoutes(deps: Deps) {
     const recipient = await deps.codes.pending(flow(step.interaction.uid));
     if (!recipient) return renderChoice(ctx, step, { error: EXPIRED_CODE }, 400);
     const code = parseFormCode(ctx.request.body);
-    if (!code) return renderCode(ctx, step, recipient, { error: malformedCode(recipient.channel).message }, 400);
+    if (!code)
+      return renderCode(
+        ctx,
+        step,
+        recipient,
+        { error: malformedCode(recipient.channel).message, errorField: 'code' },
+        400,
+      );
     const result = await deps.codes.verify(flow(step.interaction.uid), code, {
       ip: clientIp(ctx),
       accountId: step.accountId,
@@ -295,7 +309,10 @@ export function mfaRoutes(deps: Deps) {
       await audit(ctx, step, { event: 'lockout', outcome: 'failure', detail: { channel: recipient.channel, until } });
     }
     if (problem.retryAfter) ctx.set('Retry-After', String(problem.retryAfter));
-    if (problem.page === 'code') return renderCode(ctx, step, recipient, { error: problem.message }, problem.status);
+    if (problem.page === 'code') {
+      const field = problem.reason === 'wrong_code' ? { errorField: 'code' as const } : {};
+      return renderCode(ctx, step, recipient, { error: problem.message, ...field }, problem.status);
+    }
     return renderChoice(ctx, step, { error: problem.message }, problem.status);
   });
 

@@ -58,6 +58,8 @@ export function createProviderPages(
           action: ctx.oidc.urlFor('code_verification'),
           xsrf: XSRF_FIELD.exec(form)?.[1] ?? '',
           error,
+          // Every refusal here is about the code as typed (wrong, expired, used): it stands at the field.
+          errorField: error && 'user_code',
           userCode: typeof ctx.oidc.params?.user_code === 'string' ? ctx.oidc.params.user_code : undefined,
         },
         err ? 400 : 200,

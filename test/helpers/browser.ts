@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { chromium, type Page } from 'playwright-core';
+import { watchAccessibility } from './accessibility.ts';
 
 export const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
@@ -15,7 +16,8 @@ export const browserTest = existsSync(CHROMIUM) ? test : test.skip;
 
 /**
  * A phone-sized page in Debian's Chromium, driven by playwright-core (no browser download), closed
- * when the test ends. Screenshots go to test-output/screenshots/.
+ * when the test ends. Screenshots go to test-output/screenshots/. Every FairyID page it loads is
+ * checked with axe-core in both themes (./accessibility.ts).
  */
 export async function phonePage(t: ExecutionContext): Promise<Page> {
   await mkdir(SCREENSHOTS, { recursive: true });
@@ -30,5 +32,7 @@ export async function phonePage(t: ExecutionContext): Promise<Page> {
     isMobile: true,
     hasTouch: true,
   });
-  return context.newPage();
+  const page = await context.newPage();
+  watchAccessibility(t, page);
+  return page;
 }

@@ -1,9 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import type { ExecutionContext } from 'ava';
 import { chromium, type Page } from 'playwright-core';
+import { checkAccessibility, watchAccessibility } from './accessibility.ts';
 import { phonePage, SCREENSHOTS } from './browser.ts';
 
-/** A desktop-sized page (1280x800) in Debian's Chromium, the wide counterpart of `phonePage`. */
+/** A desktop-sized page (1280x800) in Debian's Chromium, the wide counterpart of `phonePage`, checked by axe-core alike. */
 export async function desktopPage(t: ExecutionContext): Promise<Page> {
   await mkdir(SCREENSHOTS, { recursive: true });
   const browser = await chromium.launch({
@@ -12,7 +13,9 @@ export async function desktopPage(t: ExecutionContext): Promise<Page> {
   });
   t.teardown(() => browser.close());
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  return context.newPage();
+  const page = await context.newPage();
+  watchAccessibility(t, page);
+  return page;
 }
 
 export const VIEWPORTS = {
@@ -46,11 +49,15 @@ export function watchComplaints(page: Page): string[] {
   return complaints;
 }
 
-/** The page has the expected heading, fits its viewport's width, and is kept as `<name>-<viewport>.png`. */
+/**
+ * The page has the expected heading, fits its viewport's width, passes axe-core in both themes (as
+ * has every page before it), and is kept as `<name>-<viewport>.png`.
+ */
 export async function checkPage(t: ExecutionContext, page: Page, viewport: Viewport, name: string, title: string) {
   t.true(await page.getByRole('heading', { level: 1, name: title }).isVisible(), `${name}: heading "${title}"`);
   const width = await page.evaluate<number>('document.documentElement.scrollWidth');
   t.true(width <= VIEWPORTS[viewport].width, `${name}: nothing sticks out sideways (content is ${width}px wide)`);
+  await checkAccessibility(t, page, name);
   // A full-page screenshot waits on the compositor: on a busy machine that is slow, not hung.
   await page.screenshot({ path: `${SCREENSHOTS}${name}-${viewport}.png`, fullPage: true, timeout: 120_000 });
 }

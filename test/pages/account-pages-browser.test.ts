@@ -90,9 +90,20 @@ for (const viewport of ['phone', 'desktop'] as const) {
       t.is(await page.locator('li.app').count(), 2);
       await checkPage(t, page, viewport, 'account-apps', 'Connected apps');
       await page.getByRole('button', { name: 'Disconnect Pixie Notes' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Disconnect this app?' }).waitFor();
+      await checkPage(t, page, viewport, 'account-apps-confirm', 'Disconnect this app?');
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await checkPage(t, page, viewport, 'account-apps-confirm-dark', 'Disconnect this app?');
+      await page.emulateMedia({ colorScheme: 'light' });
+      await page.getByRole('link', { name: 'Cancel, keep it' }).click();
+      await page.waitForURL((url) => url.pathname === '/account/apps' && url.search === '');
+      t.is(await page.locator('li.app').count(), 2, 'cancelling keeps the app');
+      await page.getByRole('button', { name: 'Disconnect Pixie Notes' }).click();
+      await page.getByRole('button', { name: 'Disconnect', exact: true }).click();
       await page.waitForURL((url) => url.search === '?disconnected=1');
       t.true(await page.getByRole('status').filter({ hasText: 'The app is disconnected.' }).isVisible());
       await page.getByRole('button', { name: 'Disconnect Moonlight Calendar' }).click();
+      await page.getByRole('button', { name: 'Disconnect', exact: true }).click();
       // The same address again: wait for what the new page says instead.
       await page.getByText('No apps are connected to your account.').waitFor();
       await checkPage(t, page, viewport, 'account-apps-none', 'Connected apps');

@@ -85,7 +85,12 @@ test('removing the last second factor needs a recent sign-in, and takes the back
   t.truthy(await server.app.services.totp.find(account.id), 'nothing removed yet');
 
   await ageSignIn(server, email, -600);
-  const fresh = await submitForm(client, html, `${PAGE}/totp/remove`);
+  const asked = await submitForm(client, html, `${PAGE}/totp/remove`);
+  t.is(asked.response.status, 200, 'the first press asks to confirm');
+  t.regex(asked.html, /<h1 id="page-title">Remove your authenticator app\?<\/h1>/);
+  t.regex(asked.html, /removing it turns two-step sign-in off/);
+  t.truthy(await server.app.services.totp.find(account.id), 'nothing removed before the confirmation');
+  const fresh = await submitForm(client, asked.html, `${PAGE}/totp/remove`, { confirm: 'yes' });
   t.is(fresh.response.status, 303);
   t.falsy(await server.app.services.totp.find(account.id));
   t.is(await server.app.services.backupCodes.remaining(account.id), 0);
@@ -189,7 +194,7 @@ test('removing the app while a passkey remains keeps two-step sign-in and the ba
     })
     .execute();
   const { html } = await securityPage(client);
-  const removed = await submitForm(client, html, `${PAGE}/totp/remove`);
+  const removed = await submitForm(client, html, `${PAGE}/totp/remove`, { confirm: 'yes' });
   t.is(removed.response.status, 303);
   t.falsy(await server.app.services.totp.find(account.id));
   t.is(await server.app.services.backupCodes.remaining(account.id), 10);

@@ -48,7 +48,18 @@ test('disconnecting an app on the account page revokes its grant: refresh fails,
   t.regex(html, /<li>Stay connected when you are not using it<\/li>/);
   t.regex(html, /<li>Read your FairyID account through the FairyID API<\/li>/);
 
-  const disconnected = await submitForm(client, html, `${PAGE}/disconnect`, { client: notes.clientId });
+  const asked = await submitForm(client, html, `${PAGE}/disconnect`, { client: notes.clientId });
+  t.is(asked.response.status, 200, 'the first press asks to confirm');
+  t.regex(asked.html, /<h1 id="page-title">Disconnect this app\?<\/h1>/);
+  t.regex(asked.html, /<strong>Pixie Notes<\/strong> loses its access/);
+  t.true(
+    (await oidc.tokenIntrospection(notes.config, notes.tokens.access_token)).active,
+    'nothing is revoked before the confirmation',
+  );
+  const disconnected = await submitForm(client, asked.html, `${PAGE}/disconnect`, {
+    client: notes.clientId,
+    confirm: 'yes',
+  });
   t.is(disconnected.response.status, 303);
   t.is(disconnected.response.headers.get('location'), `${PAGE}?disconnected=1`);
   const after = await (await client.request(`${PAGE}?disconnected=1`)).text();
@@ -66,7 +77,7 @@ test('disconnecting an app on the account page revokes its grant: refresh fails,
   );
   t.is((await callApi(server, api.tokens.access_token, 'GET', '/api/me')).status, 200, 'the other app keeps working');
 
-  const second = await submitForm(client, after, `${PAGE}/disconnect`, { client: apiClientId });
+  const second = await submitForm(client, after, `${PAGE}/disconnect`, { client: apiClientId, confirm: 'yes' });
   t.is(second.response.status, 303);
   t.is(
     (await callApi(server, api.tokens.access_token, 'GET', '/api/me')).status,
@@ -92,15 +103,17 @@ test('a person cannot disconnect another person’s grant: an app they never con
   const { client, html } = await signedInAt(server, PAGE, 'attacker@example.com');
   t.deepEqual(listedApps(html), [shared.clientId], 'only the app the attacker connected');
 
-  const refused = await submitForm(client, html, `${PAGE}/disconnect`, { client: victim.clientId });
-  t.is(refused.response.status, 404);
-  t.regex(refused.html, /That app is not connected to your account\./);
+  for (const confirm of ['', 'yes']) {
+    const refused = await submitForm(client, html, `${PAGE}/disconnect`, { client: victim.clientId, confirm });
+    t.is(refused.response.status, 404, 'neither a confirm page nor a disconnection for another person’s app');
+    t.regex(refused.html, /That app is not connected to your account\./);
+  }
   t.true(
     (await oidc.tokenIntrospection(victim.config, victim.tokens.access_token)).active,
     'the victim’s grant is untouched',
   );
 
-  const own = await submitForm(client, html, `${PAGE}/disconnect`, { client: shared.clientId });
+  const own = await submitForm(client, html, `${PAGE}/disconnect`, { client: shared.clientId, confirm: 'yes' });
   t.is(own.response.status, 303);
   t.false(
     (await oidc.tokenIntrospection(shared.config, attackerTokens.access_token)).active,
@@ -121,7 +134,7 @@ test('an app the person signed in to from two browsers is listed once and discon
 
   const { client, html } = await signedInAt(server, PAGE, email);
   t.deepEqual(listedApps(html), [first.clientId]);
-  await submitForm(client, html, `${PAGE}/disconnect`, { client: first.clientId });
+  await submitForm(client, html, `${PAGE}/disconnect`, { client: first.clientId, confirm: 'yes' });
   t.is(await refreshError(first.config, first.tokens.refresh_token!), 'invalid_grant');
   t.is(await refreshError(first.config, secondTokens.refresh_token!), 'invalid_grant');
 });

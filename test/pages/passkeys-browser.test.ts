@@ -170,6 +170,13 @@ browserTest('a passkey can be renamed and removed, and a removed passkey no long
   const account = await accountByEmail(server, email);
   t.true((await server.app.services.backupCodes.remaining(account.id)) > 0, 'the first passkey came with backup codes');
   await first.page.getByRole('button', { name: 'Remove Old phone' }).click();
+  await first.page.getByRole('heading', { level: 1, name: 'Remove this passkey?' }).waitFor();
+  t.is(
+    await server.app.services.passkeys.list(account.id).then((list) => list.length),
+    1,
+    'not removed before confirming',
+  );
+  await first.page.getByRole('button', { name: 'Remove passkey' }).click();
   await first.page.waitForURL((url) => url.search === '?saved=removed');
   t.true(await first.page.getByText('You have no passkeys yet.').isVisible());
   t.is(

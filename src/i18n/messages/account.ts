@@ -111,6 +111,16 @@ export const accountMessages = defineMessages({
     'account.linkAnother': 'Link another provider',
     'account.linkAnotherHint': 'You will be asked to sign in again first if you signed in more than a few minutes ago.',
     'account.linkProvider': 'Link {provider}',
+    'account.confirmPasskeyTitle': 'Remove this passkey?',
+    'account.confirmPasskeyButton': 'Remove passkey',
+    'account.confirmPasskeyLead': '<strong>{name}</strong> will no longer sign you in to FairyID.',
+    'account.confirmTotpTitle': 'Remove your authenticator app?',
+    'account.confirmTotpLead': 'Codes from <strong>{name}</strong> will no longer sign you in to FairyID.',
+    'account.confirmAppTitle': 'Disconnect this app?',
+    'account.confirmAppLead':
+      '<strong>{name}</strong> loses its access to your account at once, and must ask you again to connect.',
+    'account.confirmLastFactor': 'It is your only second step: removing it turns two-step sign-in off.',
+    'account.confirmKeep': 'Cancel, keep it',
   },
   fr: {
     'account.navLabel': 'Votre compte',
@@ -221,5 +231,16 @@ export const accountMessages = defineMessages({
     'account.linkAnotherHint':
       'Si votre connexion date de plus de quelques minutes, il vous sera d’abord demandé de vous reconnecter.',
     'account.linkProvider': 'Associer {provider}',
+    'account.confirmPasskeyTitle': 'Retirer cette clé d’accès\u202f?',
+    'account.confirmPasskeyButton': 'Retirer la clé d’accès',
+    'account.confirmPasskeyLead': '<strong>{name}</strong> ne vous connectera plus à FairyID.',
+    'account.confirmTotpTitle': 'Retirer votre application d’authentification\u202f?',
+    'account.confirmTotpLead': 'Les codes de <strong>{name}</strong> ne vous connecteront plus à FairyID.',
+    'account.confirmAppTitle': 'Déconnecter cette application\u202f?',
+    'account.confirmAppLead':
+      '<strong>{name}</strong> perd aussitôt son accès à votre compte et devra vous redemander l’autorisation de se connecter.',
+    'account.confirmLastFactor':
+      'C’est votre seule deuxième étape\u202f: la retirer désactive la connexion en deux étapes.',
+    'account.confirmKeep': 'Annuler, la garder',
   },
 });
