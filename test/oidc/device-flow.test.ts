@@ -104,6 +104,12 @@ test('a wrong user code shows a readable error page on which the person can try 
   const html = await submitted.text();
   t.regex(html, /That code is not valid/);
   t.notRegex(html, /\bat \S+ \(|node_modules|Error:/, 'no stack trace or internals');
+  t.regex(html, /<input id="user_code"[^>]* aria-invalid="true" aria-describedby="user_code-error">/);
+  t.regex(
+    html,
+    /<p class="field-error" id="user_code-error">That code is not valid\./,
+    'the message stands at the field',
+  );
 
   // The error page carries a fresh input form; the right code goes on to the confirm page.
   const retry = readForm(html);
