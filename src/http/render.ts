@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { Context } from 'koa';
-import { isText, type Text, translator } from '../i18n/translator.ts';
+import type { MessageKey } from '../i18n/catalog.ts';
+import { isText, type Params, type Text, translator } from '../i18n/translator.ts';
 import { pageLocale } from './page-locale.ts';
 
 const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url));
@@ -28,11 +29,28 @@ export function createRenderer(options: { reloadTemplates: boolean }): Renderer 
       // Templates get the reader's translator: `it.t(key, params)`, and `it.say(value)` for data
       // that a route passes either as a Text or as words that are not language (a name, an address).
       const say = (value: string | Text) => (isText(value) ? words.t(value) : value);
+      // `it.tHtml(key, params)`, printed raw (`<%~ %>`): for messages whose catalog text carries markup
+      // (<strong>, <code>, a link) around a value. The catalogs are ours; the values are not, so they
+      // are escaped before they are filled in, except what a template made itself and says so with
+      // `it.markup(html)` (a partial's output, say, a <time> element).
+      const fill = (value: unknown): Params[string] =>
+        value instanceof Markup
+          ? value.html
+          : isText(value)
+            ? escapeHtml(words.t(value))
+            : typeof value === 'string'
+              ? escapeHtml(value)
+              : (value as Params[string]);
+      const tHtml = (key: MessageKey, params: Record<string, Params[string] | Markup> = {}) =>
+        words.t(key, Object.fromEntries(Object.entries(params).map(([name, value]) => [name, fill(value)])));
+      // Partials see all of this too: eta's include() lays its data over the including template's.
       const html = await eta.renderAsync(view, {
         csrf: ctx.state.csrf,
         locale: words.locale,
         t: words.t,
         say,
+        tHtml,
+        markup: (html: string) => new Markup(html),
         formatNumber: words.formatNumber,
         formatDateTime: words.formatDateTime,
         ...data,
@@ -57,4 +75,15 @@ function translated(value: unknown, say: (text: Text) => string): unknown {
   const prototype = Object.getPrototypeOf(value);
   if (prototype !== Object.prototype && prototype !== null) return value;
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, translated(item, say)]));
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** HTML a template rendered itself, to be filled into a message as it is. */
+class Markup {
+  constructor(readonly html: string) {}
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] ?? char);
 }

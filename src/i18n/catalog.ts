@@ -1,7 +1,6 @@
 import type { Message } from './define-messages.ts';
 import type { Locale } from './locales.ts';
 import { activityMessages } from './messages/activity.ts';
-import { commonMessages } from './messages/common.ts';
 import { emailMessages } from './messages/email.ts';
 import { errorMessages } from './messages/errors.ts';
 import { noticeMessages } from './messages/notices.ts';
@@ -12,6 +11,22 @@ import { timeMessages } from './messages/time.ts';
 import { upstreamMessages } from './messages/upstream.ts';
 import { platformMessages } from './messages/platform.ts';
 import { verificationMessages } from './messages/verification.ts';
+import { apiReferenceMessages } from './messages/api-reference.ts';
+import { accountMessages } from './messages/account.ts';
+import { commonMessages } from './messages/common.ts';
+import { consentMessages } from './messages/consent.ts';
+import { developerMessages } from './messages/developer.ts';
+import { devMessages } from './messages/dev.ts';
+import { deviceMessages } from './messages/device.ts';
+import { environmentMessages } from './messages/environments.ts';
+import { errorPageMessages } from './messages/error-page.ts';
+import { homeMessages } from './messages/home.ts';
+import { invitationMessages } from './messages/invitation.ts';
+import { loginMessages } from './messages/login.ts';
+import { mfaMessages } from './messages/mfa.ts';
+import { passkeyMessages } from './messages/passkeys.ts';
+import { securityMessages } from './messages/security.ts';
+import { signOutMessages } from './messages/sign-out.ts';
 
 /**
  * Every area's messages joined per language. An area is one file in messages/, named after the
@@ -30,6 +45,22 @@ const areas = [
   timeMessages,
   upstreamMessages,
   verificationMessages,
+  // The pages' own words (views/).
+  loginMessages,
+  mfaMessages,
+  passkeyMessages,
+  securityMessages,
+  consentMessages,
+  deviceMessages,
+  signOutMessages,
+  errorPageMessages,
+  homeMessages,
+  apiReferenceMessages,
+  invitationMessages,
+  devMessages,
+  accountMessages,
+  developerMessages,
+  environmentMessages,
   // The platform console's pages.
   platformMessages,
 ] as const;

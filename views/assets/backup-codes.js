@@ -8,13 +8,15 @@
     var list = document.getElementById(block.getAttribute('data-backup-codes'));
     var status = document.querySelector('.backup-code-status');
     var codes = Array.prototype.map.call(list.querySelectorAll('code'), (code) => code.textContent.trim());
-    var text = [
-      `FairyID backup codes for ${window.location.host}`,
-      'Each code signs you in once, in place of your second step. Keep them somewhere safe.',
-      '',
-    ]
+    // The words come from the page, in its language (data- attributes of the actions block).
+    var words = block.dataset;
+    // Today's date as the page's language writes it (Intl in the browser, like the server's pages).
+    var today = new Intl.DateTimeFormat(document.documentElement.lang || undefined, { dateStyle: 'long' }).format(
+      new Date(),
+    );
+    var text = [words.fileHeading.replace('{host}', window.location.host), words.fileNote, '']
       .concat(codes.map((code, index) => `${(index + 1 < 10 ? ' ' : '') + (index + 1)}. ${code}`))
-      .concat(['', `Made ${new Date().toISOString().slice(0, 10)}`])
+      .concat(['', words.fileMade.replace('{date}', today)])
       .join('\n');
 
     function say(message) {
@@ -23,10 +25,10 @@
 
     var actions = {
       copy() {
-        if (!navigator.clipboard) return say('This browser cannot copy here. Select the codes and copy them instead.');
+        if (!navigator.clipboard) return say(words.wordCannotCopy);
         navigator.clipboard.writeText(`${text}\n`).then(
-          () => say(`Copied ${codes.length} codes. Paste them somewhere safe.`),
-          () => say('The browser did not allow copying. Select the codes and copy them instead.'),
+          () => say(words.wordCopied),
+          () => say(words.wordCopyRefused),
         );
       },
       download() {
@@ -38,7 +40,7 @@
         link.click();
         link.remove();
         setTimeout(() => URL.revokeObjectURL(url), 1000);
-        say('Downloaded fairyid-backup-codes.txt.');
+        say(words.wordDownloaded);
       },
       print() {
         window.print();

@@ -7,17 +7,18 @@
   window.fairyidPasskeys = true;
   var webauthn = window.SimpleWebAuthnBrowser;
 
-  var BROWSER_MESSAGES = {
-    NotAllowedError: 'The passkey request was cancelled or timed out. Try again when you are ready.',
-    InvalidStateError: 'This device already has a passkey for your account.',
-    SecurityError: 'Passkeys are not available on this address.',
-    NotSupportedError: 'This device cannot make the kind of passkey FairyID needs.',
-    AbortError: 'The passkey request was stopped. Try again.',
+  // The words for the browser's refusals come from the block's data-word-* attributes
+  // (views/partials-passkey-words.eta), in the page's language.
+  var BROWSER_ERRORS = {
+    NotAllowedError: 'wordNotAllowed',
+    InvalidStateError: 'wordInvalidState',
+    SecurityError: 'wordSecurity',
+    NotSupportedError: 'wordNotSupported',
+    AbortError: 'wordAbort',
   };
-  var GENERIC = 'Something went wrong with the passkey. Try again, or use another way.';
 
   function ServerError(data, status) {
-    this.message = data?.error_description || GENERIC;
+    this.description = data?.error_description;
     this.data = data || {};
     this.status = status;
   }
@@ -39,10 +40,11 @@
     );
   }
 
-  function messageFor(error) {
-    if (error instanceof ServerError) return error.message;
+  function messageFor(block, error) {
+    var words = block.dataset;
+    if (error instanceof ServerError) return error.description || words.wordGeneric;
     var name = error && (error.cause?.name ? error.cause.name : error.name);
-    return BROWSER_MESSAGES[name] || GENERIC;
+    return words[BROWSER_ERRORS[name]] || words.wordGeneric;
   }
 
   function setup(block) {
@@ -73,7 +75,7 @@
         window.location.assign(error.data.redirectTo);
         return;
       }
-      show(messageFor(error));
+      show(messageFor(block, error));
     }
     function finish(data) {
       window.location.assign(data.redirectTo);

@@ -24,6 +24,8 @@
   const csrf = app.dataset.csrf;
   const statusLine = document.getElementById('terminal-status');
   const logBox = document.getElementById('terminal-log');
+  // The status line's words come from the page, in its language (data-word-* of #terminal-app).
+  const words = app.dataset;
 
   const HEARTBEAT_MS = 5000;
   // Nothing heard for this long (pongs come every HEARTBEAT_MS) means the socket is gone.
@@ -92,7 +94,7 @@
         modifiers[name] = !modifiers[name];
         button.setAttribute('aria-pressed', String(modifiers[name]));
       } else if (button.dataset.action === 'copy') {
-        await navigator.clipboard.writeText(term.getSelection()).catch(() => status('copy was not allowed', 'warn'));
+        await navigator.clipboard.writeText(term.getSelection()).catch(() => status(words.wordCopyRefused, 'warn'));
       } else if (button.dataset.action === 'paste') {
         const text = await navigator.clipboard.readText().catch(() => '');
         // Big pastes go in frames under the server's 64 KiB limit.
@@ -110,13 +112,13 @@
       credentials: 'same-origin',
     });
     const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw Object.assign(new Error(body.error_description || 'no ticket'), { code: body.error });
+    if (!response.ok) throw Object.assign(new Error(body.error_description || ''), { code: body.error });
     return body.url;
   }
 
   function scheduleReconnect(text) {
     if (finished) return;
-    status(text || 'reconnecting…', 'warn');
+    status(text || words.wordReconnecting, 'warn');
     clearTimeout(retryTimer);
     retryTimer = setTimeout(connect, retryMs);
     retryMs = Math.min(retryMs * 2, 10000);
@@ -135,9 +137,9 @@
     } catch (error) {
       if (error.code === 'environment_not_running') {
         showLog();
-        return scheduleReconnect('waiting for the environment to run…');
+        return scheduleReconnect(words.wordWaiting);
       }
-      return scheduleReconnect(`reconnecting… (${error.message})`);
+      return scheduleReconnect(error.message && words.wordReconnectingBecause.replace('{reason}', error.message));
     }
     const socket = new WebSocket(url);
     ws = socket;
@@ -163,7 +165,7 @@
         session = message.session;
         offset = message.from;
         retryMs = 500;
-        status('connected');
+        status(words.wordConnected);
         hideLog();
         // Frames the server has not applied go again; it drops any it already has.
         unacked = unacked.filter((entry) => entry.seq > message.input);
@@ -179,11 +181,11 @@
       ws = undefined;
       if (event.code === 4004) {
         showLog();
-        return scheduleReconnect('environment stopped');
+        return scheduleReconnect(words.wordStopped);
       }
       if (event.code === 4003 || event.code === 4010) {
         finished = true;
-        return status(event.reason || 'closed', 'error');
+        return status(event.reason || words.wordClosed, 'error');
       }
       scheduleReconnect();
     };
