@@ -32,7 +32,15 @@
   const SILENCE_MS = 10000;
   const KEEP_UNACKED = 512;
 
-  const term = new Terminal({ cursorBlink: true, fontSize: 14, scrollback: 5000, allowProposedApi: false });
+  // minimumContrastRatio: xterm adjusts a program's colours (a green prompt on the theme's background)
+  // to WCAG AA's 4.5:1, so what the shell prints stays readable in both themes.
+  const term = new Terminal({
+    cursorBlink: true,
+    fontSize: 14,
+    scrollback: 5000,
+    allowProposedApi: false,
+    minimumContrastRatio: 4.5,
+  });
   const fit = new FitAddon.FitAddon();
   term.loadAddon(fit);
   term.open(document.getElementById('terminal-screen'));
