@@ -77,6 +77,8 @@ export function accountPageRoutes(deps: Deps) {
       {
         account,
         signedInAs: accountLabel(account),
+        // The console's own routes answer 404 to anyone else; the link is only a way in for its owners.
+        platformOwner: await deps.accounts.isPlatformOwner(account.id),
         phone,
         picture,
         profile: data.typed ?? { name: account.name ?? '', picture: account.picture_url ?? '' },

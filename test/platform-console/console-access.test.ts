@@ -232,3 +232,11 @@ test('the console speaks French to a French browser', async (t) => {
   t.regex(page, /Faire tourner les clés de signature/);
   t.regex(page, /<html lang="fr">/);
 });
+
+test('the account page leads a platform owner to the console, and nobody else', async (t) => {
+  const server = await startTestServer(t, { env: ENV });
+  const queen = await signedInAt(server, '/account', QUEEN);
+  const pixie = await signedInAt(server, '/account', PIXIE);
+  t.regex(queen.html, /<a href="\/platform">platform console<\/a>/);
+  t.notRegex(pixie.html, /href="\/platform"/);
+});

@@ -18,6 +18,8 @@ export const accountMessages = defineMessages({
     'account.navActivity': 'Activity',
     'account.navData': 'Your data',
     'account.title': 'Your account',
+    'account.platformConsole':
+      'You own this FairyID: the <a href="/platform">platform console</a> manages its organizations, accounts, apps, signing keys and audit log.',
     'account.pictureAlt': 'Your profile picture',
     'account.signedInAs': 'Signed in as <strong>{account}</strong>.',
     'account.profile': 'Profile',
@@ -135,6 +137,8 @@ export const accountMessages = defineMessages({
     'account.navActivity': 'Activité',
     'account.navData': 'Vos données',
     'account.title': 'Votre compte',
+    'account.platformConsole':
+      'Vous administrez ce FairyID\u202f: la <a href="/platform">console de la plateforme</a> gère ses organisations, comptes, applications, clés de signature et journal d’audit.',
     'account.pictureAlt': 'Votre photo de profil',
     'account.signedInAs': 'Compte connecté\u202f: <strong>{account}</strong>.',
     'account.profile': 'Profil',
