@@ -193,7 +193,7 @@ export const platformMessages = defineMessages({
     'platform.accounts.title': 'Comptes',
     'platform.accounts.searchLabel': 'E-mail, numéro de téléphone, fairyname ou identifiant de compte',
     'platform.accounts.search': 'Rechercher',
-    'platform.accounts.noMatch': 'Aucun compte ne correspond à « {query} ».',
+    'platform.accounts.noMatch': 'Aucun compte ne correspond à «\u202f{query}\u202f».',
 
     'platform.account.title': 'Compte {fairyname}',
     'platform.account.fairyname': 'Fairyname',
@@ -207,10 +207,10 @@ export const platformMessages = defineMessages({
       'Suspendre met fin à toutes les sessions du compte, révoque les autorisations de ses applications et refuse ses connexions et ses jetons d’API.',
     'platform.account.suspend': 'Suspendre le compte',
     'platform.account.reactivateHint':
-      'Réactiver permet à la personne de se connecter de nouveau ; les autorisations révoquées à la suspension le restent.',
+      'Réactiver permet à la personne de se connecter de nouveau\u202f; les autorisations révoquées à la suspension le restent.',
     'platform.account.reactivate': 'Réactiver le compte',
     'platform.account.yourself':
-      'C’est votre propre compte : seul un autre propriétaire de la plateforme pourrait le suspendre.',
+      'C’est votre propre compte\u202f: seul un autre propriétaire de la plateforme pourrait le suspendre.',
     'platform.account.organizations': 'Organisations',
     'platform.account.open': 'Ouvrir',
     'platform.account.sessions': 'Sessions',
@@ -246,7 +246,7 @@ export const platformMessages = defineMessages({
 
     'platform.clients.title': 'Applications',
     'platform.clients.lead':
-      'Tous les clients OAuth enregistrés : ceux de FairyID, de l’exploitant, des organisations et des développeurs.',
+      'Tous les clients OAuth enregistrés\u202f: ceux de FairyID, de l’exploitant, des organisations et des développeurs.',
     'platform.clients.none': 'Aucune application.',
     'platform.clients.firstParty': 'Interne',
     'platform.clients.public': 'Public',
@@ -268,12 +268,12 @@ export const platformMessages = defineMessages({
 
     'platform.keys.title': 'Clés de signature',
     'platform.keys.lead':
-      'Une rotation publie une nouvelle clé par algorithme ; les nouveaux jetons l’utilisent en quelques secondes sur chaque instance. Les clés remplacées restent publiées pour que les jetons qu’elles ont signés restent vérifiables : chacune peut être retirée une fois écoulée la plus longue durée de vie des jetons depuis la publication de celle qui la remplace.',
+      'Une rotation publie une nouvelle clé par algorithme\u202f; les nouveaux jetons l’utilisent en quelques secondes sur chaque instance. Les clés remplacées restent publiées pour que les jetons qu’elles ont signés restent vérifiables\u202f: chacune peut être retirée une fois écoulée la plus longue durée de vie des jetons depuis la publication de celle qui la remplace.',
     'platform.keys.rotate': 'Faire tourner les clés de signature',
     'platform.keys.signing': 'En service',
     'platform.keys.superseded': 'Remplacée',
     'platform.keys.retired': 'Retirée',
-    'platform.keys.waiting': 'Des jetons qu’elle a signés peuvent encore servir : elle pourra être retirée à partir du',
+    'platform.keys.waiting': 'Des jetons qu’elle a signés peuvent encore servir\u202f: elle pourra être retirée à partir du',
     'platform.keys.retire': 'Retirer',
     'platform.keys.retireNamed': 'Retirer la clé {alg} {kid}',
 
@@ -281,24 +281,24 @@ export const platformMessages = defineMessages({
     'platform.done.rejected': 'L’organisation est refusée.',
     'platform.done.suspended': 'L’organisation est suspendue.',
     'platform.done.accountSuspended':
-      'Le compte est suspendu : ses sessions sont terminées et ses autorisations révoquées.',
+      'Le compte est suspendu\u202f: ses sessions sont terminées et ses autorisations révoquées.',
     'platform.done.accountReactivated': 'Le compte est de nouveau actif. Ses applications doivent redemander l’accès.',
-    'platform.done.keysRotated': 'De nouvelles clés de signature sont publiées ; les nouveaux jetons les utilisent.',
+    'platform.done.keysRotated': 'De nouvelles clés de signature sont publiées\u202f; les nouveaux jetons les utilisent.',
     'platform.done.keyRetired': 'La clé est retirée et n’est plus publiée.',
 
-    'platform.failed.reasonRequired': 'Indiquez un motif : il est conservé avec le changement de statut.',
+    'platform.failed.reasonRequired': 'Indiquez un motif\u202f: il est conservé avec le changement de statut.',
     'platform.failed.invalidTransition':
-      'Ce changement ne s’applique pas à son statut actuel ; la page montre où il en est.',
+      'Ce changement ne s’applique pas à son statut actuel\u202f; la page montre où il en est.',
     'platform.failed.organizationNotFound': 'Aucune organisation n’a cet identifiant.',
     'platform.failed.accountNotFound': 'Aucun compte n’a cet identifiant.',
     'platform.failed.notYourself':
-      'Vous ne pouvez pas suspendre votre propre compte ; demandez à un autre propriétaire de la plateforme.',
+      'Vous ne pouvez pas suspendre votre propre compte\u202f; demandez à un autre propriétaire de la plateforme.',
     'platform.failed.keyNotFound': 'Aucune clé de signature n’a cet identifiant.',
     'platform.failed.keyRetired': 'Cette clé est déjà retirée.',
     'platform.failed.keyInUse':
-      'Cette clé signe les nouveaux jetons : faites d’abord une rotation, puis retirez-la une fois l’attente écoulée.',
+      'Cette clé signe les nouveaux jetons\u202f: faites d’abord une rotation, puis retirez-la une fois l’attente écoulée.',
     'platform.failed.keyTooEarly':
-      'Des jetons signés avec cette clé peuvent encore servir : attendez l’heure indiquée.',
+      'Des jetons signés avec cette clé peuvent encore servir\u202f: attendez l’heure indiquée.',
     'platform.failed.other': 'Cela n’a pas fonctionné. Rechargez la page et réessayez.',
   },
 });
