@@ -273,7 +273,8 @@ export const platformMessages = defineMessages({
     'platform.keys.signing': 'En service',
     'platform.keys.superseded': 'Remplacée',
     'platform.keys.retired': 'Retirée',
-    'platform.keys.waiting': 'Des jetons qu’elle a signés peuvent encore servir\u202f: elle pourra être retirée à partir du',
+    'platform.keys.waiting':
+      'Des jetons qu’elle a signés peuvent encore servir\u202f: elle pourra être retirée à partir du',
     'platform.keys.retire': 'Retirer',
     'platform.keys.retireNamed': 'Retirer la clé {alg} {kid}',
 
@@ -283,7 +284,8 @@ export const platformMessages = defineMessages({
     'platform.done.accountSuspended':
       'Le compte est suspendu\u202f: ses sessions sont terminées et ses autorisations révoquées.',
     'platform.done.accountReactivated': 'Le compte est de nouveau actif. Ses applications doivent redemander l’accès.',
-    'platform.done.keysRotated': 'De nouvelles clés de signature sont publiées\u202f; les nouveaux jetons les utilisent.',
+    'platform.done.keysRotated':
+      'De nouvelles clés de signature sont publiées\u202f; les nouveaux jetons les utilisent.',
     'platform.done.keyRetired': 'La clé est retirée et n’est plus publiée.',
 
     'platform.failed.reasonRequired': 'Indiquez un motif\u202f: il est conservé avec le changement de statut.',
