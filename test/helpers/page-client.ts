@@ -32,14 +32,17 @@ export class PageClient {
     return response;
   }
 
-  /** Follows same-origin redirects; stops at the first response that is not one, or that leaves the issuer. */
+  /**
+   * Follows same-origin redirects; stops at the first response that is not one, or that leaves the
+   * issuer. `init.headers` go with every hop, as a browser sends its Accept-Language on each.
+   */
   async follow(url: string, init: Parameters<PageClient['request']>[1] = {}) {
     let response = await this.request(url, init);
     let location = new URL(url, this.baseUrl);
     for (let hops = 0; hops < 10 && response.status >= 300 && response.status < 400; hops += 1) {
       location = new URL(response.headers.get('location')!, location);
       if (location.origin !== new URL(this.baseUrl).origin) return { response, url: location };
-      response = await this.request(location.href);
+      response = await this.request(location.href, init.headers ? { headers: init.headers } : {});
     }
     return { response, url: location };
   }

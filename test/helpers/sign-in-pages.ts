@@ -5,19 +5,28 @@ import type { TestServer } from './server.ts';
 
 export type SignInPage = {
   client: PageClient;
+  response: Response;
+  /** Where the browser landed: the interaction's sign-in page. */
+  url: URL;
   html: string;
   config: oidc.Configuration;
   check: { pkceCodeVerifier: string; expectedState: string; expectedNonce: string };
 };
 
 /**
- * A relying party's authorization request (PKCE, state, nonce) opened in a fresh browser without
- * JavaScript: returns the hosted sign-in page it lands on, and what the callback must match. The
- * browser talks to `server` even when `config` was discovered on another instance of the issuer.
+ * A relying party's authorization request (PKCE, state, nonce, and `extra` parameters such as
+ * ui_locales) opened in a fresh browser without JavaScript that sends `headers` on every request:
+ * returns the hosted sign-in page it lands on, and what the callback must match. The browser talks
+ * to `server` even when `config` was discovered on another instance of the issuer.
  */
 export async function openSignInPage(
   server: TestServer,
-  options: { scope?: string; config?: oidc.Configuration } = {},
+  options: {
+    scope?: string;
+    config?: oidc.Configuration;
+    extra?: Record<string, string>;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<SignInPage> {
   let config = options.config;
   if (!config) {
@@ -33,15 +42,17 @@ export async function openSignInPage(
     code_challenge_method: 'S256',
     state: check.expectedState,
     nonce: check.expectedNonce,
+    ...options.extra,
   });
   const client = new PageClient(server.url);
-  const { response } = await client.follow(
+  const { response, url } = await client.follow(
     new URL(`${authorizationUrl.pathname}${authorizationUrl.search}`, server.url).href,
+    options.headers ? { headers: options.headers } : {},
   );
   const html = await response.text();
   if (response.status !== 200 || !html.includes('/email"'))
     throw new Error(`expected the sign-in page, got ${response.status}`);
-  return { client, html, config, check };
+  return { client, response, url, html, config, check };
 }
 
 /**

@@ -2,9 +2,9 @@ import test from 'ava';
 import * as oidc from 'openid-client';
 import { outboxMessages } from '../helpers/outbox.ts';
 import { csrfToken, formAction, PageClient } from '../helpers/page-client.ts';
-import { discover, RP_REDIRECT, registerClient } from '../helpers/relying-party.ts';
+import { discover, registerClient } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { askForCode, otherThan, submitCode } from '../helpers/sign-in-pages.ts';
+import { askForCode, openSignInPage, otherThan, submitCode } from '../helpers/sign-in-pages.ts';
 import { answerConfirmPage, openCompleteVerificationUri } from '../helpers/device-approval.ts';
 
 // The sign-in pages speak the app's ui_locales before the browser's Accept-Language, on every page of
@@ -13,21 +13,8 @@ import { answerConfirmPage, openCompleteVerificationUri } from '../helpers/devic
 const ENGLISH_BROWSER = { 'accept-language': 'en-US,en;q=0.9' };
 
 /** A relying party's authorization request with ui_locales, opened in a browser that prefers English. */
-async function signInPageIn(server: TestServer, uiLocales: string) {
-  const { clientId, clientSecret } = await registerClient(server.app);
-  const config = await discover(server.url, clientId, clientSecret);
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: RP_REDIRECT,
-    scope: 'openid',
-    code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-    code_challenge_method: 'S256',
-    state: oidc.randomState(),
-    ui_locales: uiLocales,
-  });
-  const client = new PageClient(server.url);
-  const { response } = await client.follow(`${url.pathname}${url.search}`, { headers: ENGLISH_BROWSER });
-  return { client, response, html: await response.text() };
-}
+const signInPageIn = (server: TestServer, uiLocales: string) =>
+  openSignInPage(server, { extra: { ui_locales: uiLocales }, headers: ENGLISH_BROWSER });
 
 test('discovery lists the languages the sign-in pages speak', async (t) => {
   const server = await startTestServer(t);

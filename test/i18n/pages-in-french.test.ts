@@ -1,10 +1,9 @@
 import test from 'ava';
-import * as oidc from 'openid-client';
 import { catalogs } from '../../src/i18n/catalog.ts';
 import { signedInAt } from '../helpers/account-pages.ts';
-import { PageClient as Browser, csrfToken, formAction, type PageClient } from '../helpers/page-client.ts';
-import { RP_REDIRECT, discover, registerClient } from '../helpers/relying-party.ts';
+import { csrfToken, formAction, type PageClient } from '../helpers/page-client.ts';
 import { startTestServer } from '../helpers/server.ts';
+import { openSignInPage } from '../helpers/sign-in-pages.ts';
 
 const FRENCH = { 'accept-language': 'fr-FR,fr;q=0.9,en;q=0.5' };
 
@@ -44,13 +43,8 @@ const englishOn = (html: string) => englishWords.filter((words) => readable(html
 
 /** Follows redirects as a French browser would, sending its Accept-Language on every hop. */
 async function followInFrench(client: PageClient, url: string) {
-  let response = await client.request(url, { headers: FRENCH });
-  let location = new URL(url, client.baseUrl);
-  for (let hops = 0; hops < 10 && response.status >= 300 && response.status < 400; hops += 1) {
-    location = new URL(response.headers.get('location')!, location);
-    response = await client.request(location.href, { headers: FRENCH });
-  }
-  return { response, html: await response.text(), url: location };
+  const { response, url: landed } = await client.follow(url, { headers: FRENCH });
+  return { response, html: await response.text(), url: landed };
 }
 
 test('the check finds English on an English page, so its silence on a French one means something', async (t) => {
@@ -61,17 +55,7 @@ test('the check finds English on an English page, so its silence on a French one
 
 test('an app’s sign-in page started through /auth is in French for a browser that asks for French', async (t) => {
   const server = await startTestServer(t);
-  const { clientId, clientSecret } = await registerClient(server.app);
-  const config = await discover(server.url, clientId, clientSecret);
-  const authorization = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: RP_REDIRECT,
-    scope: 'openid',
-    code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-    code_challenge_method: 'S256',
-    state: oidc.randomState(),
-  });
-  const client = new Browser(server.url);
-  const { response, html, url } = await followInFrench(client, `${authorization.pathname}${authorization.search}`);
+  const { client, response, html, url } = await openSignInPage(server, { headers: FRENCH });
   t.is(response.status, 200);
   t.true(url.pathname.startsWith('/interaction/'), 'the sign-in page of a real interaction');
   t.is(response.headers.get('content-language'), 'fr');
