@@ -154,7 +154,7 @@ export function developerPageRoutes(deps: { builders: BuilderService; session: P
       await renderSecret(ctx, result, true);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      await renderPage(ctx, current, { error: error.message, typed }, error.status);
+      await renderPage(ctx, current, { error: error.says ?? error.message, typed }, error.status);
     }
   });
 
@@ -169,7 +169,7 @@ export function developerPageRoutes(deps: { builders: BuilderService; session: P
       await renderSecret(ctx, result, false);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      await renderPage(ctx, current, { error: error.message }, error.status);
+      await renderPage(ctx, current, { error: error.says ?? error.message }, error.status);
     }
   });
 
@@ -180,7 +180,7 @@ export function developerPageRoutes(deps: { builders: BuilderService; session: P
       await deps.builders.remove(actor(ctx, current), typedText((ctx.request.body as Record<string, unknown>).client));
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      return renderPage(ctx, current, { error: error.message }, error.status);
+      return renderPage(ctx, current, { error: error.says ?? error.message }, error.status);
     }
     ctx.status = 303;
     ctx.redirect(`${PAGE}?done=deleted`);

@@ -5,6 +5,7 @@ import type { ClientInput } from '../oidc/client-schemas.ts';
 import type { ClientMetadata } from '../oidc/oidc.tables.ts';
 import type { EventRecorder } from '../events/event-recorder.ts';
 import { createOwnedClients } from '../oidc/owned-clients.ts';
+import { text } from '../i18n/translator.ts';
 import { ApiError } from '../shared/api-error.ts';
 import type { RequestOrigin } from '../shared/request-origin.ts';
 
@@ -17,11 +18,40 @@ const errors = {
       403,
       'builder_required',
       'Only builders register apps of their own: turn it on at /account/developer first.',
+      {},
+      text('apiErrors.builderRequired'),
     ),
-  clientNotFound: () => new ApiError(404, 'client_not_found', 'You have no such client.'),
-  accountNotFound: () => new ApiError(404, 'account_not_found', 'There is no such account.'),
-  platformOwnerRequired: () => new ApiError(403, 'platform_owner_required', 'Only the platform owner can do this.'),
+  clientNotFound: () =>
+    new ApiError(404, 'client_not_found', 'You have no such client.', {}, text('apiErrors.clientNotFound')),
+  accountNotFound: () =>
+    new ApiError(404, 'account_not_found', 'There is no such account.', {}, text('apiErrors.accountNotFound')),
+  platformOwnerRequired: () =>
+    new ApiError(
+      403,
+      'platform_owner_required',
+      'Only the platform owner can do this.',
+      {},
+      text('apiErrors.platformOwnerRequired'),
+    ),
 };
+
+/**
+ * The shared client rules (oidc/owned-clients.ts) refuse in the API's English only; the developer page
+ * shows the same refusal in the person's words. A metadata problem is the registry's or oidc-provider's
+ * own detail (made at run time, English), quoted after a translated lead sentence.
+ */
+function withWords(error: unknown, clientsPerPerson: number): unknown {
+  if (!(error instanceof ApiError) || error.says) return error;
+  const says =
+    error.code === 'client_limit_reached'
+      ? text('apiErrors.clientLimit', { count: clientsPerPerson })
+      : error.code === 'public_client'
+        ? text('apiErrors.publicClient')
+        : error.status === 400 && (error.code === 'invalid_client_metadata' || error.code === 'invalid_redirect_uri')
+          ? text('apiErrors.clientNotSaved', { detail: error.message })
+          : undefined;
+  return says ? new ApiError(error.status, error.code, error.message, error.headers, says) : error;
+}
 
 /** Who turned the flag: the person, the platform owner (API), or the operator (CLI). */
 export type BuilderChangedBy = 'self' | 'platform_owner' | 'operator';
@@ -105,11 +135,15 @@ export function createBuilderService(deps: {
 
     async register(actor: BuilderActor, input: ClientInput) {
       if (!(await isBuilder(actor.accountId))) throw errors.builderRequired();
-      const result = await owned.register(
-        actor.accountId,
-        { ...input, firstParty: false, ownerAccountId: actor.accountId },
-        { ownerLimit: deps.clientsPerPerson },
-      );
+      const result = await owned
+        .register(
+          actor.accountId,
+          { ...input, firstParty: false, ownerAccountId: actor.accountId },
+          { ownerLimit: deps.clientsPerPerson },
+        )
+        .catch((error: unknown) => {
+          throw withWords(error, deps.clientsPerPerson);
+        });
       await audited(actor, 'client_registered', result.metadata);
       return result;
     },
@@ -119,7 +153,11 @@ export function createBuilderService(deps: {
     get: (accountId: string, clientId: string) => owned.owned(clientId, ownedBy(accountId)),
 
     async rotateSecret(actor: BuilderActor, clientId: string) {
-      const result = await owned.rotateSecret(actor.accountId, clientId, ownedBy(actor.accountId));
+      const result = await owned
+        .rotateSecret(actor.accountId, clientId, ownedBy(actor.accountId))
+        .catch((error: unknown) => {
+          throw withWords(error, deps.clientsPerPerson);
+        });
       await audited(actor, 'client_secret_rotated', result.metadata);
       return result;
     },

@@ -139,12 +139,12 @@ export function environmentPageRoutes(deps: {
       ctx.status = 303;
       ctx.redirect(`${PAGE}?done=${notice}`);
     } catch (error) {
-      // The service's refusals are the API's (English); the page's own are in the reader's language.
+      // The page's own refusals and the service's (its `says`) are in the reader's language.
       if (!(error instanceof ApiError) && !(error instanceof PageError)) throw error;
       const typed = Object.fromEntries(
         ['name', 'template', 'tier'].map((field) => [field, String(form[field] ?? '').slice(0, 100)]),
       );
-      const said = error instanceof PageError ? error.says : error.message;
+      const said = error instanceof PageError ? error.says : (error.says ?? error.message);
       await renderPage(ctx, current.accountId, { error: said }, typed, error.status);
     }
   }
@@ -206,7 +206,7 @@ export function environmentPageRoutes(deps: {
       await deps.renderer.render(ctx, 'account-environment-delete', { id, name: environment.name });
     } catch (error) {
       if (!(error instanceof ApiError) && !(error instanceof PageError)) throw error;
-      const said = error instanceof PageError ? error.says : error.message;
+      const said = error instanceof PageError ? error.says : (error.says ?? error.message);
       await renderPage(ctx, current.accountId, { error: said }, {}, error.status);
     }
   });

@@ -31,15 +31,12 @@ export function errorPages(renderer: Renderer): Middleware {
         return;
       }
       // A client error meant for a script (its message is safe to show by definition) that reached a page:
-      // its message is the developers' English, as in the API's error_description.
+      // in the reader's words when the domain gave them (`says`), else the developers' English, as in
+      // the API's error_description.
       const clientError = err instanceof ApiError || err.expose;
       if (err.status && err.status >= 400 && err.status < 500 && clientError) {
-        await renderer.render(
-          ctx,
-          'error',
-          { title: text('errors.badRequest.title'), message: err.message },
-          err.status,
-        );
+        const message = err instanceof ApiError ? (err.says ?? err.message) : err.message;
+        await renderer.render(ctx, 'error', { title: text('errors.badRequest.title'), message }, err.status);
         return;
       }
       if (isDatabaseBusy(err)) {

@@ -1,6 +1,7 @@
 import type { Message } from './define-messages.ts';
 import type { Locale } from './locales.ts';
 import { activityMessages } from './messages/activity.ts';
+import { apiErrorMessages } from './messages/api-errors.ts';
 import { emailMessages } from './messages/email.ts';
 import { errorMessages } from './messages/errors.ts';
 import { noticeMessages } from './messages/notices.ts';
@@ -36,6 +37,7 @@ const areas = [
   commonMessages,
   // What routes and services say (src/i18n/README.md): pages' problems and notices, emails, texts.
   activityMessages,
+  apiErrorMessages,
   emailMessages,
   errorMessages,
   noticeMessages,
