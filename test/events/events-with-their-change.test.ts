@@ -151,6 +151,9 @@ test('account.updated commits with a new email address, or neither is kept', asy
   t.deepEqual(event?.data, { fields: ['email'] });
 });
 
+// The confirm page's answer: removals take two presses (src/account-pages/confirm-step.ts).
+const CONFIRMED = { confirm: 'yes' };
+
 test('account.factor_added and account.factor_removed commit with the factor, or neither is kept', async (t) => {
   const server = await startTestServer(t);
   const { db } = server.app.services;
@@ -181,7 +184,7 @@ test('account.factor_added and account.factor_removed commit with the factor, or
 
   const security = await (await client.request('/account/security')).text();
   const removeTotp = (id: string) =>
-    submitForm(client, security, '/account/security/totp/remove', {}, { 'x-request-id': id });
+    submitForm(client, security, '/account/security/totp/remove', CONFIRMED, { 'x-request-id': id });
   const refuseRemoval = await refuseEvent(t, db, 'account.factor_removed', `account:${account.id}`);
   t.is((await removeTotp(requestId('refused'))).response.status, 500);
   t.is((await totpRows()).length, 1, 'the app is still there');
@@ -210,7 +213,7 @@ test('account.factor_added and account.factor_removed commit with the factor, or
   const passkeyRows = () => db.selectFrom('passkeys').select('id').where('account_id', '=', account.id).execute();
   const page = await (await client.request('/account/passkeys')).text();
   const removePasskey = (id: string) =>
-    submitForm(client, page, '/account/passkeys/planted-passkey/remove', {}, { 'x-request-id': id });
+    submitForm(client, page, '/account/passkeys/planted-passkey/remove', CONFIRMED, { 'x-request-id': id });
   const refusePasskey = await refuseEvent(t, db, 'account.factor_removed', `account:${account.id}`);
   t.is((await removePasskey(requestId('refused'))).response.status, 500);
   t.is((await passkeyRows()).length, 1);
