@@ -60,7 +60,8 @@ export async function waitForState(
   token: string,
   id: string,
   state: string,
-  timeoutMs = 60_000,
+  // Minutes: a limit that only catches a hung reconciler, never a slow one on a busy machine.
+  timeoutMs = 300_000,
 ): Promise<Record<string, any>> {
   const deadline = Date.now() + timeoutMs;
   let last: Record<string, any> | undefined;
@@ -138,7 +139,8 @@ export function sshRun(input: {
       port: input.port,
       username: input.username,
       privateKey: input.privateKey,
-      readyTimeout: 20_000,
+      // The handshake's limit catches a dead sshd; a loaded machine can take tens of seconds.
+      readyTimeout: 120_000,
       hostVerifier: (key: Buffer) => Buffer.compare(key, blob) === 0,
     });
   });

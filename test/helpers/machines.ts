@@ -98,7 +98,7 @@ export async function startPhoneHomeReceiver(t: ExecutionContext, options: { fai
 }
 
 /** Polls `check` until it returns something; the limit only catches a hung machine, never a slow one. */
-export async function until<T>(check: () => T | undefined | Promise<T | undefined>, what: string, limitMs = 60_000) {
+export async function until<T>(check: () => T | undefined | Promise<T | undefined>, what: string, limitMs = 300_000) {
   const deadline = Date.now() + limitMs;
   for (;;) {
     const value = await check();
@@ -150,7 +150,8 @@ export function sshExec(input: {
         port: input.port,
         username: input.username,
         privateKey: input.privateKey,
-        readyTimeout: 20_000,
+        // The handshake's limit catches a dead sshd; a loaded machine can take tens of seconds.
+        readyTimeout: 120_000,
         hostVerifier: (key: Buffer) => {
           presentedHostKey = key.toString('base64');
           return presentedHostKey === pinned;

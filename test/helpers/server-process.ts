@@ -21,7 +21,8 @@ export async function startServerProcess(
     stdio: 'ignore',
   });
   const exited = new Promise((resolve) => child.on('exit', resolve));
-  const deadline = Date.now() + 120_000;
+  // Only a server that never starts fails here; under load a start with initdb takes minutes.
+  const deadline = Date.now() + 300_000;
   for (;;) {
     const healthy = await fetch(`${url}/health`).then(
       (response) => response.ok,
