@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { APP_LINK_FIELDS } from '../oidc/app-links.ts';
 import type { ClientRegistry } from '../oidc/client-registry.ts';
 import type { ClientMetadata } from '../oidc/oidc.tables.ts';
+import type { EventRecorder } from '../events/event-recorder.ts';
 import type { CliContext } from './context.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -73,7 +74,7 @@ export async function runClientsCommand(context: CliContext, [action, ...args]: 
   const audit = auditedBy(context);
   switch (action) {
     case 'add': {
-      const added = await add(clients, args);
+      const added = await add(clients, args, context.events);
       if (added) await audit('client_registered', added);
       return;
     }
@@ -111,7 +112,11 @@ export async function runClientsCommand(context: CliContext, [action, ...args]: 
 }
 
 /** Registers a client; its metadata, or undefined when only the help was asked for. */
-async function add(clients: ClientRegistry, args: string[]): Promise<ClientMetadata | undefined> {
+async function add(
+  clients: ClientRegistry,
+  args: string[],
+  events: EventRecorder,
+): Promise<ClientMetadata | undefined> {
   const { values } = parseArgs({
     args,
     options: {
@@ -139,19 +144,33 @@ async function add(clients: ClientRegistry, args: string[]): Promise<ClientMetad
   if (!authMethod) throw new UsageError(`--auth-method must be one of ${AUTH_METHODS.join(', ')}.`);
   const grantTypes = values['grant-type'].length ? values['grant-type'] : ['authorization_code', 'refresh_token'];
 
-  const { metadata, clientSecret } = await clients.register({
-    name: values.name,
-    redirectUris: values['redirect-uri'],
-    postLogoutRedirectUris: values['post-logout-redirect-uri'],
-    grantTypes,
-    authMethod,
-    scope: values.scope,
-    firstParty: values['first-party'],
-    clientId: values['client-id'],
-    backchannelLogoutUri: values['backchannel-logout-uri'],
-    backchannelLogoutSessionRequired: values['backchannel-logout-session-required'],
-    appLinks: appLinksFrom(values),
-  });
+  const { metadata, clientSecret } = await clients.register(
+    {
+      name: values.name,
+      redirectUris: values['redirect-uri'],
+      postLogoutRedirectUris: values['post-logout-redirect-uri'],
+      grantTypes,
+      authMethod,
+      scope: values.scope,
+      firstParty: values['first-party'],
+      clientId: values['client-id'],
+      backchannelLogoutUri: values['backchannel-logout-uri'],
+      backchannelLogoutSessionRequired: values['backchannel-logout-session-required'],
+      appLinks: appLinksFrom(values),
+    },
+    {
+      // client.created commits with the client, as when an owner registers one through the API; the
+      // operator acts as FairyID itself.
+      along: async (trx, metadata) =>
+        void (await events.record(trx, {
+          type: 'client.created',
+          actor: { type: 'system' },
+          subject: { type: 'client', id: metadata.client_id },
+          organizationId: metadata.organization_id ?? null,
+          data: { client_id: metadata.client_id, name: values.name ?? metadata.client_id },
+        })),
+    },
+  );
   if (values.json) {
     console.log(JSON.stringify({ ...publicView(metadata), client_secret: clientSecret }, null, 2));
     return metadata;

@@ -50,6 +50,8 @@ export async function openCliContext(config: Config) {
     accounts: services.accounts,
     ledger: services.ledger,
     audit: services.audit,
+    /** Events written in the transaction of the change they describe (a client the operator registers). */
+    events: services.events,
     /** The builder flag, with the same audit record as the API's change (builders.command.ts). */
     setBuilder: createBuilderFlag({ accounts: services.accounts, audit: services.audit }),
     environmentTemplates: services.environmentTemplates,

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { sql } from 'kysely';
+import { runClientsCommand } from '../../src/cli/clients.command.ts';
+import type { CliContext } from '../../src/cli/context.ts';
 import { accountByEmail, signedInAt, submitForm } from '../helpers/account-pages.ts';
 import { apiToken } from '../helpers/api.ts';
 import { authorize, land, passEmailCode, submit } from '../helpers/authorization.ts';
@@ -88,6 +90,38 @@ test('client.created and client.secret_rotated commit with the client, or neithe
   t.true(rotated.status < 300, JSON.stringify(rotated.body));
   t.not(await secretHash(), before);
   onlyEventBy(t, await eventsAbout(server, 'client.secret_rotated', clientId), account.id, rotation);
+});
+
+test('a client the operator registers with the CLI publishes client.created by FairyID itself, or neither is kept', async (t) => {
+  const server = await startTestServer(t);
+  const { db, audit, events } = server.app.services;
+  const context = { clients: async () => server.app.clients, audit, events } as unknown as CliContext;
+  const add = (id: string) =>
+    runClientsCommand(context, [
+      'add',
+      '--name',
+      'Operator app',
+      '--client-id',
+      id,
+      '--redirect-uri',
+      'https://operator.example/cb',
+    ]);
+  const quiet = console.log;
+  console.log = () => {};
+  t.teardown(() => {
+    console.log = quiet;
+  });
+
+  const allow = await refuseEvent(t, db, 'client.created', 'client:refused-app');
+  await t.throwsAsync(add('refused-app'));
+  t.is(await server.app.clients.find('refused-app'), undefined);
+  t.deepEqual(await eventsAbout(server, 'client.created', 'refused-app'), []);
+  await allow();
+
+  await add('operator-app');
+  const published = await eventsAbout(server, 'client.created', 'operator-app');
+  t.is(published.length, 1);
+  t.like(published[0], { actor: { type: 'system' }, data: { client_id: 'operator-app', name: 'Operator app' } });
 });
 
 test('account.updated commits with the profile change, or neither is kept', async (t) => {

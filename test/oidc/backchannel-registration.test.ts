@@ -53,6 +53,7 @@ test.serial('the clients CLI registers a back-channel logout URI and shows it', 
   const context = {
     clients: async () => server.app.clients,
     audit: server.app.services.audit,
+    events: server.app.services.events,
   } as unknown as CliContext;
   const printed: string[] = [];
   const log = console.log;
