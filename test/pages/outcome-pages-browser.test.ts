@@ -80,9 +80,11 @@ for (const viewport of ['phone', 'desktop'] as const) {
       const page = await VIEWPORTS[viewport].open(t);
       const complaints = watchComplaints(page);
       // The browser's clock stands still unless the test moves it: the countdown runs without real waiting.
+      // Installed clocks run until paused, so the pause is an hour ahead: a busy machine may take more
+      // than a moment between the two calls, and a clock cannot be paused in its past.
       const start = Date.now();
       await page.clock.install({ time: start });
-      await page.clock.pauseAt(start + 1000);
+      await page.clock.pauseAt(start + 3_600_000);
       await page.goto(authorizationUrl.href);
       await page.getByLabel('Email address').fill(`ada-${viewport}@example.com`);
       await page.getByRole('button', { name: 'Send me a code' }).click();
