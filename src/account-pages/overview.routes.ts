@@ -5,6 +5,7 @@ import type { AccountService } from '../accounts/account.service.ts';
 import type { Account } from '../accounts/account.table.ts';
 import { accountLabel } from '../accounts/account-label.ts';
 import { formatPhoneNumber } from '../accounts/phone-number.ts';
+import { TRANSACTION_KINDS, type TransactionKind } from '../ledger/ledger.table.ts';
 import { NAME_MAX, parseProfile, PICTURE_URL_MAX, type Profile } from '../accounts/profile.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
@@ -18,17 +19,7 @@ import { type Text, text } from '../i18n/translator.ts';
 const PAGE = '/account';
 const HISTORY_ROWS = 20;
 
-const LEDGER_KINDS = [
-  'signup_grant',
-  'charge',
-  'refund',
-  'transfer',
-  'purchase',
-  'purchase_reversal',
-  'environment_usage',
-] as const;
-const isLedgerKind = (kind: string): kind is (typeof LEDGER_KINDS)[number] =>
-  (LEDGER_KINDS as readonly string[]).includes(kind);
+const isLedgerKind = (kind: string): kind is TransactionKind => (TRANSACTION_KINDS as readonly string[]).includes(kind);
 
 /** What the overview says after a change made elsewhere redirects back to it (`?saved=` / `?changed=`). */
 const NOTICES: Record<string, (account: Account) => Text> = {
