@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Updateable } from 'kysely';
+import { type Insertable, sql, type Updateable } from 'kysely';
 import type { Db } from '../db/database.ts';
-import type { WebhookDelivery, WebhookEndpoint, WebhookEndpointsTable } from './event.table.ts';
+import type { WebhookAttemptsTable, WebhookDelivery, WebhookEndpoint, WebhookEndpointsTable } from './event.table.ts';
 
 /** SQL for webhook endpoints, their deliveries and every attempt. */
 export function createWebhookRepository(db: Db) {
@@ -123,16 +123,7 @@ export function createWebhookRepository(db: Db) {
       return rows;
     },
 
-    insertAttempt(row: {
-      delivery_id: string;
-      endpoint_id: string;
-      attempted_at: Date;
-      success: boolean;
-      status_code: number | null;
-      latency_ms: number;
-      response_excerpt: string | null;
-      error: string | null;
-    }) {
+    insertAttempt(row: Insertable<WebhookAttemptsTable>) {
       return db.insertInto('webhook_attempts').values(row).execute();
     },
 
