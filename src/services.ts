@@ -218,6 +218,8 @@ export function startProvider(
       kv: services.kv,
       clients: services.clientRepository,
       sharedKeyValue: 'url' in config.redis,
+      grantCopies:
+        'url' in config.redis && config.redis.cluster ? undefined : { accessTokenTtl: config.ttl.accessToken },
     }),
     findAccount: createFindAccount(services.accounts, services.organizations.grantClaims),
     organizationClaims: services.organizations.grantClaims,

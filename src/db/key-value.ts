@@ -5,14 +5,29 @@
  */
 export type KeyValueWrite =
   | { op: 'set'; key: string; value: string; ttlSeconds: number }
-  | { op: 'sadd'; key: string; member: string; ttlSeconds: number };
+  | { op: 'sadd'; key: string; member: string; ttlSeconds: number }
+  | { op: 'del'; key: string };
 
 export interface KeyValueStore {
   get(key: string): Promise<string | null>;
+  /** Several values in one round trip, in the keys' order; on a Redis Cluster the keys share a slot. */
+  getMany(keys: string[]): Promise<(string | null)[]>;
   /** Several writes in one round trip, applied together. */
   write(writes: KeyValueWrite[]): Promise<void>;
   /** Sets only when absent; true when this call set it. */
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /**
+   * Sets `key` unless `guard` exists (and, with `onlyIfAbsent`, unless `key` exists), in one step no
+   * other write comes between: a guard written before it always wins. True when this call set it.
+   * On a Redis Cluster both keys must share a slot.
+   */
+  setUnlessGuarded(
+    key: string,
+    value: string,
+    ttlSeconds: number,
+    guard: string,
+    onlyIfAbsent: boolean,
+  ): Promise<boolean>;
   /** Number of keys that existed: exactly one concurrent caller sees 1 for the same key. */
   del(...keys: string[]): Promise<number>;
   /** Increments and starts the key's TTL on first use. */

@@ -15,8 +15,16 @@ export class MemoryStore implements KeyValueStore {
     return typeof value === 'string' ? value : null;
   }
 
+  async getMany(keys: string[]) {
+    return Promise.all(keys.map((key) => this.get(key)));
+  }
+
   async write(writes: KeyValueWrite[]) {
     for (const w of writes) {
+      if (w.op === 'del') {
+        this.entries.delete(w.key);
+        continue;
+      }
       if (w.op === 'set') {
         this.entries.set(w.key, { value: w.value, expiresAt: expiry(w.ttlSeconds) });
         continue;
@@ -33,6 +41,12 @@ export class MemoryStore implements KeyValueStore {
 
   async setIfAbsent(key: string, value: string, ttlSeconds: number) {
     if (this.live(key)) return false;
+    this.entries.set(key, { value, expiresAt: expiry(ttlSeconds) });
+    return true;
+  }
+
+  async setUnlessGuarded(key: string, value: string, ttlSeconds: number, guard: string, onlyIfAbsent: boolean) {
+    if (this.live(guard) || (onlyIfAbsent && this.live(key))) return false;
     this.entries.set(key, { value, expiresAt: expiry(ttlSeconds) });
     return true;
   }

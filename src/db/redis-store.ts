@@ -77,6 +77,15 @@ local count = tonumber(redis.call('HGET', KEYS[1], 'count'))
 if count and count > 0 then return redis.call('HINCRBY', KEYS[1], 'count', -1) end
 return 0`;
 
+// KEYS: the key, its guard. ARGV: value, expiry (s), '1' to set only when the key is absent.
+const SET_UNLESS_GUARDED = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+if ARGV[3] == '1' then
+  return redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'NX') and 1 or 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1`;
+
 class RedisStore implements KeyValueStore {
   constructor(
     private readonly redis: Redis | Cluster,
@@ -87,19 +96,28 @@ class RedisStore implements KeyValueStore {
     return this.redis.get(key);
   }
 
+  getMany(keys: string[]) {
+    return this.redis.mget(...keys);
+  }
+
   async write(writes: KeyValueWrite[]) {
     if (this.transactional) {
       const tx = this.redis.multi();
       for (const w of writes) {
         if (w.op === 'set') tx.set(w.key, w.value, 'EX', w.ttlSeconds);
+        else if (w.op === 'del') tx.del(w.key);
         else tx.sadd(w.key, w.member).expire(w.key, w.ttlSeconds, 'GT').expire(w.key, w.ttlSeconds, 'NX');
       }
-      await tx.exec();
+      const results = await tx.exec();
+      // A command refused inside a transaction is reported in its result, not thrown.
+      const refused = results?.find(([error]) => error)?.[0];
+      if (refused) throw refused;
       return;
     }
     await Promise.all(
       writes.map(async (w) => {
         if (w.op === 'set') return this.redis.set(w.key, w.value, 'EX', w.ttlSeconds);
+        if (w.op === 'del') return this.redis.del(w.key);
         // Same key, so one slot: these three can share a transaction even in a cluster.
         return this.redis
           .multi()
@@ -113,6 +131,11 @@ class RedisStore implements KeyValueStore {
 
   async setIfAbsent(key: string, value: string, ttlSeconds: number) {
     return (await this.redis.set(key, value, 'EX', ttlSeconds, 'NX')) === 'OK';
+  }
+
+  async setUnlessGuarded(key: string, value: string, ttlSeconds: number, guard: string, onlyIfAbsent: boolean) {
+    const set = await this.redis.eval(SET_UNLESS_GUARDED, 2, key, guard, value, ttlSeconds, onlyIfAbsent ? '1' : '0');
+    return set === 1;
   }
 
   async del(...keys: string[]) {

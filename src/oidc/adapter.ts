@@ -3,6 +3,7 @@ import type { Db } from '../db/database.ts';
 import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { KeyValueStore, KeyValueWrite } from '../db/key-value.ts';
 import type { ClientRepository } from './client.repository.ts';
+import { revokedGrantKey, revokedGrantSeconds } from './revoked-grants.ts';
 
 /**
  * Models that must outlive a restart of the embedded store; everything else is short-lived state.
@@ -28,12 +29,20 @@ export type AdapterDeps = {
   clients: ClientRepository;
   /** True when `kv` is Redis, shared by every instance and outliving them. */
   sharedKeyValue: boolean;
+  /**
+   * Set when `kv` can guard a write by another key (one Redis, or the embedded store; not a Redis
+   * Cluster, where a grant's copy and its revocation mark fall in different slots): grants are then
+   * read through a copy in `kv` (GrantCopyAdapter).
+   */
+  grantCopies?: { accessTokenTtl: number } | undefined;
 };
 
 export function createAdapterFactory(deps: AdapterDeps) {
   return (model: string): Adapter => {
     if (model === 'Client') return new ClientAdapter(deps.clients);
     if (model === 'ClientCredentials') return new UnstoredAdapter(model);
+    if (model === 'Grant' && deps.grantCopies)
+      return new GrantCopyAdapter(new SqlAdapter(model, deps.db), deps.kv, deps.grantCopies.accessTokenTtl);
     const adapter =
       deps.sharedKeyValue && KEY_VALUE_WITH_REDIS.has(model)
         ? new KeyValueAdapter(model, deps.kv)
@@ -305,6 +314,90 @@ class SqlAdapter implements Adapter {
   async revokeByGrantId(grantId: string) {
     await this.statements.revokeByGrantId({ [GRANT_ID]: grantId });
   }
+}
+
+/**
+ * Every refresh, userinfo and introspection reads the token's grant. Here it reads a copy of the grant
+ * and the grant's revocation mark (revoked-grants.ts) from `kv` in one round trip, instead of a
+ * Postgres query; Postgres stays the grant's durable store, read when the copy is missing.
+ *
+ * A revoked grant is refused at once on every instance, and no copy can outlive its revocation:
+ * - revoking (oidc-provider's revoke helper and grant-revoker.ts both end in `destroy`) writes the
+ *   mark and deletes the copy in one transaction before the row is deleted; when that write fails the
+ *   revocation fails with nothing deleted, and the grant is still live everywhere, as it says;
+ * - a copy is only written while no mark exists, checked in the same step as the write
+ *   (`setUnlessGuarded`), so a save or a lookup racing a revocation cannot put a copy back;
+ * - a lookup that finds the mark answers "no grant", whatever the copy or the row say;
+ * - a copy lives at most the access-token lifetime, less than the mark (`revokedGrantSeconds`), so
+ *   no copy outlives the mark that refuses it.
+ */
+class GrantCopyAdapter implements Adapter {
+  private readonly copySeconds: number;
+  private readonly markSeconds: number;
+
+  constructor(
+    private readonly stored: SqlAdapter,
+    private readonly kv: KeyValueStore,
+    accessTokenTtl: number,
+  ) {
+    this.copySeconds = accessTokenTtl;
+    this.markSeconds = revokedGrantSeconds(accessTokenTtl);
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
+    // Dropped first: if writing the new copy fails after the commit, a lookup reads the row, never the
+    // previous version.
+    await this.kv.del(copyKey(id));
+    await this.stored.upsert(id, payload, expiresIn);
+    const seconds = expiresIn ? Math.min(this.copySeconds, expiresIn) : this.copySeconds;
+    await this.kv.setUnlessGuarded(copyKey(id), JSON.stringify(payload), seconds, revokedGrantKey(id), false);
+  }
+
+  async find(id: string) {
+    const [copy, mark] = await this.kv.getMany([copyKey(id), revokedGrantKey(id)]);
+    if (mark) return undefined;
+    if (copy) return JSON.parse(copy) as AdapterPayload;
+    const payload = await this.stored.find(id);
+    const left = payload?.exp ? payload.exp - Math.floor(Date.now() / 1000) : this.copySeconds;
+    // Only when absent: a save that wrote its copy since this read is newer than the row read here.
+    if (payload && left > 0)
+      await this.kv.setUnlessGuarded(
+        copyKey(id),
+        JSON.stringify(payload),
+        Math.min(this.copySeconds, left),
+        revokedGrantKey(id),
+        true,
+      );
+    return payload;
+  }
+
+  async destroy(id: string) {
+    await this.kv.write([
+      { op: 'set', key: revokedGrantKey(id), value: '1', ttlSeconds: this.markSeconds },
+      { op: 'del', key: copyKey(id) },
+    ]);
+    await this.stored.destroy(id);
+  }
+
+  findByUserCode() {
+    return this.stored.findByUserCode();
+  }
+
+  findByUid() {
+    return this.stored.findByUid();
+  }
+
+  consume(id: string) {
+    return this.stored.consume(id);
+  }
+
+  revokeByGrantId(grantId: string) {
+    return this.stored.revokeByGrantId(grantId);
+  }
+}
+
+function copyKey(grantId: string) {
+  return `oidc:Grant:${grantId}`;
 }
 
 type Stored = { payload: AdapterPayload; consumed?: number };

@@ -16,8 +16,9 @@ export function createGrantRevoker(deps: { provider: () => Provider; onGrantRevo
         model.revokeByGrantId(grantId),
       ),
     );
-    const grant = await provider.Grant.find(grantId);
-    await grant?.destroy();
+    // By id, as oidc-provider's own revoke helper does: the grant is marked revoked by now, and a
+    // lookup through its copy (adapter.ts, GrantCopyAdapter) would find nothing left to delete.
+    await provider.Grant.adapter.destroy(grantId);
   };
 }
 

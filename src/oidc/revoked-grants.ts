@@ -1,5 +1,10 @@
 import type { KeyValueStore } from '../db/key-value.ts';
 
+export const revokedGrantKey = (grantId: string) => `grant-revoked:${grantId}`;
+
+/** How long a revoked grant stays marked: a minute past the last access token it can have issued. */
+export const revokedGrantSeconds = (accessTokenTtl: number) => accessTokenTtl + 60;
+
 /**
  * JWT access tokens are self-contained, so revoking their grant (refresh-token reuse, a revoked
  * refresh token, a person revoking an app) cannot delete them. Revoked grant ids are remembered in
@@ -7,13 +12,14 @@ import type { KeyValueStore } from '../db/key-value.ts';
  * each token's `grant_id` against that list.
  */
 export function createGrantRevocations(kv: KeyValueStore, accessTokenTtl: number) {
-  const key = (grantId: string) => `grant-revoked:${grantId}`;
   return {
     async markRevoked(grantId: string) {
-      await kv.write([{ op: 'set', key: key(grantId), value: '1', ttlSeconds: accessTokenTtl + 60 }]);
+      await kv.write([
+        { op: 'set', key: revokedGrantKey(grantId), value: '1', ttlSeconds: revokedGrantSeconds(accessTokenTtl) },
+      ]);
     },
     async isRevoked(grantId: string) {
-      return (await kv.get(key(grantId))) !== null;
+      return (await kv.get(revokedGrantKey(grantId))) !== null;
     },
   };
 }

@@ -2,11 +2,16 @@ import test from 'ava';
 import { Redis } from 'ioredis';
 import * as oidc from 'openid-client';
 import { CLAIMS_CACHE_SECONDS } from '../../src/accounts/account.service.ts';
+import type { KeyValueStore } from '../../src/db/key-value.ts';
+import { createAdapterFactory } from '../../src/oidc/adapter.ts';
+import { createGrantRevocations, revokedGrantKey } from '../../src/oidc/revoked-grants.ts';
 import { discover, registerClient } from '../helpers/relying-party.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { startTestServer, type TestServer, twoInstances } from '../helpers/server.ts';
 import { codeFlowWithOfflineAccess } from '../helpers/sign-in.ts';
 
 const onRedis = process.env.REDIS_URL ? test : test.skip;
+// Instances share state only through Postgres and Redis.
+const shared = process.env.DATABASE_URL && process.env.REDIS_URL ? test : test.skip;
 
 async function signIn(server: TestServer, email: string) {
   const { clientId, clientSecret } = await registerClient(server.app);
@@ -18,6 +23,27 @@ async function signIn(server: TestServer, email: string) {
 async function userinfoStatus(server: TestServer, accessToken: string) {
   const response = await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${accessToken}` } });
   return response.status;
+}
+
+async function grantOf(server: TestServer, refreshToken: string) {
+  const row = await server.app.services.db
+    .selectFrom('oidc_payloads')
+    .select('grant_id')
+    .where('model', '=', 'RefreshToken')
+    .where('id', '=', refreshToken)
+    .executeTakeFirstOrThrow();
+  return row.grant_id!;
+}
+
+const grantCopy = (grantId: string) => `oidc:Grant:${grantId}`;
+
+function grantRow(server: TestServer, grantId: string) {
+  return server.app.services.db
+    .selectFrom('oidc_payloads')
+    .select('id')
+    .where('model', '=', 'Grant')
+    .where('id', '=', grantId)
+    .executeTakeFirst();
 }
 
 test(`userinfo shows an email changed on another instance within ${CLAIMS_CACHE_SECONDS} s, and one changed here at once`, async (t) => {
@@ -142,3 +168,117 @@ onRedis(
     t.is(await userinfoStatus(server, tokens.access_token), 401);
   },
 );
+
+test('a grant is read from its copy in the key-value store, and from Postgres when the copy is missing', async (t) => {
+  const server = await startTestServer(t);
+  const { kv } = server.app.services;
+  const { tokens } = await signIn(server, 'grant-copy@example.com');
+  const grantId = await grantOf(server, tokens.refresh_token!);
+
+  // The consent's save wrote the copy, for no longer than an access token lives (its mark outlives it).
+  t.truthy(await kv.get(grantCopy(grantId)));
+  t.true((await kv.ttl(grantCopy(grantId))) <= server.app.config.ttl.accessToken);
+
+  // A missing copy (expired, or never written) is read from the row and put back.
+  await kv.del(grantCopy(grantId));
+  t.is(await userinfoStatus(server, tokens.access_token), 200);
+  t.truthy(await kv.get(grantCopy(grantId)));
+
+  // With the copy there, the lookup asks Postgres nothing: the row's removal goes unseen.
+  await server.app.services.db
+    .deleteFrom('oidc_payloads')
+    .where('model', '=', 'Grant')
+    .where('id', '=', grantId)
+    .execute();
+  t.is(await userinfoStatus(server, tokens.access_token), 200);
+});
+
+test("a grant's revocation mark refuses it at once, though its copy and its row are still there", async (t) => {
+  const server = await startTestServer(t);
+  const { config, tokens } = await signIn(server, 'grant-marked@example.com');
+  const grantId = await grantOf(server, tokens.refresh_token!);
+  t.is(await userinfoStatus(server, tokens.access_token), 200);
+
+  // What another instance's revocation writes first, before it deletes anything.
+  await createGrantRevocations(server.app.services.kv, server.app.config.ttl.accessToken).markRevoked(grantId);
+  t.truthy(await server.app.services.kv.get(grantCopy(grantId)));
+  t.truthy(await grantRow(server, grantId));
+  t.is(await userinfoStatus(server, tokens.access_token), 401);
+  t.false((await oidc.tokenIntrospection(config, tokens.access_token)).active);
+  const refused = await t.throwsAsync(oidc.refreshTokenGrant(config, tokens.refresh_token!));
+  t.is((refused as { error?: string }).error, 'invalid_grant');
+});
+
+test('a save of a grant that lost the race to its revocation writes no copy, and the grant stays refused', async (t) => {
+  const server = await startTestServer(t);
+  const { config, tokens } = await signIn(server, 'grant-race@example.com');
+  const grantId = await grantOf(server, tokens.refresh_token!);
+  const Grant = server.app.provider.current().Grant;
+  // Loaded before the revocation, as a consent page in flight would have it.
+  const loaded = await Grant.adapter.find(grantId);
+  t.truthy(loaded);
+
+  await oidc.tokenRevocation(config, tokens.refresh_token!);
+  t.is(await server.app.services.kv.get(grantCopy(grantId)), null);
+  t.falsy(await grantRow(server, grantId));
+
+  // The late save puts the row back (Postgres has no memory of the revocation), but no copy.
+  await Grant.adapter.upsert(grantId, loaded!, 3600);
+  t.truthy(await grantRow(server, grantId));
+  t.is(await server.app.services.kv.get(grantCopy(grantId)), null);
+  t.is(await Grant.find(grantId), undefined);
+  t.is(await server.app.services.kv.get(grantCopy(grantId)), null, 'nor does the lookup that refused it');
+});
+
+test('a grant revocation whose mark cannot be written fails before anything is deleted', async (t) => {
+  const server = await startTestServer(t);
+  const { services, config } = server.app;
+  const { tokens } = await signIn(server, 'grant-unmarked@example.com');
+  const grantId = await grantOf(server, tokens.refresh_token!);
+  // The store as it is, but for its writes, which fail as they would with Redis out of reach.
+  const unreachable = new Proxy(services.kv, {
+    get(target, property) {
+      if (property === 'write')
+        return async () => {
+          throw new Error('the key-value store is unreachable');
+        };
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  }) satisfies KeyValueStore;
+  const adapter = createAdapterFactory({
+    db: services.db,
+    kv: unreachable,
+    clients: services.clientRepository,
+    sharedKeyValue: false,
+    grantCopies: { accessTokenTtl: config.ttl.accessToken },
+  })('Grant');
+
+  await t.throwsAsync(adapter.destroy(grantId), { message: /unreachable/ });
+  // Nothing claims a revocation that did not happen: the grant is still live everywhere.
+  t.truthy(await grantRow(server, grantId));
+  t.is(await services.kv.get(revokedGrantKey(grantId)), null);
+  t.truthy(await services.kv.get(grantCopy(grantId)));
+  t.is(await userinfoStatus(server, tokens.access_token), 200);
+});
+
+shared('a grant revoked through one instance is refused at once by the other, which had read it', async (t) => {
+  const { a, b } = await twoInstances(t);
+  const { clientId, clientSecret } = await registerClient(a.app);
+  const config = await discover(a.url, clientId, clientSecret);
+  const tokens = await codeFlowWithOfflineAccess(a.url, config, 'two-instances@example.com');
+  // The same client, its requests sent to b: the balancer chose the other backend.
+  const onB = await discover(a.url, clientId, clientSecret);
+  onB[oidc.customFetch] = (url, init) => fetch(url.replace(a.url, b.url), init as RequestInit);
+
+  const grantId = await grantOf(a, tokens.refresh_token!);
+  const refreshed = await oidc.refreshTokenGrant(onB, tokens.refresh_token!);
+  t.is(await userinfoStatus(b, refreshed.access_token), 200);
+  t.true((await oidc.tokenIntrospection(onB, refreshed.access_token)).active);
+
+  await oidc.tokenRevocation(config, refreshed.refresh_token!);
+  t.is(await userinfoStatus(b, refreshed.access_token), 401);
+  t.false((await oidc.tokenIntrospection(onB, refreshed.access_token)).active);
+  await t.throwsAsync(oidc.refreshTokenGrant(onB, refreshed.refresh_token!));
+  t.is(await b.app.provider.current().Grant.find(grantId), undefined);
+});
