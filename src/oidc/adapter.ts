@@ -400,6 +400,24 @@ function copyKey(grantId: string) {
   return `oidc:Grant:${grantId}`;
 }
 
+/**
+ * Writes a request hands to its next key-value save, to go out in the same round trip (refresh-grace.ts's
+ * rotation record rides with the refresh's opaque access token). Asked at each save of the request;
+ * they leave with the first save for which it returns any.
+ */
+const riders = new WeakMap<object, () => KeyValueWrite[]>();
+
+export function rideWithNextSave(ctx: object, writes: () => KeyValueWrite[]) {
+  riders.set(ctx, writes);
+}
+
+/** The writes handed to `rideWithNextSave` that no save took, for the caller to send itself. */
+export function unriddenWrites(ctx: object): KeyValueWrite[] {
+  const rider = riders.get(ctx);
+  riders.delete(ctx);
+  return rider?.() ?? [];
+}
+
 type Stored = { payload: AdapterPayload; consumed?: number };
 
 class KeyValueAdapter implements Adapter {
@@ -426,6 +444,12 @@ class KeyValueAdapter implements Adapter {
         value: id,
         ttlSeconds: expiresIn,
       });
+    }
+    const ctx = Provider.ctx;
+    const riding = (ctx && riders.get(ctx)?.()) || [];
+    if (ctx && riding.length) {
+      riders.delete(ctx);
+      writes.push(...riding);
     }
     await this.kv.write(writes);
   }

@@ -8,10 +8,10 @@ import Provider, {
 } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { AuditService } from '../audit/audit.service.ts';
-import type { KeyValueStore } from '../db/key-value.ts';
+import type { KeyValueStore, KeyValueWrite } from '../db/key-value.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import type { Clock } from '../shared/clock.ts';
-import { settleDeferredConsume } from './adapter.ts';
+import { rideWithNextSave, settleDeferredConsume, unriddenWrites } from './adapter.ts';
 import { createGrantRevoker } from './grant-revoker.ts';
 
 /**
@@ -75,10 +75,10 @@ export function withRefreshGrace(deps: RefreshGraceDeps): typeof Provider {
   // The rotated token is no longer valid, yet it is hashed so that the store's keys name no token.
   const key = (token: string) => `refresh-grace:${createHash('sha256').update(token).digest('base64url')}`;
 
-  async function remember(ctx: KoaContextWithOIDC) {
+  function rotationWrites(ctx: KoaContextWithOIDC): KeyValueWrite[] {
     const rotated = ctx.oidc.entities.RotatedRefreshToken;
     const successor = ctx.oidc.entities.RefreshToken;
-    if (!rotated?.jti || !successor?.jti || !rotated.grantId || !rotated.clientId || !rotated.accountId) return;
+    if (!rotated?.jti || !successor?.jti || !rotated.grantId || !rotated.clientId || !rotated.accountId) return [];
     // The successor is stored as the adapter stores every refresh token: by its value, here for seconds.
     const rotation: Rotation = {
       successor: successor.jti,
@@ -88,8 +88,15 @@ export function withRefreshGrace(deps: RefreshGraceDeps): typeof Provider {
       jkt: rotated.jkt,
       rotatedAt: deps.clock.now(),
     };
+    return [{ op: 'set', key: key(rotated.jti), value: JSON.stringify(rotation), ttlSeconds }];
+  }
+
+  /** Writes the rotation's record, unless it already went out with the access token's save. */
+  async function remember(ctx: KoaContextWithOIDC) {
+    const writes = unriddenWrites(ctx);
+    if (!writes.length) return;
     try {
-      await deps.kv.write([{ op: 'set', key: key(rotated.jti), value: JSON.stringify(rotation), ttlSeconds }]);
+      await deps.kv.write(writes);
     } catch (error) {
       // The rotation stands; without its record a reuse revokes the grant, as with no grace at all.
       deps.log.error({ err: error }, 'remembering a refresh token rotation failed');
@@ -157,6 +164,8 @@ export function withRefreshGrace(deps: RefreshGraceDeps): typeof Provider {
   function wrap<Params extends object>(handler: GrantHandler<Params>): GrantHandler<Params> {
     return async (ctx) => {
       const graced = await screen(ctx);
+      // The rotation's record rides with the opaque access token's save, one Redis round trip for both.
+      if (!graced) rideWithNextSave(ctx, () => rotationWrites(ctx));
       // oidc-provider still checks the successor (its client, binding, grant, account) and may refuse it.
       await handler(ctx);
       // The rotated token's consumption normally went out with its successor's save (adapter.ts).
