@@ -1,5 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import * as oidc from 'openid-client';
+import type { KeyValueWrite } from '../../src/db/key-value.ts';
 import { apiTokens } from '../helpers/api.ts';
 import { discover, registerClient } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer, twoInstances } from '../helpers/server.ts';
@@ -66,6 +67,25 @@ test.serial(
     t.deepEqual(await graceEvents(server), [{ outcome: 'success', detail: null }]);
   },
 );
+
+test.serial("a rotation's grace record is written with the new opaque access token, in one write", async (t) => {
+  const { server, config, r0 } = await signedIn(t);
+  // Every write the server sends its key-value store, passed on unchanged.
+  const { kv } = server.app.services;
+  const write = kv.write.bind(kv);
+  const batches: KeyValueWrite[][] = [];
+  kv.write = async (writes) => {
+    batches.push(writes);
+    await write(writes);
+  };
+
+  const first = await oidc.refreshTokenGrant(config, r0);
+  const withRecord = batches.filter((writes) => writes.some((w) => w.key.startsWith('refresh-grace:')));
+  t.is(withRecord.length, 1);
+  t.true(withRecord[0]!.some((w) => w.key === `oidc:AccessToken:${first.access_token}`));
+  // The record it rode with is the one the grace reads.
+  t.is((await oidc.refreshTokenGrant(config, r0)).refresh_token, first.refresh_token);
+});
 
 test.serial('a second reuse of the rotated token revokes the grant, its successor included', async (t) => {
   const { server, config, r0 } = await signedIn(t);
