@@ -59,7 +59,7 @@ export function createOrganizationClientService(deps: {
 
     async remove(actorId: string, organizationId: string, clientId: string) {
       await organizations.authorize(actorId, organizationId, 'clients:manage', 'remove clients');
-      await owned.remove(clientId, of(organizationId));
+      await owned.remove(actorId, clientId, of(organizationId));
     },
   };
 }
