@@ -3,8 +3,10 @@ import test, { type ExecutionContext } from 'ava';
 import * as oidc from 'openid-client';
 import { accountByEmail, signedInAt, submitForm } from '../helpers/account-pages.ts';
 import { apiToken, callApi } from '../helpers/api.ts';
+import { confirmAndSignIn, openCompleteVerificationUri } from '../helpers/device-approval.ts';
 import { outboxEvents, type PublishedEvent } from '../helpers/events.ts';
 import { readForm } from '../helpers/html-form.ts';
+import { PageClient } from '../helpers/page-client.ts';
 import { discover, pkcePair, registerClient, RP_REDIRECT } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { codeFlowWithOfflineAccess, signInThroughPages } from '../helpers/sign-in.ts';
@@ -159,6 +161,38 @@ test('an authorization code redeemed twice publishes one grant.revoked and is au
   await publishedOnce(t, server, grant, { type: 'system' }, 'authorization_code_reused', id);
   t.deepEqual(await auditOf(server, grant.accountId, 'code_reused'), [
     { outcome: 'failure', detail: { grant_type: 'authorization_code' }, client_id: client.clientId, request_id: id },
+  ]);
+});
+
+test('a device code redeemed twice publishes one grant.revoked and is audited', async (t) => {
+  const server = await startTestServer(t);
+  const deviceGrant = 'urn:ietf:params:oauth:grant-type:device_code';
+  const { clientId } = await registerClient(server.app, {
+    name: 'Fairy TV',
+    authMethod: 'none',
+    redirectUris: [],
+    postLogoutRedirectUris: [],
+    grantTypes: [deviceGrant, 'refresh_token'],
+  });
+  const device = await oidc.initiateDeviceAuthorization(await discover(server.url, clientId), { scope: 'openid' });
+  const browser = new PageClient(server.url);
+  await confirmAndSignIn(server, browser, await openCompleteVerificationUri(browser, device), PERSON);
+  // The device's token request, made once more by hand where openid-client would wait out the interval.
+  const redeem = (id: string) =>
+    fetch(`${server.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-request-id': id },
+      body: new URLSearchParams({ grant_type: deviceGrant, device_code: device.device_code, client_id: clientId }),
+    });
+  t.is((await redeem(requestId('device'))).status, 200);
+  const grant = await grantOf(server, PERSON, clientId);
+
+  const id = requestId('device-again');
+  t.like(await (await redeem(id)).json(), { error: 'invalid_grant' });
+
+  await publishedOnce(t, server, grant, { type: 'system' }, 'device_code_reused', id);
+  t.deepEqual(await auditOf(server, grant.accountId, 'code_reused'), [
+    { outcome: 'failure', detail: { grant_type: deviceGrant }, client_id: clientId, request_id: id },
   ]);
 });
 
