@@ -225,6 +225,11 @@ export function createClientRegistry(
       if (removed) await options.revokeClient(clientId, by);
       return removed;
     },
+    /**
+     * For clients deleted with what owned them (an organization's delete cascades to its clients):
+     * revokes what they were issued, as `remove` does after its own delete.
+     */
+    revokeDeleted: (clientId: string, by: Actor) => options.revokeClient(clientId, by),
   };
 }
 

@@ -322,3 +322,31 @@ test('disconnecting an app on the account page still publishes one grant.revoked
 
   await publishedOnce(t, server, grant, { type: 'account', id: grant.accountId, client_id: null }, 'disconnected', id);
 });
+
+test('deleting an organization publishes one grant.revoked for each person who had connected its apps', async (t) => {
+  const server = await startTestServer(t, { env: { ORG_APPROVAL: 'auto' } });
+  const ownerEmail = 'owner@example.com';
+  const owner = await apiToken(server, ownerEmail, ['organizations:read', 'organizations:write']);
+  const { id: ownerId } = await accountByEmail(server, ownerEmail);
+  const org = (await callApi(server, owner, 'POST', '/api/organizations', { name: 'Wren Works', slug: 'wren' })).body!;
+  const registered = await callApi(server, owner, 'POST', `/api/organizations/${org.id}/clients`, {
+    client_name: 'Wren Notes',
+    redirect_uris: [RP_REDIRECT],
+  });
+  t.is(registered.status, 201);
+  const clientId = registered.body!.client_id as string;
+  const config = await discover(server.url, clientId, registered.body!.client_secret as string);
+  const tokens = await codeFlowWithOfflineAccess(server.url, config, PERSON);
+  const grant = await grantOf(server, PERSON, clientId);
+
+  const id = requestId('delete-organization');
+  const response = await fetch(`${server.url}/api/organizations/${org.id}`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${owner}`, 'x-request-id': id },
+  });
+  t.is(response.status, 204);
+
+  await publishedOnce(t, server, grant, { type: 'account', id: ownerId }, 'client_deleted', id);
+  t.deepEqual(await grantIdsOf(server, grant.accountId, clientId), [], 'the grant is no longer stored');
+  await t.throwsAsync(oidc.refreshTokenGrant(config, tokens.refresh_token!), undefined, 'its refresh token is dead');
+});
