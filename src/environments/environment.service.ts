@@ -226,6 +226,8 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
     from: EnvironmentState[],
     reason: SystemStopReason,
     message: string,
+    // The message's variable parts, for the trail's detail (trail-text.ts words it for a page).
+    facts: Record<string, unknown> = {},
   ): Promise<boolean> {
     const now = new Date(clock.now());
     // The state, the trail's entry and environment.stopped commit together.
@@ -251,7 +253,7 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
         message,
         actor_id: null,
         client_id: null,
-        detail: { reason },
+        detail: { reason, ...facts },
         created_at: now,
       });
       await emit(
@@ -396,6 +398,7 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
           message: `Requested from template ${template.name}, ${tier} tier, region ${region}`,
           actor_id: actor.accountId,
           client_id: actor.clientId ?? null,
+          detail: { template: template.name, tier, region },
           created_at: now,
         });
         await emit(environmentEvent(environment, actor, { type: 'environment.created' }));
@@ -436,6 +439,7 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
           message: `Renamed from ${environment.name} to ${name}`,
           actor_id: actor.accountId,
           client_id: actor.clientId ?? null,
+          detail: { from: environment.name, to: name },
           created_at: now,
         });
       });
