@@ -1,3 +1,5 @@
+import { type Text, text } from '../i18n/translator.ts';
+import { trailText } from './trail-text.ts';
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { EnvironmentSettings, Tier } from '../config.ts';
@@ -510,8 +512,17 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
           typeof detail.machine_to_ready_ms === 'number'
             ? Math.round((detail.total_ms - detail.machine_to_ready_ms) / 1000)
             : undefined,
-        via: detail.via === 'ssh_probe' ? 'SSH check' : 'machine report',
+        via: detail.via === 'ssh_probe' ? text('environments.via.sshCheck') : text('environments.via.machineReport'),
       };
+    },
+
+    /**
+     * Why an environment in error stopped, in a reader's words: its latest error entry worded from its
+     * kind and detail (trail-text.ts); the stored English `last_error` when that entry predates them.
+     */
+    async lastErrorWords(environment: Environment): Promise<Text | string | null> {
+      const entry = await read.findLatestEvent(environment.id, 'error');
+      return (entry && trailText(entry)) ?? environment.last_error;
     },
 
     /**
