@@ -237,7 +237,7 @@ function buildApiRoutes(services: ServerServices): ApiRoute[] {
   return [
     ...whoamiRoutes(),
     ...accountRoutes({ accounts, memberships: organizations.membershipsOf }),
-    ...organizationRoutes(organizations),
+    ...organizationRoutes(organizations, services.organizationClients),
     ...platformRoutes(organizations),
     ...auditRoutes(services.audit),
     ...accountStatusRoutes(services.accountStatus),

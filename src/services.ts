@@ -51,7 +51,7 @@ import { createConnectedAppService } from './oidc/connected-app.service.ts';
 import { CLI_CLIENT_ID, ensureCliClient } from './oidc/cli-client.ts';
 import { ensureDemoClient } from './oidc/demo-client.ts';
 import { createGrantRepository } from './oidc/grant.repository.ts';
-import { createGrantRevoker } from './oidc/grant-revoker.ts';
+import { createGrantRevocationEvents } from './oidc/grant-revocation-events.ts';
 import type { ProviderHost } from './oidc/provider.ts';
 import { createGrantRevocations } from './oidc/revoked-grants.ts';
 import { invitationEmail } from './organizations/invitation-email.ts';
@@ -210,6 +210,8 @@ export function startProvider(
     config,
     log,
     onGrantRevoked: options.onGrantRevoked ?? (async () => {}),
+    publishGrantRevoked: createGrantRevocationEvents(services.db, services.events),
+    audit: services.audit,
     onProvider: options.onProvider,
     sessions: services.accountSessions,
     keys: services.keys,
@@ -233,26 +235,22 @@ export function startProvider(
     }),
     refreshGrace:
       graceSeconds > 0
-        ? { windowSeconds: graceSeconds, kv: services.kv, clock: options.clock ?? systemClock, audit: services.audit }
+        ? { windowSeconds: graceSeconds, kv: services.kv, clock: options.clock ?? systemClock }
         : undefined,
   });
 }
 
-/**
- * Suspension and reactivation over a provider host: the server's, or one the CLI starts for the
- * command. `onGrantRevoked` is what revoking a grant must also do (the revoked-grant list).
- */
+/** Suspension and reactivation over a provider host: the server's, or one the CLI starts for the command. */
 export function accountStatusOver(
   config: Config,
   services: Services,
-  host: Pick<ProviderHost, 'current' | 'sessionExists' | 'endSession'>,
-  onGrantRevoked: (grantId: string) => Promise<void>,
+  host: Pick<ProviderHost, 'sessionExists' | 'endSession' | 'revokeGrant'>,
   environments: OwnedEnvironments,
 ) {
   const blockedAccounts = createBlockedAccounts({
     kv: services.kv,
     grants: createGrantRepository(services.db),
-    revokeGrant: createGrantRevoker({ provider: host.current, onGrantRevoked }),
+    revokeGrant: host.revokeGrant,
     accessTokenTtl: config.ttl.accessToken,
     claimsCacheSeconds: CLAIMS_CACHE_SECONDS,
   });
@@ -350,13 +348,13 @@ export async function createServerServices(config: Config, log: Logger, override
         allowHttpAppLinks: config.env === 'development',
         revokeClient: createClientRevoker({
           grants: createGrantRepository(services.db),
-          revokeGrant: createGrantRevoker({ provider: provider.current, onGrantRevoked: markRevoked }),
+          revokeGrant: provider.revokeGrant,
         }),
       },
     );
     await ensurePagesClient(clients, config.issuer);
     if (config.demoClient) await ensureDemoClient(clients, config.issuer);
-    await (config.cliClient ? ensureCliClient(clients) : clients.remove(CLI_CLIENT_ID));
+    await (config.cliClient ? ensureCliClient(clients) : clients.remove(CLI_CLIENT_ID, { type: 'system' }));
     // Accounts from before the ledger, or whose grant was interrupted, get their sign-up DUST now.
     const granted = await services.ledger.grantMissingSignups();
     if (granted) log.info({ granted }, 'granted missing sign-up DUST');
@@ -455,7 +453,7 @@ export async function createServerServices(config: Config, log: Logger, override
   const connectedApps = createConnectedAppService({
     grants: createGrantRepository(services.db),
     clients: services.clientRepository,
-    revokeGrant: createGrantRevoker({ provider: provider.current, onGrantRevoked: markRevoked }),
+    revokeGrant: provider.revokeGrant,
     organizations: services.organizations,
     hiddenClientIds: [PAGES_CLIENT_ID],
   });
@@ -511,7 +509,6 @@ export async function createServerServices(config: Config, log: Logger, override
     config,
     services,
     provider,
-    markRevoked,
     environments.service,
   );
   const accountExports = createAccountExportService({

@@ -76,7 +76,10 @@ export function createAccountDeletionService(deps: Deps) {
       deps.accounts.forgetClaims(accountId);
 
       // The account is already nobody's: no sign-in reaches it. These end what was open.
-      const { grants, sessions } = await deps.status.cutOff(accountId);
+      const { grants, sessions } = await deps.status.cutOff(accountId, {
+        actor: { type: 'account', id: accountId },
+        reason: 'account_deleted',
+      });
       await deps.audit.record({
         event: 'account_deleted',
         outcome: 'success',

@@ -2,6 +2,8 @@ import type { AccountService } from '../accounts/account.service.ts';
 import type { AccountSessionService, ProviderSessions } from '../accounts/account-session.service.ts';
 import type { Account } from '../accounts/account.table.ts';
 import type { AuditService } from '../audit/audit.service.ts';
+import type { Actor } from '../events/event-catalog.ts';
+import type { GrantRevocationCause } from '../events/event-catalog.ts';
 import type { RequestOrigin } from '../shared/request-origin.ts';
 import { accountLifecycleErrors as errors } from './account-lifecycle.errors.ts';
 
@@ -13,8 +15,8 @@ export type StatusActor = { accountId: string | undefined };
 
 /** What cutting an account off takes from the provider's side (oidc/blocked-accounts.ts). */
 export type AccountAccess = {
-  /** Marks the account blocked for /api and revokes all its grants; how many were revoked. */
-  block(accountId: string): Promise<number>;
+  /** Marks the account blocked for /api and revokes all its grants, published with `cause`; how many. */
+  block(accountId: string, cause: GrantRevocationCause): Promise<number>;
   unblock(accountId: string): Promise<void>;
 };
 
@@ -51,14 +53,15 @@ export function createAccountStatusService(deps: Deps) {
   }
 
   /**
-   * Ends every session and revokes every grant of the account (also used by deletion). The records
-   * this leaves on the account carry no address or browser: they are shown to the person on their
-   * Activity page, and the platform owner's whereabouts are not theirs to see.
+   * Ends every session and revokes every grant of the account (also used by deletion); `cause` is
+   * what each grant's grant.revoked says. The records this leaves on the account carry no address or
+   * browser: they are shown to the person on their Activity page, and the platform owner's
+   * whereabouts are not theirs to see.
    */
-  async function cutOff(accountId: string) {
+  async function cutOff(accountId: string, cause: GrantRevocationCause) {
     const origin: RequestOrigin = { ip: null, userAgent: null };
-    const grants = await deps.access.block(accountId);
-    const sessions = await deps.sessions.signOutOthers(accountId, '', origin, deps.providerSessions);
+    const grants = await deps.access.block(accountId, cause);
+    const sessions = await deps.sessions.signOutOthers(accountId, '', origin, deps.providerSessions, cause);
     return { grants, sessions };
   }
 
@@ -70,7 +73,9 @@ export function createAccountStatusService(deps: Deps) {
       if (actor.accountId === targetId) throw errors.notYourself();
       const suspended = await deps.accounts.changeStatus(targetId, { to: 'suspended', reason, from: ['active'] });
       if (!suspended) throw errors.invalidTransition(account.status, 'suspended');
-      const ended = await cutOff(targetId);
+      // The operator's CLI acts as no account: FairyID itself, for whoever reads the events.
+      const by: Actor = actor.accountId ? { type: 'account', id: actor.accountId } : { type: 'system' };
+      const ended = await cutOff(targetId, { actor: by, reason: 'account_suspended' });
       const environments = await deps.environments.stopAllOf(
         targetId,
         'account_suspended',

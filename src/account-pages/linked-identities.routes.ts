@@ -6,11 +6,12 @@ import type { PageSession } from '../http/page-session.ts';
 import type { Renderer } from '../http/render.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import { type Text, text } from '../i18n/translator.ts';
+import { CONFIRM_VIEW, type ConfirmStep, confirmed } from './confirm-step.ts';
 import { shownTime } from './relative-time.ts';
 
 const PAGE = '/account/providers';
 
-/** `/account/providers`: the upstream identities that sign in to this account, and unlinking one. */
+/** `/account/providers`: the upstream identities that sign in to this account, and unlinking one (after a confirm step). */
 export function linkedIdentityPageRoutes(deps: {
   federation: FederationService;
   /** Which identities' upstream refused the kept token (provider-token.service.ts): the page offers to reconnect them. */
@@ -112,11 +113,29 @@ export function linkedIdentityPageRoutes(deps: {
   router.post('/unlink', async (ctx) => {
     const current = await deps.session.require(ctx, PAGE);
     if (!current) return;
-    const id = (ctx.request.body as Record<string, unknown>).identity;
-    const result = typeof id === 'string' ? await deps.federation.unlink(current.accountId, id) : 'not_found';
+    const body = ctx.request.body as Record<string, unknown>;
+    const id = typeof body.identity === 'string' ? body.identity : undefined;
     // Someone else's identity, or one already unlinked: all the same here.
-    if (result === 'not_found') return renderPage(ctx, current, { error: text('upstream.notLinked') }, 404);
-    if (result === 'last_method') return renderPage(ctx, current, { error: text('upstream.lastMethod') }, 409);
+    const refuse = (why: 'not_found' | 'last_method') =>
+      why === 'not_found'
+        ? renderPage(ctx, current, { error: text('upstream.notLinked') }, 404)
+        : renderPage(ctx, current, { error: text('upstream.lastMethod') }, 409);
+    if (!confirmed(body)) {
+      // The last way to sign in is refused at the first press: there is nothing to confirm.
+      const identity = id === undefined ? 'not_found' : await deps.federation.mayUnlink(current.accountId, id);
+      if (typeof identity === 'string') return refuse(identity);
+      const step: ConfirmStep = {
+        kind: 'identity',
+        nav: 'providers',
+        name: [identity.providerName, identity.email ?? identity.display_name].filter(Boolean).join(' · '),
+        action: `${PAGE}/unlink`,
+        fields: { identity: identity.id },
+        back: PAGE,
+      };
+      return deps.renderer.render(ctx, CONFIRM_VIEW, step);
+    }
+    const result = id === undefined ? 'not_found' : await deps.federation.unlink(current.accountId, id);
+    if (typeof result === 'string') return refuse(result);
     await deps.audit.record({
       event: 'identity_unlinked',
       outcome: 'success',

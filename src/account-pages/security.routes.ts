@@ -194,6 +194,18 @@ export function securityPageRoutes(deps: Deps) {
   router.post('/remembered/forget-all', async (ctx) => {
     const current = await deps.session.require(ctx, PAGE);
     if (!current) return;
+    if (!confirmed(ctx.request.body)) {
+      const remembered = (await deps.rememberedBrowsers.list(current.accountId)).length;
+      if (!remembered) return goTo(ctx, `${PAGE}#remembered`);
+      const step: ConfirmStep = {
+        kind: 'browsers',
+        nav: 'security',
+        count: remembered,
+        action: `${PAGE}/remembered/forget-all`,
+        back: `${PAGE}#remembered`,
+      };
+      return deps.renderer.render(ctx, CONFIRM_VIEW, step);
+    }
     const count = await deps.rememberedBrowsers.forgetAll(current.accountId);
     await audit(ctx, current, { event: 'remembered_browsers_forgotten', outcome: 'success', detail: { count } });
     goTo(ctx, `${PAGE}?saved=all-forgotten#remembered`);

@@ -1,5 +1,6 @@
 import type { AuditService } from '../audit/audit.service.ts';
 import type { UnitOfWork } from '../events/unit-of-work.ts';
+import type { GrantRevocationCause } from '../events/event-catalog.ts';
 import type { RequestOrigin } from '../shared/request-origin.ts';
 import type { AccountSessionRepository } from './account-session.repository.ts';
 
@@ -30,9 +31,18 @@ export type ProviderSignOut = {
 /** The provider's own record of sessions, which is the truth this index follows. */
 export type ProviderSessions = {
   exists(sessionUid: string): Promise<boolean>;
-  /** Ends a session in the provider (back-channel logout, tokens, the session itself); false if it was already gone. */
-  end(sessionUid: string): Promise<boolean>;
+  /**
+   * Ends a session in the provider (back-channel logout, grants and tokens, the session itself); false
+   * if it was already gone. `cause` is what the revoked grants' grant.revoked events say.
+   */
+  end(sessionUid: string, cause: GrantRevocationCause): Promise<boolean>;
 };
+
+/** The person signing out one of their own sessions, from their account page. */
+const signedOut = (accountId: string): GrantRevocationCause => ({
+  actor: { type: 'account', id: accountId, client_id: null },
+  reason: 'signed_out',
+});
 
 /** A person's devices: the provider sessions they are signed in with, and signing them out. */
 export function createAccountSessionService(
@@ -46,12 +56,13 @@ export function createAccountSessionService(
     sessionUid: string,
     origin: RequestOrigin,
     provider: ProviderSessions,
+    cause: GrantRevocationCause,
   ) => {
     // The provider's session (in the key-value store, with its back-channel logouts) ends first and
     // outside the transaction: no database transaction should wait on an app's logout endpoint. The
     // row and the event record that it ended; if they fail, the session is gone all the same and
     // `listLive` closes its row later.
-    await provider.end(sessionUid);
+    await provider.end(sessionUid, cause);
     await transaction(async (repo, emit) => {
       if (!(await repo.updateEnded(sessionUid))) return;
       await emit({
@@ -121,19 +132,23 @@ export function createAccountSessionService(
       provider: ProviderSessions,
     ): Promise<boolean> {
       if (!(await repository.findLiveOne(accountId, sessionUid))) return false;
-      await signOutOne(accountId, sessionUid, origin, provider);
+      await signOutOne(accountId, sessionUid, origin, provider, signedOut(accountId));
       return true;
     },
 
-    /** Every live session but `keepUid` (the device the person is using); returns how many ended. */
+    /**
+     * Every live session but `keepUid` (the device the person is using); returns how many ended. The
+     * grants they revoke are the person's doing unless a `cause` says otherwise (a suspension).
+     */
     async signOutOthers(
       accountId: string,
       keepUid: string,
       origin: RequestOrigin,
       provider: ProviderSessions,
+      cause: GrantRevocationCause = signedOut(accountId),
     ): Promise<number> {
       const others = (await repository.findLive(accountId)).filter((row) => row.session_uid !== keepUid);
-      await Promise.all(others.map((row) => signOutOne(accountId, row.session_uid, origin, provider)));
+      await Promise.all(others.map((row) => signOutOne(accountId, row.session_uid, origin, provider, cause)));
       return others.length;
     },
   };

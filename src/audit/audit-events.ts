@@ -14,7 +14,9 @@ const account = (id: string) => ({ type: 'account', id });
  *   it is written later, at the authorization), and a failed one changes nothing;
  * - a lockout is a counter in the key-value store (verification/);
  * - a grant is revoked through oidc-provider's models (oidc/grant-revoker.ts), which each write on
- *   their own, partly to the key-value store: there is no transaction of ours to join.
+ *   their own, partly to the key-value store: there is no transaction of ours to join. This is the
+ *   account page's disconnect; every other revocation publishes on its own
+ *   (oidc/grant-revocation-events.ts).
  *
  * Someone who is not signed in yet (a failed sign-in, a lockout) acts through the app they tried.
  */
@@ -64,11 +66,13 @@ export function auditEvent(entry: AuditRecord): EventDraft | undefined {
       if (!person || !success) return undefined;
       return {
         type: 'grant.revoked',
-        actor: person,
+        // The person acted on their account page, not through the app they disconnected.
+        actor: { ...person, client_id: null },
         subject: account(person.id),
         data: {
           client_id: clientId,
           grant_ids: Array.isArray(detail.grant_ids) ? detail.grant_ids.map(String) : [],
+          reason: 'disconnected',
         },
       };
     default:

@@ -25,6 +25,8 @@ export const AUDIT_EVENT_NAMES = [
   'consent_granted',
   'grant_revoked',
   'refresh_token_reused',
+  // A used authorization or device code presented again: oidc-provider revokes its grant (RFC 6749 4.1.2).
+  'code_reused',
   'email_changed',
   'phone_changed',
   'profile_updated',

@@ -163,7 +163,7 @@ export function createBuilderService(deps: {
     },
 
     async remove(actor: BuilderActor, clientId: string) {
-      const client = await owned.remove(clientId, ownedBy(actor.accountId));
+      const client = await owned.remove(actor.accountId, clientId, ownedBy(actor.accountId));
       await audited(actor, 'client_removed', client);
     },
   };

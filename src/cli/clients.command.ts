@@ -102,7 +102,8 @@ export async function runClientsCommand(context: CliContext, [action, ...args]: 
       const clientId = args[0];
       if (!clientId) throw new UsageError('Usage: clients remove <client_id>');
       const client = await clients.find(clientId);
-      if (!client || !(await clients.remove(clientId))) throw new UsageError(`No client ${clientId}.`);
+      if (!client || !(await clients.remove(clientId, { type: 'system' })))
+        throw new UsageError(`No client ${clientId}.`);
       await audit('client_removed', client);
       return console.log(`Removed client ${clientId}: its grants and tokens are revoked.`);
     }

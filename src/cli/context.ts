@@ -6,7 +6,6 @@ import { createRenderer } from '../http/render.ts';
 import { createClientRegistry } from '../oidc/client-registry.ts';
 import { createClientRevoker } from '../oidc/client-revoker.ts';
 import { createGrantRepository } from '../oidc/grant.repository.ts';
-import { createGrantRevoker } from '../oidc/grant-revoker.ts';
 import { createGrantRevocations } from '../oidc/revoked-grants.ts';
 import { accountStatusOver, createServices, startProvider } from '../services.ts';
 
@@ -71,7 +70,7 @@ export async function openCliContext(config: Config) {
         // A removed client's grants and tokens go with it, as when a builder deletes one through the API.
         revokeClient: createClientRevoker({
           grants: createGrantRepository(services.db),
-          revokeGrant: createGrantRevoker({ provider: host.current, onGrantRevoked: revocations.markRevoked }),
+          revokeGrant: host.revokeGrant,
         }),
       });
     },
@@ -87,7 +86,7 @@ export async function openCliContext(config: Config) {
       });
       host.stop();
       return {
-        status: accountStatusOver(config, services, host, revocations.markRevoked, await environmentsOf()).status,
+        status: accountStatusOver(config, services, host, await environmentsOf()).status,
         /** Without Redis, sessions and the revoked-grant list live in the server's memory, out of the CLI's reach. */
         sharedStore: 'url' in config.redis,
         accessTokenTtl: config.ttl.accessToken,

@@ -73,9 +73,10 @@ export function environmentPageRoutes(deps: {
     const organizations = new Map(memberships.map((row) => [row.id, row]));
     const items = await Promise.all(
       rows.slice(0, 100).map(async (environment: Environment) => {
-        const [money, timings] = await Promise.all([
+        const [money, timings, lastError] = await Promise.all([
           environments.money(environment),
           environments.lastStartTimings(environment.id),
+          environment.state === 'error' ? environments.lastErrorWords(environment) : undefined,
         ]);
         const organization = environment.organization_id ? organizations.get(environment.organization_id) : undefined;
         return {
@@ -90,7 +91,7 @@ export function environmentPageRoutes(deps: {
             environment.state === 'running' && environment.ip_address
               ? `ssh -p ${environment.ssh_port} ${environments.sshUser}@${environment.ip_address}`
               : undefined,
-          lastError: environment.state === 'error' ? environment.last_error : undefined,
+          lastError,
           stopReason: environment.state === 'stopped' ? environment.stop_reason : undefined,
           idleWarning: environment.state === 'running' && environment.idle_warned_at !== null,
           lowBalance: environment.state === 'running' && money.balance < money.ratePerHour,

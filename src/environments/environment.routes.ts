@@ -63,7 +63,11 @@ const eventSchema = z.object({
   message: z.string().nullable(),
   actor_id: z.string().nullable(),
   client_id: z.string().nullable(),
-  detail: z.record(z.string(), z.unknown()).describe('Timings in milliseconds (elapsed_ms, total_ms, ...)'),
+  detail: z
+    .record(z.string(), z.unknown())
+    .describe(
+      'Timings in milliseconds (elapsed_ms, total_ms, ...) and the variable parts of message (retry_in_s, cause, reason, ...)',
+    ),
   created_at: timestamp,
 });
 

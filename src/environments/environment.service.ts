@@ -1,3 +1,5 @@
+import { type Text, text } from '../i18n/translator.ts';
+import { trailText } from './trail-text.ts';
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { EnvironmentSettings, Tier } from '../config.ts';
@@ -226,6 +228,8 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
     from: EnvironmentState[],
     reason: SystemStopReason,
     message: string,
+    // The message's variable parts, for the trail's detail (trail-text.ts words it for a page).
+    facts: Record<string, unknown> = {},
   ): Promise<boolean> {
     const now = new Date(clock.now());
     // The state, the trail's entry and environment.stopped commit together.
@@ -251,7 +255,7 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
         message,
         actor_id: null,
         client_id: null,
-        detail: { reason },
+        detail: { reason, ...facts },
         created_at: now,
       });
       await emit(
@@ -396,6 +400,7 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
           message: `Requested from template ${template.name}, ${tier} tier, region ${region}`,
           actor_id: actor.accountId,
           client_id: actor.clientId ?? null,
+          detail: { template: template.name, tier, region },
           created_at: now,
         });
         await emit(environmentEvent(environment, actor, { type: 'environment.created' }));
@@ -436,6 +441,7 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
           message: `Renamed from ${environment.name} to ${name}`,
           actor_id: actor.accountId,
           client_id: actor.clientId ?? null,
+          detail: { from: environment.name, to: name },
           created_at: now,
         });
       });
@@ -506,8 +512,17 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
           typeof detail.machine_to_ready_ms === 'number'
             ? Math.round((detail.total_ms - detail.machine_to_ready_ms) / 1000)
             : undefined,
-        via: detail.via === 'ssh_probe' ? 'SSH check' : 'machine report',
+        via: detail.via === 'ssh_probe' ? text('environments.via.sshCheck') : text('environments.via.machineReport'),
       };
+    },
+
+    /**
+     * Why an environment in error stopped, in a reader's words: its latest error entry worded from its
+     * kind and detail (trail-text.ts); the stored English `last_error` when that entry predates them.
+     */
+    async lastErrorWords(environment: Environment): Promise<Text | string | null> {
+      const entry = await read.findLatestEvent(environment.id, 'error');
+      return (entry && trailText(entry)) ?? environment.last_error;
     },
 
     /**

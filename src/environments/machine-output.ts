@@ -89,7 +89,7 @@ export async function collectMachineOutput(input: {
   if (current && current.kind !== 'machine_output') return;
   const offset = Number(current?.detail.offset ?? 0);
 
-  const insert = (kind: (typeof OUTPUT_KINDS)[number], message: string, end: number) =>
+  const insert = (kind: (typeof OUTPUT_KINDS)[number], message: string, end: number, facts = {}) =>
     repo.insertEvent({
       environment_id: environment.id,
       kind,
@@ -99,7 +99,7 @@ export async function collectMachineOutput(input: {
       actor_id: null,
       client_id: null,
       // The log's byte this event reaches: the next read starts there, also on another instance.
-      detail: { machine_created_at: machine, offset: end },
+      detail: { machine_created_at: machine, offset: end, ...facts },
       created_at: new Date(clock.now()),
     });
 
@@ -113,10 +113,14 @@ export async function collectMachineOutput(input: {
   const pieces = splitOutput(bytes, input.final && !overflow, EVENT_BYTES);
   for (const piece of pieces) await insert('machine_output', piece.text, offset + piece.end);
   const reached = offset + (pieces.at(-1)?.end ?? 0);
-  if (overflow)
+  if (overflow) {
+    const kib = Math.round(OUTPUT_TOTAL_BYTES / 1024);
     await insert(
       'machine_output_truncated',
-      `Machine output truncated after ${Math.round(OUTPUT_TOTAL_BYTES / 1024)} KiB: the rest is in ${path} on the machine`,
+      `Machine output truncated after ${kib} KiB: the rest is in ${path} on the machine`,
       reached,
+      // Its variable parts, for the page's words (trail-text.ts).
+      { kib, path },
     );
+  }
 }

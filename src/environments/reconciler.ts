@@ -26,6 +26,7 @@ import { collectMachineOutput } from './machine-output.ts';
 import { type MachineLogin, probeMachine } from './ssh-probe.ts';
 import type { TemplateCatalog } from './template-catalog.ts';
 import type { CloudConfigParts } from './template.ts';
+import type { FailureCause } from './trail-text.ts';
 import { required } from '../shared/required.ts';
 
 const LEASE_MS = 120_000;
@@ -55,6 +56,21 @@ export type ReconcilerDeps = {
   events: EventRecorder;
 };
 
+/** A start whose template was removed from the catalog meanwhile: no provider can make that machine. */
+class TemplateGone extends ProviderError {
+  constructor(readonly template: string) {
+    super(`The template ${template} no longer exists.`, false);
+  }
+}
+
+/** Why a step failed, kept in the trail's detail beside the English message (trail-text.ts words it). */
+const causeOf = (provider: ProviderError | undefined): FailureCause =>
+  provider instanceof TemplateGone
+    ? { cause: 'template_gone', template: provider.template }
+    : provider
+      ? { cause: 'provider', provider_message: provider.message }
+      : { cause: 'unreachable' };
+
 const sameKey = (a: string, b: string) => a.split(/\s+/).slice(0, 2).join(' ') === b.split(/\s+/).slice(0, 2).join(' ');
 const idsOf = (environment: Environment): ProviderIds => ({
   ...(environment.machine_id ? { machineId: environment.machine_id } : {}),
@@ -76,7 +92,10 @@ const machineCreated = (environment: Environment, host: string, now: Date) => ({
   message: `Machine up at ${host}`,
   actor_id: null,
   client_id: null,
-  detail: { elapsed_ms: now.getTime() - (environment.transition_started_at ?? environment.created_at).getTime() },
+  detail: {
+    host,
+    elapsed_ms: now.getTime() - (environment.transition_started_at ?? environment.created_at).getTime(),
+  },
   created_at: now,
 });
 
@@ -126,7 +145,7 @@ export function createReconciler(deps: ReconcilerDeps) {
 
   async function spec(environment: Environment): Promise<MachineSpec> {
     const template = await deps.templates.find(environment.template);
-    if (!template) throw new ProviderError(`The template ${environment.template} no longer exists.`, false);
+    if (!template) throw new TemplateGone(environment.template);
     const volumeName = `fairyid-${environment.id}`;
     return {
       environmentId: environment.id,
@@ -239,7 +258,8 @@ export function createReconciler(deps: ReconcilerDeps) {
     if (since(environment.transition_started_at) > settings.readyTimeoutSeconds * 1000) {
       // Never ready: do not leave a machine billing at the provider; the volume and key stay.
       const remaining = await driver.stop(idsOf(environment));
-      const message = `The machine did not become ready within ${Math.round(settings.readyTimeoutSeconds / 60)} minutes.`;
+      const minutes = Math.round(settings.readyTimeoutSeconds / 60);
+      const message = `The machine did not become ready within ${minutes} minutes.`;
       if (
         await repo.updateIf(environment.id, [environment.state], {
           ...storedIds(remaining),
@@ -250,7 +270,7 @@ export function createReconciler(deps: ReconcilerDeps) {
           updated_at: new Date(clock.now()),
         })
       )
-        await event(environment, 'error', 'error', message);
+        await event(environment, 'error', 'error', message, { cause: 'ready_timeout', minutes } satisfies FailureCause);
       return 0;
     }
     if (!environment.machine_id) {
@@ -302,8 +322,13 @@ export function createReconciler(deps: ReconcilerDeps) {
   }
 
   // The same stop as a suspension's (environment.service.ts), from the running state only.
-  async function stopFor(environment: Environment, reason: 'insufficient_funds' | 'idle', message: string) {
-    await deps.service.systemStop(environment, ['running'], reason, message);
+  async function stopFor(
+    environment: Environment,
+    reason: 'insufficient_funds' | 'idle',
+    message: string,
+    facts: Record<string, unknown> = {},
+  ) {
+    await deps.service.systemStop(environment, ['running'], reason, message, facts);
   }
 
   /** running: book each started hour once, warn before the money runs out, warn and then stop when idle. */
@@ -362,7 +387,7 @@ export function createReconciler(deps: ReconcilerDeps) {
         } catch (error) {
           if ((error as { code?: string }).code !== 'insufficient_funds') throw error;
           const message = `Stopped: the wallet could not pay hour ${hour + 1} (${price} DUST). Files are kept.`;
-          await stopFor(environment, 'insufficient_funds', message);
+          await stopFor(environment, 'insufficient_funds', message, { hour: hour + 1, price });
           await deps.notify(environment, {
             kind: 'stopped_unpaid',
             name: environment.name,
@@ -378,7 +403,9 @@ export function createReconciler(deps: ReconcilerDeps) {
     const money = await deps.service.money(environment);
     if (money.balance < money.ratePerHour && !environment.low_balance_warned_at) {
       await repo.update(environment.id, { low_balance_warned_at: now });
-      await event(environment, 'low_balance', null, `The wallet holds ${money.balance} DUST: less than an hour left`);
+      await event(environment, 'low_balance', null, `The wallet holds ${money.balance} DUST: less than an hour left`, {
+        balance: money.balance,
+      });
       await deps.notify(environment, {
         kind: 'low_balance',
         name: environment.name,
@@ -404,6 +431,7 @@ export function createReconciler(deps: ReconcilerDeps) {
           'idle_warning',
           null,
           `No activity: stops at ${stopAt.toISOString()} unless kept running`,
+          { stop_at: stopAt.toISOString() },
         );
         await deps.notify(environment, { kind: 'idle_warning', name: environment.name, stopAt, link: deps.pageUrl });
         nextIdle = stopAt.getTime();
@@ -440,6 +468,7 @@ export function createReconciler(deps: ReconcilerDeps) {
     ) {
       const why = environment.stop_reason ? ` (${environment.stop_reason.replace('_', ' ')})` : '';
       await event(environment, 'stopped', 'stopped', `Stopped${why}: machine removed, volume kept`, {
+        reason: environment.stop_reason,
         elapsed_ms: since(environment.transition_started_at),
       });
     }
@@ -508,7 +537,7 @@ export function createReconciler(deps: ReconcilerDeps) {
             updated_at: now,
           })
         )
-          await event(environment, 'error', 'error', message);
+          await event(environment, 'error', 'error', message, causeOf(provider));
         delay = 0;
         attempts = 0;
       } else {
@@ -516,8 +545,11 @@ export function createReconciler(deps: ReconcilerDeps) {
         const backoff = Math.min(1000 * 2 ** Math.min(attempts, 12), MAX_BACKOFF_MS);
         delay = Math.max(provider?.retryAfterMs ?? 0, backoff * (0.75 + Math.random() / 2));
         await repo.update(environment.id, { last_error: message });
-        await event(environment, 'retry', null, `Retrying in ${Math.ceil(delay / 1000)} s: ${message}`, {
+        const seconds = Math.ceil(delay / 1000);
+        await event(environment, 'retry', null, `Retrying in ${seconds} s: ${message}`, {
           attempt: attempts,
+          retry_in_s: seconds,
+          ...causeOf(provider),
         });
       }
     }

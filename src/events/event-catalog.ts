@@ -20,6 +20,20 @@ const transaction = z.object({
 });
 const environment = z.object({ environment_id: id, name: z.string() });
 
+/** Why a grant was revoked: `grant.revoked`'s `reason`. */
+export const GRANT_REVOCATION_REASONS = [
+  'disconnected',
+  'signed_out',
+  'token_revoked',
+  'refresh_token_reused',
+  'authorization_code_reused',
+  'device_code_reused',
+  'account_suspended',
+  'account_deleted',
+  'client_deleted',
+] as const;
+export type GrantRevocationReason = (typeof GRANT_REVOCATION_REASONS)[number];
+
 const data = {
   'account.created': z.object({ fairyname: z.string(), method }),
   'account.updated': z.object({ fields: z.array(z.enum(['profile', 'email', 'phone_number'])) }),
@@ -29,7 +43,19 @@ const data = {
   'account.factor_added': z.object({ factor: z.string() }),
   'account.factor_removed': z.object({ factor: z.string() }),
   'session.revoked': z.object({ session_id: z.string().nullable() }),
-  'grant.revoked': z.object({ client_id: z.string().nullable(), grant_ids: z.array(z.string()) }),
+  'grant.revoked': z.object({
+    client_id: z.string().nullable(),
+    grant_ids: z.array(z.string()),
+    // Added within version 1: events published before it have no reason.
+    reason: z
+      .enum(GRANT_REVOCATION_REASONS)
+      .optional()
+      .describe(
+        'disconnected: the person, on their account page; signed_out: a sign-out ended the session the grant ' +
+          'was given in; token_revoked: the app revoked its refresh token (RFC 7009); *_reused: a used token or ' +
+          'code was presented again; account_suspended, account_deleted, client_deleted',
+      ),
+  }),
   'organization.created': z.object({ name: z.string(), slug: z.string(), status: z.string() }),
   'organization.approved': z.object({ from: z.string(), reason: z.string().nullable() }),
   'organization.suspended': z.object({ from: z.string(), reason: z.string().nullable() }),
@@ -79,6 +105,9 @@ const actorSchema = z.discriminatedUnion('type', [
 ]);
 
 export type Subject = { type: string; id: string };
+
+/** Who revoked a grant and why: what its `grant.revoked` event says besides the grant. */
+export type GrantRevocationCause = { actor: Actor; reason?: GrantRevocationReason | undefined };
 
 /** What services write: the dispatcher adds nothing, so this plus the envelope is the whole event. */
 export type EventDraft = {

@@ -59,6 +59,23 @@ type StoredLink = Omit<PendingLink, 'tokens'> & { tokensSealed?: string };
 export type FederatedOutcome = SignedIn | { status: 'proof_needed'; link: PendingLink };
 export type SignedIn = { status: 'signed_in'; account: Account; created: boolean; linked: boolean };
 
+/** A linked identity with its provider's name as people read it. */
+export type NamedIdentity = LinkedIdentity & { providerName: string };
+
+/**
+ * Whether `identityId` may be unlinked from the account's `linked` identities: not when it is the
+ * last of them and the account has no other way to sign in (`otherMethods`).
+ */
+function unlinkVerdict<Identity extends { id: string }>(
+  linked: Identity[],
+  identityId: string,
+  otherMethods: boolean,
+): Identity | 'last_method' | 'not_found' {
+  const identity = linked.find((candidate) => candidate.id === identityId);
+  if (!identity) return 'not_found';
+  return linked.length === 1 && !otherMethods ? 'last_method' : identity;
+}
+
 // Longer than any upstream sign-in page takes; the answer must come back within it.
 const FLOW_TTL_SECONDS = 600;
 
@@ -188,6 +205,20 @@ export function createFederationService(deps: {
     return { status: 'signed_in', account, created, linked };
   };
 
+  const named = (identity: LinkedIdentity): NamedIdentity => ({
+    ...identity,
+    // A provider no longer configured keeps its links (they work again if it comes back).
+    providerName: clients.get(identity.provider)?.settings.name ?? identity.provider,
+  });
+
+  /** Whether the account signs in some other way than its linked identities; undefined when it is gone. */
+  const otherMethods = async (accountId: string): Promise<boolean | undefined> => {
+    const account = await deps.accounts.findById(accountId);
+    if (!account) return undefined;
+    const { passkeys } = await deps.accounts.factorSummary(accountId);
+    return Boolean(account.email || account.phone_number || passkeys > 0);
+  };
+
   return {
     /** The enabled providers, for the sign-in page's buttons. */
     providers: deps.providers.map(({ id, name, kind }) => ({ id, name, kind })),
@@ -307,12 +338,16 @@ export function createFederationService(deps: {
     },
 
     /** The identities linked to an account, oldest first, with the name of their provider. */
-    async linkedTo(accountId: string): Promise<(LinkedIdentity & { providerName: string })[]> {
-      return (await identities.findByAccount(accountId)).map((identity) => ({
-        ...identity,
-        // A provider no longer configured keeps its links (they work again if it comes back).
-        providerName: clients.get(identity.provider)?.settings.name ?? identity.provider,
-      }));
+    async linkedTo(accountId: string): Promise<NamedIdentity[]> {
+      return (await identities.findByAccount(accountId)).map(named);
+    },
+
+    /** What `unlink` would answer now, without unlinking: the confirm step asks only about what it may do. */
+    async mayUnlink(accountId: string, identityId: string): Promise<NamedIdentity | 'last_method' | 'not_found'> {
+      const others = await otherMethods(accountId);
+      if (others === undefined) return 'not_found';
+      const verdict = unlinkVerdict(await identities.findByAccount(accountId), identityId, others);
+      return typeof verdict === 'string' ? verdict : named(verdict);
     },
 
     /**
@@ -320,15 +355,12 @@ export function createFederationService(deps: {
      * keeps an email address, a phone number, a passkey or another linked identity.
      */
     async unlink(accountId: string, identityId: string): Promise<LinkedIdentity | 'last_method' | 'not_found'> {
-      const account = await deps.accounts.findById(accountId);
-      if (!account) return 'not_found';
-      const { passkeys } = await deps.accounts.factorSummary(accountId);
-      const otherMethods = Boolean(account.email || account.phone_number || passkeys > 0);
+      const others = await otherMethods(accountId);
+      if (others === undefined) return 'not_found';
       return deps.db.transaction().execute(async (trx) => {
         const locked = createLinkedIdentityRepository(trx);
-        const linked = await locked.lockByAccount(accountId);
-        if (!linked.some((identity) => identity.id === identityId)) return 'not_found';
-        if (linked.length === 1 && !otherMethods) return 'last_method';
+        const verdict = unlinkVerdict(await locked.lockByAccount(accountId), identityId, others);
+        if (typeof verdict === 'string') return verdict;
         return (await locked.delete(accountId, identityId)) ?? 'not_found';
       });
     },

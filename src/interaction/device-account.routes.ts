@@ -3,6 +3,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { csrfProtection } from '../http/csrf.ts';
+import type { GrantRevocationCause } from '../events/event-catalog.ts';
 
 /** What a user code can look like (oidc-provider's default charset and mask, with or without the dash). */
 const USER_CODE = /^[A-Za-z0-9-]{1,32}$/;
@@ -14,7 +15,7 @@ const USER_CODE = /^[A-Za-z0-9-]{1,32}$/;
  */
 export function deviceAccountRoutes(deps: {
   provider: () => Provider;
-  endSession(sessionUid: string): Promise<boolean>;
+  endSession(sessionUid: string, cause: GrantRevocationCause): Promise<boolean>;
 }) {
   const router = new Router();
   router.post(
@@ -23,7 +24,11 @@ export function deviceAccountRoutes(deps: {
     csrfProtection,
     async (ctx: Context) => {
       const session = await deps.provider().Session.get(ctx as never);
-      if (session.accountId) await deps.endSession(session.uid);
+      if (session.accountId)
+        await deps.endSession(session.uid, {
+          actor: { type: 'account', id: session.accountId, client_id: null },
+          reason: 'signed_out',
+        });
       const typed = String((ctx.request.body as Record<string, unknown>).user_code ?? '');
       const verification = deps.provider().pathFor('code_verification');
       ctx.status = 303;

@@ -188,6 +188,32 @@ export async function settleDeferredConsume(ctx: object) {
   await deferred.write();
 }
 
+/**
+ * The grants a request deleted, with whose they were: grant.revoked is published for a grant only by
+ * the request whose DELETE removed its row, so two revocations of one grant at once (a reused token
+ * and a suspension, say) publish it once; and oidc-provider reports a revocation after the grant is
+ * gone, with nothing else naming its person when a code was reused. Kept by oidc-provider request (a
+ * failed revocation's entry goes with its request); our own revoker, outside one, takes its entry on
+ * the very next step (grant-revoker.ts).
+ */
+const deletedGrants = new WeakMap<object, Map<string, { accountId: string; clientId: string }>>();
+const OUTSIDE_PROVIDER_REQUESTS = {};
+
+function deletedGrantsOf(ctx: object | undefined) {
+  const scope = ctx ?? OUTSIDE_PROVIDER_REQUESTS;
+  const grants = deletedGrants.get(scope) ?? new Map<string, { accountId: string; clientId: string }>();
+  deletedGrants.set(scope, grants);
+  return grants;
+}
+
+/** Whose the grant was, if this request (or our revoker outside one) just deleted it; once. */
+export function takeDeletedGrant(grantId: string): { accountId: string; clientId: string } | undefined {
+  const grants = deletedGrantsOf(Provider.ctx);
+  const owner = grants.get(grantId);
+  grants.delete(grantId);
+  return owner;
+}
+
 class SqlAdapter implements Adapter {
   // Built and compiled once per model, not on every call: the token paths run these on every request.
   private readonly statements;
@@ -245,6 +271,10 @@ class SqlAdapter implements Adapter {
           .where('id', '=', ID),
       ),
       destroy: prepared(db, db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', ID)),
+      destroyReturning: prepared(
+        db,
+        db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', ID).returning('payload'),
+      ),
       revokeByGrantId: prepared(
         db,
         db.deleteFrom('oidc_payloads').where('model', '=', model).where('grant_id', '=', GRANT_ID),
@@ -308,7 +338,17 @@ class SqlAdapter implements Adapter {
   }
 
   async destroy(id: string) {
-    await this.statements.destroy({ [ID]: id });
+    if (this.model !== 'Grant') {
+      await this.statements.destroy({ [ID]: id });
+      return;
+    }
+    const { rows } = await this.statements.destroyReturning({ [ID]: id });
+    const payload = rows[0]?.payload;
+    if (payload?.accountId && payload.clientId)
+      deletedGrantsOf(Provider.ctx).set(id, {
+        accountId: String(payload.accountId),
+        clientId: String(payload.clientId),
+      });
   }
 
   async revokeByGrantId(grantId: string) {

@@ -1,4 +1,5 @@
 import type { KeyValueStore } from '../db/key-value.ts';
+import type { GrantRevocationCause } from '../events/event-catalog.ts';
 import type { GrantRepository } from './grant.repository.ts';
 import type { RevokeGrant } from './grant-revoker.ts';
 
@@ -21,11 +22,11 @@ export function createBlockedAccounts(deps: {
   const key = (accountId: string) => `account-blocked:${accountId}`;
   const ttlSeconds = deps.accessTokenTtl + deps.claimsCacheSeconds + 60;
   return {
-    /** Marks the account blocked and revokes its grants; returns how many grants were revoked. */
-    async block(accountId: string): Promise<number> {
+    /** Marks the account blocked and revokes its grants, each published with `cause`; how many were revoked. */
+    async block(accountId: string, cause: GrantRevocationCause): Promise<number> {
       await deps.kv.write([{ op: 'set', key: key(accountId), value: '1', ttlSeconds }]);
       const grants = await deps.grants.findByAccount(accountId);
-      for (const grant of grants) await deps.revokeGrant(grant.id);
+      for (const grant of grants) await deps.revokeGrant(grant.id, cause);
       return grants.length;
     },
     /** Lifts the mark; the revoked grants stay revoked. */

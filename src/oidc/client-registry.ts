@@ -6,6 +6,7 @@ import type { ResponseType } from 'oidc-provider';
 import type { ClientMetadata } from './oidc.tables.ts';
 import { redirectUriProblem } from './redirect-uris.ts';
 import { APP_LINK_FIELDS, appLinksProblem, type AppLinks } from './app-links.ts';
+import type { Actor } from '../events/event-catalog.ts';
 
 export type ClientRegistration = {
   name: string;
@@ -74,7 +75,7 @@ export function createClientRegistry(
   options: {
     allowHttpAppLinks: boolean;
     /** Revokes what a deleted client was issued (client-revoker.ts); told only of a client that existed. */
-    revokeClient: (clientId: string) => Promise<unknown>;
+    revokeClient: (clientId: string, by: Actor) => Promise<unknown>;
   },
 ) {
   const checkAppLinks = (links: AppLinks | undefined) => {
@@ -217,13 +218,18 @@ export function createClientRegistry(
     list: () => repository.findAll(),
     /**
      * Deletes a client and then revokes its grants and tokens: once the row is gone no new token is
-     * issued to it, so nothing is issued after the revocation.
+     * issued to it, so nothing is issued after the revocation. `by` is who deleted it (grant.revoked's actor).
      */
-    async remove(clientId: string): Promise<boolean> {
+    async remove(clientId: string, by: Actor): Promise<boolean> {
       const removed = await repository.delete(clientId);
-      if (removed) await options.revokeClient(clientId);
+      if (removed) await options.revokeClient(clientId, by);
       return removed;
     },
+    /**
+     * For clients deleted with what owned them (an organization's delete cascades to its clients):
+     * revokes what they were issued, as `remove` does after its own delete.
+     */
+    revokeDeleted: (clientId: string, by: Actor) => options.revokeClient(clientId, by),
   };
 }
 

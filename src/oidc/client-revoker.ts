@@ -1,3 +1,4 @@
+import type { Actor } from '../events/event-catalog.ts';
 import type { GrantRepository } from './grant.repository.ts';
 import type { RevokeGrant } from './grant-revoker.ts';
 
@@ -11,9 +12,10 @@ export function createClientRevoker(deps: {
   grants: Pick<GrantRepository, 'findIdsByClient'>;
   revokeGrant: RevokeGrant;
 }) {
-  return async function revokeClient(clientId: string): Promise<number> {
+  /** `by` deleted the client: each grant's grant.revoked names them. */
+  return async function revokeClient(clientId: string, by: Actor): Promise<number> {
     const grantIds = await deps.grants.findIdsByClient(clientId);
-    for (const grantId of grantIds) await deps.revokeGrant(grantId);
+    for (const grantId of grantIds) await deps.revokeGrant(grantId, { actor: by, reason: 'client_deleted' });
     return grantIds.length;
   };
 }

@@ -66,11 +66,16 @@ export function createConnectedAppService(deps: Deps) {
       return apps.sort((a, b) => removed(a) - removed(b) || (a.name ?? '').localeCompare(b.name ?? ''));
     },
 
-    /** Revokes every grant of this client to this person; the ids revoked (none when the app was not connected). */
+    /**
+     * Revokes every grant of this client to this person; the ids revoked (none when the app was not
+     * connected). The caller publishes them, with its audit row: a grant that another revocation
+     * deleted first is that revocation's to publish, so it is not among them.
+     */
     async disconnect(accountId: string, clientId: string): Promise<string[]> {
       const grants = (await grantsOf(accountId)).filter((grant) => grant.clientId === clientId);
-      for (const grant of grants) await deps.revokeGrant(grant.id);
-      return grants.map((grant) => grant.id);
+      const revoked: string[] = [];
+      for (const grant of grants) if (await deps.revokeGrant(grant.id)) revoked.push(grant.id);
+      return revoked;
     },
   };
 }

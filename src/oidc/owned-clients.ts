@@ -73,9 +73,9 @@ export function createOwnedClients(clients: ClientRegistry, notFound: () => ApiE
       return { metadata: client, clientSecret };
     },
 
-    async remove(clientId: string, belongs: (client: ClientMetadata) => boolean) {
+    async remove(actorId: string, clientId: string, belongs: (client: ClientMetadata) => boolean) {
       const client = await owned(clientId, belongs);
-      await clients.remove(clientId);
+      await clients.remove(clientId, about(actorId, client).actor);
       return client;
     },
   };

@@ -1,10 +1,15 @@
 import type { JSONWebKeySet, JWK } from 'jose';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
+import type { AuditService } from '../audit/audit.service.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import type { RequestOrigin } from '../shared/request-origin.ts';
 import { clientSecretMatches } from './client-secrets.ts';
 import { buildConfiguration, type ProviderDeps } from './configuration.ts';
+import type { GrantRevocationCause } from '../events/event-catalog.ts';
+import type { PublishGrantRevoked } from './grant-revocation-events.ts';
+import { createGrantRevoker, type RevokeGrant } from './grant-revoker.ts';
+import { type Track, watchProviderRevocations } from './provider-revocations.ts';
 import { type RefreshGraceDeps, withRefreshGrace } from './refresh-grace.ts';
 import { createSessionTermination } from './session-termination.ts';
 import type { SigningKeys } from './signing-keys.ts';
@@ -19,7 +24,9 @@ export type ProviderHost = {
   /** Whether the provider still has the session with this stable uid. */
   sessionExists(sessionUid: string): Promise<boolean>;
   /** Signs a session out from elsewhere (see session-termination.ts); false if it was already gone. */
-  endSession(sessionUid: string): Promise<boolean>;
+  endSession(sessionUid: string, cause: GrantRevocationCause): Promise<boolean>;
+  /** Revokes a grant and its tokens (grant-revoker.ts), published as grant.revoked when given a cause. */
+  revokeGrant: RevokeGrant;
   stop(): void;
 };
 
@@ -47,12 +54,15 @@ export type SessionEvents = {
 type HostDeps = Omit<ProviderDeps, 'jwks'> & {
   keys: SigningKeys;
   log: Logger;
+  audit: AuditService;
   onGrantRevoked(grantId: string): Promise<void>;
+  /** Writes grant.revoked for a grant revoked anywhere but the account page's disconnect. */
+  publishGrantRevoked: PublishGrantRevoked;
   sessions: SessionEvents;
   /** Called with each provider built (at start and after each key rotation), to listen to its events. */
   onProvider?: ((provider: Provider) => void) | undefined;
   /** Unset when REFRESH_TOKEN_REUSE_GRACE_SECONDS is 0: every reuse of a rotated token then revokes. */
-  refreshGrace?: Omit<RefreshGraceDeps, 'log' | 'onGrantRevoked'> | undefined;
+  refreshGrace?: Omit<RefreshGraceDeps, 'log' | 'audit' | 'revokeGrant'> | undefined;
 };
 
 /**
@@ -61,16 +71,21 @@ type HostDeps = Omit<ProviderDeps, 'jwks'> & {
  * flight finish on the instance they started with.
  */
 export async function startProviderHost(deps: HostDeps): Promise<ProviderHost> {
+  const revokeGrant = createGrantRevoker({
+    provider: () => provider,
+    onGrantRevoked: deps.onGrantRevoked,
+    publish: deps.publishGrantRevoked,
+  });
   let fingerprint = await deps.keys.fingerprint();
   let jwks = await deps.keys.loadPublished();
-  let provider = buildProvider(deps, jwks);
+  let provider = buildProvider(deps, jwks, revokeGrant);
   let publicKeys = toPublicKeySet(jwks);
 
   async function refreshKeys() {
     const latest = await deps.keys.fingerprint();
     if (latest === fingerprint) return false;
     jwks = await deps.keys.loadPublished();
-    provider = buildProvider(deps, jwks);
+    provider = buildProvider(deps, jwks, revokeGrant);
     publicKeys = toPublicKeySet(jwks);
     fingerprint = latest;
     deps.log.info({ kids: latest }, 'signing keys changed; provider rebuilt');
@@ -81,11 +96,7 @@ export async function startProviderHost(deps: HostDeps): Promise<ProviderHost> {
     refreshKeys().catch((error: unknown) => deps.log.error({ err: error }, 'signing key refresh failed'));
   }, deps.config.keysRefreshSeconds * 1000).unref();
 
-  const termination = createSessionTermination({
-    provider: () => provider,
-    log: deps.log,
-    onGrantRevoked: deps.onGrantRevoked,
-  });
+  const termination = createSessionTermination({ provider: () => provider, log: deps.log, revokeGrant });
 
   return {
     current: () => provider,
@@ -93,6 +104,7 @@ export async function startProviderHost(deps: HostDeps): Promise<ProviderHost> {
     refreshKeys,
     sessionExists: termination.exists,
     endSession: termination.end,
+    revokeGrant,
     stop: () => clearInterval(timer),
   };
 }
@@ -101,9 +113,9 @@ function toPublicKeySet(jwks: JWK[]): JSONWebKeySet {
   return { keys: jwks.map(({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicPart }) => publicPart) };
 }
 
-function buildProvider(deps: HostDeps, jwks: ProviderDeps['jwks']): Provider {
+function buildProvider(deps: HostDeps, jwks: ProviderDeps['jwks'], revokeGrant: RevokeGrant): Provider {
   const Base = deps.refreshGrace
-    ? withRefreshGrace({ ...deps.refreshGrace, log: deps.log, onGrantRevoked: deps.onGrantRevoked })
+    ? withRefreshGrace({ ...deps.refreshGrace, log: deps.log, audit: deps.audit, revokeGrant })
     : Provider;
   const provider = new Base(deps.config.issuer, buildConfiguration({ ...deps, jwks }));
   provider.proxy = deps.config.trustProxy;
@@ -120,14 +132,14 @@ function buildProvider(deps: HostDeps, jwks: ProviderDeps['jwks']): Provider {
   provider.on('server_error', (ctx, error) =>
     deps.log.error({ err: error, path: ctx.path }, 'oidc-provider server error'),
   );
-  provider.on('grant.revoked', (_ctx, grantId: string) => {
-    deps.log.info({ grantId }, 'grant revoked');
-    deps
-      .onGrantRevoked(grantId)
-      .catch((error: unknown) => deps.log.error({ err: error, grantId }, 'recording a revoked grant failed'));
-  });
   keepDeviceResumeErrorPages(provider);
-  recordSessions(provider, deps);
+  const track = awaitedBeforeResponse(provider, deps.log);
+  watchProviderRevocations(
+    provider,
+    { log: deps.log, audit: deps.audit, onGrantRevoked: deps.onGrantRevoked, publish: deps.publishGrantRevoked },
+    track,
+  );
+  recordSessions(provider, deps, track);
   deps.onProvider?.(provider);
   return provider;
 }
@@ -155,21 +167,28 @@ function keepDeviceResumeErrorPages(provider: Provider) {
 }
 
 /**
- * Keeps the account pages' list of sessions current and audits sign-outs. The work is awaited
- * before the response goes out, so the page the person lands on next already reflects it.
+ * Work started by oidc-provider's events and awaited before the response goes out, so the page the
+ * person lands on next, or the app's next request, already reflects it. A failure is logged: the
+ * protocol's answer stands.
  */
-function recordSessions(provider: Provider, deps: HostDeps) {
+function awaitedBeforeResponse(provider: Provider, log: Logger): Track {
   const pending = new WeakMap<object, Promise<void>[]>();
-  const track = (ctx: KoaContextWithOIDC, work: Promise<void>, what: string) => {
-    const settled = work.catch((error: unknown) => deps.log.error({ err: error }, `recording ${what} failed`));
+  provider.use(async (ctx, next) => {
+    try {
+      await next();
+    } finally {
+      const work = pending.get(ctx);
+      if (work) await Promise.all(work);
+    }
+  });
+  return (ctx, work, what) => {
+    const settled = work.catch((error: unknown) => log.error({ err: error }, `recording ${what} failed`));
     pending.set(ctx, [...(pending.get(ctx) ?? []), settled]);
   };
-  provider.use(async (ctx, next) => {
-    await next();
-    const work = pending.get(ctx);
-    if (work) await Promise.all(work);
-  });
+}
 
+/** Keeps the account pages' list of sessions current and audits sign-outs. */
+function recordSessions(provider: Provider, deps: HostDeps, track: Track) {
   provider.on('authorization.success', (ctx) => {
     const session = ctx.oidc.session;
     if (!session?.accountId) return;

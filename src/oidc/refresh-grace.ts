@@ -12,7 +12,7 @@ import type { KeyValueStore, KeyValueWrite } from '../db/key-value.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import type { Clock } from '../shared/clock.ts';
 import { rideWithNextSave, settleDeferredConsume, unriddenWrites } from './adapter.ts';
-import { createGrantRevoker } from './grant-revoker.ts';
+import type { RevokeGrant } from './grant-revoker.ts';
 
 /**
  * A bounded grace window for rotated refresh tokens.
@@ -41,6 +41,14 @@ export function isGraceReuse(ctx: object): boolean {
   return graceReuses.has(ctx);
 }
 
+/** Requests whose refused reuse of a rotated token is on the audit trail already. */
+const auditedReuses = new WeakSet<object>();
+
+/** Whether this request's reuse was audited here: oidc-provider's own reuse revocation audits the others. */
+export function isReuseAudited(ctx: object): boolean {
+  return auditedReuses.has(ctx);
+}
+
 type Rotation = {
   successor: string;
   clientId: string;
@@ -60,7 +68,7 @@ export type RefreshGraceDeps = {
   clock: Clock;
   audit: AuditService;
   log: Logger;
-  onGrantRevoked(grantId: string): Promise<void>;
+  revokeGrant: RevokeGrant;
 };
 
 type GrantHandler<Params extends object> = (ctx: TokenEndpointGrantContext<Params>) => CanBePromise<void>;
@@ -104,6 +112,8 @@ export function withRefreshGrace(deps: RefreshGraceDeps): typeof Provider {
   }
 
   function record(ctx: KoaContextWithOIDC, rotation: Rotation, reason?: RefusedReuse) {
+    // A grace reuse whose successor turns out used as well is a reuse oidc-provider revokes for: not this one.
+    if (reason) auditedReuses.add(ctx);
     return deps.audit.record({
       event: 'refresh_token_reused',
       outcome: reason ? 'failure' : 'success',
@@ -136,8 +146,7 @@ export function withRefreshGrace(deps: RefreshGraceDeps): typeof Provider {
     if (mismatch) {
       // oidc-provider would only answer "client mismatch" or "failed jkt verification"; but a rotated
       // token in other hands has leaked, and RFC 9700 4.14.2 asks for the grant to go.
-      const revoke = createGrantRevoker({ provider: () => ctx.oidc.provider, onGrantRevoked: deps.onGrantRevoked });
-      await revoke(rotation.grantId);
+      await deps.revokeGrant(rotation.grantId, { actor: { type: 'system' }, reason: 'refresh_token_reused' });
       deps.log.info({ grantId: rotation.grantId, reason: mismatch }, 'grant revoked: rotated refresh token reused');
       await record(ctx, rotation, mismatch);
       throw new errors.InvalidGrant('refresh token already used');

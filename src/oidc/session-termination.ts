@@ -1,13 +1,13 @@
 import type Provider from 'oidc-provider';
 import type { Client } from 'oidc-provider';
 import type { Logger } from 'pino';
-import { createGrantRevoker } from './grant-revoker.ts';
+import type { GrantRevocationCause } from '../events/event-catalog.ts';
+import type { RevokeGrant } from './grant-revoker.ts';
 
 type Deps = {
   provider: () => Provider;
   log: Logger;
-  /** What revoking a grant must also do (JWT access tokens outlive their grant; see revoked-grants.ts). */
-  onGrantRevoked(grantId: string): Promise<void>;
+  revokeGrant: RevokeGrant;
 };
 
 /** oidc-provider's clients have this method when back-channel logout is enabled; its typings omit it. */
@@ -21,8 +21,6 @@ type BackchannelClient = Client & { backchannelLogout(sub: string, sid: string |
  * the session itself, so its cookie no longer signs anyone in.
  */
 export function createSessionTermination(deps: Deps) {
-  const revokeGrant = createGrantRevoker(deps);
-
   async function findClient(provider: Provider, clientId: string): Promise<Client | undefined> {
     // A client removed or made invalid since the sign-in has nothing left to tell or revoke.
     return provider.Client.find(clientId).catch(() => undefined);
@@ -43,8 +41,11 @@ export function createSessionTermination(deps: Deps) {
       return (await deps.provider().Session.findByUid(sessionUid)) !== undefined;
     },
 
-    /** False when no such session exists any more (expired, or already signed out). */
-    async end(sessionUid: string): Promise<boolean> {
+    /**
+     * False when no such session exists any more (expired, or already signed out). `cause` is what the
+     * grant.revoked events of the grants it revokes say.
+     */
+    async end(sessionUid: string, cause: GrantRevocationCause): Promise<boolean> {
       const provider = deps.provider();
       const session = await provider.Session.findByUid(sessionUid);
       if (!session) return false;
@@ -63,7 +64,7 @@ export function createSessionTermination(deps: Deps) {
           .flatMap(([, authorization]) =>
             authorization.grantId && !authorization.persistsLogout ? [authorization.grantId] : [],
           )
-          .map((grantId) => revokeGrant(grantId)),
+          .map((grantId) => deps.revokeGrant(grantId, cause)),
       );
       await session.destroy();
       return true;

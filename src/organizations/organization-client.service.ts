@@ -59,7 +59,20 @@ export function createOrganizationClientService(deps: {
 
     async remove(actorId: string, organizationId: string, clientId: string) {
       await organizations.authorize(actorId, organizationId, 'clients:manage', 'remove clients');
-      await owned.remove(clientId, of(organizationId));
+      await owned.remove(actorId, clientId, of(organizationId));
+    },
+
+    /**
+     * Deletes the organization, and its clients with it (a cascade), then revokes what people granted
+     * those clients: their grants could no longer be used, but they would stay stored and their
+     * revocation unannounced (grant.revoked). A client registered after the list was read has had no
+     * time to be granted anything.
+     */
+    async removeOrganization(actorId: string, organizationId: string) {
+      await organizations.authorize(actorId, organizationId, 'organization:delete', 'delete it');
+      const deleted = await clients.listForOrganization(organizationId);
+      await organizations.remove(actorId, organizationId);
+      for (const client of deleted) await clients.revokeDeleted(client.client_id, { type: 'account', id: actorId });
     },
   };
 }

@@ -4,6 +4,7 @@ import { pageOf, pageQuery, pageRequest, timestamp } from '../http/api-schemas.t
 import { toPage } from '../shared/cursor.ts';
 import { requirePerson as person } from '../oidc/caller.ts';
 import type { Organization, OrganizationEvent } from './organization.table.ts';
+import type { OrganizationClientService } from './organization-client.service.ts';
 import type { OrganizationService } from './organization.service.ts';
 import { ORGANIZATION_STATUSES, ROLES, type Role } from './permissions.ts';
 
@@ -63,8 +64,14 @@ const presentEvent = (event: OrganizationEvent) => ({
   created_at: event.created_at.toISOString(),
 });
 
-/** Organizations, members and their event trail, for the person behind the token. */
-export function organizationRoutes(organizations: OrganizationService): ApiRoute[] {
+/**
+ * Organizations, members and their event trail, for the person behind the token. Deleting one goes
+ * through its clients' service, which revokes what those clients were issued.
+ */
+export function organizationRoutes(
+  organizations: OrganizationService,
+  organizationClients: Pick<OrganizationClientService, 'removeOrganization'>,
+): ApiRoute[] {
   return [
     defineRoute({
       method: 'post',
@@ -133,7 +140,7 @@ export function organizationRoutes(organizations: OrganizationService): ApiRoute
       response: z.null(),
       status: 204,
       async handler(ctx, { params }) {
-        await organizations.remove(person(ctx.state), params.id);
+        await organizationClients.removeOrganization(person(ctx.state), params.id);
       },
     }),
     defineRoute({

@@ -9,6 +9,7 @@ import type { PageClient } from '../helpers/page-client.ts';
 import { discover, registerClient } from '../helpers/relying-party.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { codeFlowWithOfflineAccess } from '../helpers/sign-in.ts';
+import { outboxEvents } from '../helpers/events.ts';
 
 const EMAIL = 'leaving@example.com';
 // +1 415 555 2671 is a valid San Francisco number in libphonenumber's metadata (and nobody's phone).
@@ -196,6 +197,14 @@ test('deleting an account erases the person from every table, keeps the ledger b
   t.is(await refreshError(notesConfig, notes.refresh_token!), 'invalid_grant');
   t.is((await callApi(server, mine.tokens.access_token, 'GET', '/api/organizations')).status, 401);
   t.is((await browser.request('/account')).status, 302);
+  const revoked = (await outboxEvents(server.app.services.db, 'grant.revoked')).filter(
+    (event) => event.subject.id === before.id,
+  );
+  t.true(revoked.length >= 2, 'the apps’ grants, each published');
+  t.true(
+    revoked.every((event) => event.actor.id === before.id && event.data.reason === 'account_deleted'),
+    'by the person, who deleted their account',
+  );
 
   const notice = (await outboxMessages(server.url)).find(
     (message) => message.to === EMAIL && message.subject === 'Your FairyID account was deleted',

@@ -4,6 +4,7 @@ import { accountByEmail, signedInAt } from '../helpers/account-pages.ts';
 import { apiTokens, callApi } from '../helpers/api.ts';
 import { runCli } from '../helpers/cli-process.ts';
 import { createTestDatabase } from '../helpers/database.ts';
+import { outboxEvents } from '../helpers/events.ts';
 import { clearRedisPrefix, startServer, testRedisEnv } from '../helpers/server.ts';
 import { signInThroughPages } from '../helpers/sign-in.ts';
 
@@ -43,6 +44,12 @@ shared('the operator suspends and reactivates an account with the CLI, with the 
   t.regex(refused.html, /This account is suspended/);
   const events = await server.app.services.audit.recentFor(id, 50);
   t.like(events.find((event) => event.event === 'account_suspended')?.detail, { reason: 'Spam', by: 'operator' });
+  const revoked = (await outboxEvents(server.app.services.db, 'grant.revoked')).filter((e) => e.subject.id === id);
+  t.deepEqual(
+    revoked.map((event) => [event.actor, event.data.reason, event.request_id]),
+    [[{ type: 'system' }, 'account_suspended', null]],
+    'the operator acts as FairyID itself, outside any request',
+  );
 
   t.is((await cli('accounts', 'suspend', id, '--reason', 'again')).code, 2, 'already suspended');
   const reactivated = await cli('accounts', 'reactivate', id);

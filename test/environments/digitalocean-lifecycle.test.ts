@@ -10,6 +10,7 @@ import {
   sshRun,
   startEnvironmentServer,
   waitForState,
+  unworded,
 } from '../helpers/environments.ts';
 import { joinByInvitation, organizationToken } from '../helpers/organizations.ts';
 import type { TestServer } from '../helpers/server.ts';
@@ -129,6 +130,7 @@ rootTest('a person’s environment on DigitalOcean, through rate limits and 5xx 
     .where('kind', '=', 'retry')
     .execute()) as { message: string }[];
   t.true(retries.length >= 1, 'the provider refusals show in the trail');
+  t.deepEqual(await unworded(setup.server, id), [], 'every step and retry has a page’s words');
 });
 
 rootTest('an organization’s environment on DigitalOcean, paid from its wallet', async (t) => {
@@ -212,6 +214,7 @@ rootTest(
     t.is(created.status, 201);
     const failed = await waitForState(server, token, created.body.id, 'error');
     t.truthy(failed.last_error);
+    t.deepEqual(await unworded(server, created.body.id), [], 'the refusal has a page’s words');
     t.is(failed.cost_since_start, 0, 'nothing is charged for a machine that never ran');
     t.is((await callApi(server, token, 'DELETE', `/api/environments/${created.body.id}`)).status, 202);
     for (

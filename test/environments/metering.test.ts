@@ -9,6 +9,7 @@ import {
   environmentStorage,
   startEnvironmentServer,
   waitForState,
+  unworded,
 } from '../helpers/environments.ts';
 import { outboxMessages } from '../helpers/outbox.ts';
 import type { TestServer } from '../helpers/server.ts';
@@ -109,6 +110,7 @@ rootTest(
     t.is(booked.length, 6, 'six hours, each once');
     t.is(new Set(booked).size, 6);
     t.deepEqual(await second.app.services.ledger.verify(), { unbalancedTransactions: [], walletsOutOfBalance: [] });
+    t.deepEqual(await unworded(second, id), [], 'the low balance and the unpaid stop have a page’s words');
   },
 );
 
@@ -154,4 +156,5 @@ rootTest('an idle environment is warned, can be kept running, and is stopped onl
   const stopped = await waitForState(server, token, id, 'stopped');
   t.is(stopped.stop_reason, 'idle');
   t.truthy((await outboxMessages(server.url)).find((message) => /stopped after being idle/.test(message.subject)));
+  t.deepEqual(await unworded(server, id), [], 'the idle warning and stop have a page’s words');
 });

@@ -8,6 +8,7 @@ import {
   environmentStorage,
   startEnvironmentServer,
   waitForState,
+  unworded,
 } from '../helpers/environments.ts';
 import { until } from '../helpers/machines.ts';
 import type { TestServer } from '../helpers/server.ts';
@@ -97,6 +98,7 @@ rootTest(
     t.is(failed.cost_since_start, 0, 'a machine that never ran costs nothing');
     const error = (await eventsOf(server, token, id)).find((event) => event.kind === 'error');
     t.is(error?.message, failed.last_error);
+    t.deepEqual(await unworded(server, id), [], 'the timeout has a page’s words');
     t.false(
       (await eventsOf(server, token, id)).some((event) => event.kind === 'ready'),
       'it was never ready',

@@ -28,6 +28,31 @@ for (const viewport of Object.keys(VIEWPORTS) as Viewport[]) {
     t.true(await page.getByText('Ivy · ivy@acme.example').isVisible());
     await checkPage(t, page, viewport, 'federation-account-providers', 'Sign-in providers');
 
+    // Unlinking asks first. Acme is Ivy's only way in until she has a phone number (set here: the
+    // phone pages are tested elsewhere), so it is refused at once without one.
+    await page.getByRole('button', { name: 'Unlink Acme SSO' }).click();
+    await page.getByRole('alert').filter({ hasText: 'This is the only way you sign in' }).waitFor();
+    await server.app.services.db
+      .updateTable('accounts')
+      .set({ phone_number: '+14155552673', phone_number_verified: true })
+      .where('id', '=', tokens.claims()!.sub)
+      .execute();
+    await page.getByRole('button', { name: 'Unlink Acme SSO' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Unlink this account?' }).waitFor();
+    t.true(await page.getByText('Acme SSO · ivy@acme.example will no longer sign you in to FairyID.').isVisible());
+    await checkPage(t, page, viewport, 'federation-unlink-confirm', 'Unlink this account?');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await checkPage(t, page, viewport, 'federation-unlink-confirm-dark', 'Unlink this account?');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.getByRole('link', { name: 'Cancel, keep it linked' }).click();
+    await page.waitForURL((url) => url.pathname === '/account/providers' && url.search === '');
+    t.true(await page.getByText('Ivy · ivy@acme.example').isVisible(), 'cancelling keeps the link');
+    await page.getByRole('button', { name: 'Unlink Acme SSO' }).click();
+    await page.getByRole('button', { name: 'Unlink', exact: true }).click();
+    await page.waitForURL((url) => url.search === '?done=unlinked');
+    t.true(await page.getByRole('status').filter({ hasText: 'Unlinked.' }).isVisible());
+    t.true(await page.getByText('No sign-in provider is linked to your account.').isVisible());
+
     // A person who declines at the provider reads why, and can sign in another way.
     await page.context().clearCookies();
     acme.state.deny = { error: 'access_denied', error_description: 'The person said no.' };

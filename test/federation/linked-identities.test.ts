@@ -7,7 +7,7 @@ import { continueWith } from '../helpers/upstream-provider.ts';
 
 const PAGE = '/account/providers';
 
-test('the account page lists linked providers, unlinks one, and refuses to unlink the last way to sign in', async (t) => {
+test('the account page lists linked providers, unlinks one after a confirm step, and refuses to unlink the last way to sign in', async (t) => {
   const { server, acme, google } = await federationSetUp(t);
 
   // Someone who signs in only with Acme SSO: an account without an email address.
@@ -21,9 +21,14 @@ test('the account page lists linked providers, unlinks one, and refuses to unlin
   const refused = await submitForm(olly, ollyPage.html, `${PAGE}/unlink`, {
     identity: /name="identity" value="([^"]+)"/.exec(ollyPage.html)?.[1] ?? '',
   });
-  t.is(refused.response.status, 409);
+  t.is(refused.response.status, 409, 'refused at the first press: there is nothing to confirm');
   t.regex(refused.html, /This is the only way you sign in/);
   t.regex(refused.html, /Acme SSO/);
+  const insisting = await submitForm(olly, ollyPage.html, `${PAGE}/unlink`, {
+    identity: /name="identity" value="([^"]+)"/.exec(ollyPage.html)?.[1] ?? '',
+    confirm: 'yes',
+  });
+  t.is(insisting.response.status, 409, 'a confirmed press is refused alike');
 
   // Someone with an email address who also linked Google can unlink it.
   google.state.person = { sub: 'google-rae', email: 'rae@example.com', email_verified: true };
@@ -37,11 +42,26 @@ test('the account page lists linked providers, unlinks one, and refuses to unlin
   t.regex(raePage.html, /<h2 class="app-name">Google<\/h2>/);
   const identity = /name="identity" value="([^"]+)"/.exec(raePage.html)?.[1] ?? '';
 
-  // Another person's identity is not theirs to unlink.
+  // Another person's identity is not theirs to unlink, asked or confirmed.
   const stranger = await submitForm(olly, ollyPage.html, `${PAGE}/unlink`, { identity });
   t.is(stranger.response.status, 404);
+  t.notRegex(stranger.html, /rae@example\.com/, 'nor is it named to them');
+  const confirmedStranger = await submitForm(olly, ollyPage.html, `${PAGE}/unlink`, { identity, confirm: 'yes' });
+  t.is(confirmedStranger.response.status, 404);
 
-  const unlinked = await submitForm(fresh, raePage.html, `${PAGE}/unlink`, { identity });
+  const asked = await submitForm(fresh, raePage.html, `${PAGE}/unlink`, { identity });
+  t.is(asked.response.status, 200, 'the first press asks to confirm');
+  t.regex(asked.html, /<h1 id="page-title">Unlink this account\?<\/h1>/);
+  t.regex(asked.html, /<strong>Google · rae@example\.com<\/strong> will no longer sign you in/);
+  t.regex(asked.html, /<a class="button" href="\/account\/providers">Cancel, keep it linked<\/a>/);
+  const inFrench = await submitForm(fresh, raePage.html, `${PAGE}/unlink`, { identity }, { 'accept-language': 'fr' });
+  t.regex(inFrench.html, /<h1 id="page-title">Dissocier ce compte\u202f\?<\/h1>/);
+  t.regex(inFrench.html, />Annuler, le garder associé<\/a>/);
+  // Cancelling is a link back to the page: the identity is still there.
+  const kept = await land(fresh, `${PAGE}`);
+  t.regex(kept.html, /<h2 class="app-name">Google<\/h2>/, 'nothing is unlinked before the confirmation');
+
+  const unlinked = await submitForm(fresh, asked.html, `${PAGE}/unlink`, { identity, confirm: 'yes' });
   t.is(unlinked.response.status, 303);
   const after = await land(fresh, `${PAGE}?done=unlinked`);
   t.regex(after.html, /Unlinked\. That account no longer signs you in here/);

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
 import ssh2 from 'ssh2';
 import type { EnvironmentDriver } from '../../src/environments/driver.ts';
+import { trailText } from '../../src/environments/trail-text.ts';
 import type { TestClock } from './clock.ts';
 import type { TerminalLimits } from '../../src/environments/terminal/terminal-session.ts';
 import { callApi } from './api.ts';
@@ -79,6 +80,21 @@ export async function waitForState(
       .map((event) => `  ${event.created_at} ${event.kind} ${event.message ?? ''}`)
       .join('\n')}`,
   );
+}
+
+/**
+ * The entries of an environment's trail that a page could not word in its language (trail-text.ts),
+ * as `kind: message`: FairyID's own entries all have words; only the machine's output is as printed.
+ */
+export async function unworded(server: TestServer, environmentId: string): Promise<string[]> {
+  const rows = await server.app.services.db
+    .selectFrom('environment_events')
+    .selectAll()
+    .where('environment_id', '=', environmentId)
+    .execute();
+  return rows
+    .filter((row) => row.kind !== 'machine_output' && !trailText(row))
+    .map((row) => `${row.kind}: ${row.message}`);
 }
 
 /** POST /api/environments with an Idempotency-Key. */

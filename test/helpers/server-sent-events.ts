@@ -3,17 +3,21 @@ import type { TestServer } from './server.ts';
 
 export type ServerSentEvent = { id: string; data: Record<string, any> };
 
-/** Reads Server-Sent Events from `path` until `enough` says so, then hangs up. */
+/**
+ * Reads Server-Sent Events from `path` until `enough` says so, then hangs up. `caller` is a bearer
+ * token, or the headers a page's script would send (its session cookie, its Accept-Language).
+ */
 export async function readEvents(
   server: TestServer,
-  token: string,
+  caller: string | Record<string, string>,
   path: string,
   enough: (events: ServerSentEvent[]) => boolean,
   lastEventId?: string,
 ) {
   const controller = new AbortController();
+  const credentials = typeof caller === 'string' ? { authorization: `Bearer ${caller}` } : caller;
   const response = await fetch(`${server.url}${path}`, {
-    headers: { authorization: `Bearer ${token}`, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+    headers: { ...credentials, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
     signal: controller.signal,
   });
   const events: ServerSentEvent[] = [];

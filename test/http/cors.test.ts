@@ -130,6 +130,6 @@ test('an origin is allowed from the moment its client is registered until it is 
   t.deepEqual(corsHeaders(await preflight(server, '/api/me', SPA)), []);
   const spa = await registerClient(server.app, { redirectUris: [`${SPA}/callback`], authMethod: 'none' });
   t.is((await preflight(server, '/api/me', SPA)).headers.get('access-control-allow-origin'), SPA);
-  await server.app.clients.remove(spa.clientId);
+  await server.app.clients.remove(spa.clientId, { type: 'system' });
   t.deepEqual(corsHeaders(await preflight(server, '/api/me', SPA)), []);
 });

@@ -1,7 +1,14 @@
 import test from 'ava';
 import { signedInAt, submitForm } from '../helpers/account-pages.ts';
 import { apiToken } from '../helpers/api.ts';
-import { ENVIRONMENT_SCOPES, environmentStorage, startEnvironmentServer } from '../helpers/environments.ts';
+import {
+  createEnvironment,
+  ENVIRONMENT_SCOPES,
+  environmentStorage,
+  startEnvironmentServer,
+  waitForState,
+} from '../helpers/environments.ts';
+import { ProviderError } from '../../src/environments/driver.ts';
 import { csrfToken } from '../helpers/page-client.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -143,4 +150,32 @@ test('the environments page says “not enough DUST” in the reader’s languag
         'Running this environment costs 100 DUST per started hour, and the wallet does not hold that much.',
     },
   });
+});
+
+test('an environment the provider refused shows why on the environments page in the reader’s language', async (t) => {
+  const server = await startEnvironmentServer(await environmentStorage(t), {
+    driver: {
+      name: 'local',
+      create: async () => {
+        throw new ProviderError('region is out of capacity', false);
+      },
+      inspect: async () => ({ status: 'missing' }),
+      stop: async (ids) => ids,
+      destroy: async () => {},
+    },
+  });
+  t.teardown(() => server.stop());
+  const token = await apiToken(server, 'unlucky@example.com', ENVIRONMENT_SCOPES);
+  const created = await createEnvironment(server, token, { name: 'Box', template: 'test-box', tier: 'free' });
+  t.is(created.status, 201);
+  const failed = await waitForState(server, token, created.body.id, 'error');
+  t.is(failed.last_error, 'region is out of capacity', '/api keeps the provider’s words as they came');
+
+  const { client } = await signedInAt(server, '/account/environments', 'unlucky@example.com');
+  const page = async (headers: Record<string, string>) =>
+    readable(await (await client.request('/account/environments', { headers })).text());
+  t.true(
+    (await page(FRENCH)).includes('Échec\u202f: le fournisseur a répondu «\u202fregion is out of capacity\u202f»'),
+  );
+  t.true((await page(ENGLISH)).includes('Failed: the provider answered “region is out of capacity”'));
 });

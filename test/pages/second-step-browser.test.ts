@@ -154,6 +154,22 @@ async function secondStep(t: ExecutionContext, viewport: Viewport) {
   await checkPage(t, page, viewport, 'security-remembered', 'Sign-in & security');
   await bothSchemes(page, viewport, 'security-remembered');
   t.true(await page.getByRole('button', { name: 'Forget this browser' }).isVisible());
+
+  // Forgetting them all asks first; cancelling keeps them.
+  await page.getByRole('button', { name: 'Forget all browsers' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Forget all remembered browsers?' }).waitFor();
+  await checkPage(t, page, viewport, 'security-forget-all-confirm', 'Forget all remembered browsers?');
+  await bothSchemes(page, viewport, 'security-forget-all-confirm');
+  await page.getByRole('link', { name: 'Cancel, keep them' }).click();
+  await page.waitForURL((url) => url.pathname === '/account/security');
+  t.true(await page.getByRole('button', { name: 'Forget this browser' }).isVisible(), 'cancelling keeps it');
+  await page.getByRole('button', { name: 'Forget all browsers' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Forget all remembered browsers?' }).waitFor();
+  await page.getByRole('button', { name: 'Forget all browsers' }).click();
+  // This page stood on the remembered browser alone: forgotten, it asks for the second step.
+  // (The browser carries the page's #remembered through the redirects.)
+  await page.waitForURL((url) => /^\/interaction\/[^/]+\/mfa$/.test(url.pathname));
+  await page.getByRole('heading', { level: 1, name: 'Confirm it’s you' }).waitFor();
   t.deepEqual(complaints, []);
 }
 

@@ -176,14 +176,23 @@ test('a remembered browser is refused for another account, after 30 days, and on
   t.is(security.url.pathname, '/account/security');
   t.regex(security.html, /Remembered browsers/);
   t.regex(security.html, /Forget this browser/);
-  const forgotten = await submit(browser, security, '/remembered/forget-all');
+  const account = await accountByEmail(server, alice);
+  // Forgetting every browser asks first; cancelling leads back and forgets nothing.
+  const asked = await submit(browser, security, '/remembered/forget-all');
+  t.is(asked.url.pathname, '/account/security/remembered/forget-all');
+  t.regex(asked.html, /<h1 id="page-title">Forget all remembered browsers\?<\/h1>/);
+  t.regex(asked.html, /<strong>1 remembered browser<\/strong> will ask for your second step again/);
+  t.regex(asked.html, /<a class="button" href="\/account\/security#remembered">Cancel, keep them<\/a>/);
+  t.is((await server.app.services.rememberedBrowsers.list(account.id)).length, 1, 'nothing forgotten yet');
+  const cancelled = await land(browser, `${server.url}/account/security#remembered`);
+  t.is(cancelled.url.pathname, '/account/security', 'the page still stands on the remembered browser');
+  const forgotten = await submit(browser, asked, '/remembered/forget-all', { confirm: 'yes' });
   // The page's own session stood on the remembered browser alone: it now needs the second step too.
   t.true(isSecondStep(forgotten), 'the account page asks for the second step at once');
   const afterForget = await signInAgain(server, config, browser, alice);
   t.true(isSecondStep(afterForget.page), 'a forgotten browser asks again');
 
   // Remembered anew, then 30 days and a moment later: asked again.
-  const account = await accountByEmail(server, alice);
   await submit(browser, afterForget.page, '/mfa/totp', {
     code: (await nextAppCode(aliceApp.secret, aliceApp.step + 2, server.clock)).code,
     remember: 'yes',

@@ -2,15 +2,18 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { apiErrors } from '../../http/api-errors.ts';
 import { jsonErrors, ScriptError } from '../../http/json-errors.ts';
-import { text } from '../../i18n/translator.ts';
+import { text, translator } from '../../i18n/translator.ts';
 import { csrfProtection } from '../../http/csrf.ts';
 import type { Renderer } from '../../http/render.ts';
+import { pageLocale } from '../../http/page-locale.ts';
 import { allowStyleNonce } from '../../http/security-headers.ts';
 import { PAGES_CLIENT_ID, type PageSession } from '../../http/page-session.ts';
 import { requirePerson } from '../../oidc/caller.ts';
 import { ApiError } from '../../shared/api-error.ts';
 import { decodeCursor, encodeCursor } from '../../shared/cursor.ts';
 import type { EnvironmentService } from '../environment.service.ts';
+import type { EnvironmentEvent } from '../environment.table.ts';
+import { trailText } from '../trail-text.ts';
 import { tmuxSessionName } from './terminal.routes.ts';
 import type { Terminals } from './terminals.ts';
 
@@ -20,10 +23,14 @@ const KEEP_ALIVE_MS = 15_000;
 
 const notFound = () => new ApiError(404, 'environment_not_found', 'No such environment.');
 
+/** An entry's message as stored: English, for developers (the API). */
+const storedMessage = (row: EnvironmentEvent) => row.message ?? row.kind.replace(/_/g, ' ');
+
 /**
  * The environment's trail as Server-Sent Events (provisioning steps, the machine's cloud-init output,
  * readiness, warnings of what the machine could not apply, stops), each with its cursor as the event
- * id, so a reconnecting EventSource sends Last-Event-ID and gets only what it has not seen.
+ * id, so a reconnecting EventSource sends Last-Event-ID and gets only what it has not seen. `say`
+ * gives each entry's `message`.
  */
 async function streamLogs(
   ctx: Context,
@@ -31,6 +38,7 @@ async function streamLogs(
   accountId: string,
   environmentId: string,
   pollMs: number,
+  say: (row: EnvironmentEvent) => string,
 ) {
   // Throws the API's 404/403 before the stream starts.
   await service.events(accountId, environmentId, { cursor: undefined, limit: 1 });
@@ -63,7 +71,7 @@ async function streamLogs(
         const data = {
           kind: row.kind,
           state: row.to_state,
-          message: row.message ?? row.kind.replace(/_/g, ' '),
+          message: say(row),
           detail: row.detail,
           at: row.created_at.toISOString(),
         };
@@ -91,7 +99,7 @@ export function environmentLogRoutes(deps: {
   router.get('/api/environments/:id/logs', apiErrors, deps.requireScopes('environments:read'), async (ctx) => {
     const id = ctx.params.id ?? '';
     if (!ID.test(id)) throw notFound();
-    await streamLogs(ctx, deps.service, requirePerson(ctx.state), id, deps.pollMs);
+    await streamLogs(ctx, deps.service, requirePerson(ctx.state), id, deps.pollMs, storedMessage);
   });
   return router.routes();
 }
@@ -155,7 +163,15 @@ export function terminalPageRoutes(deps: {
       if (!accountId) throw new ScriptError(401, 'sign_in_required', text('notices.terminal.signInForLog'));
       const id = ctx.params.id ?? '';
       if (!ID.test(id)) throw notFound();
-      await streamLogs(ctx, deps.service, accountId, id, deps.pollMs);
+      // The page's log speaks the page's language (the EventSource sends the page's Accept-Language):
+      // FairyID's own entries are worded from their kind and detail; the machine's output stays as printed.
+      const words = translator(pageLocale(ctx));
+      ctx.set('Content-Language', words.locale);
+      ctx.vary('Accept-Language');
+      await streamLogs(ctx, deps.service, accountId, id, deps.pollMs, (row) => {
+        const said = trailText(row);
+        return said ? words.t(said) : storedMessage(row);
+      });
     });
   });
 

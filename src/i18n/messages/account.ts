@@ -123,6 +123,10 @@ export const accountMessages = defineMessages({
       '<strong>{name}</strong> loses its access to your account at once, and must ask you again to connect.',
     'account.confirmLastFactor': 'It is your only second step: removing it turns two-step sign-in off.',
     'account.confirmKeep': 'Cancel, keep it',
+    'account.confirmUnlinkTitle': 'Unlink this account?',
+    'account.confirmUnlinkLead':
+      '<strong>{name}</strong> will no longer sign you in to FairyID. You can link it again later.',
+    'account.confirmKeepLinked': 'Cancel, keep it linked',
   },
   fr: {
     'account.navLabel': 'Votre compte',
@@ -246,5 +250,9 @@ export const accountMessages = defineMessages({
     'account.confirmLastFactor':
       'C’est votre seule deuxième étape\u202f: la retirer désactive la connexion en deux étapes.',
     'account.confirmKeep': 'Annuler, la garder',
+    'account.confirmUnlinkTitle': 'Dissocier ce compte\u202f?',
+    'account.confirmUnlinkLead':
+      '<strong>{name}</strong> ne vous connectera plus à FairyID. Vous pourrez l’associer de nouveau plus tard.',
+    'account.confirmKeepLinked': 'Annuler, le garder associé',
   },
 });

@@ -23,6 +23,7 @@ export const activityMessages = defineMessages({
     'activity.event.consent_granted': 'App allowed',
     'activity.event.grant_revoked': 'App disconnected',
     'activity.event.refresh_token_reused': 'App retried with the token it had just replaced',
+    'activity.event.code_reused': 'App disconnected: a one-time code it had received was used twice',
     'activity.event.email_changed': 'Email address changed',
     'activity.event.phone_changed': 'Phone number changed',
     'activity.event.profile_updated': 'Profile updated',
@@ -124,6 +125,8 @@ export const activityMessages = defineMessages({
     'activity.event.consent_granted': 'Application autorisée',
     'activity.event.grant_revoked': 'Application déconnectée',
     'activity.event.refresh_token_reused': 'Une application a réessayé avec le jeton qu’elle venait de remplacer',
+    'activity.event.code_reused':
+      'Application déconnectée : un code à usage unique qu’elle avait reçu a été utilisé deux fois',
     'activity.event.email_changed': 'Adresse e-mail modifiée',
     'activity.event.phone_changed': 'Numéro de téléphone modifié',
     'activity.event.profile_updated': 'Profil mis à jour',

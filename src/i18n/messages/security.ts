@@ -63,6 +63,13 @@ export const securityMessages = defineMessages({
     'security.rememberedUntil': 'Remembered {since}, until {until}.',
     'security.forgetBrowser': 'Forget this browser',
     'security.forgetAll': 'Forget all browsers',
+    'security.confirmForgetAllTitle': 'Forget all remembered browsers?',
+    'security.confirmForgetAllLead': {
+      one: '<strong>{count} remembered browser</strong> will ask for your second step again the next time you sign in there. If it is this one, you will be asked right away.',
+      other:
+        '<strong>{count} remembered browsers</strong> will ask for your second step again the next time you sign in there. If this browser is one of them, you will be asked right away.',
+    },
+    'security.confirmKeepBrowsers': 'Cancel, keep them',
     'security.noneRemembered':
       'None. At the second step of a sign-in, “Remember this browser for 30 days” lets that browser skip it when an app asks for nothing more.',
   },
@@ -130,6 +137,13 @@ export const securityMessages = defineMessages({
     'security.rememberedUntil': 'Mémorisé {since}, expire {until}.',
     'security.forgetBrowser': 'Oublier ce navigateur',
     'security.forgetAll': 'Oublier tous les navigateurs',
+    'security.confirmForgetAllTitle': 'Oublier tous les navigateurs mémorisés\u202f?',
+    'security.confirmForgetAllLead': {
+      one: '<strong>{count} navigateur mémorisé</strong> vous redemandera votre deuxième étape à votre prochaine connexion depuis celui-ci. Si c’est ce navigateur, elle vous sera demandée tout de suite.',
+      other:
+        '<strong>{count} navigateurs mémorisés</strong> vous redemanderont votre deuxième étape à votre prochaine connexion depuis chacun d’eux. Si ce navigateur en fait partie, elle vous sera demandée tout de suite.',
+    },
+    'security.confirmKeepBrowsers': 'Annuler, les garder',
     'security.noneRemembered':
       'Aucun. À la deuxième étape d’une connexion, «\u202fMémoriser ce navigateur pendant 30 jours\u202f» permet à ce navigateur de la sauter quand une application n’exige rien de plus.',
   },

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import avaTest from 'ava';
 import { callApi } from '../../helpers/api.ts';
+import { SCREENSHOTS } from '../../helpers/browser.ts';
 import { signInByEmailCode } from '../../helpers/browser-sign-in.ts';
 import { waitForState } from '../../helpers/environments.ts';
 import { runningEnvironment, startTerminalServer } from '../../helpers/terminal-environment.ts';
@@ -12,7 +13,7 @@ import { VIEWPORTS, watchComplaints } from '../../helpers/viewport-pages.ts';
 // Debian's chromium, and root for the local machines' own users.
 const test = process.getuid?.() === 0 && existsSync('/usr/bin/chromium') ? avaTest.serial : avaTest.skip;
 
-test('the terminal page of an environment that is not running shows the machine’s boot output in its log', async (t) => {
+test('the terminal page of an environment that is not running shows the machine’s boot output in its log, in the page’s language', async (t) => {
   const templates = await mkdtemp(join(tmpdir(), 'fairyid-log-templates-'));
   t.teardown(() => rm(templates, { recursive: true, force: true }));
   await writeFile(
@@ -47,5 +48,34 @@ test('the terminal page of an environment that is not running shows the machine�
     complaints.filter((complaint) => !/\/terminal\/ticket answered 409$/.test(complaint)),
     [],
     'no CSP refusals or failed assets',
+  );
+
+  // A browser that asks for French reads FairyID's steps in French; the machine's output stays as printed.
+  const french = await VIEWPORTS.desktop.open(t);
+  await french.context().setExtraHTTPHeaders({ 'accept-language': 'fr-FR,fr;q=0.9' });
+  const frenchComplaints = watchComplaints(french);
+  await french.goto(`${server.url}/account/environments/${environment.id}/terminal`);
+  await signInByEmailCode(server, french, email);
+  await french.waitForURL(/\/terminal$/);
+  t.is(await french.getAttribute('html', 'lang'), 'fr');
+  const frenchLog = french.getByLabel('Journal de mise en place');
+  await frenchLog.filter({ hasText: 'Arrêté\u202f: machine supprimée' }).waitFor();
+  const lines = (await frenchLog.innerText()).split('\n');
+  t.true(
+    lines.some((line) => /^\d\d:\d\d:\d\d Demandé à partir du modèle Test box, taille \w+, région \S+$/.test(line)),
+  );
+  t.true(lines.some((line) => /^\d\d:\d\d:\d\d Machine demandée au fournisseur$/.test(line)));
+  t.true(lines.some((line) => /^\d\d:\d\d:\d\d Prêt\u202f: la machine a signalé la fin de cloud-init$/.test(line)));
+  t.true(lines.some((line) => /^\d\d:\d\d:\d\d Arrêt demandé$/.test(line)));
+  t.true(lines.includes('compiling the world') && lines.includes('all done: 42'), 'the machine’s lines as printed');
+  const steps = lines.filter((line) => /^\d\d:\d\d:\d\d /.test(line));
+  t.false(
+    steps.some((line) => /Ready|Stopped|Requested|requested/.test(line)),
+    `no English step is left: ${steps.join(' | ')}`,
+  );
+  await french.screenshot({ path: `${SCREENSHOTS}terminal-log-fr-desktop.png`, fullPage: true });
+  t.deepEqual(
+    frenchComplaints.filter((complaint) => !/\/terminal\/ticket answered 409$/.test(complaint)),
+    [],
   );
 });
