@@ -8,15 +8,18 @@ import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'no
  * compared in constant time; their length is no secret.
  */
 export class CookieSigner {
+  readonly #signing: KeyObject;
   readonly #keys: readonly KeyObject[];
 
   constructor(keys: readonly string[]) {
-    if (!keys.length) throw new Error('cookie signing needs at least one key');
-    this.#keys = keys.map((key) => createSecretKey(Buffer.from(key)));
+    const [first, ...rest] = keys.map((key) => createSecretKey(Buffer.from(key)));
+    if (!first) throw new Error('cookie signing needs at least one key');
+    this.#signing = first;
+    this.#keys = [first, ...rest];
   }
 
   sign(data: string): string {
-    return digest(data, this.#keys[0]!);
+    return digest(data, this.#signing);
   }
 
   verify(data: string, signature: string): boolean {
@@ -26,11 +29,10 @@ export class CookieSigner {
   /** Which key made `signature` for `data`, or -1 if none did. */
   index(data: string, signature: string): number {
     const given = Buffer.from(String(signature));
-    for (let i = 0; i < this.#keys.length; i += 1) {
-      const expected = Buffer.from(digest(data, this.#keys[i]!));
-      if (given.length === expected.length && timingSafeEqual(given, expected)) return i;
-    }
-    return -1;
+    return this.#keys.findIndex((key) => {
+      const expected = Buffer.from(digest(data, key));
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    });
   }
 }
 

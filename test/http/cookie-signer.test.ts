@@ -27,7 +27,12 @@ test('a signature by no listed key, for other data, truncated or of another leng
   t.is(signer.index('name=value', good.slice(0, -1)), -1);
   t.is(signer.index('name=value', `${good}A`), -1);
   t.is(signer.index('name=value', ''), -1);
-  t.false(signer.verify('name=value', good.replace(/^./, (char) => (char === 'A' ? 'B' : 'A'))));
+  t.false(
+    signer.verify(
+      'name=value',
+      good.replace(/^./, (char) => (char === 'A' ? 'B' : 'A')),
+    ),
+  );
 });
 
 test('no keys is a configuration error, not a signer that accepts nothing', (t) => {
