@@ -127,6 +127,9 @@ async function main(options: Options) {
     const used = idle();
     if (used) idleCpu.set(target, used.seconds / used.elapsedS);
   }
+  // A run's server CPU seconds net of what the server burns idle (undefined where /proc is not readable).
+  const netCpuSeconds = (target: Target, used: ReturnType<ReturnType<typeof cpuMeter>>) =>
+    used && Math.max(0, used.seconds - (idleCpu.get(target) ?? 0) * used.elapsedS);
   log(
     `\nidle server CPU: ${[...idleCpu].map(([target, perSecond]) => `${target.name} ${(perSecond * 100).toFixed(1)}%`).join(', ')}`,
   );
@@ -154,10 +157,8 @@ async function main(options: Options) {
         // CPU time per served request: steadier than req/s on a busy machine, where the servers wait
         // for a core (the server's CPU time over the run, divided by the responses counted as OK).
         // Net of the server's idle CPU.
-        const serverCpuUsPerRequest =
-          used === undefined || !result.ok
-            ? undefined
-            : (Math.max(0, used.seconds - (idleCpu.get(target) ?? 0) * used.elapsedS) * 1e6) / result.ok;
+        const net = netCpuSeconds(target, used);
+        const serverCpuUsPerRequest = net === undefined || !result.ok ? undefined : (net * 1e6) / result.ok;
         runs.push({
           rep,
           scenario: scenario.name,
@@ -181,11 +182,8 @@ async function main(options: Options) {
       for (const target of order.filter((candidate) => signInTargets.includes(candidate))) {
         const cpu = cpuMeter(target);
         const result = await runSignInFlows(target, concurrency, options.duration);
-        const used = cpu();
-        const serverCpuMsPerFlow =
-          used === undefined || !result.flows
-            ? undefined
-            : (Math.max(0, used.seconds - (idleCpu.get(target) ?? 0) * used.elapsedS) * 1e3) / result.flows;
+        const net = netCpuSeconds(target, cpu());
+        const serverCpuMsPerFlow = net === undefined || !result.flows ? undefined : (net * 1e3) / result.flows;
         flows.push({
           rep,
           target: target.name,
