@@ -75,7 +75,8 @@ type Run = {
   serverCpuPercent?: number;
   serverCpuUsPerRequest?: number;
 } & LoadResult;
-type Flows = { rep: number } & FlowResult;
+/** serverCpuMsPerFlow: the server's CPU time over the run, net of its idle CPU, per completed flow. */
+type Flows = { rep: number; target: string; serverCpuMsPerFlow?: number } & FlowResult;
 
 async function main(options: Options) {
   const startedAt = new Date();
@@ -90,7 +91,10 @@ async function main(options: Options) {
   const primary = targets[0]!;
   // The complete sign-in and the expired-rows phase are about one FairyID, not the scale-out check.
   const single = options.instances === 1;
-  const signInTarget = single && wants('signin') ? targets.find((target) => target.signIn) : undefined;
+  // Every FairyID build that can sign in (FairyID-B too, with BENCH_COMPARE_ROOT); the first one's
+  // flows are checked against the goals and timed request by request.
+  const signInTargets = single && wants('signin') ? targets.filter((target) => target.signIn) : [];
+  const signInTarget = signInTargets[0];
   const expiredRowsWanted = single && !options.target && wants('token_after_expired_rows');
 
   const tokenShapes: Record<string, string> = {};
@@ -111,7 +115,7 @@ async function main(options: Options) {
         await runLoad(scenario.spec(prepared.get(target)!), { ...load, duration: options.warmup, ...spreadOf(target) });
       }
     }
-    if (signInTarget) await runSignInFlows(signInTarget, 1, options.warmup);
+    for (const target of signInTargets) await runSignInFlows(target, 1, options.warmup);
   }
 
   // What each server burns with no request in flight (timers, the sweeper, the metrics): taken off
@@ -123,6 +127,9 @@ async function main(options: Options) {
     const used = idle();
     if (used) idleCpu.set(target, used.seconds / used.elapsedS);
   }
+  // A run's server CPU seconds net of what the server burns idle (undefined where /proc is not readable).
+  const netCpuSeconds = (target: Target, used: ReturnType<ReturnType<typeof cpuMeter>>) =>
+    used && Math.max(0, used.seconds - (idleCpu.get(target) ?? 0) * used.elapsedS);
   log(
     `\nidle server CPU: ${[...idleCpu].map(([target, perSecond]) => `${target.name} ${(perSecond * 100).toFixed(1)}%`).join(', ')}`,
   );
@@ -150,10 +157,8 @@ async function main(options: Options) {
         // CPU time per served request: steadier than req/s on a busy machine, where the servers wait
         // for a core (the server's CPU time over the run, divided by the responses counted as OK).
         // Net of the server's idle CPU.
-        const serverCpuUsPerRequest =
-          used === undefined || !result.ok
-            ? undefined
-            : (Math.max(0, used.seconds - (idleCpu.get(target) ?? 0) * used.elapsedS) * 1e6) / result.ok;
+        const net = netCpuSeconds(target, used);
+        const serverCpuUsPerRequest = net === undefined || !result.ok ? undefined : (net * 1e6) / result.ok;
         runs.push({
           rep,
           scenario: scenario.name,
@@ -173,13 +178,24 @@ async function main(options: Options) {
         );
       }
     }
-    for (const concurrency of signInTarget ? SIGN_IN_CONCURRENCY : []) {
-      const result = await runSignInFlows(signInTarget!, concurrency, options.duration);
-      flows.push({ rep, ...result });
-      const failures = result.failed ? `  failed ${result.failed}, first: ${result.firstFailure}` : '';
-      log(
-        `[rep ${rep}] ${`signin x${concurrency}`.padEnd(18)} ${signInTarget!.name.padEnd(9)} ${result.flowsPerSec.toFixed(1).padStart(6)} flows/s${failures}`,
-      );
+    for (const concurrency of SIGN_IN_CONCURRENCY) {
+      for (const target of order.filter((candidate) => signInTargets.includes(candidate))) {
+        const cpu = cpuMeter(target);
+        const result = await runSignInFlows(target, concurrency, options.duration);
+        const net = netCpuSeconds(target, cpu());
+        const serverCpuMsPerFlow = net === undefined || !result.flows ? undefined : (net * 1e3) / result.flows;
+        flows.push({
+          rep,
+          target: target.name,
+          ...result,
+          ...(serverCpuMsPerFlow === undefined ? {} : { serverCpuMsPerFlow }),
+        });
+        const failures = result.failed ? `  failed ${result.failed}, first: ${result.firstFailure}` : '';
+        const cpuText = serverCpuMsPerFlow === undefined ? '' : `  server CPU ${serverCpuMsPerFlow.toFixed(1)} ms/flow`;
+        log(
+          `[rep ${rep}] ${`signin x${concurrency}`.padEnd(18)} ${target.name.padEnd(10)} ${result.flowsPerSec.toFixed(1).padStart(6)} flows/s${cpuText}${failures}`,
+        );
+      }
     }
   }
   // One more flow, alone, timed request by request: where a sign-in's time goes.
@@ -224,14 +240,17 @@ async function main(options: Options) {
   if (expiredRows && 'skipped' in expiredRows)
     console.log(`\ntoken_after_expired_rows: skipped (${expiredRows.skipped})`);
   else if (expiredRows) console.log(`\ntoken_after_expired_rows\n${expiredRowsReport(expiredRows, EXPIRED_ROWS_GOAL)}`);
+  for (const target of signInTargets) {
+    const mine = flows.filter((flow) => flow.target === target.name);
+    console.log(
+      `\ncomplete passwordless sign-in, ${target.name} (wall time per flow on loopback, approximating server time)`,
+    );
+    console.log(
+      signInTable(new Map(SIGN_IN_CONCURRENCY.map((c) => [c, mine.filter((flow) => flow.concurrency === c)]))),
+    );
+    if (target === signInTarget) console.log(signInGoals(mine));
+  }
   if (signInTarget) {
-    console.log(
-      `\ncomplete passwordless sign-in, ${signInTarget.name} only (wall time per flow on loopback, approximating server time)`,
-    );
-    console.log(
-      signInTable(new Map(SIGN_IN_CONCURRENCY.map((c) => [c, flows.filter((flow) => flow.concurrency === c)]))),
-    );
-    console.log(signInGoals(flows));
     if (breakdown)
       console.log(
         `\none sign-in, request by request (ms to the response headers / to its end)\n${breakdownTable(breakdown)}`,

@@ -25,6 +25,7 @@ import { healthRoutes } from './http/health.routes.ts';
 import { homeRoutes } from './http/home.routes.ts';
 import { inputRule } from './http/input-rule.ts';
 import { createLogger } from './http/logger.ts';
+import { CookieSigner } from './http/cookie-signer.ts';
 import { dispatchByPath, type Layer, onlyForApiGroups } from './http/dispatch.ts';
 import { createPageSession } from './http/page-session.ts';
 import { requestContext } from './http/request-context.ts';
@@ -122,7 +123,8 @@ export async function createApp(
     providerRouteNames((name) => host.current().pathFor(name)),
   );
 
-  const koa = new Koa({ proxy: config.trustProxy, keys: [...config.cookieKeys] });
+  const koa = new Koa({ proxy: config.trustProxy });
+  koa.keys = new CookieSigner(config.cookieKeys);
   // 1.
   koa.use(clientAddress(config.trustedProxyHops));
   koa.use(requestContext(log, httpMetrics.observe));

@@ -92,10 +92,19 @@ export function scenarioTable(rows: ScenarioRow[], names: { a: string; withBasel
   return table([header, ...body]);
 }
 
-export function signInTable(byConcurrency: Map<number, FlowResult[]>): string {
-  const header = ['concurrent flows', 'p50 ms', 'p99 ms', 'flows/s median (min-max, n)', 'flows', 'failed'];
+export function signInTable(byConcurrency: Map<number, (FlowResult & { serverCpuMsPerFlow?: number })[]>): string {
+  const header = [
+    'concurrent flows',
+    'p50 ms',
+    'p99 ms',
+    'flows/s median (min-max, n)',
+    'server CPU ms/flow median (min-max, n)',
+    'flows',
+    'failed',
+  ];
   const body = [...byConcurrency].map(([concurrency, runs]) => {
     const times = runs.flatMap((run) => run.timesMs);
+    const cpu = runs.flatMap((run) => (run.serverCpuMsPerFlow === undefined ? [] : [run.serverCpuMsPerFlow]));
     return [
       String(concurrency),
       fixed(percentile(times, 50), 1),
@@ -104,6 +113,7 @@ export function signInTable(byConcurrency: Map<number, FlowResult[]>): string {
         runs.map((run) => run.flowsPerSec),
         (value) => fixed(value, 1),
       ),
+      cpu.length ? spread(cpu, (value) => fixed(value, 1)) : '-',
       String(times.length),
       String(runs.reduce((sum, run) => sum + run.failed, 0)),
     ];
