@@ -36,14 +36,18 @@ export function dispatchByPath(branches: readonly Branch[], rest: readonly Layer
 
 /**
  * For the routers in front of the declared routes (the OpenAPI document, the event catalog, log
- * streams): an /api request whose group is none of theirs skips them instead of being matched
- * against their patterns. Paths outside /api (the reference page at /docs/api) reach them as before.
+ * streams), as one layer: an /api request runs only the router of its own group (found once, by a
+ * map lookup), or none, instead of being matched against their patterns or asking each of them in
+ * turn. Paths outside /api (the reference page at /docs/api) pass all of them, in order, as before.
  */
-export function onlyForApiGroups(groups: readonly string[], layer: Layer): Layer {
-  const names = new Set(groups.map((group) => group.toLowerCase()));
-  const run = layer as Middleware;
+export function byApiGroup(routers: readonly { groups: readonly string[]; layer: Layer }[]): Layer {
+  const byGroup = new Map<string, Middleware>();
+  for (const { groups, layer } of routers)
+    for (const group of groups) byGroup.set(group.toLowerCase(), layer as Middleware);
+  const all = compose(routers.map(({ layer }) => layer));
   return ((ctx: Context, next: Next) => {
-    if (!ctx.path.startsWith('/api/')) return run(ctx, next);
-    return names.has(groupOf(ctx.path)?.toLowerCase() ?? '') ? run(ctx, next) : next();
+    if (!ctx.path.startsWith('/api/')) return all(ctx, next);
+    const layer = byGroup.get(groupOf(ctx.path)?.toLowerCase() ?? '');
+    return layer ? layer(ctx, next) : next();
   }) as Layer;
 }
