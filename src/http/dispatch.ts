@@ -7,13 +7,22 @@ import { groupOf } from './api-route.ts';
  */
 export type Layer = Middleware<DefaultState, never>;
 
-/** Runs layers in order, each one's `next` being the one after it and the last one's `next` the caller's. */
+/**
+ * Runs layers in order, each one's `next` being the one after it and the last one's `next` the caller's.
+ * Each layer's own promise is passed on rather than awaited in a wrapper of ours (as koa-compose does):
+ * one promise fewer per layer and request.
+ */
 export function compose(layers: readonly Layer[]): (ctx: Context, next: Next) => Promise<void> {
   return (ctx, next) => {
-    const run = async (index: number): Promise<void> => {
+    const run = (index: number): Promise<void> => {
       const layer = layers[index] as Middleware | undefined;
       if (!layer) return next();
-      await layer(ctx, () => run(index + 1));
+      try {
+        return Promise.resolve(layer(ctx, () => run(index + 1)));
+      } catch (error) {
+        // A layer that is not an async function may throw before it returns a promise.
+        return Promise.reject(error);
+      }
     };
     return run(0);
   };
