@@ -160,9 +160,16 @@ export async function startFairyId(options: {
     url,
     readyPath: '/health',
     // BENCH_FAIRYID_NODE_ARGS: extra Node flags for the FairyID servers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
-    // (Node refuses --cpu-prof in NODE_OPTIONS).
+    // (Node refuses --cpu-prof in NODE_OPTIONS); BENCH_COMPARE_NODE_ARGS, when set, replaces them for
+    // FairyID-B, so that one run measures what a flag costs.
     args: [
-      ...(process.env.BENCH_FAIRYID_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      ...(
+        (options.name === 'FairyID-B' ? process.env.BENCH_COMPARE_NODE_ARGS : undefined) ??
+        process.env.BENCH_FAIRYID_NODE_ARGS ??
+        ''
+      )
+        .split(' ')
+        .filter(Boolean),
       ...nodeArgs(options.runtime.kind, options.runtime.kind === 'dist' ? 'dist/src/main.js' : 'src/main.ts'),
     ],
     env: fairyEnv(options.storage, { HOST: '127.0.0.1', PORT: String(port), ISSUER: options.issuer ?? url }),
