@@ -20,17 +20,14 @@ import { apiDocsRoutes } from './http/api-docs.routes.ts';
 import { apiCors } from './http/cors.ts';
 import { type ApiRoute, mountApiRoutes, openApiDocument } from './http/api-route.ts';
 import { assetRoutes } from './http/assets.routes.ts';
-import { errorPages } from './http/error-pages.ts';
 import { healthRoutes } from './http/health.routes.ts';
 import { homeRoutes } from './http/home.routes.ts';
 import { inputRule } from './http/input-rule.ts';
 import { createLogger } from './http/logger.ts';
 import { CookieSigner } from './http/cookie-signer.ts';
-import { dispatchByPath, type Layer, onlyForApiGroups } from './http/dispatch.ts';
+import { byApiGroup, dispatchByPath, type Layer } from './http/dispatch.ts';
 import { createPageSession } from './http/page-session.ts';
-import { requestContext } from './http/request-context.ts';
-import { clientAddress } from './http/request-origin.ts';
-import { securityHeaders } from './http/security-headers.ts';
+import { requestFrame } from './http/request-frame.ts';
 import { interactionRoutes } from './interaction/interaction.routes.ts';
 import { mfaRoutes } from './interaction/mfa.routes.ts';
 import { isPasskeyCeremonyRequest, passkeyInteractionRoutes } from './interaction/passkey.routes.ts';
@@ -71,7 +68,8 @@ export type App = Awaited<ReturnType<typeof createApp>>;
 /**
  * Assembles the server over the services built in services.ts: middleware and routes, in this order.
  *
- * 1. Plumbing every response needs: request id, log line and request metrics, security headers, error pages.
+ * 1. Plumbing every response needs, in one middleware (http/request-frame.ts): client address, request id,
+ *    log line and request metrics, security headers, error pages.
  * 2. The Stripe webhook, ahead of every body parser: Stripe's signature covers the raw bytes.
  * 3. The input rule, before every other route and parser: no NUL or broken Unicode anywhere, bodies
  *    well-formed and bounded.
@@ -126,10 +124,15 @@ export async function createApp(
   const koa = new Koa({ proxy: config.trustProxy });
   koa.keys = new CookieSigner(config.cookieKeys);
   // 1.
-  koa.use(clientAddress(config.trustedProxyHops));
-  koa.use(requestContext(log, httpMetrics.observe));
-  koa.use(securityHeaders({ hsts: config.production && config.issuer.startsWith('https://') }));
-  koa.use(errorPages(renderer));
+  koa.use(
+    requestFrame({
+      log,
+      trustedProxyHops: config.trustedProxyHops,
+      hsts: config.production && config.issuer.startsWith('https://'),
+      renderer,
+      observe: httpMetrics.observe,
+    }),
+  );
   // 2.
   if (services.billing) koa.use(services.billing.webhook);
   // 3.
@@ -153,18 +156,20 @@ export async function createApp(
   const api: Layer[] = [
     // CORS first: a preflight carries no token, and every answer below must carry the headers.
     apiCors(services.corsOrigins.allows),
-    onlyForApiGroups(['openapi.json'], apiDocsRoutes(apiDocument, renderer)),
-    // Public, like the OpenAPI document that also carries it.
-    onlyForApiGroups(['events'], eventSchemaRoutes()),
-    // Server-Sent Events, ahead of the JSON routes that answer every other /api path.
-    onlyForApiGroups(
-      ['environments'],
-      environmentLogRoutes({
-        service: services.environments.service,
-        requireScopes: guard.requireScopes,
-        pollMs: services.terminals.pollMs,
-      }),
-    ),
+    byApiGroup([
+      { groups: ['openapi.json'], layer: apiDocsRoutes(apiDocument, renderer) },
+      // Public, like the OpenAPI document that also carries it.
+      { groups: ['events'], layer: eventSchemaRoutes() },
+      // Server-Sent Events, ahead of the JSON routes that answer every other /api path.
+      {
+        groups: ['environments'],
+        layer: environmentLogRoutes({
+          service: services.environments.service,
+          requireScopes: guard.requireScopes,
+          pollMs: services.terminals.pollMs,
+        }),
+      },
+    ]),
     // Outside production every answer is checked against its declared schema.
     mountApiRoutes(apiRoutes, guard.requireScopes, { checkResponses: !config.production }),
   ];

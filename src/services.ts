@@ -281,25 +281,25 @@ export type ServerOverrides = {
 export async function createServerServices(config: Config, log: Logger, overrides: ServerOverrides = {}) {
   const clock = overrides.clock ?? systemClock;
   // Loaded here rather than at the top: the operator CLI builds only createServices, and these
-  // modules (WebAuthn, Stripe, SMTP, environments and terminals) cost it a second and a half to load.
+  // modules (WebAuthn, environments and terminals) cost it a second and a half to load.
   const [
     { createPasskeyService, relyingPartyOf },
     { createPasskeyRepository },
-    { createStripeBilling },
-    { createSmtpMailer },
-    { createTwilioSms },
     { createEnvironments },
     { createTerminals },
-    { connectBroker },
   ] = await Promise.all([
     import('./accounts/passkey.service.ts'),
     import('./accounts/passkey.repository.ts'),
-    import('./billing/stripe-billing.ts'),
-    import('./notifications/smtp-mailer.ts'),
-    import('./notifications/twilio-sms.ts'),
     import('./environments/environments.ts'),
     import('./environments/terminal/terminals.ts'),
-    import('./events/broker.ts'),
+  ]);
+  // Stripe, SMTP, Twilio and NATS only when configured: their client libraries are megabytes of code
+  // that a server without them would otherwise keep in its heap for its whole life.
+  const [stripeBilling, smtpMailer, twilioSms, natsBroker] = await Promise.all([
+    config.stripe ? import('./billing/stripe-billing.ts') : undefined,
+    config.smtp ? import('./notifications/smtp-mailer.ts') : undefined,
+    config.twilio ? import('./notifications/twilio-sms.ts') : undefined,
+    config.events.nats ? import('./events/broker.ts') : undefined,
   ]);
   // /metrics is served on the main port behind METRICS_TOKEN, or on METRICS_PORT; the counters run either way.
   const metrics = createMetrics({ served: config.metrics.token !== undefined || config.metrics.port !== undefined });
@@ -323,14 +323,15 @@ export async function createServerServices(config: Config, log: Logger, override
   let broker: Broker | undefined;
   try {
     const nats = config.events.nats;
-    broker = nats
-      ? await connectBroker(nats, log).catch((error: unknown) => {
-          const reason = error instanceof Error ? error.message : String(error);
-          throw new StartupError(
-            `Cannot publish events to NATS at NATS_URL (${describeEndpoint(nats.url)}): ${reason}`,
-          );
-        })
-      : undefined;
+    broker =
+      nats && natsBroker
+        ? await natsBroker.connectBroker(nats, log).catch((error: unknown) => {
+            const reason = error instanceof Error ? error.message : String(error);
+            throw new StartupError(
+              `Cannot publish events to NATS at NATS_URL (${describeEndpoint(nats.url)}): ${reason}`,
+            );
+          })
+        : undefined;
     // Environment templates are validated at every server start; a bad file stops it with every
     // problem named. The CLI leaves them to `templates reload`: a quarter of a second per command.
     await services.environmentTemplates.reload();
@@ -369,12 +370,14 @@ export async function createServerServices(config: Config, log: Logger, override
   const provider = host;
 
   const outbox = config.smtp ? undefined : createDevOutbox(services.kv, log);
-  const mailer: Mailer = config.smtp
-    ? createSmtpMailer({ ...config.smtp, from: config.mailFrom }, log)
-    : required(outbox, 'the development outbox').mailer;
+  const mailer: Mailer =
+    config.smtp && smtpMailer
+      ? smtpMailer.createSmtpMailer({ ...config.smtp, from: config.mailFrom }, log)
+      : required(outbox, 'the development outbox').mailer;
   // Without Twilio, texts go to the development outbox; where that does not exist (production always
   // has SMTP) no SMS is offered, so nothing is ever readable over HTTP once real delivery is set up.
-  const sms: SmsSender | undefined = config.twilio ? createTwilioSms(config.twilio, log) : outbox?.sms;
+  const sms: SmsSender | undefined =
+    config.twilio && twilioSms ? twilioSms.createTwilioSms(config.twilio, log) : outbox?.sms;
 
   const codeLifetime = durationText(config.otp.ttl);
   const CODE_MESSAGES = {
@@ -600,18 +603,19 @@ export async function createServerServices(config: Config, log: Logger, override
       clientsPerPerson: config.builderClientsPerPerson,
     }),
     connectedApps,
-    billing: config.stripe
-      ? createStripeBilling({
-          stripe: config.stripe,
-          issuer: config.issuer,
-          packs: config.dustPacks,
-          db: services.db,
-          ledger: services.ledger,
-          plans: services.plans,
-          organizations: services.organizations,
-          log,
-        })
-      : undefined,
+    billing:
+      config.stripe && stripeBilling
+        ? stripeBilling.createStripeBilling({
+            stripe: config.stripe,
+            issuer: config.issuer,
+            packs: config.dustPacks,
+            db: services.db,
+            ledger: services.ledger,
+            plans: services.plans,
+            organizations: services.organizations,
+            log,
+          })
+        : undefined,
     environments,
     terminals,
     federation,

@@ -141,6 +141,12 @@ export async function registerClients(runtime: Runtime, storage: Storage, root: 
   };
 }
 
+// The Node flags FairyID runs with in production: the Dockerfile's CMD and `npm start` pass the same
+// (a smaller young generation: README, Performance, round five). The bench's own flags come after
+// them, so BENCH_FAIRYID_NODE_ARGS or BENCH_COMPARE_NODE_ARGS="--max-semi-space-size=0" (V8's own
+// default) overrides them.
+const PRODUCTION_NODE_FLAGS = ['--max-semi-space-size=16'];
+
 /**
  * One FairyID process on a free port. Its issuer is its own URL unless `issuer` is given: further
  * instances behind the same issuer (--instances) serve what the first one's URLs name.
@@ -160,9 +166,17 @@ export async function startFairyId(options: {
     url,
     readyPath: '/health',
     // BENCH_FAIRYID_NODE_ARGS: extra Node flags for the FairyID servers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
-    // (Node refuses --cpu-prof in NODE_OPTIONS).
+    // (Node refuses --cpu-prof in NODE_OPTIONS); BENCH_COMPARE_NODE_ARGS, when set, replaces them for
+    // FairyID-B, so that one run measures what a flag costs.
     args: [
-      ...(process.env.BENCH_FAIRYID_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      ...PRODUCTION_NODE_FLAGS,
+      ...(
+        (options.name === 'FairyID-B' ? process.env.BENCH_COMPARE_NODE_ARGS : undefined) ??
+        process.env.BENCH_FAIRYID_NODE_ARGS ??
+        ''
+      )
+        .split(' ')
+        .filter(Boolean),
       ...nodeArgs(options.runtime.kind, options.runtime.kind === 'dist' ? 'dist/src/main.js' : 'src/main.ts'),
     ],
     env: fairyEnv(options.storage, { HOST: '127.0.0.1', PORT: String(port), ISSUER: options.issuer ?? url }),

@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
-import type { Context, Middleware } from 'koa';
+import type { Context } from 'koa';
 import type { RequestOrigin } from '../shared/request-origin.ts';
 import { currentRequestId } from '../shared/request-scope.ts';
 
 // Keyed by the Node request, which our Koa app and oidc-provider's (a Koa app of its own, with
-// contexts of its own) share: both read the one address `clientAddress` derived.
+// contexts of its own) share: both read the one address `recordClientAddress` derived.
 const addresses = new WeakMap<IncomingMessage, string>();
 /**
  * The address a request came from. Each proxy appends the address it received the request from to
@@ -28,16 +28,13 @@ export function forwardedAddress(req: IncomingMessage, hops: number): string {
 }
 
 /**
- * Derives every request's client address once, first thing (see forwardedAddress); `ctx.ip` is set
- * to it too, so nothing in our app reads a different one.
+ * Derives a request's client address once, first thing (the request frame, request-frame.ts; see
+ * forwardedAddress); `ctx.ip` is set to it too, so nothing in our app reads a different one.
  */
-export function clientAddress(trustedProxyHops: number): Middleware {
-  return (ctx, next) => {
-    const address = forwardedAddress(ctx.req, trustedProxyHops);
-    addresses.set(ctx.req, address);
-    ctx.request.ip = address;
-    return next();
-  };
+export function recordClientAddress(ctx: Pick<Context, 'req' | 'request'>, trustedProxyHops: number) {
+  const address = forwardedAddress(ctx.req, trustedProxyHops);
+  addresses.set(ctx.req, address);
+  ctx.request.ip = address;
 }
 
 /** For middleware that hands downstream a new request object standing for the same request. */
@@ -49,8 +46,8 @@ export function carryClientAddress(from: IncomingMessage, to: IncomingMessage) {
 /** The client address of a request, in our routes or inside oidc-provider: the one source for budgets and audit. */
 export function clientIp(ctx: Pick<Context, 'req'>): string {
   const address = addresses.get(ctx.req);
-  // Only a request that bypassed clientAddress has none: a wiring mistake, never a reason to trust a header.
-  if (address === undefined) throw new Error('clientAddress middleware did not see this request');
+  // Only a request that bypassed recordClientAddress has none: a wiring mistake, never a reason to trust a header.
+  if (address === undefined) throw new Error('the request frame did not see this request');
   return address;
 }
 
@@ -59,7 +56,7 @@ export function requestOrigin(ctx: Pick<Context, 'req' | 'get'>): RequestOrigin 
   return {
     ip: clientIp(ctx) || null,
     userAgent: ctx.get('user-agent') || null,
-    // Carried through oidc-provider's own Koa app too: both run inside request-context's scope.
+    // Carried through oidc-provider's own Koa app too: both run inside the request frame's scope.
     requestId: currentRequestId(),
   };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Context, Middleware } from 'koa';
+import type { Context } from 'koa';
 
 // Pages load nothing but our own stylesheet and scripts, and run no inline script; form-action is
 // left open because a sign-in form's redirect chain ends at the relying party's redirect_uri.
@@ -83,26 +83,28 @@ function isHtml(header: ReturnType<Context['res']['getHeader']>) {
 }
 
 /**
- * Headers for every response, our own and oidc-provider's. They are set before anything downstream
- * runs: oidc-provider writes its responses straight to the socket (provider-mount.ts), so by the
- * time `next()` returns they have gone out, and a header set then is silently dropped. `hsts` in
+ * Headers for every response, our own and oidc-provider's, in three steps the request frame
+ * (request-frame.ts) takes. `start` sets them before anything downstream runs: oidc-provider writes
+ * its responses straight to the socket (provider-mount.ts), so by the time the rest of the request
+ * returns they have gone out, and a header set then is silently dropped. `finish` gives a page its
+ * policy once the answer is known; `keepOnError` keeps them on an error Koa answers itself. `hsts` in
  * production on an https issuer.
  */
-export function securityHeaders(options: { hsts: boolean }): Middleware {
+export function securityHeaders(options: { hsts: boolean }) {
   const everyResponse = { ...EVERY_RESPONSE, ...(options.hsts ? STRICT_TRANSPORT_SECURITY : {}) };
-  return async (ctx, next) => {
-    ctx.set(everyResponse);
-    try {
-      await next();
-    } catch (error) {
-      // Koa's own error response starts by removing every header set so far, then sets the error's.
+  return {
+    start(ctx: Pick<Context, 'set'>) {
+      ctx.set(everyResponse);
+    },
+    /** Koa's own error response starts by removing every header set so far, then sets the error's. */
+    keepOnError(error: unknown) {
       if (error instanceof Error) {
         const withHeaders = error as Error & { headers?: Record<string, string> };
         withHeaders.headers = { ...withHeaders.headers, ...everyResponse };
       }
-      throw error;
-    }
-    if (isHtml(ctx.res.getHeader('Content-Type'))) {
+    },
+    finish(ctx: Pick<Context, 'set' | 'res' | 'state'>) {
+      if (!isHtml(ctx.res.getHeader('Content-Type'))) return;
       ctx.set(HTML_PAGE);
       if (ctx.state.remoteImages === true) ctx.set('Content-Security-Policy', POLICY_WITH_REMOTE_IMAGES);
       if (typeof ctx.state.imageOrigin === 'string')
@@ -112,6 +114,6 @@ export function securityHeaders(options: { hsts: boolean }): Middleware {
         );
       if (typeof ctx.state.styleNonce === 'string')
         ctx.set('Content-Security-Policy', policyWithStyleNonce(ctx.state.styleNonce));
-    }
+    },
   };
 }

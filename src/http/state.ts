@@ -6,7 +6,7 @@ import type { Caller } from '../oidc/caller.ts';
 // own DefaultState is `any`).
 declare module 'koa' {
   interface DefaultState {
-    /** request-context.ts, for every request. */
+    /** request-frame.ts, for every request. */
     requestId: string;
     log: Logger;
     /** The bearer guard, on /api routes that declare scopes. */

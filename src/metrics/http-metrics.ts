@@ -1,5 +1,5 @@
 import type { Metric } from 'prom-client';
-import type { AnsweredRequest } from '../http/request-context.ts';
+import type { AnsweredRequest } from '../http/request-frame.ts';
 import { OTHER, type MetricsRegistry } from './registry.ts';
 
 /** What a request counts under when no route of ours or oidc-provider's took it (404s, scanners). */
@@ -20,7 +20,7 @@ type Series = { labels: { method: string; route: string; status: string }; count
  * the pattern @koa/router matched (`/api/organizations/:id`), else oidc-provider's route name
  * (`oidc:token`), else `unmatched`: never the raw path, so a thousand made-up paths are one series.
  *
- * Each observation is synchronous, on the request's own `finally` (http/request-context.ts): no
+ * Each observation is synchronous, on the request's own `finally` (http/request-frame.ts): no
  * middleware, no promise. It is a map lookup and a few additions into this series' own counters;
  * prom-client's Histogram would validate and hash the labels on every call (several microseconds),
  * so the series are kept here and handed to the registry in prom-client's metric shape at scrape.
