@@ -4,6 +4,7 @@ import {
   createEnvironment,
   ENVIRONMENT_SCOPES,
   environmentStorage,
+  machinelessDriver,
   startEnvironmentServer,
 } from '../helpers/environments.ts';
 import { csrfToken, PageClient } from '../helpers/page-client.ts';
@@ -14,13 +15,7 @@ const NASTY: unknown[] = ['a\u0000b', '\ud800', 'x'.repeat(10_000), 5, null, ['t
 test('malformed input to the environment routes, the phone_home URL and the page forms gets 4xx, never 5xx, and creates nothing', async (t) => {
   // No machine is ever asked for here: every request is refused before the reconciler sees it.
   const server = await startEnvironmentServer(await environmentStorage(t), {
-    driver: {
-      name: 'local',
-      create: async () => t.fail('create must not be called') as never,
-      inspect: async () => ({ status: 'missing' }),
-      stop: async (ids) => ids,
-      destroy: async () => {},
-    },
+    driver: machinelessDriver(async () => t.fail('create must not be called') as never),
   });
   t.teardown(() => server.stop());
   const token = await apiToken(server, 'fuzz@example.com', ENVIRONMENT_SCOPES);

@@ -55,6 +55,20 @@ export async function environmentStorage(t: ExecutionContext, options: { persist
   return { ...database.env, ...redis };
 }
 
+/**
+ * A driver with no machines: `create` decides what asking for one does (fail the test when no
+ * request may get that far, throw a provider's refusal); every machine it is asked about is missing.
+ */
+export function machinelessDriver(create: EnvironmentDriver['create']): EnvironmentDriver {
+  return {
+    name: 'local',
+    create,
+    inspect: async () => ({ status: 'missing' }),
+    stop: async (ids) => ids,
+    destroy: async () => {},
+  };
+}
+
 /** Polls the API until the environment is in `state` (the reconciler works in the background). */
 export async function waitForState(
   server: TestServer,

@@ -5,6 +5,7 @@ import {
   createEnvironment,
   ENVIRONMENT_SCOPES,
   environmentStorage,
+  machinelessDriver,
   startEnvironmentServer,
   waitForState,
 } from '../helpers/environments.ts';
@@ -96,13 +97,7 @@ test('the environments page says “not enough DUST” in the reader’s languag
     { ...(await environmentStorage(t)), ENVIRONMENT_PRICES: 'free:1,starter:2,pro:100' },
     {
       // Every create here is refused before a machine is asked for.
-      driver: {
-        name: 'local',
-        create: async () => t.fail('create must not be called') as never,
-        inspect: async () => ({ status: 'missing' }),
-        stop: async (ids) => ids,
-        destroy: async () => {},
-      },
+      driver: machinelessDriver(async () => t.fail('create must not be called') as never),
     },
   );
   t.teardown(() => server.stop());
@@ -154,15 +149,9 @@ test('the environments page says “not enough DUST” in the reader’s languag
 
 test('an environment the provider refused shows why on the environments page in the reader’s language', async (t) => {
   const server = await startEnvironmentServer(await environmentStorage(t), {
-    driver: {
-      name: 'local',
-      create: async () => {
-        throw new ProviderError('region is out of capacity', false);
-      },
-      inspect: async () => ({ status: 'missing' }),
-      stop: async (ids) => ids,
-      destroy: async () => {},
-    },
+    driver: machinelessDriver(async () => {
+      throw new ProviderError('region is out of capacity', false);
+    }),
   });
   t.teardown(() => server.stop());
   const token = await apiToken(server, 'unlucky@example.com', ENVIRONMENT_SCOPES);
