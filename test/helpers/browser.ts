@@ -15,6 +15,13 @@ const CHROMIUM = '/usr/bin/chromium';
 export const browserTest = existsSync(CHROMIUM) ? test : test.skip;
 
 /**
+ * How long a browser action or navigation may take before the test calls it hung. Playwright's own
+ * 30 s is merely slow on a 2-core machine running the suite beside several browsers: a click once
+ * waited that long for a renderer busy laying out the long API reference.
+ */
+export const BROWSER_HUNG_MS = 120_000;
+
+/**
  * A phone-sized page in Debian's Chromium, driven by playwright-core (no browser download), closed
  * when the test ends. Screenshots go to test-output/screenshots/. Every FairyID page it loads is
  * checked with axe-core in both themes (./accessibility.ts).
@@ -32,6 +39,7 @@ export async function phonePage(t: ExecutionContext): Promise<Page> {
     isMobile: true,
     hasTouch: true,
   });
+  context.setDefaultTimeout(BROWSER_HUNG_MS);
   const page = await context.newPage();
   watchAccessibility(t, page);
   return page;

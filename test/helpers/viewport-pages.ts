@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { ExecutionContext } from 'ava';
 import { chromium, type Page } from 'playwright-core';
 import { checkAccessibility, watchAccessibility } from './accessibility.ts';
-import { phonePage, SCREENSHOTS } from './browser.ts';
+import { BROWSER_HUNG_MS, phonePage, SCREENSHOTS } from './browser.ts';
 
 /** A desktop-sized page (1280x800) in Debian's Chromium, the wide counterpart of `phonePage`, checked by axe-core alike. */
 export async function desktopPage(t: ExecutionContext): Promise<Page> {
@@ -13,6 +13,7 @@ export async function desktopPage(t: ExecutionContext): Promise<Page> {
   });
   t.teardown(() => browser.close());
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  context.setDefaultTimeout(BROWSER_HUNG_MS);
   const page = await context.newPage();
   watchAccessibility(t, page);
   return page;
