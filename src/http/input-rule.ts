@@ -145,20 +145,51 @@ function bodyProblem(ctx: Context, body: Buffer): Refusal | undefined {
   return hasUncleanText(parsed) ? UNCLEAN : undefined;
 }
 
-/** The body, or 'too_large' as soon as it (or its declared length) passes the limit. */
-async function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
-  if (Number(req.headers['content-length'] ?? 0) > BODY_LIMIT_BYTES) return 'too_large';
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > BODY_LIMIT_BYTES) {
-      req.pause();
-      return 'too_large';
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size);
+/**
+ * The body, or 'too_large' as soon as it (or its declared length) passes the limit; rejects when the
+ * request fails or closes before its end (an aborted upload). Read with listeners rather than the
+ * stream's async iterator, whose generator, end-of-stream watcher and promise per chunk cost a few
+ * microseconds on every token request.
+ */
+function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
+  if (Number(req.headers['content-length'] ?? 0) > BODY_LIMIT_BYTES) return Promise.resolve('too_large');
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > BODY_LIMIT_BYTES) {
+        stop();
+        req.pause();
+        resolve('too_large');
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      stop();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onError = (error: Error) => {
+      stop();
+      reject(error);
+    };
+    // A request closes after its end; closing first means the client went away mid-body.
+    const onClose = () => {
+      stop();
+      reject(new Error('the request closed before its body ended'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 /**
