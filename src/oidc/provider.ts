@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { AuditService } from '../audit/audit.service.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import type { RequestOrigin } from '../shared/request-origin.ts';
+import { findClientsByMetadataIdentity } from './client-lookup.ts';
 import { clientSecretMatches } from './client-secrets.ts';
 import { buildConfiguration, type ProviderDeps } from './configuration.ts';
 import type { GrantRevocationCause } from '../events/event-catalog.ts';
@@ -129,6 +130,7 @@ function buildProvider(deps: HostDeps, jwks: ProviderDeps['jwks'], revokeGrant: 
   ) {
     return clientSecretMatches(this.clientSecret, actual);
   };
+  findClientsByMetadataIdentity(provider);
   provider.on('server_error', (ctx, error) =>
     deps.log.error({ err: error, path: ctx.path }, 'oidc-provider server error'),
   );
