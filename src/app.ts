@@ -170,8 +170,8 @@ export async function createApp(
         }),
       },
     ]),
-    // Outside production every answer is checked against its declared schema.
-    mountApiRoutes(apiRoutes, guard.requireScopes, { checkResponses: !config.production }),
+    // Outside production (API_RESPONSE_CHECKS) every answer is checked against its declared schema.
+    mountApiRoutes(apiRoutes, guard.requireScopes, { checkResponses: config.apiResponseChecks }),
   ];
   // 6.
   const pages = pageRoutes(services, session);

@@ -271,6 +271,8 @@ const schema = z
       .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated tokens such as fairyid.events')
       .default('fairyid.events'),
     DEMO_CLIENT: boolean(true),
+    // Unset: on outside production, off in production (see apiResponseChecks).
+    API_RESPONSE_CHECKS: z.enum(['true', 'false', '1', '0']).optional(),
     FAIRY_CLI_CLIENT: boolean(true),
     PLATFORM_OWNER_EMAIL: z
       .email()
@@ -629,6 +631,12 @@ export type Config = Readonly<{
   /** Lets back-channel logout reach relying parties on loopback and private addresses. */
   backchannelPrivateNetworks: boolean;
   demoClient: boolean;
+  /**
+   * Whether every /api answer is checked against its declared response schema (http/api-route.ts):
+   * a development and test safeguard, off in production unless API_RESPONSE_CHECKS turns it on; the
+   * bench turns it off to measure what production runs.
+   */
+  apiResponseChecks: boolean;
   /** Whether the `fairy-cli` public client exists (see oidc/cli-client.ts). */
   cliClient: boolean;
   platformOwnerEmail: string | undefined;
@@ -781,6 +789,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : undefined,
     backchannelPrivateNetworks: e.BACKCHANNEL_PRIVATE_NETWORKS,
     demoClient: e.DEMO_CLIENT && e.NODE_ENV === 'development',
+    apiResponseChecks:
+      e.API_RESPONSE_CHECKS === undefined
+        ? e.NODE_ENV !== 'production'
+        : e.API_RESPONSE_CHECKS === 'true' || e.API_RESPONSE_CHECKS === '1',
     cliClient: e.FAIRY_CLI_CLIENT,
     platformOwnerEmail: e.PLATFORM_OWNER_EMAIL,
     organizationApproval: e.ORG_APPROVAL,

@@ -179,7 +179,14 @@ export async function startFairyId(options: {
         .filter(Boolean),
       ...nodeArgs(options.runtime.kind, options.runtime.kind === 'dist' ? 'dist/src/main.js' : 'src/main.ts'),
     ],
-    env: fairyEnv(options.storage, { HOST: '127.0.0.1', PORT: String(port), ISSUER: options.issuer ?? url }),
+    env: fairyEnv(options.storage, {
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      ISSUER: options.issuer ?? url,
+      // NODE_ENV=test (the bench needs plain-http issuers and the development outbox) would also check
+      // every /api answer against its schema, which production skips: measure what production runs.
+      API_RESPONSE_CHECKS: 'false',
+    }),
     cwd: options.root,
     core: options.core,
   });
@@ -196,7 +203,11 @@ export async function startKoaHello(options: {
     name: 'koa-hello',
     url: `http://127.0.0.1:${port}`,
     readyPath: '/',
-    args: nodeArgs(options.runtime.kind, 'bench/reference/koa-hello.ts'),
+    // BENCH_REFERENCE_NODE_ARGS here too: the baseline of the api_* ratios, profiled like the reference.
+    args: [
+      ...(process.env.BENCH_REFERENCE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      ...nodeArgs(options.runtime.kind, 'bench/reference/koa-hello.ts'),
+    ],
     env: { PATH: process.env.PATH, NODE_ENV: 'test', PORT: String(port) },
     cwd: options.root,
     core: options.core,
