@@ -116,6 +116,7 @@ export function mountApiRoutes(
     await next();
   };
   const groups = new Map<string, Router>();
+  const declared: { route: ApiRoute; group: string; run: (ctx: Context) => Promise<void> }[] = [];
   for (const route of routes) {
     const group = groupOf(route.path);
     if (group === undefined || !/^[\w-]+$/.test(group))
@@ -137,14 +138,70 @@ export function mountApiRoutes(
     const guard = requireScopes(...route.scopes);
     if (route.body) router[route.method](route.path, guard, json, handle);
     else router[route.method](route.path, guard, handle);
+    const last = async () => {};
+    const run = route.body
+      ? (ctx: Context) => guard(ctx, () => json(ctx, () => handle(ctx, last))) as Promise<void>
+      : (ctx: Context) => guard(ctx, () => handle(ctx, last)) as Promise<void>;
+    declared.push({ route, group: group.toLowerCase(), run });
   }
+  const literal = literalRoutes(declared, groups);
   const dispatchers = new Map([...groups].map(([group, router]) => [group, router.routes() as unknown as Middleware]));
   const none = async () => {};
   return (ctx, next) => {
-    if (ctx.path !== '/api' && !ctx.path.startsWith('/api/')) return next();
-    const dispatch = dispatchers.get(groupOf(ctx.path)?.toLowerCase() ?? '');
+    const path = ctx.path;
+    if (path !== '/api' && !path.startsWith('/api/')) return next();
+    const direct = literal.get(`${ctx.method} ${path}`);
+    if (direct) {
+      // What @koa/router sets for a route without parameters; the request frame logs and counts by _matchedRoute.
+      const routed = ctx as Context & { _matchedRoute?: string; routerPath?: string; captures?: string[] };
+      ctx.params = {};
+      (ctx.request as { params?: Record<string, string> }).params = ctx.params;
+      routed.captures = [];
+      routed.routerPath = direct.route.path;
+      routed._matchedRoute = direct.route.path;
+      return apiErrors(ctx, () => direct.run(ctx));
+    }
+    const dispatch = dispatchers.get(groupOf(path)?.toLowerCase() ?? '');
     return apiErrors(ctx, () => (dispatch ? dispatch(ctx, none) : none()));
   };
+}
+
+type RouterLayer = { path: string; methods: string[]; match(path: string): boolean };
+
+/**
+ * Routes without parameters, found by one map lookup on `METHOD path` instead of @koa/router's match
+ * against each of the group's patterns and the middleware chain it builds per request. Only where
+ * that lookup cannot disagree with the router: the path exactly as declared (or with one trailing
+ * slash; any other spelling, another case for one, goes to the router), GET's route for HEAD too
+ * (as @koa/router adds), and only a route that no other route of its group, of any method, matches:
+ * where two could, the router's declaration order decides, as before.
+ */
+function literalRoutes(
+  declared: { route: ApiRoute; group: string; run: (ctx: Context) => Promise<void> }[],
+  groups: Map<string, Router>,
+) {
+  const table = new Map<string, { route: ApiRoute; run: (ctx: Context) => Promise<void> }>();
+  for (const entry of declared) {
+    const { path, method } = entry.route;
+    if (!/^[\w/.~-]+$/.test(path) || path.endsWith('/')) continue;
+    const methods = method === 'get' ? ['GET', 'HEAD'] : [method.toUpperCase()];
+    // The router runs every layer whose path and method match (a layer without methods is
+    // middleware, run for any); any such layer besides this route's own keeps it on the router.
+    const layers = (groups.get(entry.group) as unknown as { stack: RouterLayer[] }).stack;
+    const own = layers.filter((layer) => layer.path === path && layer.methods.includes(method.toUpperCase()));
+    const rival = layers.some(
+      (layer) =>
+        layer !== own[0] &&
+        (layer.methods.length === 0 || layer.methods.some((verb) => methods.includes(verb))) &&
+        (layer.match(path) || layer.match(`${path}/`)),
+    );
+    if (own.length !== 1 || rival) continue;
+    for (const verb of methods) {
+      table.set(`${verb} ${path}`, entry);
+      table.set(`${verb} ${path}/`, entry);
+    }
+  }
+  return table;
 }
 
 /** `organizations` for /api/organizations/:id/members (and for /api/organizations/ and /api/organizations). */

@@ -112,3 +112,39 @@ test('a route whose first segment after /api/ is a parameter is refused when the
     message: /must be a literal/,
   });
 });
+
+test('a route without parameters is found as the router finds it: its pattern for the metrics, params empty', async (t) => {
+  const seen: unknown[] = [];
+  const koa = new Koa();
+  koa.use(async (ctx, next) => {
+    await next();
+    seen.push((ctx as { _matchedRoute?: unknown })._matchedRoute);
+  });
+  koa.use(
+    mountApiRoutes(
+      [
+        route('get', '/api/things/:id'),
+        route('get', '/api/things/special'),
+        route('get', '/api/others'),
+        route('post', '/api/others', z.object({ name: z.string() })),
+      ],
+      anyScope,
+      { checkResponses: true },
+    ),
+  );
+  const server = createServer(koa.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    t.deepEqual((await call(base, 'GET', '/api/others')).body, { route: 'get /api/others', params: {} });
+    t.is((await call(base, 'POST', '/api/others', '{"name":"x"}')).body?.route, 'post /api/others');
+    t.is((await call(base, 'POST', '/api/others/', '{}')).status, 400);
+    t.is((await call(base, 'HEAD', '/api/others/')).status, 200);
+    t.is((await call(base, 'PUT', '/api/others')).status, 404);
+    // Declared after a parametric route that matches it: the router's order still decides.
+    t.is((await call(base, 'GET', '/api/things/special')).body?.route, 'get /api/things/:id');
+    t.deepEqual(seen, ['/api/others', '/api/others', '/api/others', '/api/others', undefined, '/api/things/:id']);
+  } finally {
+    server.close();
+  }
+});
