@@ -20,11 +20,7 @@ export function isPreflight(ctx: Context): boolean {
  * Every answer varies by Origin, so a cache never hands one origin's answer to another.
  */
 export function apiCors(allows: (origin: string) => Promise<boolean>): Middleware {
-  return async (ctx, next) => {
-    if (ctx.path !== '/api' && !ctx.path.startsWith('/api/')) return next();
-    ctx.vary('Origin');
-    const origin = ctx.get('Origin');
-    if (!origin) return next();
+  const answer = async (ctx: Context, next: () => Promise<unknown>, origin: string) => {
     const allowed = await allows(origin);
     if (isPreflight(ctx)) {
       ctx.status = 204;
@@ -42,5 +38,17 @@ export function apiCors(allows: (origin: string) => Promise<boolean>): Middlewar
       ctx.set('Access-Control-Expose-Headers', API_EXPOSED_HEADERS);
     }
     return next();
+  };
+  // Not an async function: a request without Origin (a program's, not a page's) goes on without one
+  // more promise of its own.
+  return (ctx, next) => {
+    const path = ctx.path;
+    if (path !== '/api' && !path.startsWith('/api/')) return next();
+    // Nothing has set Vary on an /api answer before this point; vary() parses and merges otherwise.
+    if (ctx.res.hasHeader('Vary')) ctx.vary('Origin');
+    else ctx.res.setHeader('Vary', 'Origin');
+    const origin = ctx.get('Origin');
+    if (!origin) return next();
+    return answer(ctx, next, origin);
   };
 }

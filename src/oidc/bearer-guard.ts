@@ -115,12 +115,16 @@ export function createBearerGuard(deps: {
     }
     const verified = await verifyJwt(token, used);
     const accountId = verified.caller.accountId;
-    // The lookups at once: a Redis client pipelines the store's into one round trip.
-    const [revoked, blocked, client] = await Promise.all([
-      verified.grantId ? deps.revocations.isRevoked(verified.grantId) : false,
-      accountId ? deps.blockedAccounts.isBlocked(accountId) : false,
-      deps.clients.find(verified.caller.clientId),
-    ]);
+    // The lookups at once: a Redis client pipelines the store's into one round trip. A client's own
+    // token (no grant, no account) has only the client to look up, from memory: no Promise.all.
+    const [revoked, blocked, client] =
+      verified.grantId || accountId
+        ? await Promise.all([
+            verified.grantId ? deps.revocations.isRevoked(verified.grantId) : false,
+            accountId ? deps.blockedAccounts.isBlocked(accountId) : false,
+            deps.clients.find(verified.caller.clientId),
+          ])
+        : [false, false, await deps.clients.find(verified.caller.clientId)];
     if (revoked) throw invalidToken(used, 'The access token was revoked.');
     if (!client) throw invalidToken(used, 'The app this access token was issued to was deleted.');
     if (blocked) throw invalidToken(used, 'The account this access token was issued for is suspended or deleted.');
@@ -164,8 +168,7 @@ export function createBearerGuard(deps: {
     requireScopes(...scopes: string[]): Middleware {
       return async (ctx, next) => {
         const caller = await authenticate(ctx);
-        const missing = scopes.filter((scope) => !caller.scopes.has(scope));
-        if (missing.length) {
+        if (scopes.some((scope) => !caller.scopes.has(scope))) {
           const used: Scheme = ctx.get('Authorization').toLowerCase().startsWith('dpop ') ? 'DPoP' : 'Bearer';
           throw new ApiError(403, 'insufficient_scope', `This requires the scope ${scopes.join(' ')}.`, {
             'WWW-Authenticate': challenges({ scheme: used, error: 'insufficient_scope', scope: scopes.join(' ') }),
