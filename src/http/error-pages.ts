@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { isDatabaseBusy } from '../db/database.ts';
 import { text } from '../i18n/translator.ts';
 import { ApiError } from '../shared/api-error.ts';
@@ -9,22 +9,40 @@ type HttpishError = Error & { status?: number; expose?: boolean };
 
 /** Every failure on our pages ends as a readable page; internals go to the log, never to the person. */
 export function errorPages(renderer: Renderer): Middleware {
+  const pages = errorPageAnswers(renderer);
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.respond !== false && ctx.status === 404 && ctx.body === undefined) {
-        await renderer.render(
-          ctx,
-          'error',
-          {
-            title: text('errors.notFound.title'),
-            message: text('errors.notFound.message'),
-            action: { href: '/', label: text('errors.goHome') },
-          },
-          404,
-        );
-      }
+      if (pages.unanswered(ctx)) await pages.notFound(ctx);
     } catch (error) {
+      await pages.failed(ctx, error);
+    }
+  };
+}
+
+/**
+ * The two answers of `errorPages`, for the request frame (request-frame.ts), which gives them inside
+ * its own try rather than as one more async layer of every request: `notFound` for a request nothing
+ * answered (`unanswered`), `failed` for an error thrown downstream.
+ */
+export function errorPageAnswers(renderer: Renderer) {
+  return {
+    unanswered(ctx: Context): boolean {
+      return ctx.respond !== false && ctx.status === 404 && ctx.body === undefined;
+    },
+    notFound(ctx: Context): Promise<void> {
+      return renderer.render(
+        ctx,
+        'error',
+        {
+          title: text('errors.notFound.title'),
+          message: text('errors.notFound.message'),
+          action: { href: '/', label: text('errors.goHome') },
+        },
+        404,
+      );
+    },
+    async failed(ctx: Context, error: unknown): Promise<void> {
       const err = error as HttpishError;
       if (err instanceof PageError) {
         await renderer.render(ctx, 'error', { title: err.title, message: err.says, action: err.action }, err.status);
@@ -57,6 +75,6 @@ export function errorPages(renderer: Renderer): Middleware {
         { title: text('errors.unexpected.title'), message: text('errors.unexpected.message') },
         500,
       );
-    }
+    },
   };
 }
