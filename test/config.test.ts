@@ -4,6 +4,14 @@ import { ConfigError, loadConfig } from '../src/config.ts';
 
 const ROOT = new URL('../', import.meta.url);
 const SECRET = 'a'.repeat(32);
+/** The least a production configuration needs. */
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  ISSUER: 'https://id.example.com',
+  KEYS_SECRET: SECRET,
+  COOKIE_KEYS: SECRET,
+  SMTP_URL: 'smtp://mail.example.com:587',
+};
 
 /** The variables a ConfigError names, one per line ("  NAME: reason", or "  NAME.1: reason" for a list item). */
 function namedVariables(error: unknown): string[] {
@@ -64,14 +72,16 @@ test('the refresh-token grace window is 10 seconds by default, and 0 turns it of
 test('the fairy-cli client exists by default, in production too, unless FAIRY_CLI_CLIENT=false', (t) => {
   t.true(loadConfig({}).cliClient);
   t.false(loadConfig({ FAIRY_CLI_CLIENT: 'false' }).cliClient);
-  const production = {
-    NODE_ENV: 'production',
-    ISSUER: 'https://id.example.com',
-    KEYS_SECRET: SECRET,
-    COOKIE_KEYS: SECRET,
-    SMTP_URL: 'smtp://mail.example.com:587',
-  };
-  t.true(loadConfig(production).cliClient);
+  t.true(loadConfig(PRODUCTION).cliClient);
+});
+
+test('/api answers are checked against their schemas outside production unless API_RESPONSE_CHECKS says otherwise', (t) => {
+  t.true(loadConfig({}).apiResponseChecks);
+  t.true(loadConfig({ NODE_ENV: 'test' }).apiResponseChecks);
+  t.false(loadConfig({ NODE_ENV: 'test', API_RESPONSE_CHECKS: 'false' }).apiResponseChecks);
+  t.false(loadConfig(PRODUCTION).apiResponseChecks);
+  t.true(loadConfig({ ...PRODUCTION, API_RESPONSE_CHECKS: '1' }).apiResponseChecks);
+  t.deepEqual(refusal({ API_RESPONSE_CHECKS: 'sometimes' }).names, ['API_RESPONSE_CHECKS']);
 });
 
 test('every malformed variable is reported at once', (t) => {
@@ -96,20 +106,15 @@ test('production without its own secrets and mail server is refused, naming each
 
 test('production refuses the public development secret as KEYS_SECRET or as any of the COOKIE_KEYS, naming each', (t) => {
   const DEVELOPMENT_SECRET = loadConfig({}).keysSecret;
-  const production = {
-    NODE_ENV: 'production',
-    ISSUER: 'https://id.example.com',
-    SMTP_URL: 'smtp://mail.example.com:587',
-  };
   const both = refusal({
-    ...production,
+    ...PRODUCTION,
     KEYS_SECRET: DEVELOPMENT_SECRET,
     COOKIE_KEYS: `${SECRET},${DEVELOPMENT_SECRET}`,
   });
   t.deepEqual(both.names, ['COOKIE_KEYS', 'KEYS_SECRET']);
   t.regex(String(both.error), /KEYS_SECRET: is the public development secret/);
-  t.deepEqual(refusal({ ...production, KEYS_SECRET: SECRET, COOKIE_KEYS: DEVELOPMENT_SECRET }).names, ['COOKIE_KEYS']);
-  t.notThrows(() => loadConfig({ ...production, KEYS_SECRET: SECRET, COOKIE_KEYS: SECRET }));
+  t.deepEqual(refusal({ ...PRODUCTION, KEYS_SECRET: SECRET, COOKIE_KEYS: DEVELOPMENT_SECRET }).names, ['COOKIE_KEYS']);
+  t.notThrows(() => loadConfig({ ...PRODUCTION, KEYS_SECRET: SECRET, COOKIE_KEYS: SECRET }));
   t.is(
     loadConfig({ NODE_ENV: 'test', KEYS_SECRET: DEVELOPMENT_SECRET }).keysSecret,
     DEVELOPMENT_SECRET,
