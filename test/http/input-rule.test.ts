@@ -159,3 +159,40 @@ test('a device sign-in address that was never opened is an error page, not a ser
   t.is(response.status, 400);
   t.regex(response.headers.get('content-type') ?? '', /^text\/html/);
 });
+
+test('a body cut off mid-upload, or streamed past the limit without a length, leaves the server answering', async (t) => {
+  const { connect } = await import('node:net');
+  const { hostname, port } = new URL(server.url);
+  // Declares 1000 bytes, sends 20, and goes away: the read fails, and nothing waits on it.
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(
+        `POST /token HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\ngrant_type=client_cr`,
+        () => {
+          socket.destroy();
+          resolve();
+        },
+      );
+    });
+    socket.on('error', reject);
+  });
+  // Chunked, so no declared length: refused when the bytes read pass 64 kB.
+  const chunks = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let i = 0; i < 80; i += 1) controller.enqueue(new TextEncoder().encode(`a=${'x'.repeat(1022)}&`));
+      controller.close();
+    },
+  });
+  const streamed = await fetch(`${server.url}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: chunks,
+    duplex: 'half',
+  } as RequestInit);
+  t.is(streamed.status, 413);
+  t.is(((await streamed.json()) as { error: string }).error, 'request_too_large');
+  const after = await jsonError(
+    await fetch(`${server.url}/token`, form({ grant_type: 'client_credentials', client_id: 'a\u0000b' })),
+  );
+  t.is(after.status, 400);
+});
