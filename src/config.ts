@@ -150,6 +150,8 @@ const schema = z
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
     // How long a request waits for a free connection before it is answered 503 with Retry-After.
     DATABASE_POOL_WAIT_MS: z.coerce.number().int().min(10).max(120_000).default(10_000),
+    // Off for a PgBouncer in transaction mode older than 1.21 (or with max_prepared_statements = 0).
+    DATABASE_PREPARED_STATEMENTS: boolean(true),
     DATA_DIR: z.string().min(1).default('.data'),
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
     REDIS_PREFIX: z
@@ -587,7 +589,7 @@ export type Config = Readonly<{
    * outermost of them wrote, that many from the right (0 without TRUST_PROXY: the socket's peer).
    */
   trustedProxyHops: number;
-  database: { url: string; poolSize: number; poolWaitMs: number } | { dataDir: string };
+  database: { url: string; poolSize: number; poolWaitMs: number; preparedStatements: boolean } | { dataDir: string };
   redis: { url: string; prefix: string; cluster: boolean } | { prefix: string };
   /** The newest of `keysSecrets`: what seals and keys anything new. */
   keysSecret: string;
@@ -741,7 +743,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     trustedProxyHops: e.TRUST_PROXY ? (e.TRUSTED_PROXY_HOPS ?? 1) : 0,
     database: e.DATABASE_URL
-      ? { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, poolWaitMs: e.DATABASE_POOL_WAIT_MS }
+      ? {
+          url: e.DATABASE_URL,
+          poolSize: e.DATABASE_POOL_SIZE,
+          poolWaitMs: e.DATABASE_POOL_WAIT_MS,
+          preparedStatements: e.DATABASE_PREPARED_STATEMENTS,
+        }
       : { dataDir: e.DATA_DIR },
     redis: e.REDIS_URL
       ? { url: e.REDIS_URL, prefix: e.REDIS_PREFIX, cluster: e.REDIS_CLUSTER }

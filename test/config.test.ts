@@ -177,7 +177,15 @@ test('an empty value means unset, and the issuer follows PORT unless ISSUER is g
     REDIS_URL: 'redis://cache:6379',
     REDIS_PREFIX: 'x:',
   });
-  t.deepEqual(urls.database, { url: 'postgres://db/fairyid', poolSize: 10, poolWaitMs: 10_000 });
+  t.deepEqual(urls.database, {
+    url: 'postgres://db/fairyid',
+    poolSize: 10,
+    poolWaitMs: 10_000,
+    preparedStatements: true,
+  });
+  t.like(loadConfig({ DATABASE_URL: 'postgres://db/fairyid', DATABASE_PREPARED_STATEMENTS: 'false' }).database, {
+    preparedStatements: false,
+  });
   t.like(
     loadConfig({ DATABASE_URL: 'postgres://db/fairyid', DATABASE_POOL_SIZE: '40', DATABASE_POOL_WAIT_MS: '2000' })
       .database,

@@ -13,5 +13,5 @@ export async function runLedgerCommand({ ledger }: CliContext, [action]: string[
     process.exitCode = 1;
     return;
   }
-  console.log('The ledger is consistent: every transaction sums to zero and every balance equals its entries.');
+  console.log('The ledger is consistent: every transaction sums to zero and every cached balance equals its entries.');
 }

@@ -15,7 +15,12 @@ import type { Renderer } from '../http/render.ts';
 import { clientIp, requestOrigin } from '../http/request-origin.ts';
 import { firstFactor } from './authentication-methods.ts';
 import { interactionEnded, finishInteraction, loadInteraction, type Interaction } from './interaction-details.ts';
-import { displayedAddress, type OneTimeCodes, type Recipient } from '../verification/one-time-codes.ts';
+import {
+  displayedAddress,
+  type OneTimeCodes,
+  type Recipient,
+  type VerifyResult,
+} from '../verification/one-time-codes.ts';
 import { describeScopes } from './scope-descriptions.ts';
 import {
   checkProblem,
@@ -310,13 +315,15 @@ export function interactionRoutes(deps: Deps) {
   router.post('/code', async (ctx) => {
     const interaction = await details(ctx);
     if (interaction.prompt.name !== 'login') throw interactionEnded();
-    const recipient = await codes.pending(interaction.uid);
     const code = parseFormCode(ctx.request.body);
-    if (recipient && !code)
-      return renderCode(ctx, recipient, { error: malformedCode(recipient.channel).message, errorField: 'code' }, 400);
-    const result = code
+    // The pending code's recipient comes back from verify (a failure names it), so a well-formed code
+    // costs no read of its own.
+    const pending = code ? undefined : await codes.pending(interaction.uid);
+    if (pending)
+      return renderCode(ctx, pending, { error: malformedCode(pending.channel).message, errorField: 'code' }, 400);
+    const result: VerifyResult = code
       ? await codes.verify(interaction.uid, code, { ip: clientIp(ctx) })
-      : ({ status: 'expired' } as const);
+      : { status: 'expired' };
     if (result.status === 'ok') {
       const { channel, address } = result.recipient;
       const { account, created } =
@@ -362,6 +369,7 @@ export function interactionRoutes(deps: Deps) {
       }
       return finish(ctx, { login: { accountId: account.id, ...firstFactor(channel) } });
     }
+    const { recipient } = result;
     const problem = checkProblem(result, recipient?.channel);
     if (problem.reason) await recordFailure(ctx, interaction, recipient, problem.reason);
     if (problem.lockedOutUntil && recipient) await recordLockout(ctx, interaction, recipient, problem.lockedOutUntil);

@@ -25,8 +25,11 @@ type NewTransaction = Omit<
 /** SQL for DUST; works on the database or in the transaction a ledger operation opened. */
 export function createLedgerRepository(db: Db) {
   return {
-    /** One query when the wallet exists (the common case); a concurrent creator is tolerated. */
-    async ensureWallet(kind: WalletKind, ownerId: string): Promise<Wallet> {
+    /**
+     * One query when the wallet exists (the common case), or, with `likelyNew` (a new account's
+     * wallet), when it does not; a concurrent creator is tolerated.
+     */
+    async ensureWallet(kind: WalletKind, ownerId: string, likelyNew = false): Promise<Wallet> {
       const find = () =>
         db
           .selectFrom('wallets')
@@ -34,15 +37,17 @@ export function createLedgerRepository(db: Db) {
           .where('kind', '=', kind)
           .where('owner_id', '=', ownerId)
           .executeTakeFirst();
-      const existing = await find();
-      if (existing) return existing;
-      const created = await db
-        .insertInto('wallets')
-        .values({ id: randomUUID(), kind, owner_id: ownerId })
-        .onConflict((c) => c.doNothing())
-        .returningAll()
-        .executeTakeFirst();
-      return created ?? required(await find(), `the ${kind} wallet of ${ownerId}`);
+      const create = () =>
+        db
+          .insertInto('wallets')
+          // A system wallet's balance is read from its entries (migration 20261209-0100).
+          .values({ id: randomUUID(), kind, owner_id: ownerId, ...(kind === 'system' ? { balance: null } : {}) })
+          .onConflict((c) => c.doNothing())
+          .returningAll()
+          .executeTakeFirst();
+      const first = await (likelyNew ? create() : find());
+      if (first) return first;
+      return (await (likelyNew ? find() : create())) ?? required(await find(), `the ${kind} wallet of ${ownerId}`);
     },
 
     lockWallet(id: string) {
@@ -103,16 +108,27 @@ export function createLedgerRepository(db: Db) {
 
     /**
      * Moves the cached balance in the same statement that checks it, so two concurrent debits cannot
-     * both pass a read-then-write check. Undefined when the wallet would go below zero.
+     * both pass a read-then-write check. Undefined when the wallet would go below zero, or is a system
+     * wallet (which has no cached balance to move).
      */
     applyToBalance(walletId: string, amount: number) {
       return db
         .updateTable('wallets')
         .set({ balance: sql`balance + ${amount}` } as never)
         .where('id', '=', walletId)
-        .where(sql<boolean>`(kind = 'system' or balance + ${amount} >= 0)`)
+        .where(sql<boolean>`balance + ${amount} >= 0`)
         .returning('balance')
         .executeTakeFirst();
+    },
+
+    /** A system wallet's balance: the sum of its entries. */
+    async sumEntries(walletId: string): Promise<number> {
+      const row = await db
+        .selectFrom('ledger_entries')
+        .select(sql<number>`coalesce(sum(amount), 0)::int`.as('total'))
+        .where('wallet_id', '=', walletId)
+        .executeTakeFirstOrThrow();
+      return Number(row.total);
     },
 
     async insertEntries(rows: { transaction_id: string; wallet_id: string; amount: number }[]) {
@@ -236,11 +252,12 @@ export function createLedgerRepository(db: Db) {
         .execute();
     },
 
-    /** Wallets whose cached balance differs from the sum of their entries. */
+    /** Wallets whose cached balance differs from the sum of their entries (system wallets cache none). */
     walletsOutOfBalance() {
       return db
         .selectFrom('wallets')
         .leftJoin('ledger_entries', 'ledger_entries.wallet_id', 'wallets.id')
+        .where('wallets.balance', 'is not', null)
         .select([
           'wallets.id',
           'wallets.balance',

@@ -89,12 +89,27 @@ function transactionEvent(transaction: LedgerTransaction, actor: Actor): EventDr
  * DUST moves only through `book`: one database transaction inserts the ledger transaction, moves
  * every wallet's cached balance with a guarded update (never below zero), and appends the entries;
  * the database checks at commit that they sum to zero. Wallets are updated in id order so two
- * opposite transfers cannot deadlock. Who may move whose DUST is decided here too, so the money path
- * is the same with or without HTTP.
+ * opposite transfers cannot deadlock. System wallets, which issue DUST and may go negative, cache no
+ * balance: one row that every sign-up (or every metered hour) updated would make them take turns,
+ * each holding its lock until its commit. Who may move whose DUST is decided here too, so the money
+ * path is the same with or without HTTP.
  */
 export function createLedgerService(deps: LedgerDeps) {
   const { db } = deps;
   const read = createLedgerRepository(db);
+  // System wallets are never deleted, so each is looked up (or created) once, on its own commit and
+  // before the booking's transaction opens: a wallet created in a booking that rolls back must not be
+  // remembered, and a booking must not wait for a second connection while holding one.
+  const systemWallets = new Map<string, Promise<Wallet>>();
+  const systemWallet = (name: string) => {
+    let wallet = systemWallets.get(name);
+    if (!wallet) {
+      wallet = read.ensureWallet('system', name);
+      wallet.catch(() => systemWallets.delete(name));
+      systemWallets.set(name, wallet);
+    }
+    return wallet;
+  };
   // Each unit of work publishes its bookings' events in its own transaction, and reports them to the
   // metrics only after the commit: a rollback moved nothing.
   const inTransaction = async <T>(work: (unit: Unit) => Promise<T>) => {
@@ -160,6 +175,7 @@ export function createLedgerService(deps: LedgerDeps) {
     const transaction = await repo.insertTransaction(booking);
     if (!transaction) return undefined;
     for (const move of [...moves].sort((a, b) => a.wallet.id.localeCompare(b.wallet.id))) {
+      if (move.wallet.kind === 'system') continue;
       if (!(await repo.applyToBalance(move.wallet.id, move.amount))) throw errors.insufficientFunds();
     }
     await repo.insertEntries(
@@ -178,12 +194,10 @@ export function createLedgerService(deps: LedgerDeps) {
   return {
     /** Exactly once per account, however often it is called (the reference is the account id). */
     async grantSignup(accountId: string) {
+      const system = await systemWallet(SYSTEM.signupGrants);
       return inTransaction(async (unit) => {
-        const { repo } = unit;
-        const [system, person] = [
-          await repo.ensureWallet('system', SYSTEM.signupGrants),
-          await personWallet(repo, accountId),
-        ];
+        // Called for a new account, whose wallet does not exist yet.
+        const person = await unit.repo.ensureWallet('person', accountId, true);
         return book(
           unit,
           {
@@ -213,7 +227,9 @@ export function createLedgerService(deps: LedgerDeps) {
     },
 
     async balance(kind: WalletKind, ownerId: string): Promise<number> {
-      return (await read.findWallet(kind, ownerId))?.balance ?? 0;
+      const wallet = await read.findWallet(kind, ownerId);
+      if (!wallet) return 0;
+      return wallet.balance ?? read.sumEntries(wallet.id);
     },
 
     async history(
@@ -366,12 +382,10 @@ export function createLedgerService(deps: LedgerDeps) {
       reference: string;
       description: string;
     }) {
+      const platform = await systemWallet(SYSTEM.environments);
       return inTransaction(async (unit) => {
         const { repo } = unit;
-        const [payer, platform] = [
-          await repo.ensureWallet(input.wallet.kind, input.wallet.ownerId),
-          await repo.ensureWallet('system', SYSTEM.environments),
-        ];
+        const payer = await repo.ensureWallet(input.wallet.kind, input.wallet.ownerId);
         return book(
           unit,
           {
@@ -400,12 +414,10 @@ export function createLedgerService(deps: LedgerDeps) {
 
     /** A paid purchase, booked once per external payment reference (a Stripe Checkout Session). */
     async purchase(input: { accountId: string; amount: number; reference: string; description: string }) {
+      const system = await systemWallet(SYSTEM.purchases);
       return inTransaction(async (unit) => {
         const { repo } = unit;
-        const [system, person] = [
-          await repo.ensureWallet('system', SYSTEM.purchases),
-          await personWallet(repo, input.accountId),
-        ];
+        const person = await personWallet(repo, input.accountId);
         return book(
           unit,
           {
@@ -435,6 +447,7 @@ export function createLedgerService(deps: LedgerDeps) {
       reason: string,
       target?: number,
     ): Promise<{ reversed: number; shortfall: number } | undefined> {
+      const system = await systemWallet(SYSTEM.purchases);
       return inTransaction(async (unit) => {
         const { repo } = unit;
         const purchase = await repo.findByReference('purchase', reference);
@@ -447,8 +460,7 @@ export function createLedgerService(deps: LedgerDeps) {
         const person = await repo.lockWallet(
           (await personWallet(repo, required(purchase.account_id, 'the purchasing account'))).id,
         );
-        const system = await repo.ensureWallet('system', SYSTEM.purchases);
-        const reversed = Math.min(outstanding, person.balance);
+        const reversed = Math.min(outstanding, required(person.balance, "a person wallet's balance"));
         if (reversed > 0) {
           await book(
             unit,

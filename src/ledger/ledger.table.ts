@@ -18,7 +18,8 @@ export interface WalletsTable {
   id: string;
   kind: WalletKind;
   owner_id: string;
-  balance: ColumnType<number, number | undefined, never>;
+  /** A cache of the wallet's entries; null for system wallets, whose balance is read from their entries. */
+  balance: ColumnType<number | null, number | null | undefined, never>;
   created_at: ColumnType<Date, never, never>;
 }
 

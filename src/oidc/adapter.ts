@@ -1,5 +1,5 @@
 import { type CompiledQuery, type Compilable, sql } from 'kysely';
-import type { Db } from '../db/database.ts';
+import { type Db, prepareOnEveryConnection } from '../db/database.ts';
 import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { KeyValueStore, KeyValueWrite } from '../db/key-value.ts';
 import type { ClientRepository } from './client.repository.ts';
@@ -158,9 +158,13 @@ const PAYLOAD = '\u0000payload';
 const GRANT_ID = '\u0000grant_id';
 const EXPIRES_AT = '\u0000expires_at';
 
-/** A statement compiled once; each run puts its values where the stand-ins were. */
+/**
+ * A statement compiled once; each run puts its values where the stand-ins were. Its text never
+ * changes, so Postgres prepares it once per connection too (database.ts).
+ */
 function prepared<R>(db: Db, query: Compilable<R>) {
   const compiled = query.compile();
+  prepareOnEveryConnection(compiled.sql);
   return (values: Record<string, unknown>) =>
     db.executeQuery<R>({
       ...compiled,

@@ -22,15 +22,21 @@ export type StartResult =
   | { status: 'throttled'; reason: 'resend' | 'limited'; retryAfter: number }
   | { status: 'locked_out'; until: Date };
 
+/**
+ * A failure names the recipient of the code that was pending when the check began (none when no code
+ * was), so that a page need not read the pending code first: one read fewer on every code form.
+ */
 export type VerifyResult =
   | { status: 'ok'; recipient: Recipient }
-  | { status: 'wrong'; attemptsLeft: number }
-  | { status: 'expired' }
-  /** This code's attempts are used up; a new code starts afresh. */
-  | { status: 'locked' }
-  | { status: 'limited'; retryAfter: number }
-  /** Too many failures for this recipient: no code works until then. `started`: this attempt's wrong code began the lockout. */
-  | { status: 'locked_out'; until: Date; started?: true };
+  | ((
+      | { status: 'wrong'; attemptsLeft: number }
+      | { status: 'expired' }
+      /** This code's attempts are used up; a new code starts afresh. */
+      | { status: 'locked' }
+      | { status: 'limited'; retryAfter: number }
+      /** Too many failures for this recipient: no code works until then. `started`: this attempt's wrong code began the lockout. */
+      | { status: 'locked_out'; until: Date; started?: true }
+    ) & { recipient?: Recipient });
 
 /** How the pages name where a code went; also what goes back into the sign-in field, so asking again is one press. */
 export function displayedAddress(recipient: Recipient): string {
@@ -162,37 +168,49 @@ export function createOneTimeCodes(deps: {
           ? { status: 'locked' }
           : { status: 'expired' };
       const recipient: Recipient = { channel: challenge.channel, address: challenge.address };
-      const identifier = identifierOf(recipient);
-      const verdict = await abuse.allowCheck({ identifier, ...requester });
-      if (verdict.status === 'locked') return { status: 'locked_out', until: verdict.until };
-      if (verdict.status === 'limited') return verdict;
-      const attempts = await kv.increment(attemptsKey(flow), settings.ttl);
-      if (attempts > settings.maxAttempts) {
-        await kv.del(challengeKey(flow));
-        // This code is used up; the code entered was never compared, so it is no failure of the identifier's.
-        await abuse.releaseCheck(identifier);
-        return { status: 'locked' };
-      }
-      if (!sameDigest(challenge.hash, digest(flow, recipient, code))) {
-        const lockout = await abuse.recordFailure(identifier);
-        if (lockout) {
-          await kv.del(challengeKey(flow));
-          return { status: 'locked_out', until: lockout.until, started: true };
-        }
-        const attemptsLeft = settings.maxAttempts - attempts;
-        if (attemptsLeft === 0) await kv.del(challengeKey(flow));
-        return attemptsLeft === 0 ? { status: 'locked' } : { status: 'wrong', attemptsLeft };
-      }
-      // Single use: of two concurrent correct submissions only the one that deletes the challenge wins.
-      const consumed = await kv.del(challengeKey(flow));
-      if (consumed !== 1) {
-        await abuse.releaseCheck(identifier);
-        return { status: 'expired' };
-      }
-      await abuse.recordSuccess(identifier);
-      return { status: 'ok', recipient };
+      const outcome = await check(flow, code, requester, challenge, recipient);
+      return outcome.status === 'ok' ? outcome : { ...outcome, recipient };
     },
   });
+
+  /** `verify` once the pending code is known. */
+  async function check(
+    flow: string,
+    code: string,
+    requester: Requester,
+    challenge: Challenge,
+    recipient: Recipient,
+  ): Promise<VerifyResult> {
+    const identifier = identifierOf(recipient);
+    const verdict = await abuse.allowCheck({ identifier, ...requester });
+    if (verdict.status === 'locked') return { status: 'locked_out', until: verdict.until };
+    if (verdict.status === 'limited') return verdict;
+    const attempts = await kv.increment(attemptsKey(flow), settings.ttl);
+    if (attempts > settings.maxAttempts) {
+      await kv.del(challengeKey(flow));
+      // This code is used up; the code entered was never compared, so it is no failure of the identifier's.
+      await abuse.releaseCheck(identifier);
+      return { status: 'locked' };
+    }
+    if (!sameDigest(challenge.hash, digest(flow, recipient, code))) {
+      const lockout = await abuse.recordFailure(identifier);
+      if (lockout) {
+        await kv.del(challengeKey(flow));
+        return { status: 'locked_out', until: lockout.until, started: true };
+      }
+      const attemptsLeft = settings.maxAttempts - attempts;
+      if (attemptsLeft === 0) await kv.del(challengeKey(flow));
+      return attemptsLeft === 0 ? { status: 'locked' } : { status: 'wrong', attemptsLeft };
+    }
+    // Single use: of two concurrent correct submissions only the one that deletes the challenge wins.
+    const consumed = await kv.del(challengeKey(flow));
+    if (consumed !== 1) {
+      await abuse.releaseCheck(identifier);
+      return { status: 'expired' };
+    }
+    await abuse.recordSuccess(identifier);
+    return { status: 'ok', recipient };
+  }
 
   return { for: codesFor };
 }

@@ -52,6 +52,28 @@ async function refusedAsInvalidGrant(t: ExecutionContext, attempt: Promise<unkno
 
 type Grant = { accountId: string; clientId: string; grantId: string };
 
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+/** A TV app: a public client that signs in with the device flow (RFC 8628). */
+const registerTv = async (server: TestServer) =>
+  (
+    await registerClient(server.app, {
+      name: 'Fairy TV',
+      authMethod: 'none',
+      redirectUris: [],
+      postLogoutRedirectUris: [],
+      grantTypes: [DEVICE_GRANT, 'refresh_token'],
+    })
+  ).clientId;
+
+/** The device's token request, made by hand where openid-client would wait out the polling interval. */
+const redeemDeviceCode = (server: TestServer, clientId: string, deviceCode: string, id: string) =>
+  fetch(`${server.url}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-request-id': id },
+    body: new URLSearchParams({ grant_type: DEVICE_GRANT, device_code: deviceCode, client_id: clientId }),
+  });
+
 /** The one grant.revoked there must be for the grant: by `actor`, for `reason`, in the request `id`. */
 async function publishedOnce(
   t: ExecutionContext,
@@ -166,24 +188,11 @@ test('an authorization code redeemed twice publishes one grant.revoked and is au
 
 test('a device code redeemed twice publishes one grant.revoked and is audited', async (t) => {
   const server = await startTestServer(t);
-  const deviceGrant = 'urn:ietf:params:oauth:grant-type:device_code';
-  const { clientId } = await registerClient(server.app, {
-    name: 'Fairy TV',
-    authMethod: 'none',
-    redirectUris: [],
-    postLogoutRedirectUris: [],
-    grantTypes: [deviceGrant, 'refresh_token'],
-  });
+  const clientId = await registerTv(server);
   const device = await oidc.initiateDeviceAuthorization(await discover(server.url, clientId), { scope: 'openid' });
   const browser = new PageClient(server.url);
   await confirmAndSignIn(server, browser, await openCompleteVerificationUri(browser, device), PERSON);
-  // The device's token request, made once more by hand where openid-client would wait out the interval.
-  const redeem = (id: string) =>
-    fetch(`${server.url}/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-request-id': id },
-      body: new URLSearchParams({ grant_type: deviceGrant, device_code: device.device_code, client_id: clientId }),
-    });
+  const redeem = (id: string) => redeemDeviceCode(server, clientId, device.device_code, id);
   t.is((await redeem(requestId('device'))).status, 200);
   const grant = await grantOf(server, PERSON, clientId);
 
@@ -192,7 +201,7 @@ test('a device code redeemed twice publishes one grant.revoked and is audited', 
 
   await publishedOnce(t, server, grant, { type: 'system' }, 'device_code_reused', id);
   t.deepEqual(await auditOf(server, grant.accountId, 'code_reused'), [
-    { outcome: 'failure', detail: { grant_type: deviceGrant }, client_id: clientId, request_id: id },
+    { outcome: 'failure', detail: { grant_type: DEVICE_GRANT }, client_id: clientId, request_id: id },
   ]);
 });
 
@@ -247,6 +256,52 @@ test('signing out the other sessions on the account page publishes one grant.rev
   t.is(response.status, 303);
 
   await publishedOnce(t, server, grant, { type: 'account', id: grant.accountId, client_id: null }, 'signed_out', id);
+});
+
+test('"Not you?" on the device confirmation page publishes one grant.revoked per grant the sign-out ends', async (t) => {
+  const server = await startTestServer(t);
+  const clientId = await registerTv(server);
+  const tvConfig = await discover(server.url, clientId);
+  // The first TV, approved on this browser without offline access: its grant lives as long as the session.
+  const browser = new PageClient(server.url);
+  const firstTv = await oidc.initiateDeviceAuthorization(tvConfig, { scope: 'openid' });
+  await confirmAndSignIn(server, browser, await openCompleteVerificationUri(browser, firstTv), PERSON);
+  const redeemed = await redeemDeviceCode(server, clientId, firstTv.device_code, requestId('first-tv'));
+  t.is(redeemed.status, 200);
+  const { access_token: tvAccessToken } = (await redeemed.json()) as { access_token: string };
+  const grant = await grantOf(server, PERSON, clientId);
+  // A web app given offline access in the same browser: the sign-out leaves its grant alone.
+  const app = await registerClient(server.app, { name: 'Offline app' });
+  const appConfig = await discover(server.url, app.clientId, app.clientSecret);
+  const { verifier, challenge } = await pkcePair();
+  const authorization = oidc.buildAuthorizationUrl(appConfig, {
+    redirect_uri: RP_REDIRECT,
+    scope: 'openid offline_access',
+    prompt: 'consent',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
+  const { url: callback } = await signInThroughPages(server.url, authorization.href, PERSON, { client: browser });
+  const appTokens = await oidc.authorizationCodeGrant(appConfig, callback, { pkceCodeVerifier: verifier });
+  t.truthy(appTokens.refresh_token);
+  const userinfo = (token: string) =>
+    fetch(tvConfig.serverMetadata().userinfo_endpoint!, { headers: { authorization: `Bearer ${token}` } });
+  t.is((await userinfo(tvAccessToken)).status, 200, 'the TV is signed in');
+
+  // A second TV's confirmation page, in the same browser, offers "Not you?" to whoever is in front of it.
+  const secondTv = await oidc.initiateDeviceAuthorization(tvConfig, { scope: 'openid' });
+  const confirmPage = await openCompleteVerificationUri(browser, secondTv);
+  const form = readForm(await confirmPage.text(), 'device-account-switch');
+  const id = requestId('not-you');
+  const switched = await browser.request(form.action, { form: form.fields, headers: { 'x-request-id': id } });
+  t.is(switched.status, 303);
+
+  await publishedOnce(t, server, grant, { type: 'account', id: grant.accountId, client_id: null }, 'signed_out', id);
+  t.deepEqual(await grantIdsOf(server, grant.accountId, clientId), [], 'the grant is no longer stored');
+  // A grant without offline access never had a refresh token; the access token it did have goes with it.
+  t.is((await userinfo(tvAccessToken)).status, 401, 'its access token is dead');
+  const refreshed = await oidc.refreshTokenGrant(appConfig, appTokens.refresh_token!);
+  t.truthy(refreshed.access_token, 'the offline grant’s refresh token still works');
 });
 
 test('suspending an account publishes one grant.revoked per grant, by the platform owner', async (t) => {

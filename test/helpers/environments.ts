@@ -147,7 +147,7 @@ export function sshRun(input: {
   command: string;
 }): Promise<string> {
   const expected = ssh2.utils.parseKey(input.hostPublicKey);
-  if (expected instanceof Error) throw expected;
+  if (expected instanceof Error) return Promise.reject(expected);
   const blob = (Array.isArray(expected) ? expected[0] : expected).getPublicSSH();
   return new Promise((resolve, reject) => {
     const client = new ssh2.Client();

@@ -92,11 +92,22 @@ test('thousands of random charges, refunds, transfers and grants in parallel kee
     .where('balance', '<', 0)
     .execute();
   t.deepEqual(negative, []);
+  // System wallets cache no balance: theirs is the sum of their entries.
   const total = await db
     .selectFrom('wallets')
-    .select(sql<number>`sum(balance)::int`.as('total'))
+    .select(
+      sql<number>`sum(coalesce(balance, (select sum(amount) from ledger_entries e where e.wallet_id = wallets.id)))::int`.as(
+        'total',
+      ),
+    )
     .executeTakeFirstOrThrow();
   t.is(Number(total.total), 0, 'DUST is neither created nor lost: system wallets balance everything else');
+  const system = await db
+    .selectFrom('wallets')
+    .select(['kind', 'owner_id', 'balance'])
+    .where('kind', '=', 'system')
+    .execute();
+  t.true(system.length > 0 && system.every((wallet) => wallet.balance === null), 'system wallets cache no balance');
   const overRefunded = await db
     .selectFrom('ledger_transactions as charge')
     .innerJoin('ledger_transactions as refund', 'refund.reverses_id', 'charge.id')
@@ -111,6 +122,11 @@ test('thousands of random charges, refunds, transfers and grants in parallel kee
     .where('kind', '=', 'signup_grant')
     .executeTakeFirstOrThrow();
   t.true(Number(grants.n) <= PEOPLE, 'each person was granted sign-up DUST at most once');
+  t.is(
+    await ledger.balance('system', 'signup_grants'),
+    -25 * Number(grants.n),
+    "the issuer's balance, from its entries",
+  );
 });
 
 test('the database itself refuses an unbalanced transaction and any rewrite of history', async (t) => {
