@@ -1,6 +1,6 @@
 import { type CompiledQuery, type Compilable, sql } from 'kysely';
 import { type Db, prepareOnEveryConnection } from '../db/database.ts';
-import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider';
+import Provider, { type Adapter, type AdapterPayload, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { KeyValueStore, KeyValueWrite } from '../db/key-value.ts';
 import type { ClientRepository } from './client.repository.ts';
 import { revokedGrantKey, revokedGrantSeconds } from './revoked-grants.ts';
@@ -218,6 +218,25 @@ export function takeDeletedGrant(grantId: string): { accountId: string; clientId
   return owner;
 }
 
+/**
+ * The presented refresh token was consumed (or deleted) between oidc-provider's read and the rotation:
+ * it was used twice. Answered as oidc-provider answers a token it reads consumed
+ * (lib/actions/grants/refresh_token.js, lib/helpers/revoke.js): the grant and every token issued under
+ * it are deleted and grant.revoked is emitted, which provider-revocations.ts audits and publishes as a
+ * reuse. Nothing was issued yet: the successor's save comes before the access and ID tokens.
+ */
+async function refuseLostRotation(ctx: KoaContextWithOIDC, grantId: string): Promise<never> {
+  const { provider } = ctx.oidc;
+  await Promise.all(
+    [provider.AccessToken, provider.RefreshToken, provider.AuthorizationCode, provider.DeviceCode].map((model) =>
+      model.revokeByGrantId(grantId),
+    ),
+  );
+  await provider.Grant.adapter.destroy(grantId);
+  provider.emit('grant.revoked', ctx, grantId);
+  throw new errors.InvalidGrant('refresh token already used');
+}
+
 class SqlAdapter implements Adapter {
   // Built and compiled once per model, not on every call: the token paths run these on every request.
   private readonly statements;
@@ -250,7 +269,11 @@ class SqlAdapter implements Adapter {
           .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)])),
       ),
       // The rotated token consumed and its successor saved in one statement: one commit, all or nothing.
-      // A data-modifying WITH runs exactly once whether or not the INSERT reads it (PostgreSQL 7.8.4).
+      // Only a token still unconsumed is consumed, and the successor is inserted only when it was: of
+      // two rotations of one token racing past oidc-provider's read (which saw it unconsumed), the
+      // second waits for the first's row lock, then finds it consumed and inserts nothing (PostgreSQL
+      // 13.2.1, UPDATE re-checks its WHERE on the updated row). Without this both got a successor:
+      // two live chains, and a thief racing the owner was never found out (RFC 9700 4.14.2).
       rotate: prepared(
         db,
         db
@@ -260,10 +283,23 @@ class SqlAdapter implements Adapter {
               .set({ consumed_at: sql<Date>`now()` })
               .where('model', '=', model)
               .where('id', '=', CONSUMED_ID)
+              .where('consumed_at', 'is', null)
               .returning('id'),
           )
           .insertInto('oidc_payloads')
-          .values({ ...byId, consumed_at: null, ...row })
+          .columns(['model', 'id', 'consumed_at', 'payload', 'grant_id', 'expires_at'])
+          .expression((eb) =>
+            eb
+              .selectFrom('consumed')
+              .select([
+                eb.val(model).as('model'),
+                eb.val(ID).as('id'),
+                sql<Date | null>`null::timestamptz`.as('consumed_at'),
+                sql`${PAYLOAD}::jsonb`.as('payload'),
+                sql<string | null>`${GRANT_ID}::text`.as('grant_id'),
+                sql<Date | null>`${EXPIRES_AT}::timestamptz`.as('expires_at'),
+              ]),
+          )
           .onConflict((c) => c.columns(['model', 'id']).doUpdateSet(row)),
       ),
       consume: prepared(
@@ -297,7 +333,8 @@ class SqlAdapter implements Adapter {
     const deferred = ctx && deferredConsumes.get(ctx);
     if (deferred && deferred.grantId === payload.grantId) {
       deferredConsumes.delete(ctx);
-      await this.statements.rotate({ ...values, [CONSUMED_ID]: deferred.id });
+      const result = await this.statements.rotate({ ...values, [CONSUMED_ID]: deferred.id });
+      if (!result.numAffectedRows) await refuseLostRotation(ctx, deferred.grantId);
       return;
     }
     await this.statements.upsert(values);

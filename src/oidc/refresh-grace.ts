@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, type JWK } from 'jose';
 import Provider, {
   type CanBePromise,
@@ -80,8 +80,15 @@ export function withRefreshGrace(deps: RefreshGraceDeps): typeof Provider {
   // The clock decides when the window ends; the TTL only cleans up, a minute later, so that the window
   // is never cut short by a store whose time runs apart from the injected clock.
   const ttlSeconds = deps.windowSeconds + 60;
-  // The rotated token is no longer valid, yet it is hashed so that the store's keys name no token.
-  const key = (token: string) => `refresh-grace:${createHash('sha256').update(token).digest('base64url')}`;
+  // The rotated token is no longer valid, yet it is hashed so that the store's keys name no token. The
+  // one-shot hash, once per refresh (the screened token is the one rotated): createHash and a second
+  // digest were 2-3 % of a refresh's CPU in the profile of README's round six.
+  const key = (token: string) => `refresh-grace:${hash('sha256', token, 'base64url')}`;
+  const screenedKeys = new WeakMap<object, { token: string; key: string }>();
+  const keyOf = (ctx: KoaContextWithOIDC, token: string) => {
+    const screened = screenedKeys.get(ctx);
+    return screened?.token === token ? screened.key : key(token);
+  };
 
   function rotationWrites(ctx: KoaContextWithOIDC): KeyValueWrite[] {
     const rotated = ctx.oidc.entities.RotatedRefreshToken;
@@ -96,7 +103,7 @@ export function withRefreshGrace(deps: RefreshGraceDeps): typeof Provider {
       jkt: rotated.jkt,
       rotatedAt: deps.clock.now(),
     };
-    return [{ op: 'set', key: key(rotated.jti), value: JSON.stringify(rotation), ttlSeconds }];
+    return [{ op: 'set', key: keyOf(ctx, rotated.jti), value: JSON.stringify(rotation), ttlSeconds }];
   }
 
   /** Writes the rotation's record, unless it already went out with the access token's save. */
@@ -131,11 +138,13 @@ export function withRefreshGrace(deps: RefreshGraceDeps): typeof Provider {
   async function screen(ctx: KoaContextWithOIDC): Promise<boolean> {
     const presented = ctx.oidc.params?.refresh_token;
     if (typeof presented !== 'string') return false;
-    const raw = await deps.kv.get(key(presented));
+    const presentedKey = key(presented);
+    screenedKeys.set(ctx, { token: presented, key: presentedKey });
+    const raw = await deps.kv.get(presentedKey);
     // Never rotated, or longer ago than the window: oidc-provider's own rules apply (a reuse revokes).
     if (!raw) return false;
     const rotation = JSON.parse(raw) as Rotation;
-    const claimed = (await deps.kv.del(key(presented))) === 1;
+    const claimed = (await deps.kv.del(presentedKey)) === 1;
 
     const mismatch: RefusedReuse | undefined =
       ctx.oidc.client?.clientId !== rotation.clientId

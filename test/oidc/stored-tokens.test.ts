@@ -1,5 +1,6 @@
 import test from 'ava';
 import { Redis } from 'ioredis';
+import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { CLAIMS_CACHE_SECONDS } from '../../src/accounts/account.service.ts';
 import type { KeyValueStore } from '../../src/db/key-value.ts';
@@ -124,6 +125,63 @@ test('an opaque access token is refused by userinfo and introspection once revok
   t.is(await userinfoStatus(server, tokens.access_token), 401);
   t.false((await oidc.tokenIntrospection(config, tokens.access_token)).active);
 });
+
+// Two connections racing for one row need a real Postgres; the embedded one has a single connection.
+const onPostgres = process.env.DATABASE_URL ? test : test.skip;
+
+onPostgres(
+  'a rotation racing another rotation of the same refresh token loses, and the grant is revoked',
+  async (t) => {
+    const server = await startTestServer(t);
+    const { config, tokens } = await signIn(server, 'rotation-race@example.com');
+    const { db } = server.app.services;
+    const grantId = await grantOf(server, tokens.refresh_token!);
+    const presented = tokens.refresh_token!;
+
+    // Another rotation of the same token holds its row, consumed but not yet committed, while this refresh
+    // reads it (still unconsumed for everyone else) and reaches its own rotation, which waits for the row.
+    // Handed out in a box: returning the promise itself would hold the commit until it settled.
+    const { answer } = await db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('oidc_payloads')
+        .set({ consumed_at: new Date() })
+        .where('model', '=', 'RefreshToken')
+        .where('id', '=', presented)
+        .execute();
+      const answer = oidc.refreshTokenGrant(config, presented).then(
+        () => 'answered with tokens',
+        (error: oidc.ResponseBodyError) => error.error,
+      );
+      for (;;) {
+        const { rows } = await sql<{ waiting: number }>`
+        select count(*)::int as waiting from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock'`.execute(db);
+        if (rows[0]!.waiting > 0) break;
+      }
+      return { answer };
+    });
+
+    t.is(await answer, 'invalid_grant', 'the token was used twice: one rotation only may issue a successor');
+    const left = await db
+      .selectFrom('oidc_payloads')
+      .select(['model', 'consumed_at'])
+      .where('grant_id', '=', grantId)
+      .execute();
+    t.deepEqual(left, [], "no successor was stored, and the grant's tokens are gone");
+    t.is(await grantRow(server, grantId), undefined, 'the grant is revoked');
+    t.is(await userinfoStatus(server, tokens.access_token), 401);
+    const audited = await db
+      .selectFrom('audit_events')
+      .select('outcome')
+      .where('event', '=', 'refresh_token_reused')
+      .execute();
+    t.deepEqual(
+      audited.map((event) => event.outcome),
+      ['failure'],
+      'audited as a reuse',
+    );
+  },
+);
 
 test("an opaque access token is refused once its grant is revoked by a rotated refresh token's reuse", async (t) => {
   const server = await startTestServer(t);
