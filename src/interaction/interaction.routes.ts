@@ -2,7 +2,6 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import type { InteractionResults } from 'oidc-provider';
 import { z } from 'zod';
 import { signInRefusal, type AccountService } from '../accounts/account.service.ts';
 import { parsePhoneNumber, type PhoneNumberProblem } from '../accounts/phone-number.ts';
@@ -91,8 +90,6 @@ export function interactionRoutes(deps: Deps) {
     const app = await appIdentity(ctx, deps.provider(), interaction.params.client_id);
     return { app, clientName: app.name };
   };
-
-  const finish = (ctx: Context, result: InteractionResults) => finishInteraction(deps.provider(), ctx, result);
 
   const audit = (ctx: Context, interaction: Interaction, entry: Omit<AuditRecord, 'origin' | 'clientId'>) =>
     deps.audit.record({ ...entry, origin: requestOrigin(ctx), clientId: String(interaction.params.client_id) });
@@ -261,7 +258,7 @@ export function interactionRoutes(deps: Deps) {
         organizationId: chooseOrganization ? organizationId : undefined,
       },
     });
-    await finish(ctx, { consent: { grantId } });
+    await finishInteraction(ctx, interaction, { consent: { grantId } });
   };
 
   router.get('/', async (ctx) => {
@@ -367,7 +364,7 @@ export function interactionRoutes(deps: Deps) {
         ctx.status = 303;
         return ctx.redirect(`/interaction/${interaction.uid}/passkey-offer`);
       }
-      return finish(ctx, { login: { accountId: account.id, ...firstFactor(channel) } });
+      return finishInteraction(ctx, interaction, { login: { accountId: account.id, ...firstFactor(channel) } });
     }
     const { recipient } = result;
     const problem = checkProblem(result, recipient?.channel);
@@ -394,7 +391,7 @@ export function interactionRoutes(deps: Deps) {
     const held = await deps.passkeyOffer.take(interaction.uid);
     if (!held) return ctx.redirect(`/interaction/${interaction.uid}`);
     await deps.accounts.passkeyOfferSkipped(held.accountId);
-    await finish(ctx, { login: { accountId: held.accountId, ...firstFactor(held.channel) } });
+    await finishInteraction(ctx, interaction, { login: { accountId: held.accountId, ...firstFactor(held.channel) } });
   });
 
   router.post('/confirm', async (ctx) => {
@@ -419,8 +416,10 @@ export function interactionRoutes(deps: Deps) {
   });
 
   router.post('/abort', async (ctx) => {
-    await details(ctx);
-    await finish(ctx, { error: 'access_denied', error_description: 'The person declined the request.' });
+    await finishInteraction(ctx, await details(ctx), {
+      error: 'access_denied',
+      error_description: 'The person declined the request.',
+    });
   });
 
   return router.routes();
