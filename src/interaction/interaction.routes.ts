@@ -45,8 +45,6 @@ export type OrganizationChoice = {
 type Deps = {
   provider: () => Provider;
   organizations: OrganizationChoice;
-  /** What a new account gets (its sign-up DUST); startup re-runs it for any account that missed it. */
-  onAccountCreated(accountId: string): Promise<unknown>;
   renderer: Renderer;
   accounts: AccountService;
   codes: OneTimeCodes;
@@ -337,17 +335,13 @@ export function interactionRoutes(deps: Deps) {
         });
         throw new PageError(403, refusal, text('errors.cannotSignIn.title'));
       }
-      // The sign-up DUST and the audit record are independent commits: both land before the answer,
-      // in one wait instead of two.
-      await Promise.all([
-        created ? deps.onAccountCreated(account.id) : undefined,
-        audit(ctx, interaction, {
-          event: 'sign_in',
-          outcome: 'success',
-          accountId: account.id,
-          detail: { method: channel, created },
-        }),
-      ]);
+      // A new account's sign-up DUST committed with it (the accounts' NewAccountWork, wired in services.ts).
+      await audit(ctx, interaction, {
+        event: 'sign_in',
+        outcome: 'success',
+        accountId: account.id,
+        detail: { method: channel, created },
+      });
       rememberIdentifier(ctx, displayedAddress(result.recipient));
       // A browser that can make a passkey (the code page's script says so) is offered one first,
       // unless this is FairyID's own account pages, which have their own "Add a passkey".
