@@ -379,7 +379,6 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
       codeLifetime: services.codeLifetime,
       smsAvailable,
       audit,
-      onAccountCreated: services.ledger.grantSignup,
       passkeyOffer: services.passkeyOffer,
       upstreamProviders: services.federation.providers,
       organizations: {

@@ -114,6 +114,12 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
     platformOwnerEmail: config.platformOwnerEmail,
     clock,
     transaction: unitOfWork(db, events, createAccountRepository),
+    // A new account's sign-up DUST commits with it. The ledger is built below (through organizations
+    // it needs the accounts), and is only called once requests run.
+    newAccount: {
+      prepare: () => ledger.signupInAccountTransaction.prepare(),
+      book: (transaction, accountId) => ledger.signupInAccountTransaction.book(transaction, accountId),
+    },
   });
   const audit = createAuditService(db, {
     events,
@@ -134,6 +140,13 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
     approval: config.organizationApproval,
     isPlatformOwner: accounts.isPlatformOwner,
   });
+  const ledger = createLedgerService({
+    db,
+    events,
+    clients: clientRepository,
+    organizations,
+    onBooked: metrics?.domain.dustMoved,
+  });
   return {
     db,
     kv,
@@ -151,13 +164,7 @@ export async function createServices(config: Config, log: Logger, clock: Clock =
       config.keysSecrets,
       clock,
     ),
-    ledger: createLedgerService({
-      db,
-      events,
-      clients: clientRepository,
-      organizations,
-      onBooked: metrics?.domain.dustMoved,
-    }),
+    ledger,
     audit,
     events,
     accountSessions: createAccountSessionService(

@@ -7,11 +7,22 @@ import type { Profile } from './profile.ts';
 import { type Text, text } from '../i18n/translator.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
 import type { EventDraft } from '../events/event-catalog.ts';
+import type { Db } from '../db/database.ts';
 
 /** Runs `work` in one database transaction, with the account SQL and the event recorder bound to it. */
 export type AccountUnitOfWork = <T>(
-  work: (accounts: AccountRepository, emit: (draft: EventDraft) => Promise<void>) => Promise<T>,
+  work: (accounts: AccountRepository, emit: (draft: EventDraft) => Promise<void>, transaction: Db) => Promise<T>,
 ) => Promise<T>;
+
+/**
+ * What every new account gets in the transaction that creates it (the sign-up DUST, src/ledger/):
+ * `prepare` runs before the transaction opens, `book` inside it, and what `book` returns once it
+ * has committed. One commit for the account, its grant and their events, instead of one after the other.
+ */
+export type NewAccountWork = {
+  prepare(): Promise<unknown>;
+  book(transaction: Db, accountId: string): Promise<() => void>;
+};
 
 const created = (account: Account, method: string | null): EventDraft => ({
   type: 'account.created',
@@ -48,16 +59,29 @@ export function createAccountService(
     clock?: Clock;
     /** A new account and its account.created event commit together, as do a change and its account.updated. */
     transaction: AccountUnitOfWork;
+    /** Joins the transaction of every new account. */
+    newAccount?: NewAccountWork | undefined;
   },
 ) {
   const clock = options.clock ?? systemClock;
-  /** Inserts with `insert` and records account.created in the same transaction; undefined on a conflict. */
-  const insertAccount = (insert: (repo: AccountRepository) => Promise<Account | undefined>, method: string | null) =>
-    options.transaction(async (repo, emit) => {
-      const inserted = await insert(repo);
-      if (inserted) await emit(created(inserted, method));
-      return inserted;
+  /** Inserts with `insert`, recording account.created and doing `newAccount` in the same transaction; undefined on a conflict. */
+  const insertAccount = async (
+    insert: (repo: AccountRepository) => Promise<Account | undefined>,
+    method: string | null,
+  ) => {
+    const { newAccount } = options;
+    await newAccount?.prepare();
+    let committed: (() => void) | undefined;
+    const inserted = await options.transaction(async (repo, emit, transaction) => {
+      const row = await insert(repo);
+      if (!row) return undefined;
+      await emit(created(row, method));
+      committed = await newAccount?.book(transaction, row.id);
+      return row;
     });
+    committed?.();
+    return inserted;
+  };
   /**
    * A `taken` address is a unique violation, which leaves the transaction aborted: it is rolled back
    * (by throwing out of it), never committed, and answered as `taken` afterwards.

@@ -5,8 +5,13 @@ import type { EventRecorder } from './event-recorder.ts';
 /** Writes an event into the outbox in the transaction of the change it describes. */
 export type Emit = (draft: EventDraft) => Promise<void>;
 
-/** Runs `work` in one database transaction, with the domain's SQL and the event recorder bound to it. */
-export type UnitOfWork<Repository> = <T>(work: (repository: Repository, emit: Emit) => Promise<T>) => Promise<T>;
+/**
+ * Runs `work` in one database transaction, with the domain's SQL and the event recorder bound to it.
+ * The transaction itself is handed on for another domain's service to join (never for SQL of its own).
+ */
+export type UnitOfWork<Repository> = <T>(
+  work: (repository: Repository, emit: Emit, transaction: Db) => Promise<T>,
+) => Promise<T>;
 
 /**
  * The unit of work of a domain whose changes publish events: the change and its event commit
@@ -18,5 +23,7 @@ export function unitOfWork<Repository>(
   repositoryOf: (executor: Db) => Repository,
 ): UnitOfWork<Repository> {
   return (work) =>
-    db.transaction().execute((trx) => work(repositoryOf(trx), async (draft) => void (await events.record(trx, draft))));
+    db
+      .transaction()
+      .execute((trx) => work(repositoryOf(trx), async (draft) => void (await events.record(trx, draft)), trx));
 }

@@ -148,7 +148,7 @@ export function federationRoutes(deps: Deps) {
       accountId: account.id,
       detail: { method: 'federated', provider, created },
     });
-    await finishInteraction(deps.provider(), ctx, {
+    await finishInteraction(ctx, interaction, {
       login: { accountId: account.id, ...federatedSignIn(provedAddress) },
     });
   };

@@ -62,10 +62,18 @@ export type Interaction = Awaited<ReturnType<typeof loadInteraction>>;
  * Hands the result back to oidc-provider and sends the browser on. Consent keeps the login
  * submitted earlier in the same authorization request (else prompt=login would ask again); a
  * login replaces whatever came before it.
+ *
+ * The result is saved on the interaction this request loaded (loadInteraction: this browser's
+ * cookie, its session checked) rather than through `provider.interactionResult`, which would read
+ * the interaction and its session again: two to four Redis reads per page. The resume at
+ * /auth/:uid still checks the interaction against the browser's session before acting on it.
  */
-export async function finishInteraction(provider: Provider, ctx: Context, result: InteractionResults) {
-  const mergeWithLastSubmission = !result.login;
-  const redirectTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission });
+export async function finishInteraction(ctx: Context, interaction: Interaction, result: InteractionResults) {
+  // An interaction that expired while this request ran is not written back (its lifetime would be
+  // zero or less).
+  if (interaction.exp <= Math.floor(Date.now() / 1000)) throw interactionEnded();
+  interaction.result = result.login || 'error' in result ? result : { ...interaction.lastSubmission, ...result };
+  await interaction.persist();
   ctx.status = 303;
-  ctx.redirect(redirectTo);
+  ctx.redirect(interaction.returnTo);
 }

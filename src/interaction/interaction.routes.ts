@@ -2,7 +2,6 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import type { InteractionResults } from 'oidc-provider';
 import { z } from 'zod';
 import { signInRefusal, type AccountService } from '../accounts/account.service.ts';
 import { parsePhoneNumber, type PhoneNumberProblem } from '../accounts/phone-number.ts';
@@ -46,8 +45,6 @@ export type OrganizationChoice = {
 type Deps = {
   provider: () => Provider;
   organizations: OrganizationChoice;
-  /** What a new account gets (its sign-up DUST); startup re-runs it for any account that missed it. */
-  onAccountCreated(accountId: string): Promise<unknown>;
   renderer: Renderer;
   accounts: AccountService;
   codes: OneTimeCodes;
@@ -91,8 +88,6 @@ export function interactionRoutes(deps: Deps) {
     const app = await appIdentity(ctx, deps.provider(), interaction.params.client_id);
     return { app, clientName: app.name };
   };
-
-  const finish = (ctx: Context, result: InteractionResults) => finishInteraction(deps.provider(), ctx, result);
 
   const audit = (ctx: Context, interaction: Interaction, entry: Omit<AuditRecord, 'origin' | 'clientId'>) =>
     deps.audit.record({ ...entry, origin: requestOrigin(ctx), clientId: String(interaction.params.client_id) });
@@ -261,7 +256,7 @@ export function interactionRoutes(deps: Deps) {
         organizationId: chooseOrganization ? organizationId : undefined,
       },
     });
-    await finish(ctx, { consent: { grantId } });
+    await finishInteraction(ctx, interaction, { consent: { grantId } });
   };
 
   router.get('/', async (ctx) => {
@@ -340,17 +335,13 @@ export function interactionRoutes(deps: Deps) {
         });
         throw new PageError(403, refusal, text('errors.cannotSignIn.title'));
       }
-      // The sign-up DUST and the audit record are independent commits: both land before the answer,
-      // in one wait instead of two.
-      await Promise.all([
-        created ? deps.onAccountCreated(account.id) : undefined,
-        audit(ctx, interaction, {
-          event: 'sign_in',
-          outcome: 'success',
-          accountId: account.id,
-          detail: { method: channel, created },
-        }),
-      ]);
+      // A new account's sign-up DUST committed with it (the accounts' NewAccountWork, wired in services.ts).
+      await audit(ctx, interaction, {
+        event: 'sign_in',
+        outcome: 'success',
+        accountId: account.id,
+        detail: { method: channel, created },
+      });
       rememberIdentifier(ctx, displayedAddress(result.recipient));
       // A browser that can make a passkey (the code page's script says so) is offered one first,
       // unless this is FairyID's own account pages, which have their own "Add a passkey".
@@ -367,7 +358,7 @@ export function interactionRoutes(deps: Deps) {
         ctx.status = 303;
         return ctx.redirect(`/interaction/${interaction.uid}/passkey-offer`);
       }
-      return finish(ctx, { login: { accountId: account.id, ...firstFactor(channel) } });
+      return finishInteraction(ctx, interaction, { login: { accountId: account.id, ...firstFactor(channel) } });
     }
     const { recipient } = result;
     const problem = checkProblem(result, recipient?.channel);
@@ -394,7 +385,7 @@ export function interactionRoutes(deps: Deps) {
     const held = await deps.passkeyOffer.take(interaction.uid);
     if (!held) return ctx.redirect(`/interaction/${interaction.uid}`);
     await deps.accounts.passkeyOfferSkipped(held.accountId);
-    await finish(ctx, { login: { accountId: held.accountId, ...firstFactor(held.channel) } });
+    await finishInteraction(ctx, interaction, { login: { accountId: held.accountId, ...firstFactor(held.channel) } });
   });
 
   router.post('/confirm', async (ctx) => {
@@ -419,8 +410,10 @@ export function interactionRoutes(deps: Deps) {
   });
 
   router.post('/abort', async (ctx) => {
-    await details(ctx);
-    await finish(ctx, { error: 'access_denied', error_description: 'The person declined the request.' });
+    await finishInteraction(ctx, await details(ctx), {
+      error: 'access_denied',
+      error_description: 'The person declined the request.',
+    });
   });
 
   return router.routes();

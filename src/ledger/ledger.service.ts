@@ -112,18 +112,20 @@ export function createLedgerService(deps: LedgerDeps) {
   };
   // Each unit of work publishes its bookings' events in its own transaction, and reports them to the
   // metrics only after the commit: a rollback moved nothing.
+  const unitOn = (trx: Db, booked: LedgerTransaction[]): Unit => ({
+    repo: createLedgerRepository(trx),
+    record: async (transaction, actor) => {
+      booked.push(transaction);
+      await deps.events.record(trx, transactionEvent(transaction, actor));
+    },
+  });
+  const reportBooked = (booked: LedgerTransaction[]) => {
+    if (deps.onBooked) for (const transaction of booked) deps.onBooked(transaction);
+  };
   const inTransaction = async <T>(work: (unit: Unit) => Promise<T>) => {
     const booked: LedgerTransaction[] = [];
-    const result = await db.transaction().execute((trx) =>
-      work({
-        repo: createLedgerRepository(trx),
-        record: async (transaction, actor) => {
-          booked.push(transaction);
-          await deps.events.record(trx, transactionEvent(transaction, actor));
-        },
-      }),
-    );
-    if (deps.onBooked) for (const transaction of booked) deps.onBooked(transaction);
+    const result = await db.transaction().execute((trx) => work(unitOn(trx, booked)));
+    reportBooked(booked);
     return result;
   };
 
@@ -191,29 +193,47 @@ export function createLedgerService(deps: LedgerDeps) {
 
   const personWallet = (repo: LedgerRepository, accountId: string) => repo.ensureWallet('person', accountId);
 
+  const bookSignup = async (unit: Unit, system: Wallet, accountId: string) => {
+    // Called for a new account, whose wallet does not exist yet.
+    const person = await unit.repo.ensureWallet('person', accountId, true);
+    return book(
+      unit,
+      {
+        kind: 'signup_grant',
+        reference: accountId,
+        amount: SIGNUP_GRANT,
+        account_id: accountId,
+        description: 'Welcome DUST',
+      },
+      [
+        { wallet: system, amount: -SIGNUP_GRANT },
+        { wallet: person, amount: SIGNUP_GRANT },
+      ],
+      SYSTEM_ACTOR,
+    );
+  };
+
   return {
     /** Exactly once per account, however often it is called (the reference is the account id). */
     async grantSignup(accountId: string) {
       const system = await systemWallet(SYSTEM.signupGrants);
-      return inTransaction(async (unit) => {
-        // Called for a new account, whose wallet does not exist yet.
-        const person = await unit.repo.ensureWallet('person', accountId, true);
-        return book(
-          unit,
-          {
-            kind: 'signup_grant',
-            reference: accountId,
-            amount: SIGNUP_GRANT,
-            account_id: accountId,
-            description: 'Welcome DUST',
-          },
-          [
-            { wallet: system, amount: -SIGNUP_GRANT },
-            { wallet: person, amount: SIGNUP_GRANT },
-          ],
-          SYSTEM_ACTOR,
-        );
-      });
+      return inTransaction((unit) => bookSignup(unit, system, accountId));
+    },
+
+    /**
+     * The same grant inside the transaction that creates the account (accounts' NewAccountWork), so
+     * the account, its DUST and their events commit at once. Still exactly once: a later grantSignup
+     * for the account finds the reference taken.
+     */
+    signupInAccountTransaction: {
+      prepare: () => systemWallet(SYSTEM.signupGrants),
+      async book(transaction: Db, accountId: string) {
+        // Looked up by `prepare` before the transaction opened, so this is never a second connection.
+        const system = await systemWallet(SYSTEM.signupGrants);
+        const booked: LedgerTransaction[] = [];
+        await bookSignup(unitOn(transaction, booked), system, accountId);
+        return () => reportBooked(booked);
+      },
     },
 
     /** Grants the sign-up DUST to every account that lacks it; returns how many were granted. */
