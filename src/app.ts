@@ -368,7 +368,6 @@ function pageRoutes(services: ServerServices, session: ReturnType<typeof createP
       codes: services.signInCodes,
       codeLifetime: services.codeLifetime,
       audit,
-      onAccountCreated: services.ledger.grantSignup,
       interactionTtl: services.config.ttl.interaction,
     }),
     interactionRoutes({

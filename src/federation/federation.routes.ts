@@ -35,8 +35,6 @@ type Deps = {
   codes: OneTimeCodes;
   codeLifetime: Text;
   audit: AuditService;
-  /** What a new account gets (its sign-up DUST). */
-  onAccountCreated(accountId: string): Promise<unknown>;
   /** Seconds a sign-in interaction lives: a link waiting for proof lives as long. */
   interactionTtl: number;
 };
@@ -133,7 +131,6 @@ export function federationRoutes(deps: Deps) {
       });
       throw new PageError(403, refused, text('errors.cannotSignIn.title'));
     }
-    if (created) await deps.onAccountCreated(account.id);
     if (linked) {
       await audit(ctx, interaction, {
         event: 'identity_linked',
