@@ -584,7 +584,6 @@ export async function createServerServices(config: Config, log: Logger, override
     handOff,
     passkeyOffer: createPasskeyOffer(services.kv),
     secondFactor: createSecondFactorCompletion({
-      provider: provider.current,
       backupCodes: services.backupCodes,
       rememberedBrowsers: services.rememberedBrowsers,
       handOff,

@@ -69,11 +69,17 @@ export type Interaction = Awaited<ReturnType<typeof loadInteraction>>;
  * /auth/:uid still checks the interaction against the browser's session before acting on it.
  */
 export async function finishInteraction(ctx: Context, interaction: Interaction, result: InteractionResults) {
+  const returnTo = await saveInteractionResult(interaction, result);
+  ctx.status = 303;
+  ctx.redirect(returnTo);
+}
+
+/** `finishInteraction` for a script's request: saves the result and returns where the browser goes next. */
+export async function saveInteractionResult(interaction: Interaction, result: InteractionResults): Promise<string> {
   // An interaction that expired while this request ran is not written back (its lifetime would be
   // zero or less).
   if (interaction.exp <= Math.floor(Date.now() / 1000)) throw interactionEnded();
   interaction.result = result.login || 'error' in result ? result : { ...interaction.lastSubmission, ...result };
   await interaction.persist();
-  ctx.status = 303;
-  ctx.redirect(interaction.returnTo);
+  return interaction.returnTo;
 }

@@ -21,7 +21,7 @@ import { addFactor, firstFactor } from './authentication-methods.ts';
 import type { BackupCodeService } from '../accounts/backup-code.service.ts';
 import type { BackupCodeHandOff } from './backup-code-hand-off.ts';
 import type { PasskeyOffer } from './passkey-offer.ts';
-import { loadInteraction, type Interaction } from './interaction-details.ts';
+import { loadInteraction, saveInteractionResult, type Interaction } from './interaction-details.ts';
 import { mayEnroll } from './mfa-options.ts';
 import type { SecondFactorCompletion } from './second-factor-completion.ts';
 
@@ -113,10 +113,7 @@ export function passkeyInteractionRoutes(deps: {
       },
     });
     const login = { accountId: result.accountId, ...firstFactor(result.method) };
-    const redirectTo = await deps
-      .provider()
-      .interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
-    answer(ctx, { redirectTo });
+    answer(ctx, { redirectTo: await saveInteractionResult(interaction, { login }) });
   });
 
   router.post('/second-factor/options', async (ctx) => {
@@ -221,9 +218,7 @@ export function passkeyInteractionRoutes(deps: {
     });
     // Making the passkey took the person's verification on it, as enrolling one at the mfa prompt does.
     const login = { accountId: held.accountId, ...addFactor(firstFactor(held.channel).amr, result.method) };
-    const next = await deps
-      .provider()
-      .interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
+    const next = await saveInteractionResult(interaction, { login });
     const codes = await deps.backupCodes.issueIfNone(held.accountId);
     if (!codes) return answer(ctx, { redirectTo: next });
     await deps.handOff.hold(`interaction:${interaction.uid}`, { codes, next });

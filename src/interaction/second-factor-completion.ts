@@ -1,5 +1,4 @@
 import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
 import type { BackupCodeService } from '../accounts/backup-code.service.ts';
 import type { RememberedBrowsers } from '../accounts/remembered-browser.service.ts';
 import { setRememberedBrowserToken } from '../http/remembered-browser-cookie.ts';
@@ -8,7 +7,7 @@ import type { AuditService } from '../audit/audit.service.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import { addFactor, type Method } from './authentication-methods.ts';
 import type { BackupCodeHandOff } from './backup-code-hand-off.ts';
-import { interactionEnded, type Interaction } from './interaction-details.ts';
+import { interactionEnded, saveInteractionResult, type Interaction } from './interaction-details.ts';
 
 /**
  * The end of the `mfa` prompt, whichever factor met it: the session's login is replaced by one
@@ -16,7 +15,6 @@ import { interactionEnded, type Interaction } from './interaction-details.ts';
  * factor gets their backup codes on the way, shown once.
  */
 export function createSecondFactorCompletion(deps: {
-  provider: () => Provider;
   backupCodes: BackupCodeService;
   rememberedBrowsers: RememberedBrowsers;
   handOff: BackupCodeHandOff;
@@ -33,9 +31,7 @@ export function createSecondFactorCompletion(deps: {
       const accountId = interaction.session?.accountId;
       if (interaction.prompt.name !== 'mfa' || !accountId) throw interactionEnded();
       const login = { accountId, ...addFactor(interaction.session?.amr, method) };
-      const next = await deps
-        .provider()
-        .interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
+      const next = await saveInteractionResult(interaction, { login });
       await deps.audit.record({
         event: 'second_factor',
         outcome: 'success',
