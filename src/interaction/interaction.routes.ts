@@ -4,6 +4,8 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import { signInRefusal, type AccountService } from '../accounts/account.service.ts';
+import type { Account } from '../accounts/account.table.ts';
+import type { Db } from '../db/database.ts';
 import { parsePhoneNumber, type PhoneNumberProblem } from '../accounts/phone-number.ts';
 import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
@@ -89,8 +91,13 @@ export function interactionRoutes(deps: Deps) {
     return { app, clientName: app.name };
   };
 
+  const auditEntry = (
+    ctx: Context,
+    interaction: Interaction,
+    entry: Omit<AuditRecord, 'origin' | 'clientId'>,
+  ): AuditRecord => ({ ...entry, origin: requestOrigin(ctx), clientId: String(interaction.params.client_id) });
   const audit = (ctx: Context, interaction: Interaction, entry: Omit<AuditRecord, 'origin' | 'clientId'>) =>
-    deps.audit.record({ ...entry, origin: requestOrigin(ctx), clientId: String(interaction.params.client_id) });
+    deps.audit.record(auditEntry(ctx, interaction, entry));
 
   const renderLogin = async (
     ctx: Context,
@@ -321,10 +328,21 @@ export function interactionRoutes(deps: Deps) {
       : { status: 'expired' };
     if (result.status === 'ok') {
       const { channel, address } = result.recipient;
+      const signedIn = (accountId: string, created: boolean) =>
+        auditEntry(ctx, interaction, {
+          event: 'sign_in',
+          outcome: 'success',
+          accountId,
+          detail: { method: channel, created },
+        });
+      // A new account's `sign_in` row commits in the transaction that creates the account, with its
+      // sign-up DUST (the accounts' NewAccountWork, wired in services.ts): one commit, not two.
+      const withNewAccount = (transaction: Db, created: Account) =>
+        deps.audit.recordIn(transaction, signedIn(created.id, true));
       const { account, created } =
         channel === 'email'
-          ? await deps.accounts.signInWithVerifiedEmail(address)
-          : await deps.accounts.signInWithVerifiedPhone(address);
+          ? await deps.accounts.signInWithVerifiedEmail(address, withNewAccount)
+          : await deps.accounts.signInWithVerifiedPhone(address, withNewAccount);
       const refusal = signInRefusal(account);
       if (refusal) {
         await audit(ctx, interaction, {
@@ -335,13 +353,7 @@ export function interactionRoutes(deps: Deps) {
         });
         throw new PageError(403, refusal, text('errors.cannotSignIn.title'));
       }
-      // A new account's sign-up DUST committed with it (the accounts' NewAccountWork, wired in services.ts).
-      await audit(ctx, interaction, {
-        event: 'sign_in',
-        outcome: 'success',
-        accountId: account.id,
-        detail: { method: channel, created },
-      });
+      if (!created) await deps.audit.record(signedIn(account.id, false));
       rememberIdentifier(ctx, displayedAddress(result.recipient));
       // A browser that can make a passkey (the code page's script says so) is offered one first,
       // unless this is FairyID's own account pages, which have their own "Add a passkey".
