@@ -204,7 +204,9 @@ export function interactionRoutes(deps: Deps) {
 
   const renderConsent = async (ctx: Context, interaction: Interaction, error?: Text) => {
     const accountId = String(interaction.session?.accountId);
-    const account = await deps.accounts.findById(accountId);
+    // As the tokens it leads to see it (findAccount read it moments ago, at the resume that asked for
+    // consent): a change made through the account service is seen at once, so the label is current.
+    const account = await deps.accounts.findForClaims(accountId);
     if (!account) throw interactionEnded();
     const requested = requestedScopes(interaction);
     await renderer.render(
