@@ -26,6 +26,7 @@ import { describeScopes } from './scope-descriptions.ts';
 import {
   checkProblem,
   type CodeProblem,
+  countdownOf,
   malformedCode,
   parseFormCode,
   resendCountdown,
@@ -119,11 +120,13 @@ export function interactionRoutes(deps: Deps) {
     );
   };
 
+  /** `resendIn`: the resend wait when it was read with the pending code (OneTimeCodes' `waiting`). */
   const renderCode = async (
     ctx: Context,
     recipient: Recipient,
     data: { error?: Text; errorField?: 'code'; notice?: Text },
     status = 200,
+    resendIn?: number,
   ) => {
     await renderer.render(
       ctx,
@@ -133,7 +136,7 @@ export function interactionRoutes(deps: Deps) {
         channel: recipient.channel,
         address: displayedAddress(recipient),
         lifetime: deps.codeLifetime,
-        ...(await resendCountdown(codes, String(ctx.params.uid))),
+        ...(resendIn === undefined ? await resendCountdown(codes, String(ctx.params.uid)) : countdownOf(resendIn)),
         ...data,
       },
       status,
@@ -154,10 +157,11 @@ export function interactionRoutes(deps: Deps) {
     codeField = false,
   ) => {
     if (problem.retryAfter) ctx.set('Retry-After', String(problem.retryAfter));
-    const waiting = await codes.pending(interaction.uid);
-    if (waiting && recipient && waiting.channel === recipient.channel && waiting.address === recipient.address) {
+    const waiting = await codes.waiting(interaction.uid);
+    const pending = waiting?.recipient;
+    if (pending && recipient && pending.channel === recipient.channel && pending.address === recipient.address) {
       const field = codeField ? { errorField: 'code' as const } : {};
-      return renderCode(ctx, waiting, { error: problem.message, ...field }, problem.status);
+      return renderCode(ctx, pending, { error: problem.message, ...field }, problem.status, waiting.resendIn);
     }
     const identifier = typed ?? (recipient && displayedAddress(recipient));
     return renderLogin(ctx, interaction, { error: problem.message, identifier }, problem.status);
@@ -302,9 +306,9 @@ export function interactionRoutes(deps: Deps) {
 
   router.get('/code', async (ctx) => {
     const interaction = await details(ctx);
-    const recipient = await codes.pending(interaction.uid);
-    if (interaction.prompt.name !== 'login' || !recipient) return ctx.redirect(`/interaction/${interaction.uid}`);
-    await renderCode(ctx, recipient, {});
+    const waiting = await codes.waiting(interaction.uid);
+    if (interaction.prompt.name !== 'login' || !waiting) return ctx.redirect(`/interaction/${interaction.uid}`);
+    await renderCode(ctx, waiting.recipient, {}, 200, waiting.resendIn);
   });
 
   router.post('/resend', async (ctx) => {
@@ -322,9 +326,12 @@ export function interactionRoutes(deps: Deps) {
     const code = parseFormCode(ctx.request.body);
     // The pending code's recipient comes back from verify (a failure names it), so a well-formed code
     // costs no read of its own.
-    const pending = code ? undefined : await codes.pending(interaction.uid);
-    if (pending)
-      return renderCode(ctx, pending, { error: malformedCode(pending.channel).message, errorField: 'code' }, 400);
+    const pending = code ? undefined : await codes.waiting(interaction.uid);
+    if (pending) {
+      const { recipient, resendIn } = pending;
+      const error = malformedCode(recipient.channel).message;
+      return renderCode(ctx, recipient, { error, errorField: 'code' }, 400, resendIn);
+    }
     const result: VerifyResult = code
       ? await codes.verify(interaction.uid, code, { ip: clientIp(ctx) })
       : { status: 'expired' };
