@@ -213,13 +213,10 @@ export function createOneTimeCodes(deps: {
       return attemptsLeft === 0 ? { status: 'locked' } : { status: 'wrong', attemptsLeft };
     }
     // Single use: of two concurrent correct submissions only the one that deletes the challenge wins.
-    const consumed = await kv.del(challengeKey(flow));
-    if (consumed !== 1) {
-      await abuse.releaseCheck(identifier);
-      return { status: 'expired' };
-    }
-    await abuse.recordSuccess(identifier);
-    return { status: 'ok', recipient };
+    // The identifier's failures are cleared in the same round trip, whichever wins: only the right
+    // code gets here, and clearing them also gives back the place allowCheck held for this check.
+    const [consumed] = await Promise.all([kv.del(challengeKey(flow)), abuse.recordSuccess(identifier)]);
+    return consumed === 1 ? { status: 'ok', recipient } : { status: 'expired' };
   }
 
   return { for: codesFor };
