@@ -15,7 +15,13 @@ export type Verdict =
   /** Too many failures: the identifier is locked until then. */
   | { status: 'locked'; until: Date };
 
-type Request = { identifier: Identifier; ip: string | null; accountId?: string | undefined };
+type Request = {
+  identifier: Identifier;
+  ip: string | null;
+  accountId?: string | undefined;
+  /** The identifier's lock, when the caller read it (lockedUntil) together with work of its own. */
+  identifierLock?: Promise<Date | undefined>;
+};
 
 /**
  * Abuse controls shared by every path that sends or checks a code. Counters are fixed windows in
@@ -60,7 +66,7 @@ export function createAbuseControls(kv: KeyValueStore, limits: Config['limits'],
   ) => {
     // Both locks in one round trip (reads only).
     const [identifierLock, accountLock] = await Promise.all([
-      lockedUntil(request.identifier),
+      request.identifierLock ?? lockedUntil(request.identifier),
       request.accountId ? lockedUntil(`account:${request.accountId}`) : undefined,
     ]);
     const locked = identifierLock ?? accountLock;

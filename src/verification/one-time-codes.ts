@@ -131,12 +131,16 @@ export function createOneTimeCodes(deps: {
     /** Sends a fresh code (replacing any earlier one), unless this flow was sent one moments ago or a budget is spent. */
     async start(flow: string, recipient: Recipient, requester: Requester): Promise<StartResult> {
       const told = (outcome: SendOutcome) => deps.onSend?.(recipient.channel, purpose, outcome);
-      const wait = await claimResend(flow);
+      const identifier = identifierOf(recipient);
+      // The recipient's lock is read alongside the resend claim (one round trip); a read has no effect
+      // when the claim refuses.
+      const identifierLock = abuse.lockedUntil(identifier);
+      const [wait] = await Promise.all([claimResend(flow), identifierLock]);
       if (wait > 0) {
         told('resend_wait');
         return { status: 'throttled', reason: 'resend', retryAfter: wait };
       }
-      const verdict = await abuse.allowSend({ identifier: identifierOf(recipient), ...requester });
+      const verdict = await abuse.allowSend({ identifier, identifierLock, ...requester });
       // Nothing was sent, so this flow's resend wait must not hold the person back (nor claim "a code was just sent").
       if (verdict.status !== 'allowed') await kv.del(resendKey(flow));
       if (verdict.status === 'locked') {
