@@ -326,9 +326,15 @@ class SqlAdapter implements Adapter {
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
+    await this.save(id, payload, expiresIn);
+  }
+
+  /** Saves the row, as `upsert`; answers the payload's JSON as stored, for a copy of the row. */
+  async save(id: string, payload: AdapterPayload, expiresIn: number): Promise<string> {
+    const json = JSON.stringify(payload);
     const values = {
       [ID]: id,
-      [PAYLOAD]: JSON.stringify(payload),
+      [PAYLOAD]: json,
       [GRANT_ID]: payload.grantId ?? null,
       [EXPIRES_AT]: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
     };
@@ -338,9 +344,10 @@ class SqlAdapter implements Adapter {
       deferredConsumes.delete(ctx);
       const result = await this.statements.rotate({ ...values, [CONSUMED_ID]: deferred.id });
       if (!result.numAffectedRows) await refuseLostRotation(ctx, deferred.grantId);
-      return;
+      return json;
     }
     await this.statements.upsert(values);
+    return json;
   }
 
   async find(id: string) {
@@ -484,8 +491,13 @@ function copyKey(grantId: string) {
   return `oidc:Grant:${grantId}`;
 }
 
-/** A refresh token's copy: its row's payload, and when the row stops being found (ms). */
-type RefreshCopy = { payload: AdapterPayload; expiresAt: number };
+/**
+ * A refresh token's copy: when its row stops being found (ms), a space, and the row's payload as
+ * stored (so the save serialises the payload once for both).
+ */
+function refreshCopy(json: string, expiresAt: number) {
+  return `${expiresAt} ${json}`;
+}
 
 export const refreshCopyKey = (id: string) => `refresh-copy:${id}`;
 
@@ -540,15 +552,14 @@ export class RefreshCopyAdapter implements Adapter {
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
-    await this.stored.upsert(id, payload, expiresIn);
+    const json = await this.stored.save(id, payload, expiresIn);
     // After the commit: a rotation's successor, saved by a refresh grant that took a copy.
     const ctx = Provider.ctx;
     if (!ctx || !takenCopies.has(ctx) || !payload.grantId || !expiresIn) return;
-    const copy: RefreshCopy = { payload, expiresAt: Date.now() + expiresIn * 1000 };
     const write: KeyValueWrite = {
       op: 'setUnlessGuarded',
       key: refreshCopyKey(id),
-      value: JSON.stringify(copy),
+      value: refreshCopy(json, Date.now() + expiresIn * 1000),
       ttlSeconds: Math.min(this.copySeconds, expiresIn),
       guard: revokedGrantKey(payload.grantId),
     };
@@ -559,10 +570,11 @@ export class RefreshCopyAdapter implements Adapter {
     const ctx = Provider.ctx;
     const taken = ctx && takenCopies.get(ctx);
     if (taken?.id === id && taken.copy) {
-      const copy = JSON.parse(taken.copy) as RefreshCopy;
+      const { copy } = taken;
       // Once: oidc-provider reads the token once per request; any later lookup asks the row.
       taken.copy = null;
-      if (copy.expiresAt > Date.now()) return copy.payload;
+      const space = copy.indexOf(' ');
+      if (Number(copy.slice(0, space)) > Date.now()) return JSON.parse(copy.slice(space + 1)) as AdapterPayload;
     }
     return this.stored.find(id);
   }

@@ -130,9 +130,9 @@ test("no copy is written once its grant's revocation mark is there", async (t) =
 
 test('a copy past its token’s end is not used: the row answers', async (t) => {
   const { server, config, r1, first } = await rotatedOnce(t);
-  const copy = JSON.parse((await server.app.services.kv.get(refreshCopyKey(r1)))!) as { expiresAt: number };
+  const copy = (await server.app.services.kv.get(refreshCopyKey(r1)))!;
   // As when the token's time ran out before the store's expiry cleared the copy, and the row was swept.
-  await plant(server, r1, JSON.stringify({ ...copy, expiresAt: Date.now() - 1000 }));
+  await plant(server, r1, copy.replace(/^\d+ /, `${Date.now() - 1000} `));
   await server.app.services.db
     .deleteFrom('oidc_payloads')
     .where('model', '=', 'RefreshToken')
