@@ -4,6 +4,7 @@ import * as oidc from 'openid-client';
 import { refreshCopyKey } from '../../src/oidc/adapter.ts';
 import { createGrantRevocations, revokedGrantKey, revokedGrantSeconds } from '../../src/oidc/revoked-grants.ts';
 import { discover, registerClient } from '../helpers/relying-party.ts';
+import { refreshReuseOutcomes } from '../helpers/reuse-audits.ts';
 import { startTestServer, type TestServer, twoInstances } from '../helpers/server.ts';
 import { codeFlowWithOfflineAccess } from '../helpers/sign-in.ts';
 
@@ -82,16 +83,7 @@ test('a stale copy of a rotated token never lets it work again: its reuse revoke
   t.falsy(await tokenRow(server, second.refresh_token!), "the grant's tokens are gone");
   await refusal(t, oidc.refreshTokenGrant(config, second.refresh_token!));
   t.is(await userinfoStatus(server, second.access_token), 401);
-  const audited = await server.app.services.db
-    .selectFrom('audit_events')
-    .select('outcome')
-    .where('event', '=', 'refresh_token_reused')
-    .execute();
-  t.deepEqual(
-    audited.map((event) => event.outcome),
-    ['failure'],
-    'audited as a reuse, once',
-  );
+  t.deepEqual(await refreshReuseOutcomes(server), ['failure'], 'audited as a reuse, once');
 });
 
 test("a copy is refused once its grant's revocation has begun, though its row is still unused", async (t) => {
