@@ -552,14 +552,17 @@ export class RefreshCopyAdapter implements Adapter {
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
+    // Taken before the row's own: the copy stops being used no later than the row is found.
+    const expiresAt = Date.now() + expiresIn * 1000;
     const json = await this.stored.save(id, payload, expiresIn);
-    // After the commit: a rotation's successor, saved by a refresh grant that took a copy.
+    // After the commit: a rotation's successor, saved by a refresh grant that took a copy (so none
+    // with the grace window off: copies are taken in its screen step).
     const ctx = Provider.ctx;
     if (!ctx || !takenCopies.has(ctx) || !payload.grantId || !expiresIn) return;
     const write: KeyValueWrite = {
       op: 'setUnlessGuarded',
       key: refreshCopyKey(id),
-      value: refreshCopy(json, Date.now() + expiresIn * 1000),
+      value: refreshCopy(json, expiresAt),
       ttlSeconds: Math.min(this.copySeconds, expiresIn),
       guard: revokedGrantKey(payload.grantId),
     };
