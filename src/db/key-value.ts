@@ -6,7 +6,9 @@
 export type KeyValueWrite =
   | { op: 'set'; key: string; value: string; ttlSeconds: number }
   | { op: 'sadd'; key: string; member: string; ttlSeconds: number }
-  | { op: 'del'; key: string };
+  | { op: 'del'; key: string }
+  /** Sets `key` only while neither it nor `guard` exists, as `setUnlessGuarded` with `onlyIfAbsent`. */
+  | { op: 'setUnlessGuarded'; key: string; value: string; ttlSeconds: number; guard: string };
 
 export interface KeyValueStore {
   get(key: string): Promise<string | null>;
@@ -28,6 +30,8 @@ export interface KeyValueStore {
     guard: string,
     onlyIfAbsent: boolean,
   ): Promise<boolean>;
+  /** Reads a key and deletes it in one step: of concurrent callers, one at most gets its value. */
+  take(key: string): Promise<string | null>;
   /** Number of keys that existed: exactly one concurrent caller sees 1 for the same key. */
   del(...keys: string[]): Promise<number>;
   /** Increments and starts the key's TTL on first use. */

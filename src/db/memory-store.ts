@@ -25,6 +25,10 @@ export class MemoryStore implements KeyValueStore {
         this.entries.delete(w.key);
         continue;
       }
+      if (w.op === 'setUnlessGuarded') {
+        await this.setUnlessGuarded(w.key, w.value, w.ttlSeconds, w.guard, true);
+        continue;
+      }
       if (w.op === 'set') {
         this.entries.set(w.key, { value: w.value, expiresAt: expiry(w.ttlSeconds) });
         continue;
@@ -49,6 +53,12 @@ export class MemoryStore implements KeyValueStore {
     if (this.live(guard) || (onlyIfAbsent && this.live(key))) return false;
     this.entries.set(key, { value, expiresAt: expiry(ttlSeconds) });
     return true;
+  }
+
+  async take(key: string) {
+    const value = await this.get(key);
+    this.entries.delete(key);
+    return value;
   }
 
   async del(...keys: string[]) {

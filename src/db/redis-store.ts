@@ -106,6 +106,8 @@ class RedisStore implements KeyValueStore {
       for (const w of writes) {
         if (w.op === 'set') tx.set(w.key, w.value, 'EX', w.ttlSeconds);
         else if (w.op === 'del') tx.del(w.key);
+        else if (w.op === 'setUnlessGuarded')
+          tx.eval(SET_UNLESS_GUARDED, 2, w.key, w.guard, w.value, w.ttlSeconds, '1');
         else tx.sadd(w.key, w.member).expire(w.key, w.ttlSeconds, 'GT').expire(w.key, w.ttlSeconds, 'NX');
       }
       const results = await tx.exec();
@@ -118,6 +120,7 @@ class RedisStore implements KeyValueStore {
       writes.map(async (w) => {
         if (w.op === 'set') return this.redis.set(w.key, w.value, 'EX', w.ttlSeconds);
         if (w.op === 'del') return this.redis.del(w.key);
+        if (w.op === 'setUnlessGuarded') return this.setUnlessGuarded(w.key, w.value, w.ttlSeconds, w.guard, true);
         // Same key, so one slot: these three can share a transaction even in a cluster.
         return this.redis
           .multi()
@@ -136,6 +139,10 @@ class RedisStore implements KeyValueStore {
   async setUnlessGuarded(key: string, value: string, ttlSeconds: number, guard: string, onlyIfAbsent: boolean) {
     const set = await this.redis.eval(SET_UNLESS_GUARDED, 2, key, guard, value, ttlSeconds, onlyIfAbsent ? '1' : '0');
     return set === 1;
+  }
+
+  take(key: string) {
+    return this.redis.getdel(key);
   }
 
   async del(...keys: string[]) {

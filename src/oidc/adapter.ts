@@ -32,7 +32,8 @@ export type AdapterDeps = {
   /**
    * Set when `kv` can guard a write by another key (one Redis, or the embedded store; not a Redis
    * Cluster, where a grant's copy and its revocation mark fall in different slots): grants are then
-   * read through a copy in `kv` (GrantCopyAdapter).
+   * read through a copy in `kv` (GrantCopyAdapter), and so is the refresh token a refresh grant
+   * presents (RefreshCopyAdapter), whose copy is guarded by its grant's revocation mark.
    */
   grantCopies?: { accessTokenTtl: number } | undefined;
 };
@@ -43,6 +44,8 @@ export function createAdapterFactory(deps: AdapterDeps) {
     if (model === 'ClientCredentials') return new UnstoredAdapter(model);
     if (model === 'Grant' && deps.grantCopies)
       return new GrantCopyAdapter(new SqlAdapter(model, deps.db), deps.kv, deps.grantCopies.accessTokenTtl);
+    if (model === 'RefreshToken' && deps.grantCopies)
+      return new RefreshCopyAdapter(new SqlAdapter(model, deps.db), deps.kv, deps.grantCopies.accessTokenTtl);
     const adapter =
       deps.sharedKeyValue && KEY_VALUE_WITH_REDIS.has(model)
         ? new KeyValueAdapter(model, deps.kv)
@@ -323,9 +326,15 @@ class SqlAdapter implements Adapter {
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
+    await this.save(id, payload, expiresIn);
+  }
+
+  /** Saves the row, as `upsert`; answers the payload's JSON as stored, for a copy of the row. */
+  async save(id: string, payload: AdapterPayload, expiresIn: number): Promise<string> {
+    const json = JSON.stringify(payload);
     const values = {
       [ID]: id,
-      [PAYLOAD]: JSON.stringify(payload),
+      [PAYLOAD]: json,
       [GRANT_ID]: payload.grantId ?? null,
       [EXPIRES_AT]: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
     };
@@ -335,9 +344,10 @@ class SqlAdapter implements Adapter {
       deferredConsumes.delete(ctx);
       const result = await this.statements.rotate({ ...values, [CONSUMED_ID]: deferred.id });
       if (!result.numAffectedRows) await refuseLostRotation(ctx, deferred.grantId);
-      return;
+      return json;
     }
     await this.statements.upsert(values);
+    return json;
   }
 
   async find(id: string) {
@@ -482,21 +492,139 @@ function copyKey(grantId: string) {
 }
 
 /**
- * Writes a request hands to its next key-value save, to go out in the same round trip (refresh-grace.ts's
- * rotation record rides with the refresh's opaque access token). Asked at each save of the request;
- * they leave with the first save for which it returns any.
+ * A refresh token's copy: when its row stops being found (ms), a space, and the row's payload as
+ * stored (so the save serialises the payload once for both).
  */
-const riders = new WeakMap<object, () => KeyValueWrite[]>();
+function refreshCopy(json: string, expiresAt: number) {
+  return `${expiresAt} ${json}`;
+}
+
+export const refreshCopyKey = (id: string) => `refresh-copy:${id}`;
+
+/** The copy a refresh grant took for the token it presents, by request (RefreshCopyAdapter.take). */
+const takenCopies = new WeakMap<object, { id: string; copy: string | null; taken: boolean }>();
+
+/**
+ * A refresh grant reads the token it presents from a copy in `kv`, taken in the same round trip as
+ * the grace record (refresh-grace.ts), instead of a Postgres query. Postgres stays the only judge:
+ * the copy can only let a refresh go on to its rotation (`SqlAdapter`'s `rotate`), which consumes
+ * the row only `WHERE consumed_at IS NULL` and otherwise revokes the grant (`refuseLostRotation`),
+ * as oidc-provider does for a token it reads consumed. So a copy that outlived its row's consumption
+ * or deletion ends as the row would (the token refused), never in a second successor:
+ * - a copy is the payload of a row committed unconsumed, written after that commit (it rides with the
+ *   refresh's access-token save) and only for a rotation's successor: oidc-provider saves a refresh
+ *   token once and changes it no more, so the copy equals the row but for `consumed`;
+ * - it is read once: reading deletes it (`take`), before anything can consume the row, so the next
+ *   presentation of the same token (a retry, a reuse, a race) reads the row and sees it consumed;
+ * - only a refresh grant not answered from the grace window reads it: that request always rotates
+ *   (configuration.ts), so its statement decides. Introspection and revocation read the row, which
+ *   alone knows `consumed`;
+ * - a revoked grant refuses it: every revocation marks the grant before deleting its tokens
+ *   (GrantCopyAdapter.destroy, grant-revoker.ts), a copy is written only while that mark is absent
+ *   (`setUnlessGuarded`, the same step), lives no longer than the mark, and the refresh reads the
+ *   grant through the mark before its rotation (oidc-provider's validateGrant);
+ * - a revocation of the token itself (`destroy`) and any consumption outside a refresh grant delete
+ *   the copy before the row;
+ * - the copy is used only before its row's expiry, on this server's clock; otherwise, and whenever
+ *   Redis fails to answer, the row is read.
+ */
+export class RefreshCopyAdapter implements Adapter {
+  private readonly copySeconds: number;
+
+  constructor(
+    private readonly stored: SqlAdapter,
+    private readonly kv: KeyValueStore,
+    accessTokenTtl: number,
+  ) {
+    this.copySeconds = revokedGrantSeconds(accessTokenTtl);
+  }
+
+  /**
+   * Takes the presented token's copy, for this request's lookup of it. Concurrent with the grace
+   * record's read, so both go out in one round trip. A failure leaves the lookup to the row.
+   */
+  async take(ctx: object, id: string) {
+    try {
+      takenCopies.set(ctx, { id, copy: await this.kv.take(refreshCopyKey(id)), taken: true });
+    } catch {
+      takenCopies.set(ctx, { id, copy: null, taken: false });
+    }
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
+    // Taken before the row's own: the copy stops being used no later than the row is found.
+    const expiresAt = Date.now() + expiresIn * 1000;
+    const json = await this.stored.save(id, payload, expiresIn);
+    // After the commit: a rotation's successor, saved by a refresh grant that took a copy (so none
+    // with the grace window off: copies are taken in its screen step).
+    const ctx = Provider.ctx;
+    if (!ctx || !takenCopies.has(ctx) || !payload.grantId || !expiresIn) return;
+    const write: KeyValueWrite = {
+      op: 'setUnlessGuarded',
+      key: refreshCopyKey(id),
+      value: refreshCopy(json, expiresAt),
+      ttlSeconds: Math.min(this.copySeconds, expiresIn),
+      guard: revokedGrantKey(payload.grantId),
+    };
+    rideWithNextSave(ctx, () => [write]);
+  }
+
+  async find(id: string) {
+    const ctx = Provider.ctx;
+    const taken = ctx && takenCopies.get(ctx);
+    if (taken?.id === id && taken.copy) {
+      const { copy } = taken;
+      // Once: oidc-provider reads the token once per request; any later lookup asks the row.
+      taken.copy = null;
+      const space = copy.indexOf(' ');
+      if (Number(copy.slice(0, space)) > Date.now()) return JSON.parse(copy.slice(space + 1)) as AdapterPayload;
+    }
+    return this.stored.find(id);
+  }
+
+  findByUserCode() {
+    return this.stored.findByUserCode();
+  }
+
+  findByUid() {
+    return this.stored.findByUid();
+  }
+
+  async consume(id: string) {
+    const ctx = Provider.ctx;
+    const taken = ctx && takenCopies.get(ctx);
+    if (!(taken && taken.id === id && taken.taken)) await this.kv.del(refreshCopyKey(id));
+    await this.stored.consume(id);
+  }
+
+  async destroy(id: string) {
+    await this.kv.del(refreshCopyKey(id));
+    await this.stored.destroy(id);
+  }
+
+  revokeByGrantId(grantId: string) {
+    return this.stored.revokeByGrantId(grantId);
+  }
+}
+
+/**
+ * Writes a request hands to its next key-value save, to go out in the same round trip (refresh-grace.ts's
+ * rotation record and the successor's copy ride with the refresh's opaque access token). Asked at each
+ * save of the request; they leave with the first save for which they return any.
+ */
+const riders = new WeakMap<object, Array<() => KeyValueWrite[]>>();
 
 export function rideWithNextSave(ctx: object, writes: () => KeyValueWrite[]) {
-  riders.set(ctx, writes);
+  const waiting = riders.get(ctx) ?? [];
+  riders.set(ctx, waiting);
+  waiting.push(writes);
 }
 
 /** The writes handed to `rideWithNextSave` that no save took, for the caller to send itself. */
 export function unriddenWrites(ctx: object): KeyValueWrite[] {
-  const rider = riders.get(ctx);
+  const waiting = riders.get(ctx) ?? [];
   riders.delete(ctx);
-  return rider?.() ?? [];
+  return waiting.flatMap((writes) => writes());
 }
 
 type Stored = { payload: AdapterPayload; consumed?: number };
@@ -527,7 +655,7 @@ class KeyValueAdapter implements Adapter {
       });
     }
     const ctx = Provider.ctx;
-    const riding = (ctx && riders.get(ctx)?.()) || [];
+    const riding = ctx ? (riders.get(ctx)?.flatMap((rider) => rider()) ?? []) : [];
     if (ctx && riding.length) {
       riders.delete(ctx);
       writes.push(...riding);

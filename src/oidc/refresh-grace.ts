@@ -11,7 +11,7 @@ import type { AuditService } from '../audit/audit.service.ts';
 import type { KeyValueStore, KeyValueWrite } from '../db/key-value.ts';
 import { requestOrigin } from '../http/request-origin.ts';
 import type { Clock } from '../shared/clock.ts';
-import { rideWithNextSave, settleDeferredConsume, unriddenWrites } from './adapter.ts';
+import { RefreshCopyAdapter, rideWithNextSave, settleDeferredConsume, unriddenWrites } from './adapter.ts';
 import type { RevokeGrant } from './grant-revoker.ts';
 
 /**
@@ -140,7 +140,13 @@ export function withRefreshGrace(deps: RefreshGraceDeps): typeof Provider {
     if (typeof presented !== 'string') return false;
     const presentedKey = key(presented);
     screenedKeys.set(ctx, { token: presented, key: presentedKey });
-    const raw = await deps.kv.get(presentedKey);
+    // The presented token's copy (adapter.ts) is taken in the same round trip (the client pipelines
+    // both), for oidc-provider's lookup of the token if no grace reuse points it elsewhere.
+    const copies = ctx.oidc.provider.RefreshToken.adapter;
+    const [raw] = await Promise.all([
+      deps.kv.get(presentedKey),
+      copies instanceof RefreshCopyAdapter ? copies.take(ctx, presented) : undefined,
+    ]);
     // Never rotated, or longer ago than the window: oidc-provider's own rules apply (a reuse revokes).
     if (!raw) return false;
     const rotation = JSON.parse(raw) as Rotation;
