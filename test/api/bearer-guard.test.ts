@@ -72,6 +72,46 @@ test('no token, or a malformed header, gets 401 with a Bearer challenge', async 
   await expectError(t, await me(server, 'Bearer a.b.c'), 401, 'invalid_token');
 });
 
+test('the Authorization header is one scheme, one space and a token of three parts; the scheme in any case', async (t) => {
+  const server = await startTestServer(t);
+  const token = await personToken(server);
+  const [h, p, s] = token.split('.');
+  // The control: the same token passes, with the scheme in any case, and the answer is JSON.
+  for (const scheme of ['Bearer', 'bearer', 'BEARER']) {
+    const response = await me(server, `${scheme} ${token}`);
+    t.is(response.status, 200, scheme);
+    t.is(response.headers.get('content-type'), 'application/json; charset=utf-8', scheme);
+    t.like(await response.json(), { email: 'guard@example.com' }, scheme);
+  }
+  // RFC 6750 3.1: no usable credentials, so the challenges carry no error code.
+  const noCredentials = {
+    'two spaces': `Bearer  ${token}`,
+    'a second token': `Bearer ${token} ${token}`,
+    'no token': 'Bearer',
+    'no scheme': token,
+    'another scheme': `Basic ${token}`,
+  };
+  for (const [name, authorization] of Object.entries(noCredentials)) {
+    const response = await me(server, authorization);
+    t.is(response.status, 401, name);
+    t.notRegex(response.headers.get('www-authenticate') ?? '', /error=/, name);
+    t.regex(((await response.json()) as { error_description: string }).error_description, /is required/, name);
+  }
+  // Not a JWS in compact form, hence not a token issued for this API.
+  for (const [name, authorization] of Object.entries({
+    'two parts': `Bearer ${h}.${p}`,
+    'four parts': `Bearer ${token}.${s}`,
+  })) {
+    const response = await me(server, authorization);
+    t.is(response.status, 401, name);
+    t.regex(
+      ((await response.json()) as { error_description: string }).error_description,
+      /not issued for this API/,
+      name,
+    );
+  }
+});
+
 test('a token without the route’s scope gets 403 insufficient_scope', async (t) => {
   const server = await startTestServer(t);
   const token = await forge(server, { scope: 'openid' });
