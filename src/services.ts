@@ -317,7 +317,9 @@ export async function createServerServices(config: Config, log: Logger, override
     keyValue: services.checks.keyValue,
     keyValueKind: 'url' in config.redis ? 'redis' : 'memory',
   });
-  const revocations = createGrantRevocations(services.kv, config.ttl.accessToken);
+  const revocations = createGrantRevocations(services.kv, config.ttl.accessToken, {
+    multiKeyReads: !('url' in config.redis && config.redis.cluster),
+  });
   // Open terminals end with their grant; they are built after the provider that reports revocations.
   let endTerminalsOf = (_grantId: string) => {};
   const markRevoked = async (grantId: string) => {

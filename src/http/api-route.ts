@@ -126,14 +126,18 @@ export function mountApiRoutes(
     const router = groups.get(group.toLowerCase()) ?? new Router();
     groups.set(group.toLowerCase(), router);
     const handle: Middleware = async (ctx) => {
-      const params = parse(route.params, ctx.params, 'path parameter');
-      const query = parse(route.query, ctx.query, 'query parameter');
-      const body = parse(route.body, route.body ? ctx.request.body : undefined, 'body');
+      // Koa parses the query string when `ctx.query` is read: only for a route that declares one.
+      const params = route.params ? parse(route.params, ctx.params, 'path parameter') : undefined;
+      const query = route.query ? parse(route.query, ctx.query, 'query parameter') : undefined;
+      const body = route.body ? parse(route.body, ctx.request.body, 'body') : undefined;
       const result = await route.handler(ctx, { params, query, body });
       ctx.status = route.status ?? 200;
       if (ctx.status === 204) return;
       if (options.checkResponses) checkResponse(route, result);
-      ctx.body = result;
+      // What Koa would send for the object (its type 'json', JSON.stringify without spaces), with
+      // the type named directly rather than looked up through mime-types on every answer.
+      ctx.set('Content-Type', JSON_TYPE);
+      ctx.body = JSON.stringify(result);
     };
     const guard = requireScopes(...route.scopes);
     if (route.body) router[route.method](route.path, guard, json, handle);
@@ -211,8 +215,9 @@ export function groupOf(path: string): string | undefined {
   return path.slice(5, end === -1 ? undefined : end);
 }
 
-function parse(schema: z.ZodType | undefined, value: unknown, where: string) {
-  if (!schema) return undefined;
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+function parse(schema: z.ZodType, value: unknown, where: string) {
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0];

@@ -3,6 +3,8 @@ import type { GrantRevocationCause } from '../events/event-catalog.ts';
 import type { GrantRepository } from './grant.repository.ts';
 import type { RevokeGrant } from './grant-revoker.ts';
 
+export const blockedAccountKey = (accountId: string) => `account-blocked:${accountId}`;
+
 /**
  * Cuts an account off from what the provider issued it, when the platform owner suspends it or the
  * person deletes it. Every grant is revoked (refresh tokens, opaque access tokens, codes: gone; JWT
@@ -19,7 +21,7 @@ export function createBlockedAccounts(deps: {
   accessTokenTtl: number;
   claimsCacheSeconds: number;
 }) {
-  const key = (accountId: string) => `account-blocked:${accountId}`;
+  const key = blockedAccountKey;
   const ttlSeconds = deps.accessTokenTtl + deps.claimsCacheSeconds + 60;
   return {
     /** Marks the account blocked and revokes its grants, each published with `cause`; how many were revoked. */

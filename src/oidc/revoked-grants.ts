@@ -1,4 +1,5 @@
 import type { KeyValueStore } from '../db/key-value.ts';
+import { blockedAccountKey } from './blocked-accounts.ts';
 
 export const revokedGrantKey = (grantId: string) => `grant-revoked:${grantId}`;
 
@@ -11,7 +12,16 @@ export const revokedGrantSeconds = (accessTokenTtl: number) => accessTokenTtl + 
  * the shared store for as long as any access token of theirs can live, and the /api guard checks
  * each token's `grant_id` against that list.
  */
-export function createGrantRevocations(kv: KeyValueStore, accessTokenTtl: number) {
+export function createGrantRevocations(
+  kv: KeyValueStore,
+  accessTokenTtl: number,
+  /**
+   * Whether the store reads keys of different slots in one command: one Redis and the embedded store
+   * do, a Redis Cluster does not (ioredis refuses such a command, and every other command
+   * auto-pipelined with it).
+   */
+  options: { multiKeyReads: boolean } = { multiKeyReads: false },
+) {
   return {
     async markRevoked(grantId: string) {
       await kv.write([
@@ -20,6 +30,18 @@ export function createGrantRevocations(kv: KeyValueStore, accessTokenTtl: number
     },
     async isRevoked(grantId: string) {
       return (await kv.get(revokedGrantKey(grantId))) !== null;
+    },
+    /**
+     * A person's token has two marks to read on every /api request: its grant's (here) and its
+     * account's (blocked-accounts.ts). One MGET reads both where the store can: one command costs
+     * the Redis client about half the CPU of two, even auto-pipelined into one write.
+     */
+    async marks(grantId: string, accountId: string): Promise<{ revoked: boolean; blocked: boolean }> {
+      const keys = [revokedGrantKey(grantId), blockedAccountKey(accountId)];
+      const [revoked, blocked] = options.multiKeyReads
+        ? await kv.getMany(keys)
+        : await Promise.all(keys.map((key) => kv.get(key)));
+      return { revoked: revoked !== null, blocked: blocked !== null };
     },
   };
 }

@@ -1,8 +1,11 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import * as oidc from 'openid-client';
-import { apiToken, apiTokens } from '../helpers/api.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { accountByEmail } from '../helpers/account-pages.ts';
+import { apiToken, apiTokens, callApi } from '../helpers/api.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { redisServerAvailable, startRedisCluster } from '../helpers/redis-cluster.ts';
+import { startServer, startTestServer, twoInstances, type TestServer } from '../helpers/server.ts';
 import { discover, pkcePair, registerClient, RP_REDIRECT } from '../helpers/relying-party.ts';
 import { signInThroughPages } from '../helpers/sign-in.ts';
 
@@ -70,6 +73,46 @@ test('no token, or a malformed header, gets 401 with a Bearer challenge', async 
   await expectError(t, await me(server), 401, 'invalid_token');
   await expectError(t, await me(server, 'Basic abc'), 401, 'invalid_token');
   await expectError(t, await me(server, 'Bearer a.b.c'), 401, 'invalid_token');
+});
+
+test('the Authorization header is one scheme, one space and a token of three parts; the scheme in any case', async (t) => {
+  const server = await startTestServer(t);
+  const token = await personToken(server);
+  const [h, p, s] = token.split('.');
+  // The control: the same token passes, with the scheme in any case, and the answer is JSON.
+  for (const scheme of ['Bearer', 'bearer', 'BEARER']) {
+    const response = await me(server, `${scheme} ${token}`);
+    t.is(response.status, 200, scheme);
+    t.is(response.headers.get('content-type'), 'application/json; charset=utf-8', scheme);
+    t.like(await response.json(), { email: 'guard@example.com' }, scheme);
+  }
+  // RFC 6750 3.1: no usable credentials, so the challenges carry no error code.
+  const noCredentials = {
+    'two spaces': `Bearer  ${token}`,
+    'a second token': `Bearer ${token} ${token}`,
+    'no token': 'Bearer',
+    'no scheme': token,
+    'another scheme': `Basic ${token}`,
+  };
+  for (const [name, authorization] of Object.entries(noCredentials)) {
+    const response = await me(server, authorization);
+    t.is(response.status, 401, name);
+    t.notRegex(response.headers.get('www-authenticate') ?? '', /error=/, name);
+    t.regex(((await response.json()) as { error_description: string }).error_description, /is required/, name);
+  }
+  // Not a JWS in compact form, hence not a token issued for this API.
+  for (const [name, authorization] of Object.entries({
+    'two parts': `Bearer ${h}.${p}`,
+    'four parts': `Bearer ${token}.${s}`,
+  })) {
+    const response = await me(server, authorization);
+    t.is(response.status, 401, name);
+    t.regex(
+      ((await response.json()) as { error_description: string }).error_description,
+      /not issued for this API/,
+      name,
+    );
+  }
 });
 
 test('a token without the route’s scope gets 403 insufficient_scope', async (t) => {
@@ -167,4 +210,82 @@ test('a JWT whose grant was revoked is refused, even after it was cached as vali
   server.clock.advance(11);
   await t.throwsAsync(oidc.refreshTokenGrant(config, tokens.refresh_token!, { resource: `${server.url}/api` }));
   await expectError(t, await me(server, `Bearer ${tokens.access_token}`), 401, 'invalid_token');
+});
+
+// A person's token has two marks read on every request, its grant's and its account's: with one
+// command where the store takes it, two on a Redis Cluster. Both must refuse, on the instance that
+// set the mark and on another sharing the store, also for a token verified and cached before.
+
+const QUEEN = 'queen@example.com';
+const PIXIE = 'pixie@example.com';
+const OWNER_ENV = { PLATFORM_OWNER_EMAIL: QUEEN };
+
+const whoami = (server: TestServer, token: string) => callApi(server, token, 'GET', '/api/whoami');
+
+/**
+ * `a` revokes a grant (refresh-token reuse) and suspends its account; `b` (`a` itself, or another
+ * instance on the same store) must refuse the grant's token, and a token of an unrevoked grant of
+ * that account, from then on, after having taken both while they were good.
+ */
+async function refusesRevokedAndSuspended(t: ExecutionContext, a: TestServer, b: TestServer) {
+  const queen = await apiToken(a, QUEEN, ['platform:manage']);
+  const { config, tokens } = await apiTokens(a, PIXIE, ['offline_access', 'account:read']);
+  const { id } = await accountByEmail(a, PIXIE);
+  // A grant nobody revoked (issued, say, while the suspension listed the grants): only the account's mark refuses it.
+  const unrevoked = await forge(a, { sub: id, grant_id: `grant-never-revoked-${id}` });
+  // The controls, which also leave both tokens verified and cached on both instances.
+  for (const server of new Set([a, b])) {
+    t.is((await whoami(server, tokens.access_token)).status, 200, 'control: the grant’s token passes');
+    t.is((await whoami(server, unrevoked)).status, 200, 'control: the unrevoked grant’s token passes');
+  }
+
+  await oidc.refreshTokenGrant(config, tokens.refresh_token!, { resource: `${a.url}/api` });
+  // Reusing the rotated refresh token past its grace window revokes the grant (Security BCP 4.14.2).
+  a.clock.advance(11);
+  await t.throwsAsync(oidc.refreshTokenGrant(config, tokens.refresh_token!, { resource: `${a.url}/api` }));
+  const revoked = await whoami(b, tokens.access_token);
+  t.is(revoked.status, 401);
+  t.regex(revoked.body!.error_description, /was revoked/);
+  t.is((await whoami(b, unrevoked)).status, 200, 'another grant of the account still passes');
+
+  t.is((await callApi(a, queen, 'POST', `/api/platform/accounts/${id}/suspend`, { reason: 'Fake DUST' })).status, 200);
+  const blocked = await whoami(b, unrevoked);
+  t.is(blocked.status, 401);
+  t.regex(blocked.body!.error_description, /suspended or deleted/);
+}
+
+test('a person’s token is refused once its grant is revoked or its account suspended', async (t) => {
+  const server = await startTestServer(t, { env: OWNER_ENV });
+  await refusesRevokedAndSuspended(t, server, server);
+});
+
+const shared = process.env.DATABASE_URL && process.env.REDIS_URL ? test : test.skip;
+
+shared(
+  'another instance on the same Redis refuses a revoked grant’s token and a suspended account’s at once',
+  async (t) => {
+    const { a, b } = await twoInstances(t, OWNER_ENV);
+    await refusesRevokedAndSuspended(t, a, b);
+  },
+);
+
+// Needs the redis-server binary, as test/db/redis-cluster.test.ts does.
+const withRedis = redisServerAvailable ? test : test.skip;
+
+withRedis('on a Redis Cluster, where the two marks live in different slots, both still refuse', async (t) => {
+  const cluster = await startRedisCluster();
+  const database = await createTestDatabase();
+  const server = await startServer({
+    ...database.env,
+    ...OWNER_ENV,
+    REDIS_URL: cluster.url,
+    REDIS_CLUSTER: 'true',
+    REDIS_PREFIX: 'fairyid-marks:',
+  });
+  t.teardown(async () => {
+    await server.stop();
+    await database.drop();
+    await cluster.stop();
+  });
+  await refusesRevokedAndSuspended(t, server, server);
 });
