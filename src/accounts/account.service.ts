@@ -24,6 +24,12 @@ export type NewAccountWork = {
   book(transaction: Db, accountId: string): Promise<() => void>;
 };
 
+/**
+ * The caller's own writes for a new account, run in the transaction that creates it (after the
+ * account's): the sign-in pages' `sign_in` audit row, which then needs no commit of its own.
+ */
+export type WithNewAccount = (transaction: Db, account: Account) => Promise<void>;
+
 const created = (account: Account, method: string | null): EventDraft => ({
   type: 'account.created',
   actor: { type: 'account', id: account.id },
@@ -68,6 +74,7 @@ export function createAccountService(
   const insertAccount = async (
     insert: (repo: AccountRepository) => Promise<Account | undefined>,
     method: string | null,
+    withNewAccount?: WithNewAccount,
   ) => {
     const { newAccount } = options;
     await newAccount?.prepare();
@@ -77,6 +84,7 @@ export function createAccountService(
       if (!row) return undefined;
       await emit(created(row, method));
       committed = await newAccount?.book(transaction, row.id);
+      await withNewAccount?.(transaction, row);
       return row;
     });
     committed?.();
@@ -192,14 +200,18 @@ export function createAccountService(
       return account;
     },
 
-    /** A verified email signs in to its account, creating the account on first sign-in. */
-    async signInWithVerifiedEmail(email: string): Promise<{ account: Account; created: boolean }> {
+    /** A verified email signs in to its account, creating the account (with `withNewAccount`) on first sign-in. */
+    async signInWithVerifiedEmail(
+      email: string,
+      withNewAccount?: WithNewAccount,
+    ): Promise<{ account: Account; created: boolean }> {
       for (let attempt = 0; attempt < FAIRYNAME_ATTEMPTS; attempt += 1) {
         const existing = await accounts.findByEmail(email);
         if (existing) return { account: existing, created: false };
         const inserted = await insertAccount(
           (repo) => repo.insertWithEmail({ id: randomUUID(), email, fairyname: generateFairyname() }),
           'email',
+          withNewAccount,
         );
         if (inserted) return { account: inserted, created: true };
         // A conflict is either a concurrent sign-up with this email (found on the next pass) or a
@@ -208,8 +220,11 @@ export function createAccountService(
       throw new Error('could not allocate a unique fairyname');
     },
 
-    /** A verified phone number (E.164) signs in to its account, creating the account on first sign-in. */
-    async signInWithVerifiedPhone(phoneNumber: string): Promise<{ account: Account; created: boolean }> {
+    /** A verified phone number (E.164) signs in to its account, creating the account (with `withNewAccount`) on first sign-in. */
+    async signInWithVerifiedPhone(
+      phoneNumber: string,
+      withNewAccount?: WithNewAccount,
+    ): Promise<{ account: Account; created: boolean }> {
       for (let attempt = 0; attempt < FAIRYNAME_ATTEMPTS; attempt += 1) {
         const existing = await accounts.findByPhoneNumber(phoneNumber);
         if (existing) return { account: existing, created: false };
@@ -217,6 +232,7 @@ export function createAccountService(
           (repo) =>
             repo.insertWithPhoneNumber({ id: randomUUID(), phone_number: phoneNumber, fairyname: generateFairyname() }),
           'sms',
+          withNewAccount,
         );
         if (inserted) return { account: inserted, created: true };
         // As for email: a concurrent sign-up with this number, or a fairyname collision.

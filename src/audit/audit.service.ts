@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.ts';
+import type { EventDraft } from '../events/event-catalog.ts';
 import type { EventRecorder } from '../events/event-recorder.ts';
 import type { RequestOrigin } from '../shared/request-origin.ts';
 import type { CursorKey } from '../shared/cursor.ts';
@@ -98,15 +99,26 @@ export function createAuditService(db: Db, deps: AuditDeps) {
       request_id: entry.origin.requestId ?? currentRequestId(),
       detail: entry.detail ? JSON.stringify(entry.detail) : null,
     });
+  /** The row and its published event, if it has one, through `executor`. */
+  const write = async (executor: Db, entry: AuditRecord, event: EventDraft | undefined) => {
+    await insert(executor, entry);
+    if (event) await deps.events.record(executor, event);
+  };
   return {
     async record(entry: AuditRecord): Promise<void> {
       deps.onRecord?.(entry);
       const event = auditEvent(entry);
       if (!event) return insert(db, entry);
-      await db.transaction().execute(async (trx) => {
-        await insert(trx, entry);
-        await deps.events.record(trx, event);
-      });
+      await db.transaction().execute((trx) => write(trx, entry, event));
+    },
+
+    /**
+     * Records in a transaction the caller commits (a new account's, which its sign-in row joins):
+     * the row stands or falls with that work, and costs no commit of its own.
+     */
+    async recordIn(transaction: Db, entry: AuditRecord): Promise<void> {
+      deps.onRecord?.(entry);
+      await write(transaction, entry, auditEvent(entry));
     },
 
     recentFor: (accountId: string, limit = 20) => read.findRecentForAccount(accountId, limit),

@@ -4,6 +4,8 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import { signInRefusal, type AccountService } from '../accounts/account.service.ts';
+import type { Account } from '../accounts/account.table.ts';
+import type { Db } from '../db/database.ts';
 import { parsePhoneNumber, type PhoneNumberProblem } from '../accounts/phone-number.ts';
 import type { AuditRecord, AuditService } from '../audit/audit.service.ts';
 import { csrfProtection } from '../http/csrf.ts';
@@ -24,6 +26,7 @@ import { describeScopes } from './scope-descriptions.ts';
 import {
   checkProblem,
   type CodeProblem,
+  countdownOf,
   malformedCode,
   parseFormCode,
   resendCountdown,
@@ -89,8 +92,13 @@ export function interactionRoutes(deps: Deps) {
     return { app, clientName: app.name };
   };
 
+  const auditEntry = (
+    ctx: Context,
+    interaction: Interaction,
+    entry: Omit<AuditRecord, 'origin' | 'clientId'>,
+  ): AuditRecord => ({ ...entry, origin: requestOrigin(ctx), clientId: String(interaction.params.client_id) });
   const audit = (ctx: Context, interaction: Interaction, entry: Omit<AuditRecord, 'origin' | 'clientId'>) =>
-    deps.audit.record({ ...entry, origin: requestOrigin(ctx), clientId: String(interaction.params.client_id) });
+    deps.audit.record(auditEntry(ctx, interaction, entry));
 
   const renderLogin = async (
     ctx: Context,
@@ -112,11 +120,13 @@ export function interactionRoutes(deps: Deps) {
     );
   };
 
+  /** `resendIn`: the resend wait when it was read with the pending code (OneTimeCodes' `waiting`). */
   const renderCode = async (
     ctx: Context,
     recipient: Recipient,
     data: { error?: Text; errorField?: 'code'; notice?: Text },
     status = 200,
+    resendIn?: number,
   ) => {
     await renderer.render(
       ctx,
@@ -126,7 +136,7 @@ export function interactionRoutes(deps: Deps) {
         channel: recipient.channel,
         address: displayedAddress(recipient),
         lifetime: deps.codeLifetime,
-        ...(await resendCountdown(codes, String(ctx.params.uid))),
+        ...(resendIn === undefined ? await resendCountdown(codes, String(ctx.params.uid)) : countdownOf(resendIn)),
         ...data,
       },
       status,
@@ -147,10 +157,11 @@ export function interactionRoutes(deps: Deps) {
     codeField = false,
   ) => {
     if (problem.retryAfter) ctx.set('Retry-After', String(problem.retryAfter));
-    const waiting = await codes.pending(interaction.uid);
-    if (waiting && recipient && waiting.channel === recipient.channel && waiting.address === recipient.address) {
+    const waiting = await codes.waiting(interaction.uid);
+    const pending = waiting?.recipient;
+    if (pending && recipient && pending.channel === recipient.channel && pending.address === recipient.address) {
       const field = codeField ? { errorField: 'code' as const } : {};
-      return renderCode(ctx, waiting, { error: problem.message, ...field }, problem.status);
+      return renderCode(ctx, pending, { error: problem.message, ...field }, problem.status, waiting.resendIn);
     }
     const identifier = typed ?? (recipient && displayedAddress(recipient));
     return renderLogin(ctx, interaction, { error: problem.message, identifier }, problem.status);
@@ -197,7 +208,9 @@ export function interactionRoutes(deps: Deps) {
 
   const renderConsent = async (ctx: Context, interaction: Interaction, error?: Text) => {
     const accountId = String(interaction.session?.accountId);
-    const account = await deps.accounts.findById(accountId);
+    // As the tokens it leads to see it (findAccount read it moments ago, at the resume that asked for
+    // consent): a change made through the account service is seen at once, so the label is current.
+    const account = await deps.accounts.findForClaims(accountId);
     if (!account) throw interactionEnded();
     const requested = requestedScopes(interaction);
     await renderer.render(
@@ -293,9 +306,9 @@ export function interactionRoutes(deps: Deps) {
 
   router.get('/code', async (ctx) => {
     const interaction = await details(ctx);
-    const recipient = await codes.pending(interaction.uid);
-    if (interaction.prompt.name !== 'login' || !recipient) return ctx.redirect(`/interaction/${interaction.uid}`);
-    await renderCode(ctx, recipient, {});
+    const waiting = await codes.waiting(interaction.uid);
+    if (interaction.prompt.name !== 'login' || !waiting) return ctx.redirect(`/interaction/${interaction.uid}`);
+    await renderCode(ctx, waiting.recipient, {}, 200, waiting.resendIn);
   });
 
   router.post('/resend', async (ctx) => {
@@ -313,18 +326,32 @@ export function interactionRoutes(deps: Deps) {
     const code = parseFormCode(ctx.request.body);
     // The pending code's recipient comes back from verify (a failure names it), so a well-formed code
     // costs no read of its own.
-    const pending = code ? undefined : await codes.pending(interaction.uid);
-    if (pending)
-      return renderCode(ctx, pending, { error: malformedCode(pending.channel).message, errorField: 'code' }, 400);
+    const pending = code ? undefined : await codes.waiting(interaction.uid);
+    if (pending) {
+      const { recipient, resendIn } = pending;
+      const error = malformedCode(recipient.channel).message;
+      return renderCode(ctx, recipient, { error, errorField: 'code' }, 400, resendIn);
+    }
     const result: VerifyResult = code
       ? await codes.verify(interaction.uid, code, { ip: clientIp(ctx) })
       : { status: 'expired' };
     if (result.status === 'ok') {
       const { channel, address } = result.recipient;
+      const signedIn = (accountId: string, created: boolean) =>
+        auditEntry(ctx, interaction, {
+          event: 'sign_in',
+          outcome: 'success',
+          accountId,
+          detail: { method: channel, created },
+        });
+      // A new account's `sign_in` row commits in the transaction that creates the account, with its
+      // sign-up DUST (the accounts' NewAccountWork, wired in services.ts): one commit, not two.
+      const withNewAccount = (transaction: Db, created: Account) =>
+        deps.audit.recordIn(transaction, signedIn(created.id, true));
       const { account, created } =
         channel === 'email'
-          ? await deps.accounts.signInWithVerifiedEmail(address)
-          : await deps.accounts.signInWithVerifiedPhone(address);
+          ? await deps.accounts.signInWithVerifiedEmail(address, withNewAccount)
+          : await deps.accounts.signInWithVerifiedPhone(address, withNewAccount);
       const refusal = signInRefusal(account);
       if (refusal) {
         await audit(ctx, interaction, {
@@ -335,13 +362,7 @@ export function interactionRoutes(deps: Deps) {
         });
         throw new PageError(403, refusal, text('errors.cannotSignIn.title'));
       }
-      // A new account's sign-up DUST committed with it (the accounts' NewAccountWork, wired in services.ts).
-      await audit(ctx, interaction, {
-        event: 'sign_in',
-        outcome: 'success',
-        accountId: account.id,
-        detail: { method: channel, created },
-      });
+      if (!created) await deps.audit.record(signedIn(account.id, false));
       rememberIdentifier(ctx, displayedAddress(result.recipient));
       // A browser that can make a passkey (the code page's script says so) is offered one first,
       // unless this is FairyID's own account pages, which have their own "Add a passkey".

@@ -15,7 +15,13 @@ export type Verdict =
   /** Too many failures: the identifier is locked until then. */
   | { status: 'locked'; until: Date };
 
-type Request = { identifier: Identifier; ip: string | null; accountId?: string | undefined };
+type Request = {
+  identifier: Identifier;
+  ip: string | null;
+  accountId?: string | undefined;
+  /** The identifier's lock, when the caller read it (lockedUntil) together with work of its own. */
+  identifierLock?: Promise<Date | undefined>;
+};
 
 /**
  * Abuse controls shared by every path that sends or checks a code. Counters are fixed windows in
@@ -58,20 +64,26 @@ export function createAbuseControls(kv: KeyValueStore, limits: Config['limits'],
     perAccount: Rate,
     kind: 'send' | 'check',
   ) => {
-    const locked =
-      (await lockedUntil(request.identifier)) ??
-      (request.accountId ? await lockedUntil(`account:${request.accountId}`) : undefined);
+    // Both locks in one round trip (reads only).
+    const [identifierLock, accountLock] = await Promise.all([
+      request.identifierLock ?? lockedUntil(request.identifier),
+      request.accountId ? lockedUntil(`account:${request.accountId}`) : undefined,
+    ]);
+    const locked = identifierLock ?? accountLock;
     if (locked) return { status: 'locked', until: locked } satisfies Verdict;
     const checks: [string, Rate][] = [[`abuse:window:${kind}:${request.identifier}`, perRecipient]];
     if (request.ip) checks.push([`abuse:window:${kind}:ip:${request.ip}`, perIp]);
     if (request.accountId && `account:${request.accountId}` !== request.identifier) {
       checks.push([`abuse:window:${kind}:account:${request.accountId}`, perAccount]);
     }
-    for (const [key, rate] of checks) {
-      const verdict = await spend(key, rate);
-      if (verdict.status !== 'allowed') return verdict;
-    }
-    return { status: 'allowed' } satisfies Verdict;
+    // Counted together, in one round trip. The budgets after the first spent one give their count
+    // back, so the counts end as if they had been asked in turn and the asking had stopped there.
+    const verdicts = await Promise.all(checks.map(([key, rate]) => spend(key, rate)));
+    const refused = verdicts.findIndex((verdict) => verdict.status !== 'allowed');
+    const verdict = verdicts[refused];
+    if (!verdict) return { status: 'allowed' } satisfies Verdict;
+    await Promise.all(checks.slice(refused + 1).map(([key]) => kv.uncount(key)));
+    return verdict;
   };
 
   return {

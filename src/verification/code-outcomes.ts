@@ -153,6 +153,8 @@ function lockedOut(until: Date, channel: Recipient['channel'] | undefined): Code
 
 /** What a code page's resend button needs: the seconds left of the flow's resend wait, and as "0:30". */
 export async function resendCountdown(codes: Pick<OneTimeCodes, 'resendWait'>, flow: string) {
-  const resendIn = await codes.resendWait(flow);
-  return { resendIn, resendClock: countdownClock(resendIn) };
+  return countdownOf(await codes.resendWait(flow));
 }
+
+/** `resendCountdown` when the seconds left are already known (OneTimeCodes' `waiting`). */
+export const countdownOf = (resendIn: number) => ({ resendIn, resendClock: countdownClock(resendIn) });

@@ -79,17 +79,18 @@ export function createOneTimeCodes(deps: {
       .update(`${flow}\n${recipient.channel}\n${recipient.address}\n${code}`)
       .digest('base64url');
 
-  /** The flow's code while it is still valid. */
-  const challengeOf = async (flow: string): Promise<Challenge | undefined> => {
-    const raw = await kv.get(challengeKey(flow));
+  /** A stored code while it is still valid. */
+  const validChallenge = (raw: string | null | undefined): Challenge | undefined => {
     if (!raw) return undefined;
     const challenge = JSON.parse(raw) as Challenge;
     return challenge.expiresAt !== undefined && challenge.expiresAt <= clock.now() ? undefined : challenge;
   };
+  const challengeOf = async (flow: string) => validChallenge(await kv.get(challengeKey(flow)));
+  const recipientOf = (challenge: Challenge): Recipient => ({ channel: challenge.channel, address: challenge.address });
 
   const pending = async (flow: string): Promise<Recipient | undefined> => {
     const challenge = await challengeOf(flow);
-    return challenge && { channel: challenge.channel, address: challenge.address };
+    return challenge && recipientOf(challenge);
   };
 
   /**
@@ -108,25 +109,38 @@ export function createOneTimeCodes(deps: {
   };
 
   /** Whole seconds until this flow may ask for a new code (0: now), for the page's countdown. */
-  const resendWait = async (flow: string): Promise<number> => {
-    const sent = await kv.get(resendKey(flow));
-    if (!sent) return 0;
-    return Math.max(0, Math.ceil((Number(sent) + settings.resendSeconds * 1000 - clock.now()) / 1000));
+  const waitAfter = (sent: string | null | undefined): number =>
+    sent ? Math.max(0, Math.ceil((Number(sent) + settings.resendSeconds * 1000 - clock.now()) / 1000)) : 0;
+  const resendWait = async (flow: string): Promise<number> => waitAfter(await kv.get(resendKey(flow)));
+
+  /**
+   * `pending` and `resendWait` together, in one round trip (the flow's keys share a Cluster slot):
+   * what a code page shows.
+   */
+  const waiting = async (flow: string): Promise<{ recipient: Recipient; resendIn: number } | undefined> => {
+    const [raw, sent] = await kv.getMany([challengeKey(flow), resendKey(flow)]);
+    const challenge = validChallenge(raw);
+    return challenge && { recipient: recipientOf(challenge), resendIn: waitAfter(sent) };
   };
 
   const codesFor = (purpose: CodePurpose) => ({
     pending,
     resendWait,
+    waiting,
 
     /** Sends a fresh code (replacing any earlier one), unless this flow was sent one moments ago or a budget is spent. */
     async start(flow: string, recipient: Recipient, requester: Requester): Promise<StartResult> {
       const told = (outcome: SendOutcome) => deps.onSend?.(recipient.channel, purpose, outcome);
-      const wait = await claimResend(flow);
+      const identifier = identifierOf(recipient);
+      // The recipient's lock is read alongside the resend claim (one round trip); a read has no effect
+      // when the claim refuses.
+      const identifierLock = abuse.lockedUntil(identifier);
+      const [wait] = await Promise.all([claimResend(flow), identifierLock]);
       if (wait > 0) {
         told('resend_wait');
         return { status: 'throttled', reason: 'resend', retryAfter: wait };
       }
-      const verdict = await abuse.allowSend({ identifier: identifierOf(recipient), ...requester });
+      const verdict = await abuse.allowSend({ identifier, identifierLock, ...requester });
       // Nothing was sent, so this flow's resend wait must not hold the person back (nor claim "a code was just sent").
       if (verdict.status !== 'allowed') await kv.del(resendKey(flow));
       if (verdict.status === 'locked') {
@@ -167,7 +181,7 @@ export function createOneTimeCodes(deps: {
         return Number(await kv.get(attemptsKey(flow))) >= settings.maxAttempts
           ? { status: 'locked' }
           : { status: 'expired' };
-      const recipient: Recipient = { channel: challenge.channel, address: challenge.address };
+      const recipient = recipientOf(challenge);
       const outcome = await check(flow, code, requester, challenge, recipient);
       return outcome.status === 'ok' ? outcome : { ...outcome, recipient };
     },
@@ -203,13 +217,10 @@ export function createOneTimeCodes(deps: {
       return attemptsLeft === 0 ? { status: 'locked' } : { status: 'wrong', attemptsLeft };
     }
     // Single use: of two concurrent correct submissions only the one that deletes the challenge wins.
-    const consumed = await kv.del(challengeKey(flow));
-    if (consumed !== 1) {
-      await abuse.releaseCheck(identifier);
-      return { status: 'expired' };
-    }
-    await abuse.recordSuccess(identifier);
-    return { status: 'ok', recipient };
+    // The identifier's failures are cleared in the same round trip, whichever wins: only the right
+    // code gets here, and clearing them also gives back the place allowCheck held for this check.
+    const [consumed] = await Promise.all([kv.del(challengeKey(flow)), abuse.recordSuccess(identifier)]);
+    return consumed === 1 ? { status: 'ok', recipient } : { status: 'expired' };
   }
 
   return { for: codesFor };
