@@ -26,14 +26,14 @@ export async function runAccountsCommand(context: CliContext, args: string[]) {
       action === 'suspend'
         ? await status.suspend(OPERATOR, account.id, reason ?? '')
         : await status.reactivate(OPERATOR, account.id);
-    console.log(`${changed.fairyname} (${changed.id}) is now ${changed.status}.`);
+    context.print(`${changed.fairyname} (${changed.id}) is now ${changed.status}.`);
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'invalid_status_transition') throw new UsageError((error as Error).message);
     throw error;
   }
   if (action === 'suspend' && !sharedStore) {
-    console.log(
+    context.print(
       `Without REDIS_URL the running server keeps sessions and its revoked-token list in its own memory: its sessions end at their next use, and API tokens already issued work until they expire (at most ${accessTokenTtl} s). Suspend through the API for an immediate effect.`,
     );
   }

@@ -70,20 +70,21 @@ function auditedBy(context: CliContext) {
 }
 
 export async function runClientsCommand(context: CliContext, [action, ...args]: string[]) {
+  const { print } = context;
   const clients = await context.clients();
   const audit = auditedBy(context);
   switch (action) {
     case 'add': {
-      const added = await add(clients, args, context.events);
+      const added = await add(clients, args, context.events, print);
       if (added) await audit('client_registered', added);
       return;
     }
     case 'list': {
       const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
       const all = await clients.list();
-      if (values.json) return console.log(JSON.stringify(all.map(publicView), null, 2));
+      if (values.json) return print(JSON.stringify(all.map(publicView), null, 2));
       for (const client of all)
-        console.log(`${client.client_id}  ${client.client_name ?? ''}  [${client.grant_types.join(', ')}]`);
+        print(`${client.client_id}  ${client.client_name ?? ''}  [${client.grant_types.join(', ')}]`);
       return;
     }
     case 'show': {
@@ -94,10 +95,10 @@ export async function runClientsCommand(context: CliContext, [action, ...args]: 
       });
       const client = positionals[0] ? await clients.find(positionals[0]) : undefined;
       if (!client) throw new UsageError(`No client ${positionals[0] ?? '(missing client_id)'}.`);
-      return console.log(values.json ? JSON.stringify(publicView(client), null, 2) : formatClient(client));
+      return print(values.json ? JSON.stringify(publicView(client), null, 2) : formatClient(client));
     }
     case 'update':
-      return update(clients, args);
+      return update(clients, args, print);
     case 'remove': {
       const clientId = args[0];
       if (!clientId) throw new UsageError('Usage: clients remove <client_id>');
@@ -105,7 +106,7 @@ export async function runClientsCommand(context: CliContext, [action, ...args]: 
       if (!client || !(await clients.remove(clientId, { type: 'system' })))
         throw new UsageError(`No client ${clientId}.`);
       await audit('client_removed', client);
-      return console.log(`Removed client ${clientId}: its grants and tokens are revoked.`);
+      return print(`Removed client ${clientId}: its grants and tokens are revoked.`);
     }
     default:
       throw new UsageError('Usage: clients add|list|show|update|remove (clients add --help for options)');
@@ -117,6 +118,7 @@ async function add(
   clients: ClientRegistry,
   args: string[],
   events: EventRecorder,
+  print: CliContext['print'],
 ): Promise<ClientMetadata | undefined> {
   const { values } = parseArgs({
     args,
@@ -137,7 +139,7 @@ async function add(
     },
   });
   if (values.help) {
-    console.log(ADD_HELP);
+    print(ADD_HELP);
     return undefined;
   }
   if (!values.name) throw new UsageError(`--name is required.\n\n${ADD_HELP}`);
@@ -173,18 +175,18 @@ async function add(
     },
   );
   if (values.json) {
-    console.log(JSON.stringify({ ...publicView(metadata), client_secret: clientSecret }, null, 2));
+    print(JSON.stringify({ ...publicView(metadata), client_secret: clientSecret }, null, 2));
     return metadata;
   }
-  console.log(formatClient(metadata));
+  print(formatClient(metadata));
   if (clientSecret) {
-    console.log(`\nclient_secret: ${clientSecret}`);
-    console.log('Store it now: FairyID keeps only its hash and cannot show it again.');
+    print(`\nclient_secret: ${clientSecret}`);
+    print('Store it now: FairyID keeps only its hash and cannot show it again.');
   }
   return metadata;
 }
 
-async function update(clients: ClientRegistry, args: string[]) {
+async function update(clients: ClientRegistry, args: string[], print: CliContext['print']) {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -194,14 +196,14 @@ async function update(clients: ClientRegistry, args: string[]) {
       help: { type: 'boolean', default: false },
     },
   });
-  if (values.help) return console.log(UPDATE_HELP);
+  if (values.help) return print(UPDATE_HELP);
   const clientId = positionals[0];
   if (!clientId) throw new UsageError(UPDATE_HELP);
   const links = appLinksFrom(values);
   if (!Object.keys(links).length) throw new UsageError(`Nothing to change.\n\n${UPDATE_HELP}`);
   const metadata = await clients.updateAppLinks(clientId, links);
   if (!metadata) throw new UsageError(`No client ${clientId}.`);
-  console.log(values.json ? JSON.stringify(publicView(metadata), null, 2) : formatClient(metadata));
+  print(values.json ? JSON.stringify(publicView(metadata), null, 2) : formatClient(metadata));
 }
 
 function publicView({ client_secret: _hash, ...metadata }: ClientMetadata) {

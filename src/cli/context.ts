@@ -9,8 +9,11 @@ import { createGrantRepository } from '../oidc/grant.repository.ts';
 import { createGrantRevocations } from '../oidc/revoked-grants.ts';
 import { accountStatusOver, createServices, startProvider } from '../services.ts';
 
-/** Opening storage applies pending migrations, which is all `migrate` needs; the rest use the services. */
-export async function openCliContext(config: Config) {
+/**
+ * Opening storage applies pending migrations, which is all `migrate` needs; the rest use the services.
+ * `print` is where the commands' output goes: standard output in the `npm run cli` process.
+ */
+export async function openCliContext(config: Config, print: (text: string) => void) {
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   const services = await createServices(config, log);
 
@@ -45,6 +48,7 @@ export async function openCliContext(config: Config) {
     });
   }
   return {
+    print,
     keys: services.keys,
     accounts: services.accounts,
     ledger: services.ledger,

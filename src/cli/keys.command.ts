@@ -1,25 +1,25 @@
 import type { CliContext } from './context.ts';
 import { UsageError } from './usage-error.ts';
 
-export async function runKeysCommand({ keys }: CliContext, [action, kid]: string[]) {
+export async function runKeysCommand({ keys, print }: CliContext, [action, kid]: string[]) {
   switch (action) {
     case 'list': {
       const rows = await keys.list();
       for (const row of rows) {
         const state = row.retired_at ? `retired ${row.retired_at.toISOString()}` : 'published';
-        console.log(`${row.kid}  ${row.alg.padEnd(6)}  created ${row.created_at.toISOString()}  ${state}`);
+        print(`${row.kid}  ${row.alg.padEnd(6)}  created ${row.created_at.toISOString()}  ${state}`);
       }
       return;
     }
     case 'rotate': {
       const kids = await keys.rotate();
-      console.log(`Added signing keys ${kids.join(', ')}. New tokens use them within seconds on every instance;`);
-      console.log('older keys stay published until `keys retire`, so tokens they signed keep verifying.');
+      print(`Added signing keys ${kids.join(', ')}. New tokens use them within seconds on every instance;`);
+      print('older keys stay published until `keys retire`, so tokens they signed keep verifying.');
       return;
     }
     case 'retire': {
       const retired = await keys.retire(kid);
-      console.log(
+      print(
         retired.length
           ? `Retired ${retired.join(', ')}.`
           : 'Nothing to retire: only the newest key of each algorithm is published.',

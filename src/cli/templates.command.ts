@@ -6,17 +6,17 @@ import { UsageError } from './usage-error.ts';
  * every running instance reads them; nothing changes if any file is invalid. `templates list` shows
  * what is offered.
  */
-export async function runTemplatesCommand({ environmentTemplates }: CliContext, [action]: string[]) {
+export async function runTemplatesCommand({ environmentTemplates, print }: CliContext, [action]: string[]) {
   if (action === 'reload') {
     const templates = await environmentTemplates.reload();
-    console.log(`Loaded ${templates.length} environment templates from ${environmentTemplates.dir}:`);
+    print(`Loaded ${templates.length} environment templates from ${environmentTemplates.dir}:`);
     for (const template of templates)
-      console.log(`  ${template.id}\t${template.name}\t${template.image}\t${template.default_tier}`);
+      print(`  ${template.id}\t${template.name}\t${template.image}\t${template.default_tier}`);
     return;
   }
   if (action === 'list') {
     for (const template of await environmentTemplates.offered())
-      console.log(`${template.id}\t${template.name}\t${template.image}\t${template.default_tier}`);
+      print(`${template.id}\t${template.name}\t${template.image}\t${template.default_tier}`);
     return;
   }
   throw new UsageError('Usage: templates reload | templates list');

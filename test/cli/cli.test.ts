@@ -4,13 +4,15 @@ import * as oidc from 'openid-client';
 import { hashClientSecret } from '../../src/oidc/client-secrets.ts';
 import { accountByEmail } from '../helpers/account-pages.ts';
 import { apiToken, callApi } from '../helpers/api.ts';
-import { type CliResult, runCli } from '../helpers/cli-process.ts';
+import { type CliResult, runCli, runCliProcess } from '../helpers/cli-process.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { discover } from '../helpers/relying-party.ts';
 import { clearRedisPrefix, startServer, testRedisEnv } from '../helpers/server.ts';
 
-// Each test drives a few CLI processes in turn; run one test at a time so that, on the embedded
-// database, they do not compete for the CPU with each other's WASM Postgres start-ups.
+// The commands run in the test's own process (runCli), with the same parsing, configuration and
+// output as `npm run cli`; a few run as the real process (runCliProcess) for what only it shows: its
+// exit code, its entry file, and a client the operator registers working on a server. One test at a
+// time: on the embedded database each command opens PGlite, which would compete for the CPU.
 
 /**
  * Storage of the test's own that a separate process can open: a fresh Postgres database when
@@ -24,7 +26,11 @@ async function cliStorage(t: ExecutionContext) {
     await clearRedisPrefix(redis);
   });
   const env = { ...database.env, ...redis };
-  return { env, cli: (...args: string[]) => runCli(env, args) };
+  return {
+    env,
+    cli: (...args: string[]) => runCli(env, args),
+    cliProcess: (...args: string[]) => runCliProcess(env, args),
+  };
 }
 
 function succeeded(t: ExecutionContext, result: CliResult) {
@@ -179,12 +185,12 @@ test.serial('keys rotate adds a key per algorithm, and keys retire leaves one pe
 });
 
 test.serial('migrate succeeds (twice), and an unknown command exits 2 with the usage', async (t) => {
-  const { cli } = await cliStorage(t);
+  const { cli, cliProcess } = await cliStorage(t);
 
-  t.regex(succeeded(t, await cli('migrate')), /up to date/);
+  t.regex(succeeded(t, await cliProcess('migrate')), /up to date/);
   t.regex(succeeded(t, await cli('migrate')), /up to date/);
 
-  const unknown = await cli('frobnicate');
+  const unknown = await cliProcess('frobnicate');
   t.is(unknown.code, 2);
   t.regex(unknown.stderr, /Unknown command "frobnicate"/);
   t.regex(unknown.stderr, /Usage: npm run cli -- <command>/);
@@ -212,11 +218,11 @@ test.serial('ledger verify passes on a consistent ledger and names what is wrong
 });
 
 test.serial('a client added with the CLI gets tokens from a running server with the secret it printed', async (t) => {
-  const { env, cli } = await cliStorage(t);
+  const { env, cliProcess } = await cliStorage(t);
   const added = JSON.parse(
     succeeded(
       t,
-      await cli(
+      await cliProcess(
         'clients',
         'add',
         '--name',

@@ -95,7 +95,7 @@ test('client.created and client.secret_rotated commit with the client, or neithe
 test('a client the operator registers with the CLI publishes client.created by FairyID itself, or neither is kept', async (t) => {
   const server = await startTestServer(t);
   const { db, audit, events } = server.app.services;
-  const context = { clients: async () => server.app.clients, audit, events } as unknown as CliContext;
+  const context = { clients: async () => server.app.clients, audit, events, print: () => {} } as unknown as CliContext;
   const add = (id: string) =>
     runClientsCommand(context, [
       'add',
@@ -106,11 +106,6 @@ test('a client the operator registers with the CLI publishes client.created by F
       '--redirect-uri',
       'https://operator.example/cb',
     ]);
-  const quiet = console.log;
-  console.log = () => {};
-  t.teardown(() => {
-    console.log = quiet;
-  });
 
   const allow = await refuseEvent(t, db, 'client.created', 'client:refused-app');
   await t.throwsAsync(add('refused-app'));

@@ -28,10 +28,12 @@ export async function configHome(t: ExecutionContext): Promise<string> {
 
 /**
  * The environment a fairy process gets: its own config home and issuer, no display (so no browser is
- * ever opened) and none of the runner's FAIRY_* variables.
+ * ever opened) and none of the runner's FAIRY_* variables. V8's compile cache (./compile-cache.ts) halves
+ * each process's start: about 0.15 s of CPU instead of 0.3, on a file that starts thirty of them.
  */
 export function fairyEnv(home: string, server: TestServer): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: home, FAIRY_ISSUER: server.url };
+  const { PATH, NODE_COMPILE_CACHE } = process.env;
+  return { PATH, NODE_COMPILE_CACHE, HOME: home, XDG_CONFIG_HOME: home, FAIRY_ISSUER: server.url };
 }
 
 /** Starts `fairy args...`; `done` resolves with its exit code and output. */

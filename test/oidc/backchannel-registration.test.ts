@@ -50,31 +50,26 @@ test('a back-channel logout URI that is not a web address is refused by the clie
 
 test.serial('the clients CLI registers a back-channel logout URI and shows it', async (t) => {
   const server = await startTestServer(t);
+  const printed: string[] = [];
   const context = {
     clients: async () => server.app.clients,
     audit: server.app.services.audit,
     events: server.app.services.events,
+    print: (line: string) => printed.push(line),
   } as unknown as CliContext;
-  const printed: string[] = [];
-  const log = console.log;
-  console.log = (line: string) => printed.push(line);
-  try {
-    await runClientsCommand(context, [
-      'add',
-      '--name',
-      'Notes',
-      '--client-id',
-      'notes',
-      '--redirect-uri',
-      'https://notes.example/callback',
-      '--backchannel-logout-uri',
-      'https://notes.example/backchannel-logout',
-      '--backchannel-logout-session-required',
-    ]);
-    await runClientsCommand(context, ['show', 'notes']);
-  } finally {
-    console.log = log;
-  }
+  await runClientsCommand(context, [
+    'add',
+    '--name',
+    'Notes',
+    '--client-id',
+    'notes',
+    '--redirect-uri',
+    'https://notes.example/callback',
+    '--backchannel-logout-uri',
+    'https://notes.example/backchannel-logout',
+    '--backchannel-logout-session-required',
+  ]);
+  await runClientsCommand(context, ['show', 'notes']);
   const stored = await server.app.clients.find('notes');
   t.is(stored?.backchannel_logout_uri, 'https://notes.example/backchannel-logout');
   t.true(stored?.backchannel_logout_session_required);
