@@ -3,6 +3,7 @@ import type { Context, Middleware } from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import { z } from 'zod';
 import { ApiError } from '../shared/api-error.ts';
+import { deepFrozen } from '../shared/deep-frozen.ts';
 import { apiErrors } from './api-errors.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -297,15 +298,31 @@ export function openApiDocument(routes: ApiRoute[], info: { issuer: string; vers
   };
 }
 
+/**
+ * A zod schema's JSON Schema, by the schema and the side documented. zod schemas never change once
+ * made, and most routes declare theirs once per module, so every server of a process (the test
+ * suite starts hundreds) shares one frozen conversion instead of paying zod for it again.
+ */
+const converted = { input: new WeakMap<z.ZodType, object>(), output: new WeakMap<z.ZodType, object>() };
+
+function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  let result = converted[io].get(schema);
+  if (!result) {
+    result = deepFrozen(z.toJSONSchema(schema, { io, unrepresentable: 'any' }));
+    converted[io].set(schema, result);
+  }
+  return result as Record<string, unknown>;
+}
+
 /** Requests are documented as the caller writes them (before defaults and transforms), responses as sent. */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output') {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  const { $schema: _, ...rest } = toJsonSchema(schema, io);
   return rest;
 }
 
 function objectParameters(schema: z.ZodType | undefined, location: 'path' | 'query') {
   if (!schema) return [];
-  const object = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as {
+  const object = toJsonSchema(schema, 'input') as {
     properties?: Record<string, unknown>;
     required?: string[];
   };

@@ -12,16 +12,27 @@ export type Renderer = {
 };
 
 /**
+ * eta over views/, by whether templates are read again at each render. The compiled templates depend
+ * on nothing else, so every renderer of a process shares them: a server compiles a view only if
+ * none before it in the process did (the test suite starts hundreds of servers in a few processes).
+ */
+const etas = new Map<boolean, Eta>();
+
+function etaFor(reloadTemplates: boolean): Eta {
+  let eta = etas.get(reloadTemplates);
+  if (!eta) {
+    eta = new Eta({ views: VIEWS_DIR, cache: !reloadTemplates, autoEscape: true, defaultExtension: '.eta' });
+    etas.set(reloadTemplates, eta);
+  }
+  return eta;
+}
+
+/**
  * Server-rendered pages: eta templates in views/, escaped by default, compiled once, except in
  * development where an edited template shows on the next request.
  */
 export function createRenderer(options: { reloadTemplates: boolean }): Renderer {
-  const eta = new Eta({
-    views: VIEWS_DIR,
-    cache: !options.reloadTemplates,
-    autoEscape: true,
-    defaultExtension: '.eta',
-  });
+  const eta = etaFor(options.reloadTemplates);
   return {
     async render(ctx, view, given = {}, status = 200) {
       const words = translator(pageLocale(ctx));
