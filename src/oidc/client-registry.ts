@@ -99,7 +99,7 @@ export function createClientRegistry(
     options: { ownerLimit?: number | undefined; along?: AlongWithClient | undefined } = {},
   ): Promise<{ metadata: ClientMetadata; clientSecret?: string }> {
     const { ownerLimit, along } = options;
-    const clientId = registration.clientId ?? randomBytes(12).toString('base64url');
+    const clientId = registration.clientId ?? newClientId();
     const clientSecret = registration.authMethod === 'none' ? undefined : generateClientSecret();
     const metadata: ClientMetadata = {
       client_id: clientId,
@@ -234,3 +234,14 @@ export function createClientRegistry(
 }
 
 export type ClientRegistry = ReturnType<typeof createClientRegistry>;
+
+/**
+ * 96 random bits in base64url, drawn again when the first character is "-": an id that begins like an
+ * option is misread by command lines (`fairyid clients show -x...`, curl, shells) about once in 64.
+ */
+export function newClientId(): string {
+  for (;;) {
+    const id = randomBytes(12).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
