@@ -237,7 +237,7 @@ export type ClientRegistry = ReturnType<typeof createClientRegistry>;
 
 /**
  * 96 random bits in base64url, drawn again when the first character is "-": an id that begins like an
- * option is misread by command lines (`fairyid clients show -x...`, curl, shells) about once in 64.
+ * option is misread by command lines (`npm run cli -- clients show -x...`, shells) about once in 64.
  */
 export function newClientId(): string {
   for (;;) {
