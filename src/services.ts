@@ -227,8 +227,7 @@ export function startProvider(
       kv: services.kv,
       clients: services.clientRepository,
       sharedKeyValue: 'url' in config.redis,
-      grantCopies:
-        'url' in config.redis && config.redis.cluster ? undefined : { accessTokenTtl: config.ttl.accessToken },
+      grantCopies: services.kv.anySlots ? { accessTokenTtl: config.ttl.accessToken } : undefined,
     }),
     findAccount: createFindAccount(services.accounts, services.organizations.grantClaims),
     organizationClaims: services.organizations.grantClaims,
@@ -317,9 +316,7 @@ export async function createServerServices(config: Config, log: Logger, override
     keyValue: services.checks.keyValue,
     keyValueKind: 'url' in config.redis ? 'redis' : 'memory',
   });
-  const revocations = createGrantRevocations(services.kv, config.ttl.accessToken, {
-    multiKeyReads: !('url' in config.redis && config.redis.cluster),
-  });
+  const revocations = createGrantRevocations(services.kv, config.ttl.accessToken);
   // Open terminals end with their grant; they are built after the provider that reports revocations.
   let endTerminalsOf = (_grantId: string) => {};
   const markRevoked = async (grantId: string) => {

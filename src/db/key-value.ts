@@ -11,6 +11,12 @@ export type KeyValueWrite =
   | { op: 'setUnlessGuarded'; key: string; value: string; ttlSeconds: number; guard: string };
 
 export interface KeyValueStore {
+  /**
+   * Whether one command or transaction may name keys of different slots: one Redis and the embedded
+   * store can, a Redis Cluster cannot (ioredis refuses such a command, and every command pipelined
+   * with it).
+   */
+  readonly anySlots: boolean;
   get(key: string): Promise<string | null>;
   /** Several values in one round trip, in the keys' order; on a Redis Cluster the keys share a slot. */
   getMany(keys: string[]): Promise<(string | null)[]>;

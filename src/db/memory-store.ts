@@ -7,6 +7,7 @@ const SWEEP_INTERVAL_MS = 60_000;
 
 /** The embedded stand-in for Redis: same contract, one process. */
 export class MemoryStore implements KeyValueStore {
+  readonly anySlots = true;
   private readonly entries = new Map<string, Entry>();
   private readonly sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
 

@@ -89,7 +89,7 @@ return 1`;
 class RedisStore implements KeyValueStore {
   constructor(
     private readonly redis: Redis | Cluster,
-    private readonly transactional: boolean,
+    readonly anySlots: boolean,
   ) {}
 
   get(key: string) {
@@ -101,7 +101,7 @@ class RedisStore implements KeyValueStore {
   }
 
   async write(writes: KeyValueWrite[]) {
-    if (this.transactional) {
+    if (this.anySlots) {
       const tx = this.redis.multi();
       for (const w of writes) {
         if (w.op === 'set') tx.set(w.key, w.value, 'EX', w.ttlSeconds);
@@ -147,7 +147,7 @@ class RedisStore implements KeyValueStore {
 
   async del(...keys: string[]) {
     if (!keys.length) return 0;
-    if (this.transactional) return this.redis.del(...keys);
+    if (this.anySlots) return this.redis.del(...keys);
     const counts = await Promise.all(keys.map((key) => this.redis.del(key)));
     return counts.reduce((sum, count) => sum + count, 0);
   }

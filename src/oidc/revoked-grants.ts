@@ -12,16 +12,7 @@ export const revokedGrantSeconds = (accessTokenTtl: number) => accessTokenTtl + 
  * the shared store for as long as any access token of theirs can live, and the /api guard checks
  * each token's `grant_id` against that list.
  */
-export function createGrantRevocations(
-  kv: KeyValueStore,
-  accessTokenTtl: number,
-  /**
-   * Whether the store reads keys of different slots in one command: one Redis and the embedded store
-   * do, a Redis Cluster does not (ioredis refuses such a command, and every other command
-   * auto-pipelined with it).
-   */
-  options: { multiKeyReads: boolean } = { multiKeyReads: false },
-) {
+export function createGrantRevocations(kv: KeyValueStore, accessTokenTtl: number) {
   return {
     async markRevoked(grantId: string) {
       await kv.write([
@@ -38,7 +29,8 @@ export function createGrantRevocations(
      */
     async marks(grantId: string, accountId: string): Promise<{ revoked: boolean; blocked: boolean }> {
       const keys = [revokedGrantKey(grantId), blockedAccountKey(accountId)];
-      const [revoked, blocked] = options.multiKeyReads
+      // The two keys lie in different slots: one MGET where the store allows it (KeyValueStore.anySlots).
+      const [revoked, blocked] = kv.anySlots
         ? await kv.getMany(keys)
         : await Promise.all(keys.map((key) => kv.get(key)));
       return { revoked: revoked !== null, blocked: blocked !== null };
