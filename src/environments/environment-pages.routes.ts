@@ -64,17 +64,19 @@ export function environmentPageRoutes(deps: {
     typed: Record<string, string> = {},
     status = 200,
   ) {
+    // The balance at the top and each environment's warnings come from one reading of each wallet.
+    const balanceOf = environments.balancesReadOnce();
     const [rows, templates, memberships, balance] = await Promise.all([
       environments.list(accountId, { cursor: undefined, limit: 100 }),
       environments.templates(),
       deps.organizations.membershipsOf(accountId),
-      environments.personalBalance(accountId),
+      balanceOf({ kind: 'person', ownerId: accountId }),
     ]);
     const organizations = new Map(memberships.map((row) => [row.id, row]));
     const items = await Promise.all(
       rows.slice(0, 100).map(async (environment: Environment) => {
         const [money, timings, lastError] = await Promise.all([
-          environments.money(environment),
+          environments.money(environment, balanceOf),
           environments.lastStartTimings(environment.id),
           environment.state === 'error' ? environments.lastErrorWords(environment) : undefined,
         ]);

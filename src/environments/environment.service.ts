@@ -122,6 +122,7 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
   const inTransaction = unitOfWork(db, deps.events, createEnvironmentRepository);
 
   const priceOf = (tier: string) => settings.prices[tier as Tier] ?? 0;
+  const walletBalance = (wallet: Wallet) => deps.ledger.balance(wallet.kind, wallet.ownerId);
 
   /** The caller's role in an organization (404 to non-members), checked against an environment rule. */
   async function orgRole(accountId: string, organizationId: string, action: OrgAction, what: string) {
@@ -270,7 +271,7 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
 
   async function requireFunds(wallet: Wallet, tier: string) {
     const price = priceOf(tier);
-    if ((await deps.ledger.balance(wallet.kind, wallet.ownerId)) < price) throw errors.cannotPay(price);
+    if ((await walletBalance(wallet)) < price) throw errors.cannotPay(price);
   }
 
   return {
@@ -540,7 +541,22 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
     },
 
     /** A person's own DUST balance, for the page that shows it beside their environments. */
-    personalBalance: (accountId: string) => deps.ledger.balance('person', accountId),
+    /**
+     * Each wallet's balance read once, however often it is asked for: a page that shows a balance and
+     * the warnings derived from it must not read it twice while an hour's charge commits in between.
+     */
+    balancesReadOnce(): (wallet: Wallet) => Promise<number> {
+      const asked = new Map<string, Promise<number>>();
+      return (wallet) => {
+        const key = `${wallet.kind}:${wallet.ownerId}`;
+        let balance = asked.get(key);
+        if (!balance) {
+          balance = walletBalance(wallet);
+          asked.set(key, balance);
+        }
+        return balance;
+      };
+    },
 
     /** The "keep it running" answer to an idle warning; also what terminal activity will call. */
     async keepRunning(actor: Actor, id: string) {
@@ -559,10 +575,9 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
      * The money view the API and the page show: the price per started hour, what the current run
      * has cost so far (read from the ledger), and how long the wallet lasts at its current rate.
      */
-    async money(environment: Environment) {
-      const wallet = walletOf(environment);
+    async money(environment: Environment, balanceOf: (wallet: Wallet) => Promise<number> = walletBalance) {
       const [balance, running] = await Promise.all([
-        deps.ledger.balance(wallet.kind, wallet.ownerId),
+        balanceOf(walletOf(environment)),
         read.listRunningFor(ownerOf(environment)),
       ]);
       const rate = running.reduce((sum, row) => sum + priceOf(row.tier), 0);
