@@ -87,10 +87,13 @@ redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return 1`;
 
 class RedisStore implements KeyValueStore {
-  constructor(
-    private readonly redis: Redis | Cluster,
-    readonly anySlots: boolean,
-  ) {}
+  private readonly redis: Redis | Cluster;
+  readonly anySlots: boolean;
+
+  constructor(redis: Redis | Cluster, anySlots: boolean) {
+    this.redis = redis;
+    this.anySlots = anySlots;
+  }
 
   get(key: string) {
     return this.redis.get(key);

@@ -66,12 +66,13 @@ export interface EnvironmentDriver {
  * is written for the person who owns the environment.
  */
 export class ProviderError extends Error {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    readonly retryAfterMs?: number,
-  ) {
+  readonly retryable: boolean;
+  readonly retryAfterMs?: number;
+
+  constructor(message: string, retryable: boolean, retryAfterMs?: number) {
     super(message);
+    this.retryable = retryable;
+    this.retryAfterMs = retryAfterMs;
     this.name = 'ProviderError';
   }
 }

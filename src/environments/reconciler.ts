@@ -58,8 +58,11 @@ export type ReconcilerDeps = {
 
 /** A start whose template was removed from the catalog meanwhile: no provider can make that machine. */
 class TemplateGone extends ProviderError {
-  constructor(readonly template: string) {
+  readonly template: string;
+
+  constructor(template: string) {
     super(`The template ${template} no longer exists.`, false);
+    this.template = template;
   }
 }
 

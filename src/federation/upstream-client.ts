@@ -26,12 +26,17 @@ export type UpstreamIdentity = {
 export class UpstreamFailure extends Error {
   override name = 'UpstreamFailure';
 
+  readonly reason: 'denied' | 'refused' | 'unavailable';
+  readonly upstreamDescription: string | undefined;
+
   constructor(
-    readonly reason: 'denied' | 'refused' | 'unavailable',
-    readonly upstreamDescription: string | undefined,
+    reason: 'denied' | 'refused' | 'unavailable',
+    upstreamDescription: string | undefined,
     options: { cause: unknown },
   ) {
     super(`upstream sign-in ${reason}`, options);
+    this.reason = reason;
+    this.upstreamDescription = upstreamDescription;
   }
 }
 

@@ -21,12 +21,15 @@ const CODES: Record<number, string> = {
 export class ScriptError extends Error {
   override name = 'ScriptError';
 
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly says: Text,
-  ) {
+  readonly status: number;
+  readonly code: string;
+  readonly says: Text;
+
+  constructor(status: number, code: string, says: Text) {
     super(translator(DEFAULT_LOCALE).t(says));
+    this.status = status;
+    this.code = code;
+    this.says = says;
   }
 }
 

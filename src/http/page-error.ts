@@ -12,12 +12,16 @@ export type PageAction = { href: string; label: Text };
 export class PageError extends Error {
   override name = 'PageError';
 
-  constructor(
-    readonly status: number,
-    readonly says: Text,
-    readonly title: Text,
-    readonly action?: PageAction,
-  ) {
+  readonly status: number;
+  readonly says: Text;
+  readonly title: Text;
+  readonly action?: PageAction;
+
+  constructor(status: number, says: Text, title: Text, action?: PageAction) {
     super(translator(DEFAULT_LOCALE).t(says));
+    this.status = status;
+    this.says = says;
+    this.title = title;
+    this.action = action;
   }
 }

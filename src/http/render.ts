@@ -92,7 +92,11 @@ const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '
 
 /** HTML a template rendered itself, to be filled into a message as it is. */
 class Markup {
-  constructor(readonly html: string) {}
+  readonly html: string;
+
+  constructor(html: string) {
+    this.html = html;
+  }
 }
 
 function escapeHtml(value: string): string {

@@ -110,7 +110,11 @@ export async function sweepExpiredPayloads(db: Db): Promise<number> {
 }
 
 class ClientAdapter implements Adapter {
-  constructor(private readonly clients: ClientRepository) {}
+  private readonly clients: ClientRepository;
+
+  constructor(clients: ClientRepository) {
+    this.clients = clients;
+  }
 
   async find(id: string) {
     return (await this.clients.find(id)) as AdapterPayload | undefined;
@@ -135,7 +139,11 @@ class ClientAdapter implements Adapter {
  * without a token_type_hint does for every token, could only find nothing.
  */
 class UnstoredAdapter implements Adapter {
-  constructor(private readonly model: string) {}
+  private readonly model: string;
+
+  constructor(model: string) {
+    this.model = model;
+  }
 
   async upsert(): Promise<never> {
     throw new Error(`${this.model} tokens are JWTs and never stored; an opaque one would be lost`);
@@ -244,10 +252,10 @@ class SqlAdapter implements Adapter {
   // Built and compiled once per model, not on every call: the token paths run these on every request.
   private readonly statements;
 
-  constructor(
-    private readonly model: string,
-    db: Db,
-  ) {
+  private readonly model: string;
+
+  constructor(model: string, db: Db) {
+    this.model = model;
     const row = {
       payload: PAYLOAD,
       grant_id: GRANT_ID,
@@ -426,11 +434,12 @@ class GrantCopyAdapter implements Adapter {
   private readonly copySeconds: number;
   private readonly markSeconds: number;
 
-  constructor(
-    private readonly stored: SqlAdapter,
-    private readonly kv: KeyValueStore,
-    accessTokenTtl: number,
-  ) {
+  private readonly stored: SqlAdapter;
+  private readonly kv: KeyValueStore;
+
+  constructor(stored: SqlAdapter, kv: KeyValueStore, accessTokenTtl: number) {
+    this.stored = stored;
+    this.kv = kv;
     this.copySeconds = accessTokenTtl;
     this.markSeconds = revokedGrantSeconds(accessTokenTtl);
   }
@@ -531,11 +540,12 @@ const takenCopies = new WeakMap<object, { id: string; copy: string | null; taken
 export class RefreshCopyAdapter implements Adapter {
   private readonly copySeconds: number;
 
-  constructor(
-    private readonly stored: SqlAdapter,
-    private readonly kv: KeyValueStore,
-    accessTokenTtl: number,
-  ) {
+  private readonly stored: SqlAdapter;
+  private readonly kv: KeyValueStore;
+
+  constructor(stored: SqlAdapter, kv: KeyValueStore, accessTokenTtl: number) {
+    this.stored = stored;
+    this.kv = kv;
     this.copySeconds = revokedGrantSeconds(accessTokenTtl);
   }
 
@@ -630,10 +640,13 @@ export function unriddenWrites(ctx: object): KeyValueWrite[] {
 type Stored = { payload: AdapterPayload; consumed?: number };
 
 class KeyValueAdapter implements Adapter {
-  constructor(
-    private readonly model: string,
-    private readonly kv: KeyValueStore,
-  ) {}
+  private readonly model: string;
+  private readonly kv: KeyValueStore;
+
+  constructor(model: string, kv: KeyValueStore) {
+    this.model = model;
+    this.kv = kv;
+  }
 
   private key(id: string) {
     return `oidc:${this.model}:${id}`;

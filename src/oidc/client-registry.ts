@@ -36,19 +36,22 @@ export type ClientRegistration = {
 /** Why a registration was refused, with the RFC 7591 3.2.2 error code that says which part. */
 export class ClientRegistrationError extends Error {
   override name = 'ClientRegistrationError';
-  constructor(
-    message: string,
-    readonly code: 'invalid_redirect_uri' | 'invalid_client_metadata' = 'invalid_client_metadata',
-  ) {
+  readonly code: 'invalid_redirect_uri' | 'invalid_client_metadata';
+
+  constructor(message: string, code: 'invalid_redirect_uri' | 'invalid_client_metadata' = 'invalid_client_metadata') {
     super(message);
+    this.code = code;
   }
 }
 
 /** A builder already has as many clients as they may (BUILDER_CLIENTS_PER_PERSON). */
 export class ClientLimitError extends Error {
   override name = 'ClientLimitError';
-  constructor(readonly limit: number) {
+  readonly limit: number;
+
+  constructor(limit: number) {
     super(`at most ${limit} clients per owner`);
+    this.limit = limit;
   }
 }
 

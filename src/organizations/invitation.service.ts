@@ -42,8 +42,11 @@ export type InvitationProblem =
 
 export class InvitationUnusable extends Error {
   override name = 'InvitationUnusable';
-  constructor(readonly problem: InvitationProblem) {
+  readonly problem: InvitationProblem;
+
+  constructor(problem: InvitationProblem) {
     super(problem);
+    this.problem = problem;
   }
 }
 

@@ -12,13 +12,16 @@ import type { Text } from '../i18n/translator.ts';
 export class ApiError extends Error {
   override name = 'ApiError';
 
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly headers: Record<string, string> = {},
-    readonly says?: Text,
-  ) {
+  readonly status: number;
+  readonly code: string;
+  readonly headers: Record<string, string>;
+  readonly says?: Text;
+
+  constructor(status: number, code: string, message: string, headers: Record<string, string> = {}, says?: Text) {
     super(message);
+    this.status = status;
+    this.code = code;
+    this.headers = headers;
+    this.says = says;
   }
 }

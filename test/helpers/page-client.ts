@@ -7,7 +7,11 @@ type Cookie = { name: string; value: string; path: string };
 export class PageClient {
   private cookies: Cookie[] = [];
 
-  constructor(readonly baseUrl: string) {}
+  readonly baseUrl: string;
+
+  constructor(baseUrl: string) {
+    this.baseUrl = baseUrl;
+  }
 
   async request(
     url: string,

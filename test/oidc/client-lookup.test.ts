@@ -9,7 +9,11 @@ type Client = { clientId: string; redirectUris: string[] };
 function providerWith(stored: Map<string, AdapterPayload>, staticClients: AdapterPayload[] = []) {
   // Only clients are looked up here: no other model's method is ever called.
   class ClientAdapter {
-    constructor(private readonly model: string) {}
+    private readonly model: string;
+
+    constructor(model: string) {
+      this.model = model;
+    }
     async find(id: string) {
       return this.model === 'Client' ? stored.get(id) : undefined;
     }
