@@ -18,8 +18,8 @@ const server = spawn('npm', ['start'], {
 let output = '';
 server.stdout.on('data', (chunk) => (output += chunk));
 // npm exits before the server it started has finished shutting down, so its exit says nothing about
-// the server's last log lines. The pipe closes only when every process holding it (npm, tsx and the
-// server itself) has exited, and by then all the output has been read.
+// the server's last log lines. The pipe closes only when every process holding it (npm, the shell and
+// the server itself) has exited, and by then all the output has been read.
 const outputClosed = new Promise((resolve) => server.stdout.on('close', resolve));
 
 try {

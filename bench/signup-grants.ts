@@ -5,7 +5,7 @@
  * before/after pair). Meanwhile it samples pg_stat_activity and reports the share of the busy
  * backends that waited on a lock: what concurrent sign-ups spend queueing on shared rows.
  *
- *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/signup-grants.ts [root] [workers] [seconds]
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx node bench/signup-grants.ts [root] [workers] [seconds]
  */
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';

@@ -201,7 +201,7 @@ test('an empty value means unset, and the issuer follows PORT unless ISSUER is g
 test('the server refuses to start on a malformed variable, naming it, without a stack trace', async (t) => {
   const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>(
     (resolve, reject) => {
-      const child = spawn('npx', ['tsx', 'src/main.ts'], {
+      const child = spawn(process.execPath, ['src/main.ts'], {
         cwd: ROOT,
         env: {
           PATH: process.env.PATH,

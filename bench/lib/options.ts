@@ -10,8 +10,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --only a,b          run only these scenarios (discovery, jwks, client_credentials, refresh,
                       introspection, userinfo, api_jwt, api_jwt_person, signin,
                       token_after_expired_rows, terminal)
-  --runtime R         how FairyID runs: auto (default: dist/ when it is up to date, else tsx),
-                      dist, or tsx
+  --runtime R         how FairyID runs: auto (default: dist/ when it is up to date, else the
+                      sources), dist, or source
   --no-reference      measure FairyID only (no oidc-provider reference, no Koa hello)
   --instances N       scale-out check: N FairyID processes on the same Postgres + Redis and
                       ISSUER, load spread over all of them, against one instance (needs
@@ -28,7 +28,7 @@ export type Options = {
   connections: number;
   warmup: number;
   only: Set<string> | undefined;
-  runtime: 'auto' | 'dist' | 'tsx';
+  runtime: 'auto' | 'dist' | 'source';
   reference: boolean;
   /** 1: the usual comparison with the references; 2 or more: the scale-out check. */
   instances: number;
@@ -59,8 +59,8 @@ export function parseOptions(argv: string[]): Options | undefined {
   });
   if (values.help) return undefined;
   const runtime = values.runtime;
-  if (runtime !== 'auto' && runtime !== 'dist' && runtime !== 'tsx')
-    throw new Error('--runtime must be auto, dist or tsx');
+  if (runtime !== 'auto' && runtime !== 'dist' && runtime !== 'source')
+    throw new Error('--runtime must be auto, dist or source');
   const instances = positiveInt('--instances', values.instances);
   if (instances > 1 && values.target)
     throw new Error('--instances starts servers of its own; it cannot be used with --target');

@@ -40,15 +40,15 @@ export function planCpus(): CpuPlan {
   return plan;
 }
 
-export type Runtime = { kind: 'dist' | 'tsx'; note: string };
+export type Runtime = { kind: 'dist' | 'source'; note: string };
 
 /**
  * FairyID runs compiled (`node dist/src/main.js`, as the Dockerfile does) when dist/ is at least as new
- * as every source file; otherwise through tsx's loader, like `npm start`. Stale dist/ would measure
+ * as every source file; otherwise the sources through Node's type stripping, like `npm start`. Stale dist/ would measure
  * code that is no longer in src/, so `auto` never uses it.
  */
-export function chooseRuntime(requested: 'auto' | 'dist' | 'tsx', root: string): Runtime {
-  if (requested === 'tsx') return { kind: 'tsx', note: 'tsx (requested)' };
+export function chooseRuntime(requested: 'auto' | 'dist' | 'source', root: string): Runtime {
+  if (requested === 'source') return { kind: 'source', note: 'source (requested)' };
   const stale = staleDistFiles(root);
   if (requested === 'dist') {
     if (!existsSync(join(root, 'dist/src/main.js')))
@@ -60,8 +60,8 @@ export function chooseRuntime(requested: 'auto' | 'dist' | 'tsx', root: string):
   }
   if (stale.length === 0) return { kind: 'dist', note: 'dist (up to date with src/)' };
   return {
-    kind: 'tsx',
-    note: `tsx (dist/ missing or older than ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', ...' : ''}; npm run build to measure compiled code)`,
+    kind: 'source',
+    note: `source (dist/ missing or older than ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', ...' : ''}; npm run build to measure compiled code)`,
   };
 }
 
@@ -87,11 +87,6 @@ function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((entry) => entry.isFile())
     .map((entry) => join(entry.parentPath, entry.name));
-}
-
-/** `node <file>` (compiled JS, or erasable TypeScript by type stripping) or `node --import tsx <file>`. */
-export function nodeArgs(runtime: Runtime['kind'], file: string): string[] {
-  return runtime === 'tsx' ? ['--import', 'tsx', file] : [file];
 }
 
 export async function freePort(): Promise<number> {

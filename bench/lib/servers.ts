@@ -4,14 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import {
-  freePort,
-  nodeArgs,
-  runToCompletion,
-  startServerProcess,
-  type Runtime,
-  type ServerProcess,
-} from './processes.ts';
+import { freePort, runToCompletion, startServerProcess, type Runtime, type ServerProcess } from './processes.ts';
 
 /** The redirect URI of the bench's web client: nothing listens there; the code is read from the Location header. */
 export const BENCH_REDIRECT_URI = 'http://127.0.0.1:9/callback';
@@ -115,7 +108,7 @@ function fairyEnv(storage: Storage, extra: Record<string, string> = {}): NodeJS.
  * embedded database admits one process at a time, so the CLI cannot run beside the server.
  */
 export async function registerClients(runtime: Runtime, storage: Storage, root: string): Promise<BenchClients> {
-  const cli = nodeArgs(runtime.kind, runtime.kind === 'dist' ? 'dist/src/cli.js' : 'src/cli.ts');
+  const cli = [runtime.kind === 'dist' ? 'dist/src/cli.js' : 'src/cli.ts'];
   const add = async (args: string[]) => {
     const stdout = await runToCompletion([...cli, 'clients', 'add', ...args, '--json'], fairyEnv(storage), root);
     return JSON.parse(stdout.slice(stdout.indexOf('{\n'))) as Record<string, unknown> & {
@@ -177,7 +170,7 @@ export async function startFairyId(options: {
       )
         .split(' ')
         .filter(Boolean),
-      ...nodeArgs(options.runtime.kind, options.runtime.kind === 'dist' ? 'dist/src/main.js' : 'src/main.ts'),
+      options.runtime.kind === 'dist' ? 'dist/src/main.js' : 'src/main.ts',
     ],
     env: fairyEnv(options.storage, {
       HOST: '127.0.0.1',
@@ -206,7 +199,7 @@ export async function startKoaHello(options: {
     // BENCH_REFERENCE_NODE_ARGS here too: the baseline of the api_* ratios, profiled like the reference.
     args: [
       ...(process.env.BENCH_REFERENCE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-      ...nodeArgs(options.runtime.kind, 'bench/reference/koa-hello.ts'),
+      'bench/reference/koa-hello.ts',
     ],
     env: { PATH: process.env.PATH, NODE_ENV: 'test', PORT: String(port) },
     cwd: options.root,
@@ -242,10 +235,7 @@ export async function startReference(options: {
     url,
     readyPath: '/.well-known/openid-configuration',
     // BENCH_REFERENCE_NODE_ARGS: the same for the reference, to profile both sides of a ratio.
-    args: [
-      ...(process.env.BENCH_REFERENCE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-      ...nodeArgs(options.runtime.kind, 'bench/reference/server.ts'),
-    ],
+    args: [...(process.env.BENCH_REFERENCE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), 'bench/reference/server.ts'],
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'test',

@@ -3,8 +3,7 @@
 // same Node, core and load generator. Whatever FairyID adds on top of that (its middleware stack,
 // the router, the bearer guard, the response schema) is what the ratio measures.
 //
-// Environment: PORT. Erasable TypeScript only: the bench runs it with plain `node` (type stripping)
-// next to a compiled FairyID, and with tsx next to a tsx FairyID.
+// Environment: PORT. Run with plain `node` (type stripping), as FairyID's sources are.
 import { createServer } from 'node:http';
 import Koa from 'koa';
 

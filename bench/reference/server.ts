@@ -9,8 +9,7 @@
 // Environment: PORT, ISSUER, BENCH_CLIENTS (JSON array of client metadata, secrets in clear),
 // BENCH_ADMIN_TOKEN, optional REDIS_URL and REDIS_PREFIX.
 //
-// Erasable TypeScript only: the bench runs this file with plain `node` (type stripping) when FairyID
-// runs compiled, and with tsx when FairyID does.
+// Run with plain `node` (type stripping), as FairyID's sources are.
 import { API_SCOPES as FAIRYID_API_SCOPES } from '../../src/oidc/api-resource.ts';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';

@@ -5,7 +5,7 @@ import { Migrator, type Migration, type MigrationProvider, type MigrationResultS
 import { sql } from 'kysely';
 import type { Db } from './database.ts';
 
-// Resolves to migrations/ both from src/db (tsx) and from dist/src/db (compiled build).
+// Resolves to migrations/ both from src/db (`npm start`, Node's type stripping) and from dist/src/db (compiled build).
 const MIGRATIONS_DIR = new URL('../../migrations/', import.meta.url);
 
 async function migrationFiles(): Promise<string[]> {

@@ -36,7 +36,7 @@ rootTest(
 
     // The same server in its own process asks DigitalOcean for the machine and is killed as soon as
     // the droplet exists: before phone_home, before the machine is recorded as up.
-    const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, accountId], {
+    const child = spawn(process.execPath, [FIXTURE, accountId], {
       env: {
         ...process.env,
         DATABASE_URL: '',

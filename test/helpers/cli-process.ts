@@ -3,9 +3,6 @@ import { runCli as runCliCommand } from '../../src/cli/run.ts';
 
 const ROOT = new URL('../../', import.meta.url);
 
-/** As package.json's `cli` script runs it: Node's own TypeScript support, about a quarter less CPU than tsx. */
-const NODE_TYPESCRIPT = ['--experimental-transform-types', '--disable-warning=ExperimentalWarning'];
-
 export type CliResult = { code: number | null; stdout: string; stderr: string };
 
 /**
@@ -35,11 +32,11 @@ export async function runCli(env: Record<string, string>, args: string[]): Promi
 
 /**
  * The real operator CLI in a child process, as an operator runs it next to a running server
- * (`npm run cli -- ...` is `node --experimental-transform-types src/cli.ts ...`).
+ * (`npm run cli -- ...` is `node src/cli.ts ...`, Node's own type stripping).
  */
 export function runCliProcess(env: Record<string, string>, args: string[]): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_TYPESCRIPT, 'src/cli.ts', ...args], {
+    const child = spawn(process.execPath, ['src/cli.ts', ...args], {
       cwd: ROOT,
       env: cliEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,7 +8,7 @@ export async function startServerProcess(
   env: Record<string, string>,
   url: string,
 ): Promise<{ child: ChildProcess; exited: Promise<unknown> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['src/main.ts'], {
     env: {
       ...process.env,
       ...env,

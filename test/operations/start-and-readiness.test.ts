@@ -28,7 +28,7 @@ test('readiness says unavailable on a database that lost its schema, though the 
 
 /** Runs the real entry point as an operator would, and collects what it prints. */
 function start(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import=tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['src/main.ts'], {
     env: { ...process.env, NODE_ENV: '', LOG_LEVEL: 'silent', PORT: '0', DATABASE_URL: '', REDIS_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

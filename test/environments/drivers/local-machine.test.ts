@@ -51,7 +51,7 @@ function running(pid: number) {
 
 /** Runs the fixture process and resolves once its machine is up. */
 function machineProcess(options: LocalMachineOptions, ending: 'exit' | 'wait') {
-  const child = spawn(process.execPath, ['--import=tsx', fixture, JSON.stringify(options), ending], {
+  const child = spawn(process.execPath, [fixture, JSON.stringify(options), ending], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const up = new Promise<void>((resolve, reject) => {
