@@ -540,7 +540,6 @@ export function createEnvironmentService(deps: EnvironmentServiceDeps) {
         .map((member) => member.accountId);
     },
 
-    /** A person's own DUST balance, for the page that shows it beside their environments. */
     /**
      * Each wallet's balance read once, however often it is asked for: a page that shows a balance and
      * the warnings derived from it must not read it twice while an hour's charge commits in between.
