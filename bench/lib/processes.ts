@@ -44,8 +44,8 @@ export type Runtime = { kind: 'dist' | 'source'; note: string };
 
 /**
  * FairyID runs compiled (`node dist/src/main.js`, as the Dockerfile does) when dist/ is at least as new
- * as every source file; otherwise the sources through Node's type stripping, like `npm start`. Stale dist/ would measure
- * code that is no longer in src/, so `auto` never uses it.
+ * as every source file; otherwise its sources, by Node's type stripping, as `npm start` runs them.
+ * Stale dist/ would measure code that is no longer in src/, so `auto` never uses it.
  */
 export function chooseRuntime(requested: 'auto' | 'dist' | 'source', root: string): Runtime {
   if (requested === 'source') return { kind: 'source', note: 'source (requested)' };
@@ -63,6 +63,11 @@ export function chooseRuntime(requested: 'auto' | 'dist' | 'source', root: strin
     kind: 'source',
     note: `source (dist/ missing or older than ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', ...' : ''}; npm run build to measure compiled code)`,
   };
+}
+
+/** FairyID's `main` or `cli` entry point for this runtime, relative to its root. */
+export function entryFile(runtime: Runtime, entry: 'main' | 'cli'): string {
+  return runtime.kind === 'dist' ? `dist/src/${entry}.js` : `src/${entry}.ts`;
 }
 
 function staleDistFiles(root: string): string[] {

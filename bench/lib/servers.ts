@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { freePort, runToCompletion, startServerProcess, type Runtime, type ServerProcess } from './processes.ts';
+import {
+  entryFile,
+  freePort,
+  runToCompletion,
+  startServerProcess,
+  type Runtime,
+  type ServerProcess,
+} from './processes.ts';
 
 /** The redirect URI of the bench's web client: nothing listens there; the code is read from the Location header. */
 export const BENCH_REDIRECT_URI = 'http://127.0.0.1:9/callback';
@@ -108,7 +115,7 @@ function fairyEnv(storage: Storage, extra: Record<string, string> = {}): NodeJS.
  * embedded database admits one process at a time, so the CLI cannot run beside the server.
  */
 export async function registerClients(runtime: Runtime, storage: Storage, root: string): Promise<BenchClients> {
-  const cli = [runtime.kind === 'dist' ? 'dist/src/cli.js' : 'src/cli.ts'];
+  const cli = [entryFile(runtime, 'cli')];
   const add = async (args: string[]) => {
     const stdout = await runToCompletion([...cli, 'clients', 'add', ...args, '--json'], fairyEnv(storage), root);
     return JSON.parse(stdout.slice(stdout.indexOf('{\n'))) as Record<string, unknown> & {
@@ -170,7 +177,7 @@ export async function startFairyId(options: {
       )
         .split(' ')
         .filter(Boolean),
-      options.runtime.kind === 'dist' ? 'dist/src/main.js' : 'src/main.ts',
+      entryFile(options.runtime, 'main'),
     ],
     env: fairyEnv(options.storage, {
       HOST: '127.0.0.1',
@@ -186,11 +193,7 @@ export async function startFairyId(options: {
 }
 
 /** The bare Koa "hello world" of bench/reference/koa-hello.ts, the baseline of the api_* scenarios. */
-export async function startKoaHello(options: {
-  runtime: Runtime;
-  root: string;
-  core: number | undefined;
-}): Promise<ServerProcess> {
+export async function startKoaHello(options: { root: string; core: number | undefined }): Promise<ServerProcess> {
   const port = await freePort();
   return startServerProcess({
     name: 'koa-hello',
@@ -213,7 +216,6 @@ export type ReferenceServer = ServerProcess & {
 
 /** The bare oidc-provider of bench/reference/server.ts, with the same clients (metadata and secrets) as FairyID. */
 export async function startReference(options: {
-  runtime: Runtime;
   clients: BenchClients;
   root: string;
   core: number | undefined;

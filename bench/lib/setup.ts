@@ -111,7 +111,7 @@ export async function startLocalTargets(options: Options, root: string, cleanups
     ? 'minimal Redis adapter (bench/reference/redis-adapter.ts)'
     : "oidc-provider's built-in memory adapter";
   if (options.reference) {
-    const reference = await startReference({ runtime, clients, root, core, cleanups });
+    const reference = await startReference({ clients, root, core, cleanups });
     cleanups.add(() => reference.stop());
     processes.push(reference);
     log(`reference at ${reference.url} (pid ${reference.pid}), storage: ${referenceStorage}`);
@@ -128,7 +128,7 @@ export async function startLocalTargets(options: Options, root: string, cleanups
       volatileTokens: !process.env.REDIS_URL,
     });
     if (!options.only || [...options.only].some((name) => name.startsWith('api_'))) {
-      const hello = await startKoaHello({ runtime, root, core });
+      const hello = await startKoaHello({ root, core });
       cleanups.add(() => hello.stop());
       processes.push(hello);
       log(`Koa hello world at ${hello.url} (pid ${hello.pid}), the baseline of api_*`);
