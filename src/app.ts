@@ -103,8 +103,7 @@ export async function createApp(
     host,
     issuer: config.issuer,
     kv: services.kv,
-    revocations: services.revocations,
-    blockedAccounts: services.blockedAccounts,
+    marks: services.refusalMarks,
     clients: services.clientRepository,
   });
   const session = createPageSession({

@@ -53,6 +53,7 @@ import { ensureDemoClient } from './oidc/demo-client.ts';
 import { createGrantRepository } from './oidc/grant.repository.ts';
 import { createGrantRevocationEvents } from './oidc/grant-revocation-events.ts';
 import type { ProviderHost } from './oidc/provider.ts';
+import { createRefusalMarks } from './oidc/refusal-marks.ts';
 import { createGrantRevocations } from './oidc/revoked-grants.ts';
 import { invitationEmail } from './organizations/invitation-email.ts';
 import { createInvitationService } from './organizations/invitation.service.ts';
@@ -253,22 +254,20 @@ export function accountStatusOver(
   host: Pick<ProviderHost, 'sessionExists' | 'endSession' | 'revokeGrant'>,
   environments: OwnedEnvironments,
 ) {
-  const blockedAccounts = createBlockedAccounts({
-    kv: services.kv,
-    grants: createGrantRepository(services.db),
-    revokeGrant: host.revokeGrant,
-    accessTokenTtl: config.ttl.accessToken,
-    claimsCacheSeconds: CLAIMS_CACHE_SECONDS,
-  });
-  const status = createAccountStatusService({
+  return createAccountStatusService({
     accounts: services.accounts,
     sessions: services.accountSessions,
     providerSessions: { exists: host.sessionExists, end: host.endSession },
-    access: blockedAccounts,
+    access: createBlockedAccounts({
+      kv: services.kv,
+      grants: createGrantRepository(services.db),
+      revokeGrant: host.revokeGrant,
+      accessTokenTtl: config.ttl.accessToken,
+      claimsCacheSeconds: CLAIMS_CACHE_SECONDS,
+    }),
     environments,
     audit: services.audit,
   });
-  return { blockedAccounts, status };
 }
 
 /**
@@ -317,6 +316,7 @@ export async function createServerServices(config: Config, log: Logger, override
     keyValueKind: 'url' in config.redis ? 'redis' : 'memory',
   });
   const revocations = createGrantRevocations(services.kv, config.ttl.accessToken);
+  const refusalMarks = await createRefusalMarks(services.kv, clock);
   // Open terminals end with their grant; they are built after the provider that reports revocations.
   let endTerminalsOf = (_grantId: string) => {};
   const markRevoked = async (grantId: string) => {
@@ -514,12 +514,7 @@ export async function createServerServices(config: Config, log: Logger, override
     onAttempt: metrics.domain.webhookAttempted,
   });
   metrics.domain.watchOutbox(eventDispatcher.backlog);
-  const { blockedAccounts, status: accountStatus } = accountStatusOver(
-    config,
-    services,
-    provider,
-    environments.service,
-  );
+  const accountStatus = accountStatusOver(config, services, provider, environments.service);
   const accountExports = createAccountExportService({
     account: services.accounts.findById,
     passkeys: passkeys.list,
@@ -563,7 +558,6 @@ export async function createServerServices(config: Config, log: Logger, override
     ...services,
     clock,
     passkeys,
-    blockedAccounts,
     accountStatus,
     accountExports,
     accountDeletion,
@@ -572,7 +566,7 @@ export async function createServerServices(config: Config, log: Logger, override
     metrics,
     provider,
     clients,
-    revocations,
+    refusalMarks,
     renderer,
     outbox,
     mailer,

@@ -90,7 +90,7 @@ export async function openCliContext(config: Config, print: (text: string) => vo
       });
       host.stop();
       return {
-        status: accountStatusOver(config, services, host, await environmentsOf()).status,
+        status: accountStatusOver(config, services, host, await environmentsOf()),
         /** Without Redis, sessions and the revoked-grant list live in the server's memory, out of the CLI's reach. */
         sharedStore: 'url' in config.redis,
         accessTokenTtl: config.ttl.accessToken,

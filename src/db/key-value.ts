@@ -62,9 +62,20 @@ export interface KeyValueStore {
   /** Prepends, keeping the newest `cap` entries. */
   pushCapped(key: string, value: string, cap: number, ttlSeconds: number): Promise<void>;
   list(key: string): Promise<string[]>;
+  /**
+   * Reports every write to a key beginning with one of `prefixes`, whoever makes it (another
+   * instance, the CLI, redis-cli), so that a process may remember what it read until it changes:
+   * `changed(key)` for each written key, `changed(undefined)` when changes may have gone unreported
+   * (the connection that hears them dropped, or the database was flushed). Nothing may be remembered
+   * while `live` is false. Undefined where it cannot be done (a Redis Cluster) or is not worth it
+   * (the embedded store, read without a round trip). Closed with the store.
+   */
+  watch(prefixes: string[], changed: (key: string | undefined) => void): Promise<KeyWatch | undefined>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+export type KeyWatch = { readonly live: boolean };
 
 /**
  * How long a rate window's key stays in the store: twice the window. Windows close by the caller's

@@ -119,6 +119,11 @@ export class MemoryStore implements KeyValueStore {
     return Array.isArray(value) ? [...value] : [];
   }
 
+  /** Reads here cost no round trip: there is nothing to remember them for. */
+  async watch() {
+    return undefined;
+  }
+
   async ping() {}
 
   async close() {

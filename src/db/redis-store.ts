@@ -1,6 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import { describeEndpoint, StartupError } from '../shared/startup-error.ts';
 import { type KeyValueStore, type KeyValueWrite, windowKeySeconds } from './key-value.ts';
+import { type RedisKeyWatch, watchRedisKeys } from './redis-key-watch.ts';
 
 export type RedisSettings = { url: string; prefix: string; cluster: boolean };
 
@@ -19,7 +20,7 @@ export async function connectRedis(settings: RedisSettings): Promise<KeyValueSto
   if (!settings.cluster) {
     const redis = new Redis(settings.url, options);
     await connectOrExplain(redis, settings.url);
-    return new RedisStore(redis, true);
+    return new RedisStore(redis, settings.prefix);
   }
   const seed = new URL(settings.url);
   const cluster = new Cluster([{ host: seed.hostname, port: Number(seed.port || 6379) }], {
@@ -34,7 +35,7 @@ export async function connectRedis(settings: RedisSettings): Promise<KeyValueSto
     },
   });
   await connectOrExplain(cluster, settings.url);
-  return new RedisStore(cluster, false);
+  return new RedisStore(cluster, settings.prefix);
 }
 
 /** One line naming REDIS_URL, and no reconnect loop left running behind a failed start. */
@@ -57,6 +58,13 @@ async function connectOrExplain(client: Redis | Cluster, url: string) {
     client.off('error', remember);
   }
 }
+
+/**
+ * What CLIENT LIST shows for a store's watching connection: its process and key prefix (a name
+ * may not hold spaces or quotes).
+ */
+export const watchConnectionName = (prefix: string) =>
+  `fairyid-key-watch:${process.pid}:${prefix.replace(/[^\x21-\x7e]|"/g, '_')}`;
 
 // A rate window is one hash (when it opened, its count), so a cluster keeps it in one slot. Scripts,
 // so that no other instance's command runs between reading the window and changing it.
@@ -88,11 +96,14 @@ return 1`;
 
 class RedisStore implements KeyValueStore {
   private readonly redis: Redis | Cluster;
+  private readonly prefix: string;
+  private readonly watches: RedisKeyWatch[] = [];
   readonly anySlots: boolean;
 
-  constructor(redis: Redis | Cluster, anySlots: boolean) {
+  constructor(redis: Redis | Cluster, prefix: string) {
     this.redis = redis;
-    this.anySlots = anySlots;
+    this.prefix = prefix;
+    this.anySlots = redis instanceof Redis;
   }
 
   get(key: string) {
@@ -203,11 +214,28 @@ class RedisStore implements KeyValueStore {
     return this.redis.lrange(key, 0, -1);
   }
 
+  /**
+   * On one Redis (redis-key-watch.ts). A cluster would need a watching connection per master, kept
+   * in step with slot moves: there, every read goes to Redis.
+   */
+  async watch(prefixes: string[], changed: (key: string | undefined) => void) {
+    if (!(this.redis instanceof Redis)) return undefined;
+    const { prefix } = this;
+    const watch = await watchRedisKeys(
+      this.redis,
+      { prefixes: prefixes.map((p) => prefix + p), name: watchConnectionName(prefix) },
+      (key) => changed(key?.slice(prefix.length)),
+    );
+    this.watches.push(watch);
+    return watch;
+  }
+
   async ping() {
     await this.redis.ping();
   }
 
   async close() {
+    await Promise.all(this.watches.map((watch) => watch.close()));
     await this.redis.quit();
   }
 }

@@ -5,15 +5,13 @@ import { ApiError } from '../shared/api-error.ts';
 import { apiAudience } from './api-resource.ts';
 import { organizationOf, type Caller } from './caller.ts';
 import { createDpopProofVerifier, DPOP_SIGNING_ALGS, DpopKeyMismatch, InvalidDpopProof } from './dpop-proof.ts';
-import type { GrantRevocations } from './revoked-grants.ts';
 import type { ProviderHost } from './provider.ts';
+import type { RefusalMarks } from './refusal-marks.ts';
 import { required } from '../shared/required.ts';
 
 const ACCESS_TOKEN_ALGS = ['ES256', 'RS256', 'EdDSA'];
 const CLOCK_SKEW_SECONDS = 5;
 const CACHE_SIZE = 10_000;
-
-const NOT_REFUSED = { revoked: false, blocked: false };
 
 type Verified = { caller: Caller; exp: number; jkt: string | undefined; grantId: string | undefined };
 
@@ -27,9 +25,8 @@ export function createBearerGuard(deps: {
   host: ProviderHost;
   issuer: string;
   kv: KeyValueStore;
-  revocations: GrantRevocations;
-  /** Suspended and deleted accounts (blocked-accounts.ts): their tokens are refused, whatever their grant. */
-  blockedAccounts: { isBlocked(accountId: string): Promise<boolean> };
+  /** Revoked grants and suspended or deleted accounts: their tokens are refused, whatever their signature. */
+  marks: RefusalMarks;
   /**
    * The registered clients (cached in memory, client.repository.ts): a token of a client that was
    * deleted, by its owner or with its organization or account, is refused even before it expires.
@@ -130,13 +127,12 @@ export function createBearerGuard(deps: {
     }
     const verified = remembered(token) ?? (await verifyJwt(token, used));
     const { grantId, caller } = verified;
-    // The lookups at once: the store's marks in one round trip (one command for a person's token),
-    // the client from memory. A client's own token (no grant, no account) has only the client.
-    const [refusal, client] =
-      grantId || caller.accountId
-        ? await Promise.all([marksOf(grantId, caller.accountId), deps.clients.find(caller.clientId)])
-        : [NOT_REFUSED, await deps.clients.find(caller.clientId)];
-    const { revoked, blocked } = refusal;
+    // The lookups at once: the marks (from memory while Redis reports no write to them, else one
+    // round trip), the client from memory.
+    const [{ revoked, blocked }, client] = await Promise.all([
+      deps.marks.of(grantId, caller.accountId),
+      deps.clients.find(caller.clientId),
+    ]);
     if (revoked) throw invalidToken(used, 'The access token was revoked.');
     if (!client) throw invalidToken(used, 'The app this access token was issued to was deleted.');
     if (blocked) throw invalidToken(used, 'The account this access token was issued for is suspended or deleted.');
@@ -153,14 +149,6 @@ export function createBearerGuard(deps: {
       throw invalidToken('DPoP', 'The access token is not DPoP-bound: send it with the Bearer scheme.');
     }
     return verified.caller;
-  }
-
-  function marksOf(grantId: string | undefined, accountId: string | undefined) {
-    if (grantId && accountId) return deps.revocations.marks(grantId, accountId);
-    if (grantId) return deps.revocations.isRevoked(grantId).then((revoked) => ({ revoked, blocked: false }));
-    return deps.blockedAccounts
-      .isBlocked(required(accountId, 'the account'))
-      .then((blocked) => ({ revoked: false, blocked }));
   }
 
   async function checkProof(ctx: Context, token: string, jkt: string) {
