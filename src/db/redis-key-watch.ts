@@ -7,9 +7,11 @@ export type RedisKeyWatch = KeyWatch & { close(): Promise<void> };
 
 /**
  * Redis's server-assisted client-side caching in broadcast mode (CLIENT TRACKING ... BCAST): Redis
- * itself reports every write to a key under one of the prefixes, whichever client makes it, and
- * pushes the report before it answers the write. One connection of its own, which asks for the
- * reports (redirected to itself, as RESP2 requires) and receives them as a subscriber.
+ * itself reports every write to a key under one of the prefixes, whichever client makes it, in the
+ * same moment it answers the write (the report and the answer leave together; on loopback the
+ * answer was read first one time in six). One connection of its own, which asks for the reports
+ * (redirected to itself, as RESP2 requires) and receives them as a subscriber. The store reports
+ * this process's own writes itself, as soon as they are answered (redis-store.ts).
  *
  * Tracking and subscription live and die with that connection: when it drops, reports may have been
  * lost, so `changed(undefined)` is called and `live` stays false until ioredis has reconnected and

@@ -97,7 +97,7 @@ return 1`;
 class RedisStore implements KeyValueStore {
   private readonly redis: Redis | Cluster;
   private readonly prefix: string;
-  private readonly watches: RedisKeyWatch[] = [];
+  private readonly watches: { prefixes: string[]; changed: (key: string) => void; watch: RedisKeyWatch }[] = [];
   readonly anySlots: boolean;
 
   constructor(redis: Redis | Cluster, prefix: string) {
@@ -115,6 +115,14 @@ class RedisStore implements KeyValueStore {
   }
 
   async write(writes: KeyValueWrite[]) {
+    try {
+      await this.writeAll(writes);
+    } finally {
+      this.wrote(writes.map((w) => w.key));
+    }
+  }
+
+  private async writeAll(writes: KeyValueWrite[]) {
     if (this.anySlots) {
       const tx = this.redis.multi();
       for (const w of writes) {
@@ -147,19 +155,35 @@ class RedisStore implements KeyValueStore {
   }
 
   async setIfAbsent(key: string, value: string, ttlSeconds: number) {
-    return (await this.redis.set(key, value, 'EX', ttlSeconds, 'NX')) === 'OK';
+    try {
+      return (await this.redis.set(key, value, 'EX', ttlSeconds, 'NX')) === 'OK';
+    } finally {
+      this.wrote([key]);
+    }
   }
 
   async setUnlessGuarded(key: string, value: string, ttlSeconds: number, guard: string, onlyIfAbsent: boolean) {
-    const set = await this.redis.eval(SET_UNLESS_GUARDED, 2, key, guard, value, ttlSeconds, onlyIfAbsent ? '1' : '0');
-    return set === 1;
+    try {
+      const set = await this.redis.eval(SET_UNLESS_GUARDED, 2, key, guard, value, ttlSeconds, onlyIfAbsent ? '1' : '0');
+      return set === 1;
+    } finally {
+      this.wrote([key]);
+    }
   }
 
   take(key: string) {
-    return this.redis.getdel(key);
+    return this.redis.getdel(key).finally(() => this.wrote([key]));
   }
 
   async del(...keys: string[]) {
+    try {
+      return await this.delAll(keys);
+    } finally {
+      this.wrote(keys);
+    }
+  }
+
+  private async delAll(keys: string[]) {
     if (!keys.length) return 0;
     if (this.anySlots) return this.redis.del(...keys);
     const counts = await Promise.all(keys.map((key) => this.redis.del(key)));
@@ -226,8 +250,18 @@ class RedisStore implements KeyValueStore {
       { prefixes: prefixes.map((p) => prefix + p), name: watchConnectionName(prefix) },
       (key) => changed(key?.slice(prefix.length)),
     );
-    this.watches.push(watch);
+    this.watches.push({ prefixes, changed, watch });
     return watch;
+  }
+
+  /**
+   * This process's own writes are reported to its watches as soon as Redis has answered them, not
+   * only when Redis's report arrives on the watching connection: that one may land a moment after
+   * the answer, and the writer's next step (answering its client) must already see its write.
+   */
+  private wrote(keys: string[]) {
+    for (const { prefixes, changed } of this.watches)
+      for (const key of keys) if (prefixes.some((prefix) => key.startsWith(prefix))) changed(key);
   }
 
   async ping() {
@@ -235,7 +269,7 @@ class RedisStore implements KeyValueStore {
   }
 
   async close() {
-    await Promise.all(this.watches.map((watch) => watch.close()));
+    await Promise.all(this.watches.map(({ watch }) => watch.close()));
     await this.redis.quit();
   }
 }

@@ -3,8 +3,11 @@ import { type Clock, systemClock } from '../shared/clock.ts';
 import { BLOCKED_ACCOUNT_PREFIX, blockedAccountKey } from './blocked-accounts.ts';
 import { REVOKED_GRANT_PREFIX, revokedGrantKey } from './revoked-grants.ts';
 
-/** How long a mark found absent is taken as absent without asking again, were a report ever missed. */
-const ABSENT_FOR_MS = 5_000;
+/**
+ * How long a mark found absent is taken as absent without asking again: the bound, were a report
+ * ever missed without the connection dropping (a network that stalls without closing it).
+ */
+const ABSENT_FOR_MS = 1_000;
 const ABSENT_MEMORY_SIZE = 20_000;
 
 export type Refusal = { revoked: boolean; blocked: boolean };
@@ -17,11 +20,14 @@ const NOT_REFUSED: Refusal = { revoked: false, blocked: false };
  * both to read on every request, a Redis round trip that cost a third of a cheap /api answer.
  *
  * Where the store reports writes (KeyValueStore.watch: on one Redis, Redis itself reports every
- * write to a mark, whoever makes it, before it answers that write), a mark found absent is taken as
- * absent until a write to it is reported, ABSENT_FOR_MS at most. Only absences are remembered: a
- * refusal is read each time, so a lifted suspension is seen at once. A read is remembered only if
- * no report came while it was on its way (`generation`): such a report may be of a write that read
- * missed, and a report's own key may not yet be in the memory to forget.
+ * write to a mark, whoever makes it, as it answers that write; this process's own writes are
+ * reported as soon as they are answered), a mark found absent is taken as absent until a write to
+ * it is reported, ABSENT_FOR_MS at most. So a revocation made through this instance refuses its
+ * next request; another instance refuses from the moment Redis's report reaches it, a network hop
+ * after the revoking write was answered. Only absences are remembered: a refusal is read each time,
+ * so a lifted suspension is seen at once. A read is remembered only if no report came while it was
+ * on its way (`generation`): such a report may be of a write that read missed, and a report's own
+ * key may not yet be in the memory to forget.
  */
 export async function createRefusalMarks(kv: KeyValueStore, clock: Clock = systemClock) {
   const absentUntil = new Map<string, number>();

@@ -32,7 +32,7 @@ async function marksOnRedis(t: ExecutionContext) {
     watch: { value: store.watch.bind(store) },
   });
   const marks = await createRefusalMarks(counted, testClock({ frozen: true }));
-  return { marks, reads, prefix, plain };
+  return { marks, reads, prefix, plain, store };
 }
 
 /**
@@ -83,4 +83,16 @@ withRedis('a mark written while the watching connection is down is not missed', 
     .set(`${prefix}${revokedGrantKey('g1')}`, '1')
     .exec();
   t.deepEqual(await untilRefused(() => marks.of('g1', 'a1')), { revoked: true, blocked: false });
+});
+
+withRedis('a mark this process writes refuses the very next read, before Redis’s report arrives', async (t) => {
+  const { marks, store } = await marksOnRedis(t);
+  // Redis's report and its answer to the write leave together, and the answer is often read first:
+  // a single try could pass by luck, a hundred cannot.
+  for (let index = 0; index < 100; index++) {
+    const grant = `g${index}`;
+    t.deepEqual(await marks.of(grant, 'a1'), { revoked: false, blocked: false });
+    await store.write([{ op: 'set', key: revokedGrantKey(grant), value: '1', ttlSeconds: 60 }]);
+    t.deepEqual(await marks.of(grant, 'a1'), { revoked: true, blocked: false });
+  }
 });
