@@ -127,12 +127,12 @@ export function createBearerGuard(deps: {
     }
     const verified = remembered(token) ?? (await verifyJwt(token, used));
     const { grantId, caller } = verified;
-    // The lookups at once: the marks (from memory while Redis reports no write to them, else one
-    // round trip), the client from memory.
-    const [{ revoked, blocked }, client] = await Promise.all([
-      deps.marks.of(grantId, caller.accountId),
-      deps.clients.find(caller.clientId),
-    ]);
+    // The marks from memory where they are known (always for a client's own token, which has none):
+    // then only the client, itself from memory. Otherwise both lookups at once.
+    const known = deps.marks.remembered(grantId, caller.accountId);
+    const [{ revoked, blocked }, client] = known
+      ? [known, await deps.clients.find(caller.clientId)]
+      : await Promise.all([deps.marks.of(grantId, caller.accountId), deps.clients.find(caller.clientId)]);
     if (revoked) throw invalidToken(used, 'The access token was revoked.');
     if (!client) throw invalidToken(used, 'The app this access token was issued to was deleted.');
     if (blocked) throw invalidToken(used, 'The account this access token was issued for is suspended or deleted.');
