@@ -69,7 +69,9 @@ export async function watchRedisKeys(
     if (!Array.isArray(keys)) return changed(undefined);
     for (const key of keys) changed(String(key));
   });
-  await watcher.connect();
+  // The store's own connection has just been made: should this one fail, ioredis keeps trying, and
+  // nothing is remembered meanwhile (every read goes to Redis), rather than the start failing.
+  await watcher.connect().catch(() => {});
   await tracking;
   return {
     get live() {

@@ -257,7 +257,9 @@ class RedisStore implements KeyValueStore {
   /**
    * This process's own writes are reported to its watches as soon as Redis has answered them, not
    * only when Redis's report arrives on the watching connection: that one may land a moment after
-   * the answer, and the writer's next step (answering its client) must already see its write.
+   * the answer, and the writer's next step (answering its client) must already see its write. The
+   * string writes (write, setIfAbsent, setUnlessGuarded, take, del) are; counters and lists, which
+   * no watched key is, are reported by Redis alone.
    */
   private wrote(keys: string[]) {
     for (const { prefixes, changed } of this.watches)
