@@ -27,6 +27,11 @@ export async function connectRedis(settings: RedisSettings): Promise<KeyValueSto
     keyPrefix: settings.prefix,
     lazyConnect: true,
     enableAutoPipelining: true,
+    // The slot map is asked of the seed node on a connection of its own, within this time; ioredis's
+    // 1 s default counts that connection too, and the start fails when it runs out (seen on a loaded
+    // two-core machine: "Failed to refresh slots cache"). Ten seconds means the node is hung. Later
+    // refreshes keep routing by the slot map they have while they wait.
+    slotsRefreshTimeout: 10_000,
     redisOptions: {
       maxRetriesPerRequest: 2,
       ...(seed.password ? { password: decodeURIComponent(seed.password) } : {}),
