@@ -447,7 +447,11 @@ export async function createServerServices(config: Config, log: Logger, override
           return [];
         }
       }),
-    isRevoked: revocations.isRevoked,
+    // The same marks the /api guard reads: a revoked grant or a suspended or deleted account.
+    refused: async (grantId, accountId) => {
+      const refusal = await refusalMarks.of(grantId, accountId);
+      return refusal.revoked || refusal.blocked;
+    },
     sessionExists: provider.sessionExists,
     log,
     ...(overrides.terminalLimits ? { limits: overrides.terminalLimits } : {}),

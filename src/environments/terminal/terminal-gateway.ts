@@ -45,7 +45,8 @@ export function createTerminalGateway(deps: {
   audit: AuditService;
   /** Origins of the client the ticket was issued to (its redirect URIs'). */
   clientOrigins(clientId: string): Promise<string[]>;
-  isRevoked(grantId: string): Promise<boolean>;
+  /** Whether the ticket's access is refused: its grant revoked or its account blocked (refusal-marks.ts). */
+  refused(grantId: string | undefined, accountId: string): Promise<boolean>;
   sessionExists(sessionUid: string): Promise<boolean>;
   stillUsable(accountId: string, environmentId: string): Promise<'running' | 'stopped' | 'forbidden'>;
   checkMs: number;
@@ -97,7 +98,7 @@ export function createTerminalGateway(deps: {
       throw new ApiError(403, 'origin_not_allowed', `Terminals cannot be opened from ${origin.slice(0, 100)}.`);
     if (!(await deps.tickets.consume(ticket)))
       throw new ApiError(401, 'invalid_ticket', 'The terminal ticket was already used; ask for a new one.');
-    if (claims.grantId && (await deps.isRevoked(claims.grantId)))
+    if (await deps.refused(claims.grantId, claims.accountId))
       throw new ApiError(401, 'invalid_token', 'The access was revoked.');
     if (claims.sessionUid && !(await deps.sessionExists(claims.sessionUid)))
       throw new ApiError(401, 'sign_in_required', 'You were signed out; sign in again to open the terminal.');
@@ -242,8 +243,8 @@ export function createTerminalGateway(deps: {
   async function check() {
     const sessions = new Map<string, Promise<boolean>>();
     for (const connection of [...connections]) {
-      const { grantId, sessionUid } = connection.claims;
-      if (grantId && (await deps.isRevoked(grantId))) connection.kick(CLOSE.revoked);
+      const { grantId, accountId, sessionUid } = connection.claims;
+      if (await deps.refused(grantId, accountId)) connection.kick(CLOSE.revoked);
       else if (sessionUid) {
         if (!sessions.has(sessionUid)) sessions.set(sessionUid, deps.sessionExists(sessionUid));
         if (!(await sessions.get(sessionUid))) connection.kick(CLOSE.revoked);

@@ -21,7 +21,7 @@ export function createTerminals(deps: {
   keySeal: MachineKeySeal;
   audit: AuditService;
   clientOrigins(clientId: string): Promise<string[]>;
-  isRevoked(grantId: string): Promise<boolean>;
+  refused(grantId: string | undefined, accountId: string): Promise<boolean>;
   /** Whether a provider session (our pages' sign-in) still exists. */
   sessionExists(sessionUid: string): Promise<boolean>;
   log: Logger;
@@ -47,7 +47,7 @@ export function createTerminals(deps: {
     hub,
     audit: deps.audit,
     clientOrigins: deps.clientOrigins,
-    isRevoked: deps.isRevoked,
+    refused: deps.refused,
     sessionExists: deps.sessionExists,
     async stillUsable(accountId, environmentId) {
       try {

@@ -5,6 +5,7 @@ import test from 'ava';
 import * as oidc from 'openid-client';
 import { createLocalDriver } from '../../../src/environments/local.driver.ts';
 import { CLOSE } from '../../../src/environments/terminal/close-codes.ts';
+import { blockedAccountKey } from '../../../src/oidc/blocked-accounts.ts';
 import { callApi } from '../../helpers/api.ts';
 import { environmentStorage, startEnvironmentServer } from '../../helpers/environments.ts';
 import { until } from '../../helpers/machines.ts';
@@ -74,6 +75,21 @@ rootTest(
     t.is(started?.request_id, upgradeId);
     t.is(ended.request_id, upgradeId);
     t.false(JSON.stringify(entries).includes('secret-keystrokes'), 'keystrokes are never logged');
+  },
+);
+
+rootTest(
+  'an account marked blocked before its newest grant is revoked has its open terminal closed with 4003 "access revoked"',
+  async (t) => {
+    const { server } = await startTerminalServer(t);
+    const environment = await runningEnvironment(server, 'blocked@example.com');
+    const terminal = await openTerminal((await ticketFor(server, environment.token, environment.id)).body!.url);
+    await terminal.hello();
+    // The moment blocked-accounts.ts closes: the account is marked, its grants not yet listed and revoked.
+    const accountId = accountOf(environment.token);
+    await server.app.services.kv.write([{ op: 'set', key: blockedAccountKey(accountId), value: '1', ttlSeconds: 600 }]);
+    const closed = await terminal.closedPromise;
+    t.deepEqual(closed, { code: CLOSE.revoked.code, reason: 'access revoked' });
   },
 );
 
