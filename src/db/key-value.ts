@@ -20,6 +20,12 @@ export interface KeyValueStore {
   get(key: string): Promise<string | null>;
   /** Several values in one round trip, in the keys' order; on a Redis Cluster the keys share a slot. */
   getMany(keys: string[]): Promise<(string | null)[]>;
+  /**
+   * The value of the key named by `indexKey`'s value behind `prefix` (an index such as a session's
+   * uid naming its id), or null when either is absent: one round trip where keys of different slots
+   * may meet in one command (not a Redis Cluster), two otherwise.
+   */
+  getThrough(indexKey: string, prefix: string): Promise<string | null>;
   /** Several writes in one round trip, applied together. */
   write(writes: KeyValueWrite[]): Promise<void>;
   /** Sets only when absent; true when this call set it. */

@@ -16,6 +16,11 @@ export class MemoryStore implements KeyValueStore {
     return typeof value === 'string' ? value : null;
   }
 
+  async getThrough(indexKey: string, prefix: string) {
+    const id = await this.get(indexKey);
+    return id === null ? null : this.get(prefix + id);
+  }
+
   async getMany(keys: string[]) {
     return Promise.all(keys.map((key) => this.get(key)));
   }

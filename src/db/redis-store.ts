@@ -90,6 +90,14 @@ local count = tonumber(redis.call('HGET', KEYS[1], 'count'))
 if count and count > 0 then return redis.call('HINCRBY', KEYS[1], 'count', -1) end
 return 0`;
 
+// The key an index names, read in the same step as the index. KEYS: the index. ARGV: the named
+// key's prefix, the client's key prefix included (a script's own keys get none). Not for a cluster:
+// the named key is not declared, and may live in another slot.
+const GET_THROUGH = `
+local id = redis.call('GET', KEYS[1])
+if not id then return false end
+return redis.call('GET', ARGV[1] .. id)`;
+
 // KEYS: the key, its guard. ARGV: value, expiry (s), '1' to set only when the key is absent.
 const SET_UNLESS_GUARDED = `
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
@@ -117,6 +125,12 @@ class RedisStore implements KeyValueStore {
 
   getMany(keys: string[]) {
     return this.redis.mget(...keys);
+  }
+
+  async getThrough(indexKey: string, prefix: string) {
+    if (this.anySlots) return (await this.redis.eval(GET_THROUGH, 1, indexKey, this.prefix + prefix)) as string | null;
+    const id = await this.redis.get(indexKey);
+    return id === null ? null : this.redis.get(prefix + id);
   }
 
   async write(writes: KeyValueWrite[]) {

@@ -677,15 +677,12 @@ class KeyValueAdapter implements Adapter {
   }
 
   async find(id: string) {
-    const raw = await this.kv.get(this.key(id));
-    if (!raw) return undefined;
-    const stored = JSON.parse(raw) as Stored;
-    return stored.consumed ? { ...stored.payload, consumed: stored.consumed } : stored.payload;
+    return payloadOf(await this.kv.get(this.key(id)));
   }
 
+  /** A session by its uid on every page and code exchange: index and session in one round trip. */
   async findByUid(uid: string) {
-    const id = await this.kv.get(`oidc:${this.model}:uid:${uid}`);
-    return id ? this.find(id) : undefined;
+    return payloadOf(await this.kv.getThrough(`oidc:${this.model}:uid:${uid}`, this.key('')));
   }
 
   async findByUserCode(userCode: string) {
@@ -714,4 +711,10 @@ class KeyValueAdapter implements Adapter {
 
 function grantKey(grantId: string) {
   return `oidc:grant:${grantId}`;
+}
+
+function payloadOf(raw: string | null) {
+  if (!raw) return undefined;
+  const stored = JSON.parse(raw) as Stored;
+  return stored.consumed ? { ...stored.payload, consumed: stored.consumed } : stored.payload;
 }
