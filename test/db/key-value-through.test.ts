@@ -1,27 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
-import { Redis } from 'ioredis';
 import type { KeyValueStore } from '../../src/db/key-value.ts';
 import { MemoryStore } from '../../src/db/memory-store.ts';
-import { connectRedis } from '../../src/db/redis-store.ts';
+import { storeOnRedis } from '../helpers/redis-store.ts';
 
 // getThrough reads the key an index names (a session by its uid): the same answers in memory and on
 // Redis, where the read is one script and the store's key prefix must apply to the named key too.
 const withRedis = process.env.REDIS_URL ? test : test.skip;
-
-async function onRedis(t: ExecutionContext) {
-  const url = process.env.REDIS_URL!;
-  const prefix = `fairyid-through-test:${randomBytes(6).toString('hex')}:`;
-  const store = await connectRedis({ url, prefix, cluster: false });
-  const plain = new Redis(url);
-  t.teardown(async () => {
-    await store.close();
-    const keys = await plain.keys(`${prefix}*`);
-    if (keys.length) await plain.del(...keys);
-    plain.disconnect();
-  });
-  return { store, plain, prefix };
-}
 
 async function readsThroughTheIndex(t: ExecutionContext, store: KeyValueStore) {
   await store.write([
@@ -42,12 +26,12 @@ test('in memory, getThrough answers the value of the key the index names, or nul
 });
 
 withRedis('on Redis, getThrough answers the value of the key the index names, or null', async (t) => {
-  const { store } = await onRedis(t);
+  const { store } = await storeOnRedis(t, 'through');
   await readsThroughTheIndex(t, store);
 });
 
 withRedis('on Redis, getThrough reads the named key under the store’s own key prefix only', async (t) => {
-  const { store, plain, prefix } = await onRedis(t);
+  const { store, plain, prefix } = await storeOnRedis(t, 'through');
   // The same names outside the store's prefix must not be read: a script's keys built from ARGV get
   // no prefix from the client, so the store adds it.
   await plain.set('session:s9', 'outside the prefix', 'EX', 60);

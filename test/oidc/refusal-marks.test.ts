@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
-import { Redis } from 'ioredis';
 import type { KeyValueStore } from '../../src/db/key-value.ts';
-import { connectRedis, watchConnectionName } from '../../src/db/redis-store.ts';
+import { watchConnectionName } from '../../src/db/redis-store.ts';
 import { blockedAccountKey } from '../../src/oidc/blocked-accounts.ts';
 import { createRefusalMarks } from '../../src/oidc/refusal-marks.ts';
 import { revokedGrantKey } from '../../src/oidc/revoked-grants.ts';
 import { testClock } from '../helpers/clock.ts';
+import { storeOnRedis } from '../helpers/redis-store.ts';
 
 // The /api guard's memory of marks found absent, on a real Redis: whatever writes a mark (here a
 // plain Redis client, not our code), the next read refuses. The clock stands still, so nothing is
@@ -15,16 +14,7 @@ const withRedis = process.env.REDIS_URL ? test : test.skip;
 
 /** A store on its own prefix, counting the reads that reach Redis, and a plain client beside it. */
 async function marksOnRedis(t: ExecutionContext) {
-  const url = process.env.REDIS_URL!;
-  const prefix = `fairyid-marks-test:${randomBytes(6).toString('hex')}:`;
-  const store = await connectRedis({ url, prefix, cluster: false });
-  const plain = new Redis(url);
-  t.teardown(async () => {
-    await store.close();
-    const keys = await plain.keys(`${prefix}*`);
-    if (keys.length) await plain.del(...keys);
-    plain.disconnect();
-  });
+  const { store, plain, prefix } = await storeOnRedis(t, 'marks');
   const reads = { count: 0 };
   const counted: KeyValueStore = Object.create(store, {
     get: { value: (key: string) => store.get(key).finally(() => reads.count++) },
