@@ -680,14 +680,14 @@ class KeyValueAdapter implements Adapter {
     return payloadOf(await this.kv.get(this.key(id)));
   }
 
-  /** A session by its uid on every page and code exchange: index and session in one round trip. */
+  // By an index (a session's uid, read on interaction pages and at every code exchange; a device
+  // code's user code): the index and the record it names in one round trip.
   async findByUid(uid: string) {
     return payloadOf(await this.kv.getThrough(`oidc:${this.model}:uid:${uid}`, this.key('')));
   }
 
   async findByUserCode(userCode: string) {
-    const id = await this.kv.get(`oidc:${this.model}:user_code:${userCode}`);
-    return id ? this.find(id) : undefined;
+    return payloadOf(await this.kv.getThrough(`oidc:${this.model}:user_code:${userCode}`, this.key('')));
   }
 
   async consume(id: string) {

@@ -19,9 +19,6 @@ export function createGrantRevocations(kv: KeyValueStore, accessTokenTtl: number
         { op: 'set', key: revokedGrantKey(grantId), value: '1', ttlSeconds: revokedGrantSeconds(accessTokenTtl) },
       ]);
     },
-    async isRevoked(grantId: string) {
-      return (await kv.get(revokedGrantKey(grantId))) !== null;
-    },
   };
 }
 
