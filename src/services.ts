@@ -448,10 +448,7 @@ export async function createServerServices(config: Config, log: Logger, override
         }
       }),
     // The same marks the /api guard reads: a revoked grant or a suspended or deleted account.
-    refused: async (grantId, accountId) => {
-      const refusal = await refusalMarks.of(grantId, accountId);
-      return refusal.revoked || refusal.blocked;
-    },
+    refused: refusalMarks.refuses,
     sessionExists: provider.sessionExists,
     log,
     ...(overrides.terminalLimits ? { limits: overrides.terminalLimits } : {}),

@@ -78,23 +78,30 @@ export async function createRefusalMarks(kv: KeyValueStore, clock: Clock = syste
     return NOT_REFUSED;
   }
 
+  /** A token's refusal, by its grant and its account (a client's own token has neither, a person's both). */
+  async function of(grantId: string | undefined, accountId: string | undefined): Promise<Refusal> {
+    const known = remembered(grantId, accountId);
+    if (known) return known;
+    const keys = keysOf(grantId, accountId);
+    const now = clock.now();
+    const started = generation;
+    const values = await read(keys);
+    if (watch?.live && generation === started) {
+      for (const [index, key] of keys.entries()) if (values[index] === null) remember(key, now + ABSENT_FOR_MS);
+    }
+    return {
+      revoked: grantId ? values[0] !== null : false,
+      blocked: accountId ? values[keys.length - 1] !== null : false,
+    };
+  }
+
   return {
     remembered,
-    /** A token's refusal, by its grant and its account (a client's own token has neither, a person's both). */
-    async of(grantId: string | undefined, accountId: string | undefined): Promise<Refusal> {
-      const known = remembered(grantId, accountId);
-      if (known) return known;
-      const keys = keysOf(grantId, accountId);
-      const now = clock.now();
-      const started = generation;
-      const values = await read(keys);
-      if (watch?.live && generation === started) {
-        for (const [index, key] of keys.entries()) if (values[index] === null) remember(key, now + ABSENT_FOR_MS);
-      }
-      return {
-        revoked: grantId ? values[0] !== null : false,
-        blocked: accountId ? values[keys.length - 1] !== null : false,
-      };
+    of,
+    /** Whether either mark refuses: for callers that need no reason (the terminal's WebSocket). */
+    async refuses(grantId: string | undefined, accountId: string | undefined): Promise<boolean> {
+      const { revoked, blocked } = await of(grantId, accountId);
+      return revoked || blocked;
     },
   };
 }
